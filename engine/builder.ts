@@ -1,0 +1,157 @@
+// The authoring builder: sequence / task / decide / parallel / retry / call / wait, emitting the gravity subset.
+import type { Definition, ParamSpec, RetryPolicy, StateConfig, StateMeta } from './definition.js';
+
+/** A piece of a workflow under construction. */
+export type Node = TaskNode | SequenceNode | DecideNode | ParallelNode | WaitNode | FailNode;
+
+/** Options of a task step. */
+export interface TaskOptions {
+  title?: string;
+  documentation?: string;
+  retry?: RetryPolicy;
+  timeoutMs?: number;
+  /** variable -> FEEL expression (over the scope plus `output`), stored after the step. */
+  outputs?: Record<string, string>;
+  /** What to do when the step fails: a node to run instead (then carry on), or 'continue'. Default: the run fails. */
+  onError?: Node | 'continue';
+  /** Interrupting timer: after this many ms, cancel the step and go to `timeout.then` (or carry on). */
+  timeout?: { ms: number; then?: Node };
+}
+
+export interface TaskNode { kind: 'task'; id: string; src: string; input?: unknown; options: TaskOptions }
+export interface SequenceNode { kind: 'sequence'; nodes: Node[] }
+export interface DecideNode { kind: 'decide'; id: string; branches: Array<{ when: string; then: Node }>; otherwise?: Node; title?: string }
+export interface ParallelNode { kind: 'parallel'; id: string; branches: Node[]; title?: string }
+export interface WaitNode { kind: 'wait'; id: string; delay: number | string; title?: string }
+export interface FailNode { kind: 'fail'; id: string; message: string }
+
+/** A step that runs task node `src` with `input` (literals and `=FEEL` strings). */
+export function task(id: string, src: string, input?: unknown, options: TaskOptions = {}): TaskNode {
+  return { kind: 'task', id, src, input, options };
+}
+
+/** A call of another workflow by id, with its params. */
+export function call(id: string, workflowId: string, params?: Record<string, unknown>, options: TaskOptions = {}): TaskNode {
+  return { kind: 'task', id, src: `workflow:${workflowId}`, input: params ?? {}, options };
+}
+
+/** Steps one after the other. */
+export function sequence(...nodes: Node[]): SequenceNode {
+  if (nodes.length === 0) throw new TypeError('sequence() needs at least one node');
+  return { kind: 'sequence', nodes };
+}
+
+/** An exclusive decision: the first branch whose FEEL condition holds, else `otherwise` (else carry on). */
+export function decide(id: string, branches: Array<{ when: string; then: Node }>, otherwise?: Node, title?: string): DecideNode {
+  return { kind: 'decide', id, branches, otherwise, title };
+}
+
+/** Branches that run concurrently; the next step starts when all are done. */
+export function parallel(id: string, ...branches: Node[]): ParallelNode {
+  if (branches.length < 2) throw new TypeError(`parallel <${id}> needs at least two branches`);
+  return { kind: 'parallel', id, branches };
+}
+
+/** The same task step with a retry policy (max attempts, exponential backoff). */
+export function retry(node: TaskNode, policy: RetryPolicy): TaskNode {
+  return { ...node, options: { ...node.options, retry: policy } };
+}
+
+/** A timer: ms, an ISO-8601 duration (`PT5S`) or a FEEL expression (`=params.delay`). */
+export function wait(id: string, delay: number | string, title?: string): WaitNode {
+  return { kind: 'wait', id, delay, title };
+}
+
+/** An end that fails the run with a message. */
+export function fail(id: string, message: string): FailNode {
+  return { kind: 'fail', id, message };
+}
+
+function entryOf(n: Node): string {
+  return n.kind === 'sequence' ? entryOf(n.nodes[0]) : n.id;
+}
+
+function emit(n: Node, next: string, states: Record<string, StateConfig>): void {
+  const add = (key: string, s: StateConfig) => {
+    if (key in states) throw new TypeError(`duplicate step id <${key}>`);
+    states[key] = s;
+  };
+  switch (n.kind) {
+    case 'sequence':
+      n.nodes.forEach((c, i) => emit(c, i + 1 < n.nodes.length ? entryOf(n.nodes[i + 1]) : next, states));
+      return;
+    case 'task': {
+      const o = n.options;
+      const meta: StateMeta = {};
+      if (o.title) meta.title = o.title;
+      if (o.documentation) meta.documentation = o.documentation;
+      if (o.retry) meta.retry = o.retry;
+      if (o.timeoutMs) meta.timeoutMs = o.timeoutMs;
+      if (o.outputs) meta.outputs = o.outputs;
+      const s: StateConfig = { invoke: { src: n.src, ...(n.input !== undefined ? { input: n.input } : {}) }, onDone: next };
+      if (o.onError === 'continue') s.onError = next;
+      else if (o.onError) s.onError = entryOf(o.onError);
+      if (o.timeout) s.after = { [String(o.timeout.ms)]: o.timeout.then ? entryOf(o.timeout.then) : next };
+      if (Object.keys(meta).length) s.meta = meta;
+      add(n.id, s);
+      if (o.onError && o.onError !== 'continue') emit(o.onError, next, states);
+      if (o.timeout?.then) emit(o.timeout.then, next, states);
+      return;
+    }
+    case 'decide':
+      add(n.id, {
+        always: [
+          ...n.branches.map((b) => ({ target: entryOf(b.then), guard: { type: 'expr' as const, params: { expr: b.when } } })),
+          { target: n.otherwise ? entryOf(n.otherwise) : next },
+        ],
+        ...(n.title ? { meta: { title: n.title } } : {}),
+      });
+      for (const b of n.branches) emit(b.then, next, states);
+      if (n.otherwise) emit(n.otherwise, next, states);
+      return;
+    case 'parallel': {
+      const regions: Record<string, StateConfig> = {};
+      n.branches.forEach((b, i) => {
+        const inner: Record<string, StateConfig> = {};
+        const end = `${n.id}_${i + 1}_end`;
+        emit(b, end, inner);
+        inner[end] = { type: 'final' };
+        regions[`${n.id}_${i + 1}`] = { initial: entryOf(b), states: inner };
+      });
+      add(n.id, { type: 'parallel', states: regions, onDone: next, ...(n.title ? { meta: { title: n.title } } : {}) });
+      return;
+    }
+    case 'wait':
+      add(n.id, { after: { [String(n.delay)]: next }, ...(n.title ? { meta: { title: n.title } } : {}) });
+      return;
+    case 'fail':
+      add(n.id, { type: 'final', meta: { fail: { message: n.message } } });
+      return;
+  }
+}
+
+/** What `workflow()` takes. */
+export interface WorkflowSpec {
+  id: string;
+  title?: string;
+  description?: string;
+  version?: string;
+  params?: Record<string, ParamSpec>;
+  steps: Node;
+  /** Run output: a template of literals and `=FEEL` strings. */
+  output?: unknown;
+}
+
+/** Builds a definition from a tree of nodes. Step ids must be unique in the workflow. */
+export function workflow(spec: WorkflowSpec): Definition {
+  const states: Record<string, StateConfig> = {};
+  emit(spec.steps, 'done', states);
+  if ('done' in states) throw new TypeError('step id <done> is reserved');
+  states.done = { type: 'final', ...(spec.output !== undefined ? { output: spec.output } : {}) };
+  const def: Definition = { id: spec.id, machine: { initial: entryOf(spec.steps), states } };
+  if (spec.title) def.title = spec.title;
+  if (spec.description) def.description = spec.description;
+  if (spec.version) def.version = spec.version;
+  if (spec.params) def.params = spec.params;
+  return def;
+}

@@ -1,0 +1,49 @@
+// Sub-workflow calls: a call step runs a child run (`<run>.<step>`), persisted and resumed on its own.
+import type { TaskRequest } from './compile.js';
+import { CancelledError, GravityError, ErrorCode, NotFoundError } from './errors.js';
+import { RunStatus, type RunRecord } from './journal.js';
+import { resolveParams } from './params.js';
+import { keys, startRun, type Execution, type RunResult } from './runner.js';
+import { resumeRun } from './resume.js';
+
+/** Runs the child workflow of a call step and returns its output (or throws its error). */
+export async function runCall(ex: Execution, req: TaskRequest, signal: AbortSignal): Promise<unknown> {
+  const workflowId = req.src.slice('workflow:'.length);
+  const def = ex.engine.resolveWorkflow?.(workflowId);
+  if (!def) throw new NotFoundError(`step <${req.step}> calls workflow "${workflowId}", which is not in the catalog`, { step: req.step });
+  const done = ex.journal.filter((e) => e.step === req.step && (e.type === 'task.finished' || e.type === 'task.failed')).length;
+  const childId = done === 0 ? `${ex.record.id}.${req.step}` : `${ex.record.id}.${req.step}-${done + 1}`;
+  const base = { step: req.step, task: req.src, child: childId };
+  const existing = ex.engine.persist === false ? undefined : await ex.engine.store.get<RunRecord>(keys.run(childId));
+  if (!existing) await ex.log({ type: 'task.started', ...base, attempt: 1, idempotent: true, input: req.input });
+
+  let result: RunResult;
+  const status = existing?.value.status;
+  if (status === RunStatus.Running || status === RunStatus.Cancelled || status === RunStatus.NeedsAttention) {
+    result = await resumeRun(ex.engine, childId, { definition: def, signal });
+  } else if (status) {
+    result = { runId: childId, workflow: def.id, status, steps: [], output: existing!.value.output, error: existing!.value.error };
+  } else {
+    const params = resolveParams(def, (req.input ?? {}) as Record<string, unknown>);
+    result = await startRun(ex.engine, def, { params, runId: childId, parent: ex.record.id, signal, source: { kind: 'catalog', ref: workflowId } });
+  }
+
+  switch (result.status) {
+    case RunStatus.Succeeded:
+      await ex.log({ type: 'task.finished', ...base, attempt: 1, output: result.output ?? null });
+      return result.output ?? null;
+    case RunStatus.Cancelled:
+      await ex.log({ type: 'task.cancelled', ...base, attempt: 1 });
+      throw new CancelledError(`step <${req.step}> cancelled`);
+    case RunStatus.NeedsAttention: {
+      const err = new GravityError(ErrorCode.NeedsAttention, `child run ${childId} needs attention: ${result.attention?.message ?? ''}`, { child: childId });
+      await ex.log({ type: 'task.failed', ...base, attempt: 1, error: err.toJSON() });
+      throw err;
+    }
+    default: {
+      const err = new GravityError((result.error?.code as ErrorCode) ?? ErrorCode.TaskFailed, `called workflow ${workflowId} failed: ${result.error?.message ?? result.status}`, { child: childId });
+      await ex.log({ type: 'task.failed', ...base, attempt: 1, error: err.toJSON() });
+      throw err;
+    }
+  }
+}

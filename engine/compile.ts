@@ -1,0 +1,131 @@
+// compile(definition) -> xstate machine: FEEL guards, task states as promise actors, timers, parallel regions.
+import { assign, fromPromise, setup, type AnyStateMachine } from 'xstate';
+import type { Definition, StateConfig, StateMeta, Target } from './definition.js';
+import { evaluateCondition, evaluateExpression, isExpression, resolveTemplate } from './expressions.js';
+import { serializeError, type SerializedError } from './errors.js';
+import { parseDelay } from './duration.js';
+
+/** One task invocation as the runner receives it. */
+export interface TaskRequest {
+  step: string;
+  /** Task id or `workflow:<id>`. */
+  src: string;
+  input: unknown;
+  meta: StateMeta;
+  /** Set when the input template could not be evaluated. */
+  inputError?: SerializedError;
+}
+
+/** What the machine hands to a step's actor (persisted with the snapshot, so kept small). */
+type StepInput = Pick<TaskRequest, 'input' | 'inputError'>;
+
+/** What the compiled machine calls out to: the runner implements it. */
+export interface Runtime {
+  runTask(request: TaskRequest, signal: AbortSignal): Promise<unknown>;
+}
+
+/** The machine's context: params, variables, step outputs and the last error. */
+export interface RunContext {
+  params: Record<string, unknown>;
+  vars: Record<string, unknown>;
+  steps: Record<string, unknown>;
+  error: (SerializedError & { step?: string }) | null;
+}
+
+/** The FEEL scope of a context: variables at top level plus `params`, `vars`, `steps`, `error`. */
+export function scopeOf(ctx: RunContext): Record<string, unknown> {
+  return { ...ctx.params, ...ctx.vars, params: ctx.params, vars: ctx.vars, steps: ctx.steps, error: ctx.error };
+}
+
+const ROOT = 'root';
+
+/** Compiles a (validated) definition into an xstate machine whose input is `{ params }`. */
+export function compile(def: Definition, runtime: Runtime): AnyStateMachine {
+  const actors: Record<string, ReturnType<typeof fromPromise<unknown, StepInput>>> = {};
+  const delays: Record<string, (a: { context: RunContext }) => number> = {};
+
+  const transition = (t: Target | undefined, action?: { type: string; params: Record<string, unknown> }) => {
+    if (t === undefined) return undefined;
+    const target = typeof t === 'string' ? t : t.target;
+    return action ? { target, actions: [action] } : { target };
+  };
+
+  const convert = (key: string, s: StateConfig): Record<string, unknown> => {
+    const out: Record<string, unknown> = {};
+    if (s.type) out.type = s.type;
+    if (s.initial) out.initial = s.initial;
+    if (s.meta) out.meta = s.meta;
+    if (s.states) out.states = Object.fromEntries(Object.entries(s.states).map(([k, c]) => [k, convert(k, c)]));
+    if (s.invoke) {
+      const meta = s.meta ?? {};
+      const template = s.invoke.input;
+      const src = s.invoke.src;
+      actors[`step:${key}`] = fromPromise<unknown, StepInput>(({ input, signal }) => runtime.runTask({ step: key, src, meta, ...input }, signal));
+      out.invoke = {
+        id: key,
+        src: `step:${key}`,
+        input: ({ context }: { context: RunContext }): StepInput => {
+          try {
+            return { input: resolveTemplate(template ?? {}, scopeOf(context), key) };
+          } catch (e) {
+            return { input: null, inputError: serializeError(e) };
+          }
+        },
+        onDone: transition(s.onDone, { type: 'saveOutput', params: { step: key, outputs: meta.outputs, merge: meta.mergeOutput === true } }),
+        onError: transition(s.onError, { type: 'saveError', params: { step: key } }),
+      };
+    } else if (s.onDone !== undefined) {
+      out.onDone = transition(s.onDone);
+    }
+    if (s.always) {
+      out.always = s.always.map((b) => ({ target: b.target, ...(b.guard ? { guard: { type: 'expr', params: { expr: b.guard.params.expr, element: key } } } : {}) }));
+    }
+    if (s.after) {
+      const after: Record<string, unknown> = {};
+      for (const [delay, t] of Object.entries(s.after)) {
+        if (isExpression(delay)) {
+          const name = `${key}:${delay}`;
+          delays[name] = ({ context }) => parseDelay(evaluateExpression(delay, scopeOf(context), key), key);
+          after[name] = transition(t);
+        } else {
+          after[String(parseDelay(delay, key))] = transition(t);
+        }
+      }
+      out.after = after;
+    }
+    if (s.on) out.on = Object.fromEntries(Object.entries(s.on).map(([e, t]) => [e, transition(t)]));
+    return out;
+  };
+
+  const states = Object.fromEntries(Object.entries(def.machine.states).map(([k, c]) => [k, convert(k, c)]));
+  return setup({
+    types: {} as { context: RunContext; input: { params: Record<string, unknown> } },
+    actors,
+    delays: delays as never,
+    guards: {
+      expr: ({ context }, params: { expr: string; element: string }) => evaluateCondition(params.expr, scopeOf(context), params.element),
+    },
+    actions: {
+      saveOutput: assign(({ context, event }, params: { step: string; outputs?: Record<string, string>; merge: boolean }) => {
+        const output = (event as { output?: unknown }).output;
+        const steps = { ...context.steps, [params.step]: output };
+        let vars = context.vars;
+        if (params.merge && output && typeof output === 'object' && !Array.isArray(output)) vars = { ...vars, ...(output as object) };
+        if (params.outputs) {
+          const scope = { ...scopeOf({ ...context, steps, vars }), output };
+          vars = { ...vars };
+          for (const [name, expr] of Object.entries(params.outputs)) vars[name] = resolveTemplate(expr, scope, `${params.step}.outputs.${name}`);
+        }
+        return { steps, vars };
+      }),
+      saveError: assign(({ event }, params: { step: string }) => ({
+        error: { step: params.step, ...serializeError((event as { error?: unknown }).error) },
+      })),
+    },
+  }).createMachine({
+    id: ROOT,
+    initial: def.machine.initial,
+    context: ({ input }) => ({ params: input.params, vars: { ...input.params }, steps: {}, error: null }),
+    states: states as never,
+  }) as unknown as AnyStateMachine;
+}

@@ -1,0 +1,122 @@
+// The task-node contract: a typed, reusable unit of side-effecting work, and the registry that names them.
+import type { z } from 'zod';
+import { DuplicateTaskError, UnknownTaskError } from './errors.js';
+import type { Exec } from './process.js';
+import type { Store } from './store/types.js';
+
+/** Where a task writes its log lines; they reach the run log, the journal and the live renderer. */
+export interface TaskLogger {
+  info(message: string, data?: Record<string, unknown>): void;
+  warn(message: string, data?: Record<string, unknown>): void;
+  error(message: string, data?: Record<string, unknown>): void;
+  /** A chunk of a child process' output, streamed as it arrives. */
+  stream(stream: 'stdout' | 'stderr', chunk: string): void;
+}
+
+/** Everything a task may touch; tasks do I/O only through this. */
+export interface TaskContext<I> {
+  input: I;
+  /** Aborted on cancel or timeout: pass it to every child process and wait. */
+  signal: AbortSignal;
+  log: TaskLogger;
+  /** Runs a command with an argument array; the whole process group is killed on abort. */
+  exec: Exec;
+  /** Folder that destructive file operations may not leave. */
+  root: string;
+  store?: Store;
+  /** Read-only expression scope of the run at this step (params, vars, steps), for assertion nodes. */
+  scope: Readonly<Record<string, unknown>>;
+  runId: string;
+  stepId: string;
+  attempt: number;
+  dryRun: boolean;
+}
+
+/** Context handed to `compensate()` on rollback: the input and the output the task produced. */
+export interface CompensateContext<I, O> extends Omit<TaskContext<I>, 'attempt'> {
+  output: O;
+}
+
+/** What `defineTask` takes: schemas, behaviour and lifecycle hints. */
+export interface TaskSpec<IS extends z.ZodType, OS extends z.ZodType> {
+  /** Dotted id, e.g. `exec.run`. */
+  id: string;
+  title: string;
+  description?: string;
+  input: IS;
+  output: OS;
+  /** Safe to run again after a crash. A function decides from the input. Default false. */
+  idempotent?: boolean | ((input: z.output<IS>) => boolean);
+  /** Default time budget per attempt, in ms. */
+  timeoutMs?: number;
+  /** What `--dry-run` shows for this input. */
+  plan?: (input: z.output<IS>) => string[];
+  run(ctx: TaskContext<z.output<IS>>): Promise<z.input<OS>>;
+  /** Undo, used by rollback, newest finished task first. */
+  compensate?(ctx: CompensateContext<z.output<IS>, z.output<OS>>): Promise<void>;
+}
+
+/** A registered task node (schemas erased to `unknown` for the engine). */
+export interface TaskDefinition<I = any, O = any> {
+  readonly id: string;
+  readonly title: string;
+  readonly description?: string;
+  readonly input: z.ZodType<I>;
+  readonly output: z.ZodType<O>;
+  readonly timeoutMs?: number;
+  isIdempotent(input: I): boolean;
+  plan(input: I): string[];
+  run(ctx: TaskContext<I>): Promise<unknown>;
+  compensate?(ctx: CompensateContext<I, O>): Promise<void>;
+}
+
+const ID = /^[a-z][a-z0-9-]*(\.[a-z][a-z0-9-]*)+$/;
+
+/** Declares a task node. Ids are dotted lower-case words (`git.clone`). */
+export function defineTask<IS extends z.ZodType, OS extends z.ZodType>(spec: TaskSpec<IS, OS>): TaskDefinition<z.output<IS>, z.output<OS>> {
+  if (!ID.test(spec.id)) throw new TypeError(`task id "${spec.id}" must be dotted lower-case words, e.g. "exec.run"`);
+  const idem = spec.idempotent;
+  return {
+    id: spec.id,
+    title: spec.title,
+    description: spec.description,
+    input: spec.input as z.ZodType<z.output<IS>>,
+    output: spec.output as z.ZodType<z.output<OS>>,
+    timeoutMs: spec.timeoutMs,
+    isIdempotent: (input) => (typeof idem === 'function' ? idem(input) : idem === true),
+    plan: (input) => (spec.plan ? spec.plan(input) : [`${spec.id} ${JSON.stringify(input)}`]),
+    run: (ctx) => spec.run(ctx),
+    compensate: spec.compensate ? (ctx) => spec.compensate!(ctx) : undefined,
+  };
+}
+
+/** Task nodes by id. Registering an id twice throws. */
+export class TaskRegistry {
+  readonly #tasks = new Map<string, TaskDefinition>();
+
+  /** Adds task nodes; throws DuplicateTaskError on an id already present. */
+  register(...tasks: TaskDefinition[]): this {
+    for (const t of tasks) {
+      if (this.#tasks.has(t.id)) throw new DuplicateTaskError(t.id);
+      this.#tasks.set(t.id, t);
+    }
+    return this;
+  }
+  has(id: string): boolean {
+    return this.#tasks.has(id);
+  }
+  /** The task node registered under `id`; throws UnknownTaskError naming the closest ids. */
+  get(id: string): TaskDefinition {
+    const t = this.#tasks.get(id);
+    if (!t) throw new UnknownTaskError(id, [...this.#tasks.keys()]);
+    return t;
+  }
+  list(): TaskDefinition[] {
+    return [...this.#tasks.values()].sort((a, b) => a.id.localeCompare(b.id));
+  }
+}
+
+/** Shorthand for `new TaskRegistry().register(...tasks)`. */
+export function createRegistry(...tasks: TaskDefinition[]): TaskRegistry {
+  return new TaskRegistry().register(...tasks);
+}

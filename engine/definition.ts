@@ -1,0 +1,135 @@
+// The definition: a workflow as JSON (the gravity subset of xstate machine configs) plus params and metadata.
+import { createHash } from 'node:crypto';
+
+/** Declared type of a workflow param; `--param k=v` strings are coerced to it. */
+export const ParamType = { String: 'string', Number: 'number', Integer: 'integer', Boolean: 'boolean', Array: 'array', Object: 'object', Json: 'json' } as const;
+export type ParamType = (typeof ParamType)[keyof typeof ParamType];
+
+/** One declared param: a small JSON schema that survives serialization. */
+export interface ParamSpec {
+  type: ParamType;
+  description?: string;
+  default?: unknown;
+  /** Required unless a default exists. Default: true when no default is given. */
+  required?: boolean;
+  enum?: unknown[];
+  /** Regex source a string value must match (for names that become paths). */
+  pattern?: string;
+}
+
+/** A transition target: a sibling state key or `#id` / `#root.x`. */
+export type Target = string | { target: string; meta?: Record<string, unknown> };
+
+/** A guard in the subset: a FEEL expression. */
+export interface ExprGuard {
+  type: 'expr';
+  params: { expr: string };
+}
+
+/** Retry policy of a task state. */
+export interface RetryPolicy {
+  /** Attempts in all (1 = no retry). */
+  max: number;
+  backoffMs?: number;
+  factor?: number;
+  maxBackoffMs?: number;
+}
+
+/** What a state carries besides xstate's own fields. */
+export interface StateMeta {
+  title?: string;
+  documentation?: string;
+  retry?: RetryPolicy;
+  timeoutMs?: number;
+  /** Output mappings: variable name -> FEEL expression over the scope plus `output`. */
+  outputs?: Record<string, string>;
+  /** Merge every field of the task output into the variables (Camunda's external-task semantics). */
+  mergeOutput?: boolean;
+  /** On a final state: reaching it fails the run, with this message (FEEL when it starts with `=`). */
+  fail?: { message?: string } | true;
+  bpmn?: Record<string, unknown>;
+  [key: string]: unknown;
+}
+
+/** A state node of the subset (see DESIGN.md: "The gravity subset of xstate"). */
+export interface StateConfig {
+  type?: 'atomic' | 'compound' | 'parallel' | 'final';
+  initial?: string;
+  states?: Record<string, StateConfig>;
+  invoke?: { src: string; input?: unknown; id?: string };
+  onDone?: Target;
+  onError?: Target;
+  always?: Array<{ target: string; guard?: ExprGuard }>;
+  after?: Record<string, Target>;
+  on?: Record<string, Target>;
+  /** On final states: the output (a template of literals and `=expr`). */
+  output?: unknown;
+  description?: string;
+  meta?: StateMeta;
+}
+
+/** The serializable form of a workflow. */
+export interface Definition {
+  /** `family:verb`, e.g. `host:doctor`. */
+  id: string;
+  version?: string;
+  title?: string;
+  description?: string;
+  params?: Record<string, ParamSpec>;
+  machine: StateConfig & { initial: string; states: Record<string, StateConfig> };
+  meta?: Record<string, unknown>;
+}
+
+/** Canonical JSON (sorted keys) used for hashing and comparison. */
+export function canonicalJson(value: unknown): string {
+  return JSON.stringify(sortKeys(value));
+}
+
+function sortKeys(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(sortKeys);
+  if (v && typeof v === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const k of Object.keys(v).sort()) {
+      const x = (v as Record<string, unknown>)[k];
+      if (x !== undefined) out[k] = sortKeys(x);
+    }
+    return out;
+  }
+  return v;
+}
+
+/** sha256 of the canonical JSON: stored with every run, compared on resume. */
+export function definitionHash(def: Definition): string {
+  return createHash('sha256').update(canonicalJson(def)).digest('hex');
+}
+
+/** Target key of a transition. */
+export function targetOf(t: Target | undefined): string | undefined {
+  return t === undefined ? undefined : typeof t === 'string' ? t : t.target;
+}
+
+/** A state that invokes a task or a sub-workflow. */
+export interface StepRef {
+  /** State key, which is the step id (unique in a definition). */
+  id: string;
+  /** Key path from the root. */
+  path: string[];
+  state: StateConfig;
+  /** Task id, or `workflow:<id>` for a call. */
+  src: string;
+  /** Inside a parallel region. */
+  parallel: boolean;
+}
+
+/** Every invoking state in document order (depth first): the steps of a workflow. */
+export function listSteps(def: Definition): StepRef[] {
+  const out: StepRef[] = [];
+  const walk = (states: Record<string, StateConfig> | undefined, path: string[], parallel: boolean) => {
+    for (const [key, s] of Object.entries(states ?? {})) {
+      if (s.invoke) out.push({ id: key, path: [...path, key], state: s, src: s.invoke.src, parallel });
+      walk(s.states, [...path, key], parallel || s.type === 'parallel');
+    }
+  };
+  walk(def.machine.states, [], false);
+  return out;
+}

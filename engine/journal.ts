@@ -1,0 +1,134 @@
+// The run journal and run records: what happened, in order, and the summaries read back from it.
+import type { SerializedError } from './errors.js';
+
+/** Lifecycle of a run. */
+export const RunStatus = {
+  Running: 'running',
+  Succeeded: 'succeeded',
+  Failed: 'failed',
+  Cancelled: 'cancelled',
+  NeedsAttention: 'needs-attention',
+  RolledBack: 'rolled-back',
+} as const;
+export type RunStatus = (typeof RunStatus)[keyof typeof RunStatus];
+
+/** The stored record of a run (`runs/<id>`). */
+export interface RunRecord {
+  id: string;
+  workflow: string;
+  title?: string;
+  definitionHash: string;
+  /** Where the definition came from, to reload it on resume. */
+  source: { kind: 'catalog' | 'file' | 'inline'; ref?: string };
+  params: Record<string, unknown>;
+  status: RunStatus;
+  pid?: number;
+  host?: string;
+  /** Set on child runs of a call step. */
+  parent?: string;
+  createdAt: string;
+  updatedAt: string;
+  finishedAt?: string;
+  output?: unknown;
+  error?: SerializedError & { step?: string };
+  /** Why a run needs attention: the interrupted non-idempotent steps. */
+  attention?: { message: string; steps: string[] };
+}
+
+/** Kinds of journal entries (also the run events streamed to renderers). */
+export type JournalType =
+  | 'run.started' | 'run.resumed' | 'run.finished' | 'run.failed' | 'run.cancelled' | 'run.needs-attention' | 'run.rolled-back'
+  | 'task.started' | 'task.process' | 'task.retrying' | 'task.finished' | 'task.failed' | 'task.cancelled'
+  | 'task.compensated' | 'task.compensate-failed';
+
+/** One journal line. */
+export interface JournalEntry {
+  type: JournalType;
+  at: string;
+  step?: string;
+  task?: string;
+  attempt?: number;
+  idempotent?: boolean;
+  input?: unknown;
+  output?: unknown;
+  error?: SerializedError;
+  durationMs?: number;
+  delayMs?: number;
+  pid?: number;
+  command?: string[];
+  child?: string;
+  message?: string;
+}
+
+/** A live event: a journal entry, or a log line of a task (not journaled). */
+export type RunEvent =
+  | (JournalEntry & { runId: string })
+  | { type: 'task.log'; runId: string; at: string; step: string; level: 'info' | 'warn' | 'error' | 'stdout' | 'stderr'; text: string };
+
+/** Per-step summary, as in `run --json` and `show`. */
+export interface StepSummary {
+  id: string;
+  task: string;
+  status: 'running' | 'succeeded' | 'failed' | 'cancelled' | 'interrupted' | 'compensated';
+  attempts: number;
+  startedAt: string;
+  finishedAt?: string;
+  durationMs?: number;
+  output?: unknown;
+  error?: SerializedError;
+  child?: string;
+}
+
+/** Folds a journal into one summary per step execution (a step run twice in a loop appears twice). */
+export function summarizeSteps(journal: JournalEntry[], finished = true): StepSummary[] {
+  const out: StepSummary[] = [];
+  const open = new Map<string, StepSummary>();
+  for (const e of journal) {
+    if (!e.step) continue;
+    let s = open.get(e.step);
+    switch (e.type) {
+      case 'task.started':
+        if (!s) {
+          s = { id: e.step, task: e.task ?? '?', status: 'running', attempts: e.attempt ?? 1, startedAt: e.at, ...(e.child ? { child: e.child } : {}) };
+          open.set(e.step, s);
+          out.push(s);
+        } else s.attempts = e.attempt ?? s.attempts + 1;
+        break;
+      case 'task.retrying':
+        if (s) s.attempts = e.attempt ?? s.attempts + 1;
+        break;
+      case 'task.finished':
+      case 'task.failed':
+      case 'task.cancelled':
+        if (!s) break;
+        s.status = e.type === 'task.finished' ? 'succeeded' : e.type === 'task.failed' ? 'failed' : 'cancelled';
+        s.finishedAt = e.at;
+        s.durationMs = Date.parse(e.at) - Date.parse(s.startedAt);
+        if (e.output !== undefined) s.output = e.output;
+        if (e.error) s.error = e.error;
+        open.delete(e.step);
+        break;
+      case 'task.compensated': {
+        const done = [...out].reverse().find((x) => x.id === e.step && x.status === 'succeeded');
+        if (done) done.status = 'compensated';
+        break;
+      }
+    }
+  }
+  if (finished) for (const s of open.values()) s.status = 'interrupted';
+  return out;
+}
+
+/** Steps started and never finished (crash) or cancelled: what resume must decide about. */
+export function openSteps(journal: JournalEntry[]): Array<{ step: string; task: string; idempotent: boolean; pids: number[]; commands: string[][] }> {
+  const open = new Map<string, { step: string; task: string; idempotent: boolean; pids: number[]; commands: string[][] }>();
+  for (const e of journal) {
+    if (!e.step) continue;
+    if (e.type === 'task.started') open.set(e.step, { step: e.step, task: e.task ?? '?', idempotent: e.idempotent === true, pids: [], commands: [] });
+    else if (e.type === 'task.process' && e.pid) {
+      open.get(e.step)?.pids.push(e.pid);
+      open.get(e.step)?.commands.push(e.command ?? []);
+    } else if (e.type === 'task.finished' || e.type === 'task.failed') open.delete(e.step);
+  }
+  return [...open.values()];
+}

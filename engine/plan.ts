@@ -1,0 +1,78 @@
+// Dry-run plans and describe trees: what a workflow would do, computed from the definition without running it.
+import type { Definition, StateConfig } from './definition.js';
+import { targetOf } from './definition.js';
+import type { TaskRegistry } from './define-task.js';
+import { expressionSource, isExpression, resolveTemplate } from './expressions.js';
+
+/** One line of a plan or tree. */
+export interface PlanItem {
+  /** State key. */
+  id: string;
+  kind: 'task' | 'call' | 'decision' | 'parallel' | 'branch' | 'wait' | 'end' | 'fail' | 'state';
+  depth: number;
+  title?: string;
+  task?: string;
+  /** What the step would do (the task's plan() for the resolved input). */
+  lines: string[];
+  /** Conditions, targets, retry policy... */
+  notes: string[];
+}
+
+// Resolves what can be resolved from params alone; expressions over step outputs stay visible as ⟨expr⟩.
+function lenient(template: unknown, scope: Record<string, unknown>, element: string): unknown {
+  if (isExpression(template)) {
+    try {
+      return resolveTemplate(template, scope, element);
+    } catch {
+      return `⟨${expressionSource(template)}⟩`;
+    }
+  }
+  if (Array.isArray(template)) return template.map((v) => lenient(v, scope, element));
+  if (template && typeof template === 'object') return Object.fromEntries(Object.entries(template).map(([k, v]) => [k, lenient(v, scope, element)]));
+  return template;
+}
+
+/** Walks a definition in document order and describes every state; with params, resolves inputs and asks tasks for their plan. */
+export function planDefinition(def: Definition, registry: TaskRegistry, params?: Record<string, unknown>): PlanItem[] {
+  const scope = params ? { ...params, params, vars: { ...params }, steps: {} } : undefined;
+  const items: PlanItem[] = [];
+  const walk = (states: Record<string, StateConfig>, depth: number, parallel: boolean) => {
+    for (const [id, s] of Object.entries(states)) {
+      const title = s.meta?.title;
+      const notes: string[] = [];
+      if (s.invoke) {
+        const call = s.invoke.src.startsWith('workflow:');
+        const lines: string[] = [];
+        if (scope) {
+          const input = lenient(s.invoke.input ?? {}, scope, id);
+          if (call) lines.push(`run workflow ${s.invoke.src.slice(9)} with ${JSON.stringify(input)}`);
+          else if (registry.has(s.invoke.src)) {
+            const task = registry.get(s.invoke.src);
+            const parsed = task.input.safeParse(input);
+            lines.push(...(parsed.success ? task.plan(parsed.data) : [`${task.id} ${JSON.stringify(input)}`]));
+          }
+        }
+        if (s.meta?.retry && s.meta.retry.max > 1) notes.push(`retry up to ${s.meta.retry.max} attempts`);
+        if (s.meta?.timeoutMs) notes.push(`timeout ${s.meta.timeoutMs} ms`);
+        if (s.onError !== undefined) notes.push(`on error -> ${targetOf(s.onError)}`);
+        for (const [d, t] of Object.entries(s.after ?? {})) notes.push(`after ${d} -> ${targetOf(t)} (cancels the step)`);
+        items.push({ id, kind: call ? 'call' : 'task', depth, title, task: s.invoke.src, lines, notes });
+      } else if (s.always) {
+        for (const b of s.always) notes.push(b.guard ? `if ${b.guard.params.expr} -> ${b.target}` : `else -> ${b.target}`);
+        items.push({ id, kind: 'decision', depth, title, lines: [], notes });
+      } else if (s.type === 'parallel') {
+        items.push({ id, kind: 'parallel', depth, title, lines: [], notes: [`${Object.keys(s.states ?? {}).length} branches run concurrently`] });
+      } else if (s.after) {
+        for (const [d, t] of Object.entries(s.after)) notes.push(`wait ${d} -> ${targetOf(t)}`);
+        items.push({ id, kind: 'wait', depth, title, lines: [], notes });
+      } else if (s.type === 'final') {
+        if (depth === 0 || !parallel) items.push({ id, kind: s.meta?.fail ? 'fail' : 'end', depth, title, lines: [], notes: s.meta?.fail && typeof s.meta.fail === 'object' && s.meta.fail.message ? [s.meta.fail.message] : [] });
+      } else if (s.states) {
+        items.push({ id, kind: parallel ? 'branch' : 'state', depth, title, lines: [], notes: [] });
+      }
+      if (s.states) walk(s.states, depth + 1, s.type === 'parallel' || (parallel && !!s.states));
+    }
+  };
+  walk(def.machine.states, 0, false);
+  return items;
+}

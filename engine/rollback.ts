@@ -1,0 +1,74 @@
+// Rollback: the compensations of finished steps, newest first; child runs of call steps are rolled back too.
+import type { Definition } from './definition.js';
+import type { CompensateContext } from './define-task.js';
+import { BadInputError, serializeError, type SerializedError } from './errors.js';
+import { openSteps, RunStatus, type JournalEntry, type RunRecord } from './journal.js';
+import { exec } from './process.js';
+import { Execution, keys, resultOf, type EngineOptions, type RunResult } from './runner.js';
+import { isRunLive, loadRun } from './resume.js';
+
+/** What rollback did, besides the run result. */
+export interface RollbackReport extends RunResult {
+  compensated: string[];
+  /** Finished steps whose task has no compensate(). */
+  skipped: string[];
+  /** Interrupted steps: their effect is unknown, nothing was undone for them. */
+  interrupted: string[];
+  failed?: { step: string; error: SerializedError };
+}
+
+/** Runs compensations of the finished steps of a run in reverse order; stops at the first that fails. */
+export async function rollbackRun(engine: EngineOptions, runId: string): Promise<RollbackReport> {
+  const record = await loadRun(engine, runId);
+  const id = record.id;
+  if (isRunLive(record)) throw new BadInputError(`run ${id} is still running in process ${record.pid}; cancel it first`);
+  if (record.status === RunStatus.RolledBack) throw new BadInputError(`run ${id} has already been rolled back`);
+  const journal = await engine.store.readLog<JournalEntry>(keys.journal(id));
+  const def = (await engine.store.get<Definition>(`definitions/${record.definitionHash}`))?.value ?? { id: record.workflow, machine: { initial: 'x', states: {} } };
+  const ex = new Execution(engine, def, record, new AbortController().signal);
+  ex.journal.push(...journal);
+
+  const done = new Set(journal.filter((e) => e.type === 'task.compensated').map((e) => e.at + e.step));
+  const finished: Array<{ entry: JournalEntry; input: unknown }> = [];
+  const lastInput = new Map<string, unknown>();
+  for (const e of journal) {
+    if (e.type === 'task.started' && e.step) lastInput.set(e.step, e.input);
+    if (e.type === 'task.finished' && e.step) finished.push({ entry: e, input: lastInput.get(e.step) });
+  }
+  const report: RollbackReport = { ...resultOf(record, journal), compensated: [], skipped: [], interrupted: openSteps(journal).map((s) => s.step) };
+  for (const { entry, input } of finished.reverse()) {
+    const step = entry.step!;
+    if (done.has(entry.at + step)) continue;
+    try {
+      if (entry.child) {
+        const child = await engine.store.get<RunRecord>(keys.run(entry.child));
+        if (child && child.value.status !== RunStatus.RolledBack) {
+          const r = await rollbackRun(engine, entry.child);
+          if (r.failed) throw Object.assign(new Error(`child run ${entry.child}: ${r.failed.error.message}`), { code: r.failed.error.code });
+        }
+      } else {
+        const task = engine.registry.has(entry.task ?? '') ? engine.registry.get(entry.task!) : undefined;
+        if (!task?.compensate) {
+          report.skipped.push(step);
+          continue;
+        }
+        const ctx: CompensateContext<unknown, unknown> = {
+          input, output: entry.output, signal: new AbortController().signal, exec, root: engine.root ?? process.cwd(), store: engine.store,
+          scope: {}, runId: id, stepId: step, dryRun: false,
+          log: { info: (m) => ex.emitLog(step, 'info', m), warn: (m) => ex.emitLog(step, 'warn', m), error: (m) => ex.emitLog(step, 'error', m), stream: (s, c) => ex.emitLog(step, s, c) },
+        };
+        await task.compensate(ctx);
+      }
+      await ex.log({ type: 'task.compensated', step, task: entry.task, message: `compensated step finished at ${entry.at}` });
+      report.compensated.push(step);
+    } catch (e) {
+      const error = serializeError(e);
+      await ex.log({ type: 'task.compensate-failed', step, task: entry.task, error });
+      await ex.saveRecord({ status: RunStatus.NeedsAttention, attention: { message: `rollback stopped: compensation of <${step}> failed: ${error.message}`, steps: [step] } });
+      return { ...report, ...resultOf(record, ex.journal), failed: { step, error } };
+    }
+  }
+  await ex.log({ type: 'run.rolled-back', message: `${report.compensated.length} step(s) compensated` });
+  await ex.saveRecord({ status: RunStatus.RolledBack, pid: undefined, attention: undefined });
+  return { ...report, ...resultOf(record, ex.journal) };
+}

@@ -1,0 +1,142 @@
+// One step of a run: input validation, attempts with timeout and backoff, cancellation, journaling, calls.
+import type { TaskRequest } from './compile.js';
+import type { TaskContext, TaskDefinition, TaskLogger } from './define-task.js';
+import { CancelledError, GravityError, TimeoutError, ValidationError, type SerializedError } from './errors.js';
+import { exec as defaultExec, type Exec } from './process.js';
+import type { Execution } from './runner.js';
+import { runCall } from './call.js';
+
+/** Rebuilds an error from its JSON form (input errors computed inside the machine). */
+function revive(e: SerializedError): GravityError {
+  return new GravityError(e.code as never, e.message, e.details);
+}
+
+function describeIssues(issues: Array<{ path: PropertyKey[]; message: string }>): string {
+  return issues.map((i) => `${i.path.length ? i.path.map(String).join('.') : '(input)'}: ${i.message}`).join('; ');
+}
+
+/** Sleeps `ms`, rejecting with CancelledError when `signal` aborts. */
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(new CancelledError());
+    const t = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(t);
+      reject(new CancelledError());
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+/** Resolves with the promise, or rejects as soon as `signal` aborts (a task that ignores its signal cannot hold a run). */
+function raceAbort<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    p.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
+}
+
+function loggerFor(ex: Execution, step: string): TaskLogger {
+  const line = (level: 'info' | 'warn' | 'error') => (message: string, data?: Record<string, unknown>) =>
+    ex.emitLog(step, level, data ? `${message} ${JSON.stringify(data)}` : message);
+  return { info: line('info'), warn: line('warn'), error: line('error'), stream: (s, chunk) => ex.emitLog(step, s, chunk) };
+}
+
+/** Runs one step (task or call) with its retry policy; the promise the step's xstate actor waits on. */
+export async function runTaskStep(ex: Execution, req: TaskRequest, signal: AbortSignal): Promise<unknown> {
+  await ex.checkpoint();
+  if (signal.aborted) throw new CancelledError();
+  if (req.src.startsWith('workflow:')) return runCall(ex, req, signal);
+  const task = ex.engine.registry.get(req.src);
+  const base = { step: req.step, task: task.id };
+  if (req.inputError) {
+    await ex.log({ type: 'task.started', ...base, attempt: 1, idempotent: true });
+    await ex.log({ type: 'task.failed', ...base, attempt: 1, error: req.inputError });
+    throw revive(req.inputError);
+  }
+  const parsed = task.input.safeParse(req.input);
+  if (!parsed.success) {
+    const err = new ValidationError(`input of <${req.step}> (${task.id}) is invalid: ${describeIssues(parsed.error.issues)}`, { step: req.step, task: task.id });
+    await ex.log({ type: 'task.started', ...base, attempt: 1, idempotent: true, input: req.input });
+    await ex.log({ type: 'task.failed', ...base, attempt: 1, error: err.toJSON() });
+    throw err;
+  }
+  const input = parsed.data;
+  const idempotent = task.isIdempotent(input);
+  const policy = { max: 1, backoffMs: 1000, factor: 2, maxBackoffMs: 60_000, ...req.meta.retry };
+  const timeoutMs = req.meta.timeoutMs ?? task.timeoutMs;
+  for (let attempt = 1; ; attempt++) {
+    const started = performance.now();
+    if (attempt === 1) await ex.log({ type: 'task.started', ...base, attempt, idempotent, input });
+    try {
+      const output = await attemptOnce(ex, task, input, req.step, attempt, signal, timeoutMs);
+      await ex.log({ type: 'task.finished', ...base, attempt, output, durationMs: Math.round(performance.now() - started) });
+      return output;
+    } catch (e) {
+      if (signal.aborted) {
+        await ex.log({ type: 'task.cancelled', ...base, attempt, durationMs: Math.round(performance.now() - started) });
+        throw new CancelledError(`step <${req.step}> cancelled`);
+      }
+      const err = e instanceof GravityError || e instanceof Error ? e : new Error(String(e));
+      const retryable = !(err instanceof ValidationError);
+      if (retryable && attempt < policy.max) {
+        const delayMs = Math.min(policy.maxBackoffMs, policy.backoffMs * policy.factor ** (attempt - 1));
+        await ex.log({ type: 'task.retrying', ...base, attempt: attempt + 1, delayMs, error: toJson(err) });
+        await sleep(delayMs, signal).catch(async () => {
+          await ex.log({ type: 'task.cancelled', ...base, attempt });
+          throw new CancelledError(`step <${req.step}> cancelled`);
+        });
+        continue;
+      }
+      await ex.log({ type: 'task.failed', ...base, attempt, error: toJson(err), durationMs: Math.round(performance.now() - started) });
+      throw err;
+    }
+  }
+}
+
+function toJson(e: Error): SerializedError {
+  return e instanceof GravityError ? e.toJSON() : { name: e.name, code: (e as { code?: string }).code ?? 'ERROR', message: e.message };
+}
+
+async function attemptOnce(ex: Execution, task: TaskDefinition, input: unknown, step: string, attempt: number, signal: AbortSignal, timeoutMs?: number): Promise<unknown> {
+  const ac = new AbortController();
+  const onAbort = () => ac.abort(signal.reason ?? new CancelledError());
+  signal.addEventListener('abort', onAbort, { once: true });
+  const timer = timeoutMs ? setTimeout(() => ac.abort(new TimeoutError(step, timeoutMs)), timeoutMs) : undefined;
+  const exec: Exec = (command, args = [], o = {}) =>
+    defaultExec(command, args, {
+      ...o,
+      signal: o.signal ?? ac.signal,
+      onSpawn: (pid) => {
+        o.onSpawn?.(pid);
+        void ex.log({ type: 'task.process', step, task: task.id, pid, command: [command, ...args] });
+      },
+    });
+  const ctx: TaskContext<unknown> = {
+    input,
+    signal: ac.signal,
+    log: loggerFor(ex, step),
+    exec,
+    root: ex.engine.root ?? process.cwd(),
+    store: ex.engine.store,
+    scope: ex.scope(),
+    runId: ex.record.id,
+    stepId: step,
+    attempt,
+    dryRun: false,
+  };
+  try {
+    const raw = await raceAbort(task.run(ctx), ac.signal);
+    const out = task.output.safeParse(raw);
+    if (!out.success) throw new ValidationError(`output of <${step}> (${task.id}) is invalid: ${describeIssues(out.error.issues)}`, { step, task: task.id });
+    return out.data;
+  } finally {
+    if (timer) clearTimeout(timer);
+    signal.removeEventListener('abort', onAbort);
+  }
+}

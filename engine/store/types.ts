@@ -1,0 +1,51 @@
+// The one storage interface runs and inventories go through: embedded JSON files by default, etcd later.
+
+/** A stored value with its version (starts at 1, +1 on every put). */
+export interface Entry<T = unknown> {
+  key: string;
+  value: T;
+  version: number;
+}
+
+/** Options of a put: `ifVersion` makes it a compare-and-set (`null` = the key must not exist). */
+export interface PutOptions {
+  ifVersion?: number | null;
+}
+
+/** A held lock; renewed automatically while held, released explicitly. */
+export interface Lease {
+  readonly name: string;
+  release(): Promise<void>;
+}
+
+/** Options of lock(): lease duration and how long to wait for it. */
+export interface LockOptions {
+  /** The lock is considered abandoned this long after its holder stopped renewing it. Default 10 000 ms. */
+  ttlMs?: number;
+  /** Give up with a LOCKED error after this long. Default 30 000 ms; 0 = try once. */
+  waitMs?: number;
+}
+
+/**
+ * Keys are `/`-separated words of `[A-Za-z0-9._:-]` (no `..`), e.g. `runs/2026-abc`.
+ * Values are JSON-serializable.
+ */
+export interface Store {
+  /** Human description (`json:/home/me/.gravity`). */
+  readonly location: string;
+  get<T = unknown>(key: string): Promise<Entry<T> | undefined>;
+  /** Writes atomically and durably; returns the new version. Throws ConflictError when `ifVersion` does not match. */
+  put<T = unknown>(key: string, value: T, options?: PutOptions): Promise<number>;
+  /** Read-modify-write under the key's lock: `fn` gets the current value (undefined if absent). */
+  update<T = unknown>(key: string, fn: (current: T | undefined) => T): Promise<Entry<T>>;
+  delete(key: string, options?: PutOptions): Promise<boolean>;
+  /** Entries whose key starts with `prefix`, sorted by key. */
+  list<T = unknown>(prefix: string): Promise<Entry<T>[]>;
+  /** Appends one record to an append-only log (the run journal); durable when it resolves. */
+  append(key: string, record: unknown): Promise<void>;
+  /** All records of a log, oldest first; a torn last line (crash mid-write) is dropped. */
+  readLog<T = unknown>(key: string): Promise<T[]>;
+  /** Takes a named lock with a lease. */
+  lock(name: string, options?: LockOptions): Promise<Lease>;
+  close(): Promise<void>;
+}
