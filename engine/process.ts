@@ -47,13 +47,18 @@ export function killGroup(pgid: number, sig: NodeJS.Signals = 'SIGTERM'): boolea
   }
 }
 
-/** True when a process with this pid exists (signal 0). */
+/** True when a process with this pid exists and is not a zombie (signal 0, then /proc state on Linux). */
 export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (e) {
     return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
+  } catch {
+    return true;
   }
 }
 

@@ -1,0 +1,70 @@
+// What every command shares: the data dir and its store, the task registry, the catalog, definition loading.
+import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { mkdirSync } from 'node:fs';
+import { BadInputError, ErrorCode, assertValidDefinition, type Definition, type EngineOptions, type RunEvent, type RunRecord, type Store } from '../engine/index.js';
+import { createJsonStore, defaultDataDir } from '../engine/store/index.js';
+import { createDefaultRegistry } from '../tasks/index.js';
+import { catalog, findWorkflow, suggestWorkflows } from '../workflows/index.js';
+
+/** Global options of every command. */
+export interface GlobalOptions {
+  dataDir?: string;
+}
+
+/** The pieces a command works with. */
+export interface App {
+  dataDir: string;
+  store: Store;
+  registry: ReturnType<typeof createDefaultRegistry>;
+  catalog: Definition[];
+  engine(onEvent?: (e: RunEvent) => void, root?: string): EngineOptions;
+  /** A catalog id or a definition file (.json). */
+  load(ref: string): Promise<{ def: Definition; source: RunRecord['source'] }>;
+  close(): Promise<void>;
+}
+
+/** Opens the data dir (`--data-dir`, `GRAVITY_HOME`, `~/.gravity`) and builds the registry. */
+export async function createApp(o: GlobalOptions): Promise<App> {
+  const dataDir = resolve(o.dataDir ?? defaultDataDir());
+  mkdirSync(dataDir, { recursive: true });
+  const store = await createJsonStore(dataDir);
+  const registry = createDefaultRegistry();
+  const app: App = {
+    dataDir,
+    store,
+    registry,
+    catalog,
+    engine: (onEvent, root) => ({ store, registry, resolveWorkflow: findWorkflow, onEvent, root: root ? resolve(root) : process.cwd() }),
+    async load(ref) {
+      const found = findWorkflow(ref);
+      if (found) return { def: found, source: { kind: 'catalog', ref } };
+      if (/\.bpmn$/i.test(ref)) throw new BadInputError(`${ref}: running BPMN files is not supported yet (BPMN import comes with \`gravity import\`)`);
+      if (!/\.json$/i.test(ref) && !ref.includes('/')) {
+        const near = suggestWorkflows(ref);
+        throw new BadInputError(`unknown workflow "${ref}"${near.length ? `; did you mean ${near.map((n) => `"${n}"`).join(', ')}?` : ''} (see \`gravity list\`)`, { workflow: ref, suggestions: near }, ErrorCode.UnknownWorkflow);
+      }
+      const path = resolve(ref);
+      let text: string;
+      try {
+        text = await readFile(path, 'utf8');
+      } catch (e) {
+        throw new BadInputError(`${ref}: cannot read definition file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, { file: ref });
+      }
+      let def: Definition;
+      try {
+        def = JSON.parse(text) as Definition;
+      } catch (e) {
+        throw new BadInputError(`${ref}: not valid JSON: ${(e as Error).message}`, { file: ref });
+      }
+      try {
+        assertValidDefinition(def, registry, { resolveWorkflow: findWorkflow });
+      } catch (e) {
+        throw new BadInputError(`${ref}: ${(e as Error).message}`, { file: ref });
+      }
+      return { def, source: { kind: 'file', ref: path } };
+    },
+    close: () => store.close(),
+  };
+  return app;
+}

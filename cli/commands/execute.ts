@@ -1,0 +1,124 @@
+// Commands that execute: run, resume, rollback, cancel. They render progress and return an exit code.
+import { readFileSync } from 'node:fs';
+import type { Definition, RunEvent, RunRecord, RunResult } from '../../engine/index.js';
+import { BadInputError, isAlive, loadRun, parseParamPairs, planDefinition, resolveParams, resumeRun, rollbackRun, RunStatus, startRun, sleep } from '../../engine/index.js';
+import type { App } from '../app.js';
+import { exitCodeOf, Exit, formatPlan, formatResult } from '../format.js';
+import { plainRenderer, ttyRenderer, type Renderer } from '../render.js';
+import { findWorkflow } from '../../workflows/index.js';
+
+/** Options shared by run and resume. */
+export interface ExecOptions {
+  json?: boolean;
+  root?: string;
+}
+
+function print(json: boolean | undefined, human: string, data: unknown): void {
+  process.stdout.write(json ? `${JSON.stringify(data, null, 2)}\n` : `${human}\n`);
+}
+
+/** Runs `fn` with SIGINT/SIGTERM turned into a graceful cancel (a second Ctrl-C exits at once). */
+async function withCancel<T>(fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const ac = new AbortController();
+  const onSignal = () => {
+    if (ac.signal.aborted) process.exit(Exit.Cancelled);
+    process.stderr.write('\ncancelling: stopping the running step (Ctrl-C again to quit at once)\n');
+    ac.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    return await fn(ac.signal);
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
+
+function rendererFor(def: Definition | undefined, o: ExecOptions, runId: () => string | undefined): Renderer | undefined {
+  if (o.json) return undefined;
+  if (process.stdout.isTTY && def && !process.env.CI) return ttyRenderer(def, runId);
+  return plainRenderer(process.stdout, runId);
+}
+
+async function execute(app: App, def: Definition | undefined, o: ExecOptions, go: (engine: ReturnType<App['engine']>, signal: AbortSignal) => Promise<RunResult>): Promise<number> {
+  let root: string | undefined;
+  const renderer = rendererFor(def, o, () => root);
+  const onEvent = (e: RunEvent) => {
+    if (root === undefined && (e.type === 'run.started' || e.type === 'run.resumed' || e.type === 'run.needs-attention')) root = e.runId;
+    renderer?.onEvent(e);
+  };
+  const result = await withCancel((signal) => go(app.engine(onEvent, o.root), signal));
+  await renderer?.done();
+  print(o.json, formatResult(result), result);
+  return exitCodeOf(result.status);
+}
+
+/** `gravity run <workflow | file.json> [--param k=v] [--dry-run]`. */
+export async function runCommand(app: App, ref: string, o: ExecOptions & { param?: string[]; dryRun?: boolean }): Promise<number> {
+  const { def, source } = await app.load(ref);
+  const params = resolveParams(def, parseParamPairs(o.param ?? []));
+  if (o.dryRun) {
+    const plan = planDefinition(def, app.registry, params);
+    print(o.json, `dry run of ${def.id} (nothing is changed)\nparams: ${JSON.stringify(params)}\n${formatPlan(plan)}`, { workflow: def.id, dryRun: true, params, steps: plan });
+    return Exit.Ok;
+  }
+  return execute(app, def, o, (engine, signal) => startRun(engine, def, { params, source, signal }));
+}
+
+function currentDefinition(r: RunRecord): Definition | undefined {
+  if (r.source.kind === 'catalog' && r.source.ref) return findWorkflow(r.source.ref);
+  if (r.source.kind === 'file' && r.source.ref) {
+    try {
+      return JSON.parse(readFileSync(r.source.ref, 'utf8')) as Definition;
+    } catch {
+      return undefined; // the file is gone: the stored copy is used
+    }
+  }
+  return undefined;
+}
+
+/** `gravity resume <run> [--force] [--allow-changed]`. */
+export async function resumeCommand(app: App, runId: string, o: ExecOptions & { force?: boolean; allowChanged?: boolean }): Promise<number> {
+  const record = await loadRun(app.engine(), runId);
+  const def = currentDefinition(record);
+  return execute(app, def, o, (engine, signal) => resumeRun(engine, record.id, { definition: def, force: o.force, allowChanged: o.allowChanged, signal }));
+}
+
+/** `gravity rollback <run>`. */
+export async function rollbackCommand(app: App, runId: string, o: ExecOptions): Promise<number> {
+  const renderer = o.json ? undefined : plainRenderer(process.stdout, () => undefined);
+  const report = await rollbackRun(app.engine((e) => renderer?.onEvent(e), o.root), runId);
+  const human = [
+    formatResult(report),
+    report.compensated.length ? `  compensated: ${report.compensated.join(', ')}` : '  nothing to compensate',
+    ...(report.skipped.length ? [`  no compensation defined: ${report.skipped.join(', ')}`] : []),
+    ...(report.interrupted.length ? [`  interrupted, left as they are: ${report.interrupted.join(', ')}`] : []),
+    ...(report.failed ? [`  ✖ compensation of <${report.failed.step}> failed: ${report.failed.error.message}`] : []),
+  ].join('\n');
+  print(o.json, human, report);
+  return report.failed ? Exit.Failed : Exit.Ok;
+}
+
+/** `gravity cancel <run>`: SIGINT to the process running it (a graceful cancel), or marks a dead run cancelled. */
+export async function cancelCommand(app: App, runId: string, o: { json?: boolean; waitMs?: number }): Promise<number> {
+  const engine = app.engine();
+  const r = await loadRun(engine, runId);
+  if (r.status !== RunStatus.Running) throw new BadInputError(`run ${r.id} is ${r.status}, not running: nothing to cancel`);
+  if (r.pid && isAlive(r.pid) && r.pid !== process.pid) {
+    process.kill(r.pid, 'SIGINT');
+    const deadline = Date.now() + (o.waitMs ?? 15_000);
+    while (Date.now() < deadline) {
+      const now = await loadRun(engine, r.id);
+      if (now.status !== RunStatus.Running) {
+        print(o.json, `■ run ${r.id} ${now.status}`, { runId: r.id, status: now.status });
+        return Exit.Ok;
+      }
+      await sleep(100);
+    }
+    throw new BadInputError(`run ${r.id}: process ${r.pid} did not stop within ${(o.waitMs ?? 15_000) / 1000} s`);
+  }
+  await engine.store.put(`runs/${r.id}`, { ...r, status: RunStatus.Cancelled, pid: undefined, updatedAt: new Date().toISOString() });
+  print(o.json, `■ run ${r.id} was interrupted (its process is gone); marked cancelled, resume with: gravity resume ${r.id}`, { runId: r.id, status: RunStatus.Cancelled });
+  return Exit.Ok;
+}

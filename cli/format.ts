@@ -1,0 +1,113 @@
+// Human text for results, runs, definitions: tables and trees; `--json` bypasses all of it.
+import type { Definition, PlanItem, RunRecord, RunResult, StepSummary } from '../engine/index.js';
+import { RunStatus } from '../engine/index.js';
+
+/** Exit codes of the CLI. */
+export const Exit = { Ok: 0, Failed: 1, BadInput: 2, NeedsAttention: 3, Cancelled: 130 } as const;
+
+/** Exit code of a run result. */
+export function exitCodeOf(status: string): number {
+  switch (status) {
+    case RunStatus.Succeeded:
+    case RunStatus.RolledBack:
+      return Exit.Ok;
+    case RunStatus.NeedsAttention:
+      return Exit.NeedsAttention;
+    case RunStatus.Cancelled:
+      return Exit.Cancelled;
+    default:
+      return Exit.Failed;
+  }
+}
+
+const icon: Record<string, string> = { succeeded: '✔', failed: '✖', cancelled: '■', interrupted: '⚠', running: '…', compensated: '↶', 'needs-attention': '⚠', 'rolled-back': '↶' };
+
+/** Milliseconds as `850 ms` / `12.3 s` / `4 m 02 s`. */
+export function duration(ms?: number): string {
+  if (ms === undefined || Number.isNaN(ms)) return '';
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`;
+  return `${Math.floor(ms / 60_000)} m ${String(Math.round((ms % 60_000) / 1000)).padStart(2, '0')} s`;
+}
+
+/** Left-aligned columns. */
+export function table(rows: string[][]): string {
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
+  return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]))).join('  ').trimEnd()).join('\n');
+}
+
+const short = (v: unknown, max = 100) => {
+  const s = typeof v === 'string' ? v : JSON.stringify(v);
+  return s.length > max ? `${s.slice(0, max - 1)}…` : s;
+};
+
+/** The closing lines after a run, resume or rollback. */
+export function formatResult(r: RunResult): string {
+  const lines: string[] = [];
+  const total = r.steps.reduce((a, s) => a + (s.durationMs ?? 0), 0);
+  switch (r.status) {
+    case RunStatus.Succeeded: {
+      lines.push(`✔ ${r.workflow} succeeded (${r.steps.length} steps, ${duration(total)} in tasks) — run ${r.runId}`);
+      const out = r.output as { report?: unknown } | undefined;
+      if (out && typeof out === 'object' && typeof out.report === 'string') lines.push('', out.report);
+      else if (out !== undefined && out !== null) lines.push(`output: ${JSON.stringify(out, null, 2)}`);
+      break;
+    }
+    case RunStatus.NeedsAttention:
+      lines.push(`⚠ ${r.workflow} needs attention — run ${r.runId}`, `  ${r.attention?.message ?? ''}`);
+      break;
+    case RunStatus.Cancelled:
+      lines.push(`■ ${r.workflow} cancelled — resume with: gravity resume ${r.runId}`);
+      break;
+    case RunStatus.RolledBack:
+      lines.push(`↶ ${r.workflow} rolled back — run ${r.runId}`);
+      break;
+    default:
+      lines.push(`✖ ${r.workflow} ${r.status}${r.error?.step ? ` at <${r.error.step}>` : ''}: ${r.error?.message ?? ''}`, `  details: gravity show ${r.runId}`);
+  }
+  return lines.join('\n');
+}
+
+/** Steps of a run with status, attempts, durations, outputs and errors. */
+export function formatSteps(steps: StepSummary[]): string {
+  if (!steps.length) return '  (no step ran)';
+  const rows = [['', 'step', 'task', 'attempts', 'duration', 'result']];
+  for (const s of steps) {
+    const result = s.error ? `error: ${short(s.error.message, 120)}` : s.output !== undefined ? short(s.output) : '';
+    rows.push([icon[s.status] ?? '?', s.id, s.task, String(s.attempts), duration(s.durationMs), result]);
+  }
+  return table(rows).split('\n').map((l) => `  ${l}`).join('\n');
+}
+
+/** `gravity runs` rows. */
+export function formatRuns(runs: Array<RunRecord & { shownStatus: string }>): string {
+  if (!runs.length) return 'no runs yet (start one with `gravity run <workflow>`)';
+  const rows = [['run', 'workflow', 'status', 'started', 'duration']];
+  for (const r of runs) {
+    const end = r.finishedAt ?? r.updatedAt;
+    rows.push([r.id, r.workflow, `${icon[r.shownStatus] ?? ''} ${r.shownStatus}`, r.createdAt.replace('T', ' ').slice(0, 19), duration(Date.parse(end) - Date.parse(r.createdAt))]);
+  }
+  return table(rows);
+}
+
+/** The tree of `describe` and `--dry-run`. */
+export function formatPlan(items: PlanItem[]): string {
+  const lines: string[] = [];
+  for (const it of items) {
+    const pad = '  '.repeat(it.depth + 1);
+    const what = it.kind === 'task' || it.kind === 'call' ? `${it.task}` : it.kind;
+    lines.push(`${pad}${it.kind === 'parallel' ? '⫴' : it.kind === 'decision' ? '◇' : it.kind === 'end' ? '◉' : it.kind === 'fail' ? '⊗' : '•'} ${it.id} — ${what}${it.title ? `: ${it.title}` : ''}`);
+    for (const n of it.notes) lines.push(`${pad}    ${n}`);
+    for (const l of it.lines) lines.push(`${pad}    $ ${l}`);
+  }
+  return lines.join('\n');
+}
+
+/** Params table of `describe`. */
+export function formatParams(def: Definition): string {
+  const params = Object.entries(def.params ?? {});
+  if (!params.length) return '  (none)';
+  const rows = [['name', 'type', 'default', 'description']];
+  for (const [name, p] of params) rows.push([name, p.type + (p.enum ? ` (${p.enum.join('|')})` : ''), p.default !== undefined ? JSON.stringify(p.default) : p.required === false ? '(optional)' : '(required)', p.description ?? '']);
+  return table(rows).split('\n').map((l) => `  ${l}`).join('\n');
+}

@@ -1,0 +1,78 @@
+// The `gravity` command: parses argv with commander, calls the engine through the commands, maps results to exit codes.
+import { Command, CommanderError, Option } from 'commander';
+import { ErrorCode, GravityError } from '../engine/index.js';
+import { createApp, type App } from './app.js';
+import { cancelCommand, resumeCommand, rollbackCommand, runCommand } from './commands/execute.js';
+import { describeCommand, listCommand, runsCommand, showCommand } from './commands/inspect.js';
+import { Exit } from './format.js';
+
+const BAD_INPUT = new Set<string>([ErrorCode.BadInput, ErrorCode.UnknownWorkflow, ErrorCode.UnknownTask, ErrorCode.InvalidDefinition, ErrorCode.Validation, ErrorCode.NotFound, ErrorCode.DefinitionChanged, ErrorCode.Expression]);
+
+const collect = (v: string, prev: string[] = []) => [...prev, v];
+
+/** Builds the program; `exit` receives the exit code of the command. */
+export function buildProgram(exit: (code: number) => void): Command {
+  const program = new Command('gravity')
+    .description('Workflows for DevOps operations: persisted, resumable, exportable to BPMN.')
+    .option('--data-dir <dir>', 'where runs are stored (default: $GRAVITY_HOME or ~/.gravity)')
+    .showSuggestionAfterError(true)
+    .exitOverride();
+  const withApp = <A extends unknown[]>(fn: (app: App, ...args: A) => Promise<number>) => async (...args: A) => {
+    const app = await createApp({ dataDir: program.opts().dataDir });
+    try {
+      exit(await fn(app, ...args));
+    } finally {
+      await app.close();
+    }
+  };
+  const json = () => new Option('--json', 'print one JSON object instead of text');
+
+  program.command('list').description('list the workflows of the catalog').addOption(json())
+    .action(withApp((app, o) => listCommand(app, o)));
+  program.command('describe <workflow>').description('show the params and the steps of a workflow as a tree').addOption(json())
+    .action(withApp((app, wf: string, o) => describeCommand(app, wf, o)));
+  program.command('run <workflow>').description('run a catalog workflow or a definition file (.json)')
+    .option('-p, --param <key=value>', 'a param of the workflow (repeat for several)', collect)
+    .option('--dry-run', 'print the plan and change nothing')
+    .option('--root <dir>', 'folder that file removals may not leave (default: current directory)')
+    .addOption(json())
+    .action(withApp((app, wf: string, o) => runCommand(app, wf, o)));
+  program.command('runs').description('list runs, newest first').addOption(json())
+    .option('--workflow <id>', 'only runs of this workflow').option('--limit <n>', 'how many', '20').option('--all', 'include child runs of call steps')
+    .action(withApp((app, o) => runsCommand(app, o)));
+  program.command('show <run>').description('a run: status, steps with durations, outputs and errors').addOption(json())
+    .option('--journal', 'also print every journal entry')
+    .action(withApp((app, id: string, o) => showCommand(app, id, o)));
+  program.command('resume <run>').description('resume an interrupted or cancelled run where it stopped')
+    .option('--force', 're-run interrupted steps that are not idempotent')
+    .option('--allow-changed', 'resume even though the workflow definition changed')
+    .option('--root <dir>', 'folder that file removals may not leave').addOption(json())
+    .action(withApp((app, id: string, o) => resumeCommand(app, id, o)));
+  program.command('cancel <run>').description('cancel a running run (it stays resumable)').addOption(json())
+    .action(withApp((app, id: string, o) => cancelCommand(app, id, o)));
+  program.command('rollback <run>').description('undo the finished steps of a run, newest first').addOption(json())
+    .option('--root <dir>', 'folder that file removals may not leave')
+    .action(withApp((app, id: string, o) => rollbackCommand(app, id, o)));
+  return program;
+}
+
+/** Runs the CLI with `argv` and returns the exit code. */
+export async function main(argv: string[]): Promise<number> {
+  let code = Exit.Ok as number;
+  const program = buildProgram((c) => (code = c));
+  const wantsJson = argv.includes('--json');
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return code;
+  } catch (e) {
+    if (e instanceof CommanderError) return e.exitCode === 0 ? Exit.Ok : Exit.BadInput;
+    const err = e instanceof GravityError ? e : undefined;
+    const exitCode = err && BAD_INPUT.has(err.code) ? Exit.BadInput : err ? Exit.Failed : Exit.Failed;
+    if (wantsJson) process.stdout.write(`${JSON.stringify({ error: err ? err.toJSON() : { code: 'ERROR', message: (e as Error).message } }, null, 2)}\n`);
+    process.stderr.write(`gravity: ${(e as Error).message}\n`);
+    if (!err && process.env.GRAVITY_DEBUG) process.stderr.write(`${(e as Error).stack}\n`);
+    return exitCode;
+  }
+}
+
+process.exitCode = await main(process.argv.slice(2));

@@ -1,0 +1,94 @@
+// Live progress of a run: listr2 on a TTY, plain lines otherwise; both fed by the engine's run events.
+import { Listr, PRESET_TIMER } from 'listr2';
+import type { Definition, RunEvent } from '../engine/index.js';
+import { listSteps } from '../engine/index.js';
+
+/** Receives run events and shows them. */
+export interface Renderer {
+  onEvent(e: RunEvent): void;
+  /** Call once the run is over (flushes and stops the live display). */
+  done(): Promise<void>;
+}
+
+const ms = (n?: number) => (n === undefined ? '' : n < 1000 ? `${n} ms` : `${(n / 1000).toFixed(1)} s`);
+const lastLine = (s: string) => s.trimEnd().split('\n').pop() ?? '';
+
+/** Plain lines (CI logs, pipes): one line per step event, task output indented. */
+export function plainRenderer(out: NodeJS.WritableStream, rootRunId: () => string | undefined): Renderer {
+  return {
+    onEvent(e) {
+      const nested = rootRunId() !== undefined && e.runId !== rootRunId() ? '  ' : '';
+      switch (e.type) {
+        case 'task.started': out.write(`${nested}▶ ${e.step} (${e.task})\n`); break;
+        case 'task.retrying': out.write(`${nested}↻ ${e.step}: attempt ${e.attempt} in ${ms(e.delayMs)} after: ${e.error?.message}\n`); break;
+        case 'task.finished': out.write(`${nested}✔ ${e.step} ${ms(e.durationMs)}\n`); break;
+        case 'task.failed': out.write(`${nested}✖ ${e.step}: ${e.error?.message}\n`); break;
+        case 'task.cancelled': out.write(`${nested}■ ${e.step} cancelled\n`); break;
+        case 'task.compensated': out.write(`${nested}↶ ${e.step} compensated\n`); break;
+        case 'task.compensate-failed': out.write(`${nested}✖ ${e.step} compensation failed: ${e.error?.message}\n`); break;
+        case 'task.log':
+          for (const l of e.text.trimEnd().split('\n')) if (l) out.write(`${nested}    ${e.level === 'stderr' ? '! ' : ''}${l}\n`);
+          break;
+      }
+    },
+    async done() {},
+  };
+}
+
+interface Pending { resolve: (v: { status: string; message?: string }) => void; promise: Promise<{ status: string; message?: string }>; started: boolean; output?: (s: string) => void }
+
+/** listr2 display: one line per step of the definition, in order; parallel branches advance together. */
+export function ttyRenderer(def: Definition, rootRunId: () => string | undefined): Renderer {
+  const steps = listSteps(def);
+  const pending = new Map<string, Pending>();
+  for (const s of steps) {
+    let resolve!: Pending['resolve'];
+    const promise = new Promise<{ status: string; message?: string }>((r) => (resolve = r));
+    pending.set(s.id, { resolve, promise, started: false });
+  }
+  const list = new Listr(
+    steps.map((s) => ({
+      title: `${s.state.meta?.title ?? s.id} ${s.id !== (s.state.meta?.title ?? s.id) ? `(${s.id})` : ''}`.trim(),
+      task: async (_: unknown, t: { output: string; skip(m?: string): void; title: string }) => {
+        const p = pending.get(s.id)!;
+        p.output = (line) => (t.output = line);
+        const r = await p.promise;
+        if (r.status === 'skipped') return t.skip(`${t.title} (not taken)`);
+        if (r.status === 'failed') throw new Error(r.message ?? 'failed');
+        if (r.status === 'cancelled') return t.skip(`${t.title} (cancelled)`);
+      },
+      rendererOptions: { outputBar: 1 },
+    })),
+    { concurrent: false, exitOnError: false, rendererOptions: { timer: PRESET_TIMER, collapseErrors: false } as never, silentRendererCondition: false },
+  );
+  const running = list.run().catch(() => undefined);
+  const order = steps.map((s) => s.id);
+  return {
+    onEvent(e) {
+      if (e.runId !== rootRunId() || !('step' in e) || !e.step) return;
+      const p = pending.get(e.step);
+      if (!p) return;
+      switch (e.type) {
+        case 'task.started': {
+          p.started = true;
+          // steps before this one (in document order, outside parallel branches) that never started were not taken
+          const idx = order.indexOf(e.step);
+          for (const s of steps.slice(0, idx)) {
+            const q = pending.get(s.id)!;
+            if (!q.started && !s.parallel) q.resolve({ status: 'skipped' });
+          }
+          break;
+        }
+        case 'task.finished': p.resolve({ status: 'succeeded' }); break;
+        case 'task.failed': p.resolve({ status: 'failed', message: e.error?.message }); break;
+        case 'task.cancelled': p.resolve({ status: 'cancelled' }); break;
+        case 'task.retrying': p.output?.(`retrying (attempt ${e.attempt}) after: ${e.error?.message}`); break;
+        case 'task.log': p.output?.(lastLine(e.text)); break;
+      }
+    },
+    async done() {
+      for (const p of pending.values()) p.resolve({ status: 'skipped' });
+      await running;
+    },
+  };
+}

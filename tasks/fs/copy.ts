@@ -1,0 +1,59 @@
+// Copies a file or a directory tree as a task node, refusing to clobber an existing destination unless asked.
+import { cp, lstat, readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { defineTask, TaskError } from '../../engine/index.js';
+import { errnoCode, exists, resolvePath } from './support.js';
+
+/** Input of `fs.copy`; relative paths are taken from the run root. */
+export const fsCopyInput = z.object({
+  from: z.string().min(1),
+  to: z.string().min(1),
+  /** Replace an existing destination. Default false: an existing destination is an error. */
+  overwrite: z.boolean().default(false),
+});
+
+/** Output of `fs.copy`: absolute paths and the number of files (not directories) copied. */
+export const fsCopyOutput = z.object({
+  from: z.string(),
+  to: z.string(),
+  files: z.number().int(),
+});
+
+/** Number of non-directory entries at or below `path`. */
+async function countFiles(path: string): Promise<number> {
+  const st = await lstat(path);
+  if (!st.isDirectory()) return 1;
+  let n = 0;
+  for (const e of await readdir(path, { withFileTypes: true })) {
+    n += e.isDirectory() ? await countFiles(join(path, e.name)) : 1;
+  }
+  return n;
+}
+
+/** Copies `from` to `to` recursively (symlinks are copied as links). */
+export const fsCopy = defineTask({
+  id: 'fs.copy',
+  title: 'Copy files',
+  input: fsCopyInput,
+  output: fsCopyOutput,
+  idempotent: true,
+  plan: (i) => [`cp -R${i.overwrite ? 'f' : 'n'} ${i.from} ${i.to}`],
+  async run(ctx) {
+    const from = resolvePath(ctx.root, ctx.input.from);
+    const to = resolvePath(ctx.root, ctx.input.to);
+    if (!(await exists(from))) throw new TaskError(`cannot copy ${from}: it does not exist`, { from, to });
+    if (from === to) throw new TaskError(`cannot copy ${from} onto itself`, { from, to });
+    if (!ctx.input.overwrite && (await exists(to))) {
+      throw new TaskError(`refusing to overwrite ${to}: it exists (set overwrite: true to replace it)`, { from, to });
+    }
+    try {
+      await cp(from, to, { recursive: true, force: ctx.input.overwrite, errorOnExist: !ctx.input.overwrite });
+    } catch (e) {
+      throw new TaskError(`cannot copy ${from} to ${to}: ${(e as Error).message}`, { from, to, code: errnoCode(e) });
+    }
+    const files = await countFiles(from);
+    ctx.log.info(`copied ${files} file(s) from ${from} to ${to}`);
+    return { from, to, files };
+  },
+});

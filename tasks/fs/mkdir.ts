@@ -1,0 +1,62 @@
+// Creates a directory (and its parents) as a task node, remembering whether it was new so rollback can undo it.
+import { mkdir, rmdir, stat } from 'node:fs/promises';
+import { z } from 'zod';
+import { defineTask, TaskError } from '../../engine/index.js';
+import { errnoCode, modeSchema, resolvePath } from './support.js';
+
+/** Input of `fs.mkdir`; a relative path is taken from the run root. */
+export const fsMkdirInput = z.object({
+  path: z.string().min(1),
+  mode: modeSchema.optional(),
+});
+
+/** Output of `fs.mkdir`: the absolute path, and whether this step created it. */
+export const fsMkdirOutput = z.object({
+  path: z.string(),
+  created: z.boolean(),
+});
+
+/** Creates a directory with its missing parents; an existing directory is fine. */
+export const fsMkdir = defineTask({
+  id: 'fs.mkdir',
+  title: 'Create a directory',
+  input: fsMkdirInput,
+  output: fsMkdirOutput,
+  idempotent: true,
+  plan: (i) => [`mkdir -p${i.mode === undefined ? '' : ` -m ${i.mode.toString(8)}`} ${i.path}`],
+  async run(ctx) {
+    const path = resolvePath(ctx.root, ctx.input.path);
+    let first: string | undefined;
+    try {
+      first = await mkdir(path, { recursive: true, mode: ctx.input.mode });
+    } catch (e) {
+      const code = errnoCode(e);
+      if (code === 'EEXIST' || code === 'ENOTDIR') {
+        throw new TaskError(`cannot create directory ${path}: a file is in the way`, { path, code });
+      }
+      throw new TaskError(`cannot create directory ${path}: ${(e as Error).message}`, { path, code });
+    }
+    // mkdir -p answers "already there" when a file holds the name on some platforms: check.
+    const st = await stat(path);
+    if (!st.isDirectory()) throw new TaskError(`cannot create directory ${path}: a file is in the way`, { path });
+    const created = first !== undefined;
+    if (created) ctx.log.info(`created ${path}`);
+    return { path, created };
+  },
+  /** Removes the directory only if this step created it and it is still empty. */
+  async compensate(ctx) {
+    if (!ctx.output.created) return;
+    try {
+      await rmdir(ctx.output.path);
+      ctx.log.info(`removed ${ctx.output.path}`);
+    } catch (e) {
+      const code = errnoCode(e);
+      if (code === 'ENOENT') return;
+      if (code === 'ENOTEMPTY' || code === 'EEXIST') {
+        ctx.log.warn(`kept ${ctx.output.path}: not empty`);
+        return;
+      }
+      throw e;
+    }
+  },
+});

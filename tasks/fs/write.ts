@@ -1,0 +1,61 @@
+// Writes a text file atomically as a task node, recording whether it existed so rollback can remove it.
+import { readFile, rm, stat } from 'node:fs/promises';
+import { z } from 'zod';
+import { defineTask, TaskError } from '../../engine/index.js';
+import { errnoCode, modeSchema, resolvePath, writeFileAtomic } from './support.js';
+
+/** Input of `fs.write`; a relative path is taken from the run root. */
+export const fsWriteInput = z.object({
+  path: z.string().min(1),
+  content: z.string(),
+  mode: modeSchema.optional(),
+  /** Replace an existing file (default). When false, an existing file with other content is an error. */
+  overwrite: z.boolean().default(true),
+});
+
+/** Output of `fs.write`: absolute path, bytes written, and whether a file was there before. */
+export const fsWriteOutput = z.object({
+  path: z.string(),
+  bytes: z.number().int(),
+  existed: z.boolean(),
+});
+
+/** Writes `content` to a file through a temp file and a rename; parent folders are created. */
+export const fsWrite = defineTask({
+  id: 'fs.write',
+  title: 'Write a file',
+  input: fsWriteInput,
+  output: fsWriteOutput,
+  idempotent: true,
+  plan: (i) => [`write ${Buffer.byteLength(i.content)} bytes to ${i.path}${i.overwrite ? '' : ' (unless it exists)'}`],
+  async run(ctx) {
+    const { content, overwrite } = ctx.input;
+    const path = resolvePath(ctx.root, ctx.input.path);
+    const bytes = Buffer.byteLength(content);
+    let previousMode: number | undefined;
+    let existed = false;
+    try {
+      const st = await stat(path);
+      if (st.isDirectory()) throw new TaskError(`cannot write ${path}: it is a directory`, { path });
+      existed = true;
+      previousMode = st.mode & 0o7777;
+    } catch (e) {
+      if (e instanceof TaskError) throw e;
+      if (errnoCode(e) !== 'ENOENT') throw e;
+    }
+    if (existed && !overwrite) {
+      // Running again after a crash must not fail when the file already holds what we wanted.
+      if ((await readFile(path, 'utf8')) === content) return { path, bytes, existed };
+      throw new TaskError(`refusing to overwrite ${path}: it exists with other content (overwrite: false)`, { path });
+    }
+    await writeFileAtomic(path, content, ctx.input.mode ?? previousMode);
+    ctx.log.info(`wrote ${bytes} bytes to ${path}`);
+    return { path, bytes, existed };
+  },
+  /** Removes the file if this step created it; a file that existed before is left alone. */
+  async compensate(ctx) {
+    if (ctx.output.existed) return;
+    await rm(ctx.output.path, { force: true });
+    ctx.log.info(`removed ${ctx.output.path}`);
+  },
+});

@@ -1,0 +1,89 @@
+// Looks for one command-line tool on the host as a task node: where it is, its version, whether it works.
+import { constants } from 'node:fs';
+import { access, stat } from 'node:fs/promises';
+import { delimiter, isAbsolute, join, resolve } from 'node:path';
+import { z } from 'zod';
+import { defineTask, type ExecResult } from '../../engine/index.js';
+
+/** Input of `host.check-tool`. */
+export const checkToolInput = z.object({
+  /** Name shown in reports, e.g. "docker". */
+  tool: z.string().min(1),
+  /** Binary to look for, e.g. "docker"; a path containing `/` is checked as is. */
+  command: z.string().min(1),
+  versionArgs: z.array(z.string()),
+  /** Regex source; its first capture group is the version. Default: the first `N.N[.N]`. */
+  versionPattern: z.string().optional(),
+  /** Extra folders searched after PATH, e.g. /usr/sbin, /sbin. */
+  alsoSearch: z.array(z.string()).optional(),
+  /** A second command proving the tool is usable, e.g. that the docker daemon answers. */
+  probe: z.object({ args: z.array(z.string()), label: z.string() }).optional(),
+});
+
+/** Output of `host.check-tool`; a missing tool is a result (`found: false`), not a failure. */
+export const checkToolOutput = z.object({
+  tool: z.string(),
+  found: z.boolean(),
+  path: z.string().optional(),
+  version: z.string().optional(),
+  ok: z.boolean(),
+  detail: z.string().optional(),
+});
+/** One tool's check result. */
+export type CheckToolOutput = z.output<typeof checkToolOutput>;
+
+const TIMEOUT_MS = 10_000;
+const DEFAULT_VERSION = '(\\d+\\.\\d+(?:\\.\\d+)?)';
+
+/** First executable regular file named `command` in `dirs`, or undefined. */
+export async function findExecutable(command: string, dirs: readonly string[]): Promise<string | undefined> {
+  const candidates = command.includes('/') ? [resolve(command)] : dirs.filter((d) => isAbsolute(d)).map((d) => join(d, command));
+  for (const c of candidates) {
+    try {
+      if (!(await stat(c)).isFile()) continue;
+      await access(c, constants.X_OK);
+      return c;
+    } catch {
+      // not there or not executable: keep looking
+    }
+  }
+  return undefined;
+}
+
+/** First non-empty line of a command's stderr (or stdout), for one-line details. */
+function firstLine(r: ExecResult): string {
+  const line = `${r.stderr}\n${r.stdout}`.split(/\r?\n/).find((l) => l.trim() !== '');
+  return line?.trim() ?? `exit code ${r.exitCode}`;
+}
+
+/** Finds a tool in PATH (plus extra folders), reads its version and optionally probes it; never fails on a missing tool. */
+export const hostCheckTool = defineTask({
+  id: 'host.check-tool',
+  title: 'Check a host tool',
+  input: checkToolInput,
+  output: checkToolOutput,
+  idempotent: true,
+  plan: (i) => [`which ${i.command} && ${[i.command, ...i.versionArgs].join(' ')}${i.probe ? ` && ${[i.command, ...i.probe.args].join(' ')}` : ''}`],
+  async run(ctx) {
+    const { tool, command, versionArgs, versionPattern, alsoSearch = [], probe } = ctx.input;
+    const dirs = [...(process.env.PATH ?? '').split(delimiter).filter(Boolean), ...alsoSearch];
+    const path = await findExecutable(command, dirs);
+    if (!path) return { tool, found: false, ok: false, detail: `${command} not found in PATH${alsoSearch.length ? ` or ${alsoSearch.join(', ')}` : ''}` };
+
+    const opts = { timeoutMs: TIMEOUT_MS, signal: ctx.signal };
+    const v = await ctx.exec(path, versionArgs, opts);
+    // Some tools print their version on stderr (ssh -V): look at both.
+    const match = new RegExp(versionPattern ?? DEFAULT_VERSION, 'm').exec(`${v.stdout}\n${v.stderr}`);
+    const version = match ? (match[1] ?? match[0]).trim() : undefined;
+    if (v.timedOut) return { tool, found: true, path, version, ok: false, detail: `version command timed out after ${TIMEOUT_MS} ms` };
+    if (v.exitCode !== 0 && !version) return { tool, found: true, path, ok: false, detail: `version command failed: ${firstLine(v)}` };
+
+    if (probe) {
+      const p = await ctx.exec(path, probe.args, opts);
+      if (p.timedOut) return { tool, found: true, path, version, ok: false, detail: `${probe.label} not reachable: no answer in ${TIMEOUT_MS} ms` };
+      if (p.exitCode !== 0) return { tool, found: true, path, version, ok: false, detail: `${probe.label} not reachable: ${firstLine(p)}` };
+    }
+    ctx.log.info(`${tool} ${version ?? '(unknown version)'} at ${path}`);
+    return { tool, found: true, path, version, ok: true };
+  },
+});
