@@ -2,7 +2,7 @@
 import type { Definition, StateConfig } from './definition.js';
 import { targetOf } from './definition.js';
 import type { TaskRegistry } from './define-task.js';
-import { expressionSource, isExpression, resolveTemplate } from './expressions.js';
+import { evaluateCondition, expressionSource, isExpression, resolveTemplate } from './expressions.js';
 
 /** One line of a plan or tree. */
 export interface PlanItem {
@@ -32,6 +32,19 @@ function lenient(template: unknown, scope: Record<string, unknown>, element: str
   return template;
 }
 
+// The branch a decision takes when its guards can be decided from params alone.
+function takenBranch(always: NonNullable<StateConfig['always']>, scope: Record<string, unknown>, element: string): string | undefined {
+  for (const b of always) {
+    if (!b.guard) return b.target;
+    try {
+      if (evaluateCondition(b.guard.params.expr, scope, element)) return b.target;
+    } catch {
+      return undefined;
+    }
+  }
+  return undefined;
+}
+
 /** Walks a definition in document order and describes every state; with params, resolves inputs and asks tasks for their plan. */
 export function planDefinition(def: Definition, registry: TaskRegistry, params?: Record<string, unknown>): PlanItem[] {
   const scope = params ? { ...params, params, vars: { ...params }, steps: {} } : undefined;
@@ -59,6 +72,8 @@ export function planDefinition(def: Definition, registry: TaskRegistry, params?:
         items.push({ id, kind: call ? 'call' : 'task', depth, title, task: s.invoke.src, lines, notes });
       } else if (s.always) {
         for (const b of s.always) notes.push(b.guard ? `if ${b.guard.params.expr} -> ${b.target}` : `else -> ${b.target}`);
+        const taken = scope && takenBranch(s.always, scope, id);
+        if (taken) notes.push(`with these params: takes ${taken}`);
         items.push({ id, kind: 'decision', depth, title, lines: [], notes });
       } else if (s.type === 'parallel') {
         items.push({ id, kind: 'parallel', depth, title, lines: [], notes: [`${Object.keys(s.states ?? {}).length} branches run concurrently`] });

@@ -1,0 +1,138 @@
+// FEEL expressions: evaluated safely over the run scope, with errors naming the element and the expression.
+import { describe, it, expect } from 'vitest';
+import {
+  checkExpression,
+  evaluateCondition,
+  evaluateExpression,
+  ExpressionError,
+  expressionsIn,
+  isExpression,
+  resolveTemplate,
+} from '../../engine/index.js';
+
+const scope = { n: 3, params: { n: 3, name: 'web' }, vars: { n: 3 }, steps: { s1: { count: 2, items: ['a', 'b'] } }, error: null };
+
+function errorOf(fn: () => unknown): ExpressionError {
+  try {
+    fn();
+  } catch (e) {
+    expect(e).toBeInstanceOf(ExpressionError);
+    return e as ExpressionError;
+  }
+  throw new Error('expected an ExpressionError');
+}
+
+describe('FEEL expressions', () => {
+  it.each([
+    { expr: 'n + 1', value: 4 },
+    { expr: '=n + 1', value: 4 },
+    { expr: 'params.name + "-1"', value: 'web-1' },
+    { expr: 'steps.s1.count * 10', value: 20 },
+    { expr: 'count(steps.s1.items)', value: 2 },
+    { expr: 'if params.n > 2 then "big" else "small"', value: 'big' },
+    { expr: 'upper case(params.name)', value: 'WEB' },
+    { expr: '{a: n, b: [1, n]}', value: { a: 3, b: [1, 3] } },
+    { expr: 'date("2024-01-02")', value: '2024-01-02' },
+    { expr: 'null', value: null },
+  ])('evaluates $expr to $value', ({ expr, value }) => {
+    expect(evaluateExpression(expr, scope, 'Task_1')).toEqual(value);
+  });
+
+  it.each([
+    { name: 'a syntax error', expr: '1 +', reason: /syntax error/ },
+    { name: 'an unclosed call', expr: 'foo(', reason: /syntax error/ },
+    { name: 'an unknown variable', expr: 'missing > 1', reason: /Variable 'missing' not found/ },
+    { name: 'an unknown field of a step', expr: 'steps.s1.nope', reason: /'nope' not found/ },
+    { name: 'an unknown function', expr: 'frobnicate(1)', reason: /.+/ },
+    { name: 'an empty expression', expr: '', reason: /empty expression/ },
+  ])('reports $name with the element and the expression', ({ expr, reason }) => {
+    // when the expression is evaluated in element <Task_1>
+    const e = errorOf(() => evaluateExpression(expr, scope, 'Task_1'));
+    // then the error has the EXPRESSION code, names <Task_1> and quotes the expression
+    expect(e.code).toBe('EXPRESSION');
+    expect(e.message).toMatch(/^expression in <Task_1> failed: /);
+    expect(e.message).toMatch(reason);
+    expect(e.message).toContain(`(expression: ${expr.replace(/^=/, '')}`);
+    expect(e.details).toMatchObject({ element: 'Task_1' });
+  });
+
+  it.each([
+    { expr: 'n > 2', value: true },
+    { expr: '=n < 2', value: false },
+    { expr: 'params.name = "web" and steps.s1.count = 2', value: true },
+  ])('evaluates the guard $expr to $value', ({ expr, value }) => {
+    expect(evaluateCondition(expr, scope, 'Gateway_1')).toBe(value);
+  });
+
+  it.each([
+    { expr: 'n', got: '3' },
+    { expr: '"yes"', got: '"yes"' },
+    { expr: 'null', got: 'null' },
+  ])('refuses the non-boolean guard $expr', ({ expr, got }) => {
+    const e = errorOf(() => evaluateCondition(expr, scope, 'Gateway_1'));
+    expect(e.message).toBe(`expression in <Gateway_1> failed: expected a boolean, got ${got} (expression: ${expr})`);
+  });
+
+  it.each(['process', 'process.env', 'constructor', 'globalThis', 'this', 'require("fs")', 'steps.constructor', 'params.__proto__', 'steps.s1.toString', '"abc".constructor', 'steps.s1.count.constructor', 'Function("return 1")'])(
+    'gives no access to JavaScript through %s',
+    (expr) => {
+      // when an expression reaches for a JS global or a prototype member
+      let value: unknown;
+      let error: unknown;
+      try {
+        value = evaluateExpression(expr, scope, 'Task_1');
+      } catch (e) {
+        error = e;
+      }
+      // then it fails as an expression error or yields nothing: never a function or a host object
+      if (error) expect(error).toBeInstanceOf(ExpressionError);
+      else expect(value === null || (Array.isArray(value) && value.length === 0)).toBe(true);
+      expect(typeof value).not.toBe('function');
+    },
+  );
+
+  it('does not touch the real process object when an expression names it', () => {
+    const before = process.exitCode;
+    expect(() => evaluateExpression('process.exit(3)', scope, 'Task_1')).toThrow(ExpressionError);
+    expect(process.exitCode).toBe(before);
+  });
+});
+
+describe('templates', () => {
+  it('keeps literals and evaluates =expressions inside arrays and objects', () => {
+    // given a template mixing literals, nested arrays/objects and expressions
+    const template = { a: ['=n', 'lit', { b: '=params.name', c: 5 }], d: null, e: true, f: '=steps.s1.items' };
+    // when it is resolved
+    const out = resolveTemplate(template, scope, 'Task_1');
+    // then only the expressions are replaced
+    expect(out).toEqual({ a: [3, 'lit', { b: 'web', c: 5 }], d: null, e: true, f: ['a', 'b'] });
+    expect(template.a[0]).toBe('=n');
+  });
+
+  it('names the path of a failing expression inside a template', () => {
+    const e = errorOf(() => resolveTemplate({ a: [1, { b: '=nope' }] }, scope, 'Task_1'));
+    expect(e.details).toEqual({ element: 'Task_1.a[1].b', expression: 'nope' });
+  });
+
+  it('lists every expression of a template with its path', () => {
+    expect([...expressionsIn({ a: '=x', b: ['y', '=z + 1'], c: { d: '=w' } }, 'input')]).toEqual([
+      { path: 'input.a', source: 'x' },
+      { path: 'input.b[1]', source: 'z + 1' },
+      { path: 'input.c.d', source: 'w' },
+    ]);
+  });
+
+  it.each([
+    { value: '=x', expr: true },
+    { value: 'x', expr: false },
+    { value: ' =x', expr: false },
+    { value: 3, expr: false },
+  ])('treats $value as an expression: $expr', ({ value, expr }) => {
+    expect(isExpression(value)).toBe(expr);
+  });
+
+  it('checks syntax without evaluating', () => {
+    expect(checkExpression('n > 1')).toBeNull();
+    expect(checkExpression('1 +')).toMatch(/syntax error/);
+  });
+});
