@@ -2,6 +2,8 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { destination, pino, type Logger } from 'pino';
 import { BadInputError, ErrorCode, assertValidDefinition, type Definition, type EngineOptions, type RunEvent, type RunRecord, type Store } from '../engine/index.js';
 import { createJsonStore, defaultDataDir } from '../engine/store/index.js';
 import { createDefaultRegistry } from '../tasks/index.js';
@@ -30,12 +32,29 @@ export async function createApp(o: GlobalOptions): Promise<App> {
   mkdirSync(dataDir, { recursive: true });
   const store = await createJsonStore(dataDir);
   const registry = createDefaultRegistry();
+  let logger: Logger | undefined;
+  // every run event and task output line also goes to <data dir>/logs/gravity.log (JSON lines, pino)
+  const log = (e: RunEvent) => {
+    logger ??= pino({ base: undefined }, destination({ dest: join(dataDir, 'logs', 'gravity.log'), mkdir: true, sync: true }));
+    const { type, runId, ...rest } = e;
+    if (e.type === 'task.log') logger.info({ runId, step: e.step, stream: e.level }, e.text.trimEnd());
+    else logger[type.endsWith('failed') ? 'error' : 'info']({ runId, ...rest }, type);
+  };
   const app: App = {
     dataDir,
     store,
     registry,
     catalog,
-    engine: (onEvent, root) => ({ store, registry, resolveWorkflow: findWorkflow, onEvent, root: root ? resolve(root) : process.cwd() }),
+    engine: (onEvent, root) => ({
+      store,
+      registry,
+      resolveWorkflow: findWorkflow,
+      onEvent: (e) => {
+        log(e);
+        onEvent?.(e);
+      },
+      root: root ? resolve(root) : process.cwd(),
+    }),
     async load(ref) {
       const found = findWorkflow(ref);
       if (found) return { def: found, source: { kind: 'catalog', ref } };
