@@ -1,5 +1,5 @@
 // Live progress of a run: listr2 on a TTY, plain lines otherwise; both fed by the engine's run events.
-import { Listr, PRESET_TIMER } from 'listr2';
+import { Listr } from 'listr2';
 import type { Definition, RunEvent } from '../engine/index.js';
 import { listSteps } from '../engine/index.js';
 
@@ -35,7 +35,8 @@ export function plainRenderer(out: NodeJS.WritableStream, rootRunId: () => strin
   };
 }
 
-interface Pending { resolve: (v: { status: string; message?: string }) => void; promise: Promise<{ status: string; message?: string }>; started: boolean; output?: (s: string) => void }
+type Outcome = { status: string; message?: string; durationMs?: number };
+interface Pending { resolve: (v: Outcome) => void; promise: Promise<Outcome>; started: boolean; output?: (s: string) => void }
 
 /** listr2 display: one line per step of the definition, in order; parallel branches advance together. */
 export function ttyRenderer(def: Definition, rootRunId: () => string | undefined): Renderer {
@@ -43,7 +44,7 @@ export function ttyRenderer(def: Definition, rootRunId: () => string | undefined
   const pending = new Map<string, Pending>();
   for (const s of steps) {
     let resolve!: Pending['resolve'];
-    const promise = new Promise<{ status: string; message?: string }>((r) => (resolve = r));
+    const promise = new Promise<Outcome>((r) => (resolve = r));
     pending.set(s.id, { resolve, promise, started: false });
   }
   const list = new Listr(
@@ -56,10 +57,11 @@ export function ttyRenderer(def: Definition, rootRunId: () => string | undefined
         if (r.status === 'skipped') return t.skip(`${t.title} (not taken)`);
         if (r.status === 'failed') throw new Error(r.message ?? 'failed');
         if (r.status === 'cancelled') return t.skip(`${t.title} (cancelled)`);
+        t.title = `${t.title} ${ms(r.durationMs)}`;
       },
       rendererOptions: { outputBar: 1 },
     })),
-    { concurrent: false, exitOnError: false, rendererOptions: { timer: PRESET_TIMER, collapseErrors: false } as never, silentRendererCondition: false },
+    { concurrent: false, exitOnError: false, rendererOptions: { collapseErrors: false } as never, silentRendererCondition: false },
   );
   const running = list.run().catch(() => undefined);
   const order = steps.map((s) => s.id);
@@ -79,7 +81,7 @@ export function ttyRenderer(def: Definition, rootRunId: () => string | undefined
           }
           break;
         }
-        case 'task.finished': p.resolve({ status: 'succeeded' }); break;
+        case 'task.finished': p.resolve({ status: 'succeeded', durationMs: e.durationMs }); break;
         case 'task.failed': p.resolve({ status: 'failed', message: e.error?.message }); break;
         case 'task.cancelled': p.resolve({ status: 'cancelled' }); break;
         case 'task.retrying': p.output?.(`retrying (attempt ${e.attempt}) after: ${e.error?.message}`); break;
