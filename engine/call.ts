@@ -1,6 +1,6 @@
 // Sub-workflow calls: a call step runs a child run (`<run>.<step>`), persisted and resumed on its own.
 import type { TaskRequest } from './compile.js';
-import { CancelledError, GravityError, ErrorCode, NotFoundError } from './errors.js';
+import { CancelledError, GravityError, ErrorCode, NotFoundError, serializeError } from './errors.js';
 import { RunStatus, type RunRecord } from './journal.js';
 import { resolveParams } from './params.js';
 import { keys, startRun, type Execution, type RunResult } from './runner.js';
@@ -24,7 +24,13 @@ export async function runCall(ex: Execution, req: TaskRequest, signal: AbortSign
   } else if (status) {
     result = { runId: childId, workflow: def.id, status, steps: [], output: existing!.value.output, error: existing!.value.error };
   } else {
-    const params = resolveParams(def, (req.input ?? {}) as Record<string, unknown>);
+    let params: Record<string, unknown>;
+    try {
+      params = resolveParams(def, (req.input ?? {}) as Record<string, unknown>);
+    } catch (e) {
+      await ex.log({ type: 'task.failed', ...base, attempt: 1, error: serializeError(e) });
+      throw e;
+    }
     result = await startRun(ex.engine, def, { params, runId: childId, parent: ex.record.id, signal, source: { kind: 'catalog', ref: workflowId } });
   }
 

@@ -2,7 +2,7 @@
 import { assign, fromPromise, setup, type AnyStateMachine } from 'xstate';
 import type { Definition, StateConfig, StateMeta, Target } from './definition.js';
 import { evaluateCondition, evaluateExpression, isExpression, resolveTemplate } from './expressions.js';
-import { serializeError, type SerializedError } from './errors.js';
+import { ErrorCode, GravityError, serializeError, type SerializedError } from './errors.js';
 import { parseDelay } from './duration.js';
 
 /** One task invocation as the runner receives it. */
@@ -50,12 +50,14 @@ export function compile(def: Definition, runtime: Runtime): AnyStateMachine {
     return action ? { target, actions: [action] } : { target };
   };
 
-  const convert = (key: string, s: StateConfig): Record<string, unknown> => {
+  const convert = (key: string, s: StateConfig, nested = false): Record<string, unknown> => {
     const out: Record<string, unknown> = {};
     if (s.type) out.type = s.type;
     if (s.initial) out.initial = s.initial;
     if (s.meta) out.meta = s.meta;
-    if (s.states) out.states = Object.fromEntries(Object.entries(s.states).map(([k, c]) => [k, convert(k, c)]));
+    // a failing end below the top level (in a parallel region) would only end its region: make it fail the run
+    if (nested && s.type === 'final' && s.meta?.fail) out.entry = [{ type: 'failRun', params: { element: key, fail: s.meta.fail } }];
+    if (s.states) out.states = Object.fromEntries(Object.entries(s.states).map(([k, c]) => [k, convert(k, c, true)]));
     if (s.invoke) {
       const meta = s.meta ?? {};
       const template = s.invoke.input;
@@ -118,6 +120,11 @@ export function compile(def: Definition, runtime: Runtime): AnyStateMachine {
         }
         return { steps, vars };
       }),
+      failRun: ({ context }, params: { element: string; fail: NonNullable<StateMeta['fail']> }) => {
+        const f = params.fail;
+        const msg = typeof f === 'object' && f.message ? String(resolveTemplate(f.message, scopeOf(context), params.element)) : `run ended in <${params.element}>`;
+        throw new GravityError(ErrorCode.TaskFailed, msg, { element: params.element });
+      },
       saveError: assign(({ event }, params: { step: string }) => ({
         error: { step: params.step, ...serializeError((event as { error?: unknown }).error) },
       })),

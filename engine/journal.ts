@@ -58,6 +58,8 @@ export interface JournalEntry {
   command?: string[];
   child?: string;
   message?: string;
+  /** On task.compensated: the `at` of the task.finished entry that was undone (identifies that execution). */
+  finishedAt?: string;
 }
 
 /** A live event: a journal entry, or a log line of a task (not journaled). */

@@ -1,12 +1,11 @@
 // Resume: recreate the actor from the last persisted snapshot; finished steps never run again.
-import type { Snapshot } from 'xstate';
 import { hostname } from 'node:os';
 import type { Definition } from './definition.js';
 import { definitionHash } from './definition.js';
 import { BadInputError, ErrorCode, GravityError, NotFoundError } from './errors.js';
 import { openSteps, RunStatus, type JournalEntry, type RunRecord } from './journal.js';
 import { commandLineOf, isAlive, killGroup } from './process.js';
-import { Execution, keys, resultOf, type EngineOptions, type RunResult } from './runner.js';
+import { Execution, keys, resultOf, type EngineOptions, type PersistedRunSnapshot, type RunResult } from './runner.js';
 
 /** Options of resume. */
 export interface ResumeOptions {
@@ -63,7 +62,7 @@ export async function resumeRun(engine: EngineOptions, runId: string, o: ResumeO
   }
   def ??= stored?.value;
   if (!def) throw new NotFoundError(`definition of run ${id} not found`);
-  const snap = await engine.store.get<{ snapshot: Snapshot<unknown> }>(keys.snapshot(id));
+  const snap = await engine.store.get<PersistedRunSnapshot>(keys.snapshot(id));
   if (!snap) throw new NotFoundError(`run ${id} has no snapshot to resume from`);
   const journal = await engine.store.readLog<JournalEntry>(keys.journal(id));
 
@@ -77,8 +76,15 @@ export async function resumeRun(engine: EngineOptions, runId: string, o: ResumeO
     await ex.saveRecord({ status: RunStatus.NeedsAttention, attention: { message, steps: unsafe.map((s) => s.step) }, pid: undefined });
     return resultOf(record, ex.journal);
   }
+  // steps the snapshot shows running but the journal shows ended: the crash came before the next snapshot
+  const running = Object.keys((snap.value.snapshot as { children?: Record<string, unknown> }).children ?? {});
+  for (const step of running) {
+    const last = [...journal].reverse().find((e) => e.step === step && (e.type === 'task.started' || e.type === 'task.finished' || e.type === 'task.failed' || e.type === 'task.cancelled'));
+    if (last?.type === 'task.finished') ex.replay.set(step, { output: last.output });
+    else if (last?.type === 'task.failed' && last.error) ex.replay.set(step, { error: last.error });
+  }
   killLeftovers(open);
   await ex.saveRecord({ status: RunStatus.Running, pid: process.pid, host: hostname(), attention: undefined });
   await ex.log({ type: 'run.resumed', message: open.length ? `re-running ${open.map((s) => `<${s.step}>`).join(', ')}${o.force ? ' (forced)' : ''}` : 'resumed' });
-  return ex.execute(snap.value.snapshot);
+  return ex.execute(snap.value.snapshot, snap.value.timers);
 }

@@ -28,7 +28,8 @@ export async function rollbackRun(engine: EngineOptions, runId: string): Promise
   const ex = new Execution(engine, def, record, new AbortController().signal);
   ex.journal.push(...journal);
 
-  const done = new Set(journal.filter((e) => e.type === 'task.compensated').map((e) => e.at + e.step));
+  // finished executions already undone by an earlier (stopped) rollback
+  const done = new Set(journal.filter((e) => e.type === 'task.compensated').map((e) => (e.finishedAt ?? /finished at (\S+)$/.exec(e.message ?? '')?.[1]) + e.step!));
   const finished: Array<{ entry: JournalEntry; input: unknown }> = [];
   const lastInput = new Map<string, unknown>();
   for (const e of journal) {
@@ -59,7 +60,7 @@ export async function rollbackRun(engine: EngineOptions, runId: string): Promise
         };
         await task.compensate(ctx);
       }
-      await ex.log({ type: 'task.compensated', step, task: entry.task, message: `compensated step finished at ${entry.at}` });
+      await ex.log({ type: 'task.compensated', step, task: entry.task, finishedAt: entry.at, message: `compensated step finished at ${entry.at}` });
       report.compensated.push(step);
     } catch (e) {
       const error = serializeError(e);

@@ -38,6 +38,25 @@ export interface RunResult {
   attention?: RunRecord['attention'];
 }
 
+/**
+ * A pending `after` timer of the machine. xstate keeps timers out of its persisted snapshot, so they
+ * are stored next to it and re-armed (with the time left) on resume.
+ */
+export interface PersistedTimer {
+  id: string;
+  event: { type: string };
+  delay: number;
+  /** Epoch ms when the timer was armed. */
+  startedAt: number;
+}
+
+/** What `snapshots/<id>` holds. */
+export interface PersistedRunSnapshot {
+  definitionHash: string;
+  snapshot: Snapshot<unknown>;
+  timers?: PersistedTimer[];
+}
+
 /** Keys of a run in the store. */
 export const keys = {
   run: (id: string) => `runs/${id}`,
@@ -59,6 +78,14 @@ export class Execution implements Runtime {
   private writes: Promise<unknown> = Promise.resolve();
   private lastPersisted: unknown;
   private inflight = new Set<Promise<unknown>>();
+  private restoredTimers: PersistedTimer[] = [];
+  /**
+   * Set on resume: journaled outcomes (output or error) of steps the snapshot still shows running because the
+   * process died between journaling their end and writing the next snapshot. Used once instead of running them again.
+   */
+  readonly replay = new Map<string, { output?: unknown; error?: SerializedError }>();
+  /** Aborts the steps still running when the machine errors (xstate does not stop children then). */
+  private readonly halt = new AbortController();
 
   constructor(
     readonly engine: EngineOptions,
@@ -98,7 +125,16 @@ export class Execution implements Runtime {
     const snap = this.actor.getPersistedSnapshot();
     if (snap === this.lastPersisted) return this.writes;
     this.lastPersisted = snap;
-    return this.enqueue(() => this.engine.store.put(keys.snapshot(this.record.id), { definitionHash: this.record.definitionHash, snapshot: snap }));
+    const value: PersistedRunSnapshot = { definitionHash: this.record.definitionHash, snapshot: snap as Snapshot<unknown>, timers: this.timers() };
+    return this.enqueue(() => this.engine.store.put(keys.snapshot(this.record.id), value));
+  }
+
+  /** The machine's pending timers, in a JSON form (plus restored ones not re-armed yet). */
+  private timers(): PersistedTimer[] {
+    const armed = Object.values(this.actor.system.getSnapshot()._scheduledEvents)
+      .filter((t) => t.source === this.actor && t.target === this.actor)
+      .map((t) => ({ id: t.id, event: { ...t.event } as { type: string }, delay: t.delay, startedAt: t.startedAt }));
+    return [...armed, ...this.restoredTimers.filter((r) => !armed.some((t) => t.id === r.id))];
   }
 
   /** Makes the current state durable before a step starts its side effects. */
@@ -113,14 +149,20 @@ export class Execution implements Runtime {
   }
 
   runTask(request: Parameters<Runtime['runTask']>[0], signal: AbortSignal): Promise<unknown> {
-    const p = runTaskStep(this, request, signal);
+    const done = this.replay.get(request.step);
+    if (done) {
+      this.replay.delete(request.step);
+      return done.error ? Promise.reject(new GravityError(done.error.code as never, done.error.message, done.error.details)) : Promise.resolve(done.output);
+    }
+    const p = runTaskStep(this, request, AbortSignal.any([signal, this.halt.signal]));
     this.inflight.add(p);
     p.finally(() => this.inflight.delete(p)).catch(() => undefined);
-    return p;
+    // a step halted after the machine errored reports to nobody (its parent actor is already stopped)
+    return p.catch((e: unknown) => (this.halt.signal.aborted ? new Promise<never>(() => undefined) : Promise.reject(e)));
   }
 
-  /** Runs the actor to its end (or cancellation); `snapshot` resumes. */
-  async execute(snapshot?: Snapshot<unknown>): Promise<RunResult> {
+  /** Runs the actor to its end (or cancellation); `snapshot` (and its pending `timers`) resumes. */
+  async execute(snapshot?: Snapshot<unknown>, timers: PersistedTimer[] = []): Promise<RunResult> {
     const machine = compile(this.def, this);
     this.actor = createActor(machine, snapshot ? { snapshot, input: { params: this.record.params } } : { input: { params: this.record.params } });
     const ended = new Promise<Snapshot<unknown>>((resolve) => {
@@ -135,11 +177,17 @@ export class Execution implements Runtime {
     const onAbort = () => this.actor.stop();
     if (this.signal.aborted) throw new CancelledError('run cancelled before it started');
     this.signal.addEventListener('abort', onAbort, { once: true });
+    this.restoredTimers = timers;
     this.actor.start();
+    if (this.actor.getSnapshot().status === 'active') {
+      for (const t of timers) this.actor.system.scheduler.schedule(this.actor, this.actor, t.event, Math.max(0, t.delay - (Date.now() - t.startedAt)), t.id);
+    }
+    this.restoredTimers = [];
     const first = this.actor.getSnapshot();
     const settled = first.status !== 'active' ? Promise.resolve(first) : ended;
     const stopped = this.signal.aborted ? this.actor.getSnapshot() : await Promise.race([settled, new Promise<Snapshot<unknown>>((r) => this.signal.addEventListener('abort', () => r(this.actor.getSnapshot()), { once: true }))]);
     this.signal.removeEventListener('abort', onAbort);
+    if (stopped.status === 'error') this.halt.abort(new CancelledError('run failed'));
     await Promise.allSettled([...this.inflight]);
     await this.writes;
     return this.finish(this.signal.aborted ? undefined : stopped);
