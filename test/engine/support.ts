@@ -10,7 +10,6 @@ import {
   defineTask,
   sleep,
   TaskError,
-  type Definition,
   type EngineOptions,
   type JournalEntry,
   type RunEvent,
@@ -198,18 +197,4 @@ export async function journalOf(store: Store, runId: string): Promise<JournalEnt
 /** `type:step` of the task entries of a journal, in order. */
 export function taskTrail(journal: Array<Pick<JournalEntry, 'type' | 'step'>>): string[] {
   return journal.filter((e) => e.type.startsWith('task.') && e.type !== 'task.process').map((e) => `${e.type}:${e.step}`);
-}
-
-/** A raw one-step definition for tests that bypass the builder. */
-export function oneStep(id: string, src: string, input: unknown): Definition {
-  return {
-    id,
-    machine: {
-      initial: 's1',
-      states: {
-        s1: { invoke: { src, input }, onDone: 'done' },
-        done: { type: 'final' },
-      },
-    },
-  };
 }
