@@ -51,6 +51,23 @@ function countingStore(inner: Store, tally: { writes: number; bytes: number }): 
   };
 }
 
+/** How per-step figures change from the smallest to the largest N (constant per-step cost means flat). */
+function growthNotes(rows: Array<Record<string, Cell>>): string[] {
+  const notes: string[] = [];
+  for (const [mode, key, what] of [
+    ['memory', 'perStepUs', 'memory overhead us/step'],
+    ['persisted', 'perStepUs', 'persisted overhead us/step'],
+    ['persisted', 'writtenBytesPerStep', 'persisted written B/step'],
+  ] as const) {
+    const of = rows.filter((r) => r.mode === mode && typeof r[key] === 'number');
+    if (of.length < 2) continue;
+    const [first, last] = [of[0], of[of.length - 1]];
+    const factor = (last[key] as number) / (first[key] as number);
+    notes.push(`${what}: ${first[key]} at N=${first.n} -> ${last[key]} at N=${last.n} (x${factor.toFixed(1)} per step for x${(last.n as number) / (first.n as number)} steps)`);
+  }
+  return notes;
+}
+
 /** Options: which step counts to run. */
 export interface EngineOverheadOptions {
   sizes?: number[];
@@ -126,7 +143,8 @@ export async function engineOverhead(options: EngineOverheadOptions = {}): Promi
       'reference = a plain for loop of N awaited no-op async functions (median, many loops per sample).',
       'memory    = startRun() with createMemoryStore() and persist: false (validation, compile, xstate actor, zod, journal in RAM).',
       'persisted = startRun() with createJsonStore(<fresh temp dir>): every snapshot put and journal append is fsynced.',
-      'overhead us/step = (run ms - reference ms) * 1000 / N (empty for the reference itself); ratio = run ms / reference ms; all times are medians of the samples.',
+      'overhead us/step = (run ms - reference ms) * 1000 / N (empty for the reference itself);',
+      'x reference = run ms / reference ms; every time is the median of its samples, after a warm-up.',
       'disk B/step = size of all files left in the data dir / N; writes/step and written B/step come from one extra',
       'untimed run through a counting store wrapper (puts + appends, JSON bytes incl. every snapshot rewrite, approximate).',
     ],
@@ -142,6 +160,7 @@ export async function engineOverhead(options: EngineOverheadOptions = {}): Promi
       { key: 'writtenBytesPerStep', label: 'written B/step' },
     ],
     rows,
+    notes: growthNotes(rows),
     elapsedMs: performance.now() - t0,
   };
 }

@@ -11,12 +11,25 @@ export const benchmarks: Benchmark[] = [
   { name: 'engine-overhead', run: () => engineOverhead() },
 ];
 
+const USAGE = `usage: npm run bench [-- [--list] [name ...]]
+  name ...  run only these benchmarks (default: all, in order)
+  --list    print the benchmark names and exit`;
+
 /** `npm run bench [-- name ...]`: runs the named benchmarks (default all). */
 async function main(argv: string[]): Promise<void> {
+  if (argv.includes('--help') || argv.includes('-h')) {
+    console.log(USAGE);
+    return;
+  }
+  if (argv.includes('--list')) {
+    for (const b of benchmarks) console.log(b.name);
+    return;
+  }
   const wanted = argv.filter((a) => !a.startsWith('-'));
   const unknown = wanted.filter((w) => !benchmarks.some((b) => b.name === w));
   if (unknown.length) {
     console.error(`unknown benchmark(s): ${unknown.join(', ')}; known: ${benchmarks.map((b) => b.name).join(', ')}`);
+    console.error(USAGE);
     process.exitCode = 2;
     return;
   }
