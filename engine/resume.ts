@@ -5,7 +5,8 @@ import { definitionHash } from './definition.js';
 import { BadInputError, ErrorCode, GravityError, NotFoundError } from './errors.js';
 import { openSteps, RunStatus, type JournalEntry, type RunRecord } from './journal.js';
 import { commandLineOf, isAlive, killGroup } from './process.js';
-import { Execution, keys, resultOf, type EngineOptions, type PersistedRunSnapshot, type RunResult } from './runner.js';
+import { Execution, keys, resultOf, stepsFromJournal, type EngineOptions, type PersistedRunSnapshot, type RunResult } from './runner.js';
+import type { RunContext } from './compile.js';
 
 /** Options of resume. */
 export interface ResumeOptions {
@@ -86,5 +87,7 @@ export async function resumeRun(engine: EngineOptions, runId: string, o: ResumeO
   killLeftovers(open);
   await ex.saveRecord({ status: RunStatus.Running, pid: process.pid, host: hostname(), attention: undefined });
   await ex.log({ type: 'run.resumed', message: open.length ? `re-running ${open.map((s) => `<${s.step}>`).join(', ')}${o.force ? ' (forced)' : ''}` : 'resumed' });
-  return ex.execute(snap.value.snapshot, snap.value.timers);
+  const snapshot = snap.value.snapshot as typeof snap.value.snapshot & { context: RunContext };
+  if (snap.value.stepsInJournal) snapshot.context = { ...snapshot.context, steps: stepsFromJournal(journal) };
+  return ex.execute(snapshot, snap.value.timers);
 }

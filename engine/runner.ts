@@ -55,6 +55,15 @@ export interface PersistedRunSnapshot {
   definitionHash: string;
   snapshot: Snapshot<unknown>;
   timers?: PersistedTimer[];
+  /** `context.steps` was left out: rebuild it from the journal's task.finished entries. */
+  stepsInJournal?: boolean;
+}
+
+/** Step outputs as the machine's context holds them: the last finished output of each step, from the journal. */
+export function stepsFromJournal(journal: JournalEntry[]): Record<string, unknown> {
+  const steps: Record<string, unknown> = {};
+  for (const e of journal) if (e.type === 'task.finished' && e.step) steps[e.step] = e.output;
+  return steps;
 }
 
 /** Keys of a run in the store. */
@@ -122,10 +131,15 @@ export class Execution implements Runtime {
 
   private persistSnapshot(): Promise<unknown> {
     if (this.engine.persist === false) return Promise.resolve();
+    // one write per machine state: getPersistedSnapshot() builds a new object each call, the live snapshot does not
+    const live = this.actor.getSnapshot();
+    if (live === this.lastPersisted) return this.writes;
+    this.lastPersisted = live;
     const snap = this.actor.getPersistedSnapshot();
-    if (snap === this.lastPersisted) return this.writes;
-    this.lastPersisted = snap;
-    const value: PersistedRunSnapshot = { definitionHash: this.record.definitionHash, snapshot: snap as Snapshot<unknown>, timers: this.timers() };
+    // step outputs are in the journal already: the snapshot leaves them out (rebuilt on resume), so it stays small
+    const s = snap as Snapshot<unknown> & { context: RunContext };
+    const slim = { ...s, context: { ...s.context, steps: {} } } as unknown as Snapshot<unknown>;
+    const value: PersistedRunSnapshot = { definitionHash: this.record.definitionHash, snapshot: slim, stepsInJournal: true, timers: this.timers() };
     return this.enqueue(() => this.engine.store.put(keys.snapshot(this.record.id), value));
   }
 
@@ -139,6 +153,7 @@ export class Execution implements Runtime {
 
   /** Makes the current state durable before a step starts its side effects. */
   async checkpoint(): Promise<void> {
+    if (this.engine.persist === false) return;
     await new Promise((r) => setImmediate(r));
     await this.persistSnapshot();
   }

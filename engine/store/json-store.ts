@@ -179,10 +179,13 @@ class JsonStore implements Store {
   }
 }
 
+// Small values are indented for people who open the files; large ones (run snapshots) stay compact.
+const PRETTY_LIMIT = 16 * 1024;
+
 function serialize(key: string, value: unknown): string {
-  const json = JSON.stringify(value, null, 2);
+  const json = JSON.stringify(value);
   if (json === undefined) throw new BadInputError(`value of ${key} is not JSON-serializable (${typeof value})`, { key });
-  return json.replaceAll('\n', '\n  ');
+  return json.length > PRETTY_LIMIT ? json : JSON.stringify(value, null, 2).replaceAll('\n', '\n  ');
 }
 
 function checkVersion(key: string, expected: number | null | undefined, current: StoredValue | undefined): void {

@@ -2,7 +2,7 @@
 import { describe, it, expect, beforeEach, afterEach } from 'vitest';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { definitionHash, parallel, sequence, startRun, task, workflow, type RunRecord, type Store } from '../../engine/index.js';
+import { definitionHash, stepsFromJournal, parallel, sequence, startRun, task, workflow, type RunRecord, type Store } from '../../engine/index.js';
 import { echoTask, engineWith, journalOf, taskTrail, tempJsonStore } from './support.js';
 
 let tmp: Awaited<ReturnType<typeof tempJsonStore>>;
@@ -44,10 +44,13 @@ describe('run persistence in the JSON store', () => {
     expect(record).toMatchObject({ id: 'r-persist', workflow: 'test:persist', title: 'Persisted', status: 'succeeded', params: { x: 1 }, output: 2, definitionHash: definitionHash(def) });
     expect(record.pid).toBeUndefined();
     expect(record.finishedAt).toEqual(expect.any(String));
-    const snap = (await tmp.store.get<{ definitionHash: string; snapshot: { status: string; context: { steps: unknown } } }>('snapshots/r-persist'))!.value;
+    const snap = (await tmp.store.get<{ definitionHash: string; stepsInJournal: boolean; snapshot: { status: string; context: { steps: unknown } } }>('snapshots/r-persist'))!.value;
     expect(snap.definitionHash).toBe(definitionHash(def));
     expect(snap.snapshot.status).toBe('done');
-    expect(snap.snapshot.context.steps).toEqual({ one: { value: 1 }, two: { value: 2 }, three: { value: 3 } });
+    // step outputs live in the journal only (the snapshot stays small); resume rebuilds them from it
+    expect(snap.stepsInJournal).toBe(true);
+    expect(snap.snapshot.context.steps).toEqual({});
+    expect(stepsFromJournal(await tmp.store.readLog('journal/r-persist'))).toEqual({ one: { value: 1 }, two: { value: 2 }, three: { value: 3 } });
     expect((await tmp.store.get(`definitions/${definitionHash(def)}`))?.value).toEqual(def);
     expect(existsSync(join(tmp.dir, 'kv', 'runs', 'r-persist.json'))).toBe(true);
     expect(existsSync(join(tmp.dir, 'kv', 'snapshots', 'r-persist.json'))).toBe(true);
@@ -89,8 +92,8 @@ describe('run persistence in the JSON store', () => {
     const seen: unknown[] = [];
     const { task: echo } = echoTask();
     const probe = { ...echo, id: 'test.probe', run: async (ctx: Parameters<typeof echo.run>[0]) => {
-      const snap = await tmp.store.get<{ snapshot: { value: unknown; context: { steps: Record<string, unknown> } } }>('snapshots/r-before');
-      seen.push({ value: snap?.value.snapshot.value, steps: Object.keys(snap?.value.snapshot.context.steps ?? {}) });
+      const snap = await tmp.store.get<{ snapshot: { value: unknown } }>('snapshots/r-before');
+      seen.push({ value: snap?.value.snapshot.value, steps: Object.keys(stepsFromJournal(await tmp.store.readLog('journal/r-before'))) });
       return echo.run(ctx);
     } };
     const { engine } = engineWith([echo, probe], { store: tmp.store });
