@@ -1,0 +1,115 @@
+// Definition -> BPMN 2.0 XML with a diagram, in one of the dialects; the diagram is kept when the definition came from BPMN.
+import { layoutProcess } from 'bpmn-auto-layout';
+import { BadInputError, parseDelay, type Definition } from '../engine/index.js';
+import { createModdle, type Moddle, type ModdleElement } from './moddle.js';
+import { definitionToGraph, isMsDelay, type Graph } from './graph.js';
+import { msToIso, type Dialect, type WriteContext } from './dialect.js';
+import { dialects } from './dialects/index.js';
+import { restoreDiagram, restoreForeign, type StoredDiagram } from './preserve.js';
+
+/** Options of export. */
+export interface ExportOptions {
+  dialect?: keyof typeof dialects;
+}
+
+/** A definitions id and process id derived from a workflow id (`host:doctor` -> `host_doctor`). */
+export const processIdOf = (def: Definition) => ((def.meta?.bpmn as { processId?: string } | undefined)?.processId ?? def.id.replace(/[^A-Za-z0-9_-]/g, '_'));
+
+function build(moddle: Moddle, dialect: Dialect, graph: Graph, container: ModdleElement, w: WriteContext, preserve: boolean): void {
+  const els = new Map<string, ModdleElement>();
+  const flowEls: ModdleElement[] = [];
+  for (const n of graph.nodes) {
+    const s = n.state;
+    const attrs: Record<string, unknown> = { id: n.id };
+    if (s?.meta?.title) attrs.name = s.meta.title;
+    const el = moddle.create(n.type, attrs);
+    el.$parent = container;
+    if (s?.meta?.documentation) el.documentation = [moddle.create('bpmn:Documentation', { text: s.meta.documentation })];
+    switch (n.type) {
+      case 'bpmn:ServiceTask':
+      case 'bpmn:CallActivity':
+        dialect.writeTask(n.key!, s!, el, w);
+        break;
+      case 'bpmn:BoundaryEvent':
+        el.cancelActivity = true;
+        el.eventDefinitions = [n.catches === 'error' ? moddle.create('bpmn:ErrorEventDefinition') : timerDefinition(moddle, dialect, n.delay!, n.id)];
+        break;
+      case 'bpmn:IntermediateCatchEvent':
+        el.eventDefinitions = [timerDefinition(moddle, dialect, n.delay!, n.id)];
+        break;
+      case 'bpmn:EndEvent':
+        if (s?.meta?.fail) {
+          const msg = typeof s.meta.fail === 'object' && s.meta.fail.message ? s.meta.fail.message : 'failed';
+          const err = moddle.create('bpmn:Error', { id: `Error_${n.id}`, name: msg, errorCode: n.id });
+          w.errors.push(err);
+          el.eventDefinitions = [moddle.create('bpmn:ErrorEventDefinition', { errorRef: err })];
+        }
+        dialect.writeResult(n.key!, s!, el, w);
+        break;
+      case 'bpmn:SubProcess':
+        el.flowElements = [];
+        build(moddle, dialect, n.children!, el, w, preserve);
+        break;
+    }
+    if (preserve && s) restoreForeign(moddle, el, s.meta?.bpmn);
+    els.set(n.id, el);
+    container.get('flowElements').push(el);
+  }
+  for (const n of graph.nodes) if (n.attachedTo) els.get(n.id)!.attachedToRef = els.get(n.attachedTo);
+  for (const f of graph.flows) {
+    const src = els.get(f.source);
+    const tgt = els.get(f.target);
+    if (!src || !tgt) throw new BadInputError(`cannot export flow <${f.id}>: ${!src ? f.source : f.target} is not an element of the same level`);
+    const flow = moddle.create('bpmn:SequenceFlow', { id: f.id, sourceRef: src, targetRef: tgt });
+    if (f.condition !== undefined) flow.conditionExpression = moddle.create('bpmn:FormalExpression', dialect.writeCondition(f.condition, f.id));
+    src.get('outgoing').push(flow);
+    tgt.get('incoming').push(flow);
+    flowEls.push(flow);
+    container.get('flowElements').push(flow);
+  }
+  for (const n of graph.nodes) if (n.defaultFlow) els.get(n.id)!.default = flowEls.find((f) => f.id === n.defaultFlow);
+}
+
+function timerDefinition(moddle: Moddle, dialect: Dialect, delay: string, element: string): ModdleElement {
+  const body = isMsDelay(delay) ? msToIso(Number(delay)) : /^P/.test(delay) ? msToIso(parseDelay(delay, element)) : dialect.writeDelay(delay, element);
+  return moddle.create('bpmn:TimerEventDefinition', { timeDuration: moddle.create('bpmn:FormalExpression', { body }) });
+}
+
+/** Exports a definition to BPMN XML (formatted), with a diagram. */
+export async function exportBpmn(def: Definition, o: ExportOptions = {}): Promise<string> {
+  const dialect = dialects[o.dialect ?? 'gravity'];
+  if (!dialect) throw new BadInputError(`unknown dialect "${o.dialect}": expected gravity, camunda7 or zeebe`);
+  const moddle = createModdle(dialect.packages);
+  const graph = definitionToGraph(def);
+  const bpmnMeta = (def.meta?.bpmn ?? {}) as { definitionsId?: string; diagram?: StoredDiagram; namespaces?: Record<string, string> };
+  const process = moddle.create('bpmn:Process', { id: processIdOf(def), isExecutable: true, ...(def.title ? { name: def.title } : {}) });
+  if (def.description) process.documentation = [moddle.create('bpmn:Documentation', { text: def.description })];
+  const errors: ModdleElement[] = [];
+  const w: WriteContext & { errors: ModdleElement[] } = {
+    moddle,
+    errors,
+    extend(el, ext) {
+      el.extensionElements ??= moddle.create('bpmn:ExtensionElements', { values: [] });
+      el.extensionElements.get('values').push(ext);
+    },
+  };
+  dialect.writeProcess(def, process, w);
+  if (dialect.name === 'gravity') restoreForeign(moddle, process, def.meta?.bpmn);
+  process.flowElements = [];
+  build(moddle, dialect, graph, process, w, dialect.name === 'gravity');
+  const definitions = moddle.create('bpmn:Definitions', {
+    id: bpmnMeta.definitionsId ?? `Definitions_${processIdOf(def)}`,
+    targetNamespace: 'https://gravity.kytes.dev/workflows',
+    exporter: 'gravity',
+    exporterVersion: '0.1.0',
+    rootElements: [...errors, process],
+  });
+  // other vendors' prefixes, so their preserved attributes and elements serialize under the same names
+  if (dialect.name === 'gravity') {
+    for (const [prefix, uri] of Object.entries(bpmnMeta.namespaces ?? {})) if (!/^(bpmn|bpmndi|dc|di|xsi|gravity|camunda|zeebe)$/.test(prefix)) definitions.$attrs[`xmlns:${prefix}`] = uri;
+  }
+  const restored = bpmnMeta.diagram && restoreDiagram(moddle, definitions, process, bpmnMeta.diagram);
+  if (restored) return (await moddle.toXML(definitions, { format: true })).xml;
+  const { xml } = await moddle.toXML(definitions, { format: true });
+  return layoutProcess(xml);
+}

@@ -1,0 +1,144 @@
+// Definition -> flow graph: the BPMN elements (nodes, flows, boundary events) a definition stands for, dialect-free.
+import { DefinitionError, isExpression, targetOf, type Definition, type StateConfig, type Target } from '../engine/index.js';
+
+/** A BPMN flow node to create. */
+export interface GraphNode {
+  id: string;
+  type: 'bpmn:StartEvent' | 'bpmn:ServiceTask' | 'bpmn:CallActivity' | 'bpmn:ExclusiveGateway' | 'bpmn:ParallelGateway' | 'bpmn:IntermediateCatchEvent' | 'bpmn:EndEvent' | 'bpmn:SubProcess' | 'bpmn:BoundaryEvent';
+  key?: string;
+  state?: StateConfig;
+  /** Boundary events: the activity they sit on, and what they catch. */
+  attachedTo?: string;
+  catches?: 'error' | 'timer';
+  /** Timers: the delay key of the definition. */
+  delay?: string;
+  /** Sub-processes: their own nodes and flows. */
+  children?: Graph;
+  /** Gateways: id of the default flow. */
+  defaultFlow?: string;
+}
+
+/** A sequence flow to create. */
+export interface GraphFlow {
+  id: string;
+  source: string;
+  target: string;
+  /** FEEL guard. */
+  condition?: string;
+}
+
+/** One container level (process or sub-process). */
+export interface Graph {
+  nodes: GraphNode[];
+  flows: GraphFlow[];
+}
+
+type FlowIds = Record<string, string>;
+
+/** Builds the graph of a definition. Flow ids come from `meta.bpmn.flows` when the definition was imported. */
+export function definitionToGraph(def: Definition): Graph {
+  const flowIds: FlowIds = ((def.meta?.bpmn as { flows?: FlowIds } | undefined)?.flows) ?? {};
+  const ids = new Set<string>();
+  const claim = (id: string, element: string) => {
+    if (ids.has(id)) throw new DefinitionError(`cannot export: two elements would have the id <${id}> (state <${element}>); state keys must be unique across levels`, { element });
+    ids.add(id);
+    return id;
+  };
+  const flowId = (key: string, source: string, target: string, kind = '') => {
+    const k = `${source}>${kind}${target}`;
+    return claim(flowIds[k] ?? `Flow_${source}_${kind.replace(/>$/, '_')}${target}`, key);
+  };
+  const bpmnId = (s: StateConfig | undefined, key: string) => ((s?.meta?.bpmn as { id?: string } | undefined)?.id ?? key);
+
+  const level = (states: Record<string, StateConfig>, initial: string, startId: string, exit?: { finals: Set<string>; join: string }): Graph => {
+    const g: Graph = { nodes: [], flows: [] };
+    const idOf = new Map<string, string>();
+    for (const [k, s] of Object.entries(states)) idOf.set(k, bpmnId(s, k));
+    const resolve = (t: Target | undefined, element: string): string => {
+      let key = targetOf(t);
+      if (key === undefined) throw new DefinitionError(`cannot export <${element}>: missing target`, { element });
+      if (key.startsWith('#')) key = key.split('.').pop()!;
+      if (exit?.finals.has(key)) return exit.join;
+      return idOf.get(key) ?? key;
+    };
+    g.nodes.push({ id: claim(startId, 'start'), type: 'bpmn:StartEvent' });
+    g.flows.push({ id: flowId('start', startId, resolve(initial, 'start')), source: startId, target: resolve(initial, 'start') });
+    const walk = (states: Record<string, StateConfig>, exit2: typeof exit) => {
+      for (const [key, s] of Object.entries(states)) {
+        const id = idOf.get(key) ?? bpmnId(s, key);
+        if (exit2?.finals.has(key)) continue;
+        const meta = (s.meta?.bpmn ?? {}) as { errorBoundary?: string; timerBoundary?: string; join?: string; start?: string };
+        if (s.invoke) {
+          const call = s.invoke.src.startsWith('workflow:');
+          g.nodes.push({ id: claim(id, key), type: call ? 'bpmn:CallActivity' : 'bpmn:ServiceTask', key, state: s });
+          const next = resolve(s.onDone, key);
+          g.flows.push({ id: flowId(key, id, next), source: id, target: next });
+          if (s.onError !== undefined) {
+            const b = claim(meta.errorBoundary ?? `${id}_error`, key);
+            const t = resolve(s.onError, key);
+            g.nodes.push({ id: b, type: 'bpmn:BoundaryEvent', attachedTo: id, catches: 'error', key });
+            g.flows.push({ id: flowId(key, id, t, 'error>'), source: b, target: t });
+          }
+          const timers = Object.entries(s.after ?? {});
+          if (timers.length > 1) throw new DefinitionError(`cannot export <${key}>: one timer per task at most`, { element: key });
+          for (const [delay, t] of timers) {
+            const b = claim(meta.timerBoundary ?? `${id}_timer`, key);
+            const target = resolve(t, key);
+            g.nodes.push({ id: b, type: 'bpmn:BoundaryEvent', attachedTo: id, catches: 'timer', delay, key });
+            g.flows.push({ id: flowId(key, id, target, 'timer>'), source: b, target });
+          }
+        } else if (s.always) {
+          const node: GraphNode = { id: claim(id, key), type: 'bpmn:ExclusiveGateway', key, state: s };
+          g.nodes.push(node);
+          for (const b of s.always) {
+            const t = resolve(b.target, key);
+            const f: GraphFlow = { id: flowId(key, id, t), source: id, target: t, ...(b.guard ? { condition: b.guard.params.expr } : {}) };
+            g.flows.push(f);
+            if (!b.guard && s.always.length > 1) node.defaultFlow = f.id;
+          }
+        } else if (s.type === 'parallel') {
+          const join = claim(meta.join ?? `${id}_join`, key);
+          g.nodes.push({ id: claim(id, key), type: 'bpmn:ParallelGateway', key, state: s }, { id: join, type: 'bpmn:ParallelGateway', key });
+          for (const region of Object.values(s.states ?? {})) {
+            const finals = new Set(Object.entries(region.states ?? {}).filter(([, r]) => r.type === 'final').map(([k]) => k));
+            const regionIds = new Map(Object.entries(region.states ?? {}).map(([k, r]) => [k, bpmnId(r, k)]));
+            for (const [k, v] of regionIds) idOf.set(k, v);
+            const first = finals.has(region.initial!) ? join : regionIds.get(region.initial!)!;
+            g.flows.push({ id: flowId(key, id, first), source: id, target: first });
+            const outer = exit;
+            exit = { finals, join };
+            walk(region.states ?? {}, exit);
+            exit = outer;
+          }
+          const next = resolve(s.onDone, key);
+          g.flows.push({ id: flowId(key, join, next), source: join, target: next });
+        } else if (s.states) {
+          const inner = level(s.states, s.initial!, meta.start ?? `${id}_start`);
+          g.nodes.push({ id: claim(id, key), type: 'bpmn:SubProcess', key, state: s, children: inner });
+          if (s.onDone !== undefined) {
+            const next = resolve(s.onDone, key);
+            g.flows.push({ id: flowId(key, id, next), source: id, target: next });
+          }
+        } else if (s.after) {
+          const timers = Object.entries(s.after);
+          if (timers.length !== 1) throw new DefinitionError(`cannot export <${key}>: a wait state has exactly one timer`, { element: key });
+          const [delay, t] = timers[0];
+          g.nodes.push({ id: claim(id, key), type: 'bpmn:IntermediateCatchEvent', key, state: s, delay });
+          const next = resolve(t, key);
+          g.flows.push({ id: flowId(key, id, next), source: id, target: next });
+        } else if (s.type === 'final') {
+          g.nodes.push({ id: claim(id, key), type: 'bpmn:EndEvent', key, state: s });
+        } else if (s.on) {
+          throw new DefinitionError(`cannot export <${key}>: states waiting for events (on: ${Object.keys(s.on).join(', ')}) have no BPMN mapping yet`, { element: key });
+        }
+      }
+    };
+    walk(states, exit);
+    return g;
+  };
+  const rootStart = ((def.meta?.bpmn as { start?: string } | undefined)?.start) ?? 'StartEvent_1';
+  return level(def.machine.states, def.machine.initial, rootStart);
+}
+
+/** True for delay keys that are plain numbers of milliseconds. */
+export const isMsDelay = (d: string) => /^\d+(\.\d+)?$/.test(d) && !isExpression(d);

@@ -1,0 +1,264 @@
+// One container level (process or sub-process) of BPMN -> states: tasks, gateways, timers, ends; structured joins only.
+import { parseDelay, type StateConfig, type StateMeta } from '../engine/index.js';
+import type { ModdleElement } from './moddle.js';
+import type { ImportContext } from './import.js';
+import { captureForeign } from './preserve.js';
+
+const TASKLIKE = new Set(['bpmn:Task', 'bpmn:ManualTask', 'bpmn:ScriptTask', 'bpmn:UserTask', 'bpmn:ReceiveTask', 'bpmn:SendTask', 'bpmn:BusinessRuleTask']);
+const IGNORED = new Set(['bpmn:SequenceFlow', 'bpmn:DataObject', 'bpmn:DataObjectReference', 'bpmn:DataStoreReference', 'bpmn:TextAnnotation', 'bpmn:Association', 'bpmn:Group']);
+
+interface Scope {
+  states: Record<string, StateConfig>;
+  done: Set<string>;
+  join?: string;
+  endKey?: string;
+}
+
+/** Converts the flow elements of `container` into `{ initial, states }`; problems are collected in ctx. */
+export function convertLevel(container: ModdleElement, ctx: ImportContext): { initial: string; states: Record<string, StateConfig> } {
+  const all = (container.flowElements ?? []) as ModdleElement[];
+  const flows = all.filter((e) => e.$type === 'bpmn:SequenceFlow');
+  const outgoing = (id: string) => flows.filter((f) => f.sourceRef?.id === id);
+  const incoming = (id: string) => flows.filter((f) => f.targetRef?.id === id);
+  const boundaries = (id: string) => all.filter((e) => e.$type === 'bpmn:BoundaryEvent' && e.attachedToRef?.id === id);
+  const problem = (el: ModdleElement, message: string): void => void ctx.problems.push({ element: el.id ?? "?", type: el.$type, message });
+  const dialect = ctx.dialect;
+  const order = new Map(all.map((e, i) => [e.id!, i]));
+
+  const go = (t: ModdleElement | undefined, scope: Scope): string => {
+    if (!t) return '__missing';
+    if (scope.join && t.id === scope.join) {
+      scope.states[scope.endKey!] ??= { type: 'final' };
+      return scope.endKey!;
+    }
+    const key = ctx.keyOf(t);
+    if (!scope.done.has(t.id!)) {
+      scope.done.add(t.id!);
+      convert(t, key, scope);
+    }
+    return key;
+  };
+  const follow = (f: ModdleElement, from: string, scope: Scope, kind = ''): string => {
+    ctx.flowIds[`${from}>${kind}${f.targetRef?.id}`] = f.id!;
+    return go(f.targetRef, scope);
+  };
+  const next = (el: ModdleElement, scope: Scope): string => {
+    const outs = outgoing(el.id!);
+    if (outs.length !== 1) {
+      problem(el, outs.length === 0 ? 'has no outgoing sequence flow' : `has ${outs.length} outgoing flows without a gateway (an implicit parallel split): put a parallel or exclusive gateway after it`);
+      return '__missing';
+    }
+    return follow(outs[0], el.id!, scope);
+  };
+
+  const findJoin = (fork: ModdleElement): ModdleElement | undefined => {
+    const joins = new Map<string, ModdleElement>();
+    const seen = new Set<string>();
+    const ends: string[] = [];
+    const walk = (el: ModdleElement | undefined, depth: number) => {
+      if (!el || seen.has(`${el.id}@${depth}`)) return;
+      seen.add(`${el.id}@${depth}`);
+      let d = depth;
+      if (el.$type === 'bpmn:ParallelGateway') {
+        if (incoming(el.id!).length > 1) {
+          if (d === 0) return void joins.set(el.id!, el);
+          d--;
+        }
+        if (outgoing(el.id!).length > 1) d++;
+      }
+      const outs = [...outgoing(el.id!), ...boundaries(el.id!).flatMap((b) => outgoing(b.id!))];
+      if (!outs.length) ends.push(el.id!);
+      for (const f of outs) walk(f.targetRef, d);
+    };
+    for (const f of outgoing(fork.id!)) walk(f.targetRef, 0);
+    if (joins.size === 1 && !ends.length) return [...joins.values()][0];
+    problem(fork, `unstructured parallel split: its branches ${joins.size > 1 ? `join at different gateways (${[...joins.keys()].join(', ')})` : ends.length ? `end at ${ends.join(', ')} without joining` : 'never join'}; gravity runs parallel branches that meet at one parallel join`);
+    return undefined;
+  };
+
+  const convert = (el: ModdleElement, key: string, scope: Scope): void => {
+    const meta: StateMeta = {};
+    if (el.name) meta.title = el.name;
+    const docs = (el.documentation ?? []) as ModdleElement[];
+    if (docs.length) meta.documentation = docs.map((d) => d.text).join('\n');
+    const bpmn: Record<string, unknown> = {};
+    if (key !== el.id) bpmn.id = el.id;
+    const foreign = captureForeign(el);
+    if (foreign) bpmn.foreign = foreign;
+    const withMeta = (s: StateConfig, extra?: StateMeta): StateConfig => {
+      const m = { ...meta, ...extra, ...(Object.keys(bpmn).length ? { bpmn } : {}) };
+      return Object.keys(m).length ? { ...s, meta: m } : s;
+    };
+    const mapped = ctx.mappings[el.id!] ?? ctx.mappings[el.$type];
+    if (el.loopCharacteristics) return problem(el, 'multi-instance and loop activities are not supported');
+
+    if (el.$type === 'bpmn:ServiceTask' || el.$type === 'bpmn:CallActivity' || (TASKLIKE.has(el.$type) && mapped)) {
+      let data;
+      try {
+        data = mapped && el.$type !== 'bpmn:ServiceTask' ? { src: mapped, input: {} } : dialect.readTask(el, ctx.r, el.id!);
+      } catch (e) {
+        return problem(el, (e as Error).message);
+      }
+      const state: StateConfig = { invoke: { src: data.src, ...(data.input !== undefined ? { input: data.input } : {}) }, onDone: '' };
+      scope.states[key] = withMeta(state, data.meta);
+      state.onDone = next(el, scope);
+      for (const b of boundaries(el.id!)) {
+        const def = ((b.eventDefinitions ?? []) as ModdleElement[])[0];
+        const outs = outgoing(b.id!);
+        if (outs.length !== 1) { problem(b, 'a boundary event needs exactly one outgoing flow'); continue; }
+        if (def?.$type === 'bpmn:ErrorEventDefinition' && b.cancelActivity !== false) {
+          bpmn.errorBoundary = b.id;
+          scope.states[key] = withMeta(state, data.meta);
+          state.onError = follow(outs[0], el.id!, scope, 'error>');
+        } else if (def?.$type === 'bpmn:TimerEventDefinition' && b.cancelActivity !== false) {
+          bpmn.timerBoundary = b.id;
+          scope.states[key] = withMeta(state, data.meta);
+          state.after = { [readDelay(def, b)]: follow(outs[0], el.id!, scope, 'timer>') };
+        } else problem(b, `${b.cancelActivity === false ? 'non-interrupting ' : ''}${def?.$type ?? 'untyped'} boundary events are not supported (error and interrupting timer boundaries are)`);
+      }
+      Object.assign(scope.states[key], withMeta(state, data.meta));
+      return;
+    }
+    if (TASKLIKE.has(el.$type)) {
+      return problem(el, `gravity runs service tasks only; map this ${el.$type.slice(5)} to a task node with --map ${el.id}=<task id>${el.$type === 'bpmn:ScriptTask' ? ' (its script is never executed)' : ''}`);
+    }
+    switch (el.$type) {
+      case 'bpmn:ExclusiveGateway': {
+        const outs = outgoing(el.id!);
+        const state: StateConfig = withMeta({ always: [] });
+        scope.states[key] = state;
+        if (outs.length === 1 && !outs[0].conditionExpression) return void (state.always = [{ target: follow(outs[0], el.id!, scope) }]);
+        const def = el.default as ModdleElement | undefined;
+        for (const f of outs.filter((x) => x !== def)) {
+          if (!f.conditionExpression) { problem(f, `flow out of exclusive gateway ${el.id} has no condition and is not the default flow`); continue; }
+          let expr: string;
+          try {
+            expr = dialect.readCondition(f.conditionExpression, f.id!);
+          } catch (e) { problem(f, (e as Error).message); continue; }
+          state.always!.push({ target: follow(f, el.id!, scope), guard: { type: 'expr', params: { expr } } });
+        }
+        if (def) state.always!.push({ target: follow(def, el.id!, scope) });
+        else {
+          const nomatch = `${key}_nomatch`;
+          scope.states[nomatch] = { type: 'final', meta: { fail: { message: `no condition of exclusive gateway ${el.id} matched and it has no default flow` } } };
+          state.always!.push({ target: nomatch });
+        }
+        return;
+      }
+      case 'bpmn:ParallelGateway': {
+        const outs = outgoing(el.id!);
+        if (outs.length <= 1) {
+          if (incoming(el.id!).length > 1) return problem(el, 'unstructured parallel join: no parallel split of the same level opens the branches it joins');
+          const state = withMeta({ always: [] });
+          scope.states[key] = state;
+          state.always = [{ target: next(el, scope) }];
+          return;
+        }
+        const join = findJoin(el);
+        if (!join) return;
+        const regions: Record<string, StateConfig> = {};
+        const state: StateConfig = withMeta({ type: 'parallel', states: regions, onDone: '' });
+        scope.states[key] = state;
+        outs.forEach((f, i) => {
+          const region: Scope = { states: {}, done: new Set(), join: join.id, endKey: `${key}_${i + 1}_end` };
+          const initial = follow(f, el.id!, region);
+          regions[`${key}_${i + 1}`] = { initial, states: inDocumentOrder(region.states, order) };
+        });
+        if (join.id !== `${el.id}_join`) bpmn.join = join.id;
+        if (Object.keys(bpmn).length) state.meta = { ...state.meta, bpmn };
+        state.onDone = next(join, scope);
+        return;
+      }
+      case 'bpmn:IntermediateCatchEvent': {
+        const def = ((el.eventDefinitions ?? []) as ModdleElement[])[0];
+        if (def?.$type !== 'bpmn:TimerEventDefinition') return problem(el, `${def?.$type ?? 'untyped'} catch events are not supported (timer catch events are)`);
+        const state = withMeta({ after: {} });
+        scope.states[key] = state;
+        state.after = { [readDelay(def, el)]: next(el, scope) };
+        return;
+      }
+      case 'bpmn:EndEvent': {
+        const def = ((el.eventDefinitions ?? []) as ModdleElement[])[0];
+        const extra: StateMeta = {};
+        if (def?.$type === 'bpmn:ErrorEventDefinition') extra.fail = { message: def.errorRef?.name ?? def.errorRef?.errorCode ?? `error end event ${el.id}` };
+        else if (def && def.$type !== 'bpmn:TerminateEventDefinition') return problem(el, `${def.$type} end events are not supported`);
+        const output = dialect.readResult(el, ctx.r);
+        scope.states[key] = withMeta({ type: 'final', ...(output !== undefined ? { output } : {}) }, extra);
+        return;
+      }
+      case 'bpmn:SubProcess': {
+        if (el.triggeredByEvent) return problem(el, 'event sub-processes are not supported');
+        const inner = convertLevel(el, ctx);
+        const state = withMeta({ initial: inner.initial, states: inner.states, onDone: '' });
+        scope.states[key] = state;
+        state.onDone = next(el, scope);
+        return;
+      }
+      case 'bpmn:StartEvent':
+        return problem(el, 'a flow leads back into the start event');
+      default:
+        return problem(el, 'this element is not supported by gravity');
+    }
+    function readDelay(def: ModdleElement, at: ModdleElement): string {
+      const body = String(def.timeDuration?.body ?? '').trim();
+      if (!body) {
+        problem(at, def.timeDate ? 'timeDate timers are not supported (use timeDuration)' : def.timeCycle ? 'timeCycle timers are not supported (use timeDuration)' : 'timer without timeDuration');
+        return '0';
+      }
+      if (/^P/.test(body)) {
+        try {
+          return String(parseDelay(body, at.id!));
+        } catch (e) {
+          problem(at, (e as Error).message);
+          return '0';
+        }
+      }
+      try {
+        return dialect.readDelay(body, at.id!);
+      } catch (e) {
+        problem(at, (e as Error).message);
+        return '0';
+      }
+    }
+  };
+
+  const starts = all.filter((e) => e.$type === 'bpmn:StartEvent');
+  for (const e of all) if (!IGNORED.has(e.$type) && e.$type !== 'bpmn:BoundaryEvent' && e.$type !== 'bpmn:StartEvent' && !e.$type.startsWith('bpmn:')) problem(e, 'unknown element');
+  if (starts.length !== 1) {
+    problem(container, starts.length ? `has ${starts.length} start events; gravity needs exactly one` : 'has no start event');
+    return { initial: '__missing', states: {} };
+  }
+  const start = starts[0];
+  if ((start.eventDefinitions ?? []).length) problem(start, `${start.eventDefinitions[0].$type} start events are not supported (a plain start event is)`);
+  const root: Scope = { states: {}, done: new Set() };
+  const initial = next(start, root);
+  for (const e of all) {
+    if (IGNORED.has(e.$type) || e.$type === 'bpmn:StartEvent' || e.$type === 'bpmn:BoundaryEvent') continue;
+    if (!root.done.has(e.id!) && ![...reachedInRegions(root)].includes(e.id!)) problem(e, 'is not reachable from the start event');
+  }
+  return { initial, states: inDocumentOrder(root.states, order) };
+}
+
+// States in the order their elements appear in the file (finals gravity adds go last), so re-export keeps it.
+function inDocumentOrder(states: Record<string, StateConfig>, order: Map<string, number>): Record<string, StateConfig> {
+  const pos = (k: string, s: StateConfig) => order.get(((s.meta?.bpmn as { id?: string } | undefined)?.id) ?? k) ?? Number.MAX_SAFE_INTEGER;
+  return Object.fromEntries(Object.entries(states).sort(([a, x], [b, y]) => pos(a, x) - pos(b, y)));
+}
+
+// Element ids converted inside parallel regions (they live in nested scopes).
+function reachedInRegions(scope: Scope): Set<string> {
+  const ids = new Set<string>();
+  const walk = (states: Record<string, StateConfig>) => {
+    for (const [k, s] of Object.entries(states)) {
+      ids.add(((s.meta?.bpmn as { id?: string } | undefined)?.id) ?? k);
+      const j = (s.meta?.bpmn as { join?: string } | undefined)?.join;
+      if (j) ids.add(j);
+      if (s.type === 'parallel') {
+        ids.add(`${k}_join`);
+        for (const r of Object.values(s.states ?? {})) walk(r.states ?? {});
+      }
+    }
+  };
+  walk(scope.states);
+  return ids;
+}

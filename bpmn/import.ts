@@ -1,0 +1,113 @@
+// BPMN 2.0 XML -> definition: structured processes map onto the gravity subset; anything else is refused by element id.
+import { DefinitionError, parseDelay, type Definition, type StateConfig } from '../engine/index.js';
+import { createModdle, type ModdleElement, type ModdleWarning } from './moddle.js';
+import type { Dialect, ReadContext } from './dialect.js';
+import { detectDialect, dialects } from './dialects/index.js';
+import { captureDiagram, captureForeign } from './preserve.js';
+import { convertLevel } from './import-level.js';
+
+/** Options of import. */
+export interface ImportOptions {
+  /** Force a dialect; by default it is detected from the namespaces the file declares. */
+  dialect?: keyof typeof dialects;
+  /** Workflow id to give the definition (default: from the file, else the process id). */
+  as?: string;
+  /** Element id or BPMN type (`bpmn:ScriptTask`) -> task id, for task elements that are not service tasks. */
+  mappings?: Record<string, string>;
+  /** Process id, when the file has several executable processes. */
+  processId?: string;
+  /** Where the XML came from, for messages. */
+  source?: string;
+}
+
+/** One problem found while importing, with the element it concerns. */
+export interface ImportProblem {
+  element: string;
+  type: string;
+  message: string;
+}
+
+/** Thrown when a process cannot be mapped: lists every problem. */
+export class NotExecutableError extends DefinitionError {
+  constructor(readonly source: string, readonly problems: ImportProblem[]) {
+    super(`${source} is not executable here because:\n${problems.map((p) => `  <${p.element}> (${p.type}): ${p.message}`).join('\n')}`, { problems });
+  }
+}
+
+/** What import returns: the definition, and the parser's warnings (lax import) as problems. */
+export interface ImportResult {
+  definition: Definition;
+  dialect: string;
+  warnings: ImportProblem[];
+}
+
+const KEY_OK = /^[A-Za-z_][A-Za-z0-9_-]*$/;
+
+/** Turns moddle warnings into problems naming the element. */
+export function warningsToProblems(warnings: ModdleWarning[]): ImportProblem[] {
+  return warnings.map((w) => {
+    const el = w.element as ModdleElement | undefined;
+    return { element: el?.id ?? (w.property ? String(w.property) : 'xml'), type: el?.$type ?? 'xml', message: w.message.split('\n')[0] };
+  });
+}
+
+/** Imports BPMN XML (already through readBpmnFile/checkBpmnText) into a definition. */
+export async function importBpmn(xml: string, o: ImportOptions = {}): Promise<ImportResult> {
+  const source = o.source ?? 'BPMN input';
+  const dialect: Dialect = dialects[o.dialect ?? detectDialect(xml)];
+  const moddle = createModdle(dialect.packages);
+  let parsed;
+  try {
+    parsed = await moddle.fromXML(xml);
+  } catch (e) {
+    throw new DefinitionError(`${source}: not a readable BPMN file: ${(e as Error).message.split('\n')[0]}`, { source });
+  }
+  const warnings = warningsToProblems(parsed.warnings);
+  const defs = parsed.rootElement;
+  const processes = ((defs.rootElements ?? []) as ModdleElement[]).filter((e) => e.$type === 'bpmn:Process');
+  const executable = processes.filter((p) => p.isExecutable);
+  const process = o.processId ? processes.find((p) => p.id === o.processId) : (executable[0] ?? processes[0]);
+  if (!process) throw new NotExecutableError(source, [{ element: defs.id ?? 'definitions', type: 'bpmn:Definitions', message: o.processId ? `no process with id ${o.processId}` : 'the file holds no process (a collaboration or choreography only?)' }]);
+  if (!o.processId && executable.length > 1) warnings.push({ element: process.id!, type: 'bpmn:Process', message: `${executable.length} executable processes; importing the first (choose with --process)` });
+
+  const r: ReadContext = { extensions: (el) => (el.extensionElements?.values ?? []) as ModdleElement[] };
+  const problems: ImportProblem[] = [];
+  const keyOf = (el: ModdleElement) => (KEY_OK.test(el.id!) ? el.id! : el.id!.replace(/[^A-Za-z0-9_-]/g, '_').replace(/^([^A-Za-z_])/, '_$1'));
+  const flowIds: Record<string, string> = {};
+  const ctx = { dialect, r, problems, keyOf, flowIds, mappings: o.mappings ?? {} };
+  const machine = convertLevel(process, ctx);
+
+  const info = dialect.readProcess(process, r);
+  const docs = (process.documentation ?? []) as ModdleElement[];
+  const bpmn: Record<string, unknown> = { processId: process.id, definitionsId: defs.id, flows: flowIds };
+  const start = ((process.flowElements ?? []) as ModdleElement[]).find((e) => e.$type === 'bpmn:StartEvent');
+  if (start) bpmn.start = start.id;
+  const diagram = captureDiagram(defs);
+  if (diagram) bpmn.diagram = diagram;
+  const foreign = captureForeign(process);
+  if (foreign) bpmn.foreign = foreign;
+  const ns = Object.fromEntries(Object.entries(defs.$attrs ?? {}).filter(([k]) => k.startsWith('xmlns:')).map(([k, v]) => [k.slice(6), v]));
+  if (Object.keys(ns).length) bpmn.namespaces = ns;
+  if (problems.length) throw new NotExecutableError(source, problems);
+  const definition: Definition = {
+    id: o.as ?? info.id ?? `bpmn:${process.id}`,
+    ...(info.version ? { version: info.version } : {}),
+    ...(process.name ? { title: process.name } : {}),
+    ...(docs.length ? { description: docs.map((d) => d.text).join('\n') } : {}),
+    ...(info.params ? { params: info.params } : {}),
+    machine,
+    meta: { ...(info.meta ?? {}), bpmn },
+  };
+  return { definition, dialect: dialect.name, warnings };
+}
+
+interface Ctx {
+  dialect: Dialect;
+  r: ReadContext;
+  problems: ImportProblem[];
+  keyOf(el: ModdleElement): string;
+  flowIds: Record<string, string>;
+  mappings: Record<string, string>;
+}
+
+export type { Ctx as ImportContext };
