@@ -97,7 +97,9 @@ export function convertLevel(container: ModdleElement, ctx: ImportContext): { in
       try {
         data = mapped && el.$type !== 'bpmn:ServiceTask' ? { src: mapped, input: {} } : dialect.readTask(el, ctx.r, el.id!);
       } catch (e) {
-        return problem(el, (e as Error).message);
+        // a service task that names no task node falls back to a mapping of its id or of bpmn:ServiceTask
+        if (!mapped || el.$type !== 'bpmn:ServiceTask') return problem(el, (e as Error).message);
+        data = { src: mapped, input: {} };
       }
       const state: StateConfig = { invoke: { src: data.src, ...(data.input !== undefined ? { input: data.input } : {}) }, onDone: '' };
       scope.states[key] = withMeta(state, data.meta);
@@ -139,6 +141,7 @@ export function convertLevel(container: ModdleElement, ctx: ImportContext): { in
         }
         if (def) state.always!.push({ target: follow(def, el.id!, scope) });
         else {
+          ctx.warnings.push({ element: el.id!, type: el.$type, message: 'missing default flow: when no condition holds the run fails here (BPMN raises an error)' });
           const nomatch = `${key}_nomatch`;
           scope.states[nomatch] = { type: 'final', meta: { fail: { message: `no condition of exclusive gateway ${el.id} matched and it has no default flow` } } };
           state.always!.push({ target: nomatch });
@@ -232,9 +235,22 @@ export function convertLevel(container: ModdleElement, ctx: ImportContext): { in
   if ((start.eventDefinitions ?? []).length) problem(start, `${start.eventDefinitions[0].$type} start events are not supported (a plain start event is)`);
   const root: Scope = { states: {}, done: new Set() };
   const initial = next(start, root);
+  // reachability over the flows themselves (not over what converted), so one refused element does not hide the rest
+  const reached = new Set<string>([start.id!]);
+  const queue = [start];
+  while (queue.length) {
+    const el = queue.pop()!;
+    for (const f of [...outgoing(el.id!), ...boundaries(el.id!).flatMap((b) => outgoing(b.id!))]) {
+      const t = f.targetRef as ModdleElement | undefined;
+      if (t && !reached.has(t.id!)) {
+        reached.add(t.id!);
+        queue.push(t);
+      }
+    }
+  }
   for (const e of all) {
     if (IGNORED.has(e.$type) || e.$type === 'bpmn:StartEvent' || e.$type === 'bpmn:BoundaryEvent') continue;
-    if (!root.done.has(e.id!) && ![...reachedInRegions(root)].includes(e.id!)) problem(e, 'is not reachable from the start event');
+    if (!reached.has(e.id!)) problem(e, 'is not reachable from the start event');
   }
   return { initial, states: inDocumentOrder(root.states, order) };
 }
@@ -243,22 +259,4 @@ export function convertLevel(container: ModdleElement, ctx: ImportContext): { in
 function inDocumentOrder(states: Record<string, StateConfig>, order: Map<string, number>): Record<string, StateConfig> {
   const pos = (k: string, s: StateConfig) => order.get(((s.meta?.bpmn as { id?: string } | undefined)?.id) ?? k) ?? Number.MAX_SAFE_INTEGER;
   return Object.fromEntries(Object.entries(states).sort(([a, x], [b, y]) => pos(a, x) - pos(b, y)));
-}
-
-// Element ids converted inside parallel regions (they live in nested scopes).
-function reachedInRegions(scope: Scope): Set<string> {
-  const ids = new Set<string>();
-  const walk = (states: Record<string, StateConfig>) => {
-    for (const [k, s] of Object.entries(states)) {
-      ids.add(((s.meta?.bpmn as { id?: string } | undefined)?.id) ?? k);
-      const j = (s.meta?.bpmn as { join?: string } | undefined)?.join;
-      if (j) ids.add(j);
-      if (s.type === 'parallel') {
-        ids.add(`${k}_join`);
-        for (const r of Object.values(s.states ?? {})) walk(r.states ?? {});
-      }
-    }
-  };
-  walk(scope.states);
-  return ids;
 }

@@ -12,7 +12,7 @@ export interface ImportOptions {
   dialect?: keyof typeof dialects;
   /** Workflow id to give the definition (default: from the file, else the process id). */
   as?: string;
-  /** Element id or BPMN type (`bpmn:ScriptTask`) -> task id, for task elements that are not service tasks. */
+  /** Element id or BPMN type (`bpmn:ScriptTask`) -> task id, for task elements that are not service tasks (and service tasks that name no task node). */
   mappings?: Record<string, string>;
   /** Process id, when the file has several executable processes. */
   processId?: string;
@@ -74,7 +74,7 @@ export async function importBpmn(xml: string, o: ImportOptions = {}): Promise<Im
   const problems: ImportProblem[] = [];
   const keyOf = (el: ModdleElement) => (KEY_OK.test(el.id!) ? el.id! : el.id!.replace(/[^A-Za-z0-9_-]/g, '_').replace(/^([^A-Za-z_])/, '_$1'));
   const flowIds: Record<string, string> = {};
-  const ctx = { dialect, r, problems, keyOf, flowIds, mappings: o.mappings ?? {} };
+  const ctx = { dialect, r, problems, warnings, keyOf, flowIds, mappings: o.mappings ?? {} };
   const machine = convertLevel(process, ctx);
 
   const info = dialect.readProcess(process, r);
@@ -105,6 +105,8 @@ interface Ctx {
   dialect: Dialect;
   r: ReadContext;
   problems: ImportProblem[];
+  /** Lax findings: the definition still imports. */
+  warnings: ImportProblem[];
   keyOf(el: ModdleElement): string;
   flowIds: Record<string, string>;
   mappings: Record<string, string>;

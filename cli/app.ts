@@ -8,6 +8,7 @@ import { BadInputError, ErrorCode, assertValidDefinition, type Definition, type 
 import { createJsonStore, defaultDataDir } from '../engine/store/index.js';
 import { createDefaultRegistry } from '../tasks/index.js';
 import { catalog, findWorkflow, suggestWorkflows } from '../workflows/index.js';
+import { loadBpmnFile } from '../bpmn/index.js';
 
 /** Global options of every command. */
 export interface GlobalOptions {
@@ -21,8 +22,8 @@ export interface App {
   registry: ReturnType<typeof createDefaultRegistry>;
   catalog: Definition[];
   engine(onEvent?: (e: RunEvent) => void, root?: string): EngineOptions;
-  /** A catalog id or a definition file (.json). */
-  load(ref: string): Promise<{ def: Definition; source: RunRecord['source'] }>;
+  /** A catalog id, a definition file (.json) or a BPMN file (.bpmn, with optional task mappings). */
+  load(ref: string, mappings?: Record<string, string>): Promise<{ def: Definition; source: RunRecord['source'] }>;
   close(): Promise<void>;
 }
 
@@ -55,10 +56,20 @@ export async function createApp(o: GlobalOptions): Promise<App> {
       },
       root: root ? resolve(root) : process.cwd(),
     }),
-    async load(ref) {
+    async load(ref, mappings) {
       const found = findWorkflow(ref);
       if (found) return { def: found, source: { kind: 'catalog', ref } };
-      if (/\.bpmn$/i.test(ref)) throw new BadInputError(`${ref}: running BPMN files is not supported yet (BPMN import comes with \`gravity import\`)`);
+      if (/\.(bpmn|xml)$/i.test(ref)) {
+        const path = resolve(ref);
+        const { definition, warnings } = await loadBpmnFile(path, { mappings, source: ref });
+        for (const w of warnings) process.stderr.write(`warning: ${ref}: <${w.element}> (${w.type}) ${w.message}\n`);
+        try {
+          assertValidDefinition(definition, registry, { resolveWorkflow: findWorkflow });
+        } catch (e) {
+          throw new BadInputError(`${ref}: ${(e as Error).message}`, { file: ref });
+        }
+        return { def: definition, source: { kind: 'file', ref: path, ...(mappings && Object.keys(mappings).length ? { mappings } : {}) } as RunRecord['source'] };
+      }
       if (!/\.json$/i.test(ref) && !ref.includes('/')) {
         const near = suggestWorkflows(ref);
         throw new BadInputError(`unknown workflow "${ref}"${near.length ? `; did you mean ${near.map((n) => `"${n}"`).join(', ')}?` : ''} (see \`gravity list\`)`, { workflow: ref, suggestions: near }, ErrorCode.UnknownWorkflow);

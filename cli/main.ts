@@ -3,6 +3,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { ErrorCode, GravityError } from '../engine/index.js';
 import { createApp, type App } from './app.js';
 import { cancelCommand, resumeCommand, rollbackCommand, runCommand } from './commands/execute.js';
+import { exportCommand, importCommand, validateCommand } from './commands/bpmn.js';
 import { describeCommand, listCommand, runsCommand, showCommand } from './commands/inspect.js';
 import { Exit } from './format.js';
 
@@ -31,8 +32,9 @@ export function buildProgram(exit: (code: number) => void): Command {
     .action(withApp((app, o) => listCommand(app, o)));
   program.command('describe <workflow>').description('show the params and the steps of a workflow as a tree').addOption(json())
     .action(withApp((app, wf: string, o) => describeCommand(app, wf, o)));
-  program.command('run <workflow>').description('run a catalog workflow or a definition file (.json)')
+  program.command('run <workflow>').description('run a catalog workflow, a definition file (.json) or a BPMN file (.bpmn)')
     .option('-p, --param <key=value>', 'a param of the workflow (repeat for several)', collect)
+    .option('--map <element=task>', 'BPMN: run this element (id or type, e.g. bpmn:ScriptTask) as this task node', collect)
     .option('--dry-run', 'print the plan and change nothing')
     .option('--root <dir>', 'folder that file removals may not leave (default: current directory)')
     .addOption(json())
@@ -53,6 +55,19 @@ export function buildProgram(exit: (code: number) => void): Command {
   program.command('rollback <run>').description('undo the finished steps of a run, newest first').addOption(json())
     .option('--root <dir>', 'folder that file removals may not leave')
     .action(withApp((app, id: string, o) => rollbackCommand(app, id, o)));
+  program.command('export [workflow]').description('export a workflow to BPMN 2.0 XML with a diagram')
+    .addOption(new Option('--dialect <dialect>', 'gravity (default), camunda7 (Kytes) or zeebe').choices(['gravity', 'camunda7', 'zeebe']))
+    .option('-o, --output <path>', 'file to write (a folder with --all); default: stdout')
+    .option('--all', 'export every catalog workflow into the -o folder').addOption(json())
+    .action(withApp((app, wf: string | undefined, o) => exportCommand(app, wf, o)));
+  program.command('import <file>').description('import a BPMN file (gravity, Camunda 7 or Zeebe dialect) into a definition')
+    .option('--as <id>', 'workflow id to give it').option('--map <element=task>', 'run this element (id or BPMN type) as this task node', collect)
+    .addOption(new Option('--dialect <dialect>', 'force a dialect instead of detecting it').choices(['gravity', 'camunda7', 'zeebe']))
+    .option('-o, --output <file>', 'write the definition JSON here instead of stdout').addOption(json())
+    .action(withApp((app, file: string, o) => importCommand(app, file, o)));
+  program.command('validate <file>').description('list every problem of a BPMN file (element id, type, line); exit 2 if any')
+    .option('--map <element=task>', 'run this element (id or BPMN type) as this task node', collect).addOption(json())
+    .action(withApp((app, file: string, o) => validateCommand(app, file, o)));
   return program;
 }
 

@@ -19,7 +19,7 @@ export interface RunRecord {
   title?: string;
   definitionHash: string;
   /** Where the definition came from, to reload it on resume. */
-  source: { kind: 'catalog' | 'file' | 'inline'; ref?: string };
+  source: { kind: 'catalog' | 'file' | 'inline'; ref?: string; mappings?: Record<string, string> };
   params: Record<string, unknown>;
   status: RunStatus;
   pid?: number;

@@ -1,5 +1,5 @@
 // Commands that execute: run, resume, rollback, cancel. They render progress and return an exit code.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import type { Definition, RunEvent, RunRecord, RunResult } from '../../engine/index.js';
 import { BadInputError, isAlive, loadRun, parseParamPairs, planDefinition, resolveParams, resumeRun, rollbackRun, RunStatus, startRun, sleep } from '../../engine/index.js';
 import type { App } from '../app.js';
@@ -55,8 +55,8 @@ async function execute(app: App, def: Definition | undefined, o: ExecOptions, go
 }
 
 /** `gravity run <workflow | file.json> [--param k=v] [--dry-run]`. */
-export async function runCommand(app: App, ref: string, o: ExecOptions & { param?: string[]; dryRun?: boolean }): Promise<number> {
-  const { def, source } = await app.load(ref);
+export async function runCommand(app: App, ref: string, o: ExecOptions & { param?: string[]; dryRun?: boolean; map?: string[] }): Promise<number> {
+  const { def, source } = await app.load(ref, parseParamPairs(o.map ?? []));
   const params = resolveParams(def, parseParamPairs(o.param ?? []));
   if (o.dryRun) {
     const plan = planDefinition(def, app.registry, params);
@@ -66,14 +66,12 @@ export async function runCommand(app: App, ref: string, o: ExecOptions & { param
   return execute(app, def, o, (engine, signal) => startRun(engine, def, { params, source, signal }));
 }
 
-function currentDefinition(r: RunRecord): Definition | undefined {
+async function currentDefinition(app: App, r: RunRecord): Promise<Definition | undefined> {
   if (r.source.kind === 'catalog' && r.source.ref) return findWorkflow(r.source.ref);
   if (r.source.kind === 'file' && r.source.ref) {
-    try {
-      return JSON.parse(readFileSync(r.source.ref, 'utf8')) as Definition;
-    } catch {
-      return undefined; // the file is gone: the stored copy is used
-    }
+    if (!existsSync(r.source.ref)) return undefined; // the file is gone: the stored copy is used
+    if (/\.json$/i.test(r.source.ref)) return JSON.parse(readFileSync(r.source.ref, 'utf8')) as Definition;
+    return (await app.load(r.source.ref, r.source.mappings)).def;
   }
   return undefined;
 }
@@ -81,7 +79,7 @@ function currentDefinition(r: RunRecord): Definition | undefined {
 /** `gravity resume <run> [--force] [--allow-changed]`. */
 export async function resumeCommand(app: App, runId: string, o: ExecOptions & { force?: boolean; allowChanged?: boolean }): Promise<number> {
   const record = await loadRun(app.engine(), runId);
-  const def = currentDefinition(record);
+  const def = await currentDefinition(app, record);
   return execute(app, def, o, (engine, signal) => resumeRun(engine, record.id, { definition: def, force: o.force, allowChanged: o.allowChanged, signal }));
 }
 

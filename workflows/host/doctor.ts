@@ -35,7 +35,7 @@ export const hostDoctor: Definition = workflow({
         }, { title: `check ${t.tool}` }),
       ),
     ),
-    task('report', 'host.report', { title: 'gravity host doctor', checks: `=[${doctorTools.map((t) => `steps.${t.step}`).join(', ')}]` }, { title: 'write the report' }),
+    task('report', 'host.report', { title: 'gravity host doctor', checks: doctorTools.map((t) => `=steps.${t.step}`) }, { title: 'write the report' }),
   ),
   output: '=steps.report',
 });

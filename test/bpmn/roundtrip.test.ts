@@ -1,0 +1,119 @@
+// Export -> import round trips for every catalog workflow and every dialect, diagrams kept, other vendors' data preserved.
+import { describe, expect, it } from 'vitest';
+import { decide, fail, parallel, retry, sequence, task, wait, workflow, type Definition } from '../../engine/index.js';
+import { createModdle } from '../../bpmn/moddle.js';
+import { dialects, exportBpmn, importBpmn, NotExecutableError } from '../../bpmn/index.js';
+import { catalog } from '../../workflows/index.js';
+import { normalized } from './normalize.js';
+
+const featureful: Definition = workflow({
+  id: 'test:features',
+  title: 'Every builder feature',
+  description: 'used by the round-trip tests',
+  version: '1.2.0',
+  params: { n: { type: 'integer', default: 2, description: 'how many' }, name: { type: 'string', pattern: '^[a-z]+$' } },
+  steps: sequence(
+    retry(task('first', 'log.info', { message: '="n is " + string(n)' }, { title: 'Say n', documentation: 'the first step', outputs: { said: '=output.message' }, onError: task('recover', 'log.info', { message: 'recovering' }) }), { max: 3, backoffMs: 100, factor: 2 }),
+    decide('size', [{ when: 'n > 3 and name != "x"', then: task('big', 'log.info', { message: 'big' }) }], task('small', 'log.info', { message: 'small', data: { list: [1, true, null, 'a'], nested: { k: '=name' } } })),
+    parallel('both', task('left', 'time.wait', { ms: 5 }, { timeout: { ms: 60_000 } }), sequence(task('right', 'time.wait', { ms: 5 }, { timeoutMs: 5000 }), wait('pause', 20))),
+    decide('check', [{ when: 'n < 0', then: fail('negative', 'n must not be negative') }]),
+    task('last', 'log.info', { message: '=steps.first.message' }),
+  ),
+  output: { said: '=said', n: '=n' },
+});
+
+const dialectNames = Object.keys(dialects);
+const cases = [...catalog, featureful].flatMap((def) => dialectNames.map((d) => [def.id, d, def] as const));
+
+async function parse(xml: string, dialect: string) {
+  return createModdle(dialects[dialect].packages).fromXML(xml);
+}
+
+function count(xml: string, tag: RegExp): number {
+  return (xml.match(tag) ?? []).length;
+}
+
+describe('BPMN export and import', () => {
+  it.each(cases)('exports %s in the %s dialect with a full diagram and zero parse warnings', async (_id, dialect, def) => {
+    const xml = await exportBpmn(def, { dialect: dialect as never });
+    expect(xml).toMatch(/isExecutable="true"/);
+    const { warnings, elementsById } = await parse(xml, dialect);
+    expect(warnings).toEqual([]);
+    const all = Object.values(elementsById);
+    const nodes = all.filter((e) => /^bpmn:(StartEvent|EndEvent|ServiceTask|CallActivity|ExclusiveGateway|ParallelGateway|IntermediateCatchEvent|BoundaryEvent|SubProcess)$/.test(e.$type));
+    const flows = all.filter((e) => e.$type === 'bpmn:SequenceFlow');
+    expect(count(xml, /<bpmndi:BPMNShape /g)).toBe(nodes.length);
+    expect(count(xml, /<bpmndi:BPMNEdge /g)).toBe(flows.length);
+    // every flow node and flow is drawn: the shapes and edges reference each element once
+    const drawn = all.filter((e) => e.$type === 'bpmndi:BPMNShape' || e.$type === 'bpmndi:BPMNEdge').map((e) => e.bpmnElement.id).sort();
+    expect(drawn).toEqual([...nodes, ...flows].map((e) => e.id).sort());
+  });
+
+  it.each(cases)('gives back the same definition for %s through the %s dialect, and stays stable', async (_id, dialect, def) => {
+    const xml = await exportBpmn(def, { dialect: dialect as never });
+    const first = await importBpmn(xml, { dialect: dialect as never });
+    expect(first.warnings).toEqual([]);
+    expect(normalized(first.definition)).toEqual(normalized(def));
+    const again = await importBpmn(await exportBpmn(first.definition, { dialect: dialect as never }), { dialect: dialect as never });
+    expect(normalized(again.definition)).toEqual(normalized(first.definition));
+  });
+
+  it('keeps the diagram of an imported file instead of laying it out again', async () => {
+    const xml = await exportBpmn(featureful);
+    const moved = xml.replace(/(<bpmndi:BPMNShape id="[^"]*first[^"]*"[^>]*>\s*<dc:Bounds x=")(\d+)/, (_m, a, x) => `${a}${Number(x) + 1234}`);
+    expect(moved).not.toBe(xml);
+    const { definition } = await importBpmn(moved);
+    const out = await exportBpmn(definition);
+    const bounds = (s: string) => s.match(/<dc:Bounds [^>]*>/g);
+    expect(bounds(out)).toEqual(bounds(moved));
+    expect(out).toMatch(/x="\d{4,}"/);
+  });
+
+  it('preserves other vendors\' attributes and extension elements when re-exported in the gravity dialect', async () => {
+    const xml = (await exportBpmn(featureful))
+      .replace('<bpmn:definitions ', '<bpmn:definitions xmlns:acme="http://acme.example/bpmn" ')
+      .replace('<bpmn:serviceTask id="last"', '<bpmn:serviceTask id="last" acme:owner="ops-team"')
+      .replace(/(<bpmn:serviceTask id="last"[^>]*>\s*<bpmn:extensionElements>)/, '$1<acme:sla hours="4"><acme:escalate>pager</acme:escalate></acme:sla>');
+    const { definition, warnings } = await importBpmn(xml);
+    expect(warnings).toEqual([]);
+    const out = await exportBpmn(definition, { dialect: 'gravity' });
+    expect(out).toContain('xmlns:acme="http://acme.example/bpmn"');
+    expect(out).toMatch(/<bpmn:serviceTask id="last"[^>]*acme:owner="ops-team"/);
+    expect(out).toMatch(/<acme:sla hours="4">\s*<acme:escalate>pager<\/acme:escalate>\s*<\/acme:sla>/);
+    expect((await createModdle(dialects.gravity.packages).fromXML(out)).warnings).toEqual([]);
+  });
+});
+
+const bpmn = (body: string) => `<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xmlns:gravity="https://gravity.kytes.dev/schema/bpmn/1.0" id="D" targetNamespace="t">
+  <bpmn:process id="P" isExecutable="true">${body}</bpmn:process>
+</bpmn:definitions>`;
+const svc = (id: string) => `<bpmn:serviceTask id="${id}"><bpmn:extensionElements><gravity:task type="log.info"><gravity:input name="message">"${id}"</gravity:input></gravity:task></bpmn:extensionElements></bpmn:serviceTask>`;
+const flow = (id: string, s: string, t: string) => `<bpmn:sequenceFlow id="${id}" sourceRef="${s}" targetRef="${t}"/>`;
+
+describe('BPMN import refusals', () => {
+  it('refuses an unstructured parallel join, naming the gateways', async () => {
+    const xml = bpmn(`<bpmn:startEvent id="S"/><bpmn:parallelGateway id="Fork"/>${svc('A')}${svc('B')}<bpmn:parallelGateway id="J1"/><bpmn:parallelGateway id="J2"/><bpmn:endEvent id="E1"/><bpmn:endEvent id="E2"/>
+      ${flow('f1', 'S', 'Fork')}${flow('f2', 'Fork', 'A')}${flow('f3', 'Fork', 'B')}${flow('f4', 'A', 'J1')}${flow('f5', 'B', 'J2')}${flow('f6', 'J1', 'E1')}${flow('f7', 'J2', 'E2')}`);
+    const err = await importBpmn(xml).catch((e) => e);
+    expect(err).toBeInstanceOf(NotExecutableError);
+    expect(err.message).toMatch(/<Fork> \(bpmn:ParallelGateway\): unstructured parallel split: its branches end at E1, E2 without joining/);
+  });
+
+  it('refuses a script task unless mapped, and never runs its script', async () => {
+    const xml = bpmn(`<bpmn:startEvent id="S"/><bpmn:scriptTask id="Script" scriptFormat="javascript"><bpmn:script>require('fs').writeFileSync('/tmp/pwned','x')</bpmn:script></bpmn:scriptTask><bpmn:endEvent id="E"/>${flow('f1', 'S', 'Script')}${flow('f2', 'Script', 'E')}`);
+    await expect(importBpmn(xml)).rejects.toThrow(/<Script> \(bpmn:ScriptTask\): gravity runs service tasks only; map this ScriptTask to a task node with --map Script=<task id> \(its script is never executed\)/);
+    const { definition } = await importBpmn(xml, { mappings: { Script: 'log.info' } });
+    expect(definition.machine.states.Script.invoke).toEqual({ src: 'log.info', input: {} });
+    expect(JSON.stringify(definition)).not.toContain('writeFileSync');
+  });
+
+  it('turns a gateway without default flow into a failing end, with a warning', async () => {
+    const cond = (id: string, s: string, t: string, c: string) => `<bpmn:sequenceFlow id="${id}" sourceRef="${s}" targetRef="${t}"><bpmn:conditionExpression xsi:type="bpmn:tFormalExpression" language="feel">${c}</bpmn:conditionExpression></bpmn:sequenceFlow>`;
+    const xml = bpmn(`<bpmn:startEvent id="S"/><bpmn:exclusiveGateway id="G"/>${svc('A')}<bpmn:endEvent id="E"/>${flow('f1', 'S', 'G')}${cond('f2', 'G', 'A', 'x &gt; 1')}${flow('f3', 'A', 'E')}`);
+    const { definition, warnings } = await importBpmn(xml);
+    expect(warnings).toEqual([expect.objectContaining({ element: 'G', message: expect.stringMatching(/missing default flow/) })]);
+    expect(definition.machine.states.G.always).toEqual([{ target: 'A', guard: { type: 'expr', params: { expr: 'x > 1' } } }, { target: 'G_nomatch' }]);
+    expect(definition.machine.states.G_nomatch.meta?.fail).toBeTruthy();
+  });
+});
