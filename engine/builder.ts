@@ -2,7 +2,7 @@
 import type { Definition, ParamSpec, RetryPolicy, StateConfig, StateMeta } from './definition.js';
 
 /** A piece of a workflow under construction. */
-export type Node = TaskNode | SequenceNode | DecideNode | ParallelNode | WaitNode | FailNode;
+export type Node = TaskNode | SequenceNode | DecideNode | ParallelNode | WaitNode | FailNode | AttentionNode;
 
 /** Options of a task step. */
 export interface TaskOptions {
@@ -24,6 +24,7 @@ export interface DecideNode { kind: 'decide'; id: string; branches: Array<{ when
 export interface ParallelNode { kind: 'parallel'; id: string; branches: Node[]; title?: string }
 export interface WaitNode { kind: 'wait'; id: string; delay: number | string; title?: string }
 export interface FailNode { kind: 'fail'; id: string; message: string }
+export interface AttentionNode { kind: 'attention'; id: string; message: string; output?: unknown }
 
 /** A step that runs task node `src` with `input` (literals and `=FEEL` strings). */
 export function task(id: string, src: string, input?: unknown, options: TaskOptions = {}): TaskNode {
@@ -60,6 +61,11 @@ export function retry(node: TaskNode, policy: RetryPolicy): TaskNode {
 /** A timer: ms, an ISO-8601 duration (`PT5S`) or a FEEL expression (`=params.delay`). */
 export function wait(id: string, delay: number | string, title?: string): WaitNode {
   return { kind: 'wait', id, delay, title };
+}
+
+/** An end that leaves the run in *needs attention* (exit 3): work is done but a person must look (message may be `=FEEL`). */
+export function attention(id: string, message: string, output?: unknown): AttentionNode {
+  return { kind: 'attention', id, message, output };
 }
 
 /** An end that fails the run with a message. */
@@ -126,6 +132,9 @@ function emit(n: Node, next: string, states: Record<string, StateConfig>): void 
       return;
     case 'fail':
       add(n.id, { type: 'final', meta: { fail: { message: n.message } } });
+      return;
+    case 'attention':
+      add(n.id, { type: 'final', ...(n.output !== undefined ? { output: n.output } : {}), meta: { attention: { message: n.message } } });
       return;
   }
 }

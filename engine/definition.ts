@@ -47,6 +47,8 @@ export interface StateMeta {
   mergeOutput?: boolean;
   /** On a final state: reaching it fails the run, with this message (FEEL when it starts with `=`). */
   fail?: { message?: string } | true;
+  /** On a final state: the run ends in *needs attention* (exit 3) with this message (FEEL when it starts with `=`); its output is kept. */
+  attention?: { message: string };
   bpmn?: Record<string, unknown>;
   [key: string]: unknown;
 }

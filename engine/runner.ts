@@ -225,6 +225,11 @@ export class Execution implements Runtime {
           const error = { ...(s.context.error ?? {}), ...new GravityError('TASK_FAILED', msg, { element: key }).toJSON() };
           await this.log({ type: 'run.failed', error, message: msg });
           await this.saveRecord({ status: RunStatus.Failed, error, finishedAt: new Date().toISOString(), pid: undefined });
+        } else if (final?.meta?.attention) {
+          const output = final.output === undefined ? undefined : resolveTemplate(final.output, scope, key);
+          const message = String(resolveTemplate(final.meta.attention.message, scope, key));
+          await this.log({ type: 'run.needs-attention', output, message });
+          await this.saveRecord({ status: RunStatus.NeedsAttention, output, attention: { message, steps: [] }, finishedAt: new Date().toISOString(), pid: undefined });
         } else {
           const output = final?.output === undefined ? undefined : resolveTemplate(final.output, scope, key);
           await this.log({ type: 'run.finished', output });
