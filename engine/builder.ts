@@ -12,8 +12,8 @@ export interface TaskOptions {
   timeoutMs?: number;
   /** variable -> FEEL expression (over the scope plus `output`), stored after the step. */
   outputs?: Record<string, string>;
-  /** What to do when the step fails: a node to run instead (then carry on), or 'continue'. Default: the run fails. */
-  onError?: Node | 'continue';
+  /** What to do when the step fails: a node to run instead (then carry on), 'continue', or `{ goto: <step id> }` (a step emitted elsewhere, e.g. a shared clean-up). Default: the run fails. */
+  onError?: Node | 'continue' | { goto: string };
   /** Interrupting timer: after this many ms, cancel the step and go to `timeout.then` (or carry on). */
   timeout?: { ms: number; then?: Node };
 }
@@ -96,11 +96,12 @@ function emit(n: Node, next: string, states: Record<string, StateConfig>): void 
       if (o.outputs) meta.outputs = o.outputs;
       const s: StateConfig = { invoke: { src: n.src, ...(n.input !== undefined ? { input: n.input } : {}) }, onDone: next };
       if (o.onError === 'continue') s.onError = next;
+      else if (o.onError && 'goto' in o.onError) s.onError = o.onError.goto;
       else if (o.onError) s.onError = entryOf(o.onError);
       if (o.timeout) s.after = { [String(o.timeout.ms)]: o.timeout.then ? entryOf(o.timeout.then) : next };
       if (Object.keys(meta).length) s.meta = meta;
       add(n.id, s);
-      if (o.onError && o.onError !== 'continue') emit(o.onError, next, states);
+      if (o.onError && o.onError !== 'continue' && !('goto' in o.onError)) emit(o.onError, next, states);
       if (o.timeout?.then) emit(o.timeout.then, next, states);
       return;
     }
