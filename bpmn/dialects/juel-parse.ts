@@ -122,13 +122,16 @@ export function parseJuel(src: string): Expr {
     for (let op = binaryOp(peek()); op && LEVELS[level].includes(op); op = binaryOp(peek())) {
       p++;
       left = { kind: 'binary', op, left, right: binary(level + 1) };
+      if (level >= 4 && (left.left.kind === 'string' || left.right.kind === 'string')) {
+        throw new SubsetError(`arithmetic on a string literal is outside the supported JUEL subset (JUEL's ${op} turns strings into numbers; join text with a template: a\${b})`);
+      }
     }
     return left;
   }
   function unary(): Expr {
     const t = peek();
     const op = t.text === '-' ? '-' : t.text === '!' || (t.type === 'id' && t.text === 'not') ? '!' : t.type === 'id' && t.text === 'empty' ? 'empty' : null;
-    if (op && t.type !== 'str') {
+    if (op) {
       p++;
       return { kind: 'unary', op, operand: unary() };
     }
@@ -143,7 +146,7 @@ export function parseJuel(src: string): Expr {
         const name = peek();
         if (name.type !== 'id' || JUEL_RESERVED.has(name.text)) throw new SubsetError(`expected a property name after '.', found ${name.text}`);
         p++;
-        if (peek().text === '(') throw new SubsetError(`method call ${name.text}() is outside the supported JUEL subset`);
+        if (peek().text === '(') throw new SubsetError(`method call .${name.text}() is outside the supported JUEL subset`);
         e = { kind: 'property', object: e, name: name.text };
       } else if (t.text === '[') {
         p++;
