@@ -3,6 +3,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { ErrorCode, GravityError } from '../engine/index.js';
 import { createApp, type App } from './app.js';
 import { cancelCommand, resumeCommand, rollbackCommand, runCommand } from './commands/execute.js';
+import { testCommand } from './commands/test.js';
 import { exportCommand, importCommand, validateCommand } from './commands/bpmn.js';
 import { describeCommand, listCommand, runsCommand, showCommand } from './commands/inspect.js';
 import { Exit } from './format.js';
@@ -68,6 +69,15 @@ export function buildProgram(exit: (code: number) => void): Command {
   program.command('validate <file>').description('list every problem of a BPMN file (element id, type, line); exit 2 if any')
     .option('--map <element=task>', 'run this element (id or BPMN type) as this task node', collect).addOption(json())
     .action(withApp((app, file: string, o) => validateCommand(app, file, o)));
+  program.command('test [paths...]').description('run git-workflow scenarios (*.scenario.ts, .json, .bpmn) as a test suite; default: the shipped examples')
+    .option('--filter <text>', 'only scenarios whose name, file or id contains this')
+    .option('--jobs <n>', 'scenarios run at once, each in its own galaxy', '1')
+    .option('--keep', 'leave each galaxy on disk to inspect it')
+    .addOption(new Option('--reporter <name>', 'output format').choices(['plain', 'json', 'junit']).default('plain'))
+    .option('--matrix', 'run each scenario once per transport (file, daemon, http) and default branch (main, master)')
+    .addOption(new Option('--transport <t>', 'transport without --matrix').choices(['file', 'daemon', 'http']))
+    .option('--branch <name>', 'default branch without --matrix (default main)')
+    .action(withApp((app, paths: string[], o) => testCommand(app, paths, o)));
   return program;
 }
 

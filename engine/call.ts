@@ -42,6 +42,12 @@ export async function runCall(ex: Execution, req: TaskRequest, signal: AbortSign
       await ex.log({ type: 'task.cancelled', ...base, attempt: 1 });
       throw new CancelledError(`step <${req.step}> cancelled`);
     case RunStatus.NeedsAttention: {
+      // a child that ended on an attention() end has a result for its caller to act on; an interrupted child is an error
+      if (!result.attention?.steps?.length) {
+        const out = { ...(result.output && typeof result.output === 'object' ? (result.output as object) : result.output !== undefined ? { value: result.output } : {}), attention: result.attention?.message ?? 'needs attention' };
+        await ex.log({ type: 'task.finished', ...base, attempt: 1, output: out });
+        return out;
+      }
       const err = new GravityError(ErrorCode.NeedsAttention, `child run ${childId} needs attention: ${result.attention?.message ?? ''}`, { child: childId });
       await ex.log({ type: 'task.failed', ...base, attempt: 1, error: err.toJSON() });
       throw err;

@@ -4,7 +4,7 @@ import { decide, fail, parallel, retry, sequence, task, wait, workflow, type Def
 import { createModdle } from '../../bpmn/moddle.js';
 import { dialects, exportBpmn, importBpmn, NotExecutableError } from '../../bpmn/index.js';
 import { catalog } from '../../workflows/index.js';
-import { normalized } from './normalize.js';
+import { normalize } from './normalize.js';
 
 const featureful: Definition = workflow({
   id: 'test:features',
@@ -53,9 +53,9 @@ describe('BPMN export and import', () => {
     const xml = await exportBpmn(def, { dialect: dialect as never });
     const first = await importBpmn(xml, { dialect: dialect as never });
     expect(first.warnings).toEqual([]);
-    expect(normalized(first.definition)).toEqual(normalized(def));
+    expect(normalize(first.definition)).toEqual(normalize(def));
     const again = await importBpmn(await exportBpmn(first.definition, { dialect: dialect as never }), { dialect: dialect as never });
-    expect(normalized(again.definition)).toEqual(normalized(first.definition));
+    expect(normalize(again.definition)).toEqual(normalize(first.definition));
   });
 
   it('keeps the diagram of an imported file instead of laying it out again', async () => {

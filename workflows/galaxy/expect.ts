@@ -1,0 +1,74 @@
+// Expectations of git-workflow scenarios, written like a test framework's: expect(bob).branch('main').toEqual(origin).
+import type { Node } from '../../engine/index.js';
+
+/** Makes one assertion step: verb (for the id), task id, input (besides `repo`), title. */
+export type MakeStep = (verb: string, src: string, input: Record<string, unknown>, title: string) => Node;
+
+/** Anything with a repo folder (an actor's clone or a remote) and a label. */
+interface Repo {
+  readonly label: string;
+  readonly dir: string;
+}
+
+/** Expectations on a branch or ref. */
+export interface BranchExpectation {
+  /** The ref points at the same commit as `ref` (default: the same name) in `other`. */
+  toEqual(other: Repo, ref?: string): Node;
+  /** The ref points at this commit (sha or ref of the same repo). */
+  toBe(shaOrRef: string): Node;
+  toExist(): Node;
+  notToExist(): Node;
+}
+
+/** Expectations on a file (working tree, or a commit with `ref`). */
+export interface FileExpectation {
+  toBe(content: string): Node;
+  toContain(text: string): Node;
+  toMatch(pattern: RegExp | string): Node;
+}
+
+/** Everything expect(repo) offers. */
+export interface Expectation {
+  branch(ref: string): BranchExpectation;
+  file(path: string, ref?: string): FileExpectation;
+  toBeClean(): Node;
+  toHaveConflicts(files: string[]): Node;
+  toBeAheadBehind(ahead: number, behind: number, o?: { remote?: string; branch?: string }): Node;
+  commitMessage(ref?: string): { toMatch(pattern: RegExp | string): Node };
+  /** A push of `branch` (default: current) from this clone is refused by the remote. */
+  toRejectPush(o?: { remote?: string; branch?: string; force?: boolean }): Node;
+}
+
+const source = (p: RegExp | string) => (typeof p === 'string' ? p : p.source);
+
+/** Builds the expectation API over one repo. */
+export function expectOn(repo: Repo, step: MakeStep): Expectation {
+  const who = repo.label;
+  return {
+    branch(ref) {
+      const head = (verb: string, input: Record<string, unknown>, title: string) => step(verb, 'assert.branch-head', { ref, ...input }, title);
+      return {
+        toEqual: (other, otherRef = ref) => head('branch_head', { equals: otherRef, in: other.dir }, `expect ${who} ${ref} to equal ${other.label} ${otherRef}`),
+        toBe: (shaOrRef) => head('branch_head', { equals: shaOrRef }, `expect ${who} ${ref} to be ${shaOrRef}`),
+        toExist: () => step('branch_exists', 'assert.branch-exists', { branch: ref, exists: true }, `expect ${who} to have branch ${ref}`),
+        notToExist: () => step('branch_absent', 'assert.branch-exists', { branch: ref, exists: false }, `expect ${who} not to have branch ${ref}`),
+      };
+    },
+    file(path, ref) {
+      const at = ref ? { ref } : {};
+      const where = `${who}:${path}${ref ? `@${ref}` : ''}`;
+      return {
+        toBe: (content) => step('file', 'assert.file-content', { path, equals: content, ...at }, `expect ${where} to be ${JSON.stringify(content)}`),
+        toContain: (text) => step('file', 'assert.file-content', { path, contains: text, ...at }, `expect ${where} to contain ${JSON.stringify(text)}`),
+        toMatch: (p) => step('file', 'assert.file-content', { path, matches: source(p), ...at }, `expect ${where} to match /${source(p)}/`),
+      };
+    },
+    toBeClean: () => step('clean', 'assert.tree-clean', {}, `expect ${who} to have a clean tree`),
+    toHaveConflicts: (files) => step('conflicts', 'assert.conflicted', { files }, `expect ${who} to have conflicts in ${files.join(', ') || 'no file'}`),
+    toBeAheadBehind: (ahead, behind, o = {}) => step('ahead_behind', 'assert.ahead-behind', { ahead, behind, ...o }, `expect ${who} to be ${ahead} ahead, ${behind} behind`),
+    commitMessage: (ref = 'HEAD') => ({
+      toMatch: (p) => step('message', 'assert.commit-message', { ref, matches: source(p) }, `expect ${who} ${ref} message to match /${source(p)}/`),
+    }),
+    toRejectPush: (o = {}) => step('push_refused', 'assert.push-rejected', { ...o }, `expect ${who} push${o.force ? ' --force' : ''} to be rejected`),
+  };
+}

@@ -1,0 +1,170 @@
+// Git-workflow tests as code: scenario() builds a galaxy, runs actors' git actions and expectations, and tears it down.
+import { sequence, task, workflow, type Definition, type Node, type StateConfig, type TaskOptions } from '../../engine/index.js';
+import { expectOn, type Expectation } from './expect.js';
+
+/** The galaxy of a scenario: bare remotes and the actors working on clones of them. */
+export interface GalaxySpec {
+  remotes: Record<string, { files?: Record<string, string>; hooks?: Record<string, string>; branches?: Record<string, Record<string, string>> }>;
+  actors: Record<string, { name?: string; email?: string; clones?: string[] }>;
+}
+
+/** A repo a step acts on: an actor's clone (of a given remote) or a bare remote. */
+export interface RepoRef {
+  readonly label: string;
+  /** FEEL expression of the repo's folder. */
+  readonly dir: string;
+}
+
+/** What `steps` receives: one handle per actor and per remote, and `main` (the galaxy's default branch). */
+export type Handles = Record<string, Actor & Remote> & { main: string };
+
+let counter = 0;
+const stepId = (who: string, verb: string) => `s${++counter}_${who}_${verb}`.replace(/[^A-Za-z0-9_-]/g, '_');
+
+/** Options every action takes: a title for reports, and retries/timeouts like any task. */
+export type ActionOptions = Pick<TaskOptions, 'title' | 'retry' | 'timeoutMs'>;
+
+/** An actor: a person with a clone of each remote; each method is one git action step. */
+export class Actor implements RepoRef {
+  constructor(readonly name: string, readonly dir: string, readonly label: string = name) {}
+  /** The same actor, acting on its clone of another remote. */
+  repo(remote: string): Actor {
+    return new Actor(this.name, `=steps.galaxy.actors.${this.name}.repos.${remote}`, `${this.name}/${remote}`);
+  }
+  private act(verb: string, src: string, input: Record<string, unknown>, o: ActionOptions = {}): Node {
+    return task(stepId(this.name, verb), src, { repo: this.dir, ...input }, { title: o.title ?? `${this.label}: ${verb}`, ...o });
+  }
+  checkout(branch: string, o: ActionOptions & { create?: boolean; startPoint?: string } = {}) {
+    const { create, startPoint, ...rest } = o;
+    return this.act('checkout', 'git.checkout', { branch, ...(create ? { create } : {}), ...(startPoint ? { startPoint } : {}) }, rest);
+  }
+  /** Writes (string) or deletes (null) files, then commits everything with `message`. */
+  commit(message: string, files: Record<string, string | null> = {}, o: ActionOptions & { allowEmpty?: boolean } = {}) {
+    const { allowEmpty, ...rest } = o;
+    return this.act('commit', 'git.commit', { message, files, ...(allowEmpty ? { allowEmpty } : {}) }, rest);
+  }
+  push(o: ActionOptions & { remote?: string; branch?: string; force?: boolean; setUpstream?: boolean; tags?: boolean; expect?: 'accepted' | 'rejected' } = {}) {
+    const { title, retry, timeoutMs, ...input } = o;
+    return this.act(o.expect === 'rejected' ? 'push_rejected' : 'push', 'git.push', input, { title, retry, timeoutMs });
+  }
+  fetch(o: ActionOptions & { remote?: string; prune?: boolean } = {}) {
+    const { title, retry, timeoutMs, ...input } = o;
+    return this.act('fetch', 'git.fetch', input, { title, retry, timeoutMs });
+  }
+  pull(o: ActionOptions & { remote?: string; branch?: string; mode?: 'merge' | 'rebase' } = {}) {
+    const { title, retry, timeoutMs, ...input } = o;
+    return this.act('pull', 'git.pull', input, { title, retry, timeoutMs });
+  }
+  merge(from: string, o: ActionOptions & { noFf?: boolean; message?: string } = {}) {
+    const { title, retry, timeoutMs, ...input } = o;
+    return this.act('merge', 'git.merge', { from, ...input }, { title, retry, timeoutMs });
+  }
+  rebase(onto: string, o: ActionOptions = {}) {
+    return this.act('rebase', 'git.rebase', { onto, action: 'start' }, o);
+  }
+  /** Stages the working tree as it is (after resolving conflicts) and continues the rebase. */
+  rebaseContinue(files: Record<string, string | null> = {}, o: ActionOptions = {}) {
+    return sequence(this.write(files), this.act('rebase_continue', 'git.rebase', { action: 'continue' }, o));
+  }
+  /** Writes files without committing (to resolve conflicts, or to leave local changes). */
+  write(files: Record<string, string | null>, o: ActionOptions = {}) {
+    const entries = Object.entries(files);
+    if (!entries.length) return this.act('noop', 'log.info', { message: 'nothing to write' }, o);
+    return sequence(...entries.map(([path, content]) =>
+      content === null
+        ? task(stepId(this.name, 'delete'), 'fs.remove', { path: `=${this.dir.slice(1)} + "/${path}"` }, { title: `${this.label}: delete ${path}` })
+        : task(stepId(this.name, 'write'), 'fs.write', { path: `=${this.dir.slice(1)} + "/${path}"`, content }, { title: `${this.label}: write ${path}` }),
+    ));
+  }
+  tag(name: string, o: ActionOptions & { ref?: string; message?: string } = {}) {
+    const { title, retry, timeoutMs, ...input } = o;
+    return this.act('tag', 'git.tag', { name, ...input }, { title, retry, timeoutMs });
+  }
+  config(values: Record<string, string>, o: ActionOptions = {}) {
+    return this.act('config', 'git.config', { values }, o);
+  }
+  hook(hook: string, script: string, o: ActionOptions = {}) {
+    return this.act('hook', 'git.hook', { hook, script }, o);
+  }
+}
+
+/** A bare remote of the galaxy: hooks can be installed, expectations can read it. */
+export class Remote implements RepoRef {
+  readonly dir: string;
+  constructor(readonly label: string) {
+    this.dir = `=steps.galaxy.remotes.${label}.dir`;
+  }
+  hook(hook: string, script: string) {
+    return task(stepId(this.label, 'hook'), 'git.hook', { repo: this.dir, hook, script }, { title: `${this.label}: install ${hook} hook` });
+  }
+}
+
+/** Starts an expectation on a repo (actor clone or remote), like `expect(x)` in a test framework. */
+export function expect(repo: RepoRef): Expectation {
+  return expectOn(repo, (verb, src, input, title) => task(stepId(repo.label.replace('/', '_'), verb), src, { repo: repo.dir, ...input }, { title }));
+}
+
+/** A scenario: a name, its galaxy and its steps. Compiles to an ordinary workflow (`definition`). */
+export interface Scenario {
+  name: string;
+  description?: string;
+  definition: Definition;
+}
+
+/** What scenario() takes. */
+export interface ScenarioSpec {
+  /** Human name, used in reports and as the workflow title. */
+  name: string;
+  /** Workflow id; default `galaxy:<name as kebab-case>`. */
+  id?: string;
+  description?: string;
+  galaxy: GalaxySpec;
+  steps: (h: Handles) => Node[];
+}
+
+/** Builds a scenario. Transport, default branch and keep are params, so one definition runs in every "universe". */
+export function scenario(spec: ScenarioSpec): Scenario {
+  counter = 0;
+  const handles: Record<string, unknown> = { main: '=defaultBranch' };
+  for (const r of Object.keys(spec.galaxy.remotes)) handles[r] = new Remote(r);
+  for (const a of Object.keys(spec.galaxy.actors)) handles[a] = new Actor(a, `=steps.galaxy.actors.${a}.dir`);
+  const steps = spec.steps(handles as Handles).map((n) => withTeardown(n));
+  const id = spec.id ?? `galaxy:${spec.name.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '')}`;
+  const def = workflow({
+    id,
+    title: spec.name,
+    ...(spec.description ? { description: spec.description } : {}),
+    params: {
+      transport: { type: 'string', enum: ['file', 'daemon', 'http'], default: 'file', description: 'how actors reach the remotes' },
+      defaultBranch: { type: 'string', default: 'main', pattern: '^[A-Za-z0-9._/-]+$', description: 'default branch of every remote' },
+      keep: { type: 'boolean', default: false, description: 'leave the galaxy on disk to inspect it' },
+    },
+    steps: sequence(
+      task('galaxy', 'galaxy.build', { name: id, transport: '=transport', defaultBranch: '=defaultBranch', keep: '=keep', remotes: spec.galaxy.remotes, actors: spec.galaxy.actors }, { title: 'build the galaxy' }),
+      ...steps,
+      task('teardown', 'galaxy.stop', { servers: '=steps.galaxy.servers', root: '=steps.galaxy.root', keep: '=keep' }, { title: 'tear the galaxy down' }),
+    ),
+    output: { root: '=steps.galaxy.root' },
+  });
+  // every failure goes through the same clean-up, then fails the run with the failing step's message
+  const states = def.machine.states as Record<string, StateConfig>;
+  states.teardown_failed = { invoke: { src: 'galaxy.stop', input: { servers: '=steps.galaxy.servers', root: '=steps.galaxy.root', keep: '=keep' } }, onDone: 'failed', onError: 'failed', meta: { title: 'tear the galaxy down after a failure' } };
+  states.failed = { type: 'final', meta: { fail: { message: '=error.message' } } };
+  return { name: spec.name, ...(spec.description ? { description: spec.description } : {}), definition: def };
+}
+
+// Sends every task of a step tree to the shared clean-up on error.
+function withTeardown(n: Node): Node {
+  switch (n.kind) {
+    case 'task':
+      return { ...n, options: { ...n.options, onError: { goto: 'teardown_failed' } } };
+    case 'sequence':
+      return { ...n, nodes: n.nodes.map(withTeardown) };
+    case 'parallel':
+      return { ...n, branches: n.branches.map(withTeardown) };
+    case 'decide':
+      return { ...n, branches: n.branches.map((b) => ({ ...b, then: withTeardown(b.then) })), ...(n.otherwise ? { otherwise: withTeardown(n.otherwise) } : {}) };
+    default:
+      return n;
+  }
+}
