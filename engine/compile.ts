@@ -114,7 +114,9 @@ export function compile(def: Definition, runtime: Runtime): AnyStateMachine {
         let vars = context.vars;
         if (params.merge && output && typeof output === 'object' && !Array.isArray(output)) vars = { ...vars, ...(output as object) };
         if (params.outputs) {
-          const scope = { ...scopeOf({ ...context, steps, vars }), output };
+          // the output's own fields are visible at top level too, as Camunda and Zeebe output mappings expect
+          const fields = output && typeof output === 'object' && !Array.isArray(output) ? (output as Record<string, unknown>) : {};
+          const scope = { ...scopeOf({ ...context, steps, vars }), ...fields, output };
           vars = { ...vars };
           for (const [name, expr] of Object.entries(params.outputs)) vars[name] = resolveTemplate(expr, scope, `${params.step}.outputs.${name}`);
         }

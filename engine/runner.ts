@@ -133,7 +133,8 @@ export class Execution implements Runtime {
     if (this.engine.persist === false) return Promise.resolve();
     // one write per machine state: getPersistedSnapshot() builds a new object each call, the live snapshot does not
     const live = this.actor.getSnapshot();
-    if (live === this.lastPersisted) return this.writes;
+    // a stopped actor (cancel) is not a state to resume from: the last active one is
+    if (live === this.lastPersisted || live.status === 'stopped') return this.writes;
     this.lastPersisted = live;
     const snap = this.actor.getPersistedSnapshot();
     // step outputs are in the journal already: the snapshot leaves them out (rebuilt on resume), so it stays small
@@ -190,12 +191,16 @@ export class Execution implements Runtime {
       });
     });
     const onAbort = () => this.actor.stop();
-    if (this.signal.aborted) throw new CancelledError('run cancelled before it started');
     this.signal.addEventListener('abort', onAbort, { once: true });
     this.restoredTimers = timers;
     this.actor.start();
     if (this.actor.getSnapshot().status === 'active') {
       for (const t of timers) this.actor.system.scheduler.schedule(this.actor, this.actor, t.event, Math.max(0, t.delay - (Date.now() - t.startedAt)), t.id);
+    }
+    if (this.signal.aborted) {
+      // cancelled before it could start: keep it resumable from where it stands
+      await this.persistSnapshot();
+      this.actor.stop();
     }
     this.restoredTimers = [];
     const first = this.actor.getSnapshot();

@@ -25,7 +25,7 @@ export function checkDefinition(def: Definition, registry: TaskRegistry, options
   const problems: Problem[] = [];
   const add = (element: string, message: string) => problems.push({ element, message });
   if (!def || typeof def !== 'object') return [{ element: 'definition', message: 'expected an object' }];
-  if (typeof def.id !== 'string' || !/^[a-z0-9][a-z0-9-]*(:[a-z0-9][a-z0-9-]*)*$/i.test(def.id)) add('definition', `bad workflow id ${JSON.stringify(def.id)}: expected family:verb`);
+  if (typeof def.id !== "string" || !/^[A-Za-z0-9][A-Za-z0-9_.-]*(:[A-Za-z0-9][A-Za-z0-9_.-]*)*$/.test(def.id)) add('definition', `bad workflow id ${JSON.stringify(def.id)}: expected family:verb`);
   for (const [name, spec] of Object.entries(def.params ?? {})) {
     if (!KEY.test(name)) add(`param ${name}`, 'param names are letters, digits, _ and -');
     if (!spec || !PARAM_TYPES.has(spec.type)) add(`param ${name}`, `unknown type ${JSON.stringify(spec?.type)}; expected one of ${[...PARAM_TYPES].join(', ')}`);

@@ -2,6 +2,7 @@
 import { describe, it, expect } from 'vitest';
 import { z } from 'zod';
 import {
+  resumeRun,
   call,
   decide,
   defineTask,
@@ -220,13 +221,16 @@ describe('startRun', () => {
     expect(events.at(-1)?.type).toBe('run.cancelled');
   });
 
-  it('refuses to start with an already aborted signal', async () => {
+  it('leaves a run cancelled before it started resumable, without running anything', async () => {
     const { task: echo, calls } = echoTask();
     const { engine } = engineWith([echo]);
     const ac = new AbortController();
     ac.abort();
-    await expect(startRun(engine, workflow({ id: 'test:pre', steps: task('a', 'test.echo', { value: 1 }) }), { params: {}, signal: ac.signal })).rejects.toMatchObject({ code: 'CANCELLED' });
+    const r = await startRun(engine, workflow({ id: 'test:pre', steps: task('a', 'test.echo', { value: 1 }) }), { params: {}, signal: ac.signal, runId: 'r-pre' });
+    expect(r.status).toBe('cancelled');
     expect(calls).toEqual([]);
+    expect((await resumeRun(engine, 'r-pre')).status).toBe('succeeded');
+    expect(calls).toEqual([1]);
   });
 
   it('fails with a validation error naming the step and the field of a bad input', async () => {
