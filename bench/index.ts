@@ -1,6 +1,7 @@
 // Entry point of `npm run bench`: runs every registered benchmark in one process and prints tables plus BENCH_JSON.
 import { cpus, platform, release } from 'node:os';
 import { engineOverhead } from './engine-overhead.js';
+import { bpmnBench } from './bpmn.js';
 import { benchJsonLine, printResult, type BenchResult, type Benchmark } from './report.js';
 
 /**
@@ -9,6 +10,7 @@ import { benchJsonLine, printResult, type BenchResult, type Benchmark } from './
  */
 export const benchmarks: Benchmark[] = [
   { name: 'engine-overhead', run: () => engineOverhead() },
+  { name: 'bpmn', run: () => bpmnBench() },
 ];
 
 const USAGE = `usage: npm run bench [-- [--list] [name ...]]

@@ -191,6 +191,7 @@ export function convertLevel(container: ModdleElement, ctx: ImportContext): { in
       }
       case 'bpmn:SubProcess': {
         if (el.triggeredByEvent) return problem(el, 'event sub-processes are not supported');
+        for (const b of boundaries(el.id!)) problem(b, `boundary events on a sub-process are not supported (attached to ${el.id})`);
         const inner = convertLevel(el, ctx);
         const state = withMeta({ initial: inner.initial, states: inner.states, onDone: '' });
         scope.states[key] = state;
@@ -250,7 +251,7 @@ export function convertLevel(container: ModdleElement, ctx: ImportContext): { in
   }
   for (const e of all) {
     if (IGNORED.has(e.$type) || e.$type === 'bpmn:StartEvent' || e.$type === 'bpmn:BoundaryEvent') continue;
-    if (!reached.has(e.id!)) problem(e, 'is not reachable from the start event');
+    if (!reached.has(e.id!)) problem(e, e.triggeredByEvent ? 'event sub-processes are not supported' : 'is not reachable from the start event');
   }
   return { initial, states: inDocumentOrder(root.states, order) };
 }

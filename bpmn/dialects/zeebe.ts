@@ -1,0 +1,111 @@
+// The Zeebe (Camunda 8) dialect: zeebe:taskDefinition jobs, zeebe:ioMapping in FEEL, gravity-only data as zeebe:properties.
+import { DefinitionError, type StateConfig } from '../../engine/index.js';
+import type { Dialect, TaskData } from '../dialect.js';
+import type { ModdleElement } from '../moddle.js';
+import descriptor from 'zeebe-bpmn-moddle/resources/zeebe.json' with { type: 'json' };
+import { decodeFeel, decodeFeelOutput, encodeFeel } from './feel-literal.js';
+import {
+  isParamInput, processProps, readProcessProps, readProps, readTaskMeta, taskProps, writeProps, type PropertyKind,
+} from './vendor-props.js';
+
+const PROPS: PropertyKind = { bag: 'zeebe:Properties', item: 'zeebe:Property', many: 'properties' };
+const WORKFLOW = 'workflow:';
+
+const find = (exts: ModdleElement[], type: string) => exts.find((e) => e.$type === type);
+
+/** Attempts of a job from `retries` (Zeebe's default is 3); gravity's "no retry" is written as retries="1". */
+function readRetries(text: string | undefined, element: string): number {
+  if (text === undefined || text.trim() === '') return 3;
+  if (!/^\d+$/.test(text.trim())) throw new DefinitionError(`<${element}>: retries "${text}" is not a whole number (retries expressions are not supported)`, { element });
+  return Math.max(1, Number(text));
+}
+
+/** Zeebe (zeebe-bpmn-moddle): Camunda 8's dialect. Every mapping source is FEEL, so literals are written as FEEL literals. */
+export const zeebeDialect: Dialect = {
+  name: 'zeebe',
+  packages: { zeebe: descriptor },
+
+  writeProcess(def, process, w) {
+    if (def.version) w.extend(process, w.moddle.create('zeebe:VersionTag', { value: def.version }));
+    writeProps(process, w, PROPS, processProps(def));
+  },
+
+  readProcess(process, r) {
+    const version = find(r.extensions(process), 'zeebe:VersionTag')?.value as string | undefined;
+    return { ...readProcessProps(readProps(process, r, PROPS, process.id!)), ...(version ? { version } : {}) };
+  },
+
+  writeTask(_key, state, el, w) {
+    const inv = state.invoke!;
+    const m = state.meta ?? {};
+    const id = el.id!;
+    const call = inv.src.startsWith(WORKFLOW);
+    const outputs = Object.entries(m.outputs ?? {}).map(([target, v]) => w.moddle.create('zeebe:Output', { source: encodeFeel(v, id), target }));
+    const inputs = isParamInput(inv.input)
+      ? Object.entries(inv.input).map(([target, v]) => w.moddle.create('zeebe:Input', { source: encodeFeel(v, id), target }))
+      : [];
+    // job variables (or a child's variables) are merged unless output mappings exist; a call can opt out of that
+    const noMergeCall = call && !outputs.length && !m.mergeOutput;
+    if (call) {
+      w.extend(el, w.moddle.create('zeebe:CalledElement', {
+        processId: inv.src.slice(WORKFLOW.length),
+        propagateAllParentVariables: false,
+        ...(noMergeCall ? { propagateAllChildVariables: false } : {}),
+      }));
+    } else {
+      w.extend(el, w.moddle.create('zeebe:TaskDefinition', { type: inv.src, retries: String(m.retry?.max ?? 1) }));
+    }
+    if (inputs.length || outputs.length) w.extend(el, w.moddle.create('zeebe:IoMapping', { inputParameters: inputs, outputParameters: outputs }));
+    writeProps(el, w, PROPS, taskProps(state, !outputs.length && !noMergeCall, call));
+  },
+
+  readTask(el, r, element): TaskData {
+    const exts = r.extensions(el);
+    const props = readProps(el, r, PROPS, element);
+    const call = el.$type === 'bpmn:CallActivity';
+    let src: string;
+    let impliedMerge = true;
+    let retry = props.retry;
+    if (call) {
+      const ce = find(exts, 'zeebe:CalledElement');
+      if (!ce?.processId) throw new DefinitionError(`<${element}> has no zeebe:calledElement processId${ce?.processIdExpression ? ' (processIdExpression is not supported)' : ''}: which workflow does it call?`, { element });
+      src = WORKFLOW + ce.processId;
+      impliedMerge = ce.propagateAllChildVariables !== false;
+    } else {
+      const td = find(exts, 'zeebe:TaskDefinition');
+      if (!td?.type) throw new DefinitionError(`<${element}> has no zeebe:taskDefinition type: which task node should run it?`, { element });
+      if (td.type.startsWith('=')) throw new DefinitionError(`<${element}>: a job type expression (${td.type}) is not supported; name the task node`, { element });
+      src = td.type;
+      const max = readRetries(td.retries, element);
+      retry ??= max > 1 ? { max } : undefined;
+    }
+    const io = find(exts, 'zeebe:IoMapping');
+    const ins = (io?.inputParameters ?? []) as ModdleElement[];
+    const outs = (io?.outputParameters ?? []) as ModdleElement[];
+    const input = ins.length ? Object.fromEntries(ins.map((p) => [p.target, decodeFeel(p.source)])) : (props.input ?? (call ? {} : undefined));
+    const meta: StateConfig['meta'] = {
+      ...readTaskMeta({ ...props, retry }, impliedMerge && outs.length === 0),
+      ...(outs.length ? { outputs: Object.fromEntries(outs.map((p) => [p.target, decodeFeelOutput(p.source)])) } : {}),
+    };
+    return { src, ...(input !== undefined ? { input } : {}), meta };
+  },
+
+  writeCondition: (feel) => ({ body: `=${feel.replace(/^=/, '')}` }),
+  readCondition(expr, element) {
+    const body = (expr.body ?? '').trim().replace(/^=/, '').trim();
+    if (!body) throw new DefinitionError(`<${element}>: empty condition`, { element });
+    return body;
+  },
+
+  writeDelay: (delay) => delay,
+  readDelay(body, element) {
+    const t = body.trim();
+    if (t.startsWith('=') || /^\d+(\.\d+)?$/.test(t)) return t;
+    throw new DefinitionError(`<${element}>: timer duration "${t}" is neither an ISO-8601 duration nor a =FEEL expression`, { element });
+  },
+
+  writeResult(_key, state, el, w) {
+    writeProps(el, w, PROPS, { output: state.output });
+  },
+  readResult: (el, r) => readProps(el, r, PROPS, el.id!).output,
+};
