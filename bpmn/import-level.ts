@@ -18,9 +18,18 @@ interface Scope {
 export function convertLevel(container: ModdleElement, ctx: ImportContext): { initial: string; states: Record<string, StateConfig> } {
   const all = (container.flowElements ?? []) as ModdleElement[];
   const flows = all.filter((e) => e.$type === 'bpmn:SequenceFlow');
-  const outgoing = (id: string) => flows.filter((f) => f.sourceRef?.id === id);
-  const incoming = (id: string) => flows.filter((f) => f.targetRef?.id === id);
-  const boundaries = (id: string) => all.filter((e) => e.$type === 'bpmn:BoundaryEvent' && e.attachedToRef?.id === id);
+  // indexes, so that large processes (10 000 tasks) import in linear time
+  const index = (pairs: Array<[string | undefined, ModdleElement]>) => {
+    const m = new Map<string, ModdleElement[]>();
+    for (const [k, v] of pairs) if (k !== undefined) m.set(k, [...(m.get(k) ?? []), v]);
+    return m;
+  };
+  const outMap = index(flows.map((f) => [f.sourceRef?.id, f]));
+  const inMap = index(flows.map((f) => [f.targetRef?.id, f]));
+  const boundaryMap = index(all.filter((e) => e.$type === 'bpmn:BoundaryEvent').map((e) => [e.attachedToRef?.id, e]));
+  const outgoing = (id: string) => outMap.get(id) ?? [];
+  const incoming = (id: string) => inMap.get(id) ?? [];
+  const boundaries = (id: string) => boundaryMap.get(id) ?? [];
   const problem = (el: ModdleElement, message: string): void => void ctx.problems.push({ element: el.id ?? "?", type: el.$type, message });
   const dialect = ctx.dialect;
   const order = new Map(all.map((e, i) => [e.id!, i]));
@@ -34,9 +43,16 @@ export function convertLevel(container: ModdleElement, ctx: ImportContext): { in
     const key = ctx.keyOf(t);
     if (!scope.done.has(t.id!)) {
       scope.done.add(t.id!);
-      convert(t, key, scope);
+      pending.push(() => convert(t, key, scope));
     }
     return key;
+  };
+  // conversions wait in a queue instead of recursing: a long sequence must not exhaust the stack
+  const pending: Array<() => void> = [];
+  const sortLater: Array<{ holder: StateConfig; scope: Scope }> = [];
+  const drain = () => {
+    for (let i = 0; i < pending.length; i++) pending[i]();
+    pending.length = 0;
   };
   const follow = (f: ModdleElement, from: string, scope: Scope, kind = ''): string => {
     ctx.flowIds[`${from}>${kind}${f.targetRef?.id}`] = f.id!;
@@ -55,24 +71,28 @@ export function convertLevel(container: ModdleElement, ctx: ImportContext): { in
     const joins = new Map<string, ModdleElement>();
     const seen = new Set<string>();
     const ends: string[] = [];
-    const walk = (el: ModdleElement | undefined, depth: number) => {
-      if (!el || seen.has(`${el.id}@${depth}`)) return;
+    const stack: Array<[ModdleElement | undefined, number]> = outgoing(fork.id!).map((f) => [f.targetRef, 0]);
+    while (stack.length) {
+      const [el, depth] = stack.pop()!;
+      if (!el || seen.has(`${el.id}@${depth}`)) continue;
       seen.add(`${el.id}@${depth}`);
       let d = depth;
       if (el.$type === 'bpmn:ParallelGateway') {
         if (incoming(el.id!).length > 1) {
-          if (d === 0) return void joins.set(el.id!, el);
+          if (d === 0) {
+            joins.set(el.id!, el);
+            continue;
+          }
           d--;
         }
         if (outgoing(el.id!).length > 1) d++;
       }
       const outs = [...outgoing(el.id!), ...boundaries(el.id!).flatMap((b) => outgoing(b.id!))];
       if (!outs.length) ends.push(el.id!);
-      for (const f of outs) walk(f.targetRef, d);
-    };
-    for (const f of outgoing(fork.id!)) walk(f.targetRef, 0);
+      for (const f of outs) stack.push([f.targetRef, d]);
+    }
     if (joins.size === 1 && !ends.length) return [...joins.values()][0];
-    problem(fork, `unstructured parallel split: its branches ${joins.size > 1 ? `join at different gateways (${[...joins.keys()].join(', ')})` : ends.length ? `end at ${ends.join(', ')} without joining` : 'never join'}; gravity runs parallel branches that meet at one parallel join`);
+    problem(fork, `unstructured parallel split: its branches ${joins.size > 1 ? `join at different gateways (${[...joins.keys()].join(', ')})` : ends.length ? `end at ${ends.sort().join(", ")} without joining` : 'never join'}; gravity runs parallel branches that meet at one parallel join`);
     return undefined;
   };
 
@@ -165,7 +185,9 @@ export function convertLevel(container: ModdleElement, ctx: ImportContext): { in
         outs.forEach((f, i) => {
           const region: Scope = { states: {}, done: new Set(), join: join.id, endKey: `${key}_${i + 1}_end` };
           const initial = follow(f, el.id!, region);
-          regions[`${key}_${i + 1}`] = { initial, states: inDocumentOrder(region.states, order) };
+          const holder: StateConfig = { initial, states: region.states };
+          regions[`${key}_${i + 1}`] = holder;
+          sortLater.push({ holder, scope: region });
         });
         if (join.id !== `${el.id}_join`) bpmn.join = join.id;
         if (Object.keys(bpmn).length) state.meta = { ...state.meta, bpmn };
@@ -236,6 +258,8 @@ export function convertLevel(container: ModdleElement, ctx: ImportContext): { in
   if ((start.eventDefinitions ?? []).length) problem(start, `${start.eventDefinitions[0].$type} start events are not supported (a plain start event is)`);
   const root: Scope = { states: {}, done: new Set() };
   const initial = next(start, root);
+  drain();
+  for (const { holder, scope } of sortLater) holder.states = inDocumentOrder(scope.states, order);
   // reachability over the flows themselves (not over what converted), so one refused element does not hide the rest
   const reached = new Set<string>([start.id!]);
   const queue = [start];

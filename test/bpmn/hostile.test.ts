@@ -137,3 +137,22 @@ describe('a very long honest process', () => {
     expect(flowsParsed[n].sourceRef.id).toBe('Task_10000');
   });
 });
+
+describe('a very large process', () => {
+  it('imports and exports 10 000 service tasks in sequence within the memory budget', async () => {
+    const { importBpmn, exportBpmn } = await import('../../bpmn/index.js');
+    const n = 10_000;
+    const parts = ['<bpmn:startEvent id="S"/>'];
+    for (let i = 0; i < n; i++) parts.push(`<bpmn:serviceTask id="T${i}"><bpmn:extensionElements><gravity:task type="log.info"><gravity:input name="message">"m${i}"</gravity:input></gravity:task></bpmn:extensionElements></bpmn:serviceTask>`);
+    parts.push('<bpmn:endEvent id="E"/>', '<bpmn:sequenceFlow id="f0" sourceRef="S" targetRef="T0"/>');
+    for (let i = 0; i < n - 1; i++) parts.push(`<bpmn:sequenceFlow id="f${i + 1}" sourceRef="T${i}" targetRef="T${i + 1}"/>`);
+    parts.push(`<bpmn:sequenceFlow id="fe" sourceRef="T${n - 1}" targetRef="E"/>`);
+    const xml = `<?xml version="1.0"?><bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" xmlns:gravity="https://gravity.kytes.dev/schema/bpmn/1.0" id="D" targetNamespace="t"><bpmn:process id="P" isExecutable="true">${parts.join('')}</bpmn:process></bpmn:definitions>`;
+    const { definition } = await importBpmn(xml);
+    expect(Object.keys(definition.machine.states)).toHaveLength(n + 1);
+    expect(definition.machine.states.T9999.onDone).toBe('E');
+    const out = await exportBpmn(definition);
+    expect((out.match(/<bpmndi:BPMNShape /g) ?? []).length).toBe(n + 2);
+    expect(process.memoryUsage().rss).toBeLessThan(1024 ** 3);
+  }, 120_000);
+});
