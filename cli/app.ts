@@ -9,6 +9,7 @@ import { createJsonStore, defaultDataDir } from '../engine/store/index.js';
 import { createDefaultRegistry } from '../tasks/index.js';
 import { catalog, findWorkflow, suggestWorkflows } from '../workflows/index.js';
 import { loadBpmnFile } from '../bpmn/index.js';
+import { loadScenario } from './scenarios.js';
 
 /** Global options of every command. */
 export interface GlobalOptions {
@@ -59,6 +60,10 @@ export async function createApp(o: GlobalOptions): Promise<App> {
     async load(ref, mappings) {
       const found = findWorkflow(ref);
       if (found) return { def: found, source: { kind: 'catalog', ref } };
+      if (/\.scenario\.(ts|mts|js|mjs)$/.test(ref)) {
+        const { definition } = await loadScenario(resolve(ref));
+        return { def: definition, source: { kind: 'inline' } };
+      }
       if (/\.(bpmn|xml)$/i.test(ref)) {
         const path = resolve(ref);
         const { definition, warnings } = await loadBpmnFile(path, { mappings, source: ref });
