@@ -9,6 +9,8 @@ export interface CaseResult {
   transport: string;
   branch: string;
   status: 'passed' | 'failed';
+  /** The run in the data dir (`gravity show <runId>`). */
+  runId?: string;
   durationMs: number;
   steps?: number;
   /** Failing step and its message (assertion: expected vs actual). */
@@ -36,7 +38,7 @@ export const reporters: Record<string, Reporter> = {
     start: (n, out) => out.write(`running ${n} scenario run(s)\n`),
     case(r, out) {
       out.write(`${r.status === 'passed' ? '✔' : '✖'} ${label(r)} ${duration(r.durationMs)}\n`);
-      if (r.status === 'failed') out.write(`    at step <${r.step ?? '?'}>: ${r.message ?? ''}\n    (${relative(process.cwd(), r.file) || r.file})\n`);
+      if (r.status === 'failed') out.write(`    at step <${r.step ?? '?'}>: ${r.message ?? ''}\n    (${relative(process.cwd(), r.file) || r.file}${r.runId ? `; details: gravity show ${r.runId}` : ''})\n`);
       if (r.kept) out.write(`    galaxy kept in ${r.kept}\n`);
     },
     end(rs, ms, out) {

@@ -1,7 +1,6 @@
 // `gravity test`: runs git-workflow scenarios as a suite (filter, jobs, keep, matrix, plain/json/junit reporters).
-import { BadInputError, createMemoryStore, resolveParams, startRun, type RunResult } from '../../engine/index.js';
+import { BadInputError, createJsonStore, resolveParams, startRun, type RunResult, type Store } from '../../engine/index.js';
 import type { App } from '../app.js';
-import { findWorkflow } from '../../workflows/index.js';
 import { Exit } from '../format.js';
 import { examplesDir, findScenarioFiles, loadScenario, type LoadedScenario } from '../scenarios.js';
 import { reporters, type CaseResult } from '../reporters.js';
@@ -41,13 +40,14 @@ async function pool<T, R>(items: T[], n: number, fn: (item: T) => Promise<R>): P
   return out;
 }
 
-async function runCase(app: App, c: Case, keep: boolean): Promise<CaseResult> {
+async function runCase(app: App, store: Store, c: Case, keep: boolean): Promise<CaseResult> {
   const started = performance.now();
   const def = c.scenario.definition;
   let result: RunResult;
   try {
     const params = resolveParams(def, def.params?.transport ? { transport: c.transport, defaultBranch: c.branch, keep } : {});
-    result = await startRun({ store: createMemoryStore(), registry: app.registry, resolveWorkflow: findWorkflow, persist: false, root: process.cwd() }, def, { params });
+    // persisted in the data dir like any run, so a failed scenario can be inspected with `gravity show <run>`
+    result = await startRun({ ...app.engine(), store }, def, { params, source: { kind: 'file', ref: c.scenario.file } });
   } catch (e) {
     return { name: c.scenario.name, file: c.scenario.file, transport: c.transport, branch: c.branch, status: 'failed', durationMs: performance.now() - started, message: (e as Error).message };
   }
@@ -58,6 +58,7 @@ async function runCase(app: App, c: Case, keep: boolean): Promise<CaseResult> {
     file: c.scenario.file,
     transport: c.transport,
     branch: c.branch,
+    runId: result.runId,
     status: result.status === 'succeeded' ? 'passed' : 'failed',
     durationMs: performance.now() - started,
     steps: result.steps.length,
@@ -87,13 +88,16 @@ export async function testCommand(app: App, paths: string[], o: TestOptions): Pr
       ? TRANSPORTS.flatMap((transport) => BRANCHES.map((branch) => ({ scenario, transport, branch })))
       : [{ scenario, transport: o.transport ?? 'file', branch: o.branch ?? 'main' }],
   );
+  // scenario runs are tests: kept in the data dir (gravity show works) but not fsynced, which would dominate their time
+  const store = await createJsonStore(app.dataDir, { durable: false });
   const started = performance.now();
   reporter.start?.(cases.length, process.stdout);
   const results = await pool(cases, jobs, async (c) => {
-    const r = await runCase(app, c, o.keep === true);
+    const r = await runCase(app, store, c, o.keep === true);
     reporter.case?.(r, process.stdout);
     return r;
   });
   reporter.end(results, performance.now() - started, process.stdout);
+  await store.close();
   return results.every((r) => r.status === 'passed') ? Exit.Ok : Exit.Failed;
 }

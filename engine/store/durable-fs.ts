@@ -46,13 +46,13 @@ export function tempNameFor(file: string): string {
  * Replaces `file` with `data` atomically and durably: write a temp file in the same folder, fsync it,
  * rename it over `file`, fsync the folder. Readers see the old content or the new one, never a mix.
  */
-export async function atomicWriteFile(file: string, data: string): Promise<void> {
+export async function atomicWriteFile(file: string, data: string, durable = true): Promise<void> {
   const tmp = tempNameFor(file);
   const handle = await open(tmp, 'wx', 0o644);
   try {
     try {
       await handle.writeFile(data, 'utf8');
-      await handle.sync();
+      if (durable) await handle.sync();
     } finally {
       await handle.close();
     }
@@ -61,7 +61,7 @@ export async function atomicWriteFile(file: string, data: string): Promise<void>
     await rm(tmp, { force: true });
     throw err;
   }
-  await fsyncDir(dirname(file));
+  if (durable) await fsyncDir(dirname(file));
 }
 
 /** True for the error codes that mean "no such file" (including a file where a folder was expected). */

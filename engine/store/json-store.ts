@@ -18,16 +18,25 @@ interface StoredValue {
   value: unknown;
 }
 
+/** Options of the JSON store. */
+export interface JsonStoreOptions {
+  /**
+   * fsync every write (default true). `false` keeps writes atomic (temp + rename) but not durable across a power
+   * loss: for test runs (`gravity test`), where speed matters more than surviving a crash of the machine.
+   */
+  durable?: boolean;
+}
+
 /**
  * Opens (creating if needed) a JSON store in `dir`:
  * values in `kv/<key>.json` as `{ "version": n, "value": ... }`, logs in `logs/<key>.jsonl`,
  * lock folders in `locks/`. Puts are atomic (temp file + fsync + rename + folder fsync) and every
  * read-compare-write holds a per-key lock that other processes honour too.
  */
-export async function createJsonStore(dir: string): Promise<Store> {
+export async function createJsonStore(dir: string, options: JsonStoreOptions = {}): Promise<Store> {
   const root = resolve(dir);
   for (const sub of ['kv', 'logs', 'locks/kv', 'locks/logs', 'locks/named']) await mkdir(join(root, sub), { recursive: true });
-  return new JsonStore(root);
+  return new JsonStore(root, options.durable !== false);
 }
 
 class JsonStore implements Store {
@@ -38,11 +47,11 @@ class JsonStore implements Store {
   private readonly leases = new Set<Lease>();
   private readonly knownDirs = new Set<string>();
 
-  constructor(private readonly root: string) {
+  constructor(private readonly root: string, private readonly durable = true) {
     this.location = `json:${root}`;
     this.kvDir = join(root, 'kv');
     this.keyLocks = new KeyLocks(join(root, 'locks', 'kv'));
-    this.logs = new JsonLogs(join(root, 'logs'), new KeyLocks(join(root, 'locks', 'logs')));
+    this.logs = new JsonLogs(join(root, 'logs'), new KeyLocks(join(root, 'locks', 'logs')), durable);
   }
 
   async get<T = unknown>(key: string): Promise<Entry<T> | undefined> {
@@ -154,7 +163,7 @@ class JsonStore implements Store {
   private async write(key: string, version: number, valueJson: string): Promise<void> {
     const file = this.pathOf(key);
     await ensureDir(this.kvDir, dirname(file), this.knownDirs);
-    await atomicWriteFile(file, `{\n  "version": ${version},\n  "value": ${valueJson}\n}\n`);
+    await atomicWriteFile(file, `{\n  "version": ${version},\n  "value": ${valueJson}\n}\n`, this.durable);
   }
 
   /** Keys of every value file under `kv/<folder>`. */
