@@ -48,6 +48,8 @@ export interface Dialect {
   /** The output template of a final state. */
   writeResult(key: string, state: StateConfig, el: ModdleElement, w: WriteContext): void;
   readResult(el: ModdleElement, r: ReadContext): unknown;
+  /** Meta of an end event beyond its output (an attention() end's message). */
+  readEndMeta(el: ModdleElement, r: ReadContext): StateConfig['meta'];
 }
 
 /** ms -> ISO-8601 duration (`PT1.5S`, `PT2M`), the form BPMN timers use. */

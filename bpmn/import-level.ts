@@ -208,6 +208,7 @@ export function convertLevel(container: ModdleElement, ctx: ImportContext): { in
         if (def?.$type === 'bpmn:ErrorEventDefinition') extra.fail = { message: def.errorRef?.name ?? def.errorRef?.errorCode ?? `error end event ${el.id}` };
         else if (def && def.$type !== 'bpmn:TerminateEventDefinition') return problem(el, `${def.$type} end events are not supported`);
         const output = dialect.readResult(el, ctx.r);
+        Object.assign(extra, dialect.readEndMeta(el, ctx.r));
         scope.states[key] = withMeta({ type: 'final', ...(output !== undefined ? { output } : {}) }, extra);
         return;
       }

@@ -122,7 +122,11 @@ export const camunda7Dialect: Dialect = {
   },
 
   writeResult(_key, state, el, w) {
-    writeProps(el, w, PROPS, { output: state.output });
+    writeProps(el, w, PROPS, { output: state.output, attention: state.meta?.attention });
   },
   readResult: (el, r) => readProps(el, r, PROPS, el.id!).output,
+  readEndMeta(el, r) {
+    const attention = readProps(el, r, PROPS, el.id!).attention as { message: string } | undefined;
+    return attention ? { attention } : {};
+  },
 };

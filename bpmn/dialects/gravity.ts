@@ -115,6 +115,12 @@ export const gravityDialect: Dialect = {
 
   writeResult(_key, state, el, w) {
     if (state.output !== undefined) w.extend(el, w.moddle.create('gravity:Result', { value: JSON.stringify(state.output) }));
+    const rest = restMeta(state.meta);
+    if (rest) w.extend(el, w.moddle.create('gravity:Meta', { value: JSON.stringify(rest) }));
+  },
+  readEndMeta(el, r) {
+    const meta = r.extensions(el).find((e) => e.$type === 'gravity:Meta');
+    return (parseJson(meta?.value, el.id!, 'gravity:meta') as Record<string, unknown>) ?? {};
   },
   readResult(el, r) {
     const res = r.extensions(el).find((e) => e.$type === 'gravity:Result');

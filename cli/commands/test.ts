@@ -51,7 +51,8 @@ async function runCase(app: App, store: Store, c: Case, keep: boolean): Promise<
   } catch (e) {
     return { name: c.scenario.name, file: c.scenario.file, transport: c.transport, branch: c.branch, status: 'failed', durationMs: performance.now() - started, message: (e as Error).message };
   }
-  const failedStep = result.steps.find((s) => s.status === 'failed' && s.task !== 'galaxy.stop');
+  // the last failure is the one that ended the run (an earlier one may have been expected, see expectFailure)
+  const failedStep = [...result.steps].reverse().find((s) => s.status === 'failed' && s.task !== 'galaxy.stop');
   const root = (result.output as { root?: string } | undefined)?.root ?? (result.steps.find((s) => s.id === 'galaxy')?.output as { root?: string } | undefined)?.root;
   return {
     name: c.scenario.name,

@@ -189,14 +189,16 @@ describe('resumeRun after a cancel', () => {
     // given a run cancelled while an idempotent task with an 80 ms interrupting timer was running
     const { task: nap, seen } = sleepTask();
     const echo = echoTask();
-    const { engine } = engineWith([nap, echo.task], { store: tmp.store });
+    const { engine, events } = engineWith([nap, echo.task], { store: tmp.store });
     const w = workflow({
       id: 'test:timerresume',
       steps: sequence(task('slow', 'test.sleep', { ms: 10_000, label: 'slow' }, { timeout: { ms: 80, then: task('fallback', 'test.echo', { value: 'late' }) } }), task('next', 'test.echo', { value: 'next' })),
     });
     const ac = new AbortController();
     const running = startRun(engine, w, { params: {}, runId: 'r-timer', signal: ac.signal });
-    setTimeout(() => ac.abort(), 20);
+    // cancel once the task really runs (a slow disk must not turn this into a cancel before the start)
+    while (!events.some((e) => e.type === 'task.started' && 'step' in e && e.step === 'slow')) await new Promise((r) => setTimeout(r, 5));
+    ac.abort();
     expect((await running).status).toBe('cancelled');
     // when it is resumed
     const result = await Promise.race([resumeRun(engine, 'r-timer'), new Promise<'hung'>((r) => setTimeout(() => r('hung'), 3000))]);
