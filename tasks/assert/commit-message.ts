@@ -1,0 +1,58 @@
+// Asserts that the message of a commit (HEAD by default) matches a regular expression.
+import { z } from 'zod';
+import { defineTask } from '../../engine/index.js';
+import { revision, revParse, short } from '../git/support.js';
+import { assertedRepo, assertionFailed, assertOutput, commitMessage, quote, regex } from './git-support.js';
+
+/** Input of `assert.commit-message`. */
+export const assertCommitMessageInput = z.object({
+  /** A clone or a bare remote (absolute, or relative to the run root). */
+  repo: z.string().min(1),
+  /** The commit whose message is checked: a branch, a tag, a sha, HEAD~1... */
+  ref: revision.default('HEAD'),
+  /**
+   * A regular expression (JavaScript syntax, multi-line: ^ and $ match at line ends) over the whole
+   * message, e.g. `^(feat|fix)(\\(.+\\))?: ` for a conventional subject or `^Signed-off-by: ` for a trailer.
+   */
+  matches: z.string().min(1),
+});
+
+/** Output of `assert.commit-message`: the commit's full message, without trailing newlines. */
+export const assertCommitMessageOutput = assertOutput(z.string());
+
+const TASK = 'assert.commit-message';
+
+/**
+ * Passes when the message of the commit `ref` names matches `matches`. The failure shows the commit and
+ * its actual message: `assert.commit-message: <repo> HEAD (3f2a1b0) message is "x", expected it to match /y/`.
+ */
+export const assertCommitMessage = defineTask({
+  id: TASK,
+  title: 'Assert a commit message',
+  description: 'Fails unless the message of <ref> in <repo> matches the regular expression <matches>.',
+  input: assertCommitMessageInput,
+  output: assertCommitMessageOutput,
+  idempotent: true,
+  plan: (i) => [`assert the message of ${i.ref} in ${i.repo} matches /${i.matches}/`],
+  async run(ctx) {
+    const { ref, matches } = ctx.input;
+    const repo = assertedRepo(ctx, TASK, ctx.input.repo);
+    const re = regex(TASK, 'matches', matches);
+    const sha = await revParse(ctx, repo, ref);
+    const actual = sha ? await commitMessage(ctx, repo, sha) : undefined;
+    if (!sha || actual === undefined) {
+      throw assertionFailed(TASK, `${repo} ${ref} does not name a commit, expected one whose message matches /${matches}/`, { repo, ref, matches });
+    }
+    if (!re.test(actual)) {
+      throw assertionFailed(TASK, `${repo} ${ref} (${short(sha)}) message is ${quote(actual)}, expected it to match /${matches}/`, {
+        repo,
+        ref,
+        sha,
+        matches,
+        actual,
+      });
+    }
+    ctx.log.info(`${repo} ${ref} (${short(sha)}) message matches /${matches}/`);
+    return { ok: true as const, actual };
+  },
+});

@@ -1,0 +1,81 @@
+// Asserts what a file of a repo holds, in the work tree or at a commit: equal, containing, or matching.
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { defineTask, type TaskContext } from '../../engine/index.js';
+import { errnoCode } from '../fs/support.js';
+import { git, repoRelativePath, revision } from '../git/support.js';
+import { assertedRepo, assertionFailed, assertOutput, quote, regex } from './git-support.js';
+
+/** Input of `assert.file-content`; with none of equals/contains/matches it only asserts the file exists. */
+export const assertFileContentInput = z.object({
+  repo: z.string().min(1),
+  /** Path relative to the repo's work tree. */
+  path: repoRelativePath,
+  /** Read the file from this commit (`git show <ref>:<path>`) instead of the work tree. */
+  ref: revision.optional(),
+  equals: z.string().optional(),
+  contains: z.string().optional(),
+  /** A regular expression (JavaScript syntax, multi-line: ^ and $ match at line ends). */
+  matches: z.string().optional(),
+});
+
+/** Output of `assert.file-content`: the file's text. */
+export const assertFileContentOutput = assertOutput(z.string());
+
+const TASK = 'assert.file-content';
+
+/** The text of `path` at `ref` (or in the work tree), or undefined when there is no such file. */
+async function readAt(ctx: TaskContext<unknown>, repo: string, path: string, ref?: string): Promise<string | undefined> {
+  if (ref !== undefined) {
+    const r = await git(ctx, repo, ['cat-file', 'blob', `${ref}:${path.replace(/^\.\//, '')}`], { allowFail: true });
+    return r.exitCode === 0 ? r.stdout : undefined;
+  }
+  try {
+    return await readFile(join(repo, path), 'utf8');
+  } catch (e) {
+    if (errnoCode(e) === 'ENOENT' || errnoCode(e) === 'EISDIR') return undefined;
+    throw e;
+  }
+}
+
+/**
+ * Passes when the file exists and its text equals `equals`, contains `contains` and matches `matches`
+ * (each when given). The failure shows the actual text next to what was expected.
+ */
+export const assertFileContent = defineTask({
+  id: TASK,
+  title: 'Assert a file content',
+  description: 'Fails unless <path> (in the work tree, or at <ref>) equals / contains / matches the expected text.',
+  input: assertFileContentInput,
+  output: assertFileContentOutput,
+  idempotent: true,
+  plan: (i) => {
+    const checks = [
+      i.equals !== undefined ? `equals ${quote(i.equals, 40)}` : '',
+      i.contains !== undefined ? `contains ${quote(i.contains, 40)}` : '',
+      i.matches !== undefined ? `matches /${i.matches}/` : '',
+    ].filter(Boolean);
+    return [`assert ${i.path}${i.ref ? ` at ${i.ref}` : ''} in ${i.repo} ${checks.join(' and ') || 'exists'}`];
+  },
+  async run(ctx) {
+    const { path, ref, equals, contains, matches } = ctx.input;
+    const repo = assertedRepo(ctx, TASK, ctx.input.repo);
+    const where = `${repo} ${path}${ref ? ` at ${ref}` : ''}`;
+    const re = matches === undefined ? undefined : regex(TASK, 'matches', matches);
+    const actual = await readAt(ctx, repo, path, ref);
+    const details = { repo, path, ref, equals, contains, matches, actual };
+    if (actual === undefined) throw assertionFailed(TASK, `${where} does not exist`, details);
+    if (equals !== undefined && actual !== equals) {
+      throw assertionFailed(TASK, `${where} is ${quote(actual)}, expected ${quote(equals)}`, details);
+    }
+    if (contains !== undefined && !actual.includes(contains)) {
+      throw assertionFailed(TASK, `${where} is ${quote(actual)}, expected it to contain ${quote(contains)}`, details);
+    }
+    if (re && !re.test(actual)) {
+      throw assertionFailed(TASK, `${where} is ${quote(actual)}, expected it to match /${matches}/`, details);
+    }
+    ctx.log.info(`${where} holds what was expected (${Buffer.byteLength(actual)} bytes)`);
+    return { ok: true as const, actual };
+  },
+});

@@ -1,0 +1,80 @@
+// Clones a repository as a task node, writing the actor's identity into the clone's own config.
+import { readdir } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { z } from 'zod';
+import { defineTask, TaskError } from '../../engine/index.js';
+import { formatCommand } from '../exec/run.js';
+import { currentBranch, git, gitLine, identity, refName, repoDir, repoKind, revParse } from './support.js';
+
+/** Input of `git.clone`; a relative `dir` (and a relative local `url`) is taken from the run root. */
+export const gitCloneInput = z.object({
+  url: z.string().min(1).refine((v) => !v.startsWith('-'), { message: 'must not start with "-"' }),
+  dir: z.string().min(1),
+  /** Branch to check out instead of the remote's HEAD. */
+  branch: refName('branch').optional(),
+  /** Written into the clone's local config as user.name / user.email. */
+  user: identity.optional(),
+});
+
+/** Output of `git.clone`: the absolute dir, the checked-out commit (null for an empty repo) and branch. */
+export const gitCloneOutput = z.object({
+  dir: z.string(),
+  head: z.string().nullable(),
+  branch: z.string().nullable(),
+});
+
+/** The `git clone` arguments for an input. */
+function cloneArgs(i: z.output<typeof gitCloneInput>, dir: string): string[] {
+  return ['clone', '-q', ...(i.branch ? ['--branch', i.branch] : []), '--', i.url, dir];
+}
+
+/** The `git config` argument lists that write the identity. */
+function userArgs(user: { name: string; email: string } | undefined): string[][] {
+  return user ? [['config', '--local', 'user.name', user.name], ['config', '--local', 'user.email', user.email]] : [];
+}
+
+/** True when `a` and `b` name the same remote: equal strings or the same local path. */
+function sameUrl(root: string, a: string, b: string): boolean {
+  if (a === b) return true;
+  const local = (u: string) => !/^[a-z][a-z0-9+.-]*:\/\//i.test(u);
+  return local(a) && local(b) && resolve(root, a).replace(/\/+$/, '') === resolve(root, b).replace(/\/+$/, '');
+}
+
+/**
+ * Runs `git clone [--branch <branch>] <url> <dir>` from the run root, then sets the clone's user.name and
+ * user.email. A dir that already holds a clone of the same url is reused (so the node is idempotent);
+ * a dir holding anything else is an error.
+ */
+export const gitClone = defineTask({
+  id: 'git.clone',
+  title: 'Clone a repository',
+  description: 'git clone, then the actor identity in the clone config; reuses an existing clone of the same url.',
+  input: gitCloneInput,
+  output: gitCloneOutput,
+  idempotent: true,
+  plan: (i) => [formatCommand('git', cloneArgs(i, i.dir)), ...userArgs(i.user).map((a) => gitLine(i.dir, a))],
+  async run(ctx) {
+    const { url } = ctx.input;
+    const dir = repoDir(ctx.root, ctx.input.dir);
+    const kind = repoKind(dir);
+    if (kind) {
+      const origin = await git(ctx, dir, ['config', '--local', '--get', 'remote.origin.url'], { allowFail: true });
+      const existing = origin.stdout.trim();
+      if (kind !== 'work-tree' || !sameUrl(ctx.root, existing, url)) {
+        throw new TaskError(`git.clone: dir ${dir} already holds a repository${existing ? ` cloned from ${existing}` : ''}, not a clone of ${url}`, {
+          dir,
+          url,
+          existing,
+        });
+      }
+      ctx.log.info(`${dir} is already a clone of ${url}: reused`);
+    } else {
+      const entries = await readdir(dir).catch(() => [] as string[]);
+      if (entries.length > 0) throw new TaskError(`git.clone: dir ${dir} exists and is not empty`, { dir, url });
+      await git(ctx, ctx.root, cloneArgs(ctx.input, dir));
+      ctx.log.info(`cloned ${url} into ${dir}`);
+    }
+    for (const args of userArgs(ctx.input.user)) await git(ctx, dir, args);
+    return { dir, head: await revParse(ctx, dir, 'HEAD'), branch: await currentBranch(ctx, dir) };
+  },
+});

@@ -1,0 +1,97 @@
+// Writes or deletes files in a work tree and commits them as a task node; nothing to commit is not an error.
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { z } from 'zod';
+import { defineTask, TaskError } from '../../engine/index.js';
+import { lastLines } from '../exec/run.js';
+import { git, gitLine, identity, identityArgs, repoDir, repoRelativePath, requireRepo, revParse, short } from './support.js';
+
+/** Input of `git.commit`. */
+export const gitCommitInput = z.object({
+  repo: z.string().min(1),
+  /** Files to write before committing, by path relative to the work tree; null deletes the file. */
+  files: z.record(repoRelativePath, z.string().nullable()).optional(),
+  message: z.string().min(1),
+  /** Stage every change of the work tree (default); when false only `files` (and what is already staged). */
+  all: z.boolean().default(true),
+  /** Author and committer of the commit; default: the repo's user.name / user.email. */
+  author: identity.optional(),
+  allowEmpty: z.boolean().default(false),
+});
+
+/** Output of `git.commit`: HEAD after the step ("" in a repo without commits) and whether a commit was made. */
+export const gitCommitOutput = z.object({
+  sha: z.string(),
+  changed: z.boolean(),
+});
+
+type Input = z.output<typeof gitCommitInput>;
+
+/** The `git add` arguments for an input, or undefined when nothing is staged by the node. */
+function addArgs(i: Input): string[] | undefined {
+  if (i.all) return ['add', '-A'];
+  const paths = Object.keys(i.files ?? {});
+  return paths.length ? ['add', '-A', '--', ...paths] : undefined;
+}
+
+/** The `git commit` arguments for an input (identity first, as `-c` options). */
+function commitArgs(i: Input): string[] {
+  return [...identityArgs(i.author), 'commit', '-q', '-m', i.message, ...(i.allowEmpty ? ['--allow-empty'] : [])];
+}
+
+/**
+ * Writes `files` (null deletes), stages (`git add -A`, or only `files` when `all` is false), and commits
+ * with `author` as author and committer. When nothing is staged (and no merge is being concluded) it makes
+ * no commit and returns `changed: false`. Hooks run: a pre-commit or commit-msg hook that refuses fails the
+ * step with the hook's output.
+ */
+export const gitCommit = defineTask({
+  id: 'git.commit',
+  title: 'Commit changes',
+  description: 'Writes files, stages, and commits; a no-op (changed: false) when there is nothing to commit.',
+  input: gitCommitInput,
+  output: gitCommitOutput,
+  idempotent: false,
+  plan: (i) => [
+    ...Object.entries(i.files ?? {}).map(([p, c]) => (c === null ? `rm ${p} in ${i.repo}` : `write ${Buffer.byteLength(c)} bytes to ${p} in ${i.repo}`)),
+    ...(addArgs(i) ? [gitLine(i.repo, addArgs(i)!)] : []),
+    gitLine(i.repo, commitArgs(i)),
+  ],
+  async run(ctx) {
+    const i = ctx.input;
+    const repo = repoDir(ctx.root, i.repo);
+    requireRepo(repo, 'git.commit');
+    for (const [path, content] of Object.entries(i.files ?? {})) {
+      const abs = join(repo, path);
+      if (content === null) {
+        await rm(abs, { force: true });
+      } else {
+        await mkdir(dirname(abs), { recursive: true });
+        await writeFile(abs, content);
+      }
+    }
+    const add = addArgs(i);
+    if (add) await git(ctx, repo, add);
+    const staged = await git(ctx, repo, ['diff', '--cached', '--quiet'], { allowFail: true });
+    if (staged.exitCode > 1) throw new TaskError(`git.commit: cannot read the index of ${repo}: ${lastLines(staged.stderr)}`, { repo });
+    const merging = (await revParse(ctx, repo, 'MERGE_HEAD')) !== null;
+    if (staged.exitCode === 0 && !merging && !i.allowEmpty) {
+      const head = await revParse(ctx, repo, 'HEAD');
+      ctx.log.info(`nothing to commit in ${repo} (HEAD ${short(head)})`);
+      return { sha: head ?? '', changed: false };
+    }
+    const r = await git(ctx, repo, commitArgs(i), { allowFail: true });
+    if (r.exitCode !== 0) {
+      const output = lastLines(`${r.stdout}\n${r.stderr}`, 10);
+      throw new TaskError(`git.commit: commit in ${repo} failed (exit code ${r.exitCode})${output ? `:\n${output}` : ''}`, {
+        repo,
+        exitCode: r.exitCode,
+        stdout: r.stdout,
+        stderr: r.stderr,
+      });
+    }
+    const sha = (await revParse(ctx, repo, 'HEAD')) ?? '';
+    ctx.log.info(`committed ${short(sha)} in ${repo}: ${i.message.split('\n')[0]}`);
+    return { sha, changed: true };
+  },
+});

@@ -1,0 +1,59 @@
+// Fetches a remote into a clone as a task node, so status and assertions see the remote's latest branches.
+import { z } from 'zod';
+import { defineTask, TaskError, type TaskContext } from '../../engine/index.js';
+import { git, gitLine, refName, repoDir, requireRepo } from './support.js';
+
+/** Input of `git.fetch`. */
+export const gitFetchInput = z.object({
+  /** A clone (absolute, or relative to the run root). */
+  repo: z.string().min(1),
+  /** A configured remote name, not a url. */
+  remote: refName('remote').default('origin'),
+  /** Drop remote-tracking branches whose branch is gone from the remote. */
+  prune: z.boolean().default(false),
+});
+
+/** Output of `git.fetch`: the absolute repo dir. */
+export const gitFetchOutput = z.object({
+  repo: z.string(),
+});
+
+/** The `git fetch` arguments for an input. */
+function fetchArgs(i: z.output<typeof gitFetchInput>): string[] {
+  return ['fetch', '-q', ...(i.prune ? ['--prune'] : []), i.remote];
+}
+
+/** Throws a TaskError naming the known remotes unless `remote` is configured in `repo`. */
+export async function requireRemote(ctx: TaskContext<unknown>, repo: string, remote: string, task: string): Promise<void> {
+  const r = await git(ctx, repo, ['remote']);
+  const remotes = r.stdout.split('\n').filter(Boolean);
+  if (!remotes.includes(remote)) {
+    throw new TaskError(`${task}: remote ${remote} is not configured in ${repo} (remotes: ${remotes.join(', ') || 'none'})`, {
+      repo,
+      remote,
+      remotes,
+    });
+  }
+}
+
+/**
+ * Runs `git fetch [--prune] <remote>`. It only updates remote-tracking refs, never the work tree, so
+ * running it again is harmless. git.status and assert.ahead-behind count against what it fetched last.
+ */
+export const gitFetch = defineTask({
+  id: 'git.fetch',
+  title: 'Fetch a remote',
+  description: 'git fetch [--prune] <remote>: updates <remote>/* refs, leaves branches and work tree alone.',
+  input: gitFetchInput,
+  output: gitFetchOutput,
+  idempotent: true,
+  plan: (i) => [gitLine(i.repo, fetchArgs(i))],
+  async run(ctx) {
+    const repo = repoDir(ctx.root, ctx.input.repo);
+    requireRepo(repo, 'git.fetch');
+    await requireRemote(ctx, repo, ctx.input.remote, 'git.fetch');
+    await git(ctx, repo, fetchArgs(ctx.input));
+    ctx.log.info(`fetched ${ctx.input.remote} into ${repo}`);
+    return { repo };
+  },
+});
