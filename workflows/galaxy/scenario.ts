@@ -1,5 +1,5 @@
 // Git-workflow tests as code: scenario() builds a galaxy, runs actors' git actions and expectations, and tears it down.
-import { sequence, task, workflow, type Definition, type Node, type StateConfig, type TaskOptions } from '../../engine/index.js';
+import { sequence, task, workflow, type Definition, type Node, type StateConfig, type TaskNode, type TaskOptions } from '../../engine/index.js';
 import { expectOn, type Expectation } from './expect.js';
 
 /** The galaxy of a scenario: bare remotes and the actors working on clones of them. */
@@ -104,6 +104,23 @@ export function expect(repo: RepoRef): Expectation {
   return expectOn(repo, (verb, src, input, title) => task(stepId(repo.label.replace('/', '_'), verb), src, { repo: repo.dir, ...input }, { title }));
 }
 
+/**
+ * Expects `step` (a task or a `call`) to fail with an error matching `pattern`: the scenario goes on when it
+ * does, and fails (through the clean-up) when the step succeeds or fails with another error.
+ */
+export function expectFailure(step: TaskNode, pattern: RegExp | string): Node {
+  const src = typeof pattern === 'string' ? pattern : pattern.source;
+  const flags = typeof pattern === 'string' ? '' : pattern.flags.replace(/[^ims]/g, '');
+  const check = task(`${step.id}_error`, 'assert.expr', {
+    expr: `matches(error.message, ${JSON.stringify(src)}${flags ? `, ${JSON.stringify(flags)}` : ''})`,
+    message: `="expected <${step.id}> to fail with /" + ${JSON.stringify(src)} + "/, it failed with: " + error.message`,
+  }, { title: `expect ${step.id} to fail with /${src}/` });
+  return sequence(
+    { ...step, options: { ...step.options, onError: check } },
+    task(`${step.id}_failed`, 'assert.expr', { expr: `get value(steps, ${JSON.stringify(step.id)}) = null`, message: `expected <${step.id}> to fail, but it succeeded` }, { title: `expect ${step.id} to have failed` }),
+  );
+}
+
 /** A scenario: a name, its galaxy and its steps. Compiles to an ordinary workflow (`definition`). */
 export interface Scenario {
   name: string;
@@ -153,11 +170,15 @@ export function scenario(spec: ScenarioSpec): Scenario {
   return { name: spec.name, ...(spec.description ? { description: spec.description } : {}), definition: def };
 }
 
-// Sends every task of a step tree to the shared clean-up on error.
+// Sends every task of a step tree to the shared clean-up on error (a recovery node given as onError is kept).
 function withTeardown(n: Node): Node {
   switch (n.kind) {
-    case 'task':
-      return { ...n, options: { ...n.options, onError: { goto: 'teardown_failed' } } };
+    case 'task': {
+      // a step's own recovery node (expectFailure's check) is kept, its steps wired to the clean-up in turn
+      const own = n.options.onError;
+      const onError = own && typeof own === 'object' && !('goto' in own) ? withTeardown(own) : { goto: 'teardown_failed' };
+      return { ...n, options: { ...n.options, onError } };
+    }
     case 'sequence':
       return { ...n, nodes: n.nodes.map(withTeardown) };
     case 'parallel':

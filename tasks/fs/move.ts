@@ -1,0 +1,74 @@
+// Moves (renames) a file or folder as a task node: never replaces anything, safe to run again, undone by moving back.
+import { mkdir, rename } from 'node:fs/promises';
+import { dirname, sep } from 'node:path';
+import { z } from 'zod';
+import { defineTask, TaskError } from '../../engine/index.js';
+import { errnoCode, exists, resolvePath } from './support.js';
+
+/** Input of `fs.move`; relative paths are taken from the run root. */
+export const fsMoveInput = z.object({
+  from: z.string().min(1),
+  to: z.string().min(1),
+});
+
+/** Output of `fs.move`: absolute paths, and whether this attempt moved it (false: it had been moved already). */
+export const fsMoveOutput = z.object({
+  from: z.string(),
+  to: z.string(),
+  moved: z.boolean(),
+});
+
+/** Renames `from` to `to`, failing with a message that names both paths and why. */
+async function renameOrExplain(from: string, to: string): Promise<void> {
+  try {
+    await rename(from, to);
+  } catch (e) {
+    const code = errnoCode(e);
+    const why =
+      code === 'EXDEV' ? 'they are on different filesystems (a move is a rename here; copy instead)'
+      : code === 'EEXIST' || code === 'ENOTEMPTY' ? `${to} exists`
+      : code === 'EINVAL' ? 'a folder cannot be moved inside itself'
+      : (e as Error).message;
+    throw new TaskError(`cannot move ${from} to ${to}: ${why}`, { from, to, code });
+  }
+}
+
+/**
+ * Moves `from` to `to` with a rename (parents of `to` are created). An existing `to` is refused, so
+ * nothing is ever replaced. When `from` is gone and `to` exists, the move is taken as done by an earlier
+ * attempt (`moved: false`), so a resumed run carries on. Rollback moves it back.
+ */
+export const fsMove = defineTask({
+  id: 'fs.move',
+  title: 'Move a file or folder',
+  description: 'Renames a file or folder; refuses an existing destination; already moved is fine; rollback moves it back.',
+  input: fsMoveInput,
+  output: fsMoveOutput,
+  idempotent: true,
+  plan: (i) => [`mv -n ${i.from} ${i.to}`],
+  async run(ctx) {
+    const from = resolvePath(ctx.root, ctx.input.from);
+    const to = resolvePath(ctx.root, ctx.input.to);
+    if (from === to) throw new TaskError(`cannot move ${from} onto itself`, { from, to });
+    if (to.startsWith(from + sep)) throw new TaskError(`cannot move ${from} to ${to}: a folder cannot be moved inside itself`, { from, to });
+    const [source, target] = [await exists(from), await exists(to)];
+    if (!source && target) {
+      ctx.log.info(`${from} is already moved to ${to}`);
+      return { from, to, moved: false };
+    }
+    if (!source) throw new TaskError(`cannot move ${from}: it does not exist`, { from, to });
+    if (target) throw new TaskError(`refusing to move ${from} to ${to}: ${to} exists (nothing is replaced)`, { from, to });
+    await mkdir(dirname(to), { recursive: true });
+    await renameOrExplain(from, to);
+    ctx.log.info(`moved ${from} to ${to}`);
+    return { from, to, moved: true };
+  },
+  /** Moves `to` back to `from`, unless something took `from`'s place meanwhile (then it is left alone, and said). */
+  async compensate(ctx) {
+    const { from, to } = ctx.output;
+    if (!(await exists(to))) return ctx.log.warn(`cannot move ${to} back to ${from}: ${to} is gone`);
+    if (await exists(from)) return ctx.log.warn(`not moving ${to} back: ${from} exists again`);
+    await renameOrExplain(to, from);
+    ctx.log.info(`moved ${to} back to ${from}`);
+  },
+});

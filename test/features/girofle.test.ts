@@ -1,0 +1,150 @@
+// girofle:sync end to end through the real CLI: the girofle scenarios, then direct runs on plain git repos made here.
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BIN, sandbox, type CliResult } from '../support/cli.js';
+
+const REPO = resolve(import.meta.dirname, '../..');
+const GIT_ENV = { ...process.env, GIT_TERMINAL_PROMPT: '0', LC_ALL: 'C' };
+
+/** Sandboxes made by the tests, removed at the end. */
+const made: string[] = [];
+afterAll(() => {
+  for (const dir of made) rmSync(dir, { recursive: true, force: true });
+});
+
+/** Runs git with an argument array; returns stdout. */
+const git = (cwd: string, ...args: string[]) => execFileSync('git', args, { cwd, env: GIT_ENV, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+
+/** Every .ts source the CLI is compiled from, and whether its dist/ counterpart is missing or older. */
+function distIsStale(): boolean {
+  const walk = (dir: string): string[] =>
+    readdirSync(join(REPO, dir), { withFileTypes: true }).flatMap((e) =>
+      e.isDirectory() ? walk(join(dir, e.name)) : e.name.endsWith('.ts') && !e.name.endsWith('.d.ts') ? [join(dir, e.name)] : []);
+  return ['cli', 'engine', 'tasks', 'workflows'].flatMap(walk).some((src) => {
+    const out = join(REPO, 'dist', src.replace(/\.ts$/, '.js'));
+    return !existsSync(out) || statSync(out).mtimeMs < statSync(join(REPO, src)).mtimeMs;
+  });
+}
+
+beforeAll(() => {
+  if (distIsStale()) execFileSync(process.execPath, [join(REPO, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json'], { cwd: REPO, stdio: 'inherit' });
+}, 120_000);
+
+/** A bare remote with notes.txt, and two clones (alice, bob), each with its own identity. */
+function galaxy() {
+  const sb = sandbox();
+  made.push(sb.base);
+  const root = join(sb.base, 'repos');
+  mkdirSync(root);
+  const remote = join(root, 'remote.git');
+  git(root, 'init', '-q', '--bare', '-b', 'main', remote);
+  const clone = (who: string) => {
+    const dir = join(root, who);
+    git(root, 'clone', '-q', remote, dir);
+    git(dir, 'config', 'user.name', who);
+    git(dir, 'config', 'user.email', `${who}@example.org`);
+    return dir;
+  };
+  const alice = clone('alice');
+  writeFileSync(join(alice, 'notes.txt'), 'start\n');
+  git(alice, 'add', '-A');
+  git(alice, 'commit', '-q', '-m', 'start');
+  git(alice, 'push', '-q', 'origin', 'main');
+  const bob = clone('bob');
+  /** bob writes files, commits and pushes. */
+  const bobPushes = (files: Record<string, string>) => {
+    for (const [f, c] of Object.entries(files)) writeFileSync(join(bob, f), c);
+    git(bob, 'add', '-A');
+    git(bob, 'commit', '-q', '-m', 'bob');
+    git(bob, 'push', '-q', 'origin', 'main');
+  };
+  const sync = (): Promise<CliResult> => sb.run('run', 'girofle:sync', '--param', `dir=${alice}`, '--json');
+  const aside = () => readdirSync(root).filter((f) => /\.(backup|local|incoming)-|girofle-report/.test(f));
+  return { sb, root, remote, alice, bob, bobPushes, sync, aside };
+}
+
+const read = (...p: string[]) => readFileSync(join(...p), 'utf8');
+
+describe('girofle:sync', () => {
+  it('passes every girofle scenario through `gravity test`', () => {
+    const sb = sandbox();
+    made.push(sb.base);
+    let stdout: string;
+    try {
+      stdout = execFileSync(process.execPath, [BIN, 'test', 'workflows/galaxy/girofle', '--reporter', 'json', '--jobs', '3'], {
+        cwd: REPO, env: { ...process.env, GRAVITY_HOME: sb.dataDir, CI: 'true' }, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'],
+      });
+    } catch (e) {
+      throw new Error(`gravity test failed:\n${(e as { stdout?: string }).stdout ?? ''}${(e as { stderr?: string }).stderr ?? ''}`);
+    }
+    const report = JSON.parse(stdout) as { results: Array<{ name: string; status: string; message?: string }> };
+    expect(report.results.map((r) => r.name).sort()).toEqual([
+      'girofle sync of a clean folder',
+      'girofle sync of diverged folders with only new files',
+      'girofle sync when the remote is ahead',
+      'girofle sync with conflicting edits',
+      'girofle sync with local changes only',
+      'girofle sync with the remote down',
+    ]);
+    expect(report.results.filter((r) => r.status !== 'passed')).toEqual([]);
+  }, 120_000);
+
+  it('pushes local changes when only the folder moved on (exit 0)', async () => {
+    const g = galaxy();
+    writeFileSync(join(g.alice, 'todo.txt'), 'milk\n');
+    const r = await g.sync();
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout).output).toEqual({ outcome: 'pushed', ahead: 1, behind: 0 });
+    expect(git(g.remote, 'show', 'main:todo.txt')).toBe('milk\n');
+    expect(g.aside()).toEqual([]);
+  });
+
+  it('takes the remote version when only the remote moved on (exit 0), keeping a dated backup', async () => {
+    const g = galaxy();
+    g.bobPushes({ 'notes.txt': 'bob edit\n', 'plan.txt': 'plan\n' });
+    const r = await g.sync();
+    expect(r.code, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout).output;
+    expect(out).toMatchObject({ outcome: 'reconciled', ahead: 0, behind: 1, added: [], differing: [] });
+    expect(read(g.alice, 'notes.txt')).toBe('bob edit\n');
+    expect(read(g.alice, 'plan.txt')).toBe('plan\n');
+    expect(out.backup).toMatch(/alice\.backup-\d{8}T\d{6}$/);
+    expect(read(out.backup, 'notes.txt')).toBe('start\n');
+    expect(git(g.alice, 'status', '--porcelain')).toBe('');
+  });
+
+  it('never overwrites conflicting edits: exit 3, a report naming the file, the local version in the backup', async () => {
+    const g = galaxy();
+    writeFileSync(join(g.alice, 'notes.txt'), 'alice edit\n');
+    g.bobPushes({ 'notes.txt': 'bob edit\n' });
+    const r = await g.sync();
+    expect(r.code, r.stderr).toBe(3);
+    const out = JSON.parse(r.stdout).output;
+    expect(out).toMatchObject({ outcome: 'needs-attention', ahead: 1, behind: 1, differing: ['notes.txt'], report: `${g.alice}.girofle-report.txt` });
+    const report = read(out.report);
+    expect(report).toMatch(/^ {2}- notes\.txt$/m);
+    expect(report).toContain(out.backup);
+    expect(read(out.backup, 'notes.txt')).toBe('alice edit\n');
+    expect(read(g.alice, 'notes.txt')).toBe('bob edit\n');
+    expect(git(g.remote, 'show', 'main:notes.txt')).toBe('bob edit\n');
+  });
+
+  it('fails with the remote and its URL when the remote is unreachable (exit 1), losing and moving nothing', async () => {
+    const g = galaxy();
+    writeFileSync(join(g.alice, 'notes.txt'), 'precious\n');
+    renameSync(g.remote, `${g.remote}.away`);
+    const r = await g.sync();
+    expect(r.code).toBe(1);
+    const result = JSON.parse(r.stdout);
+    expect(result.status).toBe('failed');
+    expect(result.error.message).toContain(`girofle: cannot reach remote origin (${g.remote})`);
+    expect(result.error.message).toMatch(/nothing was moved/);
+    expect(read(g.alice, 'notes.txt')).toBe('precious\n');
+    expect(git(g.alice, 'log', '-1', '--format=%s')).toMatch(/^girofle: save /);
+    expect(git(g.alice, 'status', '--porcelain')).toBe('');
+    expect(g.aside()).toEqual([]);
+    expect(readdirSync(g.root).sort()).toEqual(['alice', 'bob', 'remote.git.away']);
+  });
+});
