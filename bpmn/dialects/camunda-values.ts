@@ -1,6 +1,6 @@
 // Camunda 7 parameter values <-> gravity templates: text, `${juel}`, camunda:list and camunda:map, typed literals kept.
 import { isDeepStrictEqual } from 'node:util';
-import { DefinitionError, isExpression } from '../../engine/index.js';
+import { DefinitionError, ExpressionError, isExpression } from '../../engine/index.js';
 import type { Moddle, ModdleElement } from '../moddle.js';
 import { parseFeel } from './feel-parse.js';
 import { literalString, plainNumber } from './feel-literal.js';
@@ -19,8 +19,20 @@ export function encodeText(v: unknown, element: string): string {
   throw new DefinitionError(`<${element}>: cannot write ${JSON.stringify(v)} as a Camunda value`, { element });
 }
 
+/** True when Camunda's JUEL can say this FEEL expression; otherwise it travels as a FEEL script (Camunda 7.13+ evaluates those). */
+export function juelCan(v: string, element: string): boolean {
+  try {
+    feelToJuel(v, element);
+    return true;
+  } catch (e) {
+    if (e instanceof ExpressionError) return false;
+    throw e;
+  }
+}
+
 /** A template value as parameter content: arrays become camunda:list, objects camunda:map, recursively. */
 export function encodeValue(moddle: Moddle, v: unknown, element: string): ParamContent {
+  if (isExpression(v) && !juelCan(v, element)) return { definition: moddle.create('camunda:Script', { scriptFormat: 'feel', value: v.slice(1) }) };
   if (Array.isArray(v)) {
     const items = v.map((x) => {
       const c = encodeValue(moddle, x, element);
@@ -91,6 +103,11 @@ function decodeDefinition(d: ModdleElement, element: string): unknown {
       return Object.fromEntries(((d.entries ?? []) as ModdleElement[]).map((e) => [String(e.key ?? ''), decodeValue(e, element)]));
     case 'camunda:Value':
       return decodeText(d.value, element);
+    case 'camunda:Script': {
+      // FEEL scripts are expressions gravity evaluates safely; any other script language is never run
+      if (String(d.scriptFormat ?? '').toLowerCase() !== 'feel') throw new DefinitionError(`<${element}>: ${d.scriptFormat ?? 'untyped'} script parameters are not supported (gravity never runs scripts; FEEL scripts and \${...} are read)`, { element });
+      return `=${String(d.value ?? '').trim().replace(/^=/, '')}`;
+    }
     default:
       throw new DefinitionError(`<${element}>: ${d.$type} parameter values are not supported (text, \${...}, camunda:list and camunda:map are)`, { element });
   }
@@ -115,7 +132,7 @@ const readBack = (path: Path, v: string, element: string): unknown => {
  * (`"a/" + b` comes back as `"a/" + string(b)`), with their paths: kept so that import can restore them.
  */
 export function changedSpellings(values: Record<string, unknown>, element: string): Array<[Path, string]> {
-  return [...expressions(values, [])].filter(([path, v]) => !isDeepStrictEqual(readBack(path, v, element), v));
+  return [...expressions(values, [])].filter(([path, v]) => juelCan(v, element) && !isDeepStrictEqual(readBack(path, v, element), v));
 }
 
 /** Puts back the spellings {@link changedSpellings} kept, where the file still holds what export wrote for them. */

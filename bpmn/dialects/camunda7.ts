@@ -3,7 +3,7 @@ import { DefinitionError, type StateConfig } from '../../engine/index.js';
 import type { Dialect, TaskData } from '../dialect.js';
 import type { ModdleElement } from '../moddle.js';
 import descriptor from 'camunda-bpmn-moddle/resources/camunda.json' with { type: 'json' };
-import { changedSpellings, decodeOutput, decodeText, decodeValue, encodeValue, restoreSpellings } from './camunda-values.js';
+import { changedSpellings, juelCan, decodeOutput, decodeText, decodeValue, encodeValue, restoreSpellings } from './camunda-values.js';
 import { feelOf } from './feel-literal.js';
 import { feelToJuel, isJuelTemplate, juelToFeel } from './juel.js';
 import {
@@ -102,7 +102,8 @@ export const camunda7Dialect: Dialect = {
     return { src, ...(input !== undefined ? { input } : {}), meta };
   },
 
-  writeCondition: (feel, element) => ({ body: feelToJuel(feel, element) }),
+  // conditions JUEL cannot say are written in FEEL (language="feel"), which Camunda 7.13+ evaluates
+  writeCondition: (feel, element) => (juelCan(`=${feel}`, element) ? { body: feelToJuel(feel, element) } : { body: feel, language: 'feel' }),
   readCondition(expr, element) {
     const body = (expr.body ?? '').trim();
     if (!body) throw new DefinitionError(`<${element}>: empty condition`, { element });
