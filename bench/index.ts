@@ -2,6 +2,7 @@
 import { cpus, platform, release } from 'node:os';
 import { engineOverhead } from './engine-overhead.js';
 import { bpmnBench } from './bpmn.js';
+import { galaxyBench } from './galaxy.js';
 import { benchJsonLine, printResult, type BenchResult, type Benchmark } from './report.js';
 
 /**
@@ -11,6 +12,7 @@ import { benchJsonLine, printResult, type BenchResult, type Benchmark } from './
 export const benchmarks: Benchmark[] = [
   { name: 'engine-overhead', run: () => engineOverhead() },
   { name: 'bpmn', run: () => bpmnBench() },
+  { name: 'galaxy', run: () => galaxyBench() },
 ];
 
 const USAGE = `usage: npm run bench [-- [--list] [name ...]]

@@ -27,7 +27,7 @@ const TRANSPORTS = ['file', 'daemon', 'http'];
 const BRANCHES = ['main', 'master'];
 
 /** Runs `fn` over `items` with at most `n` running at once, keeping result order. */
-async function pool<T, R>(items: T[], n: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+export async function pool<T, R>(items: T[], n: number, fn: (item: T) => Promise<R>): Promise<R[]> {
   const out: R[] = new Array(items.length);
   let next = 0;
   const worker = async () => {
