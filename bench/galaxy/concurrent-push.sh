@@ -15,19 +15,24 @@ rm -rf "$R/seed"
 git clone --quiet -c user.name=alice -c user.email=alice@galaxy.invalid "file://$O" "$A"
 git clone --quiet -c user.name=bob -c user.email=bob@galaxy.invalid "file://$O" "$B"
 
-# alice and bob commit on the same base; alice pushes first, bob is rejected, pulls --rebase and pushes again
+# alice and bob commit on the same base and push at the same moment; the loser rebases on the winner and pushes again
 printf 'from alice\n' >"$A/a.txt"
 git -C "$A" add -A
 git -C "$A" commit -q -m 'alice: add a.txt'
 printf 'from bob\n' >"$B/b.txt"
 git -C "$B" add -A
 git -C "$B" commit -q -m 'bob: add b.txt'
-git -C "$A" push origin refs/heads/main:refs/heads/main
-refused git -C "$B" push origin refs/heads/main:refs/heads/main
-git -C "$B" pull -q --no-edit --rebase origin main
-git -C "$B" push origin refs/heads/main:refs/heads/main
-same_ref "$O" main "$B" main
+git -C "$A" push origin refs/heads/main:refs/heads/main 2>/dev/null & pa=$!
+git -C "$B" push origin refs/heads/main:refs/heads/main 2>/dev/null & pb=$!
+for pair in "$pa:$A" "$pb:$B"; do
+  if ! wait "${pair%%:*}"; then
+    git -C "${pair#*:}" pull -q --no-edit --rebase origin main
+    git -C "${pair#*:}" push origin refs/heads/main:refs/heads/main
+  fi
+done
+same_out $'from alice\n' git -C "$O" show main:a.txt
+same_out $'from bob\n' git -C "$O" show main:b.txt
 git -C "$A" pull -q --no-edit --no-rebase origin main
-same_out $'from bob\n' cat "$A/b.txt"
-same_out $'from alice\n' cat "$B/a.txt"
+git -C "$B" pull -q --no-edit --no-rebase origin main
 same_ref "$A" main "$B" main
+same_ref "$A" main "$O" main

@@ -15,7 +15,7 @@ export const gitPushInput = z.object({
   /** Push every tag as well. */
   tags: z.boolean().default(false),
   /** What the scenario expects of the remote; the step fails when the outcome differs. */
-  expect: z.enum(['accepted', 'rejected']).default('accepted'),
+  expect: z.enum(['accepted', 'rejected', 'any']).default('accepted'),
 });
 
 /** Output of `git.push`: the outcome and, when refused, git's reason (hook output included). */
@@ -35,7 +35,8 @@ export interface PushOptions {
 }
 
 /** What git prints when the remote (or the fast-forward check) refuses a ref. */
-const REFUSED = /\[rejected\]|\[remote rejected\]|hook declined|non-fast-forward|fetch first|stale info/;
+// a lost race (another push updated the ref at the same moment) is a refusal too: "cannot lock ref", "failed to update ref"
+const REFUSED = /\[rejected\]|\[remote rejected\]|hook declined|non-fast-forward|fetch first|stale info|cannot lock ref|failed to update ref|failed to lock/;
 
 /** The `git push` arguments; `branch` given in full so a tag of the same name never gets in the way. */
 export function pushArgs(o: PushOptions, branch: string): string[] {

@@ -1,5 +1,5 @@
 // Git-workflow tests as code: scenario() builds a galaxy, runs actors' git actions and expectations, and tears it down.
-import { sequence, task, workflow, type Definition, type Node, type StateConfig, type TaskNode, type TaskOptions } from '../../engine/index.js';
+import { decide, parallel, sequence, task, workflow, type Definition, type Node, type StateConfig, type TaskNode, type TaskOptions } from '../../engine/index.js';
 import { expectOn, type Expectation } from './expect.js';
 
 /** The galaxy of a scenario: bare remotes and the actors working on clones of them. */
@@ -43,9 +43,15 @@ export class Actor implements RepoRef {
     const { allowEmpty, ...rest } = o;
     return this.act('commit', 'git.commit', { message, files, ...(allowEmpty ? { allowEmpty } : {}) }, rest);
   }
-  push(o: ActionOptions & { remote?: string; branch?: string; force?: boolean; setUpstream?: boolean; tags?: boolean; expect?: 'accepted' | 'rejected' } = {}) {
+  push(o: ActionOptions & { remote?: string; branch?: string; force?: boolean; setUpstream?: boolean; tags?: boolean; expect?: 'accepted' | 'rejected' | 'any' } = {}) {
     const { title, retry, timeoutMs, ...input } = o;
     return this.act(o.expect === 'rejected' ? 'push_rejected' : 'push', 'git.push', input, { title, retry, timeoutMs });
+  }
+  /** What a developer does when a push races another: push; if it was refused, pull --rebase and push again. */
+  pushOrRebase(o: ActionOptions & { remote?: string; branch?: string } = {}) {
+    const first = this.push({ ...o, expect: 'any' }) as TaskNode;
+    const { title: _t, ...again } = o;
+    return sequence(first, decide(stepId(this.name, 'lost_race'), [{ when: `steps.${first.id}.rejected`, then: sequence(this.pull({ mode: 'rebase', ...again }), this.push(again)) }]));
   }
   fetch(o: ActionOptions & { remote?: string; prune?: boolean } = {}) {
     const { title, retry, timeoutMs, ...input } = o;
@@ -98,6 +104,8 @@ export class Remote implements RepoRef {
     return task(stepId(this.label, 'hook'), 'git.hook', { repo: this.dir, hook, script }, { title: `${this.label}: install ${hook} hook` });
   }
 }
+
+export { parallel };
 
 /** Starts an expectation on a repo (actor clone or remote), like `expect(x)` in a test framework. */
 export function expect(repo: RepoRef): Expectation {
@@ -176,7 +184,7 @@ function withTeardown(n: Node): Node {
     case 'task': {
       // a step's own recovery node (expectFailure's check) is kept, its steps wired to the clean-up in turn
       const own = n.options.onError;
-      const onError = own && typeof own === 'object' && !('goto' in own) ? withTeardown(own) : { goto: 'teardown_failed' };
+      const onError = own && typeof own === 'object' && !('goto' in own) ? withTeardown(own) : { goto: '#root.teardown_failed' };
       return { ...n, options: { ...n.options, onError } };
     }
     case 'sequence':
