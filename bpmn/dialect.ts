@@ -58,3 +58,8 @@ export function msToIso(ms: number): string {
   if (ms % 60_000 === 0 && ms > 0) return `PT${ms / 60_000}M`;
   return `PT${ms / 1000}S`;
 }
+
+/** The process id a workflow id becomes in BPMN (`host:doctor` -> `host_doctor`): what engines resolve calls by. */
+export function processIdFor(workflowId: string): string {
+  return workflowId.replace(/[^A-Za-z0-9_-]/g, '_');
+}

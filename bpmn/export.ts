@@ -3,7 +3,7 @@ import { layoutProcess } from 'bpmn-auto-layout';
 import { BadInputError, parseDelay, type Definition } from '../engine/index.js';
 import { createModdle, type Moddle, type ModdleElement } from './moddle.js';
 import { definitionToGraph, isMsDelay, type Graph } from './graph.js';
-import { msToIso, type Dialect, type WriteContext } from './dialect.js';
+import { msToIso, processIdFor, type Dialect, type WriteContext } from './dialect.js';
 import { dialects } from './dialects/index.js';
 import { restoreDiagram, restoreForeign, type StoredDiagram } from './preserve.js';
 
@@ -13,7 +13,7 @@ export interface ExportOptions {
 }
 
 /** A definitions id and process id derived from a workflow id (`host:doctor` -> `host_doctor`). */
-export const processIdOf = (def: Definition) => ((def.meta?.bpmn as { processId?: string } | undefined)?.processId ?? def.id.replace(/[^A-Za-z0-9_-]/g, '_'));
+export const processIdOf = (def: Definition) => ((def.meta?.bpmn as { processId?: string } | undefined)?.processId ?? processIdFor(def.id));
 
 function build(moddle: Moddle, dialect: Dialect, graph: Graph, container: ModdleElement, w: WriteContext, preserve: boolean): void {
   const els = new Map<string, ModdleElement>();

@@ -9,7 +9,8 @@ export const catalog: Definition[] = [hostDoctor, girofleSync];
 
 /** The catalog workflow with this id, if any. */
 export function findWorkflow(id: string): Definition | undefined {
-  return catalog.find((d) => d.id === id);
+  // BPMN engines call processes by process id, which spells `host:doctor` as `host_doctor`: both are accepted
+  return catalog.find((d) => d.id === id) ?? catalog.find((d) => d.id.replace(/[^A-Za-z0-9_-]/g, '_') === id);
 }
 
 /** Closest catalog ids to a mistyped one. */

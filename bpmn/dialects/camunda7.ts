@@ -1,6 +1,7 @@
 // The Camunda 7 dialect (what Kytes runs): external tasks by topic, camunda:inputOutput with JUEL, gravity-only data as properties.
 import { DefinitionError, type StateConfig } from '../../engine/index.js';
 import type { Dialect, TaskData } from '../dialect.js';
+import { processIdFor } from '../dialect.js';
 import type { ModdleElement } from '../moddle.js';
 import descriptor from 'camunda-bpmn-moddle/resources/camunda.json' with { type: 'json' };
 import { changedSpellings, juelCan, decodeOutput, decodeText, decodeValue, encodeValue, restoreSpellings } from './camunda-values.js';
@@ -51,7 +52,8 @@ export const camunda7Dialect: Dialect = {
     const m = state.meta ?? {};
     const id = el.id!;
     const call = inv.src.startsWith(WORKFLOW);
-    if (call) el.calledElement = inv.src.slice(WORKFLOW.length);
+    // engines resolve a call by process id: write the id the workflow's process has (`host:doctor` -> `host_doctor`)
+    if (call) el.calledElement = processIdFor(inv.src.slice(WORKFLOW.length));
     else {
       el.set('camunda:type', 'external');
       el.set('camunda:topic', inv.src);
@@ -63,7 +65,8 @@ export const camunda7Dialect: Dialect = {
     const outputs = Object.entries(m.outputs ?? {}).map(([name, v]) => w.moddle.create('camunda:OutputParameter', { name, ...encodeValue(w.moddle, v, id) }));
     // a call merges the child's output through <camunda:out variables="all"/>; a task merges unless it has output parameters
     const feel = changedSpellings({ ...(isParamInput(inv.input) ? { input: inv.input } : {}), outputs: m.outputs ?? {} }, id);
-    writeProps(el, w, PROPS, { ...taskProps(state, call ? m.mergeOutput === true : outputs.length === 0, call), feel: feel.length ? feel : undefined });
+    const called = call ? inv.src.slice(WORKFLOW.length) : undefined;
+    writeProps(el, w, PROPS, { ...taskProps(state, call ? m.mergeOutput === true : outputs.length === 0, call), feel: feel.length ? feel : undefined, call: called !== undefined && called !== processIdFor(called) ? called : undefined });
     if (inputs.length || outputs.length) w.extend(el, w.moddle.create('camunda:InputOutput', { inputParameters: inputs, outputParameters: outputs }));
     if (call && inputs.length) w.extend(el, w.moddle.create('camunda:In', { variables: 'all', local: true }));
     if (call && m.mergeOutput) w.extend(el, w.moddle.create('camunda:Out', { variables: 'all' }));
@@ -77,7 +80,7 @@ export const camunda7Dialect: Dialect = {
     let src: string;
     if (call) {
       if (!el.calledElement) throw new DefinitionError(`<${element}> has no calledElement: which workflow does it call?`, { element });
-      src = WORKFLOW + el.calledElement;
+      src = WORKFLOW + (typeof props.call === 'string' ? props.call : el.calledElement);
     } else {
       if (el.get('camunda:type') !== 'external' || !el.get('camunda:topic')) throw new DefinitionError(notExternal(el), { element });
       src = el.get('camunda:topic');

@@ -1,6 +1,6 @@
 // The gravity dialect: our own namespace holds task ids, JSON inputs, retries and FEEL expressions exactly.
 import { DefinitionError, type ParamSpec, type StateConfig } from '../../engine/index.js';
-import type { Dialect, TaskData } from '../dialect.js';
+import { processIdFor, type Dialect, type TaskData } from '../dialect.js';
 import type { ModdleElement } from '../moddle.js';
 import descriptor from '../gravity-descriptor.json' with { type: 'json' };
 
@@ -67,6 +67,7 @@ export const gravityDialect: Dialect = {
 
   writeTask(_key, state, el, w) {
     const inv = state.invoke!;
+    if (inv.src.startsWith('workflow:')) el.calledElement = processIdFor(inv.src.slice('workflow:'.length));
     const m = state.meta ?? {};
     const input = inv.input && typeof inv.input === 'object' && !Array.isArray(inv.input) ? (inv.input as Record<string, unknown>) : undefined;
     const inputs = input

@@ -1,6 +1,7 @@
 // The Zeebe (Camunda 8) dialect: zeebe:taskDefinition jobs, zeebe:ioMapping in FEEL, gravity-only data as zeebe:properties.
 import { DefinitionError, type StateConfig } from '../../engine/index.js';
 import type { Dialect, TaskData } from '../dialect.js';
+import { processIdFor } from '../dialect.js';
 import type { ModdleElement } from '../moddle.js';
 import descriptor from 'zeebe-bpmn-moddle/resources/zeebe.json' with { type: 'json' };
 import { decodeFeel, decodeFeelOutput, encodeFeel } from './feel-literal.js';
@@ -48,7 +49,7 @@ export const zeebeDialect: Dialect = {
     const noMergeCall = call && !outputs.length && !m.mergeOutput;
     if (call) {
       w.extend(el, w.moddle.create('zeebe:CalledElement', {
-        processId: inv.src.slice(WORKFLOW.length),
+        processId: processIdFor(inv.src.slice(WORKFLOW.length)),
         propagateAllParentVariables: false,
         ...(noMergeCall ? { propagateAllChildVariables: false } : {}),
       }));
@@ -56,7 +57,8 @@ export const zeebeDialect: Dialect = {
       w.extend(el, w.moddle.create('zeebe:TaskDefinition', { type: inv.src, retries: String(m.retry?.max ?? 1) }));
     }
     if (inputs.length || outputs.length) w.extend(el, w.moddle.create('zeebe:IoMapping', { inputParameters: inputs, outputParameters: outputs }));
-    writeProps(el, w, PROPS, taskProps(state, !outputs.length && !noMergeCall, call));
+    const called = call ? inv.src.slice(WORKFLOW.length) : undefined;
+    writeProps(el, w, PROPS, { ...taskProps(state, !outputs.length && !noMergeCall, call), call: called !== undefined && called !== processIdFor(called) ? called : undefined });
   },
 
   readTask(el, r, element): TaskData {
@@ -69,7 +71,7 @@ export const zeebeDialect: Dialect = {
     if (call) {
       const ce = find(exts, 'zeebe:CalledElement');
       if (!ce?.processId) throw new DefinitionError(`<${element}> has no zeebe:calledElement processId${ce?.processIdExpression ? ' (processIdExpression is not supported)' : ''}: which workflow does it call?`, { element });
-      src = WORKFLOW + ce.processId;
+      src = WORKFLOW + (typeof props.call === 'string' ? props.call : ce.processId);
       impliedMerge = ce.propagateAllChildVariables !== false;
     } else {
       const td = find(exts, 'zeebe:TaskDefinition');

@@ -129,7 +129,7 @@ describe('Camunda 7 export', () => {
     expect(byId.Flow_check_big.conditionExpression.body).toBe('${params.count > 3 && !params.verbose}');
     expect(byId.Flow_check_pause.conditionExpression.body).toBe("${params.name == 'x' || params.count <= 1}");
     expect(byId.later.eventDefinitions[0].timeDuration.body).toBe('${params.delay}');
-    expect(byId.sub.calledElement).toBe('host:doctor');
+    expect(byId.sub.calledElement).toBe('host_doctor');
   });
 
   it('keeps a FEEL spelling JUEL cannot hold, unless the JUEL was edited since', async () => {
@@ -154,7 +154,7 @@ describe('Zeebe export', () => {
     });
     expect((io.outputParameters as ModdleElement[]).map((p) => [p.target, p.source])).toEqual([['head', '=output.head'], ['tag', '="v1"']]);
     expect(ext(byId.test_full, 'zeebe:VersionTag')!.value).toBe('1.2.0');
-    expect(ext(byId.sub, 'zeebe:CalledElement')).toMatchObject({ processId: 'host:doctor', propagateAllChildVariables: false });
+    expect(ext(byId.sub, 'zeebe:CalledElement')).toMatchObject({ processId: 'host_doctor', propagateAllChildVariables: false });
     expect(byId.Flow_check_big.conditionExpression.body).toBe('=params.count > 3 and not(params.verbose)');
     expect(byId.later.eventDefinitions[0].timeDuration.body).toBe('=params.delay');
   });

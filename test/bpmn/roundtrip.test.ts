@@ -1,9 +1,9 @@
 // Export -> import round trips for every catalog workflow and every dialect, diagrams kept, other vendors' data preserved.
 import { describe, expect, it } from 'vitest';
-import { decide, fail, parallel, retry, sequence, task, wait, workflow, type Definition } from '../../engine/index.js';
+import { call, decide, fail, parallel, retry, sequence, task, wait, workflow, type Definition } from '../../engine/index.js';
 import { createModdle } from '../../bpmn/moddle.js';
 import { dialects, exportBpmn, importBpmn, NotExecutableError } from '../../bpmn/index.js';
-import { catalog } from '../../workflows/index.js';
+import { catalog, findWorkflow } from '../../workflows/index.js';
 import { normalize } from './normalize.js';
 
 const featureful: Definition = workflow({
@@ -78,6 +78,15 @@ describe('BPMN export and import', () => {
     const xml = (await exportBpmn(workflow({ id: 'test:js', steps: task('a', 'log.info', { message: '=replace("a", "a", "b")' }) }), { dialect: 'camunda7' }))
       .replace('scriptFormat="feel"', 'scriptFormat="javascript"');
     await expect(importBpmn(xml, { dialect: 'camunda7' })).rejects.toThrow(/<a>: javascript script parameters are not supported \(gravity never runs scripts/);
+  });
+
+  it.each(dialectNames)('writes calls with the called process id (%s) and reads them back as the workflow id', async (dialect) => {
+    const def = workflow({ id: 'test:caller', steps: call('doctor', 'host:doctor', {}) });
+    const xml = await exportBpmn(def, { dialect: dialect as never });
+    expect(xml).toMatch(dialect === 'zeebe' ? /<zeebe:calledElement processId="host_doctor"/ : /<bpmn:callActivity id="doctor" calledElement="host_doctor"/);
+    expect((await importBpmn(xml, { dialect: dialect as never })).definition.machine.states.doctor.invoke?.src).toBe('workflow:host:doctor');
+    // a file written by another modeler names only the process id: the catalog answers to it too
+    expect(findWorkflow('host_doctor')?.id).toBe('host:doctor');
   });
 
   it('keeps the diagram of an imported file instead of laying it out again', async () => {
