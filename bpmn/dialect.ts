@@ -33,6 +33,8 @@ export interface Dialect {
   name: DialectName;
   /** Moddle extension packages (prefix -> descriptor) this dialect needs. */
   packages: Record<string, object>;
+  /** Extension elements of the dialect's own namespace that it reads; any other one is reported as ignored on import. */
+  understands?: string[];
   /** Workflow-level data on the process (id, version, params...). */
   writeProcess(def: Definition, process: ModdleElement, w: WriteContext): void;
   readProcess(process: ModdleElement, r: ReadContext): Partial<Pick<Definition, 'id' | 'version' | 'params' | 'meta'>>;

@@ -104,6 +104,13 @@ export function convertLevel(container: ModdleElement, ctx: ImportContext): { in
     const bpmn: Record<string, unknown> = {};
     if (key !== el.id) bpmn.id = el.id;
     const foreign = captureForeign(el);
+    // the dialect's own extensions gravity does not act on (listeners, connectors, forms...) are reported, never silently dropped
+    if (dialect.understands) {
+      const prefix = `${dialect.understands[0].split(':')[0]}:`;
+      for (const x of ctx.r.extensions(el)) {
+        if (x.$type.startsWith(prefix) && !dialect.understands.includes(x.$type)) ctx.warnings.push({ element: el.id!, type: el.$type, message: `${x.$type} is ignored: gravity does not run it` });
+      }
+    }
     if (foreign) bpmn.foreign = foreign;
     const withMeta = (s: StateConfig, extra?: StateMeta): StateConfig => {
       const m = { ...meta, ...extra, ...(Object.keys(bpmn).length ? { bpmn } : {}) };

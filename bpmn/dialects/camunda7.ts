@@ -34,6 +34,7 @@ function callInputs(exts: ModdleElement[], element: string): Record<string, unkn
 export const camunda7Dialect: Dialect = {
   name: 'camunda7',
   packages: { camunda: descriptor },
+  understands: ['camunda:InputOutput', 'camunda:Properties', 'camunda:In', 'camunda:Out', 'camunda:FailedJobRetryTimeCycle'],
 
   writeProcess(def, process, w) {
     if (def.version) process.set('camunda:versionTag', def.version);

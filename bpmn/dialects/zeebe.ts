@@ -25,6 +25,7 @@ function readRetries(text: string | undefined, element: string): number {
 export const zeebeDialect: Dialect = {
   name: 'zeebe',
   packages: { zeebe: descriptor },
+  understands: ['zeebe:TaskDefinition', 'zeebe:IoMapping', 'zeebe:Properties', 'zeebe:CalledElement', 'zeebe:VersionTag'],
 
   writeProcess(def, process, w) {
     if (def.version) w.extend(process, w.moddle.create('zeebe:VersionTag', { value: def.version }));

@@ -139,6 +139,13 @@ describe('BPMN import refusals', () => {
     expect(JSON.stringify(definition)).not.toContain('writeFileSync');
   });
 
+  it('reports Camunda extensions it does not run (listeners) as warnings instead of dropping them silently', async () => {
+    const xml = (await exportBpmn(workflow({ id: 'test:listen', steps: task('a', 'log.info', { message: 'x' }) }), { dialect: 'camunda7' }))
+      .replace(/(<bpmn:serviceTask id="a"[^>]*>\s*<bpmn:extensionElements>)/, '$1<camunda:executionListener class="com.acme.Audit" event="start"/>');
+    const { warnings } = await importBpmn(xml, { dialect: 'camunda7' });
+    expect(warnings).toEqual([{ element: 'a', type: 'bpmn:ServiceTask', message: 'camunda:ExecutionListener is ignored: gravity does not run it' }]);
+  });
+
   it('turns a gateway without default flow into a failing end, with a warning', async () => {
     const cond = (id: string, s: string, t: string, c: string) => `<bpmn:sequenceFlow id="${id}" sourceRef="${s}" targetRef="${t}"><bpmn:conditionExpression xsi:type="bpmn:tFormalExpression" language="feel">${c}</bpmn:conditionExpression></bpmn:sequenceFlow>`;
     const xml = bpmn(`<bpmn:startEvent id="S"/><bpmn:exclusiveGateway id="G"/>${svc('A')}<bpmn:endEvent id="E"/>${flow('f1', 'S', 'G')}${cond('f2', 'G', 'A', 'x &gt; 1')}${flow('f3', 'A', 'E')}`);
