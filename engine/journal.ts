@@ -23,6 +23,8 @@ export interface RunRecord {
   params: Record<string, unknown>;
   status: RunStatus;
   pid?: number;
+  /** Start time of that process (see startTimeOf), so a reused pid is not taken for it. */
+  pidStart?: number;
   host?: string;
   /** Set on child runs of a call step. */
   parent?: string;

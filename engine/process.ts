@@ -62,6 +62,17 @@ export function isAlive(pid: number): boolean {
   }
 }
 
+/** When a process started (clock ticks since boot, /proc on Linux): with the pid, it tells a process from a later one reusing its pid. */
+export function startTimeOf(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return Number(fields[19]);
+  } catch {
+    return undefined;
+  }
+}
+
 /** The command line of a live process, or undefined (Linux /proc). */
 export function commandLineOf(pid: number): string[] | undefined {
   try {

@@ -4,7 +4,7 @@ import type { Definition } from './definition.js';
 import { definitionHash } from './definition.js';
 import { BadInputError, ErrorCode, GravityError, NotFoundError } from './errors.js';
 import { openSteps, RunStatus, type JournalEntry, type RunRecord } from './journal.js';
-import { commandLineOf, isAlive, killGroup } from './process.js';
+import { commandLineOf, isAlive, killGroup, startTimeOf } from './process.js';
 import { Execution, keys, resultOf, stepsFromJournal, type EngineOptions, type PersistedRunSnapshot, type RunResult } from './runner.js';
 import type { RunContext } from './compile.js';
 
@@ -31,7 +31,9 @@ export async function loadRun(engine: EngineOptions, idOrPrefix: string): Promis
 
 /** True when the process that owns a running run is still alive on this host. */
 export function isRunLive(r: RunRecord): boolean {
-  return r.status === RunStatus.Running && r.pid !== undefined && r.host === hostname() && r.pid !== process.pid && isAlive(r.pid);
+  if (r.status !== RunStatus.Running || r.pid === undefined || r.host !== hostname() || r.pid === process.pid || !isAlive(r.pid)) return false;
+  // the pid may have been reused by another process since the run's process died
+  return r.pidStart === undefined || startTimeOf(r.pid) === r.pidStart;
 }
 
 /** Kills what an interrupted step left running (its recorded process groups, if they are still the same command). */
@@ -85,7 +87,7 @@ export async function resumeRun(engine: EngineOptions, runId: string, o: ResumeO
     else if (last?.type === 'task.failed' && last.error) ex.replay.set(step, { error: last.error });
   }
   killLeftovers(open);
-  await ex.saveRecord({ status: RunStatus.Running, pid: process.pid, host: hostname(), attention: undefined });
+  await ex.saveRecord({ status: RunStatus.Running, pid: process.pid, pidStart: startTimeOf(process.pid), host: hostname(), attention: undefined });
   await ex.log({ type: 'run.resumed', message: open.length ? `re-running ${open.map((s) => `<${s.step}>`).join(', ')}${o.force ? ' (forced)' : ''}` : 'resumed' });
   const snapshot = snap.value.snapshot as typeof snap.value.snapshot & { context: RunContext };
   if (snap.value.stepsInJournal) snapshot.context = { ...snapshot.context, steps: stepsFromJournal(journal) };

@@ -8,6 +8,7 @@ import type { TaskRegistry } from './define-task.js';
 import type { Store } from './store/types.js';
 import { compile, scopeOf, type RunContext, type Runtime } from './compile.js';
 import { CancelledError, GravityError, serializeError, type SerializedError } from './errors.js';
+import { startTimeOf } from './process.js';
 import { resolveTemplate } from './expressions.js';
 import { RunStatus, summarizeSteps, type JournalEntry, type RunEvent, type RunRecord, type StepSummary } from './journal.js';
 import { runTaskStep } from './step.js';
@@ -291,6 +292,7 @@ export async function startRun(engine: EngineOptions, def: Definition, o: StartO
     params: o.params,
     status: RunStatus.Running,
     pid: process.pid,
+    pidStart: startTimeOf(process.pid),
     host: hostname(),
     ...(o.parent ? { parent: o.parent } : {}),
     createdAt: now,

@@ -1,7 +1,7 @@
 // Commands that execute: run, resume, rollback, cancel. They render progress and return an exit code.
 import { existsSync, readFileSync } from 'node:fs';
 import type { Definition, RunEvent, RunRecord, RunResult } from '../../engine/index.js';
-import { BadInputError, isAlive, loadRun, parseParamPairs, planDefinition, resolveParams, resumeRun, rollbackRun, RunStatus, startRun, sleep } from '../../engine/index.js';
+import { BadInputError, isRunLive, loadRun, parseParamPairs, planDefinition, resolveParams, resumeRun, rollbackRun, RunStatus, startRun, sleep } from '../../engine/index.js';
 import type { App } from '../app.js';
 import { exitCodeOf, Exit, formatPlan, formatResult } from '../format.js';
 import { plainRenderer, ttyRenderer, type Renderer } from '../render.js';
@@ -103,8 +103,8 @@ export async function cancelCommand(app: App, runId: string, o: { json?: boolean
   const engine = app.engine();
   const r = await loadRun(engine, runId);
   if (r.status !== RunStatus.Running) throw new BadInputError(`run ${r.id} is ${r.status}, not running: nothing to cancel`);
-  if (r.pid && isAlive(r.pid) && r.pid !== process.pid) {
-    process.kill(r.pid, 'SIGINT');
+  if (isRunLive(r)) {
+    process.kill(r.pid!, 'SIGINT');
     const deadline = Date.now() + (o.waitMs ?? 15_000);
     while (Date.now() < deadline) {
       const now = await loadRun(engine, r.id);
