@@ -56,11 +56,12 @@ export const assertBranchHead = defineTask({
     const actual = await revParse(ctx, repo, ref);
     const details = { repo, ref, equals, in: ctx.input.in === undefined ? undefined : other, expected, actual };
     if (!expected) throw assertionFailed(TASK, `expected commit ${equals} does not exist${where || ` in ${repo}`}`, details);
-    const want = await describeCommit(ctx, expected, [other, repo], expected === equals ? undefined : `${equals}${where}`);
-    if (!actual) throw assertionFailed(TASK, `${repo} ${ref} does not exist, expected ${want}`, details);
+    // the commit descriptions cost git calls: only a failure needs them
+    const want = () => describeCommit(ctx, expected, [other, repo], expected === equals ? undefined : `${equals}${where}`);
+    if (!actual) throw assertionFailed(TASK, `${repo} ${ref} does not exist, expected ${await want()}`, details);
     if (actual !== expected) {
       const how = await relation(ctx, repo, actual, expected);
-      throw assertionFailed(TASK, `${repo} ${ref} is ${await describeCommit(ctx, actual, [repo])}, expected ${want}${how}`, details);
+      throw assertionFailed(TASK, `${repo} ${ref} is ${await describeCommit(ctx, actual, [repo])}, expected ${await want()}${how}`, details);
     }
     ctx.log.info(`${repo} ${ref} is ${short(actual)}, as expected`);
     return { ok: true as const, actual };

@@ -1,6 +1,7 @@
 // Writes or deletes files in a work tree and commits them as a task node; nothing to commit is not an error.
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import { existsSync, statSync } from 'node:fs';
 import { z } from 'zod';
 import { defineTask, TaskError } from '../../engine/index.js';
 import { lastLines } from '../exec/run.js';
@@ -74,7 +75,8 @@ export const gitCommit = defineTask({
     if (add) await git(ctx, repo, add);
     const staged = await git(ctx, repo, ['diff', '--cached', '--quiet'], { allowFail: true });
     if (staged.exitCode > 1) throw new TaskError(`git.commit: cannot read the index of ${repo}: ${lastLines(staged.stderr)}`, { repo });
-    const merging = (await revParse(ctx, repo, 'MERGE_HEAD')) !== null;
+    // a merge being concluded leaves .git/MERGE_HEAD: read it from disk rather than spawning git when the layout is plain
+    const merging = existsSync(join(repo, '.git')) && statSync(join(repo, '.git')).isDirectory() ? existsSync(join(repo, '.git', 'MERGE_HEAD')) : (await revParse(ctx, repo, 'MERGE_HEAD')) !== null;
     if (staged.exitCode === 0 && !merging && !i.allowEmpty) {
       const head = await revParse(ctx, repo, 'HEAD');
       ctx.log.info(`nothing to commit in ${repo} (HEAD ${short(head)})`);
