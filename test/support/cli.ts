@@ -1,6 +1,7 @@
 // Runs the real `gravity` binary in a child process, with its own data dir, for end-to-end CLI tests.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, writeFileSync, readFileSync, existsSync, readdirSync } from 'node:fs';
+import { mkdtempSync, writeFileSync, readFileSync, existsSync, readdirSync, rmSync } from 'node:fs';
+import { onTestFinished } from 'vitest';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Definition } from '../../engine/index.js';
@@ -18,6 +19,8 @@ export interface CliResult {
 /** A sandbox: a data dir and a work dir, and helpers to run the CLI in them. */
 export function sandbox() {
   const base = mkdtempSync(join(tmpdir(), 'gravity-cli-'));
+  // each test leaves nothing behind in /tmp
+  onTestFinished(() => rmSync(base, { recursive: true, force: true }));
   const dataDir = join(base, 'data');
   const work = join(base, 'work');
   const env = { ...process.env, GRAVITY_HOME: dataDir, CI: 'true', FORCE_COLOR: '0' };
