@@ -20,7 +20,7 @@ export async function runCall(ex: Execution, req: TaskRequest, signal: AbortSign
   let result: RunResult;
   const status = existing?.value.status;
   if (status === RunStatus.Running || status === RunStatus.Cancelled || status === RunStatus.NeedsAttention) {
-    result = await resumeRun(ex.engine, childId, { definition: def, signal });
+    result = await resumeRun(ex.engine, childId, { definition: def, signal, force: ex.force });
   } else if (status) {
     result = { runId: childId, workflow: def.id, status, steps: [], output: existing!.value.output, error: existing!.value.error };
   } else {
@@ -42,15 +42,15 @@ export async function runCall(ex: Execution, req: TaskRequest, signal: AbortSign
       await ex.log({ type: 'task.cancelled', ...base, attempt: 1 });
       throw new CancelledError(`step <${req.step}> cancelled`);
     case RunStatus.NeedsAttention: {
-      // a child that ended on an attention() end has a result for its caller to act on; an interrupted child is an error
+      // a child that ended on an attention() end has a result for its caller to act on
       if (!result.attention?.steps?.length) {
         const out = { ...(result.output && typeof result.output === 'object' ? (result.output as object) : result.output !== undefined ? { value: result.output } : {}), attention: result.attention?.message ?? 'needs attention' };
         await ex.log({ type: 'task.finished', ...base, attempt: 1, output: out });
         return out;
       }
-      const err = new GravityError(ErrorCode.NeedsAttention, `child run ${childId} needs attention: ${result.attention?.message ?? ''}`, { child: childId });
-      await ex.log({ type: 'task.failed', ...base, attempt: 1, error: err.toJSON() });
-      throw err;
+      // an interrupted child waits for a person: so does this run (resume --force re-runs the child's interrupted steps)
+      ex.requestAttention(`step <${req.step}> calls workflow ${workflowId}, whose run ${childId} needs attention: ${result.attention?.message ?? ''}`, req.step);
+      throw new CancelledError(`step <${req.step}> waits for its child run ${childId}`);
     }
     default: {
       const err = new GravityError((result.error?.code as ErrorCode) ?? ErrorCode.TaskFailed, `called workflow ${workflowId} failed: ${result.error?.message ?? result.status}`, { child: childId });

@@ -72,6 +72,7 @@ export async function resumeRun(engine: EngineOptions, runId: string, o: ResumeO
   const open = openSteps(journal);
   const unsafe = open.filter((s) => !s.idempotent);
   const ex = new Execution(engine, def, record, o.signal ?? new AbortController().signal);
+  ex.force = o.force === true;
   ex.journal.push(...journal);
   if (unsafe.length && !o.force) {
     const message = `step${unsafe.length > 1 ? 's' : ''} ${unsafe.map((s) => `<${s.step}> (${s.task})`).join(', ')} ${unsafe.length > 1 ? 'were' : 'was'} interrupted and ${unsafe.length > 1 ? 'are' : 'is'} not idempotent: it may have done part of its work. Check, then \`gravity resume ${id} --force\` to run it again, or \`gravity rollback ${id}\``;

@@ -94,6 +94,10 @@ export class Execution implements Runtime {
    * process died between journaling their end and writing the next snapshot. Used once instead of running them again.
    */
   readonly replay = new Map<string, { output?: unknown; error?: SerializedError }>();
+  private readonly pause = new AbortController();
+  private attention?: { message: string; steps: string[] };
+  /** Set by resume --force: interrupted steps of child runs are re-run too. */
+  force = false;
   /** Aborts the steps still running when the machine errors (xstate does not stop children then). */
   private readonly halt = new AbortController();
 
@@ -191,14 +195,16 @@ export class Execution implements Runtime {
         error: () => resolve(this.actor.getSnapshot()),
       });
     });
+    // the run stops on cancel (the caller's signal) or when a step asks for attention (a child run that needs it)
+    const stop = AbortSignal.any([this.signal, this.pause.signal]);
     const onAbort = () => this.actor.stop();
-    this.signal.addEventListener('abort', onAbort, { once: true });
+    stop.addEventListener('abort', onAbort, { once: true });
     this.restoredTimers = timers;
     this.actor.start();
     if (this.actor.getSnapshot().status === 'active') {
       for (const t of timers) this.actor.system.scheduler.schedule(this.actor, this.actor, t.event, Math.max(0, t.delay - (Date.now() - t.startedAt)), t.id);
     }
-    if (this.signal.aborted) {
+    if (stop.aborted) {
       // cancelled before it could start: keep it resumable from where it stands
       await this.persistSnapshot();
       this.actor.stop();
@@ -206,17 +212,26 @@ export class Execution implements Runtime {
     this.restoredTimers = [];
     const first = this.actor.getSnapshot();
     const settled = first.status !== 'active' ? Promise.resolve(first) : ended;
-    const stopped = this.signal.aborted ? this.actor.getSnapshot() : await Promise.race([settled, new Promise<Snapshot<unknown>>((r) => this.signal.addEventListener('abort', () => r(this.actor.getSnapshot()), { once: true }))]);
-    this.signal.removeEventListener('abort', onAbort);
+    const stopped = stop.aborted ? this.actor.getSnapshot() : await Promise.race([settled, new Promise<Snapshot<unknown>>((r) => stop.addEventListener('abort', () => r(this.actor.getSnapshot()), { once: true }))]);
+    stop.removeEventListener('abort', onAbort);
     if (stopped.status === 'error') this.halt.abort(new CancelledError('run failed'));
     await Promise.allSettled([...this.inflight]);
     await this.writes;
-    return this.finish(this.signal.aborted ? undefined : stopped);
+    return this.finish(stop.aborted ? undefined : stopped);
+  }
+
+  /** Stops the run as *needs attention* (resumable): a step found something a person must decide (e.g. its child run). */
+  requestAttention(message: string, step: string): void {
+    this.attention ??= { message, steps: [step] };
+    this.pause.abort();
   }
 
   private async finish(snap: Snapshot<unknown> | undefined): Promise<RunResult> {
     const r = this.record;
-    if (!snap) {
+    if (!snap && this.attention && !this.signal.aborted) {
+      await this.log({ type: 'run.needs-attention', message: this.attention.message });
+      await this.saveRecord({ status: RunStatus.NeedsAttention, attention: this.attention, pid: undefined });
+    } else if (!snap) {
       await this.log({ type: 'run.cancelled', message: 'cancelled; resume with `gravity resume`' });
       await this.saveRecord({ status: RunStatus.Cancelled, pid: undefined });
     } else if (snap.status === 'done') {
