@@ -110,7 +110,9 @@ export function compile(def: Definition, runtime: Runtime): AnyStateMachine {
     actions: {
       saveOutput: assign(({ context, event }, params: { step: string; outputs?: Record<string, string>; merge: boolean }) => {
         const output = (event as { output?: unknown }).output;
-        const steps = { ...context.steps, [params.step]: output };
+        // written in place: copying the map on every step made long runs quadratic (nothing keeps older contexts)
+        const steps = context.steps;
+        steps[params.step] = output;
         let vars = context.vars;
         if (params.merge && output && typeof output === 'object' && !Array.isArray(output)) vars = { ...vars, ...(output as object) };
         if (params.outputs) {

@@ -166,7 +166,9 @@ export class Execution implements Runtime {
 
   /** The expression scope of the run right now. */
   scope(): Record<string, unknown> {
-    return scopeOf(this.actor.getSnapshot().context as RunContext);
+    const ctx = this.actor.getSnapshot().context as RunContext;
+    // step outputs are written in place as the run goes on: hand out a copy, frozen at this moment
+    return scopeOf({ ...ctx, steps: { ...ctx.steps } });
   }
 
   runTask(request: Parameters<Runtime['runTask']>[0], signal: AbortSignal): Promise<unknown> {

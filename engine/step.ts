@@ -124,7 +124,12 @@ async function attemptOnce(ex: Execution, task: TaskDefinition, input: unknown, 
     exec,
     root: ex.engine.root ?? process.cwd(),
     store: ex.engine.store,
-    scope: ex.scope(),
+    // built on first read only (most tasks never read it, and it copies the step outputs)
+    get scope() {
+      const value = ex.scope();
+      Object.defineProperty(this, 'scope', { value });
+      return value;
+    },
     runId: ex.record.id,
     stepId: step,
     attempt,
