@@ -124,3 +124,20 @@ describe('gravity run killed and resumed', () => {
     expect(counts(marks)).toEqual({ s1: 1, s2: 1, s3: 1, s4: 1 });
   });
 });
+
+describe('a BPMN file run interrupted and resumed', () => {
+  it('resumes a run of a .bpmn file after SIGINT, re-reading the file', async () => {
+    const sb = sandbox();
+    const marks = join(sb.base, 'marks.txt');
+    const bpmnFile = join(sb.base, 'crash.bpmn');
+    const exported = await sb.run('export', sb.writeDefinition('crash', crashWorkflow(marks, true)), '--dialect', 'camunda7', '-o', bpmnFile);
+    expect(exported.code, exported.stderr).toBe(0);
+    const { child, done, runId } = await startAndWaitForS3(sb, bpmnFile);
+    child.kill('SIGINT');
+    expect((await done).code).toBe(130);
+    const resumed = await sb.run('resume', runId, '--json');
+    expect(resumed.code, resumed.stdout + resumed.stderr).toBe(0);
+    expect(JSON.parse(resumed.stdout).status).toBe('succeeded');
+    expect(counts(marks)).toEqual({ s1: 1, s2: 1, s3: 1, s4: 1 });
+  });
+});
