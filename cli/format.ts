@@ -73,7 +73,7 @@ export function formatSteps(steps: StepSummary[]): string {
   if (!steps.length) return '  (no step ran)';
   const rows = [['', 'step', 'task', 'attempts', 'duration', 'result']];
   for (const s of steps) {
-    const result = s.error ? `error: ${short(s.error.message, 120)}` : s.output !== undefined ? short(s.output) : '';
+    const result = `${s.error ? `error: ${short(s.error.message, 120)}` : s.output !== undefined ? short(s.output) : ''}${s.child ? ` (child run ${s.child})` : ''}`;
     rows.push([icon[s.status] ?? '?', s.id, s.task, String(s.attempts), duration(s.durationMs), result]);
   }
   return table(rows).split('\n').map((l) => `  ${l}`).join('\n');
