@@ -4,14 +4,10 @@
 
 # galaxy: origin with notes.txt, cloned by alice and bob
 O=$R/remotes/origin.git S=$R/seed/origin A=$R/actors/alice/origin B=$R/actors/bob/origin
-git init --quiet --bare -b main "$O"
-git -C "$O" config http.receivepack true
-git init --quiet -b main "$S"
+init_remote "$O" "$S"
 printf 'start\n' >"$S/notes.txt"
-git -C "$S" add -A
-git -C "$S" "${GALAXY_ID[@]}" commit --quiet --allow-empty --no-verify -m 'galaxy: initial content of origin'
-git -C "$S" push --quiet --no-verify "$O" 'refs/heads/*:refs/heads/*'
-rm -rf "$R/seed"
+seed_commit "$S" 'galaxy: initial content of origin'
+push_seed "$S" "$O"
 git clone --quiet -c user.name=alice -c user.email=alice@galaxy.invalid "file://$O" "$A"
 git clone --quiet -c user.name=bob -c user.email=bob@galaxy.invalid "file://$O" "$B"
 

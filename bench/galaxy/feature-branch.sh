@@ -4,16 +4,12 @@
 
 # galaxy: origin with README.md and src/cart.txt, cloned by alice and bob
 O=$R/remotes/origin.git S=$R/seed/origin A=$R/actors/alice/origin B=$R/actors/bob/origin
-git init --quiet --bare -b main "$O"
-git -C "$O" config http.receivepack true
-git init --quiet -b main "$S"
+init_remote "$O" "$S"
 mkdir "$S/src"
 printf '# shop\n' >"$S/README.md"
 printf 'empty cart\n' >"$S/src/cart.txt"
-git -C "$S" add -A
-git -C "$S" "${GALAXY_ID[@]}" commit --quiet --allow-empty --no-verify -m 'galaxy: initial content of origin'
-git -C "$S" push --quiet --no-verify "$O" 'refs/heads/*:refs/heads/*'
-rm -rf "$R/seed"
+seed_commit "$S" 'galaxy: initial content of origin'
+push_seed "$S" "$O"
 git clone --quiet -c 'user.name=Alice Dev' -c user.email=alice@galaxy.invalid "file://$O" "$A"
 git clone --quiet -c 'user.name=Bob Maintainer' -c user.email=bob@galaxy.invalid "file://$O" "$B"
 

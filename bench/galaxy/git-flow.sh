@@ -4,19 +4,14 @@
 
 # galaxy: origin with VERSION on main and a develop branch (VERSION, CHANGELOG), cloned by dev and rm
 O=$R/remotes/origin.git S=$R/seed/origin D=$R/actors/dev/origin M=$R/actors/rm/origin
-git init --quiet --bare -b main "$O"
-git -C "$O" config http.receivepack true
-git init --quiet -b main "$S"
+init_remote "$O" "$S"
 printf '0.9.0\n' >"$S/VERSION"
-git -C "$S" add -A
-git -C "$S" "${GALAXY_ID[@]}" commit --quiet --allow-empty --no-verify -m 'galaxy: initial content of origin'
+seed_commit "$S" 'galaxy: initial content of origin'
 git -C "$S" checkout --quiet -b develop main
 printf '0.9.0\n' >"$S/VERSION"
 printf 'develop\n' >"$S/CHANGELOG"
-git -C "$S" add -A
-git -C "$S" "${GALAXY_ID[@]}" commit --quiet --allow-empty --no-verify -m 'galaxy: branch develop of origin'
-git -C "$S" push --quiet --no-verify "$O" 'refs/heads/*:refs/heads/*'
-rm -rf "$R/seed"
+seed_commit "$S" 'galaxy: branch develop of origin'
+push_seed "$S" "$O"
 git clone --quiet -c 'user.name=Dana Dev' -c user.email=dev@galaxy.invalid "file://$O" "$D"
 git clone --quiet -c 'user.name=Rita Release' -c user.email=rm@galaxy.invalid "file://$O" "$M"
 

@@ -11,6 +11,25 @@ R=$(mktemp -d "${TMPDIR:-/tmp}/gravity-galaxy-sh-XXXXXX")
 trap 'rm -rf "$R"' EXIT
 mkdir "$R/remotes" "$R/actors"
 
+# init_remote <bare dir> <seed dir>: the bare remote (pushes over HTTP allowed) and the seed work tree galaxy.build fills.
+init_remote() {
+  git init --quiet --bare -b main "$1"
+  git -C "$1" config http.receivepack true
+  git init --quiet -b main "$2"
+}
+
+# seed_commit <seed dir> <message>: commits the seed's content as the galaxy identity.
+seed_commit() {
+  git -C "$1" add -A
+  git -C "$1" "${GALAXY_ID[@]}" commit --quiet --allow-empty --no-verify -m "$2"
+}
+
+# push_seed <seed dir> <bare dir>: pushes every seeded branch, then drops the seed.
+push_seed() {
+  git -C "$1" push --quiet --no-verify "$2" 'refs/heads/*:refs/heads/*'
+  rm -rf "$R/seed"
+}
+
 fail() {
   echo "FAIL: $*" >&2
   exit 1

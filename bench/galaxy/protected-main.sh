@@ -4,14 +4,10 @@
 
 # galaxy: origin with app.conf and a pre-receive hook refusing force pushes to main, cloned by alice and mallory
 O=$R/remotes/origin.git S=$R/seed/origin A=$R/actors/alice/origin M=$R/actors/mallory/origin
-git init --quiet --bare -b main "$O"
-git -C "$O" config http.receivepack true
-git init --quiet -b main "$S"
+init_remote "$O" "$S"
 printf 'port=80\n' >"$S/app.conf"
-git -C "$S" add -A
-git -C "$S" "${GALAXY_ID[@]}" commit --quiet --allow-empty --no-verify -m 'galaxy: initial content of origin'
-git -C "$S" push --quiet --no-verify "$O" 'refs/heads/*:refs/heads/*'
-rm -rf "$R/seed"
+seed_commit "$S" 'galaxy: initial content of origin'
+push_seed "$S" "$O"
 cat >"$O/hooks/pre-receive" <<'HOOK'
 #!/bin/sh
 zero=0000000000000000000000000000000000000000
