@@ -2,6 +2,11 @@
 import type { Definition, PlanItem, RunRecord, RunResult, StepSummary } from '../engine/index.js';
 import { RunStatus } from '../engine/index.js';
 
+/** Writes a command's result: the human text, or with `--json` the data as one JSON document. */
+export function print(json: boolean | undefined, human: string, data: unknown): void {
+  process.stdout.write(json ? `${JSON.stringify(data, null, 2)}\n` : `${human}\n`);
+}
+
 /** Exit codes of the CLI. */
 export const Exit = { Ok: 0, Failed: 1, BadInput: 2, NeedsAttention: 3, Cancelled: 130 } as const;
 

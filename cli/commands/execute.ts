@@ -3,7 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import type { Definition, RunEvent, RunRecord, RunResult } from '../../engine/index.js';
 import { BadInputError, isRunLive, loadRun, parseParamPairs, planDefinition, resolveParams, resumeRun, rollbackRun, RunStatus, startRun, sleep } from '../../engine/index.js';
 import type { App } from '../app.js';
-import { exitCodeOf, Exit, formatPlan, formatResult } from '../format.js';
+import { exitCodeOf, Exit, formatPlan, formatResult, print } from '../format.js';
 import { plainRenderer, ttyRenderer, type Renderer } from '../render.js';
 import { findWorkflow } from '../../workflows/index.js';
 
@@ -11,10 +11,6 @@ import { findWorkflow } from '../../workflows/index.js';
 export interface ExecOptions {
   json?: boolean;
   root?: string;
-}
-
-function print(json: boolean | undefined, human: string, data: unknown): void {
-  process.stdout.write(json ? `${JSON.stringify(data, null, 2)}\n` : `${human}\n`);
 }
 
 /** Runs `fn` with SIGINT/SIGTERM turned into a graceful cancel (a second Ctrl-C exits at once). */

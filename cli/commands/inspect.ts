@@ -2,11 +2,7 @@
 import type { JournalEntry, RunRecord } from '../../engine/index.js';
 import { keys, loadRun, planDefinition, resultOf, RunStatus, isRunLive } from '../../engine/index.js';
 import type { App } from '../app.js';
-import { duration, Exit, formatParams, formatPlan, formatRuns, formatSteps, table } from '../format.js';
-
-function print(json: boolean | undefined, human: string, data: unknown): void {
-  process.stdout.write(json ? `${JSON.stringify(data, null, 2)}\n` : `${human}\n`);
-}
+import { duration, Exit, formatParams, formatPlan, formatRuns, formatSteps, table, print } from '../format.js';
 
 /** `gravity list`: the catalog. */
 export async function listCommand(app: App, o: { json?: boolean }): Promise<number> {
