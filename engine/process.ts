@@ -98,7 +98,6 @@ export const exec: Exec = async (command, args = [], o = {}) => {
     encoding: 'utf8',
   });
   const pid = child.pid;
-  if (pid !== undefined) o.onSpawn?.(pid);
   if (o.onStdout) child.stdout?.on('data', (b: Buffer) => o.onStdout!(b.toString()));
   if (o.onStderr) child.stderr?.on('data', (b: Buffer) => o.onStderr!(b.toString()));
 
@@ -116,6 +115,9 @@ export const exec: Exec = async (command, args = [], o = {}) => {
     stop();
   };
   o.signal?.addEventListener('abort', onAbort, { once: true });
+  // listening before telling anyone of the pid: whoever hears of it may cancel at once (an abort is dispatched once)
+  if (pid !== undefined) o.onSpawn?.(pid);
+  if (o.signal?.aborted && !aborted) onAbort();
   const timer = o.timeoutMs
     ? setTimeout(() => {
         timedOut = true;

@@ -104,6 +104,9 @@ function toJson(e: Error): SerializedError {
 }
 
 async function attemptOnce(ex: Execution, task: TaskDefinition, input: unknown, step: string, attempt: number, signal: AbortSignal, timeoutMs?: number): Promise<unknown> {
+  // the step may have been cancelled while its start was being journaled: an abort listener added now would never fire
+  // (an AbortSignal that already aborted does not dispatch again), so the work must not start at all
+  if (signal.aborted) throw signal.reason ?? new CancelledError();
   const ac = new AbortController();
   const onAbort = () => ac.abort(signal.reason ?? new CancelledError());
   signal.addEventListener('abort', onAbort, { once: true });

@@ -44,6 +44,8 @@ function firstLine(child: ChildProcess, signal: AbortSignal, ms: number): Promis
     const onExit = (code: number | null, sig: string | null) => finish(new TaskError(`the galaxy http server exited before listening (${sig ? `killed by ${sig}` : `exit code ${code}`})`));
     const timer = setTimeout(() => finish(new TaskError(`the galaxy http server did not report its port within ${ms} ms`)), ms);
     signal.addEventListener('abort', onAbort, { once: true });
+    // an abort that came before this listener is not dispatched again
+    if (signal.aborted) return onAbort();
     child.once('exit', onExit);
     child.once('error', (e) => finish(e));
     child.stdout?.on('data', (b: Buffer) => {

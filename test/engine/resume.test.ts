@@ -12,6 +12,7 @@ import {
   wait,
   workflow,
   type EngineOptions,
+  type JournalEntry,
   type RunRecord,
 } from '../../engine/index.js';
 import { echoTask, engineWith, failTask, gateTask, journalOf, sleepTask, taskTrail, tempJsonStore } from './support.js';
@@ -185,28 +186,45 @@ describe('resumeRun after a cancel', () => {
     expect(echo.calls).toEqual(['b']);
   });
 
-  it('re-arms the interrupting timer of a task that is re-run on resume', async () => {
-    // given a run cancelled while an idempotent task with an 80 ms interrupting timer was running
+  // the cancel lands either while the step's start is being journaled (its work never starts) or once its work runs
+  it.each([
+    { moment: 'while its start is journaled', cancelWhen: (_seen: unknown[], e?: { type: string; step?: string }) => e?.type === 'task.started' && e.step === 'slow' },
+    { moment: 'once its work runs', cancelWhen: (seen: unknown[]) => seen.length > 0 },
+  ])('re-arms the interrupting timer of a task that is re-run on resume (cancelled $moment)', async ({ moment, cancelWhen }) => {
+    // given a run cancelled at that moment of an idempotent task with a 1.5 s interrupting timer
     const { task: nap, seen } = sleepTask();
     const echo = echoTask();
-    const { engine, events } = engineWith([nap, echo.task], { store: tmp.store });
+    const ac = new AbortController();
+    const { engine, events } = engineWith([nap, echo.task], { store: tmp.store, onEvent: (e) => (cancelWhen(seen, e as never) ? ac.abort() : undefined) });
     const w = workflow({
       id: 'test:timerresume',
-      steps: sequence(task('slow', 'test.sleep', { ms: 10_000, label: 'slow' }, { timeout: { ms: 80, then: task('fallback', 'test.echo', { value: 'late' }) } }), task('next', 'test.echo', { value: 'next' })),
+      steps: sequence(task('slow', 'test.sleep', { ms: 10_000, label: 'slow' }, { timeout: { ms: 1500, then: task('fallback', 'test.echo', { value: 'late' }) } }), task('next', 'test.echo', { value: 'next' })),
     });
-    const ac = new AbortController();
     const running = startRun(engine, w, { params: {}, runId: 'r-timer', signal: ac.signal });
-    // cancel once the task really runs (a slow disk must not turn this into a cancel before the start)
-    while (!events.some((e) => e.type === 'task.started' && 'step' in e && e.step === 'slow')) await new Promise((r) => setTimeout(r, 5));
-    ac.abort();
+    while (!ac.signal.aborted) {
+      if (cancelWhen(seen)) ac.abort();
+      await new Promise((r) => setTimeout(r, 2));
+    }
     expect((await running).status).toBe('cancelled');
-    // when it is resumed
-    const result = await Promise.race([resumeRun(engine, 'r-timer'), new Promise<'hung'>((r) => setTimeout(() => r('hung'), 3000))]);
+    // the first attempt's work was aborted by the cancel, or never started
+    expect(seen).toEqual(moment === 'once its work runs' ? [{ label: 'slow', aborted: true }] : []);
+    // when it is resumed 300 ms later
+    await new Promise((r) => setTimeout(r, 300));
+    const resumedAt = Date.now();
+    const result = await Promise.race([resumeRun(engine, 'r-timer'), new Promise<'hung'>((r) => setTimeout(() => r('hung'), 5000))]);
     // then the task re-ran, the timer cut it and the timer path was taken
     expect(result === 'hung' ? 'hung' : result.status).toBe('succeeded');
-    expect(seen).toEqual([{ label: 'slow', aborted: true }, { label: 'slow', aborted: true }]);
+    expect(seen.at(-1)).toEqual({ label: 'slow', aborted: true });
+    expect(seen.length).toBe(moment === 'once its work runs' ? 2 : 1);
+    expect(taskTrail(events as JournalEntry[])).toEqual(['task.started:slow', 'task.cancelled:slow', 'task.started:slow', 'task.cancelled:slow', 'task.started:fallback', 'task.finished:fallback', 'task.started:next', 'task.finished:next']);
     expect(echo.calls).toEqual(['late', 'next']);
+    // and the timer kept its deadline from the first start: not early (it was armed after run.started), and not 1.5 s
+    // counted again from the resume
+    const at = (type: string, step?: string) => Date.parse((events.find((e) => e.type === type && (e as { step?: string }).step === step) as { at: string }).at);
+    expect(at('task.started', 'fallback') - at('run.started')).toBeGreaterThanOrEqual(1490);
+    expect(at('task.started', 'fallback') - resumedAt).toBeLessThan(1400);
   });
+
   it('resumes the cancelled child run of a call step instead of starting a new one', async () => {
     // given a parent cancelled while its called child blocked in an idempotent step
     const gate = gateTask({ idempotent: true });
