@@ -66,8 +66,10 @@ function toExpressionError(err: unknown, element: string, expression: string): u
  * Supported JUEL: number, string, boolean and null literals; names; `a.b`, `a['b']`, `a[0]` (becomes
  * FEEL's 1-based `a[1]`); `== != < > <= >=` and `eq ne lt gt le ge`; `&& || !` and `and or not`; `empty`;
  * `+ - * / % div mod`; unary minus; parentheses; `a ? b : c`. Values follow FEEL's rules: no JUEL
- * coercions (`1 == '1'`), null stays null in `and`/`or`/`not` and in a template (JUEL writes ""),
- * and `%` is FEEL's `modulo`, whose sign follows the divisor (Java's follows the dividend).
+ * coercions (`1 == '1'` is null, JUEL says true), null stays null in `and`/`or`/`not`, in an ordering
+ * comparison (`x < 3` with x null is null, JUEL says false, so `!(x < 3)` is null where JUEL says true),
+ * in arithmetic (`x + 1`, JUEL takes null as 0) and in a template (JUEL writes ""); a null condition is
+ * not taken. `%` is FEEL's `modulo`, whose sign follows the divisor (Java's follows the dividend).
  * Whitespace around a lone `${...}` makes it a template, as in JUEL: callers trim condition text as Camunda does.
  *
  * @throws ExpressionError naming `element` and `text` for anything else: method and function calls,

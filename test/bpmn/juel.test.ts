@@ -77,6 +77,127 @@ describe('JUEL to FEEL', () => {
   });
 });
 
+describe('JUEL operators against the EL spec (JSR-245 1.7-1.11)', () => {
+  // Each expected value is written from the spec, never computed by a round trip. Operands sit below, at and above
+  // each other, so an operator translated as a neighbour (ge as >, le as <, eq as ne, and as or...) fails a row.
+  const juel = (source: string, ctx: Record<string, unknown>): unknown => feel(juelToFeel(source, 'Flow_1'), ctx);
+
+  // 1.8.1 and 1.8.2: numbers, negative decimals, and strings (compared lexically)
+  const below: Array<[unknown, unknown]> = [[2, 3], [-1.5, -1], ['abc', 'abd']];
+  const at: Array<[unknown, unknown]> = [[3, 3], [-1.5, -1.5], ['abc', 'abc']];
+  const above: Array<[unknown, unknown]> = [[4, 3], [-1, -1.5], ['abd', 'abc']];
+  const comparisons: Array<[string, string, [boolean, boolean, boolean]]> = [
+    // symbol, word, [x < y, x == y, x > y]
+    ['==', 'eq', [false, true, false]],
+    ['!=', 'ne', [true, false, true]],
+    ['<', 'lt', [true, false, false]],
+    ['>', 'gt', [false, false, true]],
+    ['<=', 'le', [true, true, false]],
+    ['>=', 'ge', [false, true, true]],
+  ];
+  const comparisonRows = comparisons.flatMap(([op, word, [lt, eq, gt]]) => [
+    ...below.map(([x, y]) => [op, word, x, y, lt] as const),
+    ...at.map(([x, y]) => [op, word, x, y, eq] as const),
+    ...above.map(([x, y]) => [op, word, x, y, gt] as const),
+  ]);
+
+  it.each(comparisonRows)('gives x %s y and x %s y for x=%j, y=%j as %s', (op, word, x, y, value) => {
+    // given two operands, when compared with the symbol and with the word, then both give the spec's answer
+    for (const source of [`\${x ${op} y}`, `\${x ${word} y}`]) expect(juel(source, { x, y }), source).toBe(value);
+  });
+
+  it.each([
+    // 1.9.1, A and B already booleans: symbol, word, [true true, true false, false true, false false]
+    ['&&', 'and', [true, false, false, false]],
+    ['||', 'or', [true, true, true, false]],
+  ] as const)('gives a %s b and a %s b for all four truth combinations', (op, word, values) => {
+    const truth = [[true, true], [true, false], [false, true], [false, false]];
+    truth.forEach(([a, b], i) => {
+      for (const source of [`\${a ${op} b}`, `\${a ${word} b}`]) expect(juel(source, { a, b }), `${source} with ${a}, ${b}`).toBe(values[i]);
+    });
+  });
+
+  it.each([
+    // 1.9.2: a, !a, !!a
+    [true, false, true],
+    [false, true, false],
+  ])('negates a=%s with ! and not to %s, twice to %s', (a, once, twice) => {
+    expect(juel('${!a}', { a })).toBe(once);
+    expect(juel('${not a}', { a })).toBe(once);
+    expect(juel('${!!a}', { a })).toBe(twice);
+    expect(juel('${not not a}', { a })).toBe(twice);
+    expect(juel('${!(x > 3)}', { x: a ? 4 : 3 })).toBe(once); // not of a comparison, not of a name only
+  });
+
+  it.each([
+    // 1.10: empty x, !empty x (= not empty x); null, "", empty arrays, maps and collections are empty, nothing else is
+    [null, true, false], ['', true, false], ['a', false, true], [' ', false, true], [[], true, false], [[1], false, true],
+    [[null], false, true], [{}, true, false], [{ k: 1 }, false, true], [0, false, true], [false, false, true],
+  ])('gives empty x for x=%j as %s and its negations as %s', (x, empty, notEmpty) => {
+    expect(juel('${empty x}', { x })).toBe(empty);
+    expect(juel('${!empty x}', { x })).toBe(notEmpty);
+    expect(juel('${not empty x}', { x })).toBe(notEmpty);
+    expect(juel('${empty obj.x}', { obj: { x } })).toBe(empty);
+  });
+
+  it.each([
+    // 1.11: A ? B : C takes B when A is true and C when false; A = null coerces to false (FEEL's if takes else too)
+    ['${a ? 1 : 2}', { a: true }, 1], ['${a ? 1 : 2}', { a: false }, 2], ['${a ? 1 : 2}', { a: null }, 2],
+    ['${a ? 1 : b ? 2 : 3}', { a: true, b: false }, 1], ['${a ? 1 : b ? 2 : 3}', { a: false, b: true }, 2], ['${a ? 1 : b ? 2 : 3}', { a: false, b: false }, 3],
+    ['${a ? b ? 1 : 2 : 3}', { a: true, b: false }, 2], ["${x ge y ? 'x' : 'y'}", { x: 3, y: 3 }, 'x'], ["${x gt y ? 'x' : 'y'}", { x: 3, y: 3 }, 'y'],
+  ])('chooses %s with %j as %j', (source, ctx, value) => {
+    expect(juel(source, ctx)).toEqual(value);
+  });
+
+  it.each([
+    // 1.7.1-1.7.3: symbol, word (the symbol again when JUEL has none), x, y, x op y; / is a true division, % the remainder
+    ['+', '+', 7, 2, 9], ['+', '+', -7, 2.5, -4.5], ['-', '-', 7, 2, 5], ['-', '-', 2, 7, -5], ['*', '*', 7, 2, 14], ['*', '*', -3, 2, -6],
+    ['/', 'div', 7, 2, 3.5], ['/', 'div', 2, 8, 0.25], ['/', 'div', 6, 3, 2], ['/', 'div', -9, 2, -4.5],
+    ['%', 'mod', 7, 2, 1], ['%', 'mod', 2, 7, 2], ['%', 'mod', 7.5, 2, 1.5], ['%', 'mod', 6, 3, 0],
+  ] as const)('gives x %s y and x %s y for x=%j, y=%j as %j', (op, word, x, y, value) => {
+    for (const o of new Set([op, word])) expect(juel(`\${x ${o} y}`, { x, y }), o).toBe(value);
+  });
+
+  it.each([
+    // 1.7.4 and 1.13: unary minus binds tighter than * and +; binary operators of one level group to the left
+    ['${-x}', -7], ['${-x + y}', -5], ['${-(x + y)}', -9], ['${- -x}', 7], ['${x - -y}', 9], ['${-x * -y}', 14], ['${-y - x}', -9],
+    ['${x - y - 1}', 4], ['${x - y + 1}', 6], ['${x / y / 7}', 0.5], ['${x div y div 7}', 0.5], ['${x % y * 3}', 3], ['${x mod 4 div 2}', 1.5],
+    ['${x + y * 3}', 13], ['${x - y mod 3}', 5],
+  ])('evaluates %s with x=7, y=2 to %j', (source, value) => {
+    expect(juel(source, { x: 7, y: 2 })).toBe(value);
+  });
+
+  it.each([
+    // 1.8.2: null equals only null, in both languages
+    ['${nil == null}', '${nil eq null}', { nil: null }, true], ['${nil != null}', '${nil ne null}', { nil: null }, false],
+    ['${x == null}', '${x eq null}', { x: 3 }, false], ['${x != null}', '${x ne null}', { x: 3 }, true],
+    ['${nil == x}', '${nil eq x}', { nil: null, x: 0 }, false], ['${nil != x}', '${nil ne x}', { nil: null, x: 0 }, true],
+  ])('compares with null: %s and %s with %j give %s', (symbol, word, ctx, value) => {
+    expect(juel(symbol, ctx)).toBe(value);
+    expect(juel(word, ctx)).toBe(value);
+  });
+
+  it.each<[string, string, Record<string, unknown>, unknown, unknown]>([
+    // Known differences juel.ts documents ("values follow FEEL's rules: no JUEL coercions, null stays null in
+    // and/or/not, % follows the divisor's sign"): the translation keeps FEEL's value, the last column is JUEL's.
+    ["${1 == '1'}", "${1 eq '1'}", {}, null, true], // JUEL coerces '1' to a number
+    ['${nil + 1}', '${nil + 1}', { nil: null }, null, 1], // JUEL coerces null to 0
+    ['${nil < 3}', '${nil lt 3}', { nil: null }, null, false], // 1.8.1: a null operand gives false
+    ['${nil <= nil}', '${nil le nil}', { nil: null }, null, true], // 1.8.1: A == B gives true for <= and >= first
+    ['${nil >= 3}', '${nil ge 3}', { nil: null }, null, false],
+    ['${nil && true}', '${nil and true}', { nil: null }, null, false], // JUEL coerces null to false
+    ['${nil && false}', '${nil and false}', { nil: null }, false, false],
+    ['${nil || true}', '${nil or true}', { nil: null }, true, true],
+    ['${nil || false}', '${nil or false}', { nil: null }, null, false],
+    ['${!nil}', '${not nil}', { nil: null }, null, true],
+    ['${-7 % 2}', '${-7 mod 2}', {}, 1, -1], // Java's remainder takes the dividend's sign, FEEL's modulo the divisor's
+    ['${7 % -2}', '${7 mod -2}', {}, -1, 1],
+  ])('gives %s (and %s) with %j FEEL\'s %j where JUEL gives %j', (symbol, word, ctx, value) => {
+    expect(juel(symbol, ctx)).toBe(value);
+    expect(juel(word, ctx)).toBe(value);
+  });
+});
+
 describe('empty', () => {
   const samples: Array<[unknown, boolean]> = [
     [null, true], ['', true], [[], true], [{}, true], ['a', false], [' ', false], [[1], false], [[null], false], [{ k: 1 }, false], [0, false], [false, false],
@@ -155,6 +276,31 @@ describe('FEEL to JUEL', () => {
   ])('round-trips %s through JUEL with the same value in every context', (source) => {
     const back = juelToFeel(feelToJuel(source, 'Flow_1'), 'Flow_1');
     for (const ctx of contexts) expect(feel(back, ctx)).toEqual(feel(source, ctx));
+  });
+});
+
+describe('FEEL operators to JUEL', () => {
+  const emptyE = '(e = null or (e instance of string and e = "") or (e instance of list and count(e) = 0) or (e instance of context and e = {}))';
+  // operands below, at and above each other, all four truth combinations, empty and non-empty values, a negative dividend
+  const operandContexts = [
+    { x: 2, y: 3, a: true, b: true, e: null },
+    { x: 3, y: 3, a: true, b: false, e: '' },
+    { x: 4, y: 3, a: false, b: true, e: 'a' },
+    { x: 7, y: 2, a: false, b: false, e: [] },
+    { x: -7, y: 2, a: true, b: false, e: [1] },
+  ];
+
+  it.each([
+    ['x = y', '${x == y}'], ['x != y', '${x != y}'], ['x < y', '${x < y}'], ['x > y', '${x > y}'], ['x <= y', '${x <= y}'], ['x >= y', '${x >= y}'],
+    ['a and b', '${a && b}'], ['a or b', '${a || b}'], ['not(a)', '${!a}'], [emptyE, '${empty e}'], ['not(' + emptyE + ')', '${!empty e}'],
+    ['if a then x else y', '${a ? x : y}'], ['x + y', '${x + y}'], ['x - y', '${x - y}'], ['x * y', '${x * y}'], ['x / y', '${x / y}'],
+    ['modulo(x, y)', '${x % y}'], ['-x', '${-x}'],
+  ])('writes the FEEL %s with its JUEL operator, %s, and keeps its value', (source, juel) => {
+    // given a FEEL operator, when written as JUEL, then the text holds the matching operator and reads back to the same value
+    const written = feelToJuel(source, 'Flow_1');
+    expect(written).toBe(juel);
+    const back = juelToFeel(written, 'Flow_1');
+    for (const ctx of operandContexts) expect(feel(back, ctx), `${back} with ${JSON.stringify(ctx)}`).toEqual(feel(source, ctx));
   });
 });
 
