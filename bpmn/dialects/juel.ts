@@ -68,8 +68,9 @@ function toExpressionError(err: unknown, element: string, expression: string): u
  * `+ - * / % div mod`; unary minus; parentheses; `a ? b : c`. Values follow FEEL's rules: no JUEL
  * coercions (`1 == '1'` is null, JUEL says true), null stays null in `and`/`or`/`not`, in an ordering
  * comparison (`x < 3` with x null is null, JUEL says false, so `!(x < 3)` is null where JUEL says true),
- * in arithmetic (`x + 1`, JUEL takes null as 0) and in a template (JUEL writes ""); a null condition is
- * not taken. `%` is FEEL's `modulo`, whose sign follows the divisor (Java's follows the dividend).
+ * in arithmetic (`x + 1`, JUEL takes null as 0) and in a template (JUEL writes ""); a condition that
+ * comes out null fails the run with "expected a boolean", naming the flow. `%` is FEEL's `modulo`, whose
+ * sign follows the divisor (Java's follows the dividend).
  * Whitespace around a lone `${...}` makes it a template, as in JUEL: callers trim condition text as Camunda does.
  *
  * @throws ExpressionError naming `element` and `text` for anything else: method and function calls,
