@@ -33,7 +33,12 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
 
 /** Resolves with the promise, or rejects as soon as `signal` aborts (a task that ignores its signal cannot hold a run). */
 function raceAbort<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(signal.reason);
+  if (signal.aborted) {
+    // the task may have been cancelled while it was starting (inside its first synchronous part): its own
+    // rejection comes later and is nobody's business
+    p.catch(() => undefined);
+    return Promise.reject(signal.reason);
+  }
   return new Promise<T>((resolve, reject) => {
     const onAbort = () => reject(signal.reason);
     signal.addEventListener('abort', onAbort, { once: true });
