@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import { defineTask } from '../../engine/index.js';
 import { revision, revParse, short } from '../git/support.js';
-import { assertedRepo, assertionFailed, assertOutput, commitMessage, quote, regex } from './git-support.js';
+import { assertedRepo, assertionFailed, assertOutput, commitMessage, quote, regex, regexFlags } from './git-support.js';
 
 /** Input of `assert.commit-message`. */
 export const assertCommitMessageInput = z.object({
@@ -15,6 +15,8 @@ export const assertCommitMessageInput = z.object({
    * message, e.g. `^(feat|fix)(\\(.+\\))?: ` for a conventional subject or `^Signed-off-by: ` for a trailer.
    */
   matches: z.string().min(1),
+  /** Flags of `matches` besides the multi-line one (`i` to ignore case, `s`, `u`, `v`). */
+  flags: regexFlags.optional(),
 });
 
 /** Output of `assert.commit-message`: the commit's full message, without trailing newlines. */
@@ -33,26 +35,27 @@ export const assertCommitMessage = defineTask({
   input: assertCommitMessageInput,
   output: assertCommitMessageOutput,
   idempotent: true,
-  plan: (i) => [`assert the message of ${i.ref} in ${i.repo} matches /${i.matches}/`],
+  plan: (i) => [`assert the message of ${i.ref} in ${i.repo} matches /${i.matches}/${i.flags ?? ''}`],
   async run(ctx) {
-    const { ref, matches } = ctx.input;
+    const { ref, matches, flags = '' } = ctx.input;
     const repo = assertedRepo(ctx, TASK, ctx.input.repo);
-    const re = regex(TASK, 'matches', matches);
+    const re = regex(TASK, 'matches', matches, flags);
     const sha = await revParse(ctx, repo, ref);
     const actual = sha ? await commitMessage(ctx, repo, sha) : undefined;
     if (!sha || actual === undefined) {
-      throw assertionFailed(TASK, `${repo} ${ref} does not name a commit, expected one whose message matches /${matches}/`, { repo, ref, matches });
+      throw assertionFailed(TASK, `${repo} ${ref} does not name a commit, expected one whose message matches /${matches}/${flags}`, { repo, ref, matches, flags });
     }
     if (!re.test(actual)) {
-      throw assertionFailed(TASK, `${repo} ${ref} (${short(sha)}) message is ${quote(actual)}, expected it to match /${matches}/`, {
+      throw assertionFailed(TASK, `${repo} ${ref} (${short(sha)}) message is ${quote(actual)}, expected it to match /${matches}/${flags}`, {
         repo,
         ref,
         sha,
         matches,
+        flags,
         actual,
       });
     }
-    ctx.log.info(`${repo} ${ref} (${short(sha)}) message matches /${matches}/`);
+    ctx.log.info(`${repo} ${ref} (${short(sha)}) message matches /${matches}/${flags}`);
     return { ok: true as const, actual };
   },
 });

@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { defineTask, type TaskContext } from '../../engine/index.js';
 import { errnoCode } from '../fs/support.js';
 import { git, repoRelativePath, revision } from '../git/support.js';
-import { assertedRepo, assertionFailed, assertOutput, quote, regex } from './git-support.js';
+import { assertedRepo, assertionFailed, assertOutput, quote, regex, regexFlags } from './git-support.js';
 
 /** Input of `assert.file-content`; with none of equals/contains/matches it only asserts the file exists. */
 export const assertFileContentInput = z.object({
@@ -18,6 +18,8 @@ export const assertFileContentInput = z.object({
   contains: z.string().optional(),
   /** A regular expression (JavaScript syntax, multi-line: ^ and $ match at line ends). */
   matches: z.string().optional(),
+  /** Flags of `matches` besides the multi-line one (`i` to ignore case, `s`, `u`, `v`). */
+  flags: regexFlags.optional(),
 });
 
 /** Output of `assert.file-content`: the file's text. */
@@ -54,17 +56,17 @@ export const assertFileContent = defineTask({
     const checks = [
       i.equals !== undefined ? `equals ${quote(i.equals, 40)}` : '',
       i.contains !== undefined ? `contains ${quote(i.contains, 40)}` : '',
-      i.matches !== undefined ? `matches /${i.matches}/` : '',
+      i.matches !== undefined ? `matches /${i.matches}/${i.flags ?? ''}` : '',
     ].filter(Boolean);
     return [`assert ${i.path}${i.ref ? ` at ${i.ref}` : ''} in ${i.repo} ${checks.join(' and ') || 'exists'}`];
   },
   async run(ctx) {
-    const { path, ref, equals, contains, matches } = ctx.input;
+    const { path, ref, equals, contains, matches, flags = '' } = ctx.input;
     const repo = assertedRepo(ctx, TASK, ctx.input.repo);
     const where = `${repo} ${path}${ref ? ` at ${ref}` : ''}`;
-    const re = matches === undefined ? undefined : regex(TASK, 'matches', matches);
+    const re = matches === undefined ? undefined : regex(TASK, 'matches', matches, flags);
     const actual = await readAt(ctx, repo, path, ref);
-    const details = { repo, path, ref, equals, contains, matches, actual };
+    const details = { repo, path, ref, equals, contains, matches, flags, actual };
     if (actual === undefined) throw assertionFailed(TASK, `${where} does not exist`, details);
     if (equals !== undefined && actual !== equals) {
       throw assertionFailed(TASK, `${where} is ${quote(actual)}, expected ${quote(equals)}`, details);
@@ -73,7 +75,7 @@ export const assertFileContent = defineTask({
       throw assertionFailed(TASK, `${where} is ${quote(actual)}, expected it to contain ${quote(contains)}`, details);
     }
     if (re && !re.test(actual)) {
-      throw assertionFailed(TASK, `${where} is ${quote(actual)}, expected it to match /${matches}/`, details);
+      throw assertionFailed(TASK, `${where} is ${quote(actual)}, expected it to match /${matches}/${flags}`, details);
     }
     ctx.log.info(`${where} holds what was expected (${Buffer.byteLength(actual)} bytes)`);
     return { ok: true as const, actual };

@@ -51,11 +51,14 @@ export async function commitMessage(ctx: TaskContext<unknown>, repo: string, rev
   return r.exitCode === 0 ? r.stdout.replace(/\n+$/, '') : undefined;
 }
 
-/** Compiles the regex source `source`, failing with a clear error naming `param` when it is invalid. */
-export function regex(task: string, param: string, source: string): RegExp {
+/** Flags a `matches` pattern may add to the multi-line flag the assertions always use (stateful `g` / `y` have no use here). */
+export const regexFlags = z.string().regex(/^[imsuv]*$/, 'regular expression flags among i, m, s, u and v');
+
+/** Compiles the regex source `source` (multi-line, plus `flags`), failing with a clear error naming `param` when it is invalid. */
+export function regex(task: string, param: string, source: string, flags = ''): RegExp {
   try {
-    return new RegExp(source, 'm');
+    return new RegExp(source, [...new Set(`m${flags}`)].join(''));
   } catch (e) {
-    throw new TaskError(`${task}: ${param} /${source}/ is not a valid regular expression: ${(e as Error).message}`, { [param]: source }, ErrorCode.BadInput);
+    throw new TaskError(`${task}: ${param} /${source}/${flags} is not a valid regular expression: ${(e as Error).message}`, { [param]: source, flags }, ErrorCode.BadInput);
   }
 }

@@ -29,6 +29,8 @@ describe('assert.file-content', () => {
     [{ contains: 'ell' }],
     [{ matches: '^h.llo$' }],
     [{ equals: 'hello\n', contains: 'he', matches: 'o$' }],
+    [{ matches: '^HELLO$', flags: 'i' }],
+    [{ matches: '^h.llo$', flags: 'su' }],
     [{}],
   ])('passes on the work tree with %j', async (checks) => {
     expect(await runTask(assertFileContent, { repo: g.alice, path: 'README.md', ...checks }, { root: g.root })).toEqual({ ok: true, actual: 'hello\n' });
@@ -45,11 +47,20 @@ describe('assert.file-content', () => {
     [{ equals: 'bye\n' }, 'README.md is "hello\\n", expected "bye\\n"'],
     [{ contains: 'world' }, 'README.md is "hello\\n", expected it to contain "world"'],
     [{ matches: '^bye' }, 'README.md is "hello\\n", expected it to match /^bye/'],
+    [{ matches: '^HELLO$' }, 'README.md is "hello\\n", expected it to match /^HELLO$/'],
+    [{ matches: 'hello.$', flags: 'i' }, 'README.md is "hello\\n", expected it to match /hello.$/i'],
     [{ path: 'missing.txt' }, 'missing.txt does not exist'],
     [{ ref: 'main', path: 'missing.txt' }, 'missing.txt at main does not exist'],
   ])('fails %j with "%s"', async (input, tail) => {
     const message = await failure(runTask(assertFileContent, { repo: g.alice, path: 'README.md', ...input }, { root: g.root }));
     expect(message).toBe(`assert.file-content: ${g.alice} ${tail}`);
+  });
+
+  it('accepts the flags i, m, s, u and v and refuses the others', () => {
+    expect(assertFileContent.input.safeParse({ repo: 'r', path: 'a', matches: 'x', flags: 'imsu' }).success).toBe(true);
+    for (const flags of ['g', 'y', 'd', 'x', 'I']) {
+      expect(assertFileContent.input.safeParse({ repo: 'r', path: 'a', matches: 'x', flags }).error?.issues[0].message, flags).toBe('regular expression flags among i, m, s, u and v');
+    }
   });
 
   it('refuses a path outside the work tree', () => {

@@ -104,6 +104,17 @@ describe('assert.commit-message', () => {
     const err = await rejection(runTask(assertCommitMessage, { repo: g.alice, matches: '(' }, { root: g.root }));
     expect(err.code).toBe(ErrorCode.BadInput);
     expect(err.message).toMatch(/^assert\.commit-message: matches \/\(\/ is not a valid regular expression/);
+    // u and v together are not a valid regular expression either
+    const both = await rejection(runTask(assertCommitMessage, { repo: g.alice, matches: 'x', flags: 'uv' }, { root: g.root }));
+    expect(both.code).toBe(ErrorCode.BadInput);
+    expect(both.message).toMatch(/^assert\.commit-message: matches \/x\/uv is not a valid regular expression/);
+  });
+
+  it('matches with the flags given (i ignores case)', async () => {
+    commit(g.alice, 'fix: handle empty input\n\nCloses #12');
+    expect((await runTask(assertCommitMessage, { repo: g.alice, matches: '^closes #\\d+$', flags: 'i' }, { root: g.root })).ok).toBe(true);
+    const message = await failure(runTask(assertCommitMessage, { repo: g.alice, matches: '^closes #\\d+$' }, { root: g.root }));
+    expect(message).toMatch(/expected it to match \/\^closes #\\d\+\$\/$/);
   });
 });
 
