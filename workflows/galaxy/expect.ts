@@ -39,7 +39,16 @@ export interface Expectation {
   toRejectPush(o?: { remote?: string; branch?: string; force?: boolean }): Node;
 }
 
-const source = (p: RegExp | string) => (typeof p === 'string' ? p : p.source);
+/**
+ * The `matches` / `flags` inputs of a pattern. The assertions always match multi-line (`m`); `i`, `s`, `u` and `v`
+ * travel as flags; `g` and `d` change nothing for one test and are dropped; `y` (anchored at the start) is refused.
+ */
+function pattern(p: RegExp | string): { matches: string; flags?: string; shown: string } {
+  if (typeof p === 'string') return { matches: p, shown: `/${p}/` };
+  if (p.flags.includes('y')) throw new Error(`${String(p)}: the sticky flag "y" is not supported by expectations; anchor the pattern with ^ instead`);
+  const flags = p.flags.replace(/[dgm]/g, '');
+  return { matches: p.source, ...(flags ? { flags } : {}), shown: `/${p.source}/${flags}` };
+}
 
 /** Builds the expectation API over one repo. */
 export function expectOn(repo: Repo, step: MakeStep): Expectation {
@@ -60,14 +69,20 @@ export function expectOn(repo: Repo, step: MakeStep): Expectation {
       return {
         toBe: (content) => step('file', 'assert.file-content', { path, equals: content, ...at }, `expect ${where} to be ${JSON.stringify(content)}`),
         toContain: (text) => step('file', 'assert.file-content', { path, contains: text, ...at }, `expect ${where} to contain ${JSON.stringify(text)}`),
-        toMatch: (p) => step('file', 'assert.file-content', { path, matches: source(p), ...at }, `expect ${where} to match /${source(p)}/`),
+        toMatch: (p) => {
+          const { shown, ...input } = pattern(p);
+          return step('file', 'assert.file-content', { path, ...input, ...at }, `expect ${where} to match ${shown}`);
+        },
       };
     },
     toBeClean: () => step('clean', 'assert.tree-clean', {}, `expect ${who} to have a clean tree`),
     toHaveConflicts: (files) => step('conflicts', 'assert.conflicted', { files }, `expect ${who} to have conflicts in ${files.join(', ') || 'no file'}`),
     toBeAheadBehind: (ahead, behind, o = {}) => step('ahead_behind', 'assert.ahead-behind', { ahead, behind, ...o }, `expect ${who} to be ${ahead} ahead, ${behind} behind`),
     commitMessage: (ref = 'HEAD') => ({
-      toMatch: (p) => step('message', 'assert.commit-message', { ref, matches: source(p) }, `expect ${who} ${ref} message to match /${source(p)}/`),
+      toMatch: (p) => {
+        const { shown, ...input } = pattern(p);
+        return step('message', 'assert.commit-message', { ref, ...input }, `expect ${who} ${ref} message to match ${shown}`);
+      },
     }),
     toRejectPush: (o = {}) => step('push_refused', 'assert.push-rejected', { ...o }, `expect ${who} push${o.force ? ' --force' : ''} to be rejected`),
   };
