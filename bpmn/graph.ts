@@ -49,6 +49,13 @@ export function definitionToGraph(def: Definition): Graph {
     return claim(flowIds[k] ?? `Flow_${source}_${kind.replace(/>$/, '_')}${target}`, key);
   };
   const bpmnId = (s: StateConfig | undefined, key: string) => ((s?.meta?.bpmn as { id?: string } | undefined)?.id ?? key);
+  // a parallel gateway with several incoming flows joins them (it waits for a token on each): a parallel split that
+  // several transitions lead to is entered through an exclusive merge instead, or it would wait forever
+  const entries = new Map<string, string>();
+  const refs = references(def);
+  for (const [key, s] of Object.entries(allStates(def.machine.states))) {
+    if (s.type === 'parallel' && (refs.get(key) ?? 0) > 1) entries.set(key, (s.meta?.bpmn as { entry?: string } | undefined)?.entry ?? `${bpmnId(s, key)}_in`);
+  }
 
   const level = (states: Record<string, StateConfig>, initial: string, startId: string, exit?: { finals: Set<string>; join: string }): Graph => {
     const g: Graph = { nodes: [], flows: [] };
@@ -59,7 +66,7 @@ export function definitionToGraph(def: Definition): Graph {
       if (key === undefined) throw new DefinitionError(`cannot export <${element}>: missing target`, { element });
       if (key.startsWith('#')) key = key.split('.').pop()!;
       if (exit?.finals.has(key)) return exit.join;
-      return idOf.get(key) ?? key;
+      return entries.get(key) ?? idOf.get(key) ?? key;
     };
     g.nodes.push({ id: claim(startId, 'start'), type: 'bpmn:StartEvent' });
     g.flows.push({ id: flowId('start', startId, resolve(initial, 'start')), source: startId, target: resolve(initial, 'start') });
@@ -99,16 +106,31 @@ export function definitionToGraph(def: Definition): Graph {
         } else if (s.type === 'parallel') {
           const join = claim(meta.join ?? `${id}_join`, key);
           g.nodes.push({ id: claim(id, key), type: 'bpmn:ParallelGateway', key, state: s }, { id: join, type: 'bpmn:ParallelGateway', key });
-          for (const region of Object.values(s.states ?? {})) {
-            const finals = new Set(Object.entries(region.states ?? {}).filter(([, r]) => r.type === 'final').map(([k]) => k));
+          const entry = entries.get(key);
+          if (entry) {
+            g.nodes.push({ id: claim(entry, key), type: 'bpmn:ExclusiveGateway', key });
+            g.flows.push({ id: flowId(key, entry, id), source: entry, target: id });
+          }
+          const merges = (meta as { merges?: Record<string, string> }).merges ?? {};
+          for (const [regionKey, region] of Object.entries(s.states ?? {})) {
+            // the branch's plain ends meet at the join; a failing or attention end stays an end event of its own
+            const finals = new Set(Object.entries(region.states ?? {}).filter(([, r]) => r.type === 'final' && !r.meta?.fail && !r.meta?.attention).map(([k]) => k));
             const regionIds = new Map(Object.entries(region.states ?? {}).map(([k, r]) => [k, bpmnId(r, k)]));
             for (const [k, v] of regionIds) idOf.set(k, v);
-            const first = finals.has(region.initial!) ? join : regionIds.get(region.initial!)!;
+            // a parallel join waits for a token on every incoming flow: a branch that reaches its end by more than one
+            // path (a decision, a timeout) goes through an exclusive merge first, or the join would wait forever
+            const merge = endings(region, finals) > 1 ? claim(merges[regionKey] ?? `${regionKey}_merge`, key) : undefined;
+            const end = merge ?? join;
+            const first = finals.has(region.initial!) ? end : regionIds.get(region.initial!)!;
             g.flows.push({ id: flowId(key, id, first), source: id, target: first });
             const outer = exit;
-            exit = { finals, join };
+            exit = { finals, join: end };
             walk(region.states ?? {}, exit);
             exit = outer;
+            if (merge) {
+              g.nodes.push({ id: merge, type: 'bpmn:ExclusiveGateway', key });
+              g.flows.push({ id: flowId(key, merge, join), source: merge, target: join });
+            }
           }
           const next = resolve(s.onDone, key);
           g.flows.push({ id: flowId(key, join, next), source: join, target: next });
@@ -138,6 +160,48 @@ export function definitionToGraph(def: Definition): Graph {
   };
   const rootStart = ((def.meta?.bpmn as { start?: string } | undefined)?.start) ?? 'StartEvent_1';
   return level(def.machine.states, def.machine.initial, rootStart);
+}
+
+/** Every state of a definition by key, at every level (keys are unique across levels). */
+function allStates(states: Record<string, StateConfig>, out: Record<string, StateConfig> = {}): Record<string, StateConfig> {
+  for (const [k, s] of Object.entries(states)) {
+    out[k] = s;
+    if (s.states) allStates(s.states, out);
+  }
+  return out;
+}
+
+/** How many transitions (initial ones included) lead to each state key of a definition. */
+function references(def: Definition): Map<string, number> {
+  const n = new Map<string, number>();
+  const count = (t: Target | undefined) => {
+    let key = targetOf(t);
+    if (key === undefined) return;
+    if (key.startsWith('#')) key = key.split('.').pop()!;
+    n.set(key, (n.get(key) ?? 0) + 1);
+  };
+  count(def.machine.initial);
+  for (const s of Object.values(allStates(def.machine.states))) {
+    // a container's initial state (a region's, a sub-process's) is entered once, from its start
+    count(s.initial);
+    for (const t of [s.onDone, s.onError, ...(s.always ?? []).map((b) => b.target), ...Object.values(s.after ?? {})]) count(t);
+  }
+  return n;
+}
+
+/** How many transitions of a parallel region (its initial one included) lead to one of its `finals`. */
+function endings(region: StateConfig, finals: Set<string>): number {
+  const isEnd = (t: Target | undefined) => {
+    const key = targetOf(t);
+    return key !== undefined && finals.has(key.startsWith('#') ? key.split('.').pop()! : key);
+  };
+  let n = isEnd(region.initial) ? 1 : 0;
+  for (const [k, s] of Object.entries(region.states ?? {})) {
+    if (finals.has(k)) continue;
+    const targets: Array<Target | undefined> = [s.onDone, s.onError, ...(s.always ?? []).map((b) => b.target), ...Object.values(s.after ?? {})];
+    n += targets.filter(isEnd).length;
+  }
+  return n;
 }
 
 /** True for delay keys that are plain numbers of milliseconds. */

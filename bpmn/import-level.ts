@@ -12,6 +12,8 @@ interface Scope {
   done: Set<string>;
   join?: string;
   endKey?: string;
+  /** A parallel branch: its region key, and what to do with the id of the exclusive merge it ends with, if any. */
+  region?: { key: string; onMerge(id: string): void };
 }
 
 /** Converts the flow elements of `container` into `{ initial, states }`; problems are collected in ctx. */
@@ -36,9 +38,14 @@ export function convertLevel(container: ModdleElement, ctx: ImportContext): { in
 
   const go = (t: ModdleElement | undefined, scope: Scope): string => {
     if (!t) return '__missing';
-    if (scope.join && t.id === scope.join) {
+    if (scope.join && (t.id === scope.join || endsBranch(t, scope))) {
       scope.states[scope.endKey!] ??= { type: 'final' };
       return scope.endKey!;
+    }
+    const split = entryOf(t);
+    if (split) {
+      ctx.flowIds[`${t.id}>${split.id}`] = outgoing(t.id!)[0].id!;
+      return go(split, scope);
     }
     const key = ctx.keyOf(t);
     if (!scope.done.has(t.id!)) {
@@ -67,6 +74,28 @@ export function convertLevel(container: ModdleElement, ctx: ImportContext): { in
     return follow(outs[0], el.id!, scope);
   };
 
+  // an exclusive merge whose one plain flow enters the branch's join is the branch's end (the export writes one when a
+  // branch ends by several paths): it folds into the region's final, its ids kept for the next export
+  const endsBranch = (t: ModdleElement, scope: Scope): boolean => {
+    if (t.$type !== 'bpmn:ExclusiveGateway' || !scope.region) return false;
+    const outs = outgoing(t.id!);
+    if (outs.length !== 1 || outs[0].conditionExpression || outs[0].targetRef?.id !== scope.join) return false;
+    ctx.flowIds[`${t.id}>${scope.join}`] = outs[0].id!;
+    if (t.id !== `${scope.region.key}_merge`) scope.region.onMerge(t.id!);
+    return true;
+  };
+
+  // an exclusive merge whose one plain flow is all that enters a parallel split is the split's entry (the export writes
+  // one when several paths lead to a split): it folds into the split, its id kept for the next export
+  const entryOf = (t: ModdleElement): ModdleElement | undefined => {
+    if (t.$type !== 'bpmn:ExclusiveGateway') return undefined;
+    const outs = outgoing(t.id!);
+    const split = outs.length === 1 && !outs[0].conditionExpression ? outs[0].targetRef : undefined;
+    return split?.$type === 'bpmn:ParallelGateway' && outgoing(split.id!).length > 1 && incoming(split.id!).length === 1 ? split : undefined;
+  };
+
+  const isErrorEnd = (el: ModdleElement) => el.$type === 'bpmn:EndEvent' && ((el.eventDefinitions ?? []) as ModdleElement[])[0]?.$type === 'bpmn:ErrorEventDefinition';
+
   const findJoin = (fork: ModdleElement): ModdleElement | undefined => {
     const joins = new Map<string, ModdleElement>();
     const seen = new Set<string>();
@@ -88,7 +117,8 @@ export function convertLevel(container: ModdleElement, ctx: ImportContext): { in
         if (outgoing(el.id!).length > 1) d++;
       }
       const outs = [...outgoing(el.id!), ...boundaries(el.id!).flatMap((b) => outgoing(b.id!))];
-      if (!outs.length) ends.push(el.id!);
+      // an error end event fails the run where it is: a branch may end there without joining
+      if (!outs.length && !isErrorEnd(el)) ends.push(el.id!);
       for (const f of outs) stack.push([f.targetRef, d]);
     }
     if (joins.size === 1 && !ends.length) return [...joins.values()][0];
@@ -184,16 +214,33 @@ export function convertLevel(container: ModdleElement, ctx: ImportContext): { in
           state.always = [{ target: next(el, scope) }];
           return;
         }
+        if (incoming(el.id!).length > 1) {
+          return problem(el, `a parallel gateway that joins ${incoming(el.id!).length} incoming flows and splits at once: it would wait for a token on each incoming flow; enter the split through an exclusive gateway, or join before it`);
+        }
+        const entry = incoming(el.id!)[0]?.sourceRef as ModdleElement | undefined;
+        if (entry && entryOf(entry) === el && entry.id !== `${el.id}_in`) bpmn.entry = entry.id;
         const join = findJoin(el);
         if (!join) return;
+        // each branch must enter the join once: a join waits for a token on every incoming flow, and a branch that
+        // enters it by two paths (an exclusive split, a timer boundary) sends only one, so the join would wait forever
+        const into = incoming(join.id!).length;
+        if (into !== outs.length) {
+          return problem(join, `unstructured parallel join: it has ${into} incoming flows for the ${outs.length} branches of ${el.id}, so it would wait forever for a token that never comes; merge each branch's paths with an exclusive gateway before the join`);
+        }
         const regions: Record<string, StateConfig> = {};
         const state: StateConfig = withMeta({ type: 'parallel', states: regions, onDone: '' });
         scope.states[key] = state;
+        const merges: Record<string, string> = {};
         outs.forEach((f, i) => {
-          const region: Scope = { states: {}, done: new Set(), join: join.id, endKey: `${key}_${i + 1}_end` };
+          const regionKey = `${key}_${i + 1}`;
+          const onMerge = (id: string) => {
+            merges[regionKey] = id;
+            state.meta = { ...state.meta, bpmn: { ...(state.meta?.bpmn as object), merges } };
+          };
+          const region: Scope = { states: {}, done: new Set(), join: join.id, endKey: `${key}_${i + 1}_end`, region: { key: regionKey, onMerge } };
           const initial = follow(f, el.id!, region);
           const holder: StateConfig = { initial, states: region.states };
-          regions[`${key}_${i + 1}`] = holder;
+          regions[regionKey] = holder;
           sortLater.push({ holder, scope: region });
         });
         if (join.id !== `${el.id}_join`) bpmn.join = join.id;

@@ -47,7 +47,10 @@ const KEY_OK = /^[A-Za-z_][A-Za-z0-9_-]*$/;
 export function warningsToProblems(warnings: ModdleWarning[]): ImportProblem[] {
   return warnings.map((w) => {
     const el = w.element as ModdleElement | undefined;
-    return { element: el?.id ?? (w.property ? String(w.property) : 'xml'), type: el?.$type ?? 'xml', message: w.message.split('\n')[0] };
+    // moddle puts the cause of unparsable content (a duplicate id...) on a later line: keep it
+    const cause = /nested error: (.+)/.exec(w.message)?.[1];
+    const first = w.message.split('\n')[0];
+    return { element: el?.id ?? (w.property ? String(w.property) : 'xml'), type: el?.$type ?? 'xml', message: cause ? `${first}: ${cause}` : first };
   });
 }
 
@@ -71,7 +74,10 @@ export async function importBpmn(xml: string, o: ImportOptions = {}): Promise<Im
   if (!o.processId && executable.length > 1) warnings.push({ element: process.id!, type: 'bpmn:Process', message: `${executable.length} executable processes; importing the first (choose with --process)` });
 
   const r: ReadContext = { extensions: (el) => (el.extensionElements?.values ?? []) as ModdleElement[] };
-  const problems: ImportProblem[] = [];
+  // two elements with one id: references resolve to either, so nothing read after it can be trusted
+  const problems: ImportProblem[] = warnings
+    .filter((w) => /duplicate ID <[^>]*>/.test(w.message))
+    .map((w) => ({ ...w, element: /duplicate ID <([^>]*)>/.exec(w.message)![1], message: `${w.message}: two elements share this id, so the flows that name it are ambiguous` }));
   const keyOf = (el: ModdleElement) => (KEY_OK.test(el.id!) ? el.id! : el.id!.replace(/[^A-Za-z0-9_-]/g, '_').replace(/^([^A-Za-z_])/, '_$1'));
   const flowIds: Record<string, string> = {};
   const ctx = { dialect, r, problems, warnings, keyOf, flowIds, mappings: o.mappings ?? {} };

@@ -4,6 +4,8 @@ import { call, decide, fail, parallel, retry, sequence, task, wait, workflow, ty
 import { createModdle } from '../../bpmn/moddle.js';
 import { dialects, exportBpmn, importBpmn, NotExecutableError } from '../../bpmn/index.js';
 import { catalog, findWorkflow } from '../../workflows/index.js';
+import { createMemoryStore, startRun } from '../../engine/index.js';
+import { createDefaultRegistry } from '../../tasks/index.js';
 import { normalize } from './normalize.js';
 
 const featureful: Definition = workflow({
@@ -22,8 +24,23 @@ const featureful: Definition = workflow({
   output: { said: '=said', n: '=n' },
 });
 
+/** Parallel branches that end by several paths, a failing end inside a branch, and a split several paths lead to. */
+const branchEnds: Definition = workflow({
+  id: 'test:branch-ends',
+  params: { n: { type: 'integer', default: 2 } },
+  steps: sequence(
+    decide('route', [{ when: 'n > 5', then: task('many', 'log.info', { message: 'many' }) }], task('few', 'log.info', { message: 'few' })),
+    parallel(
+      'fan',
+      decide('guard', [{ when: 'n < 0', then: fail('negative', 'n must not be negative') }, { when: 'n = 0', then: task('zero', 'log.info', { message: 'zero' }) }]),
+      task('slow', 'time.wait', { ms: 5 }, { timeout: { ms: 60_000, then: task('late', 'log.info', { message: 'late' }) } }),
+    ),
+    task('finish', 'log.info', { message: 'finish' }),
+  ),
+});
+
 const dialectNames = Object.keys(dialects);
-const cases = [...catalog, featureful].flatMap((def) => dialectNames.map((d) => [def.id, d, def] as const));
+const cases = [...catalog, featureful, branchEnds].flatMap((def) => dialectNames.map((d) => [def.id, d, def] as const));
 
 async function parse(xml: string, dialect: string) {
   return createModdle(dialects[dialect].packages).fromXML(xml);
@@ -47,6 +64,44 @@ describe('BPMN export and import', () => {
     // every flow node and flow is drawn: the shapes and edges reference each element once
     const drawn = all.filter((e) => e.$type === 'bpmndi:BPMNShape' || e.$type === 'bpmndi:BPMNEdge').map((e) => e.bpmnElement.id).sort();
     expect(drawn).toEqual([...nodes, ...flows].map((e) => e.id).sort());
+  });
+
+  it.each(cases)('gives each parallel join of %s (%s) one incoming flow per branch of its split', async (_id, dialect, def) => {
+    // a parallel join waits for a token on every incoming flow: a branch entering it by two paths would deadlock it
+    const { elementsById } = await parse(await exportBpmn(def, { dialect: dialect as never }), dialect);
+    const gateways = Object.values(elementsById).filter((e) => e.$type === 'bpmn:ParallelGateway');
+    const splits = gateways.filter((g) => (g.outgoing ?? []).length > 1);
+    const joins = gateways.filter((g) => (g.incoming ?? []).length > 1);
+    expect(joins.length).toBe(splits.length);
+    for (const split of splits) {
+      const join = joins.find((j) => j.id === `${split.id}_join`);
+      expect(join?.incoming.length, `join of ${split.id}`).toBe(split.outgoing.length);
+    }
+  });
+
+  it('merges the paths of a parallel branch that ends by a timeout or a decision with an exclusive gateway before the join', async () => {
+    // given test:features, whose branch <left> ends by its task or by its interrupting timer
+    const xml = await exportBpmn(featureful, { dialect: 'camunda7' });
+    const { elementsById } = await parse(xml, 'camunda7');
+    // then both paths enter an exclusive merge, which alone enters the join
+    const merge = Object.values(elementsById).find((e) => e.$type === 'bpmn:ExclusiveGateway' && (e.incoming ?? []).some((f: { sourceRef: { id: string } }) => f.sourceRef.id === 'left_timer'));
+    expect(merge?.incoming.map((f: { sourceRef: { id: string } }) => f.sourceRef.id).sort()).toEqual(['left', 'left_timer']);
+    expect(merge?.outgoing.map((f: { targetRef: { id: string } }) => f.targetRef.id)).toEqual(['both_join']);
+    // and the branch with one ending enters the join directly
+    expect(elementsById.both_join.incoming.map((f: { sourceRef: { id: string } }) => f.sourceRef.id).sort()).toEqual([merge!.id, 'pause'].sort());
+  });
+
+  it.each(dialectNames)('runs test:branch-ends imported from the %s dialect as the definition runs: the failing end of a branch fails the run', async (dialect) => {
+    const { definition } = await importBpmn(await exportBpmn(branchEnds, { dialect: dialect as never }), { dialect: dialect as never });
+    const engine = { store: createMemoryStore(), registry: createDefaultRegistry(), persist: false };
+    const ran = async (n: number) => {
+      const r = await startRun(engine, definition, { params: { n } });
+      return { status: r.status, steps: r.steps.map((x) => x.id).sort(), error: r.error?.message };
+    };
+    expect(await ran(7)).toEqual({ status: 'succeeded', steps: ['finish', 'many', 'slow'], error: undefined });
+    expect(await ran(0)).toEqual({ status: 'succeeded', steps: ['few', 'finish', 'slow', 'zero'], error: undefined });
+    expect(await ran(-1)).toMatchObject({ status: 'failed', error: 'n must not be negative' });
+    expect((await ran(-1)).steps).not.toContain('finish');
   });
 
   it.each(cases)('gives back the same definition for %s through the %s dialect, and stays stable', async (_id, dialect, def) => {
@@ -123,7 +178,8 @@ const svc = (id: string) => `<bpmn:serviceTask id="${id}"><bpmn:extensionElement
 const flow = (id: string, s: string, t: string) => `<bpmn:sequenceFlow id="${id}" sourceRef="${s}" targetRef="${t}"/>`;
 
 describe('BPMN import refusals', () => {
-  it('refuses an unstructured parallel join, naming the gateways', async () => {
+  // the split check answers here (J1 and J2 have one incoming flow each: they join nothing); the parallel join check is tested in parallel-join.test.ts
+  it('refuses an unstructured parallel split whose branches end without joining, naming the split', async () => {
     const xml = bpmn(`<bpmn:startEvent id="S"/><bpmn:parallelGateway id="Fork"/>${svc('A')}${svc('B')}<bpmn:parallelGateway id="J1"/><bpmn:parallelGateway id="J2"/><bpmn:endEvent id="E1"/><bpmn:endEvent id="E2"/>
       ${flow('f1', 'S', 'Fork')}${flow('f2', 'Fork', 'A')}${flow('f3', 'Fork', 'B')}${flow('f4', 'A', 'J1')}${flow('f5', 'B', 'J2')}${flow('f6', 'J1', 'E1')}${flow('f7', 'J2', 'E2')}`);
     const err = await importBpmn(xml).catch((e) => e);

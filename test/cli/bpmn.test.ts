@@ -87,6 +87,24 @@ describe('gravity BPMN commands', () => {
     expect(problems).toEqual([expect.objectContaining({ element: 'Say', message: expect.stringMatching(/unknown task "log\.infoo"; did you mean "log\.info"/) })]);
   });
 
+  it('validates an exclusive split into a parallel join as a problem of the join, with its id and line, exit 2', async () => {
+    // given a file whose exclusive gateway feeds a parallel join (a deadlock in BPMN)
+    const sb = sandbox();
+    const file = join(sb.base, 'xor-join.bpmn');
+    const xml = readFileSync(join(import.meta.dirname, '../fixtures/bpmn/unstructured/exclusive-split-parallel-join.bpmn'), 'utf8');
+    writeFileSync(file, xml);
+    const line = xml.split('\n').findIndex((l) => l.includes('id="BothLanes"')) + 1;
+    // when gravity validates it, as text and as JSON
+    const r = await sb.run('validate', file);
+    const json = await sb.run('validate', file, '--json');
+    // then the join is the one problem, by element id and line
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stdout).toContain(`xor-join.bpmn:${line}: <BothLanes> (bpmn:ParallelGateway) unstructured parallel join: no parallel split of the same level opens the branches it joins`);
+    expect(r.stdout).toMatch(/✖ 1 problem\(s\)/);
+    expect(json.code).toBe(2);
+    expect(JSON.parse(json.stdout)).toMatchObject({ valid: false, problems: [{ element: 'BothLanes', type: 'bpmn:ParallelGateway', line }] });
+  });
+
   it.each([
     ['a non-XML file', Buffer.from([0, 1, 2, 3, 255, 254]), /is not a BPMN file/],
     ['an entity bomb', '<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">]><bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL">&lol;</bpmn:definitions>', /DOCTYPE declarations are not allowed/],
