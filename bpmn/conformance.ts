@@ -145,9 +145,9 @@ export function formatConformanceTable(rows: ConformanceRow[]): string {
   return [...lines, '', `**totals**: ${conformanceTotals(rows)}`].join('\n');
 }
 
-/** The shared corpus: `GRAVITY_CORPUS` if set, else `../shared/corpus` beside the repository. */
+/** The BPMN corpus (MIWG models, bpmn-engine fixtures): `GRAVITY_CORPUS` if set, else the repository's `corpus/`. */
 export function corpusDir(repoRoot: string, env: NodeJS.ProcessEnv = process.env): string {
-  return env.GRAVITY_CORPUS ? resolve(env.GRAVITY_CORPUS) : resolve(repoRoot, '..', 'shared', 'corpus');
+  return env.GRAVITY_CORPUS ? resolve(env.GRAVITY_CORPUS) : resolve(repoRoot, 'corpus');
 }
 
 /** Every `.bpmn` file under `dir`, recursively, sorted by path. */

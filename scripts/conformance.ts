@@ -1,4 +1,4 @@
-// `npm run conformance`: imports every BPMN file of the shared corpus and prints which are executable in gravity, and why not.
+// `npm run conformance`: imports every BPMN file of the corpus (corpus/) and prints which are executable in gravity, and why not.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -10,7 +10,7 @@ export const CORPUS_FOLDERS = ['miwg', 'engine-fixtures'] as const;
 const USAGE = `usage: npm run conformance [-- --json]
   Imports every .bpmn file under <corpus>/miwg and <corpus>/engine-fixtures (recursively) and prints a
   markdown table: file | imported | executable | reason, with totals per folder and overall.
-  <corpus> is $GRAVITY_CORPUS, else ../shared/corpus beside this repository.
+  <corpus> is $GRAVITY_CORPUS, else corpus/ in this repository.
   --json   print the rows as JSON instead
 Exit codes: 0 done (whatever the verdicts), 1 a file crashed the importer, 2 the corpus is missing.`;
 
@@ -24,7 +24,7 @@ async function main(argv: string[]): Promise<number> {
   const missing = CORPUS_FOLDERS.filter((f) => !existsSync(join(root, f)));
   if (missing.length) {
     console.error(`conformance: corpus folder(s) ${missing.join(', ')} not found under ${root}; ` +
-      'put the shared corpus beside the repository (../shared/corpus) or set GRAVITY_CORPUS');
+      'the corpus/ folder of the repository is missing (or set GRAVITY_CORPUS)');
     return 2;
   }
   const all: ConformanceRow[] = [];

@@ -20,8 +20,8 @@ async function namesOf(xml: string): Promise<Record<string, string>> {
 }
 
 describe('the MIWG corpus', () => {
-  it('is present beside the repository (../shared/corpus/miwg, or GRAVITY_CORPUS)', () => {
-    if (!existsSync(MIWG)) throw new Error(`MIWG corpus not found at ${MIWG}: CI checks out shared/ beside the repository; locally set GRAVITY_CORPUS=<dir holding miwg/>`);
+  it('is in the repository (corpus/miwg, or GRAVITY_CORPUS)', () => {
+    if (!existsSync(MIWG)) throw new Error(`MIWG corpus not found at ${MIWG}: the repository holds it in corpus/miwg (or set GRAVITY_CORPUS=<dir holding miwg/>)`);
     expect(files.length).toBeGreaterThanOrEqual(42);
   });
 });

@@ -55,8 +55,8 @@ const notCompared = verdicts.filter((v) => EXECUTABLE.includes(v.name) && !COMPA
 const refused = verdicts.filter((v) => !EXECUTABLE.includes(v.name));
 
 describe('the engine fixtures', () => {
-  it('are present beside the repository (../shared/corpus/engine-fixtures, or GRAVITY_CORPUS)', () => {
-    if (!present) throw new Error(`engine fixtures not found at ${FIXTURES}: CI checks out shared/ beside the repository; locally set GRAVITY_CORPUS=<dir holding engine-fixtures/>`);
+  it('are in the repository (corpus/engine-fixtures, or GRAVITY_CORPUS)', () => {
+    if (!present) throw new Error(`engine fixtures not found at ${FIXTURES}: the repository holds them in corpus/engine-fixtures (or set GRAVITY_CORPUS=<dir holding engine-fixtures/>)`);
     expect(verdicts.length).toBeGreaterThanOrEqual(42);
   });
 

@@ -6,9 +6,11 @@ import { join } from 'node:path';
 import { BadInputError } from '../../engine/errors.js';
 import { checkBpmnText, findElementLine, lineOf, readBpmnFile } from '../../bpmn/read-xml.js';
 import { createModdle } from '../../bpmn/moddle.js';
+import { corpusDir } from '../../bpmn/conformance.js';
+import { fileURLToPath } from 'node:url';
 
 const NS = 'http://www.omg.org/spec/BPMN/20100524/MODEL';
-const MIWG = '/work/shared/corpus/miwg';
+const MIWG = join(corpusDir(fileURLToPath(new URL('../..', import.meta.url))), 'miwg');
 const doc = (decl: string, name: string, prefix = 'bpmn') => {
   const [p, xmlns] = prefix ? [`${prefix}:`, `xmlns:${prefix}`] : ['', 'xmlns'];
   return `${decl}\n<${p}definitions ${xmlns}="${NS}" id="Defs_1" targetNamespace="http://example.com">\n` +
