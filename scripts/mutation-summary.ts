@@ -1,7 +1,7 @@
-// Prints the mutation score per folder from Stryker's JSON report (reports/mutation/mutation.json), as Stryker counts it:
+// Prints the mutation score per folder from Stryker's JSON reports (reports/mutation/*.json), as Stryker counts it:
 // (killed + timeout) / (killed + timeout + survived + no coverage). `--survivors <folder>` lists that folder's survivors.
-import { readFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 
 interface Mutant {
   id: string;
@@ -16,8 +16,16 @@ interface Report {
 
 const args = process.argv.slice(2);
 const at = args.indexOf('--survivors');
-const file = args.find((a, i) => !a.startsWith('--') && i !== at + 1) ?? 'reports/mutation/mutation.json';
-const report = JSON.parse(readFileSync(file, 'utf8')) as Report;
+const given = args.filter((a, i) => !a.startsWith('--') && (at < 0 || i !== at + 1));
+const dir = 'reports/mutation';
+const files = given.length ? given : existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.json') && !f.includes('incremental')).map((f) => join(dir, f)) : [];
+if (!files.length) {
+  console.error(`no mutation report in ${dir}: run \`npm run mutation\` first`);
+  process.exit(2);
+}
+// the reports of the configurations (core, galaxy) mutate different files: their union is the whole picture
+const report: Report = { files: {} };
+for (const f of files) Object.assign(report.files, (JSON.parse(readFileSync(f, 'utf8')) as Report).files);
 
 /** The folder a source file is scored under: its directory, e.g. `engine/store` or `bpmn/dialects`. */
 const folderOf = (path: string) => dirname(path).replace(/^\.\//, '');

@@ -3,6 +3,7 @@
 // The race this guards: a step journals `task.started` (awaiting a durable append) before it starts its work. A
 // cancel that lands in that window aborted the step's signal before the attempt had added its abort listener; an
 // AbortSignal dispatches 'abort' once, so the attempt never heard of it and its work ran to the end, unsupervised.
+import { readdirSync, readFileSync } from 'node:fs';
 import { describe, it, expect, afterEach } from 'vitest';
 import { sequence, startRun, task, workflow, type JournalEntry, type RunEvent } from '../../engine/index.js';
 import { execRun } from '../../tasks/exec/run.js';
@@ -79,12 +80,19 @@ describe('a cancel right after a step starts', () => {
   });
 });
 
-/** True while any process of the group `pgid` exists. */
+/** True while a live (not zombie) process of the group `pgid` exists: an orphan killed here may stay a zombie until
+ * whatever adopted it reaps it, and `kill(-pgid, 0)` still finds zombies. */
 function groupAlive(pgid: number): boolean {
-  try {
-    process.kill(-pgid, 0);
-    return true;
-  } catch {
-    return false;
+  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    } catch {
+      continue; // gone meanwhile
+    }
+    // fields after the command name (in parentheses): state, ppid, pgrp...
+    const [state, , pgrp] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    if (Number(pgrp) === pgid && state !== 'Z' && state !== 'X') return true;
   }
+  return false;
 }
