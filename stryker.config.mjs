@@ -9,7 +9,7 @@ export const shared = {
   testRunner: 'vitest',
   coverageAnalysis: 'perTest',
   ignoreStatic: true,
-  ignorePatterns: ['dist', 'coverage', 'reports', '.stryker-tmp', 'scratch'],
+  ignorePatterns: ['dist', 'coverage', 'reports', '.stryker-tmp*', 'scratch'],
   concurrency: 2,
   timeoutMS: 5_000,
   reporters: ['clear-text', 'progress', 'html', 'json'],
