@@ -1,7 +1,7 @@
 // One container level (process or sub-process) of BPMN -> states: tasks, gateways, timers, ends; structured joins only.
 import { parseDelay, type StateConfig, type StateMeta } from '../engine/index.js';
 import type { ModdleElement } from './moddle.js';
-import type { ImportContext } from './import.js';
+import type { ImportContext } from './import-context.js';
 import { captureForeign } from './preserve.js';
 
 const TASKLIKE = new Set(['bpmn:Task', 'bpmn:ManualTask', 'bpmn:ScriptTask', 'bpmn:UserTask', 'bpmn:ReceiveTask', 'bpmn:SendTask', 'bpmn:BusinessRuleTask']);

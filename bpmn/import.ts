@@ -4,6 +4,7 @@ import { createModdle, type ModdleElement, type ModdleWarning } from './moddle.j
 import type { Dialect, ReadContext } from './dialect.js';
 import { detectDialect, dialects } from './dialects/index.js';
 import { captureDiagram, captureForeign } from './preserve.js';
+import type { ImportContext, ImportProblem } from './import-context.js';
 import { convertLevel } from './import-level.js';
 
 /** Options of import. */
@@ -20,12 +21,7 @@ export interface ImportOptions {
   source?: string;
 }
 
-/** One problem found while importing, with the element it concerns. */
-export interface ImportProblem {
-  element: string;
-  type: string;
-  message: string;
-}
+export type { ImportProblem };
 
 /** Thrown when a process cannot be mapped: lists every problem. */
 export class NotExecutableError extends DefinitionError {
@@ -107,15 +103,4 @@ export async function importBpmn(xml: string, o: ImportOptions = {}): Promise<Im
   return { definition, dialect: dialect.name, warnings };
 }
 
-interface Ctx {
-  dialect: Dialect;
-  r: ReadContext;
-  problems: ImportProblem[];
-  /** Lax findings: the definition still imports. */
-  warnings: ImportProblem[];
-  keyOf(el: ModdleElement): string;
-  flowIds: Record<string, string>;
-  mappings: Record<string, string>;
-}
-
-export type { Ctx as ImportContext };
+type Ctx = ImportContext;
