@@ -36,11 +36,20 @@ export function checkExpression(source: string): string | null {
   return r;
 }
 
+/** Options of an evaluation. */
+export interface EvaluateOptions {
+  /**
+   * Fail on any name the scope lacks, even where FEEL goes on with null (`steps.a.ok = true` is false, not an error):
+   * for plans, whose scope holds params only, so that a value only a run knows is never guessed.
+   */
+  strict?: boolean;
+}
+
 /**
  * Evaluates a FEEL expression against `scope`. Errors (syntax, unknown variable used as a value,
  * failed function call) become ExpressionError naming `element` and the expression.
  */
-export function evaluateExpression(source: string, scope: Record<string, unknown>, element: string): unknown {
+export function evaluateExpression(source: string, scope: Record<string, unknown>, element: string, options: EvaluateOptions = {}): unknown {
   const src = expressionSource(source).trim();
   if (src === '') throw new ExpressionError(element, source, 'empty expression');
   const syntax = checkExpression(src);
@@ -53,7 +62,7 @@ export function evaluateExpression(source: string, scope: Record<string, unknown
   }
   const fatal = result.warnings.find((w) => w.type === 'NO_FUNCTION_FOUND' || w.type === 'FUNCTION_INVOCATION_FAILURE' || w.type === 'INVALID_ARGUMENTS');
   if (fatal) throw new ExpressionError(element, src, fatal.message);
-  if (result.value === null || result.value === undefined) {
+  if (options.strict || result.value === null || result.value === undefined) {
     const missing = result.warnings.find((w) => w.type === 'NO_VARIABLE_FOUND' || w.type === 'NO_CONTEXT_ENTRY_FOUND' || w.type === 'NO_PROPERTY_FOUND');
     if (missing) throw new ExpressionError(element, src, missing.message);
   }
@@ -61,8 +70,8 @@ export function evaluateExpression(source: string, scope: Record<string, unknown
 }
 
 /** Evaluates a guard: must yield a boolean. */
-export function evaluateCondition(source: string, scope: Record<string, unknown>, element: string): boolean {
-  const v = evaluateExpression(source, scope, element);
+export function evaluateCondition(source: string, scope: Record<string, unknown>, element: string, options: EvaluateOptions = {}): boolean {
+  const v = evaluateExpression(source, scope, element, options);
   if (typeof v !== 'boolean') throw new ExpressionError(element, expressionSource(source), `expected a boolean, got ${JSON.stringify(v)}`);
   return v;
 }

@@ -2,7 +2,7 @@
 import type { Definition, StateConfig } from './definition.js';
 import { targetOf } from './definition.js';
 import type { TaskRegistry } from './define-task.js';
-import { evaluateCondition, expressionSource, isExpression, resolveTemplate } from './expressions.js';
+import { evaluateCondition, evaluateExpression, expressionSource, isExpression } from './expressions.js';
 
 /** One line of a plan or tree. */
 export interface PlanItem {
@@ -18,11 +18,11 @@ export interface PlanItem {
   notes: string[];
 }
 
-// Resolves what can be resolved from params alone; expressions over step outputs stay visible as ⟨expr⟩.
+// Resolves what can be resolved from params alone; expressions over step outputs (or any name params lack) stay visible as ⟨expr⟩.
 function lenient(template: unknown, scope: Record<string, unknown>, element: string): unknown {
   if (isExpression(template)) {
     try {
-      return resolveTemplate(template, scope, element);
+      return evaluateExpression(template, scope, element, { strict: true });
     } catch {
       return `⟨${expressionSource(template)}⟩`;
     }
@@ -37,7 +37,7 @@ function takenBranch(always: NonNullable<StateConfig['always']>, scope: Record<s
   for (const b of always) {
     if (!b.guard) return b.target;
     try {
-      if (evaluateCondition(b.guard.params.expr, scope, element)) return b.target;
+      if (evaluateCondition(b.guard.params.expr, scope, element, { strict: true })) return b.target;
     } catch {
       return undefined;
     }

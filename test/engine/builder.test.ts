@@ -1,6 +1,6 @@
 // The builder emits the gravity subset: plain JSON states with targets, FEEL guards, regions and timers.
 import { describe, it, expect } from 'vitest';
-import { call, decide, fail, parallel, retry, sequence, task, wait, workflow, type StateConfig } from '../../engine/index.js';
+import { attention, call, decide, fail, parallel, retry, sequence, task, wait, workflow, type StateConfig } from '../../engine/index.js';
 
 describe('the workflow builder', () => {
   it('chains a sequence of tasks through onDone and ends in a final "done" state', () => {
@@ -154,5 +154,35 @@ describe('the workflow builder', () => {
 
   it('reserves the step id "done"', () => {
     expect(() => workflow({ id: 'test:done', steps: task('done', 'x.a') })).toThrow(/step id <done> is reserved/);
+  });
+  it('refuses an empty sequence', () => {
+    expect(() => sequence()).toThrow(new TypeError('sequence() needs at least one node'));
+  });
+
+  it('wires onError { goto } to a step emitted elsewhere, without emitting anything for it', () => {
+    // given a step whose failure jumps to a shared clean-up step later in the sequence
+    const def = workflow({ id: 'test:goto', steps: sequence(task('a', 'x.a', {}, { onError: { goto: 'cleanup' } }), task('b', 'x.b'), task('cleanup', 'x.c')) });
+    // then its onError names that step and the states are just the three steps and the end
+    expect(def.machine.states.a).toEqual({ invoke: { src: 'x.a', input: {} }, onDone: 'b', onError: 'cleanup' });
+    expect(Object.keys(def.machine.states)).toEqual(['a', 'b', 'cleanup', 'done']);
+  });
+
+  it('titles a parallel node given a title', () => {
+    const def = workflow({ id: 'test:ptitle', steps: { ...parallel('fork', task('a', 'x.a'), task('b', 'x.b')), title: 'Both at once' } });
+    expect(def.machine.states.fork.meta).toEqual({ title: 'Both at once' });
+  });
+
+  it('leaves out every option that is not given, so that the definition survives a JSON round trip exactly', () => {
+    // given a minimal workflow: no title, description, version, params or output; a task without input; an attention end without output
+    const def = workflow({ id: 'test:min', steps: sequence(task('a', 'x.a'), attention('look', 'check it')) });
+    // then no key holds undefined: what is stored (JSON) is what was built
+    expect(JSON.parse(JSON.stringify(def))).toStrictEqual(def);
+    expect(def).toStrictEqual({
+      id: 'test:min',
+      machine: {
+        initial: 'a',
+        states: { a: { invoke: { src: 'x.a' }, onDone: 'look' }, look: { type: 'final', meta: { attention: { message: 'check it' } } }, done: { type: 'final' } },
+      },
+    });
   });
 });

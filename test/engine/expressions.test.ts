@@ -136,3 +136,41 @@ describe('templates', () => {
     expect(checkExpression('1 +')).toMatch(/syntax error/);
   });
 });
+
+describe('FEEL expressions: errors and nulls', () => {
+  it.each([
+    { name: 'an unknown function inside a list', expr: '[1, frobnicate(1)]', reason: "Cannot invoke 'null'" },
+    { name: 'a function called with too many arguments', expr: 'count(1, 2, 3)', reason: "Cannot invoke 'function(list)' with parameters '[3 items]'" },
+    { name: 'a built-in given a bad argument', expr: 'date("bad")', reason: `date('"bad"') is not a valid date` },
+    { name: 'an unknown property of a value', expr: 'steps.s1.count.foo', reason: "Property 'foo' not found in '2'" },
+  ])('fails on $name, with the reason FEEL gives', ({ expr, reason }) => {
+    expect(errorOf(() => evaluateExpression(expr, scope, 'Task_1')).message).toBe(`expression in <Task_1> failed: ${reason} (expression: ${expr})`);
+  });
+
+  it('reports an expression of blanks as empty and quotes expressions trimmed', () => {
+    expect(errorOf(() => evaluateExpression('=   ', scope, 'Task_1')).message).toBe('expression in <Task_1> failed: empty expression (expression: =   )');
+    expect(errorOf(() => evaluateExpression('=  missing  ', scope, 'Task_1')).message).toBe("expression in <Task_1> failed: Variable 'missing' not found (expression: missing)");
+  });
+
+  it('gives null, as FEEL does, for a comparison with an absent optional param and for a type mismatch', () => {
+    // an absent optional param compares to null: a guard may test for it
+    expect(evaluateCondition('params.opt = null', scope, 'Gateway_1')).toBe(true);
+    // adding a number to a string is null in FEEL, not an error
+    expect(evaluateExpression('params.name + 1', scope, 'Task_1')).toBeNull();
+  });
+
+  it('fails, when strict, on any name the scope lacks even where FEEL would go on with null', () => {
+    expect(errorOf(() => evaluateCondition('steps.s2.ok = null', scope, 'Gateway_1', { strict: true })).message).toBe(
+      "expression in <Gateway_1> failed: Key 's2' not found in '{...}' (expression: steps.s2.ok = null)",
+    );
+    expect(errorOf(() => evaluateExpression('{a: later}', scope, 'Task_1', { strict: true })).message).toBe("expression in <Task_1> failed: Variable 'later' not found (expression: {a: later})");
+    // names the scope has evaluate as usual
+    expect(evaluateCondition('params.n = 3', scope, 'Gateway_1', { strict: true })).toBe(true);
+    expect(evaluateExpression('params.name + 1', scope, 'Task_1', { strict: true })).toBeNull();
+  });
+
+  it('reports the first syntax error of an expression', () => {
+    // "(1 + )" breaks at offset 5, "(2 + )" again at offset 14
+    expect(checkExpression('(1 + ) + (2 + )')).toBe('syntax error at 5');
+  });
+});

@@ -128,3 +128,54 @@ describe('parseParamPairs', () => {
     expect(() => parseParamPairs(pairs)).toThrow(message);
   });
 });
+
+describe('resolveParams: edge cases of coercion and messages', () => {
+  it('types numbers with fractions and exponents, and padded values, when no params are declared', () => {
+    expect(resolveParams(def(), { a: '2.25', b: '1e10', c: '2E-2', d: ' 20 ', e: ' [1] ' })).toEqual({ a: 2.25, b: 1e10, c: 0.02, d: 20, e: [1] });
+  });
+
+  it('reads a padded JSON list for an array param', () => {
+    expect(resolveParams(def({ p: { type: 'array' } }), { p: ' [1, 2]' })).toEqual({ p: [1, 2] });
+  });
+
+  it.each(['yesterday', 'untrue', 'nobody', 'turnoff'])('refuses %s for a boolean', (raw) => {
+    expect(errorOf({ p: { type: 'boolean' } }, { p: raw }).message).toBe(`param p: expected true or false, got ${JSON.stringify(raw)}`);
+  });
+
+  it('refuses blanks for a number', () => {
+    expect(errorOf({ p: { type: 'number' } }, { p: '  ' }).message).toBe('param p: expected a number, got "  "');
+  });
+
+  it('refuses a typed value that is not a boolean for a boolean param', () => {
+    expect(errorOf({ p: { type: 'boolean' } }, { p: 5 }).message).toBe('param p: Invalid input: expected boolean, received number (got 5)');
+  });
+
+  it('lists every broken rule of a value', () => {
+    const e = errorOf({ p: { type: 'string', pattern: '^[a-z]+$', enum: ['dev', 'prod'] } }, { p: 'X' });
+    expect(e.message).toBe('param p: must match /^[a-z]+$/; must be one of "dev", "prod" (got "X")');
+  });
+
+  it('names an unknown param without a suggestion when nothing is close, and says when none is declared', () => {
+    expect(errorOf({ count: { type: 'number' } }, { zzzzzz: '1' }).message).toBe('unknown param "zzzzzz" for test:params (declared: count)');
+    expect(errorOf({}, { x: '1' }).message).toBe('unknown param "x" for test:params (declared: none)');
+  });
+
+  it('tells the expected type of a missing param that has no description', () => {
+    expect(errorOf({ host: { type: 'string' } }, {}).message).toBe('missing param "host" for test:params: expected string (use --param host=...)');
+  });
+});
+
+describe('parseParamPairs: error details', () => {
+  it.each([
+    { pairs: ['novalue'], param: 'novalue' },
+    { pairs: ['a=1', 'a=2'], param: 'a' },
+  ])('names the param of $pairs in the details', ({ pairs, param }) => {
+    let error: unknown;
+    try {
+      parseParamPairs(pairs);
+    } catch (e) {
+      error = e;
+    }
+    expect((error as BadInputError).details).toEqual({ param });
+  });
+});

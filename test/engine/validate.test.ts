@@ -222,3 +222,104 @@ describe('checkDefinition', () => {
     expect(checkDefinition({ id: 'test:x' } as Definition, registry)).toEqual([{ element: 'machine', message: 'missing machine.states' }]);
   });
 });
+
+describe('checkDefinition: more problems, each with its exact message', () => {
+  it.each([
+    { problem: 'a non-object definition', def: null, problems: [{ element: 'definition', message: 'expected an object' }] },
+    { problem: 'a string for a definition', def: 'test:x', problems: [{ element: 'definition', message: 'expected an object' }] },
+    {
+      problem: 'a missing workflow id',
+      def: { machine: { initial: 'done', states: { done: { type: 'final' } } } },
+      problems: [{ element: 'definition', message: 'bad workflow id undefined: expected family:verb' }],
+    },
+    { problem: 'a null machine', def: { id: 'test:x', machine: null }, problems: [{ element: 'machine', message: 'missing machine.states' }] },
+    {
+      problem: 'a bad param name and a param without spec',
+      def: { ...machine({ s1: { invoke: { src: 'git.clone' }, onDone: 'done' } }), params: { 'bad name': { type: 'string' }, n: null } },
+      problems: [
+        { element: 'param bad name', message: 'param names are letters, digits, _ and -' },
+        { element: 'param n', message: 'unknown type undefined; expected one of string, number, integer, boolean, array, object, json' },
+      ],
+    },
+    {
+      problem: 'an initial state that is not a state',
+      def: { id: 'test:x', machine: { initial: 'nope', states: { done: { type: 'final' } } } },
+      problems: [{ element: 'machine', message: 'initial state "nope" is not one of its states' }],
+    },
+    { problem: 'a bad state key', def: machine({ 'bad key': { type: 'final' } }), problems: [{ element: 'bad key', message: 'state keys are letters, digits, _ and -' }] },
+    {
+      problem: 'an invoke without a task id',
+      def: machine({ s1: { invoke: { src: 42 as never }, onDone: 'done' } }),
+      problems: [{ element: 's1', message: 'invoke.src must be a task id' }],
+    },
+    {
+      problem: 'an unknown task with two suggestions',
+      def: machine({ s1: { invoke: { src: 'git' }, onDone: 'done' } }),
+      problems: [{ element: 's1', message: 'unknown task "git"; did you mean "git.clone", "git.push"?' }],
+    },
+    {
+      problem: 'an unknown task with nothing close',
+      def: machine({ s1: { invoke: { src: 'zzzzzzzzzz' }, onDone: 'done' } }),
+      problems: [{ element: 's1', message: 'unknown task "zzzzzzzzzz"' }],
+    },
+    {
+      problem: 'a target with nothing close',
+      def: machine({ s1: { invoke: { src: 'git.clone' }, onDone: 'zzzzzzzzzz' } }),
+      problems: [{ element: 's1', message: 'onDone target "zzzzzzzzzz" is not a sibling state' }],
+    },
+    {
+      problem: 'an output mapping with a syntax error',
+      def: machine({ s1: { invoke: { src: 'git.clone' }, onDone: 'done', meta: { outputs: { head: '=output.head +' } } } }),
+      problems: [{ element: 's1', message: 'bad expression in outputs.head: syntax error at 13 (expression: output.head +)' }],
+    },
+    {
+      problem: 'a bad onDone of a compound state',
+      def: machine({ c: { initial: 'a', onDone: 'nowhere', states: { a: { type: 'final' } } } }),
+      problems: [{ element: 'c', message: 'onDone target "nowhere" is not a sibling state' }],
+    },
+    {
+      problem: 'a bad target of a later decision branch',
+      def: machine({ d: { always: [{ target: 'done', guard: { type: 'expr', params: { expr: 'true' } } }, { target: 'nowhere' }] } }),
+      problems: [{ element: 'd', message: 'always[1] target "nowhere" is not a sibling state' }],
+    },
+    {
+      problem: 'a guard whose expression is not a string',
+      def: machine({ d: { always: [{ target: 'done', guard: { type: 'expr', params: { expr: 5 } } as never }, { target: 'done' }] } }),
+      problems: [{ element: 'd', message: 'always[0].guard must be { type: "expr", params: { expr } }' }],
+    },
+    {
+      problem: 'a guard without params',
+      def: machine({ d: { always: [{ target: 'done', guard: { type: 'expr' } } as never, { target: 'done' }] } }),
+      problems: [{ element: 'd', message: 'always[0].guard must be { type: "expr", params: { expr } }' }],
+    },
+    {
+      problem: 'a timer expression with a syntax error',
+      def: machine({ w: { after: { '=params.delay *': 'done' } } }),
+      problems: [{ element: 'w', message: 'bad expression in after: syntax error at 14 (expression: params.delay *)' }],
+    },
+    {
+      problem: 'an event with a bad target',
+      def: machine({ waiting: { on: { approve: 'nowhere' } } }),
+      problems: [{ element: 'waiting', message: 'on.approve target "nowhere" is not a sibling state' }],
+    },
+  ])('reports $problem', ({ def, problems }) => {
+    expect(checkDefinition(def as Definition, registry)).toEqual(problems);
+  });
+
+  it.each([
+    { name: 'ids of nested families', def: { ...machine({ s1: { invoke: { src: 'git.clone' }, onDone: 'done' } }), id: 'gitlab:mr:create' } },
+    { name: 'a single attempt', def: machine({ s1: { invoke: { src: 'git.clone' }, onDone: 'done', meta: { retry: { max: 1 } } } }) },
+    {
+      name: '#id targets of nested states',
+      def: machine({
+        c: { initial: 'a', onDone: 'done', states: { a: { invoke: { src: 'exec.run' }, onDone: '#root.c.end', onError: '#root.done' }, end: { type: 'final' } } },
+      }),
+    },
+  ])('accepts $name', ({ def }) => {
+    expect(checkDefinition(def, registry)).toEqual([]);
+  });
+
+  it('names a definition without id "(no id)" when asserting it', () => {
+    expect(() => assertValidDefinition(null as never, registry)).toThrow('workflow (no id) is invalid:\n  <definition> expected an object');
+  });
+});
