@@ -152,6 +152,62 @@ describe.each(backends)('the $name store', ({ open }) => {
     await Promise.all([again.release(), other.release(), lease.release()]);
   });
 
+  it.each([
+    { what: 'undefined', value: undefined },
+    { what: 'function', value: () => 1 },
+    { what: 'symbol', value: Symbol('s') },
+  ])('refuses a $what value with a BAD_INPUT error naming the key, and stores nothing', async ({ what, value }) => {
+    await expect(store.put('runs/v', value)).rejects.toMatchObject({
+      code: 'BAD_INPUT',
+      message: `value of runs/v is not JSON-serializable (${what})`,
+      details: { key: 'runs/v' },
+    });
+    await expect(store.update('runs/v', () => value)).rejects.toMatchObject({ code: 'BAD_INPUT', message: `value of runs/v is not JSON-serializable (${what})` });
+    expect(await store.get('runs/v')).toBeUndefined();
+  });
+
+  it('refuses an update function that returns a Promise, and stores nothing', async () => {
+    await expect(store.update('runs/u', async () => 1)).rejects.toMatchObject({
+      code: 'BAD_INPUT',
+      message: 'update of runs/u: the function must be synchronous (it returned a Promise)',
+      details: { key: 'runs/u' },
+    });
+    expect(await store.get('runs/u')).toBeUndefined();
+  });
+
+  it('refuses a log record that JSON cannot hold, and logs nothing', async () => {
+    await expect(store.append('runs/r/journal', undefined)).rejects.toMatchObject({
+      code: 'BAD_INPUT',
+      message: 'log record for runs/r/journal is not JSON-serializable (undefined)',
+      details: { key: 'runs/r/journal' },
+    });
+    await expect(store.append('runs/r/journal', () => 1)).rejects.toMatchObject({ message: 'log record for runs/r/journal is not JSON-serializable (function)' });
+    expect(await store.readLog('runs/r/journal')).toEqual([]);
+  });
+
+  it('names a bad lock name as a lock name', async () => {
+    await expect(store.lock('a b', { waitMs: 0 })).rejects.toMatchObject({ code: 'BAD_INPUT', message: expect.stringMatching(/^invalid lock name "a b": /) });
+  });
+
+  it('says which lock and how long it waited when it gives up', async () => {
+    const lease = await store.lock('deploy', { waitMs: 0 });
+    await expect(store.lock('deploy', { waitMs: 30 })).rejects.toMatchObject({
+      code: 'LOCKED',
+      message: expect.stringMatching(/^lock deploy is held by another (process|holder) \(gave up after 30 ms/),
+      details: expect.objectContaining({ name: 'deploy', waitMs: 30 }),
+    });
+    await lease.release();
+  });
+
+  it('ignores a second release of an old lease once someone else holds the lock', async () => {
+    const first = await store.lock('deploy', { waitMs: 0 });
+    await first.release();
+    const second = await store.lock('deploy', { waitMs: 0 });
+    await first.release();
+    await expect(store.lock('deploy', { waitMs: 0 })).rejects.toMatchObject({ code: 'LOCKED' });
+    await second.release();
+  });
+
   it('gives a lock to a waiter as soon as its holder releases it', async () => {
     const lease = await store.lock('deploy', { waitMs: 0 });
     setTimeout(() => void lease.release(), 50);
@@ -220,11 +276,26 @@ describe('the json store on disk', () => {
   });
 });
 
+describe('the memory store', () => {
+  it('describes itself as memory:', () => {
+    expect(createMemoryStore().location).toBe('memory:');
+  });
+
+  it('frees the locks it holds when closed', async () => {
+    const store = createMemoryStore();
+    await store.lock('held', { waitMs: 0 });
+    await store.close();
+    await (await store.lock('held', { waitMs: 0 })).release();
+  });
+});
+
 describe('the default data directory', () => {
   it.each([
     { env: { GRAVITY_HOME: '/srv/gravity', HOME: '/home/me' }, expected: '/srv/gravity' },
     { env: { GRAVITY_HOME: '', HOME: '/home/me' }, expected: '/home/me/.gravity' },
     { env: { HOME: '/home/me' }, expected: '/home/me/.gravity' },
+    { env: { GRAVITY_HOME: '  /srv/gravity  ', HOME: '/home/me' }, expected: '/srv/gravity' },
+    { env: { GRAVITY_HOME: '   ', HOME: '/home/me' }, expected: '/home/me/.gravity' },
   ])('is $expected for $env', ({ env, expected }) => {
     expect(defaultDataDir(env)).toBe(expected);
   });
