@@ -15,7 +15,10 @@ export async function runCall(ex: Execution, req: TaskRequest, signal: AbortSign
   const childId = done === 0 ? `${ex.record.id}.${req.step}` : `${ex.record.id}.${req.step}-${done + 1}`;
   const base = { step: req.step, task: req.src, child: childId };
   const existing = ex.engine.persist === false ? undefined : await ex.engine.store.get<RunRecord>(keys.run(childId));
-  if (!existing) await ex.log({ type: 'task.started', ...base, attempt: 1, idempotent: true, input: req.input });
+  // an existing child run is resumed by the same execution of the step (crash, or a wait on the child's attention),
+  // unless a cancel closed that execution: then a new one starts (else the run's summary would end on the cancel)
+  const last = [...ex.journal].reverse().find((e) => e.step === req.step && (e.type === 'task.started' || e.type === 'task.cancelled'));
+  if (!existing || last?.type === 'task.cancelled') await ex.log({ type: 'task.started', ...base, attempt: 1, idempotent: true, input: req.input });
 
   let result: RunResult;
   const status = existing?.value.status;
