@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { createMemoryStore, exec, resolveParams, startRun, type Definition, type RunEvent, type RunResult } from '../engine/index.js';
 import { createDefaultRegistry } from '../tasks/index.js';
+import { GIT_ENV } from '../tasks/support/git.js';
 import concurrentPush from '../workflows/galaxy/examples/concurrent-push.scenario.js';
 import featureBranch from '../workflows/galaxy/examples/feature-branch.scenario.js';
 import gitFlow from '../workflows/galaxy/examples/git-flow.scenario.js';
@@ -48,9 +49,6 @@ function cases(): GalaxyCase[] {
 
 /** The "universe" every run uses: as `gravity test` with its defaults. */
 const PARAMS = { transport: 'file', defaultBranch: 'main', keep: false };
-
-/** Environment the git.* task nodes give git (tasks/git/support.ts), for the spawn-cost probe. */
-const GIT_ENV = { GIT_TERMINAL_PROMPT: '0', GIT_EDITOR: 'true', GIT_MERGE_AUTOEDIT: 'no', LC_ALL: 'C' };
 
 const registry = createDefaultRegistry();
 

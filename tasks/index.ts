@@ -1,90 +1,34 @@
-// The default catalog of task nodes: every built-in task, and the registry the CLI and runner start from.
+// The default catalog of task nodes: each domain's list (tasks/<domain>/index.ts) concatenated, and the registry the CLI and runner start from.
 import { TaskRegistry, type TaskDefinition } from '../engine/index.js';
-import { assertAheadBehind } from './assert/ahead-behind.js';
-import { assertBranchExists } from './assert/branch-exists.js';
-import { assertBranchHead } from './assert/branch-head.js';
-import { assertCommitMessage } from './assert/commit-message.js';
-import { assertConflicted } from './assert/conflicted.js';
-import { assertExpr } from './assert/expr.js';
-import { assertFileContent } from './assert/file-content.js';
-import { assertPushRejected } from './assert/push-rejected.js';
-import { assertTreeClean } from './assert/tree-clean.js';
-import { execRun } from './exec/run.js';
-import { fsCopy } from './fs/copy.js';
-import { fsCopyFiles } from './fs/copy-files.js';
-import { fsMkdir } from './fs/mkdir.js';
-import { fsMove } from './fs/move.js';
-import { fsRemove } from './fs/remove.js';
-import { fsRender } from './fs/render.js';
-import { fsWrite } from './fs/write.js';
-import { galaxyBuild } from './galaxy/build.js';
-import { galaxyStop } from './galaxy/stop.js';
-import { gitCheckout } from './git/checkout.js';
-import { gitClone } from './git/clone.js';
-import { gitCommit } from './git/commit.js';
-import { gitConfig } from './git/config.js';
-import { gitDiffTrees } from './git/diff-trees.js';
-import { gitFetch } from './git/fetch.js';
-import { gitHook } from './git/hook.js';
-import { gitInit } from './git/init.js';
-import { gitMerge } from './git/merge.js';
-import { gitPull } from './git/pull.js';
-import { gitPush } from './git/push.js';
-import { gitRebase } from './git/rebase.js';
-import { gitStatus } from './git/status.js';
-import { gitTag } from './git/tag.js';
-import { hostCheckTool } from './host/check-tool.js';
-import { hostReport } from './host/report.js';
-import { logInfo } from './log/info.js';
-import { timeWait } from './time/wait.js';
+import { assertTasks } from './assert/index.js';
+import { execTasks } from './exec/index.js';
+import { fsTasks } from './fs/index.js';
+import { galaxyTasks } from './galaxy/index.js';
+import { gitTasks } from './git/index.js';
+import { hostTasks } from './host/index.js';
+import { logTasks } from './log/index.js';
+import { timeTasks } from './time/index.js';
 
-export { assertExpr, execRun, fsCopy, fsCopyFiles, fsMkdir, fsMove, fsRemove, fsRender, fsWrite, hostCheckTool, hostReport, logInfo, timeWait };
-export { gitCheckout, gitClone, gitCommit, gitConfig, gitDiffTrees, gitFetch, gitHook, gitInit, gitMerge, gitPull, gitPush, gitRebase, gitStatus, gitTag };
-export { assertAheadBehind, assertBranchExists, assertBranchHead, assertCommitMessage, assertConflicted, assertFileContent, assertPushRejected, assertTreeClean };
-export { galaxyBuild, galaxyStop };
-export { formatCommand, quoteArg } from './exec/run.js';
+export { execRun, execTasks } from './exec/index.js';
+export { fsCopy, fsCopyFiles, fsMkdir, fsMove, fsRemove, fsRender, fsTasks, fsWrite } from './fs/index.js';
+export { timeTasks, timeWait } from './time/index.js';
+export { logInfo, logTasks } from './log/index.js';
+export { hostCheckTool, hostReport, hostTasks } from './host/index.js';
+export {
+  gitCheckout, gitClone, gitCommit, gitConfig, gitDiffTrees, gitFetch, gitHook, gitInit, gitMerge, gitPull, gitPush, gitRebase, gitStatus, gitTag, gitTasks,
+} from './git/index.js';
+export {
+  assertAheadBehind, assertBranchExists, assertBranchHead, assertCommitMessage, assertConflicted, assertExpr, assertFileContent, assertPushRejected,
+  assertTasks, assertTreeClean,
+} from './assert/index.js';
+export { galaxyBuild, galaxyStop, galaxyTasks } from './galaxy/index.js';
+export { formatCommand, quoteArg } from './support/format.js';
 export { formatReport } from './host/report.js';
 export type { CheckToolOutput } from './host/check-tool.js';
 
-/** Every built-in task node. */
+/** Every built-in task node: the domain lists, one after the other. */
 export const allTasks: readonly TaskDefinition[] = [
-  execRun,
-  fsMkdir,
-  fsWrite,
-  fsCopy,
-  fsCopyFiles,
-  fsMove,
-  fsRemove,
-  fsRender,
-  timeWait,
-  assertExpr,
-  logInfo,
-  hostCheckTool,
-  hostReport,
-  gitInit,
-  gitClone,
-  gitConfig,
-  gitCheckout,
-  gitCommit,
-  gitPush,
-  gitFetch,
-  gitPull,
-  gitMerge,
-  gitRebase,
-  gitTag,
-  gitHook,
-  gitStatus,
-  gitDiffTrees,
-  assertBranchHead,
-  assertBranchExists,
-  assertFileContent,
-  assertTreeClean,
-  assertConflicted,
-  assertAheadBehind,
-  assertCommitMessage,
-  assertPushRejected,
-  galaxyBuild,
-  galaxyStop,
+  ...execTasks, ...fsTasks, ...timeTasks, ...logTasks, ...hostTasks, ...gitTasks, ...assertTasks, ...galaxyTasks,
 ];
 
 /** A fresh registry holding every built-in task node. */

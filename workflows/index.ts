@@ -1,7 +1,7 @@
 // The catalog: every workflow the CLI can run by name.
 import type { Definition } from '../engine/index.js';
 import { closest } from '../engine/index.js';
-import { girofleSync } from './galaxy/girofle-sync.js';
+import { girofleSync } from './girofle/sync.js';
 import { hostDoctor } from './host/doctor.js';
 
 /** Every catalog workflow, by family. */

@@ -1,9 +1,9 @@
 // Asserts how many commits a clone is ahead of and behind its remote branch, as of the last fetch.
 import { z } from 'zod';
 import { defineTask } from '../../engine/index.js';
-import { aheadBehind } from '../git/status.js';
+import { aheadBehind } from '../git/support-status.js';
 import { branchOrCurrent, refName } from '../git/support.js';
-import { assertedRepo, assertionFailed, assertOutput } from './git-support.js';
+import { assertedRepo, assertionFailed, assertOutput } from './support-git.js';
 
 /** Input of `assert.ahead-behind`. */
 export const assertAheadBehindInput = z.object({

@@ -1,8 +1,9 @@
 // Asserts that a branch exists (or does not) in a repo: a clone or a bare remote.
 import { z } from 'zod';
 import { defineTask } from '../../engine/index.js';
-import { git, refName, revParse, short } from '../git/support.js';
-import { assertedRepo, assertionFailed, assertOutput } from './git-support.js';
+import { refName, revParse, short } from '../git/support.js';
+import { git } from '../support/git.js';
+import { assertedRepo, assertionFailed, assertOutput } from './support-git.js';
 
 /** Input of `assert.branch-exists`. */
 export const assertBranchExistsInput = z.object({

@@ -1,8 +1,9 @@
 // Asserts that a ref of a repo points at an expected commit, given as a sha or as a ref of another repo.
 import { z } from 'zod';
 import { defineTask, type TaskContext } from '../../engine/index.js';
-import { git, revision, revParse, short } from '../git/support.js';
-import { assertedRepo, assertionFailed, assertOutput, describeCommit } from './git-support.js';
+import { revision, revParse, short } from '../git/support.js';
+import { git } from '../support/git.js';
+import { assertedRepo, assertionFailed, assertOutput, describeCommit } from './support-git.js';
 
 /** Input of `assert.branch-head`. */
 export const assertBranchHeadInput = z.object({

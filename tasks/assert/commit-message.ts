@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import { defineTask } from '../../engine/index.js';
 import { revision, revParse, short } from '../git/support.js';
-import { assertedRepo, assertionFailed, assertOutput, commitMessage, quote, regex, regexFlags } from './git-support.js';
+import { assertedRepo, assertionFailed, assertOutput, commitMessage, quote, regex, regexFlags } from './support-git.js';
 
 /** Input of `assert.commit-message`. */
 export const assertCommitMessageInput = z.object({

@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import { defineTask } from '../../engine/index.js';
 import { conflictedFiles, repoRelativePath } from '../git/support.js';
-import { assertedRepo, assertionFailed, assertOutput } from './git-support.js';
+import { assertedRepo, assertionFailed, assertOutput } from './support-git.js';
 
 /** Input of `assert.conflicted`; an empty list asserts that nothing is in conflict. */
 export const assertConflictedInput = z.object({

@@ -3,9 +3,10 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { defineTask, type TaskContext } from '../../engine/index.js';
-import { errnoCode } from '../fs/support.js';
-import { git, repoRelativePath, revision } from '../git/support.js';
-import { assertedRepo, assertionFailed, assertOutput, quote, regex, regexFlags } from './git-support.js';
+import { repoRelativePath, revision } from '../git/support.js';
+import { errnoCode } from '../support/files.js';
+import { git } from '../support/git.js';
+import { assertedRepo, assertionFailed, assertOutput, quote, regex, regexFlags } from './support-git.js';
 
 /** Input of `assert.file-content`; with none of equals/contains/matches it only asserts the file exists. */
 export const assertFileContentInput = z.object({

@@ -1,9 +1,9 @@
 // Asserts that the remote refuses a push (non-fast-forward, protected branch, hook) by trying it.
 import { z } from 'zod';
 import { defineTask } from '../../engine/index.js';
-import { pushArgs, pushOnce } from '../git/push.js';
+import { pushArgs, pushOnce } from '../git/support-push.js';
 import { gitLine, refName } from '../git/support.js';
-import { assertedRepo, assertionFailed, assertOutput } from './git-support.js';
+import { assertedRepo, assertionFailed, assertOutput } from './support-git.js';
 
 /** Input of `assert.push-rejected`. */
 export const assertPushRejectedInput = z.object({

@@ -1,8 +1,8 @@
 // Asserts that a work tree has no changes: nothing modified, staged, conflicted or untracked.
 import { z } from 'zod';
 import { defineTask } from '../../engine/index.js';
-import { readStatus } from '../git/status.js';
-import { assertedRepo, assertionFailed, assertOutput } from './git-support.js';
+import { readStatus } from '../git/support-status.js';
+import { assertedRepo, assertionFailed, assertOutput } from './support-git.js';
 
 /** Input of `assert.tree-clean`. */
 export const assertTreeCleanInput = z.object({

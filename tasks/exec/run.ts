@@ -1,6 +1,7 @@
 // Runs one command as a task node: argument array, streamed output, whole process group killed on timeout or cancel.
 import { z } from 'zod';
 import { defineTask, ErrorCode, TaskError } from '../../engine/index.js';
+import { formatCommand, lastLines, quoteArg } from '../support/format.js';
 
 /** Input of `exec.run`. */
 export const execRunInput = z.object({
@@ -23,28 +24,6 @@ export const execRunOutput = z.object({
   stdout: z.string(),
   stderr: z.string(),
 });
-
-const SAFE = /^[\w@%+=:,./-]+$/;
-
-/** Quotes one argument the way a POSIX shell user would type it (for display only, never executed). */
-export function quoteArg(arg: string): string {
-  if (arg !== '' && SAFE.test(arg)) return arg;
-  return `'${arg.replace(/'/g, `'\\''`)}'`;
-}
-
-/** A command line for humans: command and arguments, each quoted when needed. */
-export function formatCommand(command: string, args: readonly string[] = []): string {
-  return [command, ...args].map(quoteArg).join(' ');
-}
-
-/** The last `n` non-empty lines of `text`, joined with newlines. */
-export function lastLines(text: string, n = 5): string {
-  return text
-    .split(/\r?\n/)
-    .filter((l) => l.trim() !== '')
-    .slice(-n)
-    .join('\n');
-}
 
 /** Runs a command (never through a shell) and fails on a non-zero exit code. */
 export const execRun = defineTask({

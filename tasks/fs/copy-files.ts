@@ -3,7 +3,9 @@ import { cp, lstat, readFile, readlink, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { z } from 'zod';
 import { defineTask, TaskError } from '../../engine/index.js';
-import { errnoCode, exists, isStrictlyInside, realpathOfNearest, resolvePath } from './support.js';
+import { errnoCode } from '../support/files.js';
+import { isStrictlyInside, realpathOfNearest, resolvePath } from '../support/paths.js';
+import { exists } from './support.js';
 
 /** Why `path` is not a safe relative file path (absolute, empty, `..`, NUL), or undefined. */
 export function relativePathProblem(path: string): string | undefined {

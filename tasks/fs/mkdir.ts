@@ -2,7 +2,9 @@
 import { mkdir, rmdir, stat } from 'node:fs/promises';
 import { z } from 'zod';
 import { defineTask, TaskError } from '../../engine/index.js';
-import { errnoCode, modeSchema, resolvePath } from './support.js';
+import { errnoCode } from '../support/files.js';
+import { resolvePath } from '../support/paths.js';
+import { modeSchema } from './support.js';
 
 /** Input of `fs.mkdir`; a relative path is taken from the run root. */
 export const fsMkdirInput = z.object({

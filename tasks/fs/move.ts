@@ -3,7 +3,9 @@ import { mkdir, rename } from 'node:fs/promises';
 import { dirname, sep } from 'node:path';
 import { z } from 'zod';
 import { defineTask, TaskError } from '../../engine/index.js';
-import { errnoCode, exists, resolvePath } from './support.js';
+import { errnoCode } from '../support/files.js';
+import { resolvePath } from '../support/paths.js';
+import { exists } from './support.js';
 
 /** Input of `fs.move`; relative paths are taken from the run root. */
 export const fsMoveInput = z.object({

@@ -3,7 +3,8 @@ import { lstat, realpath, rm, rmdir } from 'node:fs/promises';
 import { basename, dirname, join, resolve, sep } from 'node:path';
 import { z } from 'zod';
 import { defineTask, ErrorCode, TaskError } from '../../engine/index.js';
-import { errnoCode, isStrictlyInside, realpathOfNearest } from './support.js';
+import { errnoCode } from '../support/files.js';
+import { isStrictlyInside, realpathOfNearest } from '../support/paths.js';
 
 /** Input of `fs.remove`; a relative path is taken from the run root. */
 export const fsRemoveInput = z.object({

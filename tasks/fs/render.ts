@@ -4,7 +4,9 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { z } from 'zod';
 import { defineTask, TaskError } from '../../engine/index.js';
-import { exists, resolvePath, writeFileAtomic } from './support.js';
+import { writeFileAtomic } from '../support/files.js';
+import { resolvePath } from '../support/paths.js';
+import { exists } from './support.js';
 
 /** Input of `fs.render`; a relative dir is taken from the run root. */
 export const fsRenderInput = z.object({

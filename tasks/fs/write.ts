@@ -2,7 +2,9 @@
 import { readFile, rm, stat } from 'node:fs/promises';
 import { z } from 'zod';
 import { defineTask, TaskError } from '../../engine/index.js';
-import { errnoCode, modeSchema, resolvePath, writeFileAtomic } from './support.js';
+import { errnoCode, writeFileAtomic } from '../support/files.js';
+import { resolvePath } from '../support/paths.js';
+import { modeSchema } from './support.js';
 
 /** Input of `fs.write`; a relative path is taken from the run root. */
 export const fsWriteInput = z.object({

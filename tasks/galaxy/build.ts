@@ -3,13 +3,12 @@ import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { defineTask, TaskError } from '../../engine/index.js';
-import { startDaemon } from './daemon.js';
-import { startHttpServer } from './http.js';
-import { galaxyBuildInput, galaxyBuildOutput, type GalaxyBuildInput, type GalaxyBuildOutput, type ServerInfo } from './schema.js';
-import { seedRemote } from './seed.js';
-import { pickAddress, throwIfCancelled } from './servers.js';
-import { stopGalaxy } from './stop.js';
-import { gitRunner, MARKER, slug } from './support.js';
+import { startDaemon } from './support-daemon.js';
+import { startHttpServer } from './support-http.js';
+import { galaxyBuildInput, galaxyBuildOutput, type GalaxyBuildInput, type GalaxyBuildOutput, type ServerInfo } from './support-schema.js';
+import { seedRemote } from './support-seed.js';
+import { pickAddress, throwIfCancelled } from './support-servers.js';
+import { gitRunner, MARKER, slug, stopGalaxy } from './support.js';
 
 /** The URL actors clone `remote` from, for the transport and the server serving it (none for `file`). */
 export function remoteUrl(transport: GalaxyBuildInput['transport'], root: string, remote: string, server?: ServerInfo): string {
@@ -35,7 +34,7 @@ export const galaxyBuild = defineTask({
         `git init --bare -b ${i.defaultBranch} remotes/${r}.git  # ${Object.keys(s.files ?? {}).length} file(s), branches: ${Object.keys(s.branches ?? {}).join(', ') || 'none'}, hooks: ${Object.keys(s.hooks ?? {}).join(', ') || 'none'}`,
     ),
     ...(i.transport === 'daemon' ? ['git daemon --export-all --enable=receive-pack --listen=127.0.0.x (own process group)'] : []),
-    ...(i.transport === 'http' ? ['node http-server.js --address 127.0.0.x  # git http-backend per request'] : []),
+    ...(i.transport === 'http' ? ['node support-http-server.js --address 127.0.0.x  # git http-backend per request'] : []),
     ...Object.entries(i.actors).flatMap(([a, s]) => (s.clones ?? Object.keys(i.remotes)).map((r) => `git clone <${i.transport} url of ${r}> actors/${a}/${r}`)),
   ],
   async run(ctx) {

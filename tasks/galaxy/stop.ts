@@ -1,47 +1,7 @@
 // Tears a galaxy down: kills each server it started by its own pid, then removes its folder unless asked to keep it.
-import { rm } from 'node:fs/promises';
-import { defineTask, TaskError, type TaskLogger } from '../../engine/index.js';
-import { galaxyStopInput, galaxyStopOutput, type ServerInfo } from './schema.js';
-import { stopServer } from './servers.js';
-import { isGalaxyRoot } from './support.js';
-
-/** What `stopGalaxy` takes: the servers and root galaxy.build returned (either may be missing after a failed build). */
-export interface StopRequest {
-  servers: readonly ServerInfo[];
-  root?: string | null;
-  keep?: boolean | null;
-}
-
-/**
- * Stops every server (SIGTERM to its process group, SIGKILL after 2 s, checked gone, zombies counting as gone),
- * then removes `root` when it holds the galaxy marker, unless `keep`. Safe to call again: returns 0 stopped.
- */
-export async function stopGalaxy(req: StopRequest, log: TaskLogger): Promise<{ stopped: number; kept?: string }> {
-  let stopped = 0;
-  const failures: string[] = [];
-  for (const s of req.servers) {
-    try {
-      if (await stopServer(s)) {
-        stopped++;
-        log.info(`stopped ${s.kind} server pid ${s.pid} on ${s.address}:${s.port}`);
-      }
-    } catch (e) {
-      failures.push((e as Error).message);
-    }
-  }
-  let kept: string | undefined;
-  if (req.root) {
-    if (req.keep) {
-      kept = req.root;
-      log.info(`kept galaxy ${req.root}`);
-    } else if (await isGalaxyRoot(req.root)) {
-      await rm(req.root, { recursive: true, force: true, maxRetries: 3 });
-      log.info(`removed galaxy ${req.root}`);
-    }
-  }
-  if (failures.length) throw new TaskError(`could not stop every galaxy server: ${failures.join('; ')}`, { failures });
-  return kept === undefined ? { stopped } : { stopped, kept };
-}
+import { defineTask } from '../../engine/index.js';
+import { galaxyStopInput, galaxyStopOutput } from './support-schema.js';
+import { stopGalaxy } from './support.js';
 
 /** Stops a galaxy's servers and removes its folder; idempotent. */
 export const galaxyStop = defineTask({

@@ -1,11 +1,13 @@
-// Helpers shared by the galaxy task nodes: a git runner over ctx.exec, the galaxy folder marker, safe paths.
-import { lstat, readFile } from 'node:fs/promises';
+// Helpers shared by the galaxy task nodes: git bound to the task (tasks/support/git.ts), the galaxy folder marker, the teardown.
+import { lstat, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { TaskError, type TaskContext } from '../../engine/index.js';
-import { formatCommand, lastLines } from '../exec/run.js';
-import { throwIfCancelled } from './servers.js';
+import { TaskError, type TaskLogger } from '../../engine/index.js';
+import type { CommandContext } from '../support/command.js';
+import { git } from '../support/git.js';
+import type { ServerInfo } from './support-schema.js';
+import { stopServer } from './support-servers.js';
 
-/** Runs `git <args>` (argument array) in `cwd` and returns its stdout; a non-zero exit throws with git's stderr. */
+/** Runs `git <args>` (argument array) in `cwd` and returns its stdout; a non-zero exit throws with the end of git's output. */
 export type Git = (args: string[], cwd?: string) => Promise<string>;
 
 /** File every galaxy root holds; galaxy.stop removes only folders that have it. */
@@ -14,19 +16,9 @@ export const MARKER = '.gravity-galaxy.json';
 /** Identity of the commits that seed the remotes, passed as `-c` options. */
 export const GALAXY_IDENTITY = ['-c', 'user.name=galaxy', '-c', 'user.email=galaxy@galaxy.invalid', '-c', 'commit.gpgsign=false'];
 
-/** A Git runner bound to the task's exec, abort signal and log; never prompts for credentials. */
-export function gitRunner(ctx: Pick<TaskContext<unknown>, 'exec' | 'signal' | 'log'>, timeoutMs = 60_000): Git {
-  return async (args, cwd) => {
-    const shown = formatCommand('git', args);
-    throwIfCancelled(ctx.signal, shown);
-    const r = await ctx.exec('git', args, { cwd, signal: ctx.signal, timeoutMs, env: { GIT_TERMINAL_PROMPT: '0' } });
-    if (r.timedOut) throw new TaskError(`${shown} timed out after ${timeoutMs} ms${cwd ? ` in ${cwd}` : ''}`, { args, cwd });
-    if (r.exitCode !== 0) {
-      const tail = lastLines(r.stderr) || lastLines(r.stdout);
-      throw new TaskError(`${shown} exited with code ${r.exitCode}${cwd ? ` in ${cwd}` : ''}${tail ? `:\n${tail}` : ''}`, { args, cwd, exitCode: r.exitCode, stderr: r.stderr });
-    }
-    return r.stdout;
-  };
+/** A Git runner bound to the task's exec and abort signal, killing git after `timeoutMs`; never prompts for credentials. */
+export function gitRunner(ctx: CommandContext, timeoutMs = 60_000): Git {
+  return async (args, cwd) => (await git(ctx, cwd, args, { timeoutMs })).stdout;
 }
 
 /** The safe characters of a galaxy's label, for its temp folder name (at most 40). */
@@ -56,4 +48,42 @@ export async function isGalaxyRoot(root: string): Promise<boolean> {
     // fall through
   }
   throw new TaskError(`refusing to remove ${root}: it is not a galaxy (no ${MARKER} written by galaxy.build)`, { root });
+}
+
+/** What `stopGalaxy` takes: the servers and root galaxy.build returned (either may be missing after a failed build). */
+export interface StopRequest {
+  servers: readonly ServerInfo[];
+  root?: string | null;
+  keep?: boolean | null;
+}
+
+/**
+ * Stops every server (SIGTERM to its process group, SIGKILL after 2 s, checked gone, zombies counting as gone),
+ * then removes `root` when it holds the galaxy marker, unless `keep`. Safe to call again: returns 0 stopped.
+ */
+export async function stopGalaxy(req: StopRequest, log: TaskLogger): Promise<{ stopped: number; kept?: string }> {
+  let stopped = 0;
+  const failures: string[] = [];
+  for (const s of req.servers) {
+    try {
+      if (await stopServer(s)) {
+        stopped++;
+        log.info(`stopped ${s.kind} server pid ${s.pid} on ${s.address}:${s.port}`);
+      }
+    } catch (e) {
+      failures.push((e as Error).message);
+    }
+  }
+  let kept: string | undefined;
+  if (req.root) {
+    if (req.keep) {
+      kept = req.root;
+      log.info(`kept galaxy ${req.root}`);
+    } else if (await isGalaxyRoot(req.root)) {
+      await rm(req.root, { recursive: true, force: true, maxRetries: 3 });
+      log.info(`removed galaxy ${req.root}`);
+    }
+  }
+  if (failures.length) throw new TaskError(`could not stop every galaxy server: ${failures.join('; ')}`, { failures });
+  return kept === undefined ? { stopped } : { stopped, kept };
 }

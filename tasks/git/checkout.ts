@@ -1,7 +1,8 @@
 // Switches a work tree to a branch as a task node, optionally creating it; re-running lands on the same branch.
 import { z } from 'zod';
 import { defineTask, TaskError } from '../../engine/index.js';
-import { currentBranch, git, gitLine, refName, repoDir, requireRepo, revision, revParse, short } from './support.js';
+import { git } from '../support/git.js';
+import { currentBranch, gitLine, refName, repoDir, requireRepo, revision, revParse, short } from './support.js';
 
 /** Input of `git.checkout`. */
 export const gitCheckoutInput = z.object({

@@ -3,8 +3,9 @@ import { readdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { defineTask, TaskError } from '../../engine/index.js';
-import { formatCommand } from '../exec/run.js';
-import { currentBranch, git, gitLine, identity, refName, repoDir, repoKind, revParse } from './support.js';
+import { formatCommand } from '../support/format.js';
+import { git } from '../support/git.js';
+import { currentBranch, gitLine, identity, refName, repoDir, repoKind, revParse } from './support.js';
 
 /** Input of `git.clone`; a relative `dir` (and a relative local `url`) is taken from the run root. */
 export const gitCloneInput = z.object({

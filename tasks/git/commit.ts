@@ -4,8 +4,9 @@ import { dirname, join } from 'node:path';
 import { existsSync, statSync } from 'node:fs';
 import { z } from 'zod';
 import { defineTask, TaskError } from '../../engine/index.js';
-import { lastLines } from '../exec/run.js';
-import { git, gitLine, identity, identityArgs, repoDir, repoRelativePath, requireRepo, revParse, short } from './support.js';
+import { lastLines } from '../support/format.js';
+import { git } from '../support/git.js';
+import { gitLine, identity, identityArgs, repoDir, repoRelativePath, requireRepo, revParse, short } from './support.js';
 
 /** Input of `git.commit`. */
 export const gitCommitInput = z.object({

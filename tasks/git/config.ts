@@ -1,7 +1,8 @@
 // Sets local git config values of a repository as a task node (user identity, receive settings, hooks path...).
 import { z } from 'zod';
 import { defineTask } from '../../engine/index.js';
-import { git, gitLine, repoDir, requireRepo } from './support.js';
+import { git } from '../support/git.js';
+import { gitLine, repoDir, requireRepo } from './support.js';
 
 /** A config key: `section.name` or `section.subsection.name`, as `git config` accepts it. */
 const KEY = /^[A-Za-z][A-Za-z0-9-]*(\.[^\n]+)?\.[A-Za-z][A-Za-z0-9-]*$/;

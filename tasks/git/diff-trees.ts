@@ -3,7 +3,8 @@ import { lstat, readdir, readFile, readlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { defineTask, TaskError } from '../../engine/index.js';
-import { errnoCode, resolvePath } from '../fs/support.js';
+import { errnoCode } from '../support/files.js';
+import { resolvePath } from '../support/paths.js';
 
 /** Input of `git.diff-trees`; `ignore` holds path prefixes ("build/") or globs ("*.log", "dist/**"). */
 export const gitDiffTreesInput = z.object({

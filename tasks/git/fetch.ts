@@ -1,7 +1,8 @@
 // Fetches a remote into a clone as a task node, so status and assertions see the remote's latest branches.
 import { z } from 'zod';
-import { defineTask, TaskError, type TaskContext } from '../../engine/index.js';
-import { git, gitLine, refName, repoDir, requireRepo } from './support.js';
+import { defineTask } from '../../engine/index.js';
+import { git } from '../support/git.js';
+import { gitLine, refName, repoDir, requireRemote, requireRepo } from './support.js';
 
 /** Input of `git.fetch`. */
 export const gitFetchInput = z.object({
@@ -21,19 +22,6 @@ export const gitFetchOutput = z.object({
 /** The `git fetch` arguments for an input. */
 function fetchArgs(i: z.output<typeof gitFetchInput>): string[] {
   return ['fetch', '-q', ...(i.prune ? ['--prune'] : []), i.remote];
-}
-
-/** Throws a TaskError naming the known remotes unless `remote` is configured in `repo`. */
-export async function requireRemote(ctx: TaskContext<unknown>, repo: string, remote: string, task: string): Promise<void> {
-  const r = await git(ctx, repo, ['remote']);
-  const remotes = r.stdout.split('\n').filter(Boolean);
-  if (!remotes.includes(remote)) {
-    throw new TaskError(`${task}: remote ${remote} is not configured in ${repo} (remotes: ${remotes.join(', ') || 'none'})`, {
-      repo,
-      remote,
-      remotes,
-    });
-  }
 }
 
 /**

@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { defineTask } from '../../engine/index.js';
-import { writeFileAtomic } from '../fs/support.js';
+import { writeFileAtomic } from '../support/files.js';
 import { repoDir, requireRepo } from './support.js';
 
 /** The hooks this node installs; any other name is refused. */

@@ -2,8 +2,9 @@
 import { mkdir } from 'node:fs/promises';
 import { z } from 'zod';
 import { defineTask, TaskError } from '../../engine/index.js';
-import { formatCommand } from '../exec/run.js';
-import { git, refName, repoDir, repoKind } from './support.js';
+import { formatCommand } from '../support/format.js';
+import { git } from '../support/git.js';
+import { refName, repoDir, repoKind } from './support.js';
 
 /** Input of `git.init`; a relative `dir` is taken from the run root. */
 export const gitInitInput = z.object({

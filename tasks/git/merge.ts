@@ -1,8 +1,9 @@
 // Merges a branch into the checked-out one as a task node; conflicts are reported as output, not errors.
 import { z } from 'zod';
 import { defineTask, TaskError } from '../../engine/index.js';
-import { lastLines } from '../exec/run.js';
-import { conflictedFiles, git, gitLine, repoDir, requireRepo, revision, revParse, short } from './support.js';
+import { lastLines } from '../support/format.js';
+import { git } from '../support/git.js';
+import { conflictedFiles, gitLine, repoDir, requireRepo, revision, revParse, short } from './support.js';
 
 /** Input of `git.merge`. */
 export const gitMergeInput = z.object({

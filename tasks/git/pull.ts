@@ -1,9 +1,9 @@
 // Pulls a branch from a remote as a task node, by merge or rebase; conflicts are reported as output.
 import { z } from 'zod';
 import { defineTask, TaskError } from '../../engine/index.js';
-import { lastLines } from '../exec/run.js';
-import { requireRemote } from './fetch.js';
-import { branchOrCurrent, conflictedFiles, git, gitLine, refName, repoDir, requireRepo, revParse, short } from './support.js';
+import { lastLines } from '../support/format.js';
+import { git } from '../support/git.js';
+import { branchOrCurrent, conflictedFiles, gitLine, refName, repoDir, requireRemote, requireRepo, revParse, short } from './support.js';
 
 /** Input of `git.pull`. */
 export const gitPullInput = z.object({

@@ -4,8 +4,9 @@ import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { defineTask, TaskError, type TaskContext } from '../../engine/index.js';
-import { lastLines } from '../exec/run.js';
-import { conflictedFiles, git, gitLine, repoDir, requireRepo, revision, revParse } from './support.js';
+import { lastLines } from '../support/format.js';
+import { git } from '../support/git.js';
+import { conflictedFiles, gitLine, repoDir, requireRepo, revision, revParse } from './support.js';
 
 /** Input of `git.rebase`. */
 export const gitRebaseInput = z.object({

@@ -1,12 +1,10 @@
-// Shared helpers of the git.* task nodes: running git, resolving repos, validating names, reading refs.
+// Shared helpers of the git.* task nodes: resolving repos, validating names, reading refs (running git itself is tasks/support/git.ts).
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { z } from 'zod';
-import { TaskError, type ExecResult, type TaskContext } from '../../engine/index.js';
-import { formatCommand, lastLines } from '../exec/run.js';
-
-/** Environment of every git command: never prompt, never open an editor, English messages to parse. */
-const GIT_ENV: Record<string, string> = { GIT_TERMINAL_PROMPT: '0', GIT_EDITOR: 'true', GIT_MERGE_AUTOEDIT: 'no', LC_ALL: 'C' };
+import { TaskError, type TaskContext } from '../../engine/index.js';
+import { formatCommand } from '../support/format.js';
+import { git } from '../support/git.js';
 
 /** Why `name` is not a valid branch or tag name (the rules of `git check-ref-format --branch`), or undefined. */
 export function refNameProblem(name: string): string | undefined {
@@ -69,29 +67,6 @@ export function gitLine(dir: string, args: readonly string[]): string {
   return formatCommand('git', ['-C', dir, ...args]);
 }
 
-/** Options of one git command. */
-export interface GitOptions {
-  /** Return a non-zero exit as a result instead of throwing. */
-  allowFail?: boolean;
-  input?: string;
-}
-
-/** Runs git in `cwd` and throws a TaskError with the end of its output on a non-zero exit (unless allowFail). */
-export async function git(ctx: TaskContext<unknown>, cwd: string, args: string[], o: GitOptions = {}): Promise<ExecResult> {
-  const r = await ctx.exec('git', args, { cwd, env: GIT_ENV, signal: ctx.signal, input: o.input });
-  if (r.exitCode !== 0 && !o.allowFail) {
-    const tail = lastLines(`${r.stdout}\n${r.stderr}`, 8);
-    throw new TaskError(`${formatCommand('git', args)} in ${cwd} exited with code ${r.exitCode}${tail ? `:\n${tail}` : ''}`, {
-      cwd,
-      args,
-      exitCode: r.exitCode,
-      stdout: r.stdout,
-      stderr: r.stderr,
-    });
-  }
-  return r;
-}
-
 /** The commit `rev` names in `dir`, or null when it does not resolve. */
 export async function revParse(ctx: TaskContext<unknown>, dir: string, rev: string): Promise<string | null> {
   const r = await git(ctx, dir, ['rev-parse', '--verify', '-q', `${rev}^{commit}`], { allowFail: true });
@@ -116,6 +91,19 @@ export async function branchOrCurrent(ctx: TaskContext<unknown>, dir: string, br
 export async function conflictedFiles(ctx: TaskContext<unknown>, dir: string): Promise<string[]> {
   const r = await git(ctx, dir, ['diff', '--name-only', '--diff-filter=U', '-z'], { allowFail: true });
   return [...new Set(r.stdout.split('\0').filter(Boolean))].sort();
+}
+
+/** Throws a TaskError naming the known remotes unless `remote` is configured in `repo`. */
+export async function requireRemote(ctx: TaskContext<unknown>, repo: string, remote: string, task: string): Promise<void> {
+  const r = await git(ctx, repo, ['remote']);
+  const remotes = r.stdout.split('\n').filter(Boolean);
+  if (!remotes.includes(remote)) {
+    throw new TaskError(`${task}: remote ${remote} is not configured in ${repo} (remotes: ${remotes.join(', ') || 'none'})`, {
+      repo,
+      remote,
+      remotes,
+    });
+  }
 }
 
 /** True when `dir` itself is a non-bare repo (has .git) or a bare one (HEAD, objects, refs); never looks upwards. */

@@ -1,7 +1,8 @@
 // Tags a commit as a task node; a tag that already points at the same commit is fine, elsewhere an error.
 import { z } from 'zod';
 import { defineTask, TaskError } from '../../engine/index.js';
-import { git, gitLine, refName, repoDir, requireRepo, revision, revParse, short } from './support.js';
+import { git } from '../support/git.js';
+import { gitLine, refName, repoDir, requireRepo, revision, revParse, short } from './support.js';
 
 /** Input of `git.tag`. */
 export const gitTagInput = z.object({

@@ -73,7 +73,7 @@ describe('girofle:sync', () => {
     made.push(sb.base);
     let stdout: string;
     try {
-      stdout = execFileSync(process.execPath, [BIN, 'test', 'workflows/galaxy/girofle', '--reporter', 'json', '--jobs', '3'], {
+      stdout = execFileSync(process.execPath, [BIN, 'test', 'workflows/girofle', '--reporter', 'json', '--jobs', '3'], {
         cwd: REPO, env: { ...process.env, GRAVITY_HOME: sb.dataDir, CI: 'true' }, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'],
       });
     } catch (e) {

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createMemoryStore, resolveParams, startRun, type Node, type RunResult, type StepSummary } from '../../engine/index.js';
-import type { GalaxyBuildOutput } from '../../tasks/galaxy/schema.js';
+import type { GalaxyBuildOutput } from '../../tasks/galaxy/support-schema.js';
 import { expectOn, type MakeStep } from '../../workflows/galaxy/expect.js';
 import { createDefaultRegistry } from '../../tasks/index.js';
 import type { Case } from '../fixtures/scenarios/expect/support.js';

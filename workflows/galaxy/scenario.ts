@@ -1,5 +1,6 @@
 // Git-workflow tests as code: scenario() builds a galaxy, runs actors' git actions and expectations, and tears it down.
 import { decide, parallel, sequence, task, workflow, type Definition, type Node, type StateConfig, type TaskNode, type TaskOptions } from '../../engine/index.js';
+import { feelString, pathIn } from '../feel.js';
 import { expectOn, type Expectation } from './expect.js';
 
 /** The galaxy of a scenario: bare remotes and the actors working on clones of them. */
@@ -78,8 +79,8 @@ export class Actor implements RepoRef {
     if (!entries.length) return this.act('noop', 'log.info', { message: 'nothing to write' }, o);
     return sequence(...entries.map(([path, content]) =>
       content === null
-        ? task(stepId(this.name, 'delete'), 'fs.remove', { path: `=${this.dir.slice(1)} + "/${path}"` }, { title: `${this.label}: delete ${path}` })
-        : task(stepId(this.name, 'write'), 'fs.write', { path: `=${this.dir.slice(1)} + "/${path}"`, content }, { title: `${this.label}: write ${path}` }),
+        ? task(stepId(this.name, 'delete'), 'fs.remove', { path: pathIn(this.dir, path) }, { title: `${this.label}: delete ${path}` })
+        : task(stepId(this.name, 'write'), 'fs.write', { path: pathIn(this.dir, path), content }, { title: `${this.label}: write ${path}` }),
     ));
   }
   tag(name: string, o: ActionOptions & { ref?: string; message?: string } = {}) {
@@ -120,12 +121,12 @@ export function expectFailure(step: TaskNode, pattern: RegExp | string): Node {
   const src = typeof pattern === 'string' ? pattern : pattern.source;
   const flags = typeof pattern === 'string' ? '' : pattern.flags.replace(/[^ims]/g, '');
   const check = task(`${step.id}_error`, 'assert.expr', {
-    expr: `matches(error.message, ${JSON.stringify(src)}${flags ? `, ${JSON.stringify(flags)}` : ''})`,
-    message: `="expected <${step.id}> to fail with /" + ${JSON.stringify(src)} + "/, it failed with: " + error.message`,
+    expr: `matches(error.message, ${feelString(src)}${flags ? `, ${feelString(flags)}` : ''})`,
+    message: `="expected <${step.id}> to fail with /" + ${feelString(src)} + "/, it failed with: " + error.message`,
   }, { title: `expect ${step.id} to fail with /${src}/` });
   return sequence(
     { ...step, options: { ...step.options, onError: check } },
-    task(`${step.id}_failed`, 'assert.expr', { expr: `get value(steps, ${JSON.stringify(step.id)}) = null`, message: `expected <${step.id}> to fail, but it succeeded` }, { title: `expect ${step.id} to have failed` }),
+    task(`${step.id}_failed`, 'assert.expr', { expr: `get value(steps, ${feelString(step.id)}) = null`, message: `expected <${step.id}> to fail, but it succeeded` }, { title: `expect ${step.id} to have failed` }),
   );
 }
 

@@ -7,7 +7,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ErrorCode } from '../../../engine/index.js';
 import { fsCopyFiles } from '../../../tasks/fs/copy-files.js';
 import { fsRemove } from '../../../tasks/fs/remove.js';
-import { isStrictlyInside } from '../../../tasks/fs/support.js';
+import { isStrictlyInside } from '../../../tasks/support/paths.js';
 import { cleanup, rejection, runTask, tempRoot } from '../context.js';
 
 let base: string;

@@ -6,12 +6,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CancelledError, isAlive } from '../../../engine/index.js';
-import { isGalaxyAddress } from '../../../tasks/galaxy/address.js';
 import { galaxyBuild } from '../../../tasks/galaxy/build.js';
-import { serverCommand } from '../../../tasks/galaxy/http.js';
-import type { GalaxyBuildOutput } from '../../../tasks/galaxy/schema.js';
-import { canConnect } from '../../../tasks/galaxy/servers.js';
-import { galaxyStop, stopGalaxy } from '../../../tasks/galaxy/stop.js';
+import { galaxyStop } from '../../../tasks/galaxy/stop.js';
+import { isGalaxyAddress } from '../../../tasks/galaxy/support-address.js';
+import { serverCommand } from '../../../tasks/galaxy/support-http.js';
+import type { GalaxyBuildOutput } from '../../../tasks/galaxy/support-schema.js';
+import { canConnect } from '../../../tasks/galaxy/support-servers.js';
+import { stopGalaxy } from '../../../tasks/galaxy/support.js';
 import { compensate, contextFor, rejection, runTask } from '../context.js';
 
 const refuseForcePush = `#!/bin/sh

@@ -1,6 +1,6 @@
 // girofle:sync with an unreachable remote: a clear error naming the remote and its URL, and nothing lost or moved.
 import { call, task } from '../../../engine/index.js';
-import { expect, expectFailure, scenario } from '../scenario.js';
+import { expect, expectFailure, scenario } from '../../galaxy/scenario.js';
 
 export default scenario({
   name: 'girofle sync with the remote down',

@@ -1,7 +1,8 @@
 // Shared helpers of the git assertion nodes: the failure they raise and how they show commits and text.
 import { z } from 'zod';
 import { ErrorCode, TaskError, type TaskContext } from '../../engine/index.js';
-import { git, repoDir, requireRepo, short } from '../git/support.js';
+import { repoDir, requireRepo, short } from '../git/support.js';
+import { git } from '../support/git.js';
 
 /** Output of every git assertion: `ok` (a failure throws instead) and the actual value it checked. */
 export function assertOutput<T extends z.ZodType>(actual: T) {

@@ -1,6 +1,6 @@
 // girofle:sync on a folder already in sync with its remote: nothing to save, nothing to push, outcome "clean".
 import { call, task } from '../../../engine/index.js';
-import { expect, scenario } from '../scenario.js';
+import { expect, scenario } from '../../galaxy/scenario.js';
 
 export default scenario({
   name: 'girofle sync of a clean folder',

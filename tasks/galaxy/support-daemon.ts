@@ -3,8 +3,8 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CancelledError, TaskError, type TaskLogger } from '../../engine/index.js';
-import type { ServerInfo } from './schema.js';
-import { assertGalaxyAddress, closeLog, freePort, killStarting, logTail, openLog, throwIfCancelled } from './servers.js';
+import type { ServerInfo } from './support-schema.js';
+import { assertGalaxyAddress, closeLog, freePort, killStarting, logTail, openLog, throwIfCancelled } from './support-servers.js';
 import type { Git } from './support.js';
 
 /** What `startDaemon` needs. */

@@ -1,6 +1,6 @@
 // girofle:sync when both sides edited the same file: nothing is overwritten, a report is written, the run needs attention.
 import { call, task } from '../../../engine/index.js';
-import { expect, scenario } from '../scenario.js';
+import { expect, scenario } from '../../galaxy/scenario.js';
 
 export default scenario({
   name: 'girofle sync with conflicting edits',

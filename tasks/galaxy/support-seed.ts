@@ -2,8 +2,8 @@
 import { chmod, mkdir, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { TaskError } from '../../engine/index.js';
-import { isStrictlyInside } from '../fs/support.js';
-import { filePathProblem, SERVER_HOOKS, type GalaxyBuildInput } from './schema.js';
+import { isStrictlyInside } from '../support/paths.js';
+import { filePathProblem, SERVER_HOOKS, type GalaxyBuildInput } from './support-schema.js';
 import { GALAXY_IDENTITY, type Git } from './support.js';
 
 type RemoteSpec = GalaxyBuildInput['remotes'][string];

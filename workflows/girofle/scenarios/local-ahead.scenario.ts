@@ -1,6 +1,6 @@
 // girofle:sync when only the local folder moved on: the uncommitted change is saved, and everything is pushed.
 import { call, task } from '../../../engine/index.js';
-import { expect, scenario } from '../scenario.js';
+import { expect, scenario } from '../../galaxy/scenario.js';
 
 export default scenario({
   name: 'girofle sync with local changes only',

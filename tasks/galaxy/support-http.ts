@@ -1,12 +1,12 @@
-// Starts the galaxy's smart-HTTP server (http-server.ts) as its own detached Node process on 127.0.0.x.
+// Starts the galaxy's smart-HTTP server (support-http-server.ts) as its own detached Node process on 127.0.0.x.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { CancelledError, TaskError, type TaskLogger } from '../../engine/index.js';
-import type { ServerInfo } from './schema.js';
-import { assertGalaxyAddress, closeLog, killStarting, logTail, openLog, waitForPort } from './servers.js';
+import type { ServerInfo } from './support-schema.js';
+import { assertGalaxyAddress, closeLog, killStarting, logTail, openLog, waitForPort } from './support-servers.js';
 
 /** What `startHttpServer` needs. */
 export interface HttpOptions {
@@ -20,9 +20,9 @@ export interface HttpOptions {
 
 /** Node arguments that run the server script: the compiled .js next to this file, else the .ts source through tsx. */
 export function serverCommand(): string[] {
-  const js = fileURLToPath(new URL('./http-server.js', import.meta.url));
+  const js = fileURLToPath(new URL('./support-http-server.js', import.meta.url));
   if (existsSync(js)) return [js];
-  const ts = fileURLToPath(new URL('./http-server.ts', import.meta.url));
+  const ts = fileURLToPath(new URL('./support-http-server.ts', import.meta.url));
   if (!existsSync(ts)) throw new TaskError(`cannot find the galaxy http server: neither ${js} nor ${ts} exists`, { js, ts });
   const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
   return ['--import', tsx, ts];

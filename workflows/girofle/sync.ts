@@ -1,8 +1,6 @@
 // girofle:sync — backs a versioned folder up to its remote: save, fetch, push, or reconcile through a fresh clone, never losing a file.
 import { attention, decide, fail, sequence, task, workflow, type Definition, type TaskOptions } from '../../engine/index.js';
-
-/** FEEL: a string without its trailing whitespace (command output). */
-const chomp = (e: string) => `replace(${e}, "\\s+$", "")`;
+import { chomp, feelLines } from '../feel.js';
 
 /** A read-only git command in the working folder, as an `exec.run` step. */
 const git = (id: string, args: string[], o: TaskOptions & { allow?: number[] } = {}) => {
@@ -14,11 +12,8 @@ const git = (id: string, args: string[], o: TaskOptions & { allow?: number[] } =
 const finish = (id: string, outcome: string, message: string, extra = '') =>
   task(id, 'log.info', { message }, { title: `result: ${outcome}`, outputs: { result: `={outcome: "${outcome}", ahead: steps.status.ahead, behind: steps.status.behind${extra}}` } });
 
-/** FEEL: lines joined with newlines. */
-const lines = (...parts: string[]) => `=${parts.join(' + "\\n" + ')}`;
-
 /** The report written next to the folder when files differ: what, where the local versions are, how to resolve. */
-const report = lines(
+const report = feelLines(
   '"girofle sync report (" + stamp + " UTC)"',
   '""',
   '"folder: " + steps.move_fresh.to',

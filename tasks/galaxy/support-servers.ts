@@ -4,8 +4,8 @@ import { closeSync, openSync, readFileSync } from 'node:fs';
 import net, { type AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CancelledError, commandLineOf, isAlive, killGroup, TaskError } from '../../engine/index.js';
-import { isGalaxyAddress } from './address.js';
-import type { ServerInfo } from './schema.js';
+import { isGalaxyAddress } from './support-address.js';
+import type { ServerInfo } from './support-schema.js';
 
 /** Throws unless `address` is 127.0.0.x with x in 2..250: galaxy servers never bind anything else. */
 export function assertGalaxyAddress(address: string): void {
@@ -99,6 +99,7 @@ function looksLikeOurs(s: ServerInfo): boolean {
   const cmd = commandLineOf(s.pid);
   if (!cmd) return true;
   if (s.kind === 'daemon') return cmd.some((a) => a === 'daemon' || a.endsWith('git-daemon'));
+  // support-http-server.js, or http-server.js for a server started before the file was renamed
   return cmd.some((a) => /http-server\.(js|ts)$/.test(a));
 }
 

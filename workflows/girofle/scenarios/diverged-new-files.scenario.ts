@@ -1,6 +1,6 @@
 // girofle:sync when both sides added different files: the remote gets the files it lacked, the run succeeds.
 import { call, task } from '../../../engine/index.js';
-import { expect, scenario } from '../scenario.js';
+import { expect, scenario } from '../../galaxy/scenario.js';
 
 export default scenario({
   name: 'girofle sync of diverged folders with only new files',

@@ -1,6 +1,6 @@
 // girofle:sync when only the remote moved on: the folder becomes a fresh clone (edits included), a dated backup keeps the old one.
 import { call, task } from '../../../engine/index.js';
-import { expect, scenario } from '../scenario.js';
+import { expect, scenario } from '../../galaxy/scenario.js';
 
 export default scenario({
   name: 'girofle sync when the remote is ahead',

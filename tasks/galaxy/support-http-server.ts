@@ -1,12 +1,12 @@
 // Standalone smart-HTTP git server of a galaxy: one `git http-backend` CGI per request, 127.0.0.x only, exits by itself.
-// Run as `node http-server.js --address 127.0.0.x --root <remotes dir>`; prints `{ "port": N, "pid": P }` once listening.
+// Run as `node support-http-server.js --address 127.0.0.x --root <remotes dir>`; prints `{ "port": N, "pid": P }` once listening.
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { isAbsolute, join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { isGalaxyAddress } from './address.js';
+import { isGalaxyAddress } from './support-address.js';
 
 /** Hard limits: the server stops after this many requests or this long, whatever the arguments say. */
 const MAX_REQUESTS = 20_000;

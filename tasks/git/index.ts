@@ -1,0 +1,35 @@
+// The git.* task nodes (one per task file of this folder), listed so tasks/index.ts registers the whole domain by one name.
+import { gitCheckout } from './checkout.js';
+import { gitClone } from './clone.js';
+import { gitCommit } from './commit.js';
+import { gitConfig } from './config.js';
+import { gitDiffTrees } from './diff-trees.js';
+import { gitFetch } from './fetch.js';
+import { gitHook } from './hook.js';
+import { gitInit } from './init.js';
+import { gitMerge } from './merge.js';
+import { gitPull } from './pull.js';
+import { gitPush } from './push.js';
+import { gitRebase } from './rebase.js';
+import { gitStatus } from './status.js';
+import { gitTag } from './tag.js';
+
+export { gitCheckout, gitClone, gitCommit, gitConfig, gitDiffTrees, gitFetch, gitHook, gitInit, gitMerge, gitPull, gitPush, gitRebase, gitStatus, gitTag };
+
+/** Every git.* task node, in catalog order. */
+export const gitTasks = [
+  gitInit,
+  gitClone,
+  gitConfig,
+  gitCheckout,
+  gitCommit,
+  gitPush,
+  gitFetch,
+  gitPull,
+  gitMerge,
+  gitRebase,
+  gitTag,
+  gitHook,
+  gitStatus,
+  gitDiffTrees,
+] as const;
