@@ -1,10 +1,7 @@
-// What differs between BPMN flavours (gravity, Camunda 7, Zeebe): how task data, conditions, timers and metadata are written and read.
+// What a BPMN flavour (gravity, Camunda 7, Zeebe) is: its declaration (name, namespace, moddle package) and how it writes and reads
+// task data, conditions, timers and metadata. The dialects themselves are declared in bpmn/dialects/, listed in bpmn/dialects/index.ts.
 import type { Definition, StateConfig } from '../engine/index.js';
-import type { Moddle, ModdleElement } from './moddle.js';
-
-/** Names of the dialects. */
-export const DialectName = { Gravity: 'gravity', Camunda7: 'camunda7', Zeebe: 'zeebe' } as const;
-export type DialectName = (typeof DialectName)[keyof typeof DialectName];
+import type { Moddle, ModdleElement, ModdlePackage } from './moddle.js';
 
 /** Task data read back from an element. */
 export interface TaskData {
@@ -28,13 +25,34 @@ export interface ReadContext {
   extensions(el: ModdleElement): ModdleElement[];
 }
 
-/** One BPMN flavour. */
-export interface Dialect {
-  name: DialectName;
-  /** Moddle extension packages (prefix -> descriptor) this dialect needs. */
-  packages: Record<string, object>;
+/** What a dialect declares about itself; everything else (detection, CLI choices, known namespaces, moddle packages) derives from it. */
+export interface DialectDeclaration<N extends string = string> {
+  /** Its name: the value of `--dialect`, and the `dialect` an import reports. */
+  name: N;
+  /** How prose names it (`Camunda 7`). */
+  title: string;
+  /** A word on it in the CLI's `--dialect` help (`Kytes`). */
+  note?: string;
+  /** Namespace URI of its extension elements and attributes: a file declaring it is read in this dialect. */
+  namespace: string;
+  /** The prefix its moddle package gives that namespace (`camunda`): its extensions are never foreign data. */
+  prefix: string;
+  /** The moddle package (descriptor) of its extensions; its `uri` and `prefix` are {@link namespace} and {@link prefix}. */
+  descriptor: ModdlePackage;
+  /** When a file declares the namespaces of several dialects, the one with the highest precedence reads it. */
+  precedence: number;
+  /** Reads the files that declare no dialect's namespace (plain BPMN, other modelers); exactly one dialect does. */
+  readsPlainBpmn?: boolean;
+  /** The dialect export writes when none is asked for; exactly one dialect is. */
+  exportDefault?: boolean;
+  /** Export puts back other vendors' attributes, extension elements and namespace declarations kept on import. */
+  keepsForeign?: boolean;
   /** Extension elements of the dialect's own namespace that it reads; any other one is reported as ignored on import. */
-  understands?: string[];
+  understands?: readonly string[];
+}
+
+/** How a dialect writes a definition's data into BPMN elements and reads it back. */
+export interface DialectCodec {
   /** Workflow-level data on the process (id, version, params...). */
   writeProcess(def: Definition, process: ModdleElement, w: WriteContext): void;
   readProcess(process: ModdleElement, r: ReadContext): Partial<Pick<Definition, 'id' | 'version' | 'params' | 'meta'>>;
@@ -52,6 +70,17 @@ export interface Dialect {
   readResult(el: ModdleElement, r: ReadContext): unknown;
   /** Meta of an end event beyond its output (an attention() end's message). */
   readEndMeta(el: ModdleElement, r: ReadContext): StateConfig['meta'];
+}
+
+/** One BPMN flavour: its declaration, its codec, and the moddle packages (prefix -> descriptor) that read and write it. */
+export interface Dialect<N extends string = string> extends DialectDeclaration<N>, DialectCodec {
+  /** `{ [prefix]: descriptor }`: what the moddle of an import or export in this dialect loads. */
+  readonly packages: Readonly<Record<string, ModdlePackage>>;
+}
+
+/** Declares a dialect (its name kept as a literal type, so that the list of dialects yields the union of names). */
+export function defineDialect<const N extends string>(d: DialectDeclaration<N> & DialectCodec): Dialect<N> {
+  return { ...d, packages: { [d.prefix]: d.descriptor } };
 }
 
 /** ms -> ISO-8601 duration (`PT1.5S`, `PT2M`), the form BPMN timers use. */

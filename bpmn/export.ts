@@ -4,12 +4,13 @@ import { BadInputError, parseDelay, type Definition } from '../engine/index.js';
 import { createModdle, type Moddle, type ModdleElement } from './moddle.js';
 import { definitionToGraph, isMsDelay, type Graph } from './graph.js';
 import { msToIso, processIdFor, type Dialect, type WriteContext } from './dialect.js';
-import { dialects } from './dialects/index.js';
-import { restoreDiagram, restoreForeign, type StoredDiagram } from './preserve.js';
+import { defaultDialect, dialectNamed, type DialectName } from './dialects/index.js';
+import { isOwnPrefix, restoreDiagram, restoreForeign, type StoredDiagram } from './preserve.js';
 
 /** Options of export. */
 export interface ExportOptions {
-  dialect?: keyof typeof dialects;
+  /** The dialect to write; the default dialect (gravity) when absent. */
+  dialect?: DialectName;
 }
 
 /** A definitions id and process id derived from a workflow id (`host:doctor` -> `host_doctor`). */
@@ -77,8 +78,7 @@ function timerDefinition(moddle: Moddle, dialect: Dialect, delay: string, elemen
 
 /** Exports a definition to BPMN XML (formatted), with a diagram. */
 export async function exportBpmn(def: Definition, o: ExportOptions = {}): Promise<string> {
-  const dialect = dialects[o.dialect ?? 'gravity'];
-  if (!dialect) throw new BadInputError(`unknown dialect "${o.dialect}": expected gravity, camunda7 or zeebe`);
+  const dialect = o.dialect === undefined ? defaultDialect : dialectNamed(o.dialect);
   const moddle = createModdle(dialect.packages);
   const graph = definitionToGraph(def);
   const bpmnMeta = (def.meta?.bpmn ?? {}) as { definitionsId?: string; diagram?: StoredDiagram; namespaces?: Record<string, string> };
@@ -94,9 +94,9 @@ export async function exportBpmn(def: Definition, o: ExportOptions = {}): Promis
     },
   };
   dialect.writeProcess(def, process, w);
-  if (dialect.name === 'gravity') restoreForeign(moddle, process, def.meta?.bpmn);
+  if (dialect.keepsForeign) restoreForeign(moddle, process, def.meta?.bpmn);
   process.flowElements = [];
-  build(moddle, dialect, graph, process, w, dialect.name === 'gravity');
+  build(moddle, dialect, graph, process, w, dialect.keepsForeign === true);
   const definitions = moddle.create('bpmn:Definitions', {
     id: bpmnMeta.definitionsId ?? `Definitions_${processIdOf(def)}`,
     targetNamespace: 'https://gravity.kytes.dev/workflows',
@@ -105,8 +105,8 @@ export async function exportBpmn(def: Definition, o: ExportOptions = {}): Promis
     rootElements: [...errors, process],
   });
   // other vendors' prefixes, so their preserved attributes and elements serialize under the same names
-  if (dialect.name === 'gravity') {
-    for (const [prefix, uri] of Object.entries(bpmnMeta.namespaces ?? {})) if (!/^(bpmn|bpmndi|dc|di|xsi|gravity|camunda|zeebe)$/.test(prefix)) definitions.$attrs[`xmlns:${prefix}`] = uri;
+  if (dialect.keepsForeign) {
+    for (const [prefix, uri] of Object.entries(bpmnMeta.namespaces ?? {})) if (!isOwnPrefix(prefix)) definitions.$attrs[`xmlns:${prefix}`] = uri;
   }
   const restored = bpmnMeta.diagram && restoreDiagram(moddle, definitions, process, bpmnMeta.diagram);
   if (restored) return (await moddle.toXML(definitions, { format: true })).xml;

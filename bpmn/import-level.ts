@@ -136,7 +136,7 @@ export function convertLevel(container: ModdleElement, ctx: ImportContext): { in
     const foreign = captureForeign(el);
     // the dialect's own extensions gravity does not act on (listeners, connectors, forms...) are reported, never silently dropped
     if (dialect.understands) {
-      const prefix = `${dialect.understands[0].split(':')[0]}:`;
+      const prefix = `${dialect.prefix}:`;
       for (const x of ctx.r.extensions(el)) {
         if (x.$type.startsWith(prefix) && !dialect.understands.includes(x.$type)) ctx.warnings.push({ element: el.id!, type: el.$type, message: `${x.$type} is ignored: gravity does not run it` });
       }

@@ -1,8 +1,8 @@
 // BPMN 2.0 XML -> definition: structured processes map onto the gravity subset; anything else is refused by element id.
 import { DefinitionError, parseDelay, type Definition, type StateConfig } from '../engine/index.js';
 import { createModdle, type ModdleElement, type ModdleWarning } from './moddle.js';
-import type { Dialect, ReadContext } from './dialect.js';
-import { detectDialect, dialects } from './dialects/index.js';
+import type { ReadContext } from './dialect.js';
+import { detectDialect, dialectNamed, type DialectName } from './dialects/index.js';
 import { captureDiagram, captureForeign } from './preserve.js';
 import type { ImportContext, ImportProblem } from './import-context.js';
 import { convertLevel } from './import-level.js';
@@ -10,7 +10,7 @@ import { convertLevel } from './import-level.js';
 /** Options of import. */
 export interface ImportOptions {
   /** Force a dialect; by default it is detected from the namespaces the file declares. */
-  dialect?: keyof typeof dialects;
+  dialect?: DialectName;
   /** Workflow id to give the definition (default: from the file, else the process id). */
   as?: string;
   /** Element id or BPMN type (`bpmn:ScriptTask`) -> task id, for task elements that are not service tasks (and service tasks that name no task node). */
@@ -33,7 +33,7 @@ export class NotExecutableError extends DefinitionError {
 /** What import returns: the definition, and the parser's warnings (lax import) as problems. */
 export interface ImportResult {
   definition: Definition;
-  dialect: string;
+  dialect: DialectName;
   warnings: ImportProblem[];
 }
 
@@ -53,7 +53,7 @@ export function warningsToProblems(warnings: ModdleWarning[]): ImportProblem[] {
 /** Imports BPMN XML (already through readBpmnFile/checkBpmnText) into a definition. */
 export async function importBpmn(xml: string, o: ImportOptions = {}): Promise<ImportResult> {
   const source = o.source ?? 'BPMN input';
-  const dialect: Dialect = dialects[o.dialect ?? detectDialect(xml)];
+  const dialect = dialectNamed(o.dialect ?? detectDialect(xml));
   const moddle = createModdle(dialect.packages);
   let parsed;
   try {

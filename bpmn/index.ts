@@ -6,7 +6,7 @@ import { findElementLine, readBpmnFile } from './read-xml.js';
 export { exportBpmn, processIdOf, type ExportOptions } from './export.js';
 export { importBpmn, NotExecutableError, type ImportOptions, type ImportProblem, type ImportResult } from './import.js';
 export { readBpmnFile, checkBpmnText, findElementLine } from './read-xml.js';
-export { dialects, detectDialect } from './dialects/index.js';
+export { dialects, dialectNames, defaultDialect, dialectNamed, detectDialect, orList, type DialectName } from './dialects/index.js';
 
 /** A problem of `gravity validate`: element id, BPMN type, XML line when found. */
 export interface ValidationProblem extends ImportProblem {

@@ -49,6 +49,14 @@ export interface Moddle {
   getElementDescriptor(element: ModdleElement): unknown;
 }
 
+/** A moddle package (the JSON descriptor of an extension namespace), as camunda-bpmn-moddle and zeebe-bpmn-moddle ship them. */
+export interface ModdlePackage {
+  name: string;
+  uri: string;
+  prefix: string;
+  [k: string]: unknown;
+}
+
 /** The namespace of the BPMN 2.0 semantic model; a BPMN file's root must be `definitions` in it. */
 export const BPMN_MODEL_NS = 'http://www.omg.org/spec/BPMN/20100524/MODEL';
 
@@ -56,7 +64,7 @@ export const BPMN_MODEL_NS = 'http://www.omg.org/spec/BPMN/20100524/MODEL';
  * Creates a moddle that reads and writes BPMN 2.0 (with DI and bpmn.io colors).
  * @param extensions extra moddle packages by prefix, e.g. `{ camunda: camundaDescriptor, gravity: gravityDescriptor }`.
  */
-export function createModdle(extensions: Record<string, object> = {}): Moddle {
+export function createModdle(extensions: Readonly<Record<string, ModdlePackage>> = {}): Moddle {
   return new BpmnModdle(extensions) as Moddle;
 }
 

@@ -1,5 +1,6 @@
 // What an imported BPMN file carries beyond the definition: its diagram and other vendors' extensions, kept as JSON for re-export.
 import type { Moddle, ModdleElement } from './moddle.js';
+import { dialects } from './dialects/index.js';
 
 type Box = [number, number, number, number];
 
@@ -83,7 +84,21 @@ export function restoreDiagram(moddle: Moddle, definitions: ModdleElement, proce
   return true;
 }
 
-const OWN = /^(xmlns|bpmn|bpmndi|dc|di|xsi|gravity|camunda|zeebe)(:|$)/;
+/** Prefixes of BPMN itself (model, DI, XML Schema instance): never another vendor's. */
+const BPMN_PREFIXES = ['bpmn', 'bpmndi', 'dc', 'di', 'xsi'];
+/** Prefixes whose attributes and elements are not another vendor's: BPMN's and every dialect's. */
+const OWN_PREFIXES: ReadonlySet<string> = new Set([...BPMN_PREFIXES, ...dialects.map((d) => d.prefix)]);
+
+/** True when `prefix` is BPMN's or a dialect's: its attributes, elements and namespace declaration are not kept as foreign data. */
+export function isOwnPrefix(prefix: string): boolean {
+  return OWN_PREFIXES.has(prefix);
+}
+
+/** True when a qualified name (`camunda:type`, `xmlns:foo`) is BPMN's, a dialect's or a namespace declaration. */
+const isOwnName = (name: string): boolean => {
+  const prefix = name.split(':')[0];
+  return prefix === 'xmlns' || isOwnPrefix(prefix);
+};
 
 function toForeign(e: ModdleElement): ForeignElement {
   const attrs = Object.fromEntries(Object.entries(e).filter(([k]) => !k.startsWith('$')));
@@ -98,8 +113,8 @@ function toForeign(e: ModdleElement): ForeignElement {
 
 /** Attributes and extension elements of other vendors on `el`, or undefined. */
 export function captureForeign(el: ModdleElement): ForeignData | undefined {
-  const attrs = Object.fromEntries(Object.entries(el.$attrs ?? {}).filter(([k]) => k.includes(':') && !OWN.test(k)));
-  const ext = ((el.extensionElements?.values ?? []) as ModdleElement[]).filter((v) => !OWN.test(v.$type)).map(toForeign);
+  const attrs = Object.fromEntries(Object.entries(el.$attrs ?? {}).filter(([k]) => k.includes(':') && !isOwnName(k)));
+  const ext = ((el.extensionElements?.values ?? []) as ModdleElement[]).filter((v) => !isOwnName(v.$type)).map(toForeign);
   if (!Object.keys(attrs).length && !ext.length) return undefined;
   return { ...(Object.keys(attrs).length ? { attrs } : {}), ...(ext.length ? { ext } : {}) };
 }

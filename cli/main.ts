@@ -4,7 +4,7 @@ import { ErrorCode, GravityError } from '../engine/index.js';
 import { createApp, type App } from './app.js';
 import { cancelCommand, resumeCommand, rollbackCommand, runCommand } from './commands/execute.js';
 import { testCommand } from './commands/test.js';
-import { exportCommand, importCommand, validateCommand } from './commands/bpmn.js';
+import { DIALECT_CHOICES, EXPORT_DIALECT_HELP, IMPORT_DIALECTS, exportCommand, importCommand, validateCommand } from './commands/bpmn.js';
 import { describeCommand, listCommand, runsCommand, showCommand } from './commands/inspect.js';
 import { Exit } from './format.js';
 
@@ -57,13 +57,13 @@ export function buildProgram(exit: (code: number) => void): Command {
     .option('--root <dir>', 'folder that file removals may not leave')
     .action(withApp((app, id: string, o) => rollbackCommand(app, id, o)));
   program.command('export [workflow]').description('export a workflow to BPMN 2.0 XML with a diagram')
-    .addOption(new Option('--dialect <dialect>', 'gravity (default), camunda7 (Kytes) or zeebe').choices(['gravity', 'camunda7', 'zeebe']))
+    .addOption(new Option('--dialect <dialect>', EXPORT_DIALECT_HELP).choices(DIALECT_CHOICES))
     .option('-o, --output <path>', 'file to write (a folder with --all); default: stdout')
     .option('--all', 'export every catalog workflow into the -o folder').addOption(json())
     .action(withApp((app, wf: string | undefined, o) => exportCommand(app, wf, o)));
-  program.command('import <file>').description('import a BPMN file (gravity, Camunda 7 or Zeebe dialect) into a definition')
+  program.command('import <file>').description(`import a BPMN file (${IMPORT_DIALECTS} dialect) into a definition`)
     .option('--as <id>', 'workflow id to give it').option('--map <element=task>', 'run this element (id or BPMN type) as this task node', collect)
-    .addOption(new Option('--dialect <dialect>', 'force a dialect instead of detecting it').choices(['gravity', 'camunda7', 'zeebe']))
+    .addOption(new Option('--dialect <dialect>', 'force a dialect instead of detecting it').choices(DIALECT_CHOICES))
     .option('-o, --output <file>', 'write the definition JSON here instead of stdout').addOption(json())
     .action(withApp((app, file: string, o) => importCommand(app, file, o)));
   program.command('validate <file>').description('list every problem of a BPMN file (element id, type, line); exit 2 if any')

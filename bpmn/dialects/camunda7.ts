@@ -1,7 +1,6 @@
 // The Camunda 7 dialect (what Kytes runs): external tasks by topic, camunda:inputOutput with JUEL, gravity-only data as properties.
 import { DefinitionError, type StateConfig } from '../../engine/index.js';
-import type { Dialect, TaskData } from '../dialect.js';
-import { processIdFor } from '../dialect.js';
+import { defineDialect, processIdFor, type TaskData } from '../dialect.js';
 import type { ModdleElement } from '../moddle.js';
 import descriptor from 'camunda-bpmn-moddle/resources/camunda.json' with { type: 'json' };
 import { changedSpellings, juelCan, decodeOutput, decodeText, decodeValue, encodeValue, restoreSpellings } from './camunda-values.js';
@@ -31,9 +30,15 @@ function callInputs(exts: ModdleElement[], element: string): Record<string, unkn
 }
 
 /** Camunda 7 (camunda-bpmn-moddle): the dialect of the Kytes platform and the reading of plain BPMN files. */
-export const camunda7Dialect: Dialect = {
+export const camunda7Dialect = defineDialect({
   name: 'camunda7',
-  packages: { camunda: descriptor },
+  title: 'Camunda 7',
+  note: 'Kytes',
+  namespace: 'http://camunda.org/schema/1.0/bpmn',
+  prefix: 'camunda',
+  descriptor,
+  precedence: 0,
+  readsPlainBpmn: true,
   understands: ['camunda:InputOutput', 'camunda:Properties', 'camunda:In', 'camunda:Out', 'camunda:FailedJobRetryTimeCycle'],
 
   writeProcess(def, process, w) {
@@ -134,4 +139,4 @@ export const camunda7Dialect: Dialect = {
     const attention = readProps(el, r, PROPS, el.id!).attention as { message: string } | undefined;
     return attention ? { attention } : {};
   },
-};
+});

@@ -1,8 +1,8 @@
 // The gravity dialect: our own namespace holds task ids, JSON inputs, retries and FEEL expressions exactly.
 import { DefinitionError, type ParamSpec, type StateConfig } from '../../engine/index.js';
-import { processIdFor, type Dialect, type TaskData } from '../dialect.js';
+import { defineDialect, processIdFor, type TaskData } from '../dialect.js';
 import type { ModdleElement } from '../moddle.js';
-import descriptor from '../gravity-descriptor.json' with { type: 'json' };
+import descriptor from './gravity-descriptor.json' with { type: 'json' };
 
 const parseJson = (text: string | undefined, element: string, what: string): unknown => {
   if (text === undefined || text.trim() === '') return undefined;
@@ -27,9 +27,16 @@ export function readRestMeta(ext: ModdleElement | undefined, element: string): R
   return (parseJson(ext?.meta?.value, element, 'gravity:meta') as Record<string, unknown>) ?? {};
 }
 
-export const gravityDialect: Dialect = {
+/** gravity's own dialect: lossless (JSON inputs, FEEL as written, exact retries), the default of export, keeps other vendors' data. */
+export const gravityDialect = defineDialect({
   name: 'gravity',
-  packages: { gravity: descriptor },
+  title: 'gravity',
+  namespace: 'https://gravity.kytes.dev/schema/bpmn/1.0',
+  prefix: 'gravity',
+  descriptor,
+  precedence: 1,
+  exportDefault: true,
+  keepsForeign: true,
 
   writeProcess(def, process, w) {
     const params = Object.entries(def.params ?? {}).map(([name, p]) =>
@@ -127,4 +134,4 @@ export const gravityDialect: Dialect = {
     const res = r.extensions(el).find((e) => e.$type === 'gravity:Result');
     return res ? parseJson(res.value, el.id!, 'gravity:result') : undefined;
   },
-};
+});

@@ -1,7 +1,6 @@
 // The Zeebe (Camunda 8) dialect: zeebe:taskDefinition jobs, zeebe:ioMapping in FEEL, gravity-only data as zeebe:properties.
 import { DefinitionError, type StateConfig } from '../../engine/index.js';
-import type { Dialect, TaskData } from '../dialect.js';
-import { processIdFor } from '../dialect.js';
+import { defineDialect, processIdFor, type TaskData } from '../dialect.js';
 import type { ModdleElement } from '../moddle.js';
 import descriptor from 'zeebe-bpmn-moddle/resources/zeebe.json' with { type: 'json' };
 import { decodeFeel, decodeFeelOutput, encodeFeel } from './feel-literal.js';
@@ -22,9 +21,13 @@ function readRetries(text: string | undefined, element: string): number {
 }
 
 /** Zeebe (zeebe-bpmn-moddle): Camunda 8's dialect. Every mapping source is FEEL, so literals are written as FEEL literals. */
-export const zeebeDialect: Dialect = {
+export const zeebeDialect = defineDialect({
   name: 'zeebe',
-  packages: { zeebe: descriptor },
+  title: 'Zeebe',
+  namespace: 'http://camunda.org/schema/zeebe/1.0',
+  prefix: 'zeebe',
+  descriptor,
+  precedence: 2,
   understands: ['zeebe:TaskDefinition', 'zeebe:IoMapping', 'zeebe:Properties', 'zeebe:CalledElement', 'zeebe:VersionTag'],
 
   writeProcess(def, process, w) {
@@ -115,4 +118,4 @@ export const zeebeDialect: Dialect = {
     const attention = readProps(el, r, PROPS, el.id!).attention as { message: string } | undefined;
     return attention ? { attention } : {};
   },
-};
+});

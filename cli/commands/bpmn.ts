@@ -2,16 +2,24 @@
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { BadInputError, parseParamPairs } from '../../engine/index.js';
-import { exportBpmn, formatProblems, loadBpmnFile, validateBpmnFile } from '../../bpmn/index.js';
+import {
+  defaultDialect, dialectNamed, dialectNames, dialects, exportBpmn, formatProblems, loadBpmnFile, orList, validateBpmnFile, type DialectName,
+} from '../../bpmn/index.js';
 import type { App } from '../app.js';
 import { Exit } from '../format.js';
 
-const DIALECTS = ['gravity', 'camunda7', 'zeebe'];
+/** The choices of `--dialect`: every dialect's name, in the order bpmn/dialects lists them. */
+export const DIALECT_CHOICES: readonly DialectName[] = dialectNames;
 
-function checkDialect(d: string | undefined): 'gravity' | 'camunda7' | 'zeebe' {
-  const dialect = d ?? 'gravity';
-  if (!DIALECTS.includes(dialect)) throw new BadInputError(`unknown dialect "${dialect}": expected one of ${DIALECTS.join(', ')}`, { dialect });
-  return dialect as 'gravity' | 'camunda7' | 'zeebe';
+/** Help of `export --dialect`: `gravity (default), camunda7 (Kytes) or zeebe`. */
+export const EXPORT_DIALECT_HELP = orList(dialects.map((d) => `${d.name}${d.exportDefault ? ' (default)' : ''}${d.note ? ` (${d.note})` : ''}`));
+
+/** How `import` names the dialects it reads: `gravity, Camunda 7 or Zeebe`. */
+export const IMPORT_DIALECTS = orList(dialects.map((d) => d.title));
+
+/** The dialect `--dialect` names (the default one when absent); a BadInputError for an unknown one. */
+function checkDialect(d: string | undefined): DialectName {
+  return d === undefined ? defaultDialect.name : dialectNamed(d).name;
 }
 
 /** Writes a file atomically (temp + rename): an interrupted export never leaves half a file. */
@@ -30,7 +38,7 @@ export async function exportCommand(app: App, ref: string | undefined, o: { dial
     const dir = resolve(o.output);
     const written: string[] = [];
     for (const def of app.catalog) {
-      const file = join(dir, `${def.id.replace(/:/g, '-')}${dialect === 'gravity' ? '' : `.${dialect}`}.bpmn`);
+      const file = join(dir, `${def.id.replace(/:/g, '-')}${dialect === defaultDialect.name ? '' : `.${dialect}`}.bpmn`);
       await writeAtomic(file, await exportBpmn(def, { dialect }));
       written.push(file);
     }

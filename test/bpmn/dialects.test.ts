@@ -4,7 +4,7 @@ import { call, decide, fail, parallel, retry, sequence, task, wait, workflow, ty
 import { exportBpmn } from '../../bpmn/export.js';
 import { importBpmn } from '../../bpmn/import.js';
 import { createModdle, type ModdleElement } from '../../bpmn/moddle.js';
-import { detectDialect, dialects } from '../../bpmn/dialects/index.js';
+import { detectDialect, dialectNamed } from '../../bpmn/dialects/index.js';
 import { normalized } from './normalize.js';
 
 const full = (): Definition =>
@@ -68,7 +68,7 @@ const DIALECTS = ['camunda7', 'zeebe'] as const;
 const DEFINITIONS = [['every feature', full], ['merge, input and retry variants', variants]] as const;
 
 async function parse(xml: string, dialect: string): Promise<{ byId: Record<string, ModdleElement>; warnings: unknown[] }> {
-  const r = await createModdle(dialects[dialect].packages).fromXML(xml);
+  const r = await createModdle(dialectNamed(dialect).packages).fromXML(xml);
   return { byId: r.elementsById, warnings: r.warnings };
 }
 const ext = (el: ModdleElement, type: string) => ((el.extensionElements?.values ?? []) as ModdleElement[]).find((e) => e.$type === type);

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { call, decide, fail, parallel, retry, sequence, task, wait, workflow, type Definition } from '../../engine/index.js';
 import { createModdle } from '../../bpmn/moddle.js';
-import { dialects, exportBpmn, importBpmn, NotExecutableError } from '../../bpmn/index.js';
+import { dialectNamed, dialectNames, exportBpmn, importBpmn, NotExecutableError } from '../../bpmn/index.js';
 import { catalog, findWorkflow } from '../../workflows/index.js';
 import { createMemoryStore, startRun } from '../../engine/index.js';
 import { createDefaultRegistry } from '../../tasks/index.js';
@@ -39,11 +39,10 @@ const branchEnds: Definition = workflow({
   ),
 });
 
-const dialectNames = Object.keys(dialects);
 const cases = [...catalog, featureful, branchEnds].flatMap((def) => dialectNames.map((d) => [def.id, d, def] as const));
 
 async function parse(xml: string, dialect: string) {
-  return createModdle(dialects[dialect].packages).fromXML(xml);
+  return createModdle(dialectNamed(dialect).packages).fromXML(xml);
 }
 
 function count(xml: string, tag: RegExp): number {
@@ -52,7 +51,7 @@ function count(xml: string, tag: RegExp): number {
 
 describe('BPMN export and import', () => {
   it.each(cases)('exports %s in the %s dialect with a full diagram and zero parse warnings', async (_id, dialect, def) => {
-    const xml = await exportBpmn(def, { dialect: dialect as never });
+    const xml = await exportBpmn(def, { dialect });
     expect(xml).toMatch(/isExecutable="true"/);
     const { warnings, elementsById } = await parse(xml, dialect);
     expect(warnings).toEqual([]);
@@ -68,7 +67,7 @@ describe('BPMN export and import', () => {
 
   it.each(cases)('gives each parallel join of %s (%s) one incoming flow per branch of its split', async (_id, dialect, def) => {
     // a parallel join waits for a token on every incoming flow: a branch entering it by two paths would deadlock it
-    const { elementsById } = await parse(await exportBpmn(def, { dialect: dialect as never }), dialect);
+    const { elementsById } = await parse(await exportBpmn(def, { dialect }), dialect);
     const gateways = Object.values(elementsById).filter((e) => e.$type === 'bpmn:ParallelGateway');
     const splits = gateways.filter((g) => (g.outgoing ?? []).length > 1);
     const joins = gateways.filter((g) => (g.incoming ?? []).length > 1);
@@ -92,7 +91,7 @@ describe('BPMN export and import', () => {
   });
 
   it.each(dialectNames)('runs test:branch-ends imported from the %s dialect as the definition runs: the failing end of a branch fails the run', async (dialect) => {
-    const { definition } = await importBpmn(await exportBpmn(branchEnds, { dialect: dialect as never }), { dialect: dialect as never });
+    const { definition } = await importBpmn(await exportBpmn(branchEnds, { dialect }), { dialect });
     const engine = { store: createMemoryStore(), registry: createDefaultRegistry(), persist: false };
     const ran = async (n: number) => {
       const r = await startRun(engine, definition, { params: { n } });
@@ -105,11 +104,11 @@ describe('BPMN export and import', () => {
   });
 
   it.each(cases)('gives back the same definition for %s through the %s dialect, and stays stable', async (_id, dialect, def) => {
-    const xml = await exportBpmn(def, { dialect: dialect as never });
-    const first = await importBpmn(xml, { dialect: dialect as never });
+    const xml = await exportBpmn(def, { dialect });
+    const first = await importBpmn(xml, { dialect });
     expect(first.warnings).toEqual([]);
     expect(normalize(first.definition)).toEqual(normalize(def));
-    const again = await importBpmn(await exportBpmn(first.definition, { dialect: dialect as never }), { dialect: dialect as never });
+    const again = await importBpmn(await exportBpmn(first.definition, { dialect }), { dialect });
     expect(normalize(again.definition)).toEqual(normalize(first.definition));
   });
 
@@ -137,9 +136,9 @@ describe('BPMN export and import', () => {
 
   it.each(dialectNames)('writes calls with the called process id (%s) and reads them back as the workflow id', async (dialect) => {
     const def = workflow({ id: 'test:caller', steps: call('doctor', 'host:doctor', {}) });
-    const xml = await exportBpmn(def, { dialect: dialect as never });
+    const xml = await exportBpmn(def, { dialect });
     expect(xml).toMatch(dialect === 'zeebe' ? /<zeebe:calledElement processId="host_doctor"/ : /<bpmn:callActivity id="doctor" calledElement="host_doctor"/);
-    expect((await importBpmn(xml, { dialect: dialect as never })).definition.machine.states.doctor.invoke?.src).toBe('workflow:host:doctor');
+    expect((await importBpmn(xml, { dialect })).definition.machine.states.doctor.invoke?.src).toBe('workflow:host:doctor');
     // a file written by another modeler names only the process id: the catalog answers to it too
     expect(findWorkflow('host_doctor')?.id).toBe('host:doctor');
   });
@@ -166,7 +165,7 @@ describe('BPMN export and import', () => {
     expect(out).toContain('xmlns:acme="http://acme.example/bpmn"');
     expect(out).toMatch(/<bpmn:serviceTask id="last"[^>]*acme:owner="ops-team"/);
     expect(out).toMatch(/<acme:sla hours="4">\s*<acme:escalate>pager<\/acme:escalate>\s*<\/acme:sla>/);
-    expect((await createModdle(dialects.gravity.packages).fromXML(out)).warnings).toEqual([]);
+    expect((await createModdle(dialectNamed('gravity').packages).fromXML(out)).warnings).toEqual([]);
   });
 });
 
