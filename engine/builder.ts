@@ -1,5 +1,8 @@
 // The authoring builder: sequence / task / decide / parallel / retry / call / wait, emitting the gravity subset.
+import type { TaskDefinition } from './define-task.js';
 import type { Definition, ParamSpec, RetryPolicy, StateConfig, StateMeta } from './definition.js';
+import { callSrc } from './definition.js';
+import { DefinitionError } from './errors.js';
 
 /** A piece of a workflow under construction. */
 export type Node = TaskNode | SequenceNode | DecideNode | ParallelNode | WaitNode | FailNode | AttentionNode;
@@ -26,30 +29,69 @@ export interface WaitNode { kind: 'wait'; id: string; delay: number | string; ti
 export interface FailNode { kind: 'fail'; id: string; message: string }
 export interface AttentionNode { kind: 'attention'; id: string; message: string; output?: unknown }
 
-/** A step that runs task node `src` with `input` (literals and `=FEEL` strings). */
-export function task(id: string, src: string, input?: unknown, options: TaskOptions = {}): TaskNode {
-  return { kind: 'task', id, src, input, options };
+/** A FEEL expression in a definition: a string that starts with `=`. */
+export type Expr = `=${string}`;
+
+/** An input as authored: every value of the task's input type may be a FEEL expression instead. */
+export type Templated<T> = T extends string | number | boolean | bigint | null | undefined
+  ? T | Expr
+  : T extends ReadonlyArray<infer U>
+    ? ReadonlyArray<Templated<U>> | Expr
+    : T extends object
+      ? { [K in keyof T]: Templated<T[K]> } | Expr
+      : T | Expr;
+
+/**
+ * A step that runs a task node with `input` (literals and `=FEEL` strings). Given the node itself, the input is typed by
+ * its schema (an unknown or mistyped key is a TypeScript error); given its id (a string), as in JSON definitions, the
+ * input is checked when the run starts.
+ */
+export function task<In>(id: string, node: TaskDefinition<any, any, In>, input: NoInfer<Templated<In>>, options?: TaskOptions): TaskNode;
+export function task(id: string, src: string, input?: unknown, options?: TaskOptions): TaskNode;
+export function task(id: string, src: string | TaskDefinition, input?: unknown, options: TaskOptions = {}): TaskNode {
+  if (typeof id !== 'string' || id === '') throw new DefinitionError(`task(): the step id must be a non-empty string, got ${JSON.stringify(id)}`);
+  const taskId = typeof src === 'string' ? src : src?.id;
+  if (typeof taskId !== 'string' || taskId === '') throw new DefinitionError(`step <${id}>: expected a task id or a task node, got ${JSON.stringify(src)}`, { element: id });
+  return { kind: 'task', id, src: taskId, input, options };
 }
 
 /** A call of another workflow by id, with its params. */
 export function call(id: string, workflowId: string, params?: Record<string, unknown>, options: TaskOptions = {}): TaskNode {
-  return { kind: 'task', id, src: `workflow:${workflowId}`, input: params ?? {}, options };
+  return { kind: 'task', id, src: callSrc(workflowId), input: params ?? {}, options };
+}
+
+const KINDS = new Set(['task', 'sequence', 'decide', 'parallel', 'wait', 'fail', 'attention']);
+
+/** Throws a coded error unless `n` is a builder node (a JavaScript author may pass anything). */
+function assertNodes(nodes: unknown[], where: string): void {
+  nodes.forEach((n, i) => {
+    if (!n || typeof n !== 'object' || !KINDS.has((n as { kind?: unknown }).kind as string)) {
+      throw new DefinitionError(`${where}: item ${i + 1} is not a step (expected task(), sequence(), decide(), parallel(), wait(), fail() or attention()), got ${JSON.stringify(n) ?? String(n)}`);
+    }
+  });
 }
 
 /** Steps one after the other. */
 export function sequence(...nodes: Node[]): SequenceNode {
-  if (nodes.length === 0) throw new TypeError('sequence() needs at least one node');
+  assertNodes(nodes, 'sequence()');
+  if (nodes.length === 0) throw new DefinitionError('sequence() needs at least one node');
   return { kind: 'sequence', nodes };
 }
 
 /** An exclusive decision: the first branch whose FEEL condition holds, else `otherwise` (else carry on). */
 export function decide(id: string, branches: Array<{ when: string; then: Node }>, otherwise?: Node, title?: string): DecideNode {
+  if (!Array.isArray(branches)) throw new DefinitionError(`decide <${id}>: branches must be a list of { when, then }`, { element: id });
+  branches.forEach((b, i) => {
+    if (typeof b?.when !== 'string') throw new DefinitionError(`decide <${id}>: branch ${i + 1} needs a FEEL condition in "when"`, { element: id });
+  });
+  assertNodes([...branches.map((b) => b.then), ...(otherwise === undefined ? [] : [otherwise])], `decide <${id}>`);
   return { kind: 'decide', id, branches, otherwise, title };
 }
 
 /** Branches that run concurrently; the next step starts when all are done. */
 export function parallel(id: string, ...branches: Node[]): ParallelNode {
-  if (branches.length < 2) throw new TypeError(`parallel <${id}> needs at least two branches`);
+  if (branches.length < 2) throw new DefinitionError(`parallel <${id}> needs at least two branches`, { element: id });
+  assertNodes(branches, `parallel <${id}>`);
   return { kind: 'parallel', id, branches };
 }
 
@@ -79,7 +121,7 @@ function entryOf(n: Node): string {
 
 function emit(n: Node, next: string, states: Record<string, StateConfig>): void {
   const add = (key: string, s: StateConfig) => {
-    if (key in states) throw new TypeError(`duplicate step id <${key}>`);
+    if (key in states) throw new DefinitionError(`duplicate step id <${key}>`, { element: key });
     states[key] = s;
   };
   switch (n.kind) {
@@ -156,7 +198,7 @@ export interface WorkflowSpec {
 export function workflow(spec: WorkflowSpec): Definition {
   const states: Record<string, StateConfig> = {};
   emit(spec.steps, 'done', states);
-  if ('done' in states) throw new TypeError('step id <done> is reserved');
+  if ('done' in states) throw new DefinitionError('step id <done> is reserved (it names the end of the workflow)', { element: 'done' });
   states.done = { type: 'final', ...(spec.output !== undefined ? { output: spec.output } : {}) };
   const def: Definition = { id: spec.id, machine: { initial: entryOf(spec.steps), states } };
   if (spec.title) def.title = spec.title;

@@ -1,31 +1,32 @@
 // Sub-workflow calls: a call step runs a child run (`<run>.<step>`), persisted and resumed on its own.
 import type { TaskRequest } from './compile.js';
+import { calleeOf } from './definition.js';
 import { CancelledError, GravityError, ErrorCode, NotFoundError, serializeError } from './errors.js';
-import { RunStatus, type RunRecord } from './journal.js';
+import { RunStatus } from './journal.js';
 import { resolveParams } from './params.js';
-import { keys, startRun, type Execution, type RunResult } from './runner.js';
-import { resumeRun } from './resume.js';
+import { getRun } from './run-store.js';
+import type { RunResult, StepHost } from './run-types.js';
 
 /** Runs the child workflow of a call step and returns its output (or throws its error). */
-export async function runCall(ex: Execution, req: TaskRequest, signal: AbortSignal): Promise<unknown> {
-  const workflowId = req.src.slice('workflow:'.length);
+export async function runCall(ex: StepHost, req: TaskRequest, signal: AbortSignal): Promise<unknown> {
+  const workflowId = calleeOf(req.src)!;
   const def = ex.engine.resolveWorkflow?.(workflowId);
   if (!def) throw new NotFoundError(`step <${req.step}> calls workflow "${workflowId}", which is not in the catalog`, { step: req.step });
   const done = ex.journal.filter((e) => e.step === req.step && (e.type === 'task.finished' || e.type === 'task.failed')).length;
   const childId = done === 0 ? `${ex.record.id}.${req.step}` : `${ex.record.id}.${req.step}-${done + 1}`;
   const base = { step: req.step, task: req.src, child: childId };
-  const existing = ex.engine.persist === false ? undefined : await ex.engine.store.get<RunRecord>(keys.run(childId));
+  const existing = ex.engine.persist === false ? undefined : await getRun(ex.engine.store, childId);
   // an existing child run is resumed by the same execution of the step (crash, or a wait on the child's attention),
   // unless a cancel closed that execution: then a new one starts (else the run's summary would end on the cancel)
   const last = [...ex.journal].reverse().find((e) => e.step === req.step && (e.type === 'task.started' || e.type === 'task.cancelled'));
   if (!existing || last?.type === 'task.cancelled') await ex.log({ type: 'task.started', ...base, attempt: 1, idempotent: true, input: req.input });
 
   let result: RunResult;
-  const status = existing?.value.status;
+  const status = existing?.status;
   if (status === RunStatus.Running || status === RunStatus.Cancelled || status === RunStatus.NeedsAttention) {
-    result = await resumeRun(ex.engine, childId, { definition: def, signal, force: ex.force });
+    result = await ex.children.resume(childId, { definition: def, signal, force: ex.force });
   } else if (status) {
-    result = { runId: childId, workflow: def.id, status, steps: [], output: existing!.value.output, error: existing!.value.error };
+    result = { runId: childId, workflow: def.id, status, steps: [], output: existing!.output, error: existing!.error };
   } else {
     let params: Record<string, unknown>;
     try {
@@ -34,7 +35,7 @@ export async function runCall(ex: Execution, req: TaskRequest, signal: AbortSign
       await ex.log({ type: 'task.failed', ...base, attempt: 1, error: serializeError(e) });
       throw e;
     }
-    result = await startRun(ex.engine, def, { params, runId: childId, parent: ex.record.id, signal, source: { kind: 'catalog', ref: workflowId } });
+    result = await ex.children.start(def, { params, runId: childId, parent: ex.record.id, signal, source: { kind: 'catalog', ref: workflowId } });
   }
 
   switch (result.status) {

@@ -1,6 +1,6 @@
 // The task-node contract: a typed, reusable unit of side-effecting work, and the registry that names them.
 import type { z } from 'zod';
-import { DuplicateTaskError, UnknownTaskError } from './errors.js';
+import { DefinitionError, DuplicateTaskError, UnknownTaskError } from './errors.js';
 import type { Exec } from './process.js';
 import type { Store } from './store/types.js';
 
@@ -56,12 +56,15 @@ export interface TaskSpec<IS extends z.ZodType, OS extends z.ZodType> {
   compensate?(ctx: CompensateContext<z.output<IS>, z.output<OS>>): Promise<void>;
 }
 
-/** A registered task node (schemas erased to `unknown` for the engine). */
-export interface TaskDefinition<I = any, O = any> {
+/**
+ * A registered task node (schemas erased to `unknown` for the engine). `In` is what an author writes as input (before
+ * defaults and coercion): the builder's `task(id, node, input)` types the input with it.
+ */
+export interface TaskDefinition<I = any, O = any, In = any> {
   readonly id: string;
   readonly title: string;
   readonly description?: string;
-  readonly input: z.ZodType<I>;
+  readonly input: z.ZodType<I, In>;
   readonly output: z.ZodType<O>;
   readonly timeoutMs?: number;
   isIdempotent(input: I): boolean;
@@ -73,14 +76,14 @@ export interface TaskDefinition<I = any, O = any> {
 const ID = /^[a-z][a-z0-9-]*(\.[a-z][a-z0-9-]*)+$/;
 
 /** Declares a task node. Ids are dotted lower-case words (`git.clone`). */
-export function defineTask<IS extends z.ZodType, OS extends z.ZodType>(spec: TaskSpec<IS, OS>): TaskDefinition<z.output<IS>, z.output<OS>> {
-  if (!ID.test(spec.id)) throw new TypeError(`task id "${spec.id}" must be dotted lower-case words, e.g. "exec.run"`);
+export function defineTask<IS extends z.ZodType, OS extends z.ZodType>(spec: TaskSpec<IS, OS>): TaskDefinition<z.output<IS>, z.output<OS>, z.input<IS>> {
+  if (!ID.test(spec.id)) throw new DefinitionError(`task id "${spec.id}" must be dotted lower-case words, e.g. "exec.run"`, { task: spec.id });
   const idem = spec.idempotent;
   return {
     id: spec.id,
     title: spec.title,
     description: spec.description,
-    input: spec.input as z.ZodType<z.output<IS>>,
+    input: spec.input as z.ZodType<z.output<IS>, z.input<IS>>,
     output: spec.output as z.ZodType<z.output<OS>>,
     timeoutMs: spec.timeoutMs,
     isIdempotent: (input) => (typeof idem === 'function' ? idem(input) : idem === true),

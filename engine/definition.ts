@@ -110,6 +110,51 @@ export function targetOf(t: Target | undefined): string | undefined {
   return t === undefined ? undefined : typeof t === 'string' ? t : t.target;
 }
 
+/** What a call step's `invoke.src` starts with: `workflow:<id>` calls workflow `<id>`. */
+export const CALL_PREFIX = 'workflow:';
+
+/** The workflow id a step's `src` calls, or undefined when `src` is a task id. */
+export function calleeOf(src: string): string | undefined {
+  return src.startsWith(CALL_PREFIX) ? src.slice(CALL_PREFIX.length) : undefined;
+}
+
+/** The `invoke.src` of a call of workflow `id`. */
+export function callSrc(id: string): string {
+  return `${CALL_PREFIX}${id}`;
+}
+
+/** The kinds of state of the subset, named once (plan, validate, BPMN graph and import speak of these). */
+export const StateKind = {
+  Task: 'task',
+  Call: 'call',
+  Decision: 'decision',
+  Parallel: 'parallel',
+  Wait: 'wait',
+  Event: 'event',
+  Compound: 'compound',
+  End: 'end',
+  Fail: 'fail',
+  Attention: 'attention',
+  Empty: 'empty',
+} as const;
+export type StateKind = (typeof StateKind)[keyof typeof StateKind];
+
+/**
+ * The kind of a state, from its fields: a final state is an end (failing, or asking for attention); a state that invokes
+ * is a task or a call; then a decision (`always`), a parallel state, a wait (`after` alone), an event wait (`on`), a
+ * compound state (`states`); a state with none of these does nothing (`empty`, refused by validation).
+ */
+export function stateKind(s: StateConfig): StateKind {
+  if (s.type === 'final') return s.meta?.fail ? StateKind.Fail : s.meta?.attention ? StateKind.Attention : StateKind.End;
+  if (s.invoke) return typeof s.invoke.src === 'string' && calleeOf(s.invoke.src) !== undefined ? StateKind.Call : StateKind.Task;
+  if (s.always) return StateKind.Decision;
+  if (s.type === 'parallel') return StateKind.Parallel;
+  if (s.after) return StateKind.Wait;
+  if (s.on) return StateKind.Event;
+  if (s.states) return StateKind.Compound;
+  return StateKind.Empty;
+}
+
 /** A state that invokes a task or a sub-workflow. */
 export interface StepRef {
   /** State key, which is the step id (unique in a definition). */

@@ -1,18 +1,92 @@
-// The engine's one public barrel: everything outside engine/ imports from here.
-export * from './errors.js';
-export * from './define-task.js';
-export * from './definition.js';
-export * from './builder.js';
-export * from './expressions.js';
-export * from './duration.js';
-export * from './params.js';
-export * from './validate.js';
-export * from './compile.js';
-export * from './journal.js';
-export * from './runner.js';
-export * from './resume.js';
-export * from './rollback.js';
-export * from './plan.js';
-export { sleep } from './step.js';
-export * from './process.js';
-export * from './store/index.js';
+// The engine's one public barrel: everything outside engine/ imports from here, and only what is named below.
+export {
+  BadInputError,
+  CancelledError,
+  closest,
+  ConflictError,
+  DefinitionError,
+  DuplicateTaskError,
+  ErrorCode,
+  ExpressionError,
+  GravityError,
+  levenshtein,
+  NotFoundError,
+  serializeError,
+  TaskError,
+  TimeoutError,
+  UnknownTaskError,
+  ValidationError,
+  type SerializedError,
+} from './errors.js';
+export { createRegistry, defineTask, TaskRegistry, type CompensateContext, type TaskContext, type TaskDefinition, type TaskLogger, type TaskSpec } from './define-task.js';
+export {
+  CALL_PREFIX,
+  calleeOf,
+  callSrc,
+  canonicalJson,
+  definitionHash,
+  listSteps,
+  ParamType,
+  StateKind,
+  stateKind,
+  targetOf,
+  type Definition,
+  type ExprGuard,
+  type ParamSpec,
+  type RetryPolicy,
+  type StateConfig,
+  type StateMeta,
+  type StepRef,
+  type Target,
+} from './definition.js';
+export {
+  attention,
+  call,
+  decide,
+  fail,
+  parallel,
+  retry,
+  sequence,
+  task,
+  wait,
+  workflow,
+  type AttentionNode,
+  type DecideNode,
+  type FailNode,
+  type Node,
+  type ParallelNode,
+  type SequenceNode,
+  type TaskNode,
+  type TaskOptions,
+  type WaitNode,
+  type WorkflowSpec,
+} from './builder.js';
+export { checkExpression, evaluateCondition, evaluateExpression, expressionSource, expressionsIn, isExpression, resolveTemplate, type EvaluateOptions } from './expressions.js';
+export { parseDelay } from './duration.js';
+export { jsonLike, parseParamPairs, resolveParams } from './params.js';
+export { assertValidDefinition, checkDefinition, type Problem, type ValidateOptions } from './validate.js';
+export { compile, scopeOf, type RunContext, type Runtime, type TaskRequest } from './compile.js';
+export { openSteps, RunStatus, stepsFromJournal, summarizeSteps, type JournalEntry, type JournalType, type RunEvent, type RunRecord, type StepSummary } from './journal.js';
+export type { ChildRuns, EngineOptions, LogLevel, PersistedRunSnapshot, PersistedTimer, ResumeOptions, RunResult, StartOptions, StepHost } from './run-types.js';
+export { getRun, keys, listRuns, loadRun, readDefinition, readJournal, readSnapshot } from './run-store.js';
+export { resultOf } from './execution.js';
+export { isRunLive } from './liveness.js';
+export { newRunId, resumeRun, startRun } from './runner.js';
+export { rollbackRun, type RollbackReport } from './rollback.js';
+export { cancelRun, type CancelReport } from './cancel.js';
+export { planDefinition, type PlanItem } from './plan.js';
+export { commandLineOf, exec, isAlive, killGroup, startTimeOf, type Exec, type ExecOptions, type ExecResult } from './process.js';
+export {
+  createJsonStore,
+  createMemoryStore,
+  defaultDataDir,
+  isValidKey,
+  MAX_KEY_LENGTH,
+  validateKey,
+  type Entry,
+  type JsonStoreOptions,
+  type Lease,
+  type LockOptions,
+  type PutOptions,
+  type Store,
+} from './store/index.js';

@@ -123,6 +123,13 @@ export function summarizeSteps(journal: JournalEntry[], finished = true): StepSu
   return out;
 }
 
+/** Step outputs as the machine's context holds them: the last finished output of each step, from the journal. */
+export function stepsFromJournal(journal: JournalEntry[]): Record<string, unknown> {
+  const steps: Record<string, unknown> = {};
+  for (const e of journal) if (e.type === 'task.finished' && e.step) steps[e.step] = e.output;
+  return steps;
+}
+
 /** Steps started and never finished (crash) or cancelled: what resume must decide about. */
 export function openSteps(journal: JournalEntry[]): Array<{ step: string; task: string; idempotent: boolean; pids: number[]; commands: string[][] }> {
   const open = new Map<string, { step: string; task: string; idempotent: boolean; pids: number[]; commands: string[][] }>();

@@ -1,6 +1,6 @@
 // Dry-run plans and describe trees: what a workflow would do, computed from the definition without running it.
 import type { Definition, StateConfig } from './definition.js';
-import { targetOf } from './definition.js';
+import { calleeOf, stateKind, StateKind, targetOf } from './definition.js';
 import type { TaskRegistry } from './define-task.js';
 import { evaluateCondition, evaluateExpression, expressionSource, isExpression } from './expressions.js';
 
@@ -53,12 +53,13 @@ export function planDefinition(def: Definition, registry: TaskRegistry, params?:
     for (const [id, s] of Object.entries(states)) {
       const title = s.meta?.title;
       const notes: string[] = [];
-      if (s.invoke) {
-        const call = s.invoke.src.startsWith('workflow:');
+      const kind = stateKind(s);
+      if (s.invoke && (kind === StateKind.Task || kind === StateKind.Call)) {
+        const callee = calleeOf(s.invoke.src);
         const lines: string[] = [];
         if (scope) {
           const input = lenient(s.invoke.input ?? {}, scope, id);
-          if (call) lines.push(`run workflow ${s.invoke.src.slice(9)} with ${JSON.stringify(input)}`);
+          if (callee !== undefined) lines.push(`run workflow ${callee} with ${JSON.stringify(input)}`);
           else if (registry.has(s.invoke.src)) {
             const task = registry.get(s.invoke.src);
             const parsed = task.input.safeParse(input);
@@ -69,19 +70,21 @@ export function planDefinition(def: Definition, registry: TaskRegistry, params?:
         if (s.meta?.timeoutMs) notes.push(`timeout ${s.meta.timeoutMs} ms`);
         if (s.onError !== undefined) notes.push(`on error -> ${targetOf(s.onError)}`);
         for (const [d, t] of Object.entries(s.after ?? {})) notes.push(`after ${d} -> ${targetOf(t)} (cancels the step)`);
-        items.push({ id, kind: call ? 'call' : 'task', depth, title, task: s.invoke.src, lines, notes });
-      } else if (s.always) {
-        for (const b of s.always) notes.push(b.guard ? `if ${b.guard.params.expr} -> ${b.target}` : `else -> ${b.target}`);
-        const taken = scope && takenBranch(s.always, scope, id);
+        items.push({ id, kind: callee !== undefined ? 'call' : 'task', depth, title, task: s.invoke.src, lines, notes });
+      } else if (kind === StateKind.Decision) {
+        const always = s.always!;
+        for (const b of always) notes.push(b.guard ? `if ${b.guard.params.expr} -> ${b.target}` : `else -> ${b.target}`);
+        const taken = scope && takenBranch(always, scope, id);
         if (taken) notes.push(`with these params: takes ${taken}`);
         items.push({ id, kind: 'decision', depth, title, lines: [], notes });
-      } else if (s.type === 'parallel') {
+      } else if (kind === StateKind.Parallel) {
         items.push({ id, kind: 'parallel', depth, title, lines: [], notes: [`${Object.keys(s.states ?? {}).length} branches run concurrently`] });
-      } else if (s.after) {
-        for (const [d, t] of Object.entries(s.after)) notes.push(`wait ${d} -> ${targetOf(t)}`);
+      } else if (kind === StateKind.Wait) {
+        for (const [d, t] of Object.entries(s.after!)) notes.push(`wait ${d} -> ${targetOf(t)}`);
         items.push({ id, kind: 'wait', depth, title, lines: [], notes });
-      } else if (s.type === 'final') {
-        if (depth === 0 || !parallel) items.push({ id, kind: s.meta?.fail ? 'fail' : 'end', depth, title, lines: [], notes: s.meta?.fail && typeof s.meta.fail === 'object' && s.meta.fail.message ? [s.meta.fail.message] : [] });
+      } else if (kind === StateKind.End || kind === StateKind.Fail || kind === StateKind.Attention) {
+        const fail = s.meta?.fail;
+        if (depth === 0 || !parallel) items.push({ id, kind: fail ? 'fail' : 'end', depth, title, lines: [], notes: fail && typeof fail === 'object' && fail.message ? [fail.message] : [] });
       } else if (s.states) {
         items.push({ id, kind: parallel ? 'branch' : 'state', depth, title, lines: [], notes: [] });
       }

@@ -1,11 +1,12 @@
 // Rollback: the compensations of finished steps, newest first; child runs of call steps are rolled back too.
-import type { Definition } from './definition.js';
 import type { CompensateContext } from './define-task.js';
 import { BadInputError, serializeError, type SerializedError } from './errors.js';
-import { openSteps, RunStatus, type JournalEntry, type RunRecord } from './journal.js';
+import { resultOf } from './execution.js';
+import { openSteps, RunStatus } from './journal.js';
+import { isRunLive } from './liveness.js';
 import { exec } from './process.js';
-import { Execution, keys, resultOf, type EngineOptions, type RunResult } from './runner.js';
-import { isRunLive, loadRun } from './resume.js';
+import { getRun, loadRun, readJournal, RunWriter } from './run-store.js';
+import type { EngineOptions, RunResult } from './run-types.js';
 
 /** What rollback did, besides the run result. */
 export interface RollbackReport extends RunResult {
@@ -23,14 +24,13 @@ export async function rollbackRun(engine: EngineOptions, runId: string): Promise
   const id = record.id;
   if (isRunLive(record)) throw new BadInputError(`run ${id} is still running in process ${record.pid}; cancel it first`);
   if (record.status === RunStatus.RolledBack) throw new BadInputError(`run ${id} has already been rolled back`);
-  const journal = await engine.store.readLog<JournalEntry>(keys.journal(id));
-  const def = (await engine.store.get<Definition>(`definitions/${record.definitionHash}`))?.value ?? { id: record.workflow, machine: { initial: 'x', states: {} } };
-  const ex = new Execution(engine, def, record, new AbortController().signal);
+  const journal = await readJournal(engine.store, id);
+  const ex = new RunWriter(engine, record);
   ex.journal.push(...journal);
 
   // finished executions already undone by an earlier (stopped) rollback
   const done = new Set(journal.filter((e) => e.type === 'task.compensated').map((e) => (e.finishedAt ?? /finished at (\S+)$/.exec(e.message ?? '')?.[1]) + e.step!));
-  const finished: Array<{ entry: JournalEntry; input: unknown }> = [];
+  const finished: Array<{ entry: (typeof journal)[number]; input: unknown }> = [];
   const lastInput = new Map<string, unknown>();
   for (const e of journal) {
     if (e.type === 'task.started' && e.step) lastInput.set(e.step, e.input);
@@ -42,8 +42,8 @@ export async function rollbackRun(engine: EngineOptions, runId: string): Promise
     if (done.has(entry.at + step)) continue;
     try {
       if (entry.child) {
-        const child = await engine.store.get<RunRecord>(keys.run(entry.child));
-        if (child && child.value.status !== RunStatus.RolledBack) {
+        const child = await getRun(engine.store, entry.child);
+        if (child && child.status !== RunStatus.RolledBack) {
           const r = await rollbackRun(engine, entry.child);
           if (r.failed) throw Object.assign(new Error(`child run ${entry.child}: ${r.failed.error.message}`), { code: r.failed.error.code });
         }

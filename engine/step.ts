@@ -1,9 +1,10 @@
 // One step of a run: input validation, attempts with timeout and backoff, cancellation, journaling, calls.
 import type { TaskRequest } from './compile.js';
+import { calleeOf } from './definition.js';
 import type { TaskContext, TaskDefinition, TaskLogger } from './define-task.js';
 import { CancelledError, GravityError, TimeoutError, ValidationError, type SerializedError } from './errors.js';
 import { exec as defaultExec, type Exec } from './process.js';
-import type { Execution } from './runner.js';
+import type { StepHost } from './run-types.js';
 import { runCall } from './call.js';
 
 /** Rebuilds an error from its JSON form (input errors computed inside the machine). */
@@ -46,17 +47,17 @@ function raceAbort<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
   });
 }
 
-function loggerFor(ex: Execution, step: string): TaskLogger {
+function loggerFor(ex: StepHost, step: string): TaskLogger {
   const line = (level: 'info' | 'warn' | 'error') => (message: string, data?: Record<string, unknown>) =>
     ex.emitLog(step, level, data ? `${message} ${JSON.stringify(data)}` : message);
   return { info: line('info'), warn: line('warn'), error: line('error'), stream: (s, chunk) => ex.emitLog(step, s, chunk) };
 }
 
 /** Runs one step (task or call) with its retry policy; the promise the step's xstate actor waits on. */
-export async function runTaskStep(ex: Execution, req: TaskRequest, signal: AbortSignal): Promise<unknown> {
+export async function runTaskStep(ex: StepHost, req: TaskRequest, signal: AbortSignal): Promise<unknown> {
   await ex.checkpoint();
   if (signal.aborted) throw new CancelledError();
-  if (req.src.startsWith('workflow:')) return runCall(ex, req, signal);
+  if (calleeOf(req.src) !== undefined) return runCall(ex, req, signal);
   const task = ex.engine.registry.get(req.src);
   const base = { step: req.step, task: task.id };
   if (req.inputError) {
@@ -108,7 +109,7 @@ function toJson(e: Error): SerializedError {
   return e instanceof GravityError ? e.toJSON() : { name: e.name, code: (e as { code?: string }).code ?? 'ERROR', message: e.message };
 }
 
-async function attemptOnce(ex: Execution, task: TaskDefinition, input: unknown, step: string, attempt: number, signal: AbortSignal, timeoutMs?: number): Promise<unknown> {
+async function attemptOnce(ex: StepHost, task: TaskDefinition, input: unknown, step: string, attempt: number, signal: AbortSignal, timeoutMs?: number): Promise<unknown> {
   // the step may have been cancelled while its start was being journaled: an abort listener added now would never fire
   // (an AbortSignal that already aborted does not dispatch again), so the work must not start at all
   if (signal.aborted) throw signal.reason ?? new CancelledError();

@@ -1,6 +1,6 @@
 // Static checks of a definition before it compiles: every problem found, each naming its element id.
 import type { Definition, StateConfig, Target } from './definition.js';
-import { targetOf } from './definition.js';
+import { calleeOf, stateKind, StateKind, targetOf } from './definition.js';
 import type { TaskRegistry } from './define-task.js';
 import { DefinitionError, closest } from './errors.js';
 import { checkExpression, expressionSource, expressionsIn, isExpression } from './expressions.js';
@@ -79,8 +79,8 @@ export function checkDefinition(def: Definition, registry: TaskRegistry, options
         if (stepIds.has(key)) add(key, 'duplicate step id (state keys that invoke must be unique in a workflow)');
         stepIds.add(key);
         if (typeof src !== 'string') add(key, 'invoke.src must be a task id');
-        else if (src.startsWith('workflow:')) {
-          const id = src.slice('workflow:'.length);
+        else if (calleeOf(src) !== undefined) {
+          const id = calleeOf(src)!;
           if (options.resolveWorkflow && !options.resolveWorkflow(id)) add(key, `called workflow "${id}" is not in the catalog`);
         } else if (!registry.has(src)) {
           const near = closest(src, registry.list().map((t) => t.id));
@@ -115,7 +115,7 @@ export function checkDefinition(def: Definition, registry: TaskRegistry, options
       }
       for (const [ev, t] of Object.entries(s.on ?? {})) checkTarget(key, states, t, `on.${ev}`);
       if (s.type === 'final' && s.output !== undefined) checkExprs(key, s.output, 'output');
-      if (!s.type && !s.invoke && !s.always && !s.after && !s.on && !s.states) add(key, 'state does nothing: expected invoke, always, after, on, states or type "final"');
+      if (!s.type && stateKind(s) === StateKind.Empty) add(key, 'state does nothing: expected invoke, always, after, on, states or type "final"');
     }
   };
   if (!(def.machine.initial in def.machine.states)) add('machine', `initial state ${JSON.stringify(def.machine.initial)} is not one of its states`);

@@ -1,7 +1,7 @@
 // Commands that execute: run, resume, rollback, cancel. They render progress and return an exit code.
 import { existsSync, readFileSync } from 'node:fs';
 import type { Definition, RunEvent, RunRecord, RunResult } from '../../engine/index.js';
-import { BadInputError, isRunLive, loadRun, parseParamPairs, planDefinition, resolveParams, resumeRun, rollbackRun, RunStatus, startRun, sleep } from '../../engine/index.js';
+import { BadInputError, cancelRun, loadRun, parseParamPairs, planDefinition, resolveParams, resumeRun, rollbackRun, startRun } from '../../engine/index.js';
 import type { App } from '../app.js';
 import { exitCodeOf, Exit, formatPlan, formatResult, print } from '../format.js';
 import { plainRenderer, ttyRenderer, type Renderer } from '../render.js';
@@ -96,23 +96,8 @@ export async function rollbackCommand(app: App, runId: string, o: ExecOptions): 
 
 /** `gravity cancel <run>`: SIGINT to the process running it (a graceful cancel), or marks a dead run cancelled. */
 export async function cancelCommand(app: App, runId: string, o: { json?: boolean; waitMs?: number }): Promise<number> {
-  const engine = app.engine();
-  const r = await loadRun(engine, runId);
-  if (r.status !== RunStatus.Running) throw new BadInputError(`run ${r.id} is ${r.status}, not running: nothing to cancel`);
-  if (isRunLive(r)) {
-    process.kill(r.pid!, 'SIGINT');
-    const deadline = Date.now() + (o.waitMs ?? 15_000);
-    while (Date.now() < deadline) {
-      const now = await loadRun(engine, r.id);
-      if (now.status !== RunStatus.Running) {
-        print(o.json, `■ run ${r.id} ${now.status}`, { runId: r.id, status: now.status });
-        return Exit.Ok;
-      }
-      await sleep(100);
-    }
-    throw new BadInputError(`run ${r.id}: process ${r.pid} did not stop within ${(o.waitMs ?? 15_000) / 1000} s`);
-  }
-  await engine.store.put(`runs/${r.id}`, { ...r, status: RunStatus.Cancelled, pid: undefined, updatedAt: new Date().toISOString() });
-  print(o.json, `■ run ${r.id} was interrupted (its process is gone); marked cancelled, resume with: gravity resume ${r.id}`, { runId: r.id, status: RunStatus.Cancelled });
+  const r = await cancelRun(app.engine(), runId, { waitMs: o.waitMs });
+  const human = r.signalled ? `■ run ${r.runId} ${r.status}` : `■ run ${r.runId} was interrupted (its process is gone); marked cancelled, resume with: gravity resume ${r.runId}`;
+  print(o.json, human, { runId: r.runId, status: r.status });
   return Exit.Ok;
 }

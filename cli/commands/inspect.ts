@@ -1,6 +1,6 @@
 // Commands that only read: list, describe, runs, show.
 import type { JournalEntry, RunRecord } from '../../engine/index.js';
-import { keys, loadRun, planDefinition, resultOf, RunStatus, isRunLive } from '../../engine/index.js';
+import { listRuns, loadRun, readJournal, planDefinition, resultOf, RunStatus, isRunLive } from '../../engine/index.js';
 import type { App } from '../app.js';
 import { duration, Exit, formatParams, formatPlan, formatRuns, formatSteps, table, print } from '../format.js';
 
@@ -28,7 +28,7 @@ function shownStatus(r: RunRecord): string {
 
 /** `gravity runs`: newest first. */
 export async function runsCommand(app: App, o: { json?: boolean; workflow?: string; limit?: string; all?: boolean }): Promise<number> {
-  let runs = (await app.store.list<RunRecord>('runs/')).map((e) => e.value).filter((r) => o.all || !r.parent);
+  let runs = (await listRuns(app.store)).filter((r) => o.all || !r.parent);
   if (o.workflow) runs = runs.filter((r) => r.workflow === o.workflow);
   runs.sort((a, b) => b.createdAt.localeCompare(a.createdAt) || b.id.localeCompare(a.id));
   runs = runs.slice(0, Number(o.limit ?? 20));
@@ -40,7 +40,7 @@ export async function runsCommand(app: App, o: { json?: boolean; workflow?: stri
 /** `gravity show <run>`: record, steps (durations, outputs, errors) and, with --journal, every journal entry. */
 export async function showCommand(app: App, runId: string, o: { json?: boolean; journal?: boolean }): Promise<number> {
   const r = await loadRun(app.engine(), runId);
-  const journal = await app.store.readLog<JournalEntry>(keys.journal(r.id));
+  const journal = await readJournal(app.store, r.id);
   const result = resultOf(r, journal);
   const human = [
     `run ${r.id}: ${r.workflow} — ${shownStatus(r)}`,

@@ -1,6 +1,6 @@
 // The builder emits the gravity subset: plain JSON states with targets, FEEL guards, regions and timers.
 import { describe, it, expect } from 'vitest';
-import { attention, call, decide, fail, parallel, retry, sequence, task, wait, workflow, type StateConfig } from '../../engine/index.js';
+import { attention, call, decide, DefinitionError, fail, parallel, retry, sequence, task, wait, workflow, type StateConfig } from '../../engine/index.js';
 
 describe('the workflow builder', () => {
   it('chains a sequence of tasks through onDone and ends in a final "done" state', () => {
@@ -156,7 +156,28 @@ describe('the workflow builder', () => {
     expect(() => workflow({ id: 'test:done', steps: task('done', 'x.a') })).toThrow(/step id <done> is reserved/);
   });
   it('refuses an empty sequence', () => {
-    expect(() => sequence()).toThrow(new TypeError('sequence() needs at least one node'));
+    expect(() => sequence()).toThrow(expect.objectContaining({ code: 'INVALID_DEFINITION', message: 'sequence() needs at least one node' }));
+  });
+
+  it.each([
+    { name: 'a duplicate step id', make: () => workflow({ id: 'test:dup', steps: sequence(task('a', 'x.a'), task('a', 'x.b')) }), message: /^duplicate step id <a>$/ },
+    { name: 'the reserved id done', make: () => workflow({ id: 'test:done', steps: task('done', 'x.a') }), message: /^step id <done> is reserved/ },
+    { name: 'a parallel of one branch', make: () => parallel('p', task('a', 'x.a')), message: /^parallel <p> needs at least two branches$/ },
+    { name: 'a string where a step goes', make: () => sequence(task('a', 'x.a'), 'x.b' as never), message: /^sequence\(\): item 2 is not a step .* got "x.b"$/ },
+    { name: 'undefined in a parallel', make: () => parallel('p', task('a', 'x.a'), undefined as never), message: /^parallel <p>: item 2 is not a step .* got undefined$/ },
+    { name: 'a decision branch without when', make: () => decide('d', [{ then: task('a', 'x.a') } as never]), message: /^decide <d>: branch 1 needs a FEEL condition in "when"$/ },
+    { name: 'a decision branch without then', make: () => decide('d', [{ when: 'true' } as never]), message: /^decide <d>: item 1 is not a step/ },
+    { name: 'a task without a task', make: () => task('a', undefined as never), message: /^step <a>: expected a task id or a task node, got undefined$/ },
+    { name: 'a task without an id', make: () => task('', 'x.a'), message: /^task\(\): the step id must be a non-empty string, got ""$/ },
+  ])('throws the engine\'s coded error for $name, not a TypeError', ({ make, message }) => {
+    let thrown: unknown;
+    try {
+      make();
+    } catch (e) {
+      thrown = e;
+    }
+    expect(thrown).toBeInstanceOf(DefinitionError);
+    expect(thrown).toMatchObject({ code: 'INVALID_DEFINITION', message: expect.stringMatching(message) });
   });
 
   it('wires onError { goto } to a step emitted elsewhere, without emitting anything for it', () => {

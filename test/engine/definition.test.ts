@@ -1,6 +1,6 @@
 // The definition helpers: canonical JSON and hashing, transition targets, and the steps of a workflow in document order.
 import { describe, it, expect } from 'vitest';
-import { canonicalJson, definitionHash, listSteps, parallel, sequence, targetOf, task, call, workflow, type Definition } from '../../engine/index.js';
+import { calleeOf, callSrc, canonicalJson, definitionHash, listSteps, parallel, sequence, stateKind, targetOf, task, call, workflow, type Definition, type StateConfig } from '../../engine/index.js';
 
 describe('canonicalJson', () => {
   it('sorts keys at every depth, keeps array order and drops undefined fields', () => {
@@ -59,5 +59,33 @@ describe('listSteps', () => {
       },
     };
     expect(listSteps(def).map((s) => [s.id, s.path, s.parallel])).toEqual([['inner', ['c', 'inner'], false]]);
+  });
+});
+
+describe('the kind of a state', () => {
+  it.each([
+    [{ type: 'final' }, 'end'],
+    [{ type: 'final', meta: { fail: true } }, 'fail'],
+    [{ type: 'final', meta: { fail: { message: 'no' } } }, 'fail'],
+    [{ type: 'final', meta: { attention: { message: 'look' } } }, 'attention'],
+    [{ invoke: { src: 'exec.run' }, onDone: 'x' }, 'task'],
+    [{ invoke: { src: 'workflow:host:doctor' }, onDone: 'x' }, 'call'],
+    [{ invoke: { src: 'exec.run' }, after: { 100: 'x' }, onDone: 'x' }, 'task'],
+    [{ always: [{ target: 'x' }] }, 'decision'],
+    [{ type: 'parallel', states: {}, onDone: 'x' }, 'parallel'],
+    [{ after: { 100: 'x' } }, 'wait'],
+    [{ on: { go: 'x' } }, 'event'],
+    [{ initial: 'a', states: { a: { type: 'final' } } }, 'compound'],
+    [{}, 'empty'],
+  ] as const)('of %j is %s', (state, kind) => {
+    expect(stateKind(state as StateConfig)).toBe(kind);
+  });
+
+  it('names the called workflow of a call step, and nothing for a task id', () => {
+    expect(calleeOf('workflow:girofle:sync')).toBe('girofle:sync');
+    expect(calleeOf(callSrc('host:doctor'))).toBe('host:doctor');
+    expect(calleeOf('exec.run')).toBeUndefined();
+    expect(calleeOf('my.workflow:x')).toBeUndefined();
+    expect(call('c', 'a:b').src).toBe(callSrc('a:b'));
   });
 });

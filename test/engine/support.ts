@@ -2,13 +2,13 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
 import {
   createJsonStore,
   createMemoryStore,
   createRegistry,
   defineTask,
-  sleep,
   TaskError,
   type EngineOptions,
   type JournalEntry,
@@ -59,7 +59,7 @@ export function sleepTask(id = 'test.sleep') {
       const record = { label: input.label, aborted: false };
       seen.push(record);
       signal.addEventListener('abort', () => (record.aborted = true), { once: true });
-      await sleep(input.ms, signal);
+      await sleep(input.ms, undefined, { signal });
       return { label: input.label };
     },
   });

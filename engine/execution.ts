@@ -1,0 +1,212 @@
+// One execution (fresh or resumed) of a definition as an xstate actor: snapshots after every state, the end recorded.
+import { createActor, type AnyActorRef, type Snapshot } from 'xstate';
+import type { Definition, StateConfig } from './definition.js';
+import { compile, scopeOf, type RunContext, type Runtime, type TaskRequest } from './compile.js';
+import { CancelledError, GravityError, serializeError, type SerializedError } from './errors.js';
+import { resolveTemplate } from './expressions.js';
+import { RunStatus, summarizeSteps, type JournalEntry, type RunRecord } from './journal.js';
+import { RunWriter } from './run-store.js';
+import type { ChildRuns, EngineOptions, LogLevel, PersistedTimer, RunResult, StepHost } from './run-types.js';
+import { runTaskStep } from './step.js';
+
+/** The `--json` shape of a run, from its record and journal. */
+export function resultOf(r: RunRecord, journal: JournalEntry[]): RunResult {
+  return {
+    runId: r.id,
+    workflow: r.workflow,
+    status: r.status,
+    steps: summarizeSteps(journal, r.status !== RunStatus.Running),
+    ...(r.output !== undefined ? { output: r.output } : {}),
+    ...(r.error ? { error: r.error } : {}),
+    ...(r.attention ? { attention: r.attention } : {}),
+  };
+}
+
+/** One execution (fresh or resumed) of a definition, bound to a run record. */
+export class Execution implements Runtime, StepHost {
+  private readonly writer: RunWriter;
+  private actor!: AnyActorRef;
+  private lastPersisted: unknown;
+  private inflight = new Set<Promise<unknown>>();
+  private restoredTimers: PersistedTimer[] = [];
+  /**
+   * Set on resume: journaled outcomes (output or error) of steps the snapshot still shows running because the
+   * process died between journaling their end and writing the next snapshot. Used once instead of running them again.
+   */
+  readonly replay = new Map<string, { output?: unknown; error?: SerializedError }>();
+  private readonly pause = new AbortController();
+  private attention?: { message: string; steps: string[] };
+  /** Set by resume --force: interrupted steps of child runs are re-run too. */
+  force = false;
+  /** Aborts the steps still running when the machine errors (xstate does not stop children then). */
+  private readonly halt = new AbortController();
+
+  constructor(
+    readonly engine: EngineOptions,
+    readonly def: Definition,
+    readonly record: RunRecord,
+    readonly signal: AbortSignal,
+    readonly children: ChildRuns,
+    journal: JournalEntry[] = [],
+  ) {
+    this.writer = new RunWriter(engine, record);
+    this.writer.journal.push(...journal);
+  }
+
+  /** The journal so far (what was read on resume, then every entry logged). */
+  get journal(): JournalEntry[] {
+    return this.writer.journal;
+  }
+
+  log(entry: Omit<JournalEntry, 'at'>): Promise<void> {
+    return this.writer.log(entry);
+  }
+
+  emitLog(step: string, level: LogLevel, text: string): void {
+    this.writer.emitLog(step, level, text);
+  }
+
+  saveRecord(patch: Partial<RunRecord>): Promise<void> {
+    return this.writer.saveRecord(patch);
+  }
+
+  private persistSnapshot(): Promise<unknown> {
+    if (!this.writer.persists) return Promise.resolve();
+    // one write per machine state: getPersistedSnapshot() builds a new object each call, the live snapshot does not
+    const live = this.actor.getSnapshot();
+    // a stopped actor (cancel) is not a state to resume from: the last active one is
+    if (live === this.lastPersisted || live.status === 'stopped') return this.writer.flushed();
+    this.lastPersisted = live;
+    const snap = this.actor.getPersistedSnapshot();
+    // step outputs are in the journal already: the snapshot leaves them out (rebuilt on resume), so it stays small
+    const s = snap as Snapshot<unknown> & { context: RunContext };
+    const slim = { ...s, context: { ...s.context, steps: {} } } as unknown as Snapshot<unknown>;
+    return this.writer.saveSnapshot({ definitionHash: this.record.definitionHash, snapshot: slim, stepsInJournal: true, timers: this.timers() });
+  }
+
+  /** The machine's pending timers, in a JSON form (plus restored ones not re-armed yet). */
+  private timers(): PersistedTimer[] {
+    const armed = Object.values(this.actor.system.getSnapshot()._scheduledEvents)
+      .filter((t) => t.source === this.actor && t.target === this.actor)
+      .map((t) => ({ id: t.id, event: { ...t.event } as { type: string }, delay: t.delay, startedAt: t.startedAt }));
+    return [...armed, ...this.restoredTimers.filter((r) => !armed.some((t) => t.id === r.id))];
+  }
+
+  /** Makes the current state durable before a step starts its side effects. */
+  async checkpoint(): Promise<void> {
+    if (!this.writer.persists) return;
+    await new Promise((r) => setImmediate(r));
+    await this.persistSnapshot();
+  }
+
+  /** The expression scope of the run right now. */
+  scope(): Record<string, unknown> {
+    const ctx = this.actor.getSnapshot().context as RunContext;
+    // step outputs are written in place as the run goes on: hand out a copy, frozen at this moment
+    return scopeOf({ ...ctx, steps: { ...ctx.steps } });
+  }
+
+  runTask(request: TaskRequest, signal: AbortSignal): Promise<unknown> {
+    const done = this.replay.get(request.step);
+    if (done) {
+      this.replay.delete(request.step);
+      return done.error ? Promise.reject(new GravityError(done.error.code as never, done.error.message, done.error.details)) : Promise.resolve(done.output);
+    }
+    const p = runTaskStep(this, request, AbortSignal.any([signal, this.halt.signal]));
+    this.inflight.add(p);
+    p.finally(() => this.inflight.delete(p)).catch(() => undefined);
+    // a step halted after the machine errored reports to nobody (its parent actor is already stopped)
+    return p.catch((e: unknown) => (this.halt.signal.aborted ? new Promise<never>(() => undefined) : Promise.reject(e)));
+  }
+
+  /** Runs the actor to its end (or cancellation); `snapshot` (and its pending `timers`) resumes. */
+  async execute(snapshot?: Snapshot<unknown>, timers: PersistedTimer[] = []): Promise<RunResult> {
+    const machine = compile(this.def, this);
+    this.actor = createActor(machine, snapshot ? { snapshot, input: { params: this.record.params } } : { input: { params: this.record.params } });
+    const ended = new Promise<Snapshot<unknown>>((resolve) => {
+      this.actor.subscribe({
+        next: (s) => {
+          if (s.status === 'active' || s.status === 'done') void this.persistSnapshot();
+          if (s.status !== 'active') resolve(s);
+        },
+        error: () => resolve(this.actor.getSnapshot()),
+      });
+    });
+    // the run stops on cancel (the caller's signal) or when a step asks for attention (a child run that needs it)
+    const stop = AbortSignal.any([this.signal, this.pause.signal]);
+    const onAbort = () => this.actor.stop();
+    stop.addEventListener('abort', onAbort, { once: true });
+    this.restoredTimers = timers;
+    this.actor.start();
+    if (this.actor.getSnapshot().status === 'active') {
+      for (const t of timers) this.actor.system.scheduler.schedule(this.actor, this.actor, t.event, Math.max(0, t.delay - (Date.now() - t.startedAt)), t.id);
+    }
+    if (stop.aborted) {
+      // cancelled before it could start: keep it resumable from where it stands
+      await this.persistSnapshot();
+      this.actor.stop();
+    }
+    this.restoredTimers = [];
+    const first = this.actor.getSnapshot();
+    const settled = first.status !== 'active' ? Promise.resolve(first) : ended;
+    const stopped = stop.aborted
+      ? this.actor.getSnapshot()
+      : await Promise.race([settled, new Promise<Snapshot<unknown>>((r) => stop.addEventListener('abort', () => r(this.actor.getSnapshot()), { once: true }))]);
+    stop.removeEventListener('abort', onAbort);
+    if (stopped.status === 'error') this.halt.abort(new CancelledError('run failed'));
+    await Promise.allSettled([...this.inflight]);
+    await this.writer.flushed();
+    return this.finish(stop.aborted ? undefined : stopped);
+  }
+
+  /** Stops the run as *needs attention* (resumable): a step found something a person must decide (e.g. its child run). */
+  requestAttention(message: string, step: string): void {
+    this.attention ??= { message, steps: [step] };
+    this.pause.abort();
+  }
+
+  private async finish(snap: Snapshot<unknown> | undefined): Promise<RunResult> {
+    const r = this.record;
+    if (!snap && this.attention && !this.signal.aborted) {
+      await this.log({ type: 'run.needs-attention', message: this.attention.message });
+      await this.saveRecord({ status: RunStatus.NeedsAttention, attention: this.attention, pid: undefined });
+    } else if (!snap) {
+      await this.log({ type: 'run.cancelled', message: 'cancelled; resume with `gravity resume`' });
+      await this.saveRecord({ status: RunStatus.Cancelled, pid: undefined });
+    } else if (snap.status === 'done') {
+      const s = snap as unknown as { value: unknown; context: RunContext };
+      const key = typeof s.value === 'string' ? s.value : Object.keys(s.value as object)[0];
+      const final: StateConfig | undefined = this.def.machine.states[key];
+      const scope = scopeOf(s.context);
+      const fail = final?.meta?.fail;
+      try {
+        if (fail) {
+          const msg = typeof fail === 'object' && fail.message ? String(resolveTemplate(fail.message, scope, key)) : `run ended in <${key}>`;
+          const error = { ...(s.context.error ?? {}), ...new GravityError('TASK_FAILED', msg, { element: key }).toJSON() };
+          await this.log({ type: 'run.failed', error, message: msg });
+          await this.saveRecord({ status: RunStatus.Failed, error, finishedAt: new Date().toISOString(), pid: undefined });
+        } else if (final?.meta?.attention) {
+          const output = final.output === undefined ? undefined : resolveTemplate(final.output, scope, key);
+          const message = String(resolveTemplate(final.meta.attention.message, scope, key));
+          await this.log({ type: 'run.needs-attention', output, message });
+          await this.saveRecord({ status: RunStatus.NeedsAttention, output, attention: { message, steps: [] }, finishedAt: new Date().toISOString(), pid: undefined });
+        } else {
+          const output = final?.output === undefined ? undefined : resolveTemplate(final.output, scope, key);
+          await this.log({ type: 'run.finished', output });
+          await this.saveRecord({ status: RunStatus.Succeeded, output, finishedAt: new Date().toISOString(), pid: undefined });
+        }
+      } catch (e) {
+        const error = serializeError(e);
+        await this.log({ type: 'run.failed', error });
+        await this.saveRecord({ status: RunStatus.Failed, error, finishedAt: new Date().toISOString(), pid: undefined });
+      }
+    } else {
+      const raw = (snap as { error?: unknown }).error;
+      const failedStep = [...this.journal].reverse().find((e) => e.type === 'task.failed');
+      const error = { ...serializeError(raw), ...(failedStep?.step ? { step: failedStep.step } : {}) };
+      await this.log({ type: 'run.failed', error });
+      await this.saveRecord({ status: RunStatus.Failed, error, finishedAt: new Date().toISOString(), pid: undefined });
+    }
+    return resultOf(r, this.journal);
+  }
+}

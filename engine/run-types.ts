@@ -1,0 +1,106 @@
+// The shapes a run is made of, shared by the runner, resume, steps, calls and rollback (types only: no circle).
+import type { Snapshot } from 'xstate';
+import type { TaskRequest } from './compile.js';
+import type { TaskRegistry } from './define-task.js';
+import type { Definition } from './definition.js';
+import type { SerializedError } from './errors.js';
+import type { JournalEntry, RunEvent, RunRecord, RunStatus, StepSummary } from './journal.js';
+import type { Store } from './store/types.js';
+
+/** What every run needs. */
+export interface EngineOptions {
+  store: Store;
+  registry: TaskRegistry;
+  /** Finds called workflows (`workflow:<id>` steps). */
+  resolveWorkflow?: (id: string) => Definition | undefined;
+  /** Folder destructive file tasks may not leave. Default: the current directory. */
+  root?: string;
+  /** Receives every run event (journal entries and task log lines). */
+  onEvent?: (event: RunEvent) => void;
+  /** Persist snapshot and journal (default true; false only for in-memory benchmarks). */
+  persist?: boolean;
+}
+
+/** The result of a run, as printed by `run --json`. */
+export interface RunResult {
+  runId: string;
+  workflow: string;
+  status: RunStatus;
+  steps: StepSummary[];
+  output?: unknown;
+  error?: SerializedError & { step?: string };
+  attention?: RunRecord['attention'];
+}
+
+/** Options of one run. */
+export interface StartOptions {
+  params: Record<string, unknown>;
+  runId?: string;
+  source?: RunRecord['source'];
+  parent?: string;
+  signal?: AbortSignal;
+}
+
+/** Options of resume. */
+export interface ResumeOptions {
+  /** The definition as it is now (from the catalog or the file); compared with the run's hash. */
+  definition?: Definition;
+  /** Re-run interrupted steps that are not idempotent. */
+  force?: boolean;
+  /** Accept a definition that changed since the run started. */
+  allowChanged?: boolean;
+  signal?: AbortSignal;
+}
+
+/**
+ * A pending `after` timer of the machine. xstate keeps timers out of its persisted snapshot, so they
+ * are stored next to it and re-armed (with the time left) on resume.
+ */
+export interface PersistedTimer {
+  id: string;
+  event: { type: string };
+  delay: number;
+  /** Epoch ms when the timer was armed. */
+  startedAt: number;
+}
+
+/** What `snapshots/<id>` holds. */
+export interface PersistedRunSnapshot {
+  definitionHash: string;
+  snapshot: Snapshot<unknown>;
+  timers?: PersistedTimer[];
+  /** `context.steps` was left out: rebuild it from the journal's task.finished entries. */
+  stepsInJournal?: boolean;
+}
+
+/** How a call step starts or resumes its child run (given to each execution by the runner, so calls never import it). */
+export interface ChildRuns {
+  start(def: Definition, o: StartOptions): Promise<RunResult>;
+  resume(runId: string, o: ResumeOptions): Promise<RunResult>;
+}
+
+/** The level of a task step log line. */
+export type LogLevel = 'info' | 'warn' | 'error' | 'stdout' | 'stderr';
+
+/** What a running step sees of its run: the journal, the scope, and the ways to write, pause or call. */
+export interface StepHost {
+  readonly engine: EngineOptions;
+  readonly record: RunRecord;
+  readonly journal: readonly JournalEntry[];
+  /** Set by resume --force: interrupted steps of child runs are re-run too. */
+  readonly force: boolean;
+  readonly children: ChildRuns;
+  /** Appends to the journal (durably) and streams the entry. */
+  log(entry: Omit<JournalEntry, 'at'>): Promise<void>;
+  /** Streams a task log line (not journaled). */
+  emitLog(step: string, level: LogLevel, text: string): void;
+  /** Makes the current state durable before a step starts its side effects. */
+  checkpoint(): Promise<void>;
+  /** The expression scope of the run right now (a copy). */
+  scope(): Record<string, unknown>;
+  /** Stops the run as *needs attention* (resumable). */
+  requestAttention(message: string, step: string): void;
+}
+
+/** A step request as the step runner receives it (re-exported for hosts). */
+export type { TaskRequest };
