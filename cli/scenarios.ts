@@ -1,10 +1,9 @@
 // Finds and loads scenario files for `gravity test`: *.scenario.ts / .js, definition .json, BPMN files.
 import { existsSync, readdirSync, statSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
-import { basename, join, resolve } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { BadInputError, type Definition } from '../engine/index.js';
-import { loadBpmnFile } from '../bpmn/index.js';
+import { loadDefinition, type LoadContext } from './load.js';
 
 /** A loaded scenario: its name, file and definition. */
 export interface LoadedScenario {
@@ -39,31 +38,8 @@ export function findScenarioFiles(paths: string[]): string[] {
   return out;
 }
 
-async function importModule(file: string): Promise<Record<string, unknown>> {
-  if (/\.(ts|mts)$/.test(file)) {
-    const { tsImport } = await import('tsx/esm/api');
-    return (await tsImport(pathToFileURL(file).href, import.meta.url)) as Record<string, unknown>;
-  }
-  return (await import(pathToFileURL(file).href)) as Record<string, unknown>;
-}
-
-/** Loads one scenario file; every problem names the file. */
-export async function loadScenario(file: string): Promise<LoadedScenario> {
-  try {
-    if (file.endsWith('.json')) {
-      const definition = JSON.parse(await readFile(file, 'utf8')) as Definition;
-      return { name: definition.title ?? definition.id, file, definition };
-    }
-    if (file.endsWith('.bpmn')) {
-      const { definition } = await loadBpmnFile(file);
-      return { name: definition.title ?? definition.id, file, definition };
-    }
-    const mod = await importModule(file);
-    const s = (mod.default ?? mod.scenario) as { name?: string; definition?: Definition } | undefined;
-    if (!s?.definition) throw new Error('its default export is not a scenario (use `export default scenario({...})`)');
-    return { name: s.name ?? basename(file), file, definition: s.definition };
-  } catch (e) {
-    if (e instanceof BadInputError) throw e;
-    throw new BadInputError(`${file}: cannot load scenario: ${(e as Error).message}`, { file });
-  }
+/** Loads one scenario file through the definition loader (validated); every problem names the file. */
+export async function loadScenario(file: string, ctx: LoadContext): Promise<LoadedScenario> {
+  const { def, name } = await loadDefinition(file, ctx);
+  return { name, file, definition: def };
 }

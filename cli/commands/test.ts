@@ -75,7 +75,7 @@ export async function testCommand(app: App, paths: string[], o: TestOptions): Pr
   const jobs = Number(o.jobs ?? 1);
   if (!Number.isInteger(jobs) || jobs < 1 || jobs > 64) throw new BadInputError(`--jobs must be an integer from 1 to 64, got ${JSON.stringify(o.jobs)}`);
   const files = findScenarioFiles(paths.length ? paths : [examplesDir()]);
-  let scenarios = await Promise.all(files.map(loadScenario));
+  let scenarios = await Promise.all(files.map((f) => loadScenario(f, app.loader)));
   if (o.filter) {
     const f = o.filter.toLowerCase();
     scenarios = scenarios.filter((s) => s.name.toLowerCase().includes(f) || s.file.toLowerCase().includes(f) || s.definition.id.includes(f));
