@@ -2,7 +2,7 @@
 import { readdirSync, statSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { z } from 'zod';
-import { BadInputError, DefinitionError, TaskRegistry, checkDefinition, defineTask, type Definition, type StateConfig, type TaskDefinition } from '../engine/index.js';
+import { BadInputError, calleeOf, DefinitionError, TaskRegistry, checkDefinition, defineTask, type Definition, type StateConfig, type TaskDefinition } from '../engine/index.js';
 import { createModdle, type ModdleElement } from './moddle.js';
 import { readBpmnFile } from './read-xml.js';
 import { importBpmn, NotExecutableError, type ImportProblem } from './import.js';
@@ -43,7 +43,7 @@ export function createConformanceRegistry(def?: Definition, onRun?: (step: strin
   const walk = (states: Record<string, StateConfig> = {}): void => {
     for (const s of Object.values(states)) {
       const src = s.invoke?.src;
-      if (src && !src.startsWith('workflow:') && !registry.has(src)) registry.register(noop(src));
+      if (src && calleeOf(src) === undefined && !registry.has(src)) registry.register(noop(src));
       walk(s.states);
     }
   };

@@ -1,5 +1,5 @@
 // Definition -> flow graph: the BPMN elements (nodes, flows, boundary events) a definition stands for, dialect-free.
-import { DefinitionError, isExpression, targetOf, type Definition, type StateConfig, type Target } from '../engine/index.js';
+import { DefinitionError, isExpression, StateKind, stateKind, targetOf, type Definition, type StateConfig, type Target } from '../engine/index.js';
 
 /** A BPMN flow node to create. */
 export interface GraphNode {
@@ -75,9 +75,9 @@ export function definitionToGraph(def: Definition): Graph {
         const id = idOf.get(key) ?? bpmnId(s, key);
         if (exit2?.finals.has(key)) continue;
         const meta = (s.meta?.bpmn ?? {}) as { errorBoundary?: string; timerBoundary?: string; join?: string; start?: string };
-        if (s.invoke) {
-          const call = s.invoke.src.startsWith('workflow:');
-          g.nodes.push({ id: claim(id, key), type: call ? 'bpmn:CallActivity' : 'bpmn:ServiceTask', key, state: s });
+        const kind = stateKind(s);
+        if (kind === StateKind.Task || kind === StateKind.Call) {
+          g.nodes.push({ id: claim(id, key), type: kind === StateKind.Call ? 'bpmn:CallActivity' : 'bpmn:ServiceTask', key, state: s });
           const next = resolve(s.onDone, key);
           g.flows.push({ id: flowId(key, id, next), source: id, target: next });
           if (s.onError !== undefined) {
@@ -94,7 +94,7 @@ export function definitionToGraph(def: Definition): Graph {
             g.nodes.push({ id: b, type: 'bpmn:BoundaryEvent', attachedTo: id, catches: 'timer', delay, key });
             g.flows.push({ id: flowId(key, id, target, 'timer>'), source: b, target });
           }
-        } else if (s.always) {
+        } else if (kind === StateKind.Decision && s.always) {
           const node: GraphNode = { id: claim(id, key), type: 'bpmn:ExclusiveGateway', key, state: s };
           g.nodes.push(node);
           for (const b of s.always) {
@@ -103,7 +103,7 @@ export function definitionToGraph(def: Definition): Graph {
             g.flows.push(f);
             if (!b.guard && s.always.length > 1) node.defaultFlow = f.id;
           }
-        } else if (s.type === 'parallel') {
+        } else if (kind === StateKind.Parallel) {
           const join = claim(meta.join ?? `${id}_join`, key);
           g.nodes.push({ id: claim(id, key), type: 'bpmn:ParallelGateway', key, state: s }, { id: join, type: 'bpmn:ParallelGateway', key });
           const entry = entries.get(key);
@@ -114,7 +114,7 @@ export function definitionToGraph(def: Definition): Graph {
           const merges = (meta as { merges?: Record<string, string> }).merges ?? {};
           for (const [regionKey, region] of Object.entries(s.states ?? {})) {
             // the branch's plain ends meet at the join; a failing or attention end stays an end event of its own
-            const finals = new Set(Object.entries(region.states ?? {}).filter(([, r]) => r.type === 'final' && !r.meta?.fail && !r.meta?.attention).map(([k]) => k));
+            const finals = new Set(Object.entries(region.states ?? {}).filter(([, r]) => stateKind(r) === StateKind.End).map(([k]) => k));
             const regionIds = new Map(Object.entries(region.states ?? {}).map(([k, r]) => [k, bpmnId(r, k)]));
             for (const [k, v] of regionIds) idOf.set(k, v);
             // a parallel join waits for a token on every incoming flow: a branch that reaches its end by more than one
@@ -134,23 +134,23 @@ export function definitionToGraph(def: Definition): Graph {
           }
           const next = resolve(s.onDone, key);
           g.flows.push({ id: flowId(key, join, next), source: join, target: next });
-        } else if (s.states) {
+        } else if (kind === StateKind.Compound && s.states) {
           const inner = level(s.states, s.initial!, meta.start ?? `${id}_start`);
           g.nodes.push({ id: claim(id, key), type: 'bpmn:SubProcess', key, state: s, children: inner });
           if (s.onDone !== undefined) {
             const next = resolve(s.onDone, key);
             g.flows.push({ id: flowId(key, id, next), source: id, target: next });
           }
-        } else if (s.after) {
+        } else if (kind === StateKind.Wait && s.after) {
           const timers = Object.entries(s.after);
           if (timers.length !== 1) throw new DefinitionError(`cannot export <${key}>: a wait state has exactly one timer`, { element: key });
           const [delay, t] = timers[0];
           g.nodes.push({ id: claim(id, key), type: 'bpmn:IntermediateCatchEvent', key, state: s, delay });
           const next = resolve(t, key);
           g.flows.push({ id: flowId(key, id, next), source: id, target: next });
-        } else if (s.type === 'final') {
+        } else if (kind === StateKind.End || kind === StateKind.Fail || kind === StateKind.Attention) {
           g.nodes.push({ id: claim(id, key), type: 'bpmn:EndEvent', key, state: s });
-        } else if (s.on) {
+        } else if (kind === StateKind.Event && s.on) {
           throw new DefinitionError(`cannot export <${key}>: states waiting for events (on: ${Object.keys(s.on).join(', ')}) have no BPMN mapping yet`, { element: key });
         }
       }

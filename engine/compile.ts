@@ -1,6 +1,7 @@
 // compile(definition) -> xstate machine: FEEL guards, task states as promise actors, timers, parallel regions.
 import { assign, fromPromise, setup, type AnyStateMachine } from 'xstate';
 import type { Definition, StateConfig, StateMeta, Target } from './definition.js';
+import { stateKind, StateKind } from './definition.js';
 import { evaluateCondition, evaluateExpression, isExpression, resolveTemplate } from './expressions.js';
 import { ErrorCode, GravityError, serializeError, type SerializedError } from './errors.js';
 import { parseDelay } from './duration.js';
@@ -56,7 +57,7 @@ export function compile(def: Definition, runtime: Runtime): AnyStateMachine {
     if (s.initial) out.initial = s.initial;
     if (s.meta) out.meta = s.meta;
     // a failing end below the top level (in a parallel region) would only end its region: make it fail the run
-    if (nested && s.type === 'final' && s.meta?.fail) out.entry = [{ type: 'failRun', params: { element: key, fail: s.meta.fail } }];
+    if (nested && stateKind(s) === StateKind.Fail) out.entry = [{ type: 'failRun', params: { element: key, fail: s.meta!.fail } }];
     if (s.states) out.states = Object.fromEntries(Object.entries(s.states).map(([k, c]) => [k, convert(k, c, true)]));
     if (s.invoke) {
       const meta = s.meta ?? {};

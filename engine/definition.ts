@@ -141,17 +141,17 @@ export type StateKind = (typeof StateKind)[keyof typeof StateKind];
 
 /**
  * The kind of a state, from its fields: a final state is an end (failing, or asking for attention); a state that invokes
- * is a task or a call; then a decision (`always`), a parallel state, a wait (`after` alone), an event wait (`on`), a
- * compound state (`states`); a state with none of these does nothing (`empty`, refused by validation).
+ * is a task or a call; then a decision (`always`), a parallel state, a compound state (`states`, a sub-process), a wait
+ * (`after` alone), an event wait (`on`); a state with none of these does nothing (`empty`, refused by validation).
  */
 export function stateKind(s: StateConfig): StateKind {
   if (s.type === 'final') return s.meta?.fail ? StateKind.Fail : s.meta?.attention ? StateKind.Attention : StateKind.End;
   if (s.invoke) return typeof s.invoke.src === 'string' && calleeOf(s.invoke.src) !== undefined ? StateKind.Call : StateKind.Task;
   if (s.always) return StateKind.Decision;
   if (s.type === 'parallel') return StateKind.Parallel;
+  if (s.states) return StateKind.Compound;
   if (s.after) return StateKind.Wait;
   if (s.on) return StateKind.Event;
-  if (s.states) return StateKind.Compound;
   return StateKind.Empty;
 }
 

@@ -1,5 +1,5 @@
 // The Camunda 7 dialect (what Kytes runs): external tasks by topic, camunda:inputOutput with JUEL, gravity-only data as properties.
-import { DefinitionError, type StateConfig } from '../../engine/index.js';
+import { calleeOf, callSrc, DefinitionError, type StateConfig } from '../../engine/index.js';
 import { defineDialect, processIdFor, type TaskData } from '../dialect.js';
 import type { ModdleElement } from '../moddle.js';
 import descriptor from 'camunda-bpmn-moddle/resources/camunda.json' with { type: 'json' };
@@ -11,7 +11,6 @@ import {
 } from './vendor-props.js';
 
 const PROPS: PropertyKind = { bag: 'camunda:Properties', item: 'camunda:Property', many: 'values' };
-const WORKFLOW = 'workflow:';
 
 /** Why a service task is not an external task gravity can run. */
 function notExternal(el: ModdleElement): string {
@@ -57,9 +56,10 @@ export const camunda7Dialect = defineDialect({
     const inv = state.invoke!;
     const m = state.meta ?? {};
     const id = el.id!;
-    const call = inv.src.startsWith(WORKFLOW);
+    const callee = calleeOf(inv.src);
+    const call = callee !== undefined;
     // engines resolve a call by process id: write the id the workflow's process has (`host:doctor` -> `host_doctor`)
-    if (call) el.calledElement = processIdFor(inv.src.slice(WORKFLOW.length));
+    if (callee !== undefined) el.calledElement = processIdFor(callee);
     else {
       el.set('camunda:type', 'external');
       el.set('camunda:topic', inv.src);
@@ -71,8 +71,7 @@ export const camunda7Dialect = defineDialect({
     const outputs = Object.entries(m.outputs ?? {}).map(([name, v]) => w.moddle.create('camunda:OutputParameter', { name, ...encodeValue(w.moddle, v, id) }));
     // a call merges the child's output through <camunda:out variables="all"/>; a task merges unless it has output parameters
     const feel = changedSpellings({ ...(isParamInput(inv.input) ? { input: inv.input } : {}), outputs: m.outputs ?? {} }, id);
-    const called = call ? inv.src.slice(WORKFLOW.length) : undefined;
-    writeProps(el, w, PROPS, { ...taskProps(state, call ? m.mergeOutput === true : outputs.length === 0, call), feel: feel.length ? feel : undefined, call: called !== undefined && called !== processIdFor(called) ? called : undefined });
+    writeProps(el, w, PROPS, { ...taskProps(state, call ? m.mergeOutput === true : outputs.length === 0, call), feel: feel.length ? feel : undefined, call: callee !== undefined && callee !== processIdFor(callee) ? callee : undefined });
     if (inputs.length || outputs.length) w.extend(el, w.moddle.create('camunda:InputOutput', { inputParameters: inputs, outputParameters: outputs }));
     if (call && inputs.length) w.extend(el, w.moddle.create('camunda:In', { variables: 'all', local: true }));
     if (call && m.mergeOutput) w.extend(el, w.moddle.create('camunda:Out', { variables: 'all' }));
@@ -86,7 +85,7 @@ export const camunda7Dialect = defineDialect({
     let src: string;
     if (call) {
       if (!el.calledElement) throw new DefinitionError(`<${element}> has no calledElement: which workflow does it call?`, { element });
-      src = WORKFLOW + (typeof props.call === 'string' ? props.call : el.calledElement);
+      src = callSrc(typeof props.call === 'string' ? props.call : el.calledElement);
     } else {
       if (el.get('camunda:type') !== 'external' || !el.get('camunda:topic')) throw new DefinitionError(notExternal(el), { element });
       src = el.get('camunda:topic');

@@ -1,5 +1,5 @@
 // The gravity dialect: our own namespace holds task ids, JSON inputs, retries and FEEL expressions exactly.
-import { DefinitionError, type ParamSpec, type StateConfig } from '../../engine/index.js';
+import { calleeOf, DefinitionError, type ParamSpec, type StateConfig } from '../../engine/index.js';
 import { defineDialect, processIdFor, type TaskData } from '../dialect.js';
 import type { ModdleElement } from '../moddle.js';
 import descriptor from './gravity-descriptor.json' with { type: 'json' };
@@ -74,7 +74,8 @@ export const gravityDialect = defineDialect({
 
   writeTask(_key, state, el, w) {
     const inv = state.invoke!;
-    if (inv.src.startsWith('workflow:')) el.calledElement = processIdFor(inv.src.slice('workflow:'.length));
+    const callee = calleeOf(inv.src);
+    if (callee !== undefined) el.calledElement = processIdFor(callee);
     const m = state.meta ?? {};
     const input = inv.input && typeof inv.input === 'object' && !Array.isArray(inv.input) ? (inv.input as Record<string, unknown>) : undefined;
     const inputs = input

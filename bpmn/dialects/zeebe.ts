@@ -1,5 +1,5 @@
 // The Zeebe (Camunda 8) dialect: zeebe:taskDefinition jobs, zeebe:ioMapping in FEEL, gravity-only data as zeebe:properties.
-import { DefinitionError, type StateConfig } from '../../engine/index.js';
+import { calleeOf, callSrc, DefinitionError, type StateConfig } from '../../engine/index.js';
 import { defineDialect, processIdFor, type TaskData } from '../dialect.js';
 import type { ModdleElement } from '../moddle.js';
 import descriptor from 'zeebe-bpmn-moddle/resources/zeebe.json' with { type: 'json' };
@@ -9,7 +9,6 @@ import {
 } from './vendor-props.js';
 
 const PROPS: PropertyKind = { bag: 'zeebe:Properties', item: 'zeebe:Property', many: 'properties' };
-const WORKFLOW = 'workflow:';
 
 const find = (exts: ModdleElement[], type: string) => exts.find((e) => e.$type === type);
 
@@ -44,7 +43,8 @@ export const zeebeDialect = defineDialect({
     const inv = state.invoke!;
     const m = state.meta ?? {};
     const id = el.id!;
-    const call = inv.src.startsWith(WORKFLOW);
+    const callee = calleeOf(inv.src);
+    const call = callee !== undefined;
     const outputs = Object.entries(m.outputs ?? {}).map(([target, v]) => w.moddle.create('zeebe:Output', { source: encodeFeel(v, id), target }));
     const inputs = isParamInput(inv.input)
       ? Object.entries(inv.input).map(([target, v]) => w.moddle.create('zeebe:Input', { source: encodeFeel(v, id), target }))
@@ -53,7 +53,7 @@ export const zeebeDialect = defineDialect({
     const noMergeCall = call && !outputs.length && !m.mergeOutput;
     if (call) {
       w.extend(el, w.moddle.create('zeebe:CalledElement', {
-        processId: processIdFor(inv.src.slice(WORKFLOW.length)),
+        processId: processIdFor(callee!),
         propagateAllParentVariables: false,
         ...(noMergeCall ? { propagateAllChildVariables: false } : {}),
       }));
@@ -61,8 +61,7 @@ export const zeebeDialect = defineDialect({
       w.extend(el, w.moddle.create('zeebe:TaskDefinition', { type: inv.src, retries: String(m.retry?.max ?? 1) }));
     }
     if (inputs.length || outputs.length) w.extend(el, w.moddle.create('zeebe:IoMapping', { inputParameters: inputs, outputParameters: outputs }));
-    const called = call ? inv.src.slice(WORKFLOW.length) : undefined;
-    writeProps(el, w, PROPS, { ...taskProps(state, !outputs.length && !noMergeCall, call), call: called !== undefined && called !== processIdFor(called) ? called : undefined });
+    writeProps(el, w, PROPS, { ...taskProps(state, !outputs.length && !noMergeCall, call), call: callee !== undefined && callee !== processIdFor(callee) ? callee : undefined });
   },
 
   readTask(el, r, element): TaskData {
@@ -75,7 +74,7 @@ export const zeebeDialect = defineDialect({
     if (call) {
       const ce = find(exts, 'zeebe:CalledElement');
       if (!ce?.processId) throw new DefinitionError(`<${element}> has no zeebe:calledElement processId${ce?.processIdExpression ? ' (processIdExpression is not supported)' : ''}: which workflow does it call?`, { element });
-      src = WORKFLOW + (typeof props.call === 'string' ? props.call : ce.processId);
+      src = callSrc(typeof props.call === 'string' ? props.call : ce.processId);
       impliedMerge = ce.propagateAllChildVariables !== false;
     } else {
       const td = find(exts, 'zeebe:TaskDefinition');
