@@ -1,5 +1,5 @@
 // Git-workflow tests as code: scenario() builds a galaxy, runs actors' git actions and expectations, and tears it down.
-import { decide, parallel, sequence, task, workflow, type Definition, type Node, type StateConfig, type TaskNode, type TaskOptions } from '../../engine/index.js';
+import { decide, DefinitionError, parallel, sequence, task, workflow, type Definition, type Node, type StateConfig, type TaskNode, type TaskOptions } from '../../engine/index.js';
 import { feelString, pathIn } from '../feel.js';
 import { expectOn, type Expectation } from './expect.js';
 
@@ -14,26 +14,40 @@ export interface RepoRef {
   readonly label: string;
   /** FEEL expression of the repo's folder. */
   readonly dir: string;
+  /** The step ids of the scenario the repo belongs to. */
+  readonly ids: StepIds;
 }
 
-/** What `steps` receives: one handle per actor and per remote, and `main` (the galaxy's default branch). */
-export type Handles = Record<string, Actor & Remote> & { main: string };
+/** Numbers the steps of one scenario in the order they are written: `s<n>_<who>_<verb>` (one per scenario, no global state). */
+export class StepIds {
+  private count = 0;
+  /** The next step id, for `who` doing `verb`. */
+  next(who: string, verb: string): string {
+    return `s${++this.count}_${who}_${verb}`.replace(/[^A-Za-z0-9_-]/g, '_');
+  }
+}
 
-let counter = 0;
-const stepId = (who: string, verb: string) => `s${++counter}_${who}_${verb}`.replace(/[^A-Za-z0-9_-]/g, '_');
+/**
+ * What `steps` receives: one handle per actor and per remote, `main` (the galaxy's default branch) and `folder(label,
+ * dir)`, a repo at a folder known only while the scenario runs (a FEEL expression, e.g. `=steps.sync.backup`).
+ */
+export type Handles = Record<string, Actor & Remote> & { main: string; folder(label: string, dir: string): RepoRef };
+
+/** Handle names taken by scenario() itself: no actor or remote may use them. */
+const RESERVED = ['main', 'folder'];
 
 /** Options every action takes: a title for reports, and retries/timeouts like any task. */
 export type ActionOptions = Pick<TaskOptions, 'title' | 'retry' | 'timeoutMs'>;
 
 /** An actor: a person with a clone of each remote; each method is one git action step. */
 export class Actor implements RepoRef {
-  constructor(readonly name: string, readonly dir: string, readonly label: string = name) {}
+  constructor(readonly name: string, readonly dir: string, readonly ids: StepIds, readonly label: string = name) {}
   /** The same actor, acting on its clone of another remote. */
   repo(remote: string): Actor {
-    return new Actor(this.name, `=steps.galaxy.actors.${this.name}.repos.${remote}`, `${this.name}/${remote}`);
+    return new Actor(this.name, `=steps.galaxy.actors.${this.name}.repos.${remote}`, this.ids, `${this.name}/${remote}`);
   }
   private act(verb: string, src: string, input: Record<string, unknown>, o: ActionOptions = {}): Node {
-    return task(stepId(this.name, verb), src, { repo: this.dir, ...input }, { title: o.title ?? `${this.label}: ${verb}`, ...o });
+    return task(this.ids.next(this.name, verb), src, { repo: this.dir, ...input }, { title: o.title ?? `${this.label}: ${verb}`, ...o });
   }
   checkout(branch: string, o: ActionOptions & { create?: boolean; startPoint?: string } = {}) {
     const { create, startPoint, ...rest } = o;
@@ -52,7 +66,7 @@ export class Actor implements RepoRef {
   pushOrRebase(o: ActionOptions & { remote?: string; branch?: string } = {}) {
     const first = this.push({ ...o, expect: 'any' }) as TaskNode;
     const { title: _t, ...again } = o;
-    return sequence(first, decide(stepId(this.name, 'lost_race'), [{ when: `steps.${first.id}.rejected`, then: sequence(this.pull({ mode: 'rebase', ...again }), this.push(again)) }]));
+    return sequence(first, decide(this.ids.next(this.name, 'lost_race'), [{ when: `steps.${first.id}.rejected`, then: sequence(this.pull({ mode: 'rebase', ...again }), this.push(again)) }]));
   }
   fetch(o: ActionOptions & { remote?: string; prune?: boolean } = {}) {
     const { title, retry, timeoutMs, ...input } = o;
@@ -79,8 +93,8 @@ export class Actor implements RepoRef {
     if (!entries.length) return this.act('noop', 'log.info', { message: 'nothing to write' }, o);
     return sequence(...entries.map(([path, content]) =>
       content === null
-        ? task(stepId(this.name, 'delete'), 'fs.remove', { path: pathIn(this.dir, path) }, { title: `${this.label}: delete ${path}` })
-        : task(stepId(this.name, 'write'), 'fs.write', { path: pathIn(this.dir, path), content }, { title: `${this.label}: write ${path}` }),
+        ? task(this.ids.next(this.name, 'delete'), 'fs.remove', { path: pathIn(this.dir, path) }, { title: `${this.label}: delete ${path}` })
+        : task(this.ids.next(this.name, 'write'), 'fs.write', { path: pathIn(this.dir, path), content }, { title: `${this.label}: write ${path}` }),
     ));
   }
   tag(name: string, o: ActionOptions & { ref?: string; message?: string } = {}) {
@@ -98,11 +112,11 @@ export class Actor implements RepoRef {
 /** A bare remote of the galaxy: hooks can be installed, expectations can read it. */
 export class Remote implements RepoRef {
   readonly dir: string;
-  constructor(readonly label: string) {
+  constructor(readonly label: string, readonly ids: StepIds) {
     this.dir = `=steps.galaxy.remotes.${label}.dir`;
   }
   hook(hook: string, script: string) {
-    return task(stepId(this.label, 'hook'), 'git.hook', { repo: this.dir, hook, script }, { title: `${this.label}: install ${hook} hook` });
+    return task(this.ids.next(this.label, 'hook'), 'git.hook', { repo: this.dir, hook, script }, { title: `${this.label}: install ${hook} hook` });
   }
 }
 
@@ -110,7 +124,7 @@ export { parallel };
 
 /** Starts an expectation on a repo (actor clone or remote), like `expect(x)` in a test framework. */
 export function expect(repo: RepoRef): Expectation {
-  return expectOn(repo, (verb, src, input, title) => task(stepId(repo.label.replace('/', '_'), verb), src, { repo: repo.dir, ...input }, { title }));
+  return expectOn(repo, (verb, src, input, title) => task(repo.ids.next(repo.label.replace('/', '_'), verb), src, { repo: repo.dir, ...input }, { title }));
 }
 
 /**
@@ -150,10 +164,13 @@ export interface ScenarioSpec {
 
 /** Builds a scenario. Transport, default branch and keep are params, so one definition runs in every "universe". */
 export function scenario(spec: ScenarioSpec): Scenario {
-  counter = 0;
-  const handles: Record<string, unknown> = { main: '=defaultBranch' };
-  for (const r of Object.keys(spec.galaxy.remotes)) handles[r] = new Remote(r);
-  for (const a of Object.keys(spec.galaxy.actors)) handles[a] = new Actor(a, `=steps.galaxy.actors.${a}.dir`);
+  for (const name of [...Object.keys(spec.galaxy.remotes), ...Object.keys(spec.galaxy.actors)]) {
+    if (RESERVED.includes(name)) throw new DefinitionError(`scenario "${spec.name}": "${name}" cannot name an actor or a remote (scenario() passes its own ${name})`, { name });
+  }
+  const ids = new StepIds();
+  const handles: Record<string, unknown> = { main: '=defaultBranch', folder: (label: string, dir: string): RepoRef => ({ label, dir, ids }) };
+  for (const r of Object.keys(spec.galaxy.remotes)) handles[r] = new Remote(r, ids);
+  for (const a of Object.keys(spec.galaxy.actors)) handles[a] = new Actor(a, `=steps.galaxy.actors.${a}.dir`, ids);
   const steps = spec.steps(handles as Handles).map((n) => withTeardown(n));
   const id = spec.id ?? `galaxy:${spec.name.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '')}`;
   const def = workflow({

@@ -9,7 +9,7 @@ export default scenario({
     remotes: { origin: { files: { 'notes.txt': 'start\n', 'shared.txt': 'same\n' } } },
     actors: { alice: {}, bob: {} },
   },
-  steps: ({ alice, bob, origin, main }) => [
+  steps: ({ alice, bob, origin, main, folder }) => [
     alice.write({ 'notes.txt': 'alice version\n', 'alice.txt': 'only alice\n' }),
     bob.commit('bob: edit notes', { 'notes.txt': 'bob version\n' }),
     bob.push(),
@@ -20,7 +20,7 @@ export default scenario({
     task('attention_said', 'assert.expr', { expr: 'contains(steps.sync.attention, "notes.txt") and contains(steps.sync.attention, steps.sync.backup)' }, { title: 'the attention message names the file and the backup' }),
     task('report_lists_file', 'exec.run', { command: 'grep', args: ['-qxF', '  - notes.txt', '=steps.sync.report'], idempotent: true }, { title: 'the report lists notes.txt' }),
     task('report_names_backup', 'exec.run', { command: 'grep', args: ['-qF', '=steps.sync.backup', '=steps.sync.report'], idempotent: true }, { title: 'the report says where the backup is' }),
-    expect({ label: 'alice-backup', dir: '=steps.sync.backup' }).file('notes.txt').toBe('alice version\n'),
+    expect(folder('alice-backup', '=steps.sync.backup')).file('notes.txt').toBe('alice version\n'),
     expect(alice).file('notes.txt').toBe('bob version\n'),
     expect(origin).file('notes.txt', main).toBe('bob version\n'),
     expect(origin).file('alice.txt', main).toBe('only alice\n'),

@@ -9,7 +9,7 @@ export default scenario({
     remotes: { origin: { files: { 'notes.txt': 'start\n' } } },
     actors: { alice: {}, bob: {} },
   },
-  steps: ({ alice, bob, origin, main }) => [
+  steps: ({ alice, bob, origin, main, folder }) => [
     alice.commit('alice: add a', { 'a.txt': 'from alice\n' }),
     alice.write({ 'docs/b.txt': 'also from alice\n' }),
     bob.commit('bob: add c', { 'c.txt': 'from bob\n' }),
@@ -24,7 +24,7 @@ export default scenario({
     expect(origin).commitMessage(main).toMatch(/^girofle: add 2 file\(s\) missing on the remote$/),
     expect(alice).branch(main).toEqual(origin),
     expect(alice).toBeClean(),
-    expect({ label: 'alice-backup', dir: '=steps.sync.backup' }).file('a.txt').toBe('from alice\n'),
+    expect(folder('alice-backup', '=steps.sync.backup')).file('a.txt').toBe('from alice\n'),
     bob.pull(),
     expect(bob).file('docs/b.txt').toBe('also from alice\n'),
   ],

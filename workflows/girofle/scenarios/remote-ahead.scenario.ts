@@ -9,7 +9,7 @@ export default scenario({
     remotes: { origin: { files: { 'notes.txt': 'start\n' } } },
     actors: { alice: {}, bob: {} },
   },
-  steps: ({ alice, bob, origin, main }) => [
+  steps: ({ alice, bob, origin, main, folder }) => [
     bob.commit('bob: edit notes, add plan', { 'notes.txt': 'edited by bob\n', 'plan.txt': 'the plan\n' }),
     bob.push(),
     call('sync', 'girofle:sync', { dir: '=steps.galaxy.actors.alice.dir' }, { title: 'alice: girofle sync' }),
@@ -21,7 +21,7 @@ export default scenario({
     expect(alice).file('plan.txt').toBe('the plan\n'),
     expect(alice).branch(main).toEqual(origin),
     expect(alice).toBeClean(),
-    expect({ label: 'alice-backup', dir: '=steps.sync.backup' }).file('notes.txt').toBe('start\n'),
+    expect(folder('alice-backup', '=steps.sync.backup')).file('notes.txt').toBe('start\n'),
     expect(origin).branch(main).toEqual(bob),
   ],
 });

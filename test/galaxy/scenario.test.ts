@@ -1,0 +1,41 @@
+// scenario() numbers its steps per scenario (no module state): building one scenario inside another's steps leaves
+// both with the ids they would have alone; handle names scenario() passes itself are refused for actors and remotes.
+import { describe, expect, it } from 'vitest';
+import { listSteps } from '../../engine/index.js';
+import { expect as expectRepo, scenario, type Handles } from '../../workflows/galaxy/scenario.js';
+
+const galaxy = { remotes: { origin: {} }, actors: { alice: {} } };
+const steps = ({ alice }: Handles) => [alice.commit('one', { 'a.txt': 'a\n' }), alice.push(), expectRepo(alice).toBeClean()];
+const ids = (s: ReturnType<typeof scenario>) => listSteps(s.definition).map((x) => x.id);
+
+describe('scenario()', () => {
+  it('numbers the steps of a scenario from 1, in the order they are written', () => {
+    expect(ids(scenario({ name: 'alone', galaxy, steps }))).toEqual(['galaxy', 's1_alice_commit', 's2_alice_push', 's3_alice_clean', 'teardown', 'teardown_failed']);
+  });
+
+  it('keeps the numbering of a scenario built while another one is being built', () => {
+    let inner: ReturnType<typeof scenario> | undefined;
+    const outer = scenario({
+      name: 'outer',
+      galaxy,
+      steps: (h) => {
+        const first = h.alice.commit('one', { 'a.txt': 'a\n' });
+        inner = scenario({ name: 'inner', galaxy, steps });
+        return [first, h.alice.push(), expectRepo(h.alice).toBeClean()];
+      },
+    });
+    expect(ids(outer)).toEqual(ids(scenario({ name: 'alone', galaxy, steps })));
+    expect(ids(inner!)).toEqual(ids(outer));
+  });
+
+  it('gives a folder known only at run time a repo handle for expectations', () => {
+    const s = scenario({ name: 'folder', galaxy, steps: ({ folder }) => [expectRepo(folder('backup', '=steps.galaxy.root')).file('a.txt').toBe('a\n')] });
+    expect(s.definition.machine.states.s1_backup_file?.invoke).toMatchObject({ src: 'assert.file-content', input: { repo: '=steps.galaxy.root', path: 'a.txt' } });
+  });
+
+  it.each(['main', 'folder'])('refuses an actor or a remote named %s with a coded error', (name) => {
+    const asActor = () => scenario({ name: 'x', galaxy: { remotes: { origin: {} }, actors: { [name]: {} } }, steps: () => [] });
+    const asRemote = () => scenario({ name: 'x', galaxy: { remotes: { [name]: {} }, actors: { alice: {} } }, steps: () => [] });
+    for (const make of [asActor, asRemote]) expect(make).toThrow(expect.objectContaining({ code: 'INVALID_DEFINITION', message: expect.stringContaining(`"${name}" cannot name an actor or a remote`) }));
+  });
+});
