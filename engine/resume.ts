@@ -60,6 +60,9 @@ export async function prepareResume(engine: EngineOptions, runId: string, o: Res
   const journal = await readJournal(engine.store, id);
 
   const open = openSteps(journal);
+  // what an interrupted step left running is stopped first, whatever is decided next: a leftover that finished later
+  // would make its step's work happen twice once a person forces it again
+  killLeftovers(open);
   const unsafe = open.filter((s) => !s.idempotent);
   const writer = new RunWriter(engine, record);
   writer.journal.push(...journal);
@@ -78,7 +81,6 @@ export async function prepareResume(engine: EngineOptions, runId: string, o: Res
     if (last?.type === 'task.finished') replay.set(step, { output: last.output });
     else if (last?.type === 'task.failed' && last.error) replay.set(step, { error: last.error });
   }
-  killLeftovers(open);
   await writer.saveRecord({ status: RunStatus.Running, pid: process.pid, pidStart: startTimeOf(process.pid), host: hostname(), attention: undefined });
   await writer.log({ type: 'run.resumed', message: open.length ? `re-running ${open.map((s) => `<${s.step}>`).join(', ')}${o.force ? ' (forced)' : ''}` : 'resumed' });
   await writer.flushed();

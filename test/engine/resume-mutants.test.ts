@@ -220,4 +220,32 @@ describe('processes left behind by an interrupted step', () => {
     await vi.waitFor(() => expect(isAlive(proc.pid!)).toBe(false));
     expect(isAlive(other.pid!)).toBe(true);
   });
+  it('kills what a non-idempotent step left running even when the run goes to needs attention, so --force cannot run it twice', async () => {
+    // given a run whose non-idempotent step spawned `sleep 30` and whose process then "died" (the step never settles)
+    const store: Store = createMemoryStore();
+    const spawner = defineTask({
+      id: 'test.spawner',
+      title: 'Spawner',
+      input: z.object({}),
+      output: z.object({}),
+      idempotent: false,
+      run: async ({ exec }) => {
+        void exec('sleep', ['30']).catch(() => undefined);
+        return new Promise<never>(() => undefined);
+      },
+    });
+    const { engine } = engineWith([spawner], { store });
+    void startRun(engine, workflow({ id: 'test:spawn-unsafe', steps: task('sp', 'test.spawner', {}) }), { params: {}, runId: 'r-unsafe' });
+    const proc = await vi.waitFor(async () => {
+      const e = (await journalOf(store, 'r-unsafe')).find((x) => x.type === 'task.process');
+      if (!e?.pid) throw new Error('no process yet');
+      return e;
+    });
+    started.push({ pid: proc.pid } as ChildProcess);
+    // when the run is resumed without --force
+    const result = await resumeRun({ store, registry: createRegistry(spawner) }, 'r-unsafe');
+    // then it waits for a person, and the step's process is already gone
+    expect(result.status).toBe('needs-attention');
+    await vi.waitFor(() => expect(isAlive(proc.pid!)).toBe(false));
+  });
 });
