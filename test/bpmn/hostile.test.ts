@@ -1,12 +1,12 @@
 // Hostile and oversized BPMN inputs: entity bombs, XXE, huge files, non-XML, and a very long but honest process.
-import { describe, it, expect, vi, beforeAll, afterAll, afterEach } from 'vitest';
-import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { describe, it, expect, vi, beforeAll, afterEach } from 'vitest';
+import { closeSync, existsSync, openSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BadInputError, serializeError } from '../../engine/errors.js';
 import { checkBpmnText, readBpmnFile } from '../../bpmn/read-xml.js';
 import { createModdle, type ModdleElement } from '../../bpmn/moddle.js';
+import { tempDir } from '../support/git-fixtures.js';
 
 // readFile is wrapped (still the real one) so a test can prove a file was never read whole.
 vi.mock('node:fs/promises', async (importOriginal) => {
@@ -30,8 +30,7 @@ async function thrown(fn: () => unknown): Promise<BadInputError> {
 }
 
 let dir: string;
-beforeAll(() => { dir = mkdtempSync(join(tmpdir(), 'gravity-hostile-')); });
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+beforeAll(() => { dir = tempDir('gravity-hostile-'); });
 afterEach(() => vi.restoreAllMocks());
 
 describe('entity declarations', () => {

@@ -1,14 +1,14 @@
 // The one definition loader (cli/load.ts): every kind of reference loads through it and is validated, and every
 // problem is a BAD_INPUT error naming the file (or the closest workflow ids).
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { exportBpmn } from '../../bpmn/index.js';
 import { loadDefinition, type LoadContext } from '../../cli/load.js';
 import { task, workflow } from '../../engine/index.js';
 import { createDefaultRegistry } from '../../tasks/index.js';
 import { findWorkflow, suggestWorkflows } from '../../workflows/index.js';
+import { tempDir } from '../support/git-fixtures.js';
 
 let dir: string;
 const warnings: string[] = [];
@@ -17,7 +17,7 @@ const good = workflow({ id: 'test:load', title: 'Load me', steps: task('say', 'l
 const unknownTask = workflow({ id: 'test:bad', steps: task('say', 'log.infoo', { message: 'hi' }) });
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'gravity-load-'));
+  dir = tempDir('gravity-load-');
   await writeFile(join(dir, 'good.json'), JSON.stringify(good));
   await writeFile(join(dir, 'bad.scenario.json'), JSON.stringify(unknownTask));
   await writeFile(join(dir, 'broken.json'), '{"id": "x", ');
@@ -26,9 +26,6 @@ beforeAll(async () => {
   await writeFile(join(dir, 'bad.bpmn'), await exportBpmn(unknownTask, { dialect: 'camunda7' }));
   await writeFile(join(dir, 'bad.scenario.mjs'), `export default { name: 'bad', definition: ${JSON.stringify(unknownTask)} };\n`);
   await writeFile(join(dir, 'empty.scenario.mjs'), 'export default 42;\n');
-});
-afterAll(async () => {
-  await rm(dir, { recursive: true, force: true });
 });
 
 describe('loadDefinition', () => {

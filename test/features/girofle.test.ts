@@ -1,21 +1,12 @@
 // girofle:sync end to end through the real CLI: the girofle scenarios, then direct runs on plain git repos made here.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { BIN, sandbox, type CliResult } from '../support/cli.js';
+import { bareRemoteWithClones, commitFiles, gitOutput as git } from '../support/git-fixtures.js';
 
 const REPO = resolve(import.meta.dirname, '../..');
-const GIT_ENV = { ...process.env, GIT_TERMINAL_PROMPT: '0', LC_ALL: 'C' };
-
-/** Sandboxes made by the tests, removed at the end. */
-const made: string[] = [];
-afterAll(() => {
-  for (const dir of made) rmSync(dir, { recursive: true, force: true });
-});
-
-/** Runs git with an argument array; returns stdout. */
-const git = (cwd: string, ...args: string[]) => execFileSync('git', args, { cwd, env: GIT_ENV, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 
 /** Every .ts source the CLI is compiled from, and whether its dist/ counterpart is missing or older. */
 function distIsStale(): boolean {
@@ -35,29 +26,13 @@ beforeAll(() => {
 /** A bare remote with notes.txt, and two clones (alice, bob), each with its own identity. */
 function galaxy() {
   const sb = sandbox();
-  made.push(sb.base);
   const root = join(sb.base, 'repos');
   mkdirSync(root);
-  const remote = join(root, 'remote.git');
-  git(root, 'init', '-q', '--bare', '-b', 'main', remote);
-  const clone = (who: string) => {
-    const dir = join(root, who);
-    git(root, 'clone', '-q', remote, dir);
-    git(dir, 'config', 'user.name', who);
-    git(dir, 'config', 'user.email', `${who}@example.org`);
-    return dir;
-  };
-  const alice = clone('alice');
-  writeFileSync(join(alice, 'notes.txt'), 'start\n');
-  git(alice, 'add', '-A');
-  git(alice, 'commit', '-q', '-m', 'start');
-  git(alice, 'push', '-q', 'origin', 'main');
-  const bob = clone('bob');
+  const user = (who: string) => ({ name: who, email: `${who}@example.org` });
+  const { remote, clones: { alice, bob } } = bareRemoteWithClones(root, { alice: user('alice'), bob: user('bob') }, 'start', { 'notes.txt': 'start\n' });
   /** bob writes files, commits and pushes. */
   const bobPushes = (files: Record<string, string>) => {
-    for (const [f, c] of Object.entries(files)) writeFileSync(join(bob, f), c);
-    git(bob, 'add', '-A');
-    git(bob, 'commit', '-q', '-m', 'bob');
+    commitFiles(bob, 'bob', files);
     git(bob, 'push', '-q', 'origin', 'main');
   };
   const sync = (): Promise<CliResult> => sb.run('run', 'girofle:sync', '--param', `dir=${alice}`, '--json');
@@ -70,7 +45,6 @@ const read = (...p: string[]) => readFileSync(join(...p), 'utf8');
 describe('girofle:sync', () => {
   it('passes every girofle scenario through `gravity test`', () => {
     const sb = sandbox();
-    made.push(sb.base);
     let stdout: string;
     try {
       stdout = execFileSync(process.execPath, [BIN, 'test', 'workflows/girofle', '--reporter', 'json', '--jobs', '3'], {

@@ -1,9 +1,7 @@
 // Scenario expectations must fail when what they expect did not happen, at their own step, saying expected vs
 // actual with the real values; each has a passing counterpart. Runs the scenarios in-process (engine + default
 // registry, as `gravity test` does) over real git and the file transport, so mutation testing sees the sources.
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readdirSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createMemoryStore, resolveParams, startRun, type Node, type RunResult, type StepSummary } from '../../engine/index.js';
 import type { GalaxyBuildOutput } from '../../tasks/galaxy/support-schema.js';
@@ -17,6 +15,7 @@ import * as file from '../fixtures/scenarios/expect/file.js';
 import * as message from '../fixtures/scenarios/expect/message.js';
 import * as push from '../fixtures/scenarios/expect/push.js';
 import * as tree from '../fixtures/scenarios/expect/tree.js';
+import { tempDir } from '../support/git-fixtures.js';
 
 const registry = createDefaultRegistry();
 let tmp: string;
@@ -25,13 +24,12 @@ let savedTmpdir: string | undefined;
 // every galaxy is built under os.tmpdir(): point it at a folder of ours, to check each run removed its galaxy
 beforeAll(() => {
   savedTmpdir = process.env.TMPDIR;
-  tmp = mkdtempSync(join(tmpdir(), 'gravity-expectations-'));
+  tmp = tempDir('gravity-expectations-');
   process.env.TMPDIR = tmp;
 });
 afterAll(() => {
   if (savedTmpdir === undefined) delete process.env.TMPDIR;
   else process.env.TMPDIR = savedTmpdir;
-  rmSync(tmp, { recursive: true, force: true });
 });
 
 /** A finished scenario run, with what its checks need. */

@@ -1,10 +1,9 @@
 // Runs the real `gravity` binary in a child process, with its own data dir, for end-to-end CLI tests.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, writeFileSync, readFileSync, existsSync, readdirSync, rmSync } from 'node:fs';
-import { onTestFinished } from 'vitest';
-import { tmpdir } from 'node:os';
+import { writeFileSync, readFileSync, existsSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Definition } from '../../engine/index.js';
+import { tempDir } from './git-fixtures.js';
 
 export const BIN = resolve(import.meta.dirname, '../../bin/gravity.mjs');
 
@@ -16,11 +15,9 @@ export interface CliResult {
   stderr: string;
 }
 
-/** A sandbox: a data dir and a work dir, and helpers to run the CLI in them. */
+/** A sandbox: a data dir and a work dir, and helpers to run the CLI in them; removed when the test finishes. */
 export function sandbox() {
-  const base = mkdtempSync(join(tmpdir(), 'gravity-cli-'));
-  // each test leaves nothing behind in /tmp
-  onTestFinished(() => rmSync(base, { recursive: true, force: true }));
+  const base = tempDir('gravity-cli-');
   const dataDir = join(base, 'data');
   const work = join(base, 'work');
   const env = { ...process.env, GRAVITY_HOME: dataDir, CI: 'true', FORCE_COLOR: '0' };

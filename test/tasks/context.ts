@@ -1,8 +1,7 @@
 // Builds a real TaskContext by hand so task nodes can be tested without the engine's runner.
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rm } from 'node:fs/promises';
 import { exec, GravityError, type TaskContext, type TaskDefinition } from '../../engine/index.js';
+import { tempDir } from '../support/git-fixtures.js';
 
 /** One line a task logged. */
 export interface LogLine {
@@ -19,12 +18,18 @@ export interface TestContext<I> {
   root: string;
 }
 
-/** A fresh temp folder; remove it with `cleanup()`. */
+/**
+ * A fresh temp folder, removed when the test (or, made in a beforeAll, the file) ends.
+ * @deprecated use `tempDir` from test/support/git-fixtures.ts; kept for tests written against it.
+ */
 export async function tempRoot(): Promise<string> {
-  return mkdtemp(join(tmpdir(), 'gravity-tasks-'));
+  return tempDir('gravity-tasks-');
 }
 
-/** Removes a folder made by `tempRoot`. */
+/**
+ * Removes a folder made by `tempRoot` now.
+ * @deprecated `tempDir` folders are removed for you; kept for tests written against it.
+ */
 export async function cleanup(dir: string): Promise<void> {
   await rm(dir, { recursive: true, force: true });
 }

@@ -2,13 +2,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { DuplicateTaskError, TaskRegistry, planDefinition, task as step, workflow } from '../../engine/index.js';
 import { allTasks, createDefaultRegistry } from '../../tasks/index.js';
-import { cleanup, tempRoot } from './context.js';
+import { tempDir, writeFiles } from '../support/git-fixtures.js';
 
 describe('default task registry', () => {
   it('holds every built-in task node under its id', () => {
@@ -161,30 +161,23 @@ describe('planning each built-in task node', () => {
     // given a valid input of the task, every path in a sandbox holding only the files the case needs
     const make = PLAN_INPUTS[id];
     if (!make) expect.fail(`task ${id} has no input in PLAN_INPUTS (test/tasks/index.test.ts): add one valid input for it, the text its plan must mention and what its run would leave behind`);
-    const dir = await tempRoot();
-    try {
-      const c = make(dir);
-      for (const [p, content] of Object.entries(c.given ?? {})) {
-        mkdirSync(dirname(join(dir, p)), { recursive: true });
-        writeFileSync(join(dir, p), content);
-      }
-      const before = snapshot(dir);
-      const parsed = task.input.safeParse(c.input);
-      if (!parsed.success) expect.fail(`the PLAN_INPUTS input of ${id} is not valid: ${parsed.error.message}`);
-      // when the task plans it, directly and through the engine's dry-run plan of a one-step workflow
-      const lines = task.plan(parsed.data);
-      const [item] = planDefinition(workflow({ id: 'test:plan', steps: step('only', id, c.input) }), createDefaultRegistry(), {});
-      // then the plan describes the input
-      expect(lines.length).toBeGreaterThan(0);
-      for (const l of lines) expect(typeof l).toBe('string');
-      expect(lines.join('\n')).toContain(c.mentions);
-      expect(item).toMatchObject({ id: 'only', kind: 'task', task: id, lines });
-      // and nothing ran: the sandbox is as it was, the run's trace is absent
-      expect(snapshot(dir), `planning ${id} changed the sandbox`).toEqual(before);
-      if (c.trace) expect(existsSync(c.trace), `planning ${id} created ${c.trace}`).toBe(false);
-      await c.check?.();
-    } finally {
-      await cleanup(dir);
-    }
+    const dir = tempDir('gravity-tasks-');
+    const c = make(dir);
+    writeFiles(dir, c.given ?? {});
+    const before = snapshot(dir);
+    const parsed = task.input.safeParse(c.input);
+    if (!parsed.success) expect.fail(`the PLAN_INPUTS input of ${id} is not valid: ${parsed.error.message}`);
+    // when the task plans it, directly and through the engine's dry-run plan of a one-step workflow
+    const lines = task.plan(parsed.data);
+    const [item] = planDefinition(workflow({ id: 'test:plan', steps: step('only', id, c.input) }), createDefaultRegistry(), {});
+    // then the plan describes the input
+    expect(lines.length).toBeGreaterThan(0);
+    for (const l of lines) expect(typeof l).toBe('string');
+    expect(lines.join('\n')).toContain(c.mentions);
+    expect(item).toMatchObject({ id: 'only', kind: 'task', task: id, lines });
+    // and nothing ran: the sandbox is as it was, the run's trace is absent
+    expect(snapshot(dir), `planning ${id} changed the sandbox`).toEqual(before);
+    if (c.trace) expect(existsSync(c.trace), `planning ${id} created ${c.trace}`).toBe(false);
+    await c.check?.();
   });
 });

@@ -1,20 +1,16 @@
 // The work-tree assertions on real clones: file contents (tree or commit), clean trees, conflicted files.
-import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { ErrorCode } from '../../../engine/index.js';
 import { assertConflicted } from '../../../tasks/assert/conflicted.js';
 import { assertFileContent } from '../../../tasks/assert/file-content.js';
 import { assertTreeClean } from '../../../tasks/assert/tree-clean.js';
 import { rejection, runTask } from '../context.js';
-import { commit, divergeOnNotes, disposeTemplates, makeGalaxy, sh, writeFiles, type Galaxy } from '../git/fixture.js';
+import { commit, divergeOnNotes, makeGalaxy, sh, writeFiles, type Galaxy } from '../git/fixture.js';
 
 let g: Galaxy;
 beforeEach(async () => {
   g = await makeGalaxy();
 });
-afterEach(async () => {
-  await g.dispose();
-});
-afterAll(disposeTemplates);
 
 /** The assertion error of a failing run, checked for its code. */
 async function failure(promise: Promise<unknown>): Promise<string> {

@@ -1,5 +1,5 @@
 // The ref assertions on real repos: branch heads, branches, commit messages, ahead/behind, refused pushes.
-import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { ErrorCode } from '../../../engine/index.js';
 import { assertAheadBehind } from '../../../tasks/assert/ahead-behind.js';
 import { assertBranchExists } from '../../../tasks/assert/branch-exists.js';
@@ -7,16 +7,12 @@ import { assertBranchHead } from '../../../tasks/assert/branch-head.js';
 import { assertCommitMessage } from '../../../tasks/assert/commit-message.js';
 import { assertPushRejected } from '../../../tasks/assert/push-rejected.js';
 import { rejection, runTask } from '../context.js';
-import { commit, disposeTemplates, makeGalaxy, sh, type Galaxy } from '../git/fixture.js';
+import { commit, makeGalaxy, sh, type Galaxy } from '../git/fixture.js';
 
 let g: Galaxy;
 beforeEach(async () => {
   g = await makeGalaxy();
 });
-afterEach(async () => {
-  await g.dispose();
-});
-afterAll(disposeTemplates);
 
 /** The assertion error of a failing run, checked for its code. */
 async function failure(promise: Promise<unknown>): Promise<string> {

@@ -2,17 +2,15 @@
 import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { ErrorCode, isAlive } from '../../../engine/index.js';
 import { execRun } from '../../../tasks/exec/run.js';
-import { cleanup, contextFor, rejection, runTask, tempRoot } from '../context.js';
+import { tempDir } from '../../support/git-fixtures.js';
+import { contextFor, rejection, runTask } from '../context.js';
 
 let root: string;
-beforeEach(async () => {
-  root = await tempRoot();
-});
-afterEach(async () => {
-  await cleanup(root);
+beforeEach(() => {
+  root = tempDir('gravity-tasks-');
 });
 
 /** True when `pid` is gone or only a zombie waiting to be reaped. */

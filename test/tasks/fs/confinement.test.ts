@@ -3,19 +3,17 @@
 // fails on such a check, by `..`, by an absolute path, or through a symlink whose real path is the sibling.
 import { mkdir, readdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { ErrorCode } from '../../../engine/index.js';
 import { fsCopyFiles } from '../../../tasks/fs/copy-files.js';
 import { fsRemove } from '../../../tasks/fs/remove.js';
 import { isStrictlyInside } from '../../../tasks/support/paths.js';
-import { cleanup, rejection, runTask, tempRoot } from '../context.js';
+import { tempDir } from '../../support/git-fixtures.js';
+import { rejection, runTask } from '../context.js';
 
 let base: string;
-beforeEach(async () => {
-  base = await tempRoot();
-});
-afterEach(async () => {
-  await cleanup(base);
+beforeEach(() => {
+  base = tempDir('gravity-tasks-');
 });
 
 describe('isStrictlyInside', () => {

@@ -1,13 +1,14 @@
 // fs.copy-files on a real temp folder: listed files only, validated paths, never overwriting a different file.
 import { chmod, mkdir, readdir, readFile, readlink, stat, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { fsCopyFiles, fsCopyFilesInput } from '../../../tasks/fs/copy-files.js';
-import { cleanup, compensate, runTask, tempRoot } from '../context.js';
+import { tempDir } from '../../support/git-fixtures.js';
+import { compensate, runTask } from '../context.js';
 
 let root: string;
 beforeEach(async () => {
-  root = await tempRoot();
+  root = tempDir('gravity-tasks-');
   await mkdir(join(root, 'backup/docs/deep'), { recursive: true });
   await mkdir(join(root, 'fresh'));
   await writeFile(join(root, 'backup/a.txt'), 'a');
@@ -15,9 +16,6 @@ beforeEach(async () => {
   await writeFile(join(root, 'backup/run.sh'), '#!/bin/sh\n');
   await chmod(join(root, 'backup/run.sh'), 0o755);
   await writeFile(join(root, 'backup/skip.txt'), 'not listed');
-});
-afterEach(async () => {
-  await cleanup(root);
 });
 
 const list = (dir: string) => readdir(join(root, dir), { recursive: true }).then((l) => l.map(String).sort());

@@ -1,16 +1,14 @@
 // fs.copy on a real temp folder: trees and single files, and no clobbering unless asked.
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { fsCopy } from '../../../tasks/fs/copy.js';
-import { cleanup, runTask, tempRoot } from '../context.js';
+import { tempDir } from '../../support/git-fixtures.js';
+import { runTask } from '../context.js';
 
 let root: string;
-beforeEach(async () => {
-  root = await tempRoot();
-});
-afterEach(async () => {
-  await cleanup(root);
+beforeEach(() => {
+  root = tempDir('gravity-tasks-');
 });
 
 describe('fs.copy', () => {

@@ -1,16 +1,14 @@
 // fs.mkdir on a real temp folder: creates parents, re-runs quietly, undoes only what it made.
 import { mkdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { fsMkdir } from '../../../tasks/fs/mkdir.js';
-import { cleanup, compensate, runTask, tempRoot } from '../context.js';
+import { tempDir } from '../../support/git-fixtures.js';
+import { compensate, runTask } from '../context.js';
 
 let root: string;
-beforeEach(async () => {
-  root = await tempRoot();
-});
-afterEach(async () => {
-  await cleanup(root);
+beforeEach(() => {
+  root = tempDir('gravity-tasks-');
 });
 
 describe('fs.mkdir', () => {

@@ -1,19 +1,17 @@
 // fs.move on a real temp folder: renames, never replaces, carries on when already moved, moves back on rollback.
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { fsMove } from '../../../tasks/fs/move.js';
-import { cleanup, compensate, runTask, tempRoot } from '../context.js';
+import { tempDir } from '../../support/git-fixtures.js';
+import { compensate, runTask } from '../context.js';
 
 let root: string;
 beforeEach(async () => {
-  root = await tempRoot();
+  root = tempDir('gravity-tasks-');
   await mkdir(join(root, 'work/sub'), { recursive: true });
   await writeFile(join(root, 'work/a.txt'), 'a');
   await writeFile(join(root, 'work/sub/b.txt'), 'b');
-});
-afterEach(async () => {
-  await cleanup(root);
 });
 
 describe('fs.move', () => {

@@ -1,16 +1,17 @@
 // fs.remove: removes inside the run root only; `..`, absolute paths and symlinks cannot lead it outside.
 import { mkdir, readdir, stat, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { ErrorCode } from '../../../engine/index.js';
 import { fsRemove } from '../../../tasks/fs/remove.js';
-import { cleanup, rejection, runTask, tempRoot } from '../context.js';
+import { tempDir } from '../../support/git-fixtures.js';
+import { rejection, runTask } from '../context.js';
 
 let base: string;
 let root: string;
 let outside: string;
 beforeEach(async () => {
-  base = await tempRoot();
+  base = tempDir('gravity-tasks-');
   root = join(base, 'root');
   outside = join(base, 'outside');
   await mkdir(join(root, 'dir/sub'), { recursive: true });
@@ -19,9 +20,6 @@ beforeEach(async () => {
   await mkdir(outside);
   await writeFile(join(outside, 'victim.txt'), 'precious');
   await symlink(outside, join(root, 'escape'));
-});
-afterEach(async () => {
-  await cleanup(base);
 });
 
 const present = (p: string) => stat(p).then(() => true, () => false);

@@ -1,13 +1,14 @@
 // fs.render: strict handlebars over a tree of *-dist templates, all rendered in memory before anything is written.
 import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { fsRender } from '../../../tasks/fs/render.js';
-import { cleanup, rejection, runTask, tempRoot } from '../context.js';
+import { tempDir } from '../../support/git-fixtures.js';
+import { rejection, runTask } from '../context.js';
 
 let root: string;
 beforeEach(async () => {
-  root = await tempRoot();
+  root = tempDir('gravity-tasks-');
   await mkdir(join(root, 'site/conf/deep'), { recursive: true });
   await mkdir(join(root, 'site/node_modules/pkg'), { recursive: true });
   await mkdir(join(root, 'site/.git'), { recursive: true });
@@ -17,9 +18,6 @@ beforeEach(async () => {
   await writeFile(join(root, 'site/node_modules/pkg/x-dist'), '{{nope}}');
   await writeFile(join(root, 'site/.git/config-dist'), '{{nope}}');
   await writeFile(join(root, 'site/-dist'), 'not a template');
-});
-afterEach(async () => {
-  await cleanup(root);
 });
 
 const present = (p: string) => stat(p).then(() => true, () => false);

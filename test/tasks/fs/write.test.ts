@@ -1,16 +1,14 @@
 // fs.write on a real temp folder: atomic writes, kept modes, overwrite refusal, rollback.
 import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { fsWrite } from '../../../tasks/fs/write.js';
-import { cleanup, compensate, runTask, tempRoot } from '../context.js';
+import { tempDir } from '../../support/git-fixtures.js';
+import { compensate, runTask } from '../context.js';
 
 let root: string;
-beforeEach(async () => {
-  root = await tempRoot();
-});
-afterEach(async () => {
-  await cleanup(root);
+beforeEach(() => {
+  root = tempDir('gravity-tasks-');
 });
 
 describe('fs.write', () => {

@@ -1,7 +1,7 @@
 // galaxy.build and galaxy.stop against real git, a real git daemon and the real http server, over every transport.
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -13,6 +13,7 @@ import { serverCommand } from '../../../tasks/galaxy/support-http.js';
 import type { GalaxyBuildOutput } from '../../../tasks/galaxy/support-schema.js';
 import { canConnect } from '../../../tasks/galaxy/support-servers.js';
 import { stopGalaxy } from '../../../tasks/galaxy/support.js';
+import { git, tempDir } from '../../support/git-fixtures.js';
 import { compensate, contextFor, rejection, runTask } from '../context.js';
 
 const refuseForcePush = `#!/bin/sh
@@ -44,11 +45,6 @@ async function build(raw: unknown): Promise<GalaxyBuildOutput> {
   const g = await runTask(galaxyBuild, raw, { root });
   built.push(g);
   return g;
-}
-
-/** Plain git, argument array, no prompts; returns trimmed stdout. */
-function git(cwd: string, ...args: string[]): string {
-  return execFileSync('git', args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, GIT_TERMINAL_PROMPT: '0' } }).trim();
 }
 
 /** Runs git expecting a failure; returns its stderr. */
@@ -172,8 +168,7 @@ describe('galaxy.stop', () => {
   });
 
   it('refuses to remove a folder galaxy.build did not make', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'gravity-not-a-galaxy-'));
-    strays.push(dir);
+    const dir = tempDir('gravity-not-a-galaxy-');
     const err = await rejection(runTask(galaxyStop, { servers: [], root: dir }, { root }));
     expect(err.message).toMatch(/refusing to remove .*: it is not a galaxy/);
     expect(existsSync(dir)).toBe(true);
@@ -192,8 +187,7 @@ describe('galaxy servers', () => {
     ['after its lifetime', ['--max-ms', '300'], 0],
     ['after its last request', ['--max-requests', '1'], 1],
   ])('the http server exits by itself %s', async (_when, limit, requests) => {
-    const remotes = mkdtempSync(join(tmpdir(), 'gravity-galaxy-http-'));
-    strays.push(remotes);
+    const remotes = tempDir('gravity-galaxy-http-');
     const child = spawn(process.execPath, [...serverCommand(), '--address', '127.0.0.7', '--root', remotes, ...limit], { stdio: ['ignore', 'pipe', 'ignore'] });
     const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
     try {

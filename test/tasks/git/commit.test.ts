@@ -1,21 +1,17 @@
 // git.commit and git.tag against real clones: files written and deleted, no-op commits, identities, hooks.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { gitCommit } from '../../../tasks/git/commit.js';
 import { gitHook } from '../../../tasks/git/hook.js';
 import { gitTag } from '../../../tasks/git/tag.js';
 import { rejection, runTask } from '../context.js';
-import { BOB, disposeTemplates, makeGalaxy, sh, writeFiles, type Galaxy } from './fixture.js';
+import { BOB, makeGalaxy, sh, writeFiles, type Galaxy } from './fixture.js';
 
 let g: Galaxy;
 beforeEach(async () => {
   g = await makeGalaxy();
 });
-afterEach(async () => {
-  await g.dispose();
-});
-afterAll(disposeTemplates);
 
 describe('git.commit', () => {
   it('writes and deletes files, then commits every change', async () => {

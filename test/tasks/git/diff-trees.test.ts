@@ -1,19 +1,16 @@
 // git.diff-trees on real folders: files only on one side, differing bytes, .git and ignore patterns skipped.
 import { mkdirSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { gitDiffTrees, ignoreMatcher } from '../../../tasks/git/diff-trees.js';
-import { cleanup, rejection, runTask, tempRoot } from '../context.js';
-import { disposeTemplates, makeGalaxy, sh, writeFiles } from './fixture.js';
+import { tempDir } from '../../support/git-fixtures.js';
+import { rejection, runTask } from '../context.js';
+import { makeGalaxy, writeFiles } from './fixture.js';
 
 let root: string;
-beforeEach(async () => {
-  root = await tempRoot();
+beforeEach(() => {
+  root = tempDir('gravity-tasks-');
 });
-afterEach(async () => {
-  await cleanup(root);
-});
-afterAll(disposeTemplates);
 
 describe('git.diff-trees', () => {
   it('reports files only on the left, only on the right, and differing ones, sorted', async () => {
@@ -28,12 +25,8 @@ describe('git.diff-trees', () => {
 
   it('finds two clones of the same commit identical though their .git folders differ', async () => {
     const g = await makeGalaxy({ 'src/main.ts': 'export {};\n' });
-    try {
-      const out = await runTask(gitDiffTrees, { left: g.alice, right: g.bob }, { root });
-      expect(out).toEqual({ onlyLeft: [], onlyRight: [], differing: [] });
-    } finally {
-      await g.dispose();
-    }
+    const out = await runTask(gitDiffTrees, { left: g.alice, right: g.bob }, { root });
+    expect(out).toEqual({ onlyLeft: [], onlyRight: [], differing: [] });
   });
 
   it('skips ignored prefixes and globs', async () => {

@@ -1,22 +1,18 @@
 // git.merge, git.pull and git.rebase on real clones: clean merges, conflicts as output, continue and abort.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { gitCommit } from '../../../tasks/git/commit.js';
 import { gitMerge } from '../../../tasks/git/merge.js';
 import { gitPull } from '../../../tasks/git/pull.js';
 import { gitRebase } from '../../../tasks/git/rebase.js';
 import { rejection, runTask } from '../context.js';
-import { commit, divergeOnNotes, disposeTemplates, makeGalaxy, sh, writeFiles, type Galaxy } from './fixture.js';
+import { commit, divergeOnNotes, makeGalaxy, sh, writeFiles, type Galaxy } from './fixture.js';
 
 let g: Galaxy;
 beforeEach(async () => {
   g = await makeGalaxy();
 });
-afterEach(async () => {
-  await g.dispose();
-});
-afterAll(disposeTemplates);
 
 /** Subjects of the commits of `dir`, newest first. */
 const log = (dir: string) => sh(dir, 'log', '--format=%s').split('\n');

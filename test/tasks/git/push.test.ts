@@ -1,21 +1,17 @@
 // git.push, git.fetch and git.status against a real bare remote: accepted and refused pushes, ahead/behind.
-import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { ErrorCode } from '../../../engine/index.js';
 import { gitFetch } from '../../../tasks/git/fetch.js';
 import { gitHook } from '../../../tasks/git/hook.js';
 import { gitPush } from '../../../tasks/git/push.js';
 import { gitStatus } from '../../../tasks/git/status.js';
 import { rejection, runTask } from '../context.js';
-import { commit, disposeTemplates, makeGalaxy, sh, writeFiles, type Galaxy } from './fixture.js';
+import { commit, makeGalaxy, sh, writeFiles, type Galaxy } from './fixture.js';
 
 let g: Galaxy;
 beforeEach(async () => {
   g = await makeGalaxy();
 });
-afterEach(async () => {
-  await g.dispose();
-});
-afterAll(disposeTemplates);
 
 const REFUSE_MAIN = 'while read old new ref; do\n  [ "$ref" = refs/heads/main ] && { echo "main is protected: open a merge request"; exit 1; }\ndone\nexit 0';
 

@@ -3,31 +3,23 @@ import { statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { gitCheckout } from '../../../tasks/git/checkout.js';
 import { gitClone } from '../../../tasks/git/clone.js';
 import { gitConfig } from '../../../tasks/git/config.js';
 import { gitHook } from '../../../tasks/git/hook.js';
 import { gitInit } from '../../../tasks/git/init.js';
 import { refNameProblem } from '../../../tasks/git/support.js';
-import { cleanup, contextFor, rejection, runTask, tempRoot } from '../context.js';
-import { ALICE, commit, disposeTemplates, makeGalaxy, sh, shCode, type Galaxy } from './fixture.js';
-
-let g: Galaxy | undefined;
-let root: string | undefined;
-afterEach(async () => {
-  await g?.dispose();
-  if (root) await cleanup(root);
-  g = root = undefined;
-});
-afterAll(disposeTemplates);
+import { tempDir } from '../../support/git-fixtures.js';
+import { contextFor, rejection, runTask } from '../context.js';
+import { ALICE, commit, makeGalaxy, sh, shCode, type Galaxy } from './fixture.js';
 
 describe('git.init', () => {
   it.each([
     [true, 'main', 'true'],
     [false, 'trunk', 'false'],
   ])('creates a repo (bare: %s) whose first branch is %s', async (bare, defaultBranch, isBare) => {
-    root = await tempRoot();
+    const root = tempDir('gravity-tasks-');
     const out = await runTask(gitInit, { dir: 'repos/r', bare, defaultBranch }, { root });
     expect(out).toEqual({ dir: join(root, 'repos/r'), bare });
     expect(sh(out.dir, 'rev-parse', '--is-bare-repository')).toBe(isBare);
@@ -35,7 +27,7 @@ describe('git.init', () => {
   });
 
   it('leaves an existing repo of the same kind alone and refuses one of the other kind', async () => {
-    root = await tempRoot();
+    const root = tempDir('gravity-tasks-');
     await runTask(gitInit, { dir: 'r', bare: true }, { root });
     expect(await runTask(gitInit, { dir: 'r', bare: true }, { root })).toEqual({ dir: join(root, 'r'), bare: true });
     const err = await rejection(runTask(gitInit, { dir: 'r' }, { root }));
@@ -49,7 +41,7 @@ describe('git.init', () => {
 
 describe('git.clone', () => {
   it('clones with the actor identity in the local config and reports head and branch', async () => {
-    g = await makeGalaxy();
+    const g = await makeGalaxy();
     const out = await runTask(gitClone, { url: g.remote, dir: 'carol', user: { name: 'Carol', email: 'carol@example.test' } }, { root: g.root });
     expect(out).toEqual({ dir: join(g.root, 'carol'), head: sh(g.alice, 'rev-parse', 'HEAD'), branch: 'main' });
     expect(sh(out.dir, 'config', '--local', 'user.name')).toBe('Carol');
@@ -57,7 +49,7 @@ describe('git.clone', () => {
   });
 
   it('reuses an existing clone of the same url and refuses a folder holding something else', async () => {
-    g = await makeGalaxy();
+    const g = await makeGalaxy();
     const again = await runTask(gitClone, { url: g.remote, dir: 'alice', user: ALICE }, { root: g.root });
     expect(again).toMatchObject({ dir: g.alice, branch: 'main' });
     const err = await rejection(runTask(gitClone, { url: join(g.root, 'elsewhere.git'), dir: 'bob' }, { root: g.root }));
@@ -65,14 +57,14 @@ describe('git.clone', () => {
   });
 
   it('clones an empty repository with a null head', async () => {
-    root = await tempRoot();
+    const root = tempDir('gravity-tasks-');
     sh(root, 'init', '-q', '--bare', '-b', 'main', 'empty.git');
     const out = await runTask(gitClone, { url: 'empty.git', dir: 'c' }, { root });
     expect(out.head).toBeNull();
   });
 
   it('checks out the asked branch', async () => {
-    g = await makeGalaxy();
+    const g = await makeGalaxy();
     sh(g.alice, 'push', '-q', 'origin', 'main:release');
     const out = await runTask(gitClone, { url: g.remote, dir: 'rel', branch: 'release' }, { root: g.root });
     expect(out.branch).toBe('release');
@@ -81,7 +73,7 @@ describe('git.clone', () => {
 
 describe('git.config', () => {
   it('sets values in the local config and is a no-op the second time', async () => {
-    g = await makeGalaxy();
+    const g = await makeGalaxy();
     const input = { repo: g.bob, values: { 'pull.rebase': 'true', 'user.name': 'Robert' } };
     expect(await runTask(gitConfig, input, { root: g.root })).toEqual({ repo: g.bob });
     expect(await runTask(gitConfig, input, { root: g.root })).toEqual({ repo: g.bob });
@@ -96,7 +88,7 @@ describe('git.config', () => {
 
 describe('git.checkout', () => {
   it('creates a branch, is a no-op when re-run, and switches back', async () => {
-    g = await makeGalaxy();
+    const g = await makeGalaxy();
     const head = sh(g.alice, 'rev-parse', 'HEAD');
     const create = { repo: g.alice, branch: 'feature/x', create: true };
     expect(await runTask(gitCheckout, create, { root: g.root })).toEqual({ branch: 'feature/x', head });
@@ -108,7 +100,7 @@ describe('git.checkout', () => {
   });
 
   it('creates a local branch from the remote one of the same name', async () => {
-    g = await makeGalaxy();
+    const g = await makeGalaxy();
     sh(g.alice, 'push', '-q', 'origin', 'main:develop');
     sh(g.bob, 'fetch', '-q');
     expect(await runTask(gitCheckout, { repo: g.bob, branch: 'develop' }, { root: g.root })).toMatchObject({ branch: 'develop' });
@@ -121,7 +113,7 @@ describe('git.hook', () => {
     ['bare remote', 'pre-receive', (x: Galaxy) => x.remote, 'hooks/pre-receive'],
     ['clone', 'pre-commit', (x: Galaxy) => x.alice, '.git/hooks/pre-commit'],
   ] as const)('installs a hook into a %s, mode 0755, with a #!/bin/sh line', async (_kind, hook, repo, rel) => {
-    g = await makeGalaxy();
+    const g = await makeGalaxy();
     const out = await runTask(gitHook, { repo: repo(g), hook, script: 'exit 0' }, { root: g.root });
     expect(out.path).toBe(join(repo(g), rel));
     expect(statSync(out.path).mode & 0o777).toBe(0o755);
@@ -129,7 +121,7 @@ describe('git.hook', () => {
   });
 
   it('warns that a client-side hook never runs in a bare repository', async () => {
-    g = await makeGalaxy();
+    const g = await makeGalaxy();
     const { ctx, lines } = contextFor(gitHook, { repo: g.remote, hook: 'pre-commit', script: 'exit 1' }, { root: g.root });
     await gitHook.run(ctx);
     expect(lines.filter((l) => l.level === 'warn').map((l) => l.message)).toEqual([`pre-commit is a client-side hook: it never runs in the bare repository ${g.remote}`]);

@@ -1,16 +1,14 @@
 // host.check-tool against the real host: finds git, reports a missing tool without failing, probes a "daemon".
 import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { hostCheckTool } from '../../../tasks/host/check-tool.js';
-import { cleanup, runTask, tempRoot } from '../context.js';
+import { tempDir } from '../../support/git-fixtures.js';
+import { runTask } from '../context.js';
 
 let root: string;
-beforeEach(async () => {
-  root = await tempRoot();
-});
-afterEach(async () => {
-  await cleanup(root);
+beforeEach(() => {
+  root = tempDir('gravity-tasks-');
 });
 
 describe('host.check-tool', () => {

@@ -1,22 +1,18 @@
 // The shared command runner of the task domains (tasks/support/): results, failures that quote the output, timeouts, cancel, git's environment.
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { CancelledError, ErrorCode, exec, GravityError } from '../../../engine/index.js';
 import { execCommand, runCommand } from '../../../tasks/support/command.js';
 import { formatCommand, lastLines, quoteArg } from '../../../tasks/support/format.js';
 import { git, GIT_ENV } from '../../../tasks/support/git.js';
+import { tempDir } from '../../support/git-fixtures.js';
 import { rejection } from '../context.js';
 
 const ctx = () => ({ exec, signal: new AbortController().signal });
 
 let dir: string;
-beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'gravity-command-'));
-});
-afterAll(async () => {
-  await rm(dir, { recursive: true, force: true });
+beforeAll(() => {
+  dir = tempDir('gravity-command-');
 });
 
 describe('formatCommand, quoteArg and lastLines', () => {
