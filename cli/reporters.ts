@@ -30,7 +30,20 @@ export interface Reporter {
 const label = (r: CaseResult) => `${r.name} [${r.transport}, ${r.branch}]`;
 const counts = (rs: CaseResult[]) => ({ passed: rs.filter((r) => r.status === 'passed').length, failed: rs.filter((r) => r.status === 'failed').length });
 
-const xml = (s: string) => s.replace(/[<>&"']/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&apos;' })[c]!).replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f]/g, '');
+/** Characters XML 1.0 cannot hold even as a character reference: C0 controls but tab, LF and CR, lone surrogates, U+FFFE and U+FFFF. */
+const NOT_XML = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+
+/** The reference each escaped character is written as. */
+const ESCAPES: Record<string, string> = { '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&apos;', '\t': '&#9;', '\n': '&#10;', '\r': '&#13;' };
+
+/** `s` with each character XML cannot hold written as a visible `\uXXXX`, as the JSON reporter shows it. */
+const visible = (s: string) => s.replace(NOT_XML, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+
+/** `s` as XML character data: markup escaped (`]]>` included), a CR as `&#13;` so a parser does not turn CRLF into LF. */
+export const xmlText = (s: string) => visible(s).replace(/[<>&"'\r]/g, (c) => ESCAPES[c]!);
+
+/** `s` as a double-quoted attribute value: also tab and line breaks as references, which a parser would otherwise read as spaces. */
+export const xmlAttr = (s: string) => visible(s).replace(/[<>&"'\t\n\r]/g, (c) => ESCAPES[c]!);
 
 /** The reporters by name. */
 export const reporters: Record<string, Reporter> = {
@@ -55,9 +68,11 @@ export const reporters: Record<string, Reporter> = {
     end(rs, ms, out) {
       const c = counts(rs);
       const cases = rs.map((r) => {
-        const head = `    <testcase classname="${xml(relative(process.cwd(), r.file) || r.file)}" name="${xml(label(r))}" time="${(r.durationMs / 1000).toFixed(3)}"`;
+        const classname = xmlAttr(relative(process.cwd(), r.file) || r.file);
+        const head = `    <testcase classname="${classname}" name="${xmlAttr(label(r))}" time="${(r.durationMs / 1000).toFixed(3)}"`;
         if (r.status === 'passed') return `${head}/>`;
-        return `${head}>\n      <failure message="${xml(r.message ?? 'failed')}" type="${xml(r.step ?? 'scenario')}">${xml(`step <${r.step ?? '?'}>: ${r.message ?? ''}`)}</failure>\n    </testcase>`;
+        const text = xmlText(`step <${r.step ?? '?'}>: ${r.message ?? ''}`);
+        return `${head}>\n      <failure message="${xmlAttr(r.message ?? 'failed')}" type="${xmlAttr(r.step ?? 'scenario')}">${text}</failure>\n    </testcase>`;
       });
       out.write(`<?xml version="1.0" encoding="UTF-8"?>\n<testsuites name="gravity" tests="${rs.length}" failures="${c.failed}" time="${(ms / 1000).toFixed(3)}">\n  <testsuite name="gravity scenarios" tests="${rs.length}" failures="${c.failed}" errors="0" skipped="0" time="${(ms / 1000).toFixed(3)}">\n${cases.join('\n')}\n  </testsuite>\n</testsuites>\n`);
     },

@@ -1,7 +1,7 @@
 // Asserts that a work tree has no changes: nothing modified, staged, conflicted or untracked.
 import { z } from 'zod';
 import { defineTask } from '../../engine/index.js';
-import { readStatus } from '../git/support-status.js';
+import { readWorkTree } from '../git/support-status.js';
 import { assertedRepo, assertionFailed, assertOutput } from './support-git.js';
 
 /** Input of `assert.tree-clean`. */
@@ -38,7 +38,8 @@ export const assertTreeClean = defineTask({
   plan: (i) => [`assert ${i.repo} has a clean work tree`],
   async run(ctx) {
     const repo = assertedRepo(ctx, TASK, ctx.input.repo);
-    const s = await readStatus(ctx, repo, 'origin');
+    const t = await readWorkTree(ctx, repo);
+    const s = { ...t, branch: t.branch ?? 'HEAD' };
     const changes: Array<[string, string]> = [
       ...s.conflicted.map((p): [string, string] => ['UU', p]),
       ...s.modified.map((p): [string, string] => ['M', p]),

@@ -1,7 +1,7 @@
 // Reads the state of a work tree as a task node: branch, head, changes, conflicts, ahead/behind its remote.
 import { z } from 'zod';
 import { defineTask } from '../../engine/index.js';
-import { readStatus, workTreeStatus } from './support-status.js';
+import { readStatus, STATUS_ARGS, workTreeStatus } from './support-status.js';
 import { gitLine, refName, repoDir, requireRepo } from './support.js';
 
 /** Input of `git.status`. */
@@ -24,8 +24,8 @@ export const gitStatus = defineTask({
   output: gitStatusOutput,
   idempotent: true,
   plan: (i) => [
-    gitLine(i.repo, ['status', '--porcelain=v1', '-z', '--untracked-files=all']),
-    gitLine(i.repo, ['rev-list', '--left-right', '--count', `HEAD...${i.remote}/${i.branch ?? '<current branch>'}`]),
+    gitLine(i.repo, STATUS_ARGS),
+    `${gitLine(i.repo, ['rev-list', '--left-right', '--count', `HEAD...${i.remote}/${i.branch ?? '<current branch>'}`])} (unless that is the upstream)`,
   ],
   async run(ctx) {
     const repo = repoDir(ctx.root, ctx.input.repo);

@@ -1,12 +1,12 @@
-// The BPMN input gate: encodings, root check, size limit, line helpers, and the MIWG reference corpus.
-import { describe, it, expect, beforeAll, afterAll, afterEach } from 'vitest';
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+// The BPMN input gate: encodings, root check, well-formedness, size limit, line helpers, and the MIWG reference corpus.
+import { describe, it, expect, beforeAll, afterEach } from 'vitest';
+import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BadInputError } from '../../engine/errors.js';
 import { checkBpmnText, findElementLine, lineOf, readBpmnFile } from '../../bpmn/read-xml.js';
 import { createModdle } from '../../bpmn/moddle.js';
 import { corpusDir } from '../../bpmn/conformance.js';
+import { tempDir } from '../support/git-fixtures.js';
 import { fileURLToPath } from 'node:url';
 
 const NS = 'http://www.omg.org/spec/BPMN/20100524/MODEL';
@@ -29,8 +29,7 @@ async function thrown(fn: () => unknown): Promise<BadInputError> {
 }
 
 let dir: string;
-beforeAll(() => { dir = mkdtempSync(join(tmpdir(), 'gravity-read-xml-')); });
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+beforeAll(() => { dir = tempDir('gravity-read-xml-'); });
 afterEach(() => { delete process.env.GRAVITY_BPMN_MAX_BYTES; });
 
 describe('decoding a BPMN file', () => {
@@ -91,6 +90,47 @@ describe('the root element check', () => {
   it('refuses definitions bound to another namespace', async () => {
     const e = await thrown(() => checkBpmnText(doc('', 'a').replace(NS, 'http://example.com/not-bpmn'), 'ns.bpmn'));
     expect(e.message).toMatch(/ns\.bpmn is not a BPMN file: .*\(found <bpmn:definitions> in namespace "http:\/\/example.com\/not-bpmn"\)/);
+  });
+});
+
+describe('well-formedness', () => {
+  const good = doc('<?xml version="1.0"?>', 'a');
+  const task = '<bpmn:task id="Task_1" name="a" />';
+
+  it('names where an unclosed element was opened and where the wrong closing tag stands', async () => {
+    // given a task element whose start tag is never closed (line 4), so </bpmn:process> on line 5 closes the wrong element
+    const text = good.replace(task, '<bpmn:task id="Task_1" name="a">');
+    // when it goes through the gate
+    const e = await thrown(() => checkBpmnText(text, 'unclosed.bpmn'));
+    // then the error points at line 5, column 3 and at the element opened on line 4
+    expect(e.message).toBe("unclosed.bpmn:5:3: not well-formed XML: Expected closing tag 'bpmn:task' (opened in line 4, col 5) instead of closing tag 'bpmn:process'.");
+    expect(e.details).toEqual({ file: 'unclosed.bpmn', line: 5, column: 3 });
+  });
+
+  it.each([
+    ['a repeated attribute', '<bpmn:task id="Task_1" id="Task_2" />', /^attr\.bpmn:4:28: not well-formed XML: Attribute 'id' is repeated/],
+    ['an attribute without quotes', '<bpmn:task id="Task_1" name=a />', /^attr\.bpmn:4:28: not well-formed XML: /],
+    ['an attribute left open', '<bpmn:task id="Task_1" name="a />', /^attr\.bpmn:4:15: not well-formed XML: Attributes for 'bpmn:task' have open quote/],
+    ['a bare & in text', '<bpmn:task id="Task_1" name="a"><bpmn:documentation>R & D</bpmn:documentation></bpmn:task>', /^attr\.bpmn:4:59: .* char '&' is not expected/],
+  ])('points at %s by line and column', async (_what, broken, message) => {
+    const e = await thrown(() => checkBpmnText(good.replace(task, broken), 'attr.bpmn'));
+    expect(e.message).toMatch(message);
+  });
+
+  it('refuses text after the root element, on its line', async () => {
+    const e = await thrown(() => checkBpmnText(`${good}stray\n`, 'stray.bpmn'));
+    expect(e.message).toBe('stray.bpmn:7:1: not well-formed XML: Extra text at the end');
+  });
+
+  it('cuts a parser message that quotes a runaway tag name', async () => {
+    const e = await thrown(() => checkBpmnText(good.replace(task, `<${'<'.repeat(5000)}`), 'runaway.bpmn'));
+    expect(e.message.length).toBeLessThan(300);
+    expect(e.message).toMatch(/^runaway\.bpmn:4:\d+: not well-formed XML: .*\.\.\.$/);
+  });
+
+  it('lets well-formed XML through unchanged, mixed text and CDATA included (moddle judges what BPMN allows)', () => {
+    const text = good.replace(task, '<bpmn:task id="Task_1" name="a &amp; b"><bpmn:documentation><![CDATA[x < y]]></bpmn:documentation></bpmn:task> loose text');
+    expect(checkBpmnText(text, 'ok.bpmn')).toBe(text);
   });
 });
 

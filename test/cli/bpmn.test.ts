@@ -105,6 +105,20 @@ describe('gravity BPMN commands', () => {
     expect(JSON.parse(json.stdout)).toMatchObject({ valid: false, problems: [{ element: 'BothLanes', type: 'bpmn:ParallelGateway', line }] });
   });
 
+  it('refuses XML that is not well-formed in validate, import and run, naming line and column, exit 2', async () => {
+    // given a file whose start event repeats an attribute (bpmn-moddle alone imported it with a warning and exit 0)
+    const sb = sandbox();
+    const file = join(sb.base, 'broken.bpmn');
+    writeFileSync(file, untyped.replace('<bpmn:startEvent id="S"/>', '<bpmn:startEvent id="S" id="T"/>'));
+    // when each command reads it
+    for (const command of [['validate', file], ['import', file], ['run', file]]) {
+      const r = await sb.run(...command);
+      // then it is refused with the place of the error
+      expect(r.code, `${command[0]}: ${r.stdout}${r.stderr}`).toBe(2);
+      expect(r.stderr).toContain(`${file}:4:29: not well-formed XML: Attribute 'id' is repeated.`);
+    }
+  });
+
   it.each([
     ['a non-XML file', Buffer.from([0, 1, 2, 3, 255, 254]), /is not a BPMN file/],
     ['an entity bomb', '<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">]><bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL">&lol;</bpmn:definitions>', /DOCTYPE declarations are not allowed/],
