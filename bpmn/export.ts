@@ -33,7 +33,13 @@ function build(moddle: Moddle, dialect: Dialect, graph: Graph, container: Moddle
         break;
       case 'bpmn:BoundaryEvent':
         el.cancelActivity = true;
-        el.eventDefinitions = [n.catches === 'error' ? moddle.create('bpmn:ErrorEventDefinition') : timerDefinition(moddle, dialect, n.delay!, n.id)];
+        el.eventDefinitions = [
+          n.catches === 'error'
+            ? moddle.create('bpmn:ErrorEventDefinition')
+            : n.catches === 'signal'
+              ? moddle.create('bpmn:SignalEventDefinition', { signalRef: signalNamed(moddle, w, n.signal!) })
+              : timerDefinition(moddle, dialect, n.delay!, n.id),
+        ];
         break;
       case 'bpmn:IntermediateCatchEvent':
         el.eventDefinitions = [timerDefinition(moddle, dialect, n.delay!, n.id)];
@@ -69,6 +75,16 @@ function build(moddle: Moddle, dialect: Dialect, graph: Graph, container: Moddle
     container.get('flowElements').push(flow);
   }
   for (const n of graph.nodes) if (n.defaultFlow) els.get(n.id)!.default = flowEls.find((f) => f.id === n.defaultFlow);
+}
+
+/** The root `bpmn:Signal` named `name`, created once per file. */
+function signalNamed(moddle: Moddle, w: WriteContext, name: string): ModdleElement {
+  const id = `Signal_${name.replace(/[^A-Za-z0-9_-]/g, '_')}`;
+  const known = w.errors.find((e) => e.id === id);
+  if (known) return known;
+  const signal = moddle.create('bpmn:Signal', { id, name });
+  w.errors.push(signal);
+  return signal;
 }
 
 function timerDefinition(moddle: Moddle, dialect: Dialect, delay: string, element: string): ModdleElement {

@@ -1,5 +1,5 @@
 // Definition -> flow graph: the BPMN elements (nodes, flows, boundary events) a definition stands for, dialect-free.
-import { DefinitionError, isExpression, StateKind, stateKind, targetOf, type Definition, type StateConfig, type Target } from '../engine/index.js';
+import { CANCEL_EVENT, DefinitionError, isExpression, StateKind, stateKind, targetOf, type Definition, type StateConfig, type Target } from '../engine/index.js';
 
 /** A BPMN flow node to create. */
 export interface GraphNode {
@@ -9,7 +9,9 @@ export interface GraphNode {
   state?: StateConfig;
   /** Boundary events: the activity they sit on, and what they catch. */
   attachedTo?: string;
-  catches?: 'error' | 'timer';
+  catches?: 'error' | 'timer' | 'signal';
+  /** Signal boundaries: the signal's name (the event the state handles, e.g. the run's cancel). */
+  signal?: string;
   /** Timers: the delay key of the definition. */
   delay?: string;
   /** Sub-processes: their own nodes and flows. */
@@ -74,7 +76,7 @@ export function definitionToGraph(def: Definition): Graph {
       for (const [key, s] of Object.entries(states)) {
         const id = idOf.get(key) ?? bpmnId(s, key);
         if (exit2?.finals.has(key)) continue;
-        const meta = (s.meta?.bpmn ?? {}) as { errorBoundary?: string; timerBoundary?: string; join?: string; start?: string };
+        const meta = (s.meta?.bpmn ?? {}) as { errorBoundary?: string; timerBoundary?: string; cancelBoundary?: string; join?: string; start?: string };
         const kind = stateKind(s);
         if (kind === StateKind.Task || kind === StateKind.Call) {
           g.nodes.push({ id: claim(id, key), type: kind === StateKind.Call ? 'bpmn:CallActivity' : 'bpmn:ServiceTask', key, state: s });
@@ -141,6 +143,21 @@ export function definitionToGraph(def: Definition): Graph {
             const next = resolve(s.onDone, key);
             g.flows.push({ id: flowId(key, id, next), source: id, target: next });
           }
+          // a failure inside that no inner state handles: an error boundary on the sub-process
+          if (s.onError !== undefined) {
+            const b = claim(meta.errorBoundary ?? `${id}_error`, key);
+            const t = resolve(s.onError, key);
+            g.nodes.push({ id: b, type: 'bpmn:BoundaryEvent', attachedTo: id, catches: 'error', key });
+            g.flows.push({ id: flowId(key, id, t, 'error>'), source: b, target: t });
+          }
+          // the run's cancel inside it (a cleanup): an interrupting signal boundary named after the event
+          for (const [event, t] of Object.entries(s.on ?? {})) {
+            if (event !== CANCEL_EVENT) throw new DefinitionError(`cannot export <${key}>: a sub-process handles only ${CANCEL_EVENT} (not ${event})`, { element: key });
+            const b = claim(meta.cancelBoundary ?? `${id}_cancel`, key);
+            const target = resolve(t, key);
+            g.nodes.push({ id: b, type: 'bpmn:BoundaryEvent', attachedTo: id, catches: 'signal', signal: event, key });
+            g.flows.push({ id: flowId(key, id, target, 'cancel>'), source: b, target });
+          }
         } else if (kind === StateKind.Wait && s.after) {
           const timers = Object.entries(s.after);
           if (timers.length !== 1) throw new DefinitionError(`cannot export <${key}>: a wait state has exactly one timer`, { element: key });
@@ -184,7 +201,7 @@ function references(def: Definition): Map<string, number> {
   for (const s of Object.values(allStates(def.machine.states))) {
     // a container's initial state (a region's, a sub-process's) is entered once, from its start
     count(s.initial);
-    for (const t of [s.onDone, s.onError, ...(s.always ?? []).map((b) => b.target), ...Object.values(s.after ?? {})]) count(t);
+    for (const t of [s.onDone, s.onError, ...(s.always ?? []).map((b) => b.target), ...Object.values(s.after ?? {}), ...Object.values(s.on ?? {})]) count(t);
   }
   return n;
 }

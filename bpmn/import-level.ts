@@ -1,5 +1,5 @@
 // One container level (process or sub-process) of BPMN -> states: tasks, gateways, timers, ends; structured joins only.
-import { parseDelay, type StateConfig, type StateMeta } from '../engine/index.js';
+import { CANCEL_EVENT, parseDelay, type StateConfig, type StateMeta } from '../engine/index.js';
 import type { ModdleElement } from './moddle.js';
 import type { ImportContext } from './import-context.js';
 import { captureForeign } from './preserve.js';
@@ -268,11 +268,26 @@ export function convertLevel(container: ModdleElement, ctx: ImportContext): { in
       }
       case 'bpmn:SubProcess': {
         if (el.triggeredByEvent) return problem(el, 'event sub-processes are not supported');
-        for (const b of boundaries(el.id!)) problem(b, `boundary events on a sub-process are not supported (attached to ${el.id})`);
         const inner = convertLevel(el, ctx);
         const state = withMeta({ initial: inner.initial, states: inner.states, onDone: '' });
         scope.states[key] = state;
         state.onDone = next(el, scope);
+        // an error boundary catches any failure inside; a signal boundary named gravity.cancel, the run's cancel (a cleanup)
+        for (const b of boundaries(el.id!)) {
+          const def = ((b.eventDefinitions ?? []) as ModdleElement[])[0];
+          const outs = outgoing(b.id!);
+          if (outs.length !== 1) { problem(b, 'a boundary event needs exactly one outgoing flow'); continue; }
+          if (def?.$type === 'bpmn:ErrorEventDefinition' && b.cancelActivity !== false) {
+            bpmn.errorBoundary = b.id;
+            state.onError = follow(outs[0], el.id!, scope, 'error>');
+          } else if (def?.$type === 'bpmn:SignalEventDefinition' && b.cancelActivity !== false && def.signalRef?.name === CANCEL_EVENT) {
+            bpmn.cancelBoundary = b.id;
+            state.on = { [CANCEL_EVENT]: follow(outs[0], el.id!, scope, 'cancel>') };
+          } else {
+            problem(b, `${b.cancelActivity === false ? 'non-interrupting ' : ''}${def?.$type ?? 'untyped'} boundary events on a sub-process are not supported (error boundaries and an interrupting signal boundary named ${CANCEL_EVENT} are)`);
+          }
+        }
+        scope.states[key] = withMeta(state);
         return;
       }
       case 'bpmn:StartEvent':

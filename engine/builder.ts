@@ -1,11 +1,11 @@
-// The authoring builder: sequence / task / decide / parallel / retry / call / wait, emitting the gravity subset.
+// The authoring builder: sequence / task / decide / parallel / retry / call / wait / cleanup, emitting the gravity subset.
 import type { TaskDefinition } from './define-task.js';
 import type { Definition, ParamSpec, RetryPolicy, StateConfig, StateMeta } from './definition.js';
-import { callSrc } from './definition.js';
+import { callSrc, CANCEL_EVENT, RETHROW } from './definition.js';
 import { DefinitionError } from './errors.js';
 
 /** A piece of a workflow under construction. */
-export type Node = TaskNode | SequenceNode | DecideNode | ParallelNode | WaitNode | FailNode | AttentionNode;
+export type Node = TaskNode | SequenceNode | DecideNode | ParallelNode | WaitNode | FailNode | AttentionNode | CleanupNode;
 
 /** Options of a task step. */
 export interface TaskOptions {
@@ -28,6 +28,8 @@ export interface ParallelNode { kind: 'parallel'; id: string; branches: Node[]; 
 export interface WaitNode { kind: 'wait'; id: string; delay: number | string; title?: string }
 export interface FailNode { kind: 'fail'; id: string; message: string }
 export interface AttentionNode { kind: 'attention'; id: string; message: string; output?: unknown }
+/** A body and the steps that run after it whatever happens: see {@link cleanup}. */
+export interface CleanupNode { kind: 'cleanup'; id: string; body: Node; steps: Node; title?: string }
 
 /** A FEEL expression in a definition: a string that starts with `=`. */
 export type Expr = `=${string}`;
@@ -60,13 +62,13 @@ export function call(id: string, workflowId: string, params?: Record<string, unk
   return { kind: 'task', id, src: callSrc(workflowId), input: params ?? {}, options };
 }
 
-const KINDS = new Set(['task', 'sequence', 'decide', 'parallel', 'wait', 'fail', 'attention']);
+const KINDS = new Set(['task', 'sequence', 'decide', 'parallel', 'wait', 'fail', 'attention', 'cleanup']);
 
 /** Throws a coded error unless `n` is a builder node (a JavaScript author may pass anything). */
 function assertNodes(nodes: unknown[], where: string): void {
   nodes.forEach((n, i) => {
     if (!n || typeof n !== 'object' || !KINDS.has((n as { kind?: unknown }).kind as string)) {
-      throw new DefinitionError(`${where}: item ${i + 1} is not a step (expected task(), sequence(), decide(), parallel(), wait(), fail() or attention()), got ${JSON.stringify(n) ?? String(n)}`);
+      throw new DefinitionError(`${where}: item ${i + 1} is not a step (expected task(), sequence(), decide(), parallel(), wait(), fail(), attention() or cleanup()), got ${JSON.stringify(n) ?? String(n)}`);
     }
   });
 }
@@ -115,8 +117,97 @@ export function fail(id: string, message: string): FailNode {
   return { kind: 'fail', id, message };
 }
 
+/**
+ * `body`, then `steps` whatever happened, like `finally`: after the body succeeds (then the run carries on), after it
+ * fails or after the run is cancelled inside it (then the run ends failed with the body's error, or cancelled, once
+ * `steps` ran). It emits the compound state `<id>` (the body, ending in `<id>_end`; a BPMN sub-process with an error
+ * boundary and a cancel signal boundary), `steps` after it, and a second copy of `steps` for the failure path, each of
+ * its ids suffixed `_failed`, ending in the fail end `<id>_failed`. FEEL in `steps` should not read the outputs of
+ * `steps` by id (there are two copies). Cannot sit inside a parallel branch (put the parallel inside the body).
+ */
+export function cleanup(id: string, body: Node, steps: Node, title?: string): CleanupNode {
+  if (typeof id !== 'string' || id === '') throw new DefinitionError(`cleanup(): the id must be a non-empty string, got ${JSON.stringify(id)}`);
+  assertNodes([body, steps], `cleanup <${id}>`);
+  return { kind: 'cleanup', id, body, steps, ...(title ? { title } : {}) };
+}
+
 function entryOf(n: Node): string {
   return n.kind === 'sequence' ? entryOf(n.nodes[0]) : n.id;
+}
+
+/** Every step id a node emits (the states it adds at any level). */
+function idsOf(n: Node, out = new Set<string>()): Set<string> {
+  switch (n.kind) {
+    case 'sequence':
+      n.nodes.forEach((c) => idsOf(c, out));
+      break;
+    case 'task':
+      out.add(n.id);
+      if (n.options.onError && typeof n.options.onError === 'object' && !('goto' in n.options.onError)) idsOf(n.options.onError, out);
+      if (n.options.timeout?.then) idsOf(n.options.timeout.then, out);
+      break;
+    case 'decide':
+      out.add(n.id);
+      n.branches.forEach((b) => idsOf(b.then, out));
+      if (n.otherwise) idsOf(n.otherwise, out);
+      break;
+    case 'parallel':
+      out.add(n.id);
+      n.branches.forEach((b) => idsOf(b, out));
+      break;
+    case 'cleanup':
+      out.add(n.id);
+      idsOf(n.body, out);
+      idsOf(n.steps, out);
+      break;
+    default:
+      out.add(n.id);
+  }
+  return out;
+}
+
+/** A copy of `n` whose ids (and `goto`s to them) end with `suffix`, and whose titles say it runs after a failure. */
+function renamed(n: Node, suffix: string, own: Set<string>): Node {
+  const r = (c: Node) => renamed(c, suffix, own);
+  switch (n.kind) {
+    case 'sequence':
+      return { ...n, nodes: n.nodes.map(r) };
+    case 'task': {
+      const o = n.options;
+      const onError = o.onError && typeof o.onError === 'object' ? ('goto' in o.onError ? (own.has(o.onError.goto) ? { goto: `${o.onError.goto}${suffix}` } : o.onError) : r(o.onError)) : o.onError;
+      const options: TaskOptions = { ...o, ...(o.title ? { title: `${o.title} (after a failure)` } : {}), ...(onError !== undefined ? { onError } : {}) };
+      if (o.timeout?.then) options.timeout = { ...o.timeout, then: r(o.timeout.then) };
+      return { ...n, id: `${n.id}${suffix}`, options };
+    }
+    case 'decide':
+      return { ...n, id: `${n.id}${suffix}`, branches: n.branches.map((b) => ({ ...b, then: r(b.then) })), ...(n.otherwise ? { otherwise: r(n.otherwise) } : {}) };
+    case 'parallel':
+      return { ...n, id: `${n.id}${suffix}`, branches: n.branches.map(r) };
+    case 'cleanup':
+      return { ...n, id: `${n.id}${suffix}`, body: r(n.body), steps: r(n.steps) };
+    default:
+      return { ...n, id: `${n.id}${suffix}` };
+  }
+}
+
+/** The first cleanup() inside `n`, if any. */
+function cleanupIn(n: Node): CleanupNode | undefined {
+  switch (n.kind) {
+    case 'cleanup':
+      return n;
+    case 'sequence':
+      return n.nodes.map(cleanupIn).find(Boolean);
+    case 'parallel':
+      return n.branches.map(cleanupIn).find(Boolean);
+    case 'decide':
+      return [...n.branches.map((b) => b.then), ...(n.otherwise ? [n.otherwise] : [])].map(cleanupIn).find(Boolean);
+    case 'task': {
+      const o = n.options;
+      return [...(o.onError && typeof o.onError === 'object' && !('goto' in o.onError) ? [o.onError] : []), ...(o.timeout?.then ? [o.timeout.then] : [])].map(cleanupIn).find(Boolean);
+    }
+    default:
+      return undefined;
+  }
 }
 
 function emit(n: Node, next: string, states: Record<string, StateConfig>): void {
@@ -159,6 +250,10 @@ function emit(n: Node, next: string, states: Record<string, StateConfig>): void 
       if (n.otherwise) emit(n.otherwise, next, states);
       return;
     case 'parallel': {
+      const nested = n.branches.map(cleanupIn).find(Boolean);
+      if (nested) {
+        throw new DefinitionError(`cleanup <${nested.id}> is inside parallel <${n.id}>: a cancel would leave the other branches running while it cleans up; put the parallel inside the cleanup's body instead`, { element: nested.id });
+      }
       const regions: Record<string, StateConfig> = {};
       n.branches.forEach((b, i) => {
         const inner: Record<string, StateConfig> = {};
@@ -179,6 +274,36 @@ function emit(n: Node, next: string, states: Record<string, StateConfig>): void 
     case 'attention':
       add(n.id, { type: 'final', ...(n.output !== undefined ? { output: n.output } : {}), meta: { attention: { message: n.message } } });
       return;
+    case 'cleanup': {
+      const inner: Record<string, StateConfig> = {};
+      const end = `${n.id}_end`;
+      const failed = `${n.id}_failed`;
+      emit(n.body, end, inner);
+      if (end in inner) throw new DefinitionError(`step id <${end}> is reserved (it names the end of cleanup <${n.id}>'s body)`, { element: end });
+      inner[end] = { type: 'final' };
+      const copy = renamed(n.steps, '_failed', idsOf(n.steps));
+      add(n.id, {
+        initial: entryOf(n.body),
+        states: inner,
+        onDone: entryOf(n.steps),
+        onError: entryOf(copy),
+        on: { [CANCEL_EVENT]: entryOf(copy) },
+        ...(n.title ? { meta: { title: n.title } } : {}),
+      });
+      emit(n.steps, next, states);
+      emit(copy, failed, states);
+      add(failed, { type: 'final', meta: { fail: { message: RETHROW } } });
+      return;
+    }
+  }
+}
+
+/** Throws when a state key is used twice at any level (the engine and BPMN name steps by key alone). */
+function assertUniqueKeys(states: Record<string, StateConfig>, seen = new Set<string>()): void {
+  for (const [k, s] of Object.entries(states)) {
+    if (seen.has(k)) throw new DefinitionError(`duplicate step id <${k}>`, { element: k });
+    seen.add(k);
+    if (s.states) assertUniqueKeys(s.states, seen);
   }
 }
 
@@ -200,6 +325,7 @@ export function workflow(spec: WorkflowSpec): Definition {
   emit(spec.steps, 'done', states);
   if ('done' in states) throw new DefinitionError('step id <done> is reserved (it names the end of the workflow)', { element: 'done' });
   states.done = { type: 'final', ...(spec.output !== undefined ? { output: spec.output } : {}) };
+  assertUniqueKeys(states);
   const def: Definition = { id: spec.id, machine: { initial: entryOf(spec.steps), states } };
   if (spec.title) def.title = spec.title;
   if (spec.description) def.description = spec.description;

@@ -1,9 +1,9 @@
 // compile(definition) -> xstate machine: FEEL guards, task states as promise actors, timers, parallel regions.
-import { assign, fromPromise, setup, type AnyStateMachine } from 'xstate';
+import { assign, fromPromise, raise, setup, type AnyStateMachine } from 'xstate';
 import type { Definition, StateConfig, StateMeta, Target } from './definition.js';
-import { stateKind, StateKind } from './definition.js';
+import { CANCEL_EVENT, RETHROW, stateKind, StateKind } from './definition.js';
 import { evaluateCondition, evaluateExpression, isExpression, resolveTemplate } from './expressions.js';
-import { ErrorCode, GravityError, serializeError, type SerializedError } from './errors.js';
+import { CancelledError, ErrorCode, GravityError, serializeError, type SerializedError } from './errors.js';
 import { parseDelay } from './duration.js';
 
 /** One task invocation as the runner receives it. */
@@ -39,6 +39,17 @@ export function scopeOf(ctx: RunContext): Record<string, unknown> {
 }
 
 const ROOT = 'root';
+/** What xstate sends when an invoked step fails (`xstate.error.actor.<step id>`): a compound's onError catches them all. */
+const STEP_ERROR = 'xstate.error.actor.';
+/** Raised by a failing end inside a compound with onError: the compound's onError catches it like a step's failure. */
+const FAIL_EVENT = 'gravity.fail';
+
+/** The error a failing end stands for: the handled error itself when its message re-throws it, else a new one. */
+function failError(context: RunContext, element: string, fail: NonNullable<StateMeta['fail']>): NonNullable<RunContext['error']> {
+  if (typeof fail === 'object' && fail.message === RETHROW && context.error) return context.error;
+  const msg = typeof fail === 'object' && fail.message ? String(resolveTemplate(fail.message, scopeOf(context), element)) : `run ended in <${element}>`;
+  return new GravityError(ErrorCode.TaskFailed, msg, { element }).toJSON();
+}
 
 /** Compiles a (validated) definition into an xstate machine whose input is `{ params }`. */
 export function compile(def: Definition, runtime: Runtime): AnyStateMachine {
@@ -51,14 +62,25 @@ export function compile(def: Definition, runtime: Runtime): AnyStateMachine {
     return action ? { target, actions: [action] } : { target };
   };
 
-  const convert = (key: string, s: StateConfig, nested = false): Record<string, unknown> => {
+  // nested: below the top level; guarded: inside a compound with onError (a cleanup's body), which catches failures
+  const convert = (key: string, s: StateConfig, nested = false, guarded = false): Record<string, unknown> => {
     const out: Record<string, unknown> = {};
     if (s.type) out.type = s.type;
     if (s.initial) out.initial = s.initial;
     if (s.meta) out.meta = s.meta;
-    // a failing end below the top level (in a parallel region) would only end its region: make it fail the run
-    if (nested && stateKind(s) === StateKind.Fail) out.entry = [{ type: 'failRun', params: { element: key, fail: s.meta!.fail } }];
-    if (s.states) out.states = Object.fromEntries(Object.entries(s.states).map(([k, c]) => [k, convert(k, c, true)]));
+    if (nested && stateKind(s) === StateKind.Fail) {
+      const fail = s.meta!.fail!;
+      if (guarded) {
+        // inside a compound with onError: not an end (that would end the compound as done) but a failure it catches
+        delete out.type;
+        out.entry = [raise(({ context }: { context: RunContext }) => ({ type: FAIL_EVENT, error: failError(context, key, fail) }))];
+      } else {
+        // a failing end below the top level (in a parallel region) would only end its region: make it fail the run
+        out.entry = [{ type: 'failRun', params: { element: key, fail } }];
+      }
+    }
+    const catches = !!s.states && s.type !== 'parallel' && s.onError !== undefined;
+    if (s.states) out.states = Object.fromEntries(Object.entries(s.states).map(([k, c]) => [k, convert(k, c, true, guarded || catches)]));
     if (s.invoke) {
       const meta = s.meta ?? {};
       const template = s.invoke.input;
@@ -96,7 +118,14 @@ export function compile(def: Definition, runtime: Runtime): AnyStateMachine {
       }
       out.after = after;
     }
-    if (s.on) out.on = Object.fromEntries(Object.entries(s.on).map(([e, t]) => [e, transition(t)]));
+    const on: Record<string, unknown> = {};
+    for (const [e, t] of Object.entries(s.on ?? {})) on[e] = e === CANCEL_EVENT ? transition(t, { type: 'saveCancel', params: { element: key } }) : transition(t);
+    if (catches) {
+      // an unhandled failure of any step inside (xstate's partial wildcard), or a failing end inside
+      on[`${STEP_ERROR}*`] = transition(s.onError, { type: 'saveCaughtError', params: {} });
+      on[FAIL_EVENT] = transition(s.onError, { type: 'saveRaisedError', params: {} });
+    }
+    if (Object.keys(on).length) out.on = on;
     return out;
   };
 
@@ -126,13 +155,17 @@ export function compile(def: Definition, runtime: Runtime): AnyStateMachine {
         return { steps, vars };
       }),
       failRun: ({ context }, params: { element: string; fail: NonNullable<StateMeta['fail']> }) => {
-        const f = params.fail;
-        const msg = typeof f === 'object' && f.message ? String(resolveTemplate(f.message, scopeOf(context), params.element)) : `run ended in <${params.element}>`;
-        throw new GravityError(ErrorCode.TaskFailed, msg, { element: params.element });
+        const e = failError(context, params.element, params.fail);
+        throw new GravityError(e.code as ErrorCode, e.message, e.details ?? { element: params.element });
       },
       saveError: assign(({ event }, params: { step: string }) => ({
         error: { step: params.step, ...serializeError((event as { error?: unknown }).error) },
       })),
+      saveCaughtError: assign(({ event }) => ({
+        error: { step: event.type.slice(STEP_ERROR.length), ...serializeError((event as { error?: unknown }).error) },
+      })),
+      saveRaisedError: assign(({ event }) => ({ error: (event as unknown as { error: RunContext['error'] }).error })),
+      saveCancel: assign((_, params: { element: string }) => ({ error: { ...new CancelledError(`run cancelled in <${params.element}>`).toJSON() } })),
     },
   }).createMachine({
     id: ROOT,

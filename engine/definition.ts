@@ -60,9 +60,14 @@ export interface StateConfig {
   states?: Record<string, StateConfig>;
   invoke?: { src: string; input?: unknown; id?: string };
   onDone?: Target;
+  /**
+   * On a task: where its failure goes. On a compound state: where any failure inside it that no inner state handles
+   * goes (a BPMN error boundary on the sub-process); `context.error` names the failing step either way.
+   */
   onError?: Target;
   always?: Array<{ target: string; guard?: ExprGuard }>;
   after?: Record<string, Target>;
+  /** Events: only {@link CANCEL_EVENT} on a compound state (the run was cancelled inside it) is in the subset today. */
   on?: Record<string, Target>;
   /** On final states: the output (a template of literals and `=expr`). */
   output?: unknown;
@@ -122,6 +127,15 @@ export function calleeOf(src: string): string | undefined {
 export function callSrc(id: string): string {
   return `${CALL_PREFIX}${id}`;
 }
+
+/**
+ * The event a run's cancel becomes when a compound state that handles it is active (a `cleanup()`): the compound is
+ * left (its running steps are cancelled) and its `on[CANCEL_EVENT]` target runs, instead of the run stopping at once.
+ */
+export const CANCEL_EVENT = 'gravity.cancel';
+
+/** A fail end with this message re-throws the error being handled (`context.error`) as it is, code included. */
+export const RETHROW = '=error.message';
 
 /** The kinds of state of the subset, named once (plan, validate, BPMN graph and import speak of these). */
 export const StateKind = {

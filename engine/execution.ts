@@ -1,8 +1,8 @@
 // One execution (fresh or resumed) of a definition as an xstate actor: snapshots after every state, the end recorded.
 import { createActor, type AnyActorRef, type Snapshot } from 'xstate';
-import type { Definition, StateConfig } from './definition.js';
+import { CANCEL_EVENT, type Definition, type StateConfig } from './definition.js';
 import { compile, scopeOf, type RunContext, type Runtime, type TaskRequest } from './compile.js';
-import { CancelledError, GravityError, serializeError, type SerializedError } from './errors.js';
+import { CancelledError, ErrorCode, GravityError, serializeError, type SerializedError } from './errors.js';
 import { resolveTemplate } from './expressions.js';
 import { RunStatus, summarizeSteps, type JournalEntry, type RunRecord } from './journal.js';
 import { RunWriter } from './run-store.js';
@@ -40,6 +40,8 @@ export class Execution implements Runtime, StepHost {
   force = false;
   /** Aborts the steps still running when the machine errors (xstate does not stop children then). */
   private readonly halt = new AbortController();
+  /** Set when a cancel was handed to the machine as {@link CANCEL_EVENT} (a cleanup runs) instead of stopping it. */
+  private cleaningUp = false;
 
   constructor(
     readonly engine: EngineOptions,
@@ -132,9 +134,15 @@ export class Execution implements Runtime, StepHost {
         error: () => resolve(this.actor.getSnapshot()),
       });
     });
-    // the run stops on cancel (the caller's signal) or when a step asks for attention (a child run that needs it)
+    // the run stops on cancel (the caller's signal) or when a step asks for attention (a child run that needs it); a
+    // cancel inside a cleanup()'s body is an event instead: the body's steps are cancelled, the cleanup runs, the run ends
     const stop = AbortSignal.any([this.signal, this.pause.signal]);
-    const onAbort = () => this.actor.stop();
+    const onAbort = () => {
+      if (this.signal.aborted && !this.pause.signal.aborted && this.actor.getSnapshot().can({ type: CANCEL_EVENT })) {
+        this.cleaningUp = true;
+        this.actor.send({ type: CANCEL_EVENT });
+      } else this.actor.stop();
+    };
     stop.addEventListener('abort', onAbort, { once: true });
     this.restoredTimers = timers;
     this.actor.start();
@@ -149,14 +157,16 @@ export class Execution implements Runtime, StepHost {
     this.restoredTimers = [];
     const first = this.actor.getSnapshot();
     const settled = first.status !== 'active' ? Promise.resolve(first) : ended;
-    const stopped = stop.aborted
+    let stopped = stop.aborted
       ? this.actor.getSnapshot()
       : await Promise.race([settled, new Promise<Snapshot<unknown>>((r) => stop.addEventListener('abort', () => r(this.actor.getSnapshot()), { once: true }))]);
+    // a cancel handed to a cleanup: the run goes on to its end (a second Ctrl-C exits the process)
+    if (this.cleaningUp && stopped.status === 'active') stopped = await settled;
     stop.removeEventListener('abort', onAbort);
     if (stopped.status === 'error') this.halt.abort(new CancelledError('run failed'));
     await Promise.allSettled([...this.inflight]);
     await this.writer.flushed();
-    return this.finish(stop.aborted ? undefined : stopped);
+    return this.finish(stop.aborted && !this.cleaningUp ? undefined : stopped);
   }
 
   /** Stops the run as *needs attention* (resumable): a step found something a person must decide (e.g. its child run). */
@@ -180,7 +190,9 @@ export class Execution implements Runtime, StepHost {
       const scope = scopeOf(s.context);
       const fail = final?.meta?.fail;
       try {
-        if (fail) {
+        if (fail && this.cleaningUp && s.context.error?.code === ErrorCode.Cancelled) {
+          await this.endCancelled(s.context.error);
+        } else if (fail) {
           const msg = typeof fail === 'object' && fail.message ? String(resolveTemplate(fail.message, scope, key)) : `run ended in <${key}>`;
           const error = { ...(s.context.error ?? {}), ...new GravityError('TASK_FAILED', msg, { element: key }).toJSON() };
           await this.log({ type: 'run.failed', error, message: msg });
@@ -204,9 +216,16 @@ export class Execution implements Runtime, StepHost {
       const raw = (snap as { error?: unknown }).error;
       const failedStep = [...this.journal].reverse().find((e) => e.type === 'task.failed');
       const error = { ...serializeError(raw), ...(failedStep?.step ? { step: failedStep.step } : {}) };
+      if (this.cleaningUp && error.code === ErrorCode.Cancelled) return this.endCancelled(error).then(() => resultOf(r, this.journal));
       await this.log({ type: 'run.failed', error });
       await this.saveRecord({ status: RunStatus.Failed, error, finishedAt: new Date().toISOString(), pid: undefined });
     }
     return resultOf(r, this.journal);
+  }
+
+  /** A run cancelled inside a cleanup()'s body whose cleanup then ran: over (not resumable), recorded as cancelled. */
+  private async endCancelled(error: SerializedError): Promise<void> {
+    await this.log({ type: 'run.cancelled', error, message: 'cancelled; its cleanup ran, so the run is over (start a new run)' });
+    await this.saveRecord({ status: RunStatus.Cancelled, error, finishedAt: new Date().toISOString(), pid: undefined });
   }
 }

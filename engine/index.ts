@@ -21,12 +21,14 @@ export {
 export { createRegistry, defineTask, TaskRegistry, type CompensateContext, type TaskContext, type TaskDefinition, type TaskLogger, type TaskSpec } from './define-task.js';
 export {
   CALL_PREFIX,
+  CANCEL_EVENT,
   calleeOf,
   callSrc,
   canonicalJson,
   definitionHash,
   listSteps,
   ParamType,
+  RETHROW,
   StateKind,
   stateKind,
   targetOf,
@@ -42,6 +44,7 @@ export {
 export {
   attention,
   call,
+  cleanup,
   decide,
   fail,
   parallel,
@@ -51,6 +54,7 @@ export {
   wait,
   workflow,
   type AttentionNode,
+  type CleanupNode,
   type DecideNode,
   type FailNode,
   type Node,

@@ -1,6 +1,6 @@
 // Dry-run plans and describe trees: what a workflow would do, computed from the definition without running it.
 import type { Definition, StateConfig } from './definition.js';
-import { calleeOf, stateKind, StateKind, targetOf } from './definition.js';
+import { CANCEL_EVENT, calleeOf, RETHROW, stateKind, StateKind, targetOf } from './definition.js';
 import type { TaskRegistry } from './define-task.js';
 import { evaluateCondition, evaluateExpression, expressionSource, isExpression } from './expressions.js';
 
@@ -8,7 +8,7 @@ import { evaluateCondition, evaluateExpression, expressionSource, isExpression }
 export interface PlanItem {
   /** State key. */
   id: string;
-  kind: 'task' | 'call' | 'decision' | 'parallel' | 'branch' | 'wait' | 'end' | 'fail' | 'state';
+  kind: 'task' | 'call' | 'decision' | 'parallel' | 'branch' | 'wait' | 'end' | 'fail' | 'state' | 'cleanup';
   depth: number;
   title?: string;
   task?: string;
@@ -49,7 +49,8 @@ function takenBranch(always: NonNullable<StateConfig['always']>, scope: Record<s
 export function planDefinition(def: Definition, registry: TaskRegistry, params?: Record<string, unknown>): PlanItem[] {
   const scope = params ? { ...params, params, vars: { ...params }, steps: {} } : undefined;
   const items: PlanItem[] = [];
-  const walk = (states: Record<string, StateConfig>, depth: number, parallel: boolean) => {
+  // cleanup: inside a cleanup's body, whose plain end is its own bookkeeping (the cleanup's line says where it goes)
+  const walk = (states: Record<string, StateConfig>, depth: number, parallel: boolean, cleanup = false) => {
     for (const [id, s] of Object.entries(states)) {
       const title = s.meta?.title;
       const notes: string[] = [];
@@ -84,11 +85,15 @@ export function planDefinition(def: Definition, registry: TaskRegistry, params?:
         items.push({ id, kind: 'wait', depth, title, lines: [], notes });
       } else if (kind === StateKind.End || kind === StateKind.Fail || kind === StateKind.Attention) {
         const fail = s.meta?.fail;
-        if (depth === 0 || !parallel) items.push({ id, kind: fail ? 'fail' : 'end', depth, title, lines: [], notes: fail && typeof fail === 'object' && fail.message ? [fail.message] : [] });
+        if (depth === 0 || (!parallel && !(cleanup && kind === StateKind.End))) items.push({ id, kind: fail ? 'fail' : 'end', depth, title, lines: [], notes: fail && typeof fail === 'object' && fail.message ? [fail.message === RETHROW ? `fails the run with the error it handles (${RETHROW})` : fail.message] : [] });
+      } else if (s.states && s.on?.[CANCEL_EVENT] !== undefined) {
+        notes.push(`then -> ${targetOf(s.onDone)}`, `on error or cancel -> ${targetOf(s.on[CANCEL_EVENT])} (the cleanup, then the run fails)`);
+        items.push({ id, kind: 'cleanup', depth, title, lines: [], notes });
       } else if (s.states) {
-        items.push({ id, kind: parallel ? 'branch' : 'state', depth, title, lines: [], notes: [] });
+        if (s.onError !== undefined) notes.push(`on error -> ${targetOf(s.onError)}`);
+        items.push({ id, kind: parallel ? 'branch' : 'state', depth, title, lines: [], notes });
       }
-      if (s.states) walk(s.states, depth + 1, s.type === 'parallel' || (parallel && !!s.states));
+      if (s.states) walk(s.states, depth + 1, s.type === 'parallel' || (parallel && !!s.states), s.on?.[CANCEL_EVENT] !== undefined);
     }
   };
   walk(def.machine.states, 0, false);

@@ -57,6 +57,10 @@ export async function prepareResume(engine: EngineOptions, runId: string, o: Res
   if (!def) throw new NotFoundError(`definition of run ${id} not found`);
   const snap = await readSnapshot(engine.store, id);
   if (!snap) throw new NotFoundError(`run ${id} has no snapshot to resume from`);
+  // a cancel inside a cleanup()'s body ran the cleanup and ended the run: nothing is left to resume
+  if (record.status === RunStatus.Cancelled && ((snap.snapshot as { status?: string }).status === 'done' || record.finishedAt)) {
+    throw new BadInputError(`run ${id} ended: its cleanup ran after the cancel; start a new run`, { status: record.status });
+  }
   const journal = await readJournal(engine.store, id);
 
   const open = openSteps(journal);

@@ -1,6 +1,6 @@
 // Static checks of a definition before it compiles: every problem found, each naming its element id.
 import type { Definition, StateConfig, Target } from './definition.js';
-import { calleeOf, stateKind, StateKind, targetOf } from './definition.js';
+import { CANCEL_EVENT, calleeOf, stateKind, StateKind, targetOf } from './definition.js';
 import type { TaskRegistry } from './define-task.js';
 import { DefinitionError, closest } from './errors.js';
 import { checkExpression, expressionSource, expressionsIn, isExpression } from './expressions.js';
@@ -59,7 +59,7 @@ export function checkDefinition(def: Definition, registry: TaskRegistry, options
     }
   };
 
-  const walk = (states: Record<string, StateConfig>) => {
+  const walk = (states: Record<string, StateConfig>, parallel = false) => {
     for (const [key, s] of Object.entries(states)) {
       if (!KEY.test(key)) add(key, 'state keys are letters, digits, _ and -');
       if (s.type === 'final' && (s.invoke || s.always || s.after || s.states)) add(key, 'a final state cannot invoke, decide, wait or nest');
@@ -72,7 +72,7 @@ export function checkDefinition(def: Definition, registry: TaskRegistry, options
           }
           if (s.onDone === undefined) add(key, 'a parallel state needs onDone (where to go when every region is done)');
         }
-        walk(s.states);
+        walk(s.states, parallel || s.type === 'parallel');
       }
       if (s.invoke) {
         const src = s.invoke.src;
@@ -93,7 +93,17 @@ export function checkDefinition(def: Definition, registry: TaskRegistry, options
         for (const [name, expr] of Object.entries(s.meta?.outputs ?? {})) checkExprs(key, expr, `outputs.${name}`);
         const r = s.meta?.retry;
         if (r && (!Number.isInteger(r.max) || r.max < 1)) add(key, `retry.max must be an integer >= 1, got ${JSON.stringify(r.max)}`);
-      } else if (s.onDone !== undefined) checkTarget(key, states, s.onDone, 'onDone');
+      } else {
+        if (s.onDone !== undefined) checkTarget(key, states, s.onDone, 'onDone');
+        if (s.onError !== undefined) {
+          if (stateKind(s) !== StateKind.Compound) add(key, 'onError belongs on a task or a compound state (states + initial)');
+          checkTarget(key, states, s.onError, 'onError');
+        }
+      }
+      if (s.on?.[CANCEL_EVENT] !== undefined) {
+        if (stateKind(s) !== StateKind.Compound) add(key, `only a compound state (a cleanup) may handle ${CANCEL_EVENT}`);
+        if (parallel) add(key, 'a cleanup cannot sit inside a parallel branch: a cancel would leave the other branches running while it cleans up; put the parallel inside its body');
+      }
       for (const [i, b] of (s.always ?? []).entries()) {
         checkTarget(key, states, b.target, `always[${i}]`);
         if (b.guard) {

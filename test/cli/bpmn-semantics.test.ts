@@ -13,11 +13,14 @@ const process7 = (body: string) => `<?xml version="1.0" encoding="UTF-8"?>
   </bpmn:process>
 </bpmn:definitions>`;
 
+/** `text` as XML character data (a shell line holds `&`, `<`, `>`). */
+const xmlText = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+
 /** An external task running a shell line (argument list, no shell string from gravity's side). */
 const shTask = (id: string, line: string) => `<bpmn:serviceTask id="${id}" camunda:type="external" camunda:topic="exec.run">
       <bpmn:extensionElements><camunda:inputOutput>
         <camunda:inputParameter name="command">sh</camunda:inputParameter>
-        <camunda:inputParameter name="args"><camunda:list><camunda:value>-c</camunda:value><camunda:value>${line}</camunda:value><camunda:value>step</camunda:value><camunda:value>\${marks}</camunda:value></camunda:list></camunda:inputParameter>
+        <camunda:inputParameter name="args"><camunda:list><camunda:value>-c</camunda:value><camunda:value>${xmlText(line)}</camunda:value><camunda:value>step</camunda:value><camunda:value>\${marks}</camunda:value></camunda:list></camunda:inputParameter>
       </camunda:inputOutput></bpmn:extensionElements>
     </bpmn:serviceTask>`;
 const flow = (id: string, s: string, t: string) => `<bpmn:sequenceFlow id="${id}" sourceRef="${s}" targetRef="${t}"/>`;

@@ -30,7 +30,19 @@ describe('scenario()', () => {
 
   it('gives a folder known only at run time a repo handle for expectations', () => {
     const s = scenario({ name: 'folder', galaxy, steps: ({ folder }) => [expectRepo(folder('backup', '=steps.galaxy.root')).file('a.txt').toBe('a\n')] });
-    expect(s.definition.machine.states.s1_backup_file?.invoke).toMatchObject({ src: 'assert.file-content', input: { repo: '=steps.galaxy.root', path: 'a.txt' } });
+    expect(listSteps(s.definition).find((x) => x.id === 's1_backup_file')?.state.invoke).toMatchObject({ src: 'assert.file-content', input: { repo: '=steps.galaxy.root', path: 'a.txt' } });
+  });
+
+  it('tears the galaxy down through cleanup(): teardown after the steps, teardown_failed on a failure or a cancel', () => {
+    // given a scenario, when built
+    const { states } = scenario({ name: 'alone', galaxy, steps }).definition.machine;
+    // then its steps sit in the cleanup <scenario>, whose success, error and cancel paths lead to the teardown copies
+    expect(Object.keys(states.scenario.states!)).toEqual(['s1_alice_commit', 's2_alice_push', 's3_alice_clean', 'scenario_end']);
+    expect(states.scenario).toMatchObject({ onDone: 'teardown', onError: 'teardown_failed', on: { 'gravity.cancel': 'teardown_failed' } });
+    expect(states.teardown_failed).toMatchObject({ invoke: { src: 'galaxy.stop' }, onDone: 'scenario_failed' });
+    expect(states.scenario_failed).toEqual({ type: 'final', meta: { fail: { message: '=error.message' } } });
+    // and no step of the scenario carries an onError of its own wiring it to the teardown
+    expect(Object.values(states.scenario.states!).some((x) => x.onError !== undefined)).toBe(false);
   });
 
   it.each(['main', 'folder'])('refuses an actor or a remote named %s with a coded error', (name) => {

@@ -1,5 +1,5 @@
 // Git-workflow tests as code: scenario() builds a galaxy, runs actors' git actions and expectations, and tears it down.
-import { decide, DefinitionError, parallel, sequence, task, workflow, type Definition, type Node, type StateConfig, type TaskNode, type TaskOptions } from '../../engine/index.js';
+import { cleanup, decide, DefinitionError, parallel, sequence, task, workflow, type Definition, type Node, type TaskNode, type TaskOptions } from '../../engine/index.js';
 import { feelString, pathIn } from '../feel.js';
 import { expectOn, type Expectation } from './expect.js';
 
@@ -171,8 +171,9 @@ export function scenario(spec: ScenarioSpec): Scenario {
   const handles: Record<string, unknown> = { main: '=defaultBranch', folder: (label: string, dir: string): RepoRef => ({ label, dir, ids }) };
   for (const r of Object.keys(spec.galaxy.remotes)) handles[r] = new Remote(r, ids);
   for (const a of Object.keys(spec.galaxy.actors)) handles[a] = new Actor(a, `=steps.galaxy.actors.${a}.dir`, ids);
-  const steps = spec.steps(handles as Handles).map((n) => withTeardown(n));
+  const steps = spec.steps(handles as Handles);
   const id = spec.id ?? `galaxy:${spec.name.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '')}`;
+  const teardown = task('teardown', 'galaxy.stop', { servers: '=steps.galaxy.servers', root: '=steps.galaxy.root', keep: '=keep' }, { title: 'tear the galaxy down' });
   const def = workflow({
     id,
     title: spec.name,
@@ -184,34 +185,10 @@ export function scenario(spec: ScenarioSpec): Scenario {
     },
     steps: sequence(
       task('galaxy', 'galaxy.build', { name: id, transport: '=transport', defaultBranch: '=defaultBranch', keep: '=keep', remotes: spec.galaxy.remotes, actors: spec.galaxy.actors }, { title: 'build the galaxy' }),
-      ...steps,
-      task('teardown', 'galaxy.stop', { servers: '=steps.galaxy.servers', root: '=steps.galaxy.root', keep: '=keep' }, { title: 'tear the galaxy down' }),
+      // the galaxy is torn down whatever the steps do (teardown, or teardown_failed then the run fails with their error)
+      steps.length ? cleanup('scenario', sequence(...steps), teardown, 'the scenario steps') : teardown,
     ),
     output: { root: '=steps.galaxy.root' },
   });
-  // every failure goes through the same clean-up, then fails the run with the failing step's message
-  const states = def.machine.states as Record<string, StateConfig>;
-  states.teardown_failed = { invoke: { src: 'galaxy.stop', input: { servers: '=steps.galaxy.servers', root: '=steps.galaxy.root', keep: '=keep' } }, onDone: 'failed', onError: 'failed', meta: { title: 'tear the galaxy down after a failure' } };
-  states.failed = { type: 'final', meta: { fail: { message: '=error.message' } } };
   return { name: spec.name, ...(spec.description ? { description: spec.description } : {}), definition: def };
-}
-
-// Sends every task of a step tree to the shared clean-up on error (a recovery node given as onError is kept).
-function withTeardown(n: Node): Node {
-  switch (n.kind) {
-    case 'task': {
-      // a step's own recovery node (expectFailure's check) is kept, its steps wired to the clean-up in turn
-      const own = n.options.onError;
-      const onError = own && typeof own === 'object' && !('goto' in own) ? withTeardown(own) : { goto: '#root.teardown_failed' };
-      return { ...n, options: { ...n.options, onError } };
-    }
-    case 'sequence':
-      return { ...n, nodes: n.nodes.map(withTeardown) };
-    case 'parallel':
-      return { ...n, branches: n.branches.map(withTeardown) };
-    case 'decide':
-      return { ...n, branches: n.branches.map((b) => ({ ...b, then: withTeardown(b.then) })), ...(n.otherwise ? { otherwise: withTeardown(n.otherwise) } : {}) };
-    default:
-      return n;
-  }
 }
