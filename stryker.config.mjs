@@ -28,7 +28,9 @@ export const parts = {
   // the engine in three: its store, its language (definitions, FEEL, params, validation, plans) and its runs
   'engine-store': ['engine/store/**/*.ts'],
   'engine-lang': ['engine/{builder,definition,define-task,duration,errors,expressions,params,plan,validate}.ts'],
-  'engine-run': ['engine/{call,cancel,compile,execution,journal,liveness,process,resume,rollback,run-store,runner,step}.ts'],
+  'engine-run': [
+    'engine/{call,cancel,compile,execution,journal,liveness,process,resume,rollback,run-store,runner,step}.ts',
+  ],
   'bpmn-dialects': ['bpmn/dialects/**/*.ts'],
   'bpmn-import': ['bpmn/import*.ts'],
   // tasks/support/paths.ts and files.ts came out of tasks/fs/support.ts: the fs tests cover them
@@ -36,7 +38,8 @@ export const parts = {
 };
 
 const part = process.env.GRAVITY_MUTATE;
-if (part !== undefined && !(part in parts)) throw new Error(`GRAVITY_MUTATE=${part}: expected one of ${Object.keys(parts).join(', ')}`);
+if (part !== undefined && !(part in parts))
+  throw new Error(`GRAVITY_MUTATE=${part}: expected one of ${Object.keys(parts).join(', ')}`);
 const name = part ?? 'core';
 
 /** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */

@@ -10,7 +10,11 @@ try {
   console.log('0 passed, 1 failed');
   process.exit(1);
 }
-const failedSuites = (r.testResults ?? []).filter((t) => t.status === 'failed' && (t.assertionResults ?? []).length === 0).length;
+const failedSuites = (r.testResults ?? []).filter(
+  (t) => t.status === 'failed' && (t.assertionResults ?? []).length === 0,
+).length;
 const skipped = (r.numPendingTests ?? 0) + (r.numTodoTests ?? 0);
-console.log(`${r.numPassedTests} passed, ${r.numFailedTests + failedSuites} failed${skipped ? `, ${skipped} skipped` : ''}`);
+console.log(
+  `${r.numPassedTests} passed, ${r.numFailedTests + failedSuites} failed${skipped ? `, ${skipped} skipped` : ''}`,
+);
 process.exit(r.numFailedTests + failedSuites > 0 || r.numPassedTests === 0 ? 1 : 0);

@@ -8,7 +8,16 @@ import { createModdle } from '../bpmn/moddle.js';
 import { importBpmn } from '../bpmn/import.js';
 import { exportBpmn } from '../bpmn/export.js';
 import { checkBpmnText, readBpmnFile } from '../bpmn/read-xml.js';
-import { TASK_TYPES, conformanceMappings, corpusDir, createConformanceRegistry, findBpmnFiles, flowElementsOf, runConformance, subsetVerdict } from '../bpmn/conformance.js';
+import {
+  TASK_TYPES,
+  conformanceMappings,
+  corpusDir,
+  createConformanceRegistry,
+  findBpmnFiles,
+  flowElementsOf,
+  runConformance,
+  subsetVerdict,
+} from '../bpmn/conformance.js';
 import { measure, round } from './harness.js';
 import type { BenchResult, Cell } from './report.js';
 
@@ -23,7 +32,11 @@ export interface InstanceTrace {
  * dummies, services named as `services.<name>` are no-ops, waiting activities (user/receive tasks) are signalled
  * at once, like the no-op task they map to in gravity. Only activities of `processId` are traced.
  */
-export async function bpmnEngineRunner(xml: string, processId: string, timeoutMs = 10_000): Promise<() => Promise<InstanceTrace>> {
+export async function bpmnEngineRunner(
+  xml: string,
+  processId: string,
+  timeoutMs = 10_000,
+): Promise<() => Promise<InstanceTrace>> {
   const context = await createModdle().fromXML(xml);
   const own = new Set(flowElementsOf([context.elementsById[processId]]).map((e) => e.id));
   const noop = (...args: unknown[]) => (args.at(-1) as ((e: null) => void) | undefined)?.(null);
@@ -31,7 +44,12 @@ export async function bpmnEngineRunner(xml: string, processId: string, timeoutMs
   return async () => {
     const tasks: string[] = [];
     const listener = new EventEmitter();
-    const engine = new Engine({ name: processId, moddleContext: context, settings: { enableDummyService: true }, services });
+    const engine = new Engine({
+      name: processId,
+      moddleContext: context,
+      settings: { enableDummyService: true },
+      services,
+    });
     let timer: NodeJS.Timeout | undefined;
     const ended = new Promise<string>((resolve) => {
       engine.once('end', () => resolve('succeeded'));
@@ -55,12 +73,19 @@ export async function bpmnEngineRunner(xml: string, processId: string, timeoutMs
 export function gravityRunner(def: Definition): () => Promise<InstanceTrace & { ran: string[] }> {
   const ids: Record<string, string> = {};
   const walk = (states: Record<string, StateConfig> = {}) => {
-    for (const [k, s] of Object.entries(states)) (ids[k] = String((s.meta?.bpmn as { id?: string } | undefined)?.id ?? k)), walk(s.states);
+    for (const [k, s] of Object.entries(states))
+      ((ids[k] = String((s.meta?.bpmn as { id?: string } | undefined)?.id ?? k)), walk(s.states));
   };
   walk(def.machine.states);
   let trace = { tasks: [] as string[], ran: [] as string[] };
   const registry = createConformanceRegistry(def, (step) => trace.ran.push(ids[step] ?? step));
-  const engine = { store: createMemoryStore(), registry, persist: false, onEvent: (e: { type: string; step?: string }) => e.type === 'task.finished' && trace.tasks.push(ids[e.step!] ?? e.step!) };
+  const engine = {
+    store: createMemoryStore(),
+    registry,
+    persist: false,
+    onEvent: (e: { type: string; step?: string }) =>
+      e.type === 'task.finished' && trace.tasks.push(ids[e.step!] ?? e.step!),
+  };
   return async () => {
     trace = { tasks: [], ran: [] };
     const r = await startRun(engine, def, { params: {} });
@@ -71,14 +96,25 @@ export function gravityRunner(def: Definition): () => Promise<InstanceTrace & { 
 /** A BPMN text of start -> `n` plain tasks -> end (no diagram). */
 export function sequenceBpmn(n: number): string {
   const ids = ['start', ...Array.from({ length: n }, (_, i) => `t${i + 1}`), 'end'];
-  const nodes = ids.map((id, i) => (i === 0 ? `<startEvent id="${id}"/>` : i === ids.length - 1 ? `<endEvent id="${id}"/>` : `<task id="${id}" name="Step ${i}"/>`));
+  const nodes = ids.map((id, i) =>
+    i === 0
+      ? `<startEvent id="${id}"/>`
+      : i === ids.length - 1
+        ? `<endEvent id="${id}"/>`
+        : `<task id="${id}" name="Step ${i}"/>`,
+  );
   const flows = ids.slice(1).map((id, i) => `<sequenceFlow id="f${i}" sourceRef="${ids[i]}" targetRef="${id}"/>`);
-  return `<?xml version="1.0" encoding="UTF-8"?>\n<definitions xmlns="http://www.omg.org/spec/BPMN/20100524/MODEL" id="Defs_seq${n}" targetNamespace="https://gravity.kytes.dev/bench">` +
-    `<process id="seq${n}" isExecutable="true">${nodes.join('')}${flows.join('')}</process></definitions>`;
+  return (
+    `<?xml version="1.0" encoding="UTF-8"?>\n<definitions xmlns="http://www.omg.org/spec/BPMN/20100524/MODEL" id="Defs_seq${n}" targetNamespace="https://gravity.kytes.dev/bench">` +
+    `<process id="seq${n}" isExecutable="true">${nodes.join('')}${flows.join('')}</process></definitions>`
+  );
 }
 
 /** Instances per second and CPU per instance of `run`, sequentially, for about `budgetMs` after a warm-up. */
-async function throughput(run: () => Promise<InstanceTrace>, budgetMs: number): Promise<{ perSec: number; cpuUs: number; n: number }> {
+async function throughput(
+  run: () => Promise<InstanceTrace>,
+  budgetMs: number,
+): Promise<{ perSec: number; cpuUs: number; n: number }> {
   for (let i = 0; i < 3; i++) await run();
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
@@ -106,36 +142,73 @@ export async function bpmnBench(o: BpmnBenchOptions = {}): Promise<BenchResult> 
   const budgetMs = o.budgetMs ?? 800;
   const rows: Array<Record<string, Cell>> = [];
   const notes: string[] = [];
-  const row = (part: string, file: string, cells: Record<string, Cell>) => rows.push({ part, file, gravityMs: null, refMs: null, ratio: null, gravityPerSec: null, refPerSec: null, gravityCpuUs: null, refCpuUs: null, ...cells });
+  const row = (part: string, file: string, cells: Record<string, Cell>) =>
+    rows.push({
+      part,
+      file,
+      gravityMs: null,
+      refMs: null,
+      ratio: null,
+      gravityPerSec: null,
+      refPerSec: null,
+      gravityCpuUs: null,
+      refCpuUs: null,
+      ...cells,
+    });
 
   const miwg = (await runConformance(findBpmnFiles(join(corpus, 'miwg')))).filter((r) => r.executable);
   const reps = { min: 5, max: 200, budgetMs: budgetMs / 2, warmup: 2 };
   for (const { file } of miwg) {
     const xml = await readBpmnFile(file);
     const moddle = createModdle();
-    const ref = await measure({ run: async () => moddle.toXML((await moddle.fromXML(xml)).rootElement, { format: true }) }, reps);
-    const grav = await measure({ run: async () => exportBpmn((await importBpmn(xml, { mappings: conformanceMappings() })).definition) }, reps);
-    row('import+export', relative(corpus, file), { gravityMs: round(grav.medianMs, 3), refMs: round(ref.medianMs, 3), ratio: round(grav.medianMs / ref.medianMs, 2) });
+    const ref = await measure(
+      { run: async () => moddle.toXML((await moddle.fromXML(xml)).rootElement, { format: true }) },
+      reps,
+    );
+    const grav = await measure(
+      { run: async () => exportBpmn((await importBpmn(xml, { mappings: conformanceMappings() })).definition) },
+      reps,
+    );
+    row('import+export', relative(corpus, file), {
+      gravityMs: round(grav.medianMs, 3),
+      refMs: round(ref.medianMs, 3),
+      ratio: round(grav.medianMs / ref.medianMs, 2),
+    });
   }
 
   const runnable: Array<{ name: string; xml: string; def: Definition; processId: string }> = [];
   for (const file of findBpmnFiles(join(corpus, 'engine-fixtures'))) {
     const v = await subsetVerdict(file);
-    if (v.definition) runnable.push({ name: relative(corpus, file), xml: v.xml, def: v.definition, processId: v.processId! });
+    if (v.definition)
+      runnable.push({ name: relative(corpus, file), xml: v.xml, def: v.definition, processId: v.processId! });
   }
   const seq = checkBpmnText(sequenceBpmn(20), 'generated 20-task sequence');
-  runnable.push({ name: 'generated: 20-task sequence', xml: seq, def: (await importBpmn(seq, { mappings: conformanceMappings() })).definition, processId: 'seq20' });
+  runnable.push({
+    name: 'generated: 20-task sequence',
+    xml: seq,
+    def: (await importBpmn(seq, { mappings: conformanceMappings() })).definition,
+    processId: 'seq20',
+  });
   for (const r of runnable) {
     const [gravity, other] = [gravityRunner(r.def), await bpmnEngineRunner(r.xml, r.processId)];
     const [a, b] = [await gravity(), await other()];
-    if (a.tasks.join() !== b.tasks.join()) notes.push(`${r.name}: traces differ (gravity ${a.tasks.join(',')} vs bpmn-engine ${b.tasks.join(',')})`);
+    if (a.tasks.join() !== b.tasks.join())
+      notes.push(`${r.name}: traces differ (gravity ${a.tasks.join(',')} vs bpmn-engine ${b.tasks.join(',')})`);
     const g = await throughput(gravity, budgetMs);
     const e = await throughput(other, budgetMs);
     row('run', r.name, {
-      gravityMs: round(1000 / g.perSec, 3), refMs: round(1000 / e.perSec, 3), ratio: round(e.perSec / g.perSec, 2),
-      gravityPerSec: round(g.perSec, 0), refPerSec: round(e.perSec, 0), gravityCpuUs: round(g.cpuUs, 0), refCpuUs: round(e.cpuUs, 0),
+      gravityMs: round(1000 / g.perSec, 3),
+      refMs: round(1000 / e.perSec, 3),
+      ratio: round(e.perSec / g.perSec, 2),
+      gravityPerSec: round(g.perSec, 0),
+      refPerSec: round(e.perSec, 0),
+      gravityCpuUs: round(g.cpuUs, 0),
+      refCpuUs: round(e.cpuUs, 0),
     });
-    if (/timer/.test(r.name)) notes.push(`${r.name}: waits on a real 50 ms timer in both engines, so instances/s measure the timer; compare CPU/instance`);
+    if (/timer/.test(r.name))
+      notes.push(
+        `${r.name}: waits on a real 50 ms timer in both engines, so instances/s measure the timer; compare CPU/instance`,
+      );
   }
   return {
     name: 'bpmn',
@@ -149,10 +222,15 @@ export async function bpmnBench(o: BpmnBenchOptions = {}): Promise<BenchResult> 
       'x ref = gravity ms / ref ms in both parts: above 1 gravity is slower, below 1 faster.',
     ],
     columns: [
-      { key: 'part', label: 'part' }, { key: 'file', label: 'file' },
-      { key: 'gravityMs', label: 'gravity ms', digits: 3 }, { key: 'refMs', label: 'ref ms', digits: 3 }, { key: 'ratio', label: 'x ref', digits: 2 },
-      { key: 'gravityPerSec', label: 'gravity inst/s' }, { key: 'refPerSec', label: 'bpmn-engine inst/s' },
-      { key: 'gravityCpuUs', label: 'gravity CPU us/inst' }, { key: 'refCpuUs', label: 'bpmn-engine CPU us/inst' },
+      { key: 'part', label: 'part' },
+      { key: 'file', label: 'file' },
+      { key: 'gravityMs', label: 'gravity ms', digits: 3 },
+      { key: 'refMs', label: 'ref ms', digits: 3 },
+      { key: 'ratio', label: 'x ref', digits: 2 },
+      { key: 'gravityPerSec', label: 'gravity inst/s' },
+      { key: 'refPerSec', label: 'bpmn-engine inst/s' },
+      { key: 'gravityCpuUs', label: 'gravity CPU us/inst' },
+      { key: 'refCpuUs', label: 'bpmn-engine CPU us/inst' },
     ],
     rows,
     notes,

@@ -5,7 +5,16 @@ import { mkdir, open, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createActor, createMachine, fromPromise, toPromise } from 'xstate';
 import { z } from 'zod';
-import { createJsonStore, createMemoryStore, createRegistry, defineTask, sequence, startRun, task, workflow } from '../engine/index.js';
+import {
+  createJsonStore,
+  createMemoryStore,
+  createRegistry,
+  defineTask,
+  sequence,
+  startRun,
+  task,
+  workflow,
+} from '../engine/index.js';
 import type { Definition, Store } from '../engine/index.js';
 import { bytesUnder, createTempRoot, measure, median, round, type Repetitions } from './harness.js';
 import type { BenchResult, Cell } from './report.js';
@@ -29,7 +38,10 @@ async function noop(input: { i: number }): Promise<{ i: number }> {
 
 /** A workflow of `n` sequential no-op steps `s0 .. s<n-1>`. */
 export function noopWorkflow(n: number): Definition {
-  return workflow({ id: `bench:noop-${n}`, steps: sequence(...Array.from({ length: n }, (_, k) => task(`s${k}`, 'bench.noop', { i: k }))) });
+  return workflow({
+    id: `bench:noop-${n}`,
+    steps: sequence(...Array.from({ length: n }, (_, k) => task(`s${k}`, 'bench.noop', { i: k }))),
+  });
 }
 
 /**
@@ -39,10 +51,15 @@ export function noopWorkflow(n: number): Definition {
 export function xstateMachine(n: number) {
   const states: Record<string, object> = {};
   for (let k = 0; k < n; k++) {
-    states[`s${k}`] = { invoke: { src: 'noop', input: { i: k }, onDone: { target: k + 1 < n ? `s${k + 1}` : 'done' } } };
+    states[`s${k}`] = {
+      invoke: { src: 'noop', input: { i: k }, onDone: { target: k + 1 < n ? `s${k + 1}` : 'done' } },
+    };
   }
   states.done = { type: 'final' };
-  return createMachine({ id: `noop-${n}`, initial: 's0', states }, { actors: { noop: fromPromise(({ input }: { input: { i: number } }) => noop(input)) } });
+  return createMachine(
+    { id: `noop-${n}`, initial: 's0', states },
+    { actors: { noop: fromPromise(({ input }: { input: { i: number } }) => noop(input)) } },
+  );
 }
 
 /** Runs the hand-written xstate machine to its final state. */
@@ -102,8 +119,18 @@ async function diskFloor(dir: string, t: Tally): Promise<void> {
 /** Sample counts per mode and N: cheap cases get many samples, persisted N=1000 (fsync per write) only a few. */
 const REPS: Record<'reference' | 'memory' | 'persisted', (n: number) => Repetitions> = {
   reference: () => ({ min: 15, max: 60, budgetMs: 300, warmup: 3 }),
-  memory: (n) => (n <= 10 ? { min: 30, max: 400, budgetMs: 1500, warmup: 20 } : n <= 100 ? { min: 15, max: 100, budgetMs: 2500, warmup: 3 } : { min: 7, max: 20, budgetMs: 4000 }),
-  persisted: (n) => (n <= 10 ? { min: 15, max: 60, budgetMs: 3000, warmup: 3 } : n <= 100 ? { min: 7, max: 25, budgetMs: 6000 } : { min: 3, max: 5, budgetMs: 12000, warmup: 0 }),
+  memory: (n) =>
+    n <= 10
+      ? { min: 30, max: 400, budgetMs: 1500, warmup: 20 }
+      : n <= 100
+        ? { min: 15, max: 100, budgetMs: 2500, warmup: 3 }
+        : { min: 7, max: 20, budgetMs: 4000 },
+  persisted: (n) =>
+    n <= 10
+      ? { min: 15, max: 60, budgetMs: 3000, warmup: 3 }
+      : n <= 100
+        ? { min: 7, max: 25, budgetMs: 6000 }
+        : { min: 3, max: 5, budgetMs: 12000, warmup: 0 },
 };
 
 /** Wraps a store to count the put/append calls and the (approximate) JSON bytes they carry, rewrites included. */
@@ -113,11 +140,14 @@ function countingStore(inner: Store, tally: Tally): Store {
     location: inner.location,
     get: (k) => inner.get(k),
     put: (k, v, o) => (tally.puts++, (tally.putBytes += size(v, 2)), inner.put(k, v, o)),
-    update: (k, fn) => (tally.puts++, inner.update(k, (old) => {
-      const next = fn(old);
-      tally.putBytes += size(next, 2);
-      return next;
-    })),
+    update: (k, fn) => (
+      tally.puts++,
+      inner.update(k, (old) => {
+        const next = fn(old);
+        tally.putBytes += size(next, 2);
+        return next;
+      })
+    ),
     delete: (k, o) => inner.delete(k, o),
     list: (p) => inner.list(p),
     append: (k, r) => (tally.appends++, (tally.appendBytes += size(r) + 1), inner.append(k, r)),
@@ -139,15 +169,21 @@ function growthNotes(rows: Array<Record<string, Cell>>): string[] {
     if (of.length < 2) continue;
     const [first, last] = [of[0], of[of.length - 1]];
     const factor = (last[key] as number) / (first[key] as number);
-    notes.push(`${what}: ${first[key]} at N=${first.n} -> ${last[key]} at N=${last.n} (x${factor.toFixed(1)} per step for x${(last.n as number) / (first.n as number)} steps)`);
+    notes.push(
+      `${what}: ${first[key]} at N=${first.n} -> ${last[key]} at N=${last.n} (x${factor.toFixed(1)} per step for x${(last.n as number) / (first.n as number)} steps)`,
+    );
   }
   return notes;
 }
 
 /** The two ratios the design is held to: memory vs the hand-written xstate machine, persisted vs the disk's floor. */
 function ratioNotes(rows: Array<Record<string, Cell>>): string[] {
-  const pick = (mode: string, key: string) => rows.filter((r) => r.mode === mode && typeof r[key] === 'number').map((r) => `${r[key]} at N=${r.n}`);
-  return [`memory vs hand-written xstate (goal <= 1.5): ${pick('memory', 'vsXstate').join(', ')}`, `persisted vs disk floor: ${pick('persisted', 'vsFloor').join(', ')}`];
+  const pick = (mode: string, key: string) =>
+    rows.filter((r) => r.mode === mode && typeof r[key] === 'number').map((r) => `${r[key]} at N=${r.n}`);
+  return [
+    `memory vs hand-written xstate (goal <= 1.5): ${pick('memory', 'vsXstate').join(', ')}`,
+    `persisted vs disk floor: ${pick('persisted', 'vsFloor').join(', ')}`,
+  ];
 }
 
 /** Options: which step counts to run. */
@@ -163,7 +199,20 @@ export async function engineOverhead(options: EngineOverheadOptions = {}): Promi
   const tmp = await createTempRoot();
   const rows: Array<Record<string, Cell>> = [];
   const row = (n: number, mode: string, ms: number, refMs: number, samples: number, extra: Record<string, Cell> = {}) =>
-    rows.push({ n, mode, totalMs: round(ms, 5), perStepUs: mode === 'reference' ? null : round(((ms - refMs) * 1000) / n, 1), ratio: round(ms / refMs, 1), vsXstate: null, vsFloor: null, samples, diskBytesPerStep: null, writesPerStep: null, writtenBytesPerStep: null, ...extra });
+    rows.push({
+      n,
+      mode,
+      totalMs: round(ms, 5),
+      perStepUs: mode === 'reference' ? null : round(((ms - refMs) * 1000) / n, 1),
+      ratio: round(ms / refMs, 1),
+      vsXstate: null,
+      vsFloor: null,
+      samples,
+      diskBytesPerStep: null,
+      writesPerStep: null,
+      writtenBytesPerStep: null,
+      ...extra,
+    });
   try {
     for (const n of sizes) {
       const def = noopWorkflow(n);
@@ -187,7 +236,10 @@ export async function engineOverhead(options: EngineOverheadOptions = {}): Promi
       const xs = await measure({ run: () => runXstate(machine) }, REPS.memory(n));
       row(n, 'xstate', xs.medianMs, ref.medianMs, xs.samples);
 
-      const mem = await measure({ run: () => check(startRun({ store: createMemoryStore(), registry, persist: false }, def, { params: {} })) }, REPS.memory(n));
+      const mem = await measure(
+        { run: () => check(startRun({ store: createMemoryStore(), registry, persist: false }, def, { params: {} })) },
+        REPS.memory(n),
+      );
       row(n, 'memory', mem.medianMs, ref.medianMs, mem.samples, { vsXstate: round(mem.medianMs / xs.medianMs, 2) });
 
       const diskBytes: number[] = [];
@@ -256,7 +308,7 @@ export async function engineOverhead(options: EngineOverheadOptions = {}): Promi
       '            x xstate (memory rows) = memory ms / xstate ms: what the engine adds to xstate itself (goal: at most 1.5).',
       'floor     = the appends and snapshot writes of one persisted run (counts and mean sizes from the counting run), done',
       '            bare: append + fdatasync of a journal-line-sized record, write + fsync + rename of a snapshot-sized file;',
-      '            x floor (persisted rows) = persisted ms / floor ms: what the store adds to the disk\'s own cost.',
+      "            x floor (persisted rows) = persisted ms / floor ms: what the store adds to the disk's own cost.",
     ],
     columns: [
       { key: 'n', label: 'N' },

@@ -60,7 +60,12 @@ export async function measure<C>(c: Case<C>, reps: Repetitions): Promise<Timing>
     samples.push(await sampleOnce(c));
     if (samples.length >= reps.min && performance.now() - started >= reps.budgetMs) break;
   }
-  return { medianMs: median(samples), minMs: Math.min(...samples), maxMs: Math.max(...samples), samples: samples.length };
+  return {
+    medianMs: median(samples),
+    minMs: Math.min(...samples),
+    maxMs: Math.max(...samples),
+    samples: samples.length,
+  };
 }
 
 /** Total size in bytes of every file under `dir` (recursively). */

@@ -46,7 +46,9 @@ export function renderTable(columns: Column[], rows: Array<Record<string, Cell>>
   const numeric = columns.map((c) => rows.some((r) => typeof r[c.key] === 'number'));
   const pad = (s: string, i: number) => (numeric[i] ? s.padStart(widths[i]) : s.padEnd(widths[i]));
   const line = (row: string[]) => row.map(pad).join('  ').trimEnd();
-  return [line(columns.map((c) => c.label)), widths.map((w) => '-'.repeat(w)).join('  '), ...cells.map(line)].join('\n');
+  return [line(columns.map((c) => c.label)), widths.map((w) => '-'.repeat(w)).join('  '), ...cells.map(line)].join(
+    '\n',
+  );
 }
 
 /** Prints one result: title, explanation, table, notes. */

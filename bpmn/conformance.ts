@@ -2,13 +2,31 @@
 import { readdirSync, statSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { z } from 'zod';
-import { BadInputError, calleeOf, DefinitionError, TaskRegistry, checkDefinition, defineTask, type Definition, type StateConfig, type TaskDefinition } from '../engine/index.js';
+import {
+  BadInputError,
+  calleeOf,
+  DefinitionError,
+  TaskRegistry,
+  checkDefinition,
+  defineTask,
+  type Definition,
+  type StateConfig,
+  type TaskDefinition,
+} from '../engine/index.js';
 import { createModdle, type ModdleElement } from './moddle.js';
 import { readBpmnFile } from './read-xml.js';
 import { importBpmn, NotExecutableError, type ImportProblem } from './import.js';
 
 /** BPMN task types that are not service tasks: conformance runs each of them as {@link CONFORMANCE_NOOP}. */
-export const NON_SERVICE_TASKS = ['bpmn:Task', 'bpmn:UserTask', 'bpmn:ManualTask', 'bpmn:ScriptTask', 'bpmn:ReceiveTask', 'bpmn:SendTask', 'bpmn:BusinessRuleTask'] as const;
+export const NON_SERVICE_TASKS = [
+  'bpmn:Task',
+  'bpmn:UserTask',
+  'bpmn:ManualTask',
+  'bpmn:ScriptTask',
+  'bpmn:ReceiveTask',
+  'bpmn:SendTask',
+  'bpmn:BusinessRuleTask',
+] as const;
 
 /** Every task-like BPMN type (the activities whose completion the differential test compares). */
 export const TASK_TYPES: ReadonlySet<string> = new Set([...NON_SERVICE_TASKS, 'bpmn:ServiceTask']);
@@ -38,7 +56,11 @@ export const conformanceNoop = defineTask({
  * @param onRun called with the step id each time one of these no-ops runs.
  */
 export function createConformanceRegistry(def?: Definition, onRun?: (step: string) => void): TaskRegistry {
-  const noop = (id: string): TaskDefinition => ({ ...conformanceNoop, id, run: async (ctx) => (onRun?.(ctx.stepId), {}) });
+  const noop = (id: string): TaskDefinition => ({
+    ...conformanceNoop,
+    id,
+    run: async (ctx) => (onRun?.(ctx.stepId), {}),
+  });
   const registry = new TaskRegistry().register(noop(CONFORMANCE_NOOP));
   const walk = (states: Record<string, StateConfig> = {}): void => {
     for (const s of Object.values(states)) {
@@ -68,14 +90,18 @@ export interface ConformanceRow {
 
 /** The first `n` problems as one line, root causes before their "not reachable" consequences. */
 export function formatProblems(problems: ImportProblem[], n = 2): string {
-  const sorted = [...problems].sort((a, b) => Number(/not reachable/.test(a.message)) - Number(/not reachable/.test(b.message)));
+  const sorted = [...problems].sort(
+    (a, b) => Number(/not reachable/.test(a.message)) - Number(/not reachable/.test(b.message)),
+  );
   const shown = sorted.slice(0, n).map((p) => `<${p.element}> (${p.type}): ${p.message}`);
   return shown.join('; ') + (problems.length > n ? ` (+${problems.length - n} more)` : '');
 }
 
 /** Flow elements of the given processes (or sub-processes), recursively. */
 export function flowElementsOf(containers: ModdleElement[]): ModdleElement[] {
-  return containers.flatMap((c) => ((c.flowElements ?? []) as ModdleElement[]).flatMap((e) => [e, ...flowElementsOf([e])]));
+  return containers.flatMap((c) =>
+    ((c.flowElements ?? []) as ModdleElement[]).flatMap((e) => [e, ...flowElementsOf([e])]),
+  );
 }
 
 /** Runs one file through the gate, the parser and import. Throws only on a crash (an error that is not a gravity input/definition error). */
@@ -90,8 +116,14 @@ export async function conformanceOf(path: string, file = path): Promise<Conforma
   }
   try {
     const { rootElement } = await createModdle().fromXML(xml);
-    const els = flowElementsOf(((rootElement.rootElements ?? []) as ModdleElement[]).filter((p) => p.$type === 'bpmn:Process')).filter((e) => e.$type !== 'bpmn:SequenceFlow');
-    Object.assign(row, { imported: true, elements: els.length, tasks: els.filter((e) => TASK_TYPES.has(e.$type)).length });
+    const els = flowElementsOf(
+      ((rootElement.rootElements ?? []) as ModdleElement[]).filter((p) => p.$type === 'bpmn:Process'),
+    ).filter((e) => e.$type !== 'bpmn:SequenceFlow');
+    Object.assign(row, {
+      imported: true,
+      elements: els.length,
+      tasks: els.filter((e) => TASK_TYPES.has(e.$type)).length,
+    });
   } catch (e) {
     return { ...row, reason: `not readable XML: ${(e as Error).message.split('\n')[0]}` };
   }
@@ -100,7 +132,8 @@ export async function conformanceOf(path: string, file = path): Promise<Conforma
     return { ...row, executable: true };
   } catch (e) {
     if (e instanceof NotExecutableError) return { ...row, reason: formatProblems(e.problems) };
-    if (e instanceof DefinitionError || e instanceof BadInputError) return { ...row, reason: e.message.split('\n').slice(0, 3).join(' ') };
+    if (e instanceof DefinitionError || e instanceof BadInputError)
+      return { ...row, reason: e.message.split('\n').slice(0, 3).join(' ') };
     throw e;
   }
 }
@@ -114,7 +147,14 @@ export async function importExecutable(xml: string, source: string): Promise<Def
   const { definition } = await importBpmn(xml, { mappings: conformanceMappings(), source });
   definition.id = definition.id.replace(/[^A-Za-z0-9:-]+/g, '-').replace(/(^|:)-+/g, '$1');
   const problems = checkDefinition(definition, createConformanceRegistry(definition));
-  if (problems.length) throw new DefinitionError(`imported, but the definition does not validate: ${problems.slice(0, 2).map((p) => `<${p.element}> ${p.message}`).join('; ')}`, { problems });
+  if (problems.length)
+    throw new DefinitionError(
+      `imported, but the definition does not validate: ${problems
+        .slice(0, 2)
+        .map((p) => `<${p.element}> ${p.message}`)
+        .join('; ')}`,
+      { problems },
+    );
   return definition;
 }
 
@@ -132,8 +172,10 @@ export async function runConformance(files: string[], o: { root?: string } = {})
 export function conformanceTotals(rows: ConformanceRow[]): string {
   const count = (p: (r: ConformanceRow) => boolean) => rows.filter(p).length;
   const sum = (k: 'elements' | 'tasks') => rows.reduce((n, r) => n + r[k], 0);
-  return `${rows.length} files: ${count((r) => r.imported)} imported, ${count((r) => r.executable)} executable, ` +
-    `${count((r) => r.imported && !r.executable)} not executable, ${count((r) => !r.imported)} not imported (${sum('elements')} flow elements, ${sum('tasks')} tasks)`;
+  return (
+    `${rows.length} files: ${count((r) => r.imported)} imported, ${count((r) => r.executable)} executable, ` +
+    `${count((r) => r.imported && !r.executable)} not executable, ${count((r) => !r.imported)} not imported (${sum('elements')} flow elements, ${sum('tasks')} tasks)`
+  );
 }
 
 /** A markdown table (file | imported | executable | reason) followed by a totals line. */
@@ -141,7 +183,8 @@ export function formatConformanceTable(rows: ConformanceRow[]): string {
   const cell = (s: string) => s.replace(/\|/g, '\\|').replace(/\s*\n\s*/g, ' ');
   const yn = (b: boolean) => (b ? 'yes' : 'no');
   const lines = ['| file | imported | executable | reason |', '|---|---|---|---|'];
-  for (const r of rows) lines.push(`| ${cell(r.file)} | ${yn(r.imported)} | ${yn(r.executable)} | ${cell(r.reason ?? '')} |`);
+  for (const r of rows)
+    lines.push(`| ${cell(r.file)} | ${yn(r.imported)} | ${yn(r.executable)} | ${cell(r.reason ?? '')} |`);
   return [...lines, '', `**totals**: ${conformanceTotals(rows)}`].join('\n');
 }
 
@@ -184,13 +227,26 @@ export async function subsetVerdict(path: string, source = path): Promise<Subset
   const { elementsById } = await createModdle().fromXML(xml);
   const out = (reason: string): SubsetVerdict => ({ xml, processId, reason });
   for (const el of flowElementsOf([elementsById[processId]])) {
-    if (el.$type === 'bpmn:CallActivity') return out(`<${el.id}> (bpmn:CallActivity): calls ${el.calledElement}, which gravity looks up in its workflow catalog, not in the file`);
-    if (el.$type === 'bpmn:ScriptTask' && !/^next\(\);?$/.test(String(el.script ?? '').trim())) return out(`<${el.id}> (bpmn:ScriptTask): its JavaScript decides the outcome and gravity never runs scripts`);
+    if (el.$type === 'bpmn:CallActivity')
+      return out(
+        `<${el.id}> (bpmn:CallActivity): calls ${el.calledElement}, which gravity looks up in its workflow catalog, not in the file`,
+      );
+    if (el.$type === 'bpmn:ScriptTask' && !/^next\(\);?$/.test(String(el.script ?? '').trim()))
+      return out(`<${el.id}> (bpmn:ScriptTask): its JavaScript decides the outcome and gravity never runs scripts`);
     const cond = el.conditionExpression as ModdleElement | undefined;
-    if (cond && /^(java|ecma)script$|^js$/i.test(cond.language ?? '')) return out(`<${el.id}> (${el.$type}): ${cond.language} condition \`${String(cond.body).trim()}\``);
-    if (cond && ENGINE_EXPR.test(cond.body ?? '')) return out(`<${el.id}> (${el.$type}): bpmn-elements expression \`${String(cond.body).trim()}\` does not translate`);
+    if (cond && /^(java|ecma)script$|^js$/i.test(cond.language ?? ''))
+      return out(`<${el.id}> (${el.$type}): ${cond.language} condition \`${String(cond.body).trim()}\``);
+    if (cond && ENGINE_EXPR.test(cond.body ?? ''))
+      return out(
+        `<${el.id}> (${el.$type}): bpmn-elements expression \`${String(cond.body).trim()}\` does not translate`,
+      );
   }
-  const evaluated = JSON.stringify(definition.machine, (k, v) => (k === 'bpmn' || k === 'documentation' || k === 'title' ? undefined : v));
-  if (ENGINE_EXPR.test(evaluated)) return out(`an imported input or condition reads bpmn-elements' environment/content: ${ENGINE_EXPR.exec(evaluated)![0]}…`);
+  const evaluated = JSON.stringify(definition.machine, (k, v) =>
+    k === 'bpmn' || k === 'documentation' || k === 'title' ? undefined : v,
+  );
+  if (ENGINE_EXPR.test(evaluated))
+    return out(
+      `an imported input or condition reads bpmn-elements' environment/content: ${ENGINE_EXPR.exec(evaluated)![0]}…`,
+    );
   return { xml, processId, definition };
 }

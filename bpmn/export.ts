@@ -14,9 +14,17 @@ export interface ExportOptions {
 }
 
 /** A definitions id and process id derived from a workflow id (`host:doctor` -> `host_doctor`). */
-export const processIdOf = (def: Definition) => ((def.meta?.bpmn as { processId?: string } | undefined)?.processId ?? processIdFor(def.id));
+export const processIdOf = (def: Definition) =>
+  (def.meta?.bpmn as { processId?: string } | undefined)?.processId ?? processIdFor(def.id);
 
-function build(moddle: Moddle, dialect: Dialect, graph: Graph, container: ModdleElement, w: WriteContext, preserve: boolean): void {
+function build(
+  moddle: Moddle,
+  dialect: Dialect,
+  graph: Graph,
+  container: ModdleElement,
+  w: WriteContext,
+  preserve: boolean,
+): void {
   const els = new Map<string, ModdleElement>();
   const flowEls: ModdleElement[] = [];
   for (const n of graph.nodes) {
@@ -25,7 +33,8 @@ function build(moddle: Moddle, dialect: Dialect, graph: Graph, container: Moddle
     if (s?.meta?.title) attrs.name = s.meta.title;
     const el = moddle.create(n.type, attrs);
     el.$parent = container;
-    if (s?.meta?.documentation) el.documentation = [moddle.create('bpmn:Documentation', { text: s.meta.documentation })];
+    if (s?.meta?.documentation)
+      el.documentation = [moddle.create('bpmn:Documentation', { text: s.meta.documentation })];
     switch (n.type) {
       case 'bpmn:ServiceTask':
       case 'bpmn:CallActivity':
@@ -66,9 +75,13 @@ function build(moddle: Moddle, dialect: Dialect, graph: Graph, container: Moddle
   for (const f of graph.flows) {
     const src = els.get(f.source);
     const tgt = els.get(f.target);
-    if (!src || !tgt) throw new BadInputError(`cannot export flow <${f.id}>: ${!src ? f.source : f.target} is not an element of the same level`);
+    if (!src || !tgt)
+      throw new BadInputError(
+        `cannot export flow <${f.id}>: ${!src ? f.source : f.target} is not an element of the same level`,
+      );
     const flow = moddle.create('bpmn:SequenceFlow', { id: f.id, sourceRef: src, targetRef: tgt });
-    if (f.condition !== undefined) flow.conditionExpression = moddle.create('bpmn:FormalExpression', dialect.writeCondition(f.condition, f.id));
+    if (f.condition !== undefined)
+      flow.conditionExpression = moddle.create('bpmn:FormalExpression', dialect.writeCondition(f.condition, f.id));
     src.get('outgoing').push(flow);
     tgt.get('incoming').push(flow);
     flowEls.push(flow);
@@ -88,7 +101,11 @@ function signalNamed(moddle: Moddle, w: WriteContext, name: string): ModdleEleme
 }
 
 function timerDefinition(moddle: Moddle, dialect: Dialect, delay: string, element: string): ModdleElement {
-  const body = isMsDelay(delay) ? msToIso(Number(delay)) : /^P/.test(delay) ? msToIso(parseDelay(delay, element)) : dialect.writeDelay(delay, element);
+  const body = isMsDelay(delay)
+    ? msToIso(Number(delay))
+    : /^P/.test(delay)
+      ? msToIso(parseDelay(delay, element))
+      : dialect.writeDelay(delay, element);
   return moddle.create('bpmn:TimerEventDefinition', { timeDuration: moddle.create('bpmn:FormalExpression', { body }) });
 }
 
@@ -97,8 +114,16 @@ export async function exportBpmn(def: Definition, o: ExportOptions = {}): Promis
   const dialect = o.dialect === undefined ? defaultDialect : dialectNamed(o.dialect);
   const moddle = createModdle(dialect.packages);
   const graph = definitionToGraph(def);
-  const bpmnMeta = (def.meta?.bpmn ?? {}) as { definitionsId?: string; diagram?: StoredDiagram; namespaces?: Record<string, string> };
-  const process = moddle.create('bpmn:Process', { id: processIdOf(def), isExecutable: true, ...(def.title ? { name: def.title } : {}) });
+  const bpmnMeta = (def.meta?.bpmn ?? {}) as {
+    definitionsId?: string;
+    diagram?: StoredDiagram;
+    namespaces?: Record<string, string>;
+  };
+  const process = moddle.create('bpmn:Process', {
+    id: processIdOf(def),
+    isExecutable: true,
+    ...(def.title ? { name: def.title } : {}),
+  });
   if (def.description) process.documentation = [moddle.create('bpmn:Documentation', { text: def.description })];
   const errors: ModdleElement[] = [];
   const w: WriteContext & { errors: ModdleElement[] } = {
@@ -122,7 +147,8 @@ export async function exportBpmn(def: Definition, o: ExportOptions = {}): Promis
   });
   // other vendors' prefixes, so their preserved attributes and elements serialize under the same names
   if (dialect.keepsForeign) {
-    for (const [prefix, uri] of Object.entries(bpmnMeta.namespaces ?? {})) if (!isOwnPrefix(prefix)) definitions.$attrs[`xmlns:${prefix}`] = uri;
+    for (const [prefix, uri] of Object.entries(bpmnMeta.namespaces ?? {}))
+      if (!isOwnPrefix(prefix)) definitions.$attrs[`xmlns:${prefix}`] = uri;
   }
   const restored = bpmnMeta.diagram && restoreDiagram(moddle, definitions, process, bpmnMeta.diagram);
   if (restored) return (await moddle.toXML(definitions, { format: true })).xml;

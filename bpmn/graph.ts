@@ -1,10 +1,29 @@
 // Definition -> flow graph: the BPMN elements (nodes, flows, boundary events) a definition stands for, dialect-free.
-import { CANCEL_EVENT, DefinitionError, isExpression, StateKind, stateKind, targetOf, type Definition, type StateConfig, type Target } from '../engine/index.js';
+import {
+  CANCEL_EVENT,
+  DefinitionError,
+  isExpression,
+  StateKind,
+  stateKind,
+  targetOf,
+  type Definition,
+  type StateConfig,
+  type Target,
+} from '../engine/index.js';
 
 /** A BPMN flow node to create. */
 export interface GraphNode {
   id: string;
-  type: 'bpmn:StartEvent' | 'bpmn:ServiceTask' | 'bpmn:CallActivity' | 'bpmn:ExclusiveGateway' | 'bpmn:ParallelGateway' | 'bpmn:IntermediateCatchEvent' | 'bpmn:EndEvent' | 'bpmn:SubProcess' | 'bpmn:BoundaryEvent';
+  type:
+    | 'bpmn:StartEvent'
+    | 'bpmn:ServiceTask'
+    | 'bpmn:CallActivity'
+    | 'bpmn:ExclusiveGateway'
+    | 'bpmn:ParallelGateway'
+    | 'bpmn:IntermediateCatchEvent'
+    | 'bpmn:EndEvent'
+    | 'bpmn:SubProcess'
+    | 'bpmn:BoundaryEvent';
   key?: string;
   state?: StateConfig;
   /** Boundary events: the activity they sit on, and what they catch. */
@@ -39,10 +58,14 @@ type FlowIds = Record<string, string>;
 
 /** Builds the graph of a definition. Flow ids come from `meta.bpmn.flows` when the definition was imported. */
 export function definitionToGraph(def: Definition): Graph {
-  const flowIds: FlowIds = ((def.meta?.bpmn as { flows?: FlowIds } | undefined)?.flows) ?? {};
+  const flowIds: FlowIds = (def.meta?.bpmn as { flows?: FlowIds } | undefined)?.flows ?? {};
   const ids = new Set<string>();
   const claim = (id: string, element: string) => {
-    if (ids.has(id)) throw new DefinitionError(`cannot export: two elements would have the id <${id}> (state <${element}>); state keys must be unique across levels`, { element });
+    if (ids.has(id))
+      throw new DefinitionError(
+        `cannot export: two elements would have the id <${id}> (state <${element}>); state keys must be unique across levels`,
+        { element },
+      );
     ids.add(id);
     return id;
   };
@@ -50,16 +73,22 @@ export function definitionToGraph(def: Definition): Graph {
     const k = `${source}>${kind}${target}`;
     return claim(flowIds[k] ?? `Flow_${source}_${kind.replace(/>$/, '_')}${target}`, key);
   };
-  const bpmnId = (s: StateConfig | undefined, key: string) => ((s?.meta?.bpmn as { id?: string } | undefined)?.id ?? key);
+  const bpmnId = (s: StateConfig | undefined, key: string) => (s?.meta?.bpmn as { id?: string } | undefined)?.id ?? key;
   // a parallel gateway with several incoming flows joins them (it waits for a token on each): a parallel split that
   // several transitions lead to is entered through an exclusive merge instead, or it would wait forever
   const entries = new Map<string, string>();
   const refs = references(def);
   for (const [key, s] of Object.entries(allStates(def.machine.states))) {
-    if (s.type === 'parallel' && (refs.get(key) ?? 0) > 1) entries.set(key, (s.meta?.bpmn as { entry?: string } | undefined)?.entry ?? `${bpmnId(s, key)}_in`);
+    if (s.type === 'parallel' && (refs.get(key) ?? 0) > 1)
+      entries.set(key, (s.meta?.bpmn as { entry?: string } | undefined)?.entry ?? `${bpmnId(s, key)}_in`);
   }
 
-  const level = (states: Record<string, StateConfig>, initial: string, startId: string, exit?: { finals: Set<string>; join: string }): Graph => {
+  const level = (
+    states: Record<string, StateConfig>,
+    initial: string,
+    startId: string,
+    exit?: { finals: Set<string>; join: string },
+  ): Graph => {
     const g: Graph = { nodes: [], flows: [] };
     const idOf = new Map<string, string>();
     for (const [k, s] of Object.entries(states)) idOf.set(k, bpmnId(s, k));
@@ -71,15 +100,30 @@ export function definitionToGraph(def: Definition): Graph {
       return entries.get(key) ?? idOf.get(key) ?? key;
     };
     g.nodes.push({ id: claim(startId, 'start'), type: 'bpmn:StartEvent' });
-    g.flows.push({ id: flowId('start', startId, resolve(initial, 'start')), source: startId, target: resolve(initial, 'start') });
+    g.flows.push({
+      id: flowId('start', startId, resolve(initial, 'start')),
+      source: startId,
+      target: resolve(initial, 'start'),
+    });
     const walk = (states: Record<string, StateConfig>, exit2: typeof exit) => {
       for (const [key, s] of Object.entries(states)) {
         const id = idOf.get(key) ?? bpmnId(s, key);
         if (exit2?.finals.has(key)) continue;
-        const meta = (s.meta?.bpmn ?? {}) as { errorBoundary?: string; timerBoundary?: string; cancelBoundary?: string; join?: string; start?: string };
+        const meta = (s.meta?.bpmn ?? {}) as {
+          errorBoundary?: string;
+          timerBoundary?: string;
+          cancelBoundary?: string;
+          join?: string;
+          start?: string;
+        };
         const kind = stateKind(s);
         if (kind === StateKind.Task || kind === StateKind.Call) {
-          g.nodes.push({ id: claim(id, key), type: kind === StateKind.Call ? 'bpmn:CallActivity' : 'bpmn:ServiceTask', key, state: s });
+          g.nodes.push({
+            id: claim(id, key),
+            type: kind === StateKind.Call ? 'bpmn:CallActivity' : 'bpmn:ServiceTask',
+            key,
+            state: s,
+          });
           const next = resolve(s.onDone, key);
           g.flows.push({ id: flowId(key, id, next), source: id, target: next });
           if (s.onError !== undefined) {
@@ -89,7 +133,8 @@ export function definitionToGraph(def: Definition): Graph {
             g.flows.push({ id: flowId(key, id, t, 'error>'), source: b, target: t });
           }
           const timers = Object.entries(s.after ?? {});
-          if (timers.length > 1) throw new DefinitionError(`cannot export <${key}>: one timer per task at most`, { element: key });
+          if (timers.length > 1)
+            throw new DefinitionError(`cannot export <${key}>: one timer per task at most`, { element: key });
           for (const [delay, t] of timers) {
             const b = claim(meta.timerBoundary ?? `${id}_timer`, key);
             const target = resolve(t, key);
@@ -101,13 +146,21 @@ export function definitionToGraph(def: Definition): Graph {
           g.nodes.push(node);
           for (const b of s.always) {
             const t = resolve(b.target, key);
-            const f: GraphFlow = { id: flowId(key, id, t), source: id, target: t, ...(b.guard ? { condition: b.guard.params.expr } : {}) };
+            const f: GraphFlow = {
+              id: flowId(key, id, t),
+              source: id,
+              target: t,
+              ...(b.guard ? { condition: b.guard.params.expr } : {}),
+            };
             g.flows.push(f);
             if (!b.guard && s.always.length > 1) node.defaultFlow = f.id;
           }
         } else if (kind === StateKind.Parallel) {
           const join = claim(meta.join ?? `${id}_join`, key);
-          g.nodes.push({ id: claim(id, key), type: 'bpmn:ParallelGateway', key, state: s }, { id: join, type: 'bpmn:ParallelGateway', key });
+          g.nodes.push(
+            { id: claim(id, key), type: 'bpmn:ParallelGateway', key, state: s },
+            { id: join, type: 'bpmn:ParallelGateway', key },
+          );
           const entry = entries.get(key);
           if (entry) {
             g.nodes.push({ id: claim(entry, key), type: 'bpmn:ExclusiveGateway', key });
@@ -116,12 +169,17 @@ export function definitionToGraph(def: Definition): Graph {
           const merges = (meta as { merges?: Record<string, string> }).merges ?? {};
           for (const [regionKey, region] of Object.entries(s.states ?? {})) {
             // the branch's plain ends meet at the join; a failing or attention end stays an end event of its own
-            const finals = new Set(Object.entries(region.states ?? {}).filter(([, r]) => stateKind(r) === StateKind.End).map(([k]) => k));
+            const finals = new Set(
+              Object.entries(region.states ?? {})
+                .filter(([, r]) => stateKind(r) === StateKind.End)
+                .map(([k]) => k),
+            );
             const regionIds = new Map(Object.entries(region.states ?? {}).map(([k, r]) => [k, bpmnId(r, k)]));
             for (const [k, v] of regionIds) idOf.set(k, v);
             // a parallel join waits for a token on every incoming flow: a branch that reaches its end by more than one
             // path (a decision, a timeout) goes through an exclusive merge first, or the join would wait forever
-            const merge = endings(region, finals) > 1 ? claim(merges[regionKey] ?? `${regionKey}_merge`, key) : undefined;
+            const merge =
+              endings(region, finals) > 1 ? claim(merges[regionKey] ?? `${regionKey}_merge`, key) : undefined;
             const end = merge ?? join;
             const first = finals.has(region.initial!) ? end : regionIds.get(region.initial!)!;
             g.flows.push({ id: flowId(key, id, first), source: id, target: first });
@@ -152,7 +210,11 @@ export function definitionToGraph(def: Definition): Graph {
           }
           // the run's cancel inside it (a cleanup): an interrupting signal boundary named after the event
           for (const [event, t] of Object.entries(s.on ?? {})) {
-            if (event !== CANCEL_EVENT) throw new DefinitionError(`cannot export <${key}>: a sub-process handles only ${CANCEL_EVENT} (not ${event})`, { element: key });
+            if (event !== CANCEL_EVENT)
+              throw new DefinitionError(
+                `cannot export <${key}>: a sub-process handles only ${CANCEL_EVENT} (not ${event})`,
+                { element: key },
+              );
             const b = claim(meta.cancelBoundary ?? `${id}_cancel`, key);
             const target = resolve(t, key);
             g.nodes.push({ id: b, type: 'bpmn:BoundaryEvent', attachedTo: id, catches: 'signal', signal: event, key });
@@ -160,7 +222,8 @@ export function definitionToGraph(def: Definition): Graph {
           }
         } else if (kind === StateKind.Wait && s.after) {
           const timers = Object.entries(s.after);
-          if (timers.length !== 1) throw new DefinitionError(`cannot export <${key}>: a wait state has exactly one timer`, { element: key });
+          if (timers.length !== 1)
+            throw new DefinitionError(`cannot export <${key}>: a wait state has exactly one timer`, { element: key });
           const [delay, t] = timers[0];
           g.nodes.push({ id: claim(id, key), type: 'bpmn:IntermediateCatchEvent', key, state: s, delay });
           const next = resolve(t, key);
@@ -168,19 +231,25 @@ export function definitionToGraph(def: Definition): Graph {
         } else if (kind === StateKind.End || kind === StateKind.Fail || kind === StateKind.Attention) {
           g.nodes.push({ id: claim(id, key), type: 'bpmn:EndEvent', key, state: s });
         } else if (kind === StateKind.Event && s.on) {
-          throw new DefinitionError(`cannot export <${key}>: states waiting for events (on: ${Object.keys(s.on).join(', ')}) have no BPMN mapping yet`, { element: key });
+          throw new DefinitionError(
+            `cannot export <${key}>: states waiting for events (on: ${Object.keys(s.on).join(', ')}) have no BPMN mapping yet`,
+            { element: key },
+          );
         }
       }
     };
     walk(states, exit);
     return g;
   };
-  const rootStart = ((def.meta?.bpmn as { start?: string } | undefined)?.start) ?? 'StartEvent_1';
+  const rootStart = (def.meta?.bpmn as { start?: string } | undefined)?.start ?? 'StartEvent_1';
   return level(def.machine.states, def.machine.initial, rootStart);
 }
 
 /** Every state of a definition by key, at every level (keys are unique across levels). */
-function allStates(states: Record<string, StateConfig>, out: Record<string, StateConfig> = {}): Record<string, StateConfig> {
+function allStates(
+  states: Record<string, StateConfig>,
+  out: Record<string, StateConfig> = {},
+): Record<string, StateConfig> {
   for (const [k, s] of Object.entries(states)) {
     out[k] = s;
     if (s.states) allStates(s.states, out);
@@ -201,7 +270,14 @@ function references(def: Definition): Map<string, number> {
   for (const s of Object.values(allStates(def.machine.states))) {
     // a container's initial state (a region's, a sub-process's) is entered once, from its start
     count(s.initial);
-    for (const t of [s.onDone, s.onError, ...(s.always ?? []).map((b) => b.target), ...Object.values(s.after ?? {}), ...Object.values(s.on ?? {})]) count(t);
+    for (const t of [
+      s.onDone,
+      s.onError,
+      ...(s.always ?? []).map((b) => b.target),
+      ...Object.values(s.after ?? {}),
+      ...Object.values(s.on ?? {}),
+    ])
+      count(t);
   }
   return n;
 }
@@ -215,7 +291,12 @@ function endings(region: StateConfig, finals: Set<string>): number {
   let n = isEnd(region.initial) ? 1 : 0;
   for (const [k, s] of Object.entries(region.states ?? {})) {
     if (finals.has(k)) continue;
-    const targets: Array<Target | undefined> = [s.onDone, s.onError, ...(s.always ?? []).map((b) => b.target), ...Object.values(s.after ?? {})];
+    const targets: Array<Target | undefined> = [
+      s.onDone,
+      s.onError,
+      ...(s.always ?? []).map((b) => b.target),
+      ...Object.values(s.after ?? {}),
+    ];
     n += targets.filter(isEnd).length;
   }
   return n;

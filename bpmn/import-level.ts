@@ -4,8 +4,24 @@ import type { ModdleElement } from './moddle.js';
 import type { ImportContext } from './import-context.js';
 import { captureForeign } from './preserve.js';
 
-const TASKLIKE = new Set(['bpmn:Task', 'bpmn:ManualTask', 'bpmn:ScriptTask', 'bpmn:UserTask', 'bpmn:ReceiveTask', 'bpmn:SendTask', 'bpmn:BusinessRuleTask']);
-const IGNORED = new Set(['bpmn:SequenceFlow', 'bpmn:DataObject', 'bpmn:DataObjectReference', 'bpmn:DataStoreReference', 'bpmn:TextAnnotation', 'bpmn:Association', 'bpmn:Group']);
+const TASKLIKE = new Set([
+  'bpmn:Task',
+  'bpmn:ManualTask',
+  'bpmn:ScriptTask',
+  'bpmn:UserTask',
+  'bpmn:ReceiveTask',
+  'bpmn:SendTask',
+  'bpmn:BusinessRuleTask',
+]);
+const IGNORED = new Set([
+  'bpmn:SequenceFlow',
+  'bpmn:DataObject',
+  'bpmn:DataObjectReference',
+  'bpmn:DataStoreReference',
+  'bpmn:TextAnnotation',
+  'bpmn:Association',
+  'bpmn:Group',
+]);
 
 interface Scope {
   states: Record<string, StateConfig>;
@@ -17,7 +33,10 @@ interface Scope {
 }
 
 /** Converts the flow elements of `container` into `{ initial, states }`; problems are collected in ctx. */
-export function convertLevel(container: ModdleElement, ctx: ImportContext): { initial: string; states: Record<string, StateConfig> } {
+export function convertLevel(
+  container: ModdleElement,
+  ctx: ImportContext,
+): { initial: string; states: Record<string, StateConfig> } {
   const all = (container.flowElements ?? []) as ModdleElement[];
   const flows = all.filter((e) => e.$type === 'bpmn:SequenceFlow');
   // indexes, so that large processes (10 000 tasks) import in linear time
@@ -32,7 +51,8 @@ export function convertLevel(container: ModdleElement, ctx: ImportContext): { in
   const outgoing = (id: string) => outMap.get(id) ?? [];
   const incoming = (id: string) => inMap.get(id) ?? [];
   const boundaries = (id: string) => boundaryMap.get(id) ?? [];
-  const problem = (el: ModdleElement, message: string): void => void ctx.problems.push({ element: el.id ?? "?", type: el.$type, message });
+  const problem = (el: ModdleElement, message: string): void =>
+    void ctx.problems.push({ element: el.id ?? '?', type: el.$type, message });
   const dialect = ctx.dialect;
   const order = new Map(all.map((e, i) => [e.id!, i]));
 
@@ -68,7 +88,12 @@ export function convertLevel(container: ModdleElement, ctx: ImportContext): { in
   const next = (el: ModdleElement, scope: Scope): string => {
     const outs = outgoing(el.id!);
     if (outs.length !== 1) {
-      problem(el, outs.length === 0 ? 'has no outgoing sequence flow' : `has ${outs.length} outgoing flows without a gateway (an implicit parallel split): put a parallel or exclusive gateway after it`);
+      problem(
+        el,
+        outs.length === 0
+          ? 'has no outgoing sequence flow'
+          : `has ${outs.length} outgoing flows without a gateway (an implicit parallel split): put a parallel or exclusive gateway after it`,
+      );
       return '__missing';
     }
     return follow(outs[0], el.id!, scope);
@@ -91,10 +116,14 @@ export function convertLevel(container: ModdleElement, ctx: ImportContext): { in
     if (t.$type !== 'bpmn:ExclusiveGateway') return undefined;
     const outs = outgoing(t.id!);
     const split = outs.length === 1 && !outs[0].conditionExpression ? outs[0].targetRef : undefined;
-    return split?.$type === 'bpmn:ParallelGateway' && outgoing(split.id!).length > 1 && incoming(split.id!).length === 1 ? split : undefined;
+    return split?.$type === 'bpmn:ParallelGateway' && outgoing(split.id!).length > 1 && incoming(split.id!).length === 1
+      ? split
+      : undefined;
   };
 
-  const isErrorEnd = (el: ModdleElement) => el.$type === 'bpmn:EndEvent' && ((el.eventDefinitions ?? []) as ModdleElement[])[0]?.$type === 'bpmn:ErrorEventDefinition';
+  const isErrorEnd = (el: ModdleElement) =>
+    el.$type === 'bpmn:EndEvent' &&
+    ((el.eventDefinitions ?? []) as ModdleElement[])[0]?.$type === 'bpmn:ErrorEventDefinition';
 
   const findJoin = (fork: ModdleElement): ModdleElement | undefined => {
     const joins = new Map<string, ModdleElement>();
@@ -122,7 +151,10 @@ export function convertLevel(container: ModdleElement, ctx: ImportContext): { in
       for (const f of outs) stack.push([f.targetRef, d]);
     }
     if (joins.size === 1 && !ends.length) return [...joins.values()][0];
-    problem(fork, `unstructured parallel split: its branches ${joins.size > 1 ? `join at different gateways (${[...joins.keys()].join(', ')})` : ends.length ? `end at ${ends.sort().join(", ")} without joining` : 'never join'}; gravity runs parallel branches that meet at one parallel join`);
+    problem(
+      fork,
+      `unstructured parallel split: its branches ${joins.size > 1 ? `join at different gateways (${[...joins.keys()].join(', ')})` : ends.length ? `end at ${ends.sort().join(', ')} without joining` : 'never join'}; gravity runs parallel branches that meet at one parallel join`,
+    );
     return undefined;
   };
 
@@ -138,7 +170,12 @@ export function convertLevel(container: ModdleElement, ctx: ImportContext): { in
     if (dialect.understands) {
       const prefix = `${dialect.prefix}:`;
       for (const x of ctx.r.extensions(el)) {
-        if (x.$type.startsWith(prefix) && !dialect.understands.includes(x.$type)) ctx.warnings.push({ element: el.id!, type: el.$type, message: `${x.$type} is ignored: gravity does not run it` });
+        if (x.$type.startsWith(prefix) && !dialect.understands.includes(x.$type))
+          ctx.warnings.push({
+            element: el.id!,
+            type: el.$type,
+            message: `${x.$type} is ignored: gravity does not run it`,
+          });
       }
     }
     if (foreign) bpmn.foreign = foreign;
@@ -152,19 +189,26 @@ export function convertLevel(container: ModdleElement, ctx: ImportContext): { in
     if (el.$type === 'bpmn:ServiceTask' || el.$type === 'bpmn:CallActivity' || (TASKLIKE.has(el.$type) && mapped)) {
       let data;
       try {
-        data = mapped && el.$type !== 'bpmn:ServiceTask' ? { src: mapped, input: {} } : dialect.readTask(el, ctx.r, el.id!);
+        data =
+          mapped && el.$type !== 'bpmn:ServiceTask' ? { src: mapped, input: {} } : dialect.readTask(el, ctx.r, el.id!);
       } catch (e) {
         // a service task that names no task node falls back to a mapping of its id or of bpmn:ServiceTask
         if (!mapped || el.$type !== 'bpmn:ServiceTask') return problem(el, (e as Error).message);
         data = { src: mapped, input: {} };
       }
-      const state: StateConfig = { invoke: { src: data.src, ...(data.input !== undefined ? { input: data.input } : {}) }, onDone: '' };
+      const state: StateConfig = {
+        invoke: { src: data.src, ...(data.input !== undefined ? { input: data.input } : {}) },
+        onDone: '',
+      };
       scope.states[key] = withMeta(state, data.meta);
       state.onDone = next(el, scope);
       for (const b of boundaries(el.id!)) {
         const def = ((b.eventDefinitions ?? []) as ModdleElement[])[0];
         const outs = outgoing(b.id!);
-        if (outs.length !== 1) { problem(b, 'a boundary event needs exactly one outgoing flow'); continue; }
+        if (outs.length !== 1) {
+          problem(b, 'a boundary event needs exactly one outgoing flow');
+          continue;
+        }
         if (def?.$type === 'bpmn:ErrorEventDefinition' && b.cancelActivity !== false) {
           bpmn.errorBoundary = b.id;
           scope.states[key] = withMeta(state, data.meta);
@@ -173,34 +217,57 @@ export function convertLevel(container: ModdleElement, ctx: ImportContext): { in
           bpmn.timerBoundary = b.id;
           scope.states[key] = withMeta(state, data.meta);
           state.after = { [readDelay(def, b)]: follow(outs[0], el.id!, scope, 'timer>') };
-        } else problem(b, `${b.cancelActivity === false ? 'non-interrupting ' : ''}${def?.$type ?? 'untyped'} boundary events are not supported (error and interrupting timer boundaries are)`);
+        } else
+          problem(
+            b,
+            `${b.cancelActivity === false ? 'non-interrupting ' : ''}${def?.$type ?? 'untyped'} boundary events are not supported (error and interrupting timer boundaries are)`,
+          );
       }
       Object.assign(scope.states[key], withMeta(state, data.meta));
       return;
     }
     if (TASKLIKE.has(el.$type)) {
-      return problem(el, `gravity runs service tasks only; map this ${el.$type.slice(5)} to a task node with --map ${el.id}=<task id>${el.$type === 'bpmn:ScriptTask' ? ' (its script is never executed)' : ''}`);
+      return problem(
+        el,
+        `gravity runs service tasks only; map this ${el.$type.slice(5)} to a task node with --map ${el.id}=<task id>${el.$type === 'bpmn:ScriptTask' ? ' (its script is never executed)' : ''}`,
+      );
     }
     switch (el.$type) {
       case 'bpmn:ExclusiveGateway': {
         const outs = outgoing(el.id!);
         const state: StateConfig = withMeta({ always: [] });
         scope.states[key] = state;
-        if (outs.length === 1 && !outs[0].conditionExpression) return void (state.always = [{ target: follow(outs[0], el.id!, scope) }]);
+        if (outs.length === 1 && !outs[0].conditionExpression)
+          return void (state.always = [{ target: follow(outs[0], el.id!, scope) }]);
         const def = el.default as ModdleElement | undefined;
         for (const f of outs.filter((x) => x !== def)) {
-          if (!f.conditionExpression) { problem(f, `flow out of exclusive gateway ${el.id} has no condition and is not the default flow`); continue; }
+          if (!f.conditionExpression) {
+            problem(f, `flow out of exclusive gateway ${el.id} has no condition and is not the default flow`);
+            continue;
+          }
           let expr: string;
           try {
             expr = dialect.readCondition(f.conditionExpression, f.id!);
-          } catch (e) { problem(f, (e as Error).message); continue; }
+          } catch (e) {
+            problem(f, (e as Error).message);
+            continue;
+          }
           state.always!.push({ target: follow(f, el.id!, scope), guard: { type: 'expr', params: { expr } } });
         }
         if (def) state.always!.push({ target: follow(def, el.id!, scope) });
         else {
-          ctx.warnings.push({ element: el.id!, type: el.$type, message: 'missing default flow: when no condition holds the run fails here (BPMN raises an error)' });
+          ctx.warnings.push({
+            element: el.id!,
+            type: el.$type,
+            message: 'missing default flow: when no condition holds the run fails here (BPMN raises an error)',
+          });
           const nomatch = `${key}_nomatch`;
-          scope.states[nomatch] = { type: 'final', meta: { fail: { message: `no condition of exclusive gateway ${el.id} matched and it has no default flow` } } };
+          scope.states[nomatch] = {
+            type: 'final',
+            meta: {
+              fail: { message: `no condition of exclusive gateway ${el.id} matched and it has no default flow` },
+            },
+          };
           state.always!.push({ target: nomatch });
         }
         return;
@@ -208,14 +275,21 @@ export function convertLevel(container: ModdleElement, ctx: ImportContext): { in
       case 'bpmn:ParallelGateway': {
         const outs = outgoing(el.id!);
         if (outs.length <= 1) {
-          if (incoming(el.id!).length > 1) return problem(el, 'unstructured parallel join: no parallel split of the same level opens the branches it joins');
+          if (incoming(el.id!).length > 1)
+            return problem(
+              el,
+              'unstructured parallel join: no parallel split of the same level opens the branches it joins',
+            );
           const state = withMeta({ always: [] });
           scope.states[key] = state;
           state.always = [{ target: next(el, scope) }];
           return;
         }
         if (incoming(el.id!).length > 1) {
-          return problem(el, `a parallel gateway that joins ${incoming(el.id!).length} incoming flows and splits at once: it would wait for a token on each incoming flow; enter the split through an exclusive gateway, or join before it`);
+          return problem(
+            el,
+            `a parallel gateway that joins ${incoming(el.id!).length} incoming flows and splits at once: it would wait for a token on each incoming flow; enter the split through an exclusive gateway, or join before it`,
+          );
         }
         const entry = incoming(el.id!)[0]?.sourceRef as ModdleElement | undefined;
         if (entry && entryOf(entry) === el && entry.id !== `${el.id}_in`) bpmn.entry = entry.id;
@@ -225,7 +299,10 @@ export function convertLevel(container: ModdleElement, ctx: ImportContext): { in
         // enters it by two paths (an exclusive split, a timer boundary) sends only one, so the join would wait forever
         const into = incoming(join.id!).length;
         if (into !== outs.length) {
-          return problem(join, `unstructured parallel join: it has ${into} incoming flows for the ${outs.length} branches of ${el.id}, so it would wait forever for a token that never comes; merge each branch's paths with an exclusive gateway before the join`);
+          return problem(
+            join,
+            `unstructured parallel join: it has ${into} incoming flows for the ${outs.length} branches of ${el.id}, so it would wait forever for a token that never comes; merge each branch's paths with an exclusive gateway before the join`,
+          );
         }
         const regions: Record<string, StateConfig> = {};
         const state: StateConfig = withMeta({ type: 'parallel', states: regions, onDone: '' });
@@ -237,7 +314,13 @@ export function convertLevel(container: ModdleElement, ctx: ImportContext): { in
             merges[regionKey] = id;
             state.meta = { ...state.meta, bpmn: { ...(state.meta?.bpmn as object), merges } };
           };
-          const region: Scope = { states: {}, done: new Set(), join: join.id, endKey: `${key}_${i + 1}_end`, region: { key: regionKey, onMerge } };
+          const region: Scope = {
+            states: {},
+            done: new Set(),
+            join: join.id,
+            endKey: `${key}_${i + 1}_end`,
+            region: { key: regionKey, onMerge },
+          };
           const initial = follow(f, el.id!, region);
           const holder: StateConfig = { initial, states: region.states };
           regions[regionKey] = holder;
@@ -250,7 +333,8 @@ export function convertLevel(container: ModdleElement, ctx: ImportContext): { in
       }
       case 'bpmn:IntermediateCatchEvent': {
         const def = ((el.eventDefinitions ?? []) as ModdleElement[])[0];
-        if (def?.$type !== 'bpmn:TimerEventDefinition') return problem(el, `${def?.$type ?? 'untyped'} catch events are not supported (timer catch events are)`);
+        if (def?.$type !== 'bpmn:TimerEventDefinition')
+          return problem(el, `${def?.$type ?? 'untyped'} catch events are not supported (timer catch events are)`);
         const state = withMeta({ after: {} });
         scope.states[key] = state;
         state.after = { [readDelay(def, el)]: next(el, scope) };
@@ -259,8 +343,10 @@ export function convertLevel(container: ModdleElement, ctx: ImportContext): { in
       case 'bpmn:EndEvent': {
         const def = ((el.eventDefinitions ?? []) as ModdleElement[])[0];
         const extra: StateMeta = {};
-        if (def?.$type === 'bpmn:ErrorEventDefinition') extra.fail = { message: def.errorRef?.name ?? def.errorRef?.errorCode ?? `error end event ${el.id}` };
-        else if (def && def.$type !== 'bpmn:TerminateEventDefinition') return problem(el, `${def.$type} end events are not supported`);
+        if (def?.$type === 'bpmn:ErrorEventDefinition')
+          extra.fail = { message: def.errorRef?.name ?? def.errorRef?.errorCode ?? `error end event ${el.id}` };
+        else if (def && def.$type !== 'bpmn:TerminateEventDefinition')
+          return problem(el, `${def.$type} end events are not supported`);
         const output = dialect.readResult(el, ctx.r);
         Object.assign(extra, dialect.readEndMeta(el, ctx.r));
         scope.states[key] = withMeta({ type: 'final', ...(output !== undefined ? { output } : {}) }, extra);
@@ -276,15 +362,25 @@ export function convertLevel(container: ModdleElement, ctx: ImportContext): { in
         for (const b of boundaries(el.id!)) {
           const def = ((b.eventDefinitions ?? []) as ModdleElement[])[0];
           const outs = outgoing(b.id!);
-          if (outs.length !== 1) { problem(b, 'a boundary event needs exactly one outgoing flow'); continue; }
+          if (outs.length !== 1) {
+            problem(b, 'a boundary event needs exactly one outgoing flow');
+            continue;
+          }
           if (def?.$type === 'bpmn:ErrorEventDefinition' && b.cancelActivity !== false) {
             bpmn.errorBoundary = b.id;
             state.onError = follow(outs[0], el.id!, scope, 'error>');
-          } else if (def?.$type === 'bpmn:SignalEventDefinition' && b.cancelActivity !== false && def.signalRef?.name === CANCEL_EVENT) {
+          } else if (
+            def?.$type === 'bpmn:SignalEventDefinition' &&
+            b.cancelActivity !== false &&
+            def.signalRef?.name === CANCEL_EVENT
+          ) {
             bpmn.cancelBoundary = b.id;
             state.on = { [CANCEL_EVENT]: follow(outs[0], el.id!, scope, 'cancel>') };
           } else {
-            problem(b, `${b.cancelActivity === false ? 'non-interrupting ' : ''}${def?.$type ?? 'untyped'} boundary events on a sub-process are not supported (error boundaries and an interrupting signal boundary named ${CANCEL_EVENT} are)`);
+            problem(
+              b,
+              `${b.cancelActivity === false ? 'non-interrupting ' : ''}${def?.$type ?? 'untyped'} boundary events on a sub-process are not supported (error boundaries and an interrupting signal boundary named ${CANCEL_EVENT} are)`,
+            );
           }
         }
         scope.states[key] = withMeta(state);
@@ -298,7 +394,14 @@ export function convertLevel(container: ModdleElement, ctx: ImportContext): { in
     function readDelay(def: ModdleElement, at: ModdleElement): string {
       const body = String(def.timeDuration?.body ?? '').trim();
       if (!body) {
-        problem(at, def.timeDate ? 'timeDate timers are not supported (use timeDuration)' : def.timeCycle ? 'timeCycle timers are not supported (use timeDuration)' : 'timer without timeDuration');
+        problem(
+          at,
+          def.timeDate
+            ? 'timeDate timers are not supported (use timeDuration)'
+            : def.timeCycle
+              ? 'timeCycle timers are not supported (use timeDuration)'
+              : 'timer without timeDuration',
+        );
         return '0';
       }
       if (/^P/.test(body)) {
@@ -319,13 +422,24 @@ export function convertLevel(container: ModdleElement, ctx: ImportContext): { in
   };
 
   const starts = all.filter((e) => e.$type === 'bpmn:StartEvent');
-  for (const e of all) if (!IGNORED.has(e.$type) && e.$type !== 'bpmn:BoundaryEvent' && e.$type !== 'bpmn:StartEvent' && !e.$type.startsWith('bpmn:')) problem(e, 'unknown element');
+  for (const e of all)
+    if (
+      !IGNORED.has(e.$type) &&
+      e.$type !== 'bpmn:BoundaryEvent' &&
+      e.$type !== 'bpmn:StartEvent' &&
+      !e.$type.startsWith('bpmn:')
+    )
+      problem(e, 'unknown element');
   if (starts.length !== 1) {
-    problem(container, starts.length ? `has ${starts.length} start events; gravity needs exactly one` : 'has no start event');
+    problem(
+      container,
+      starts.length ? `has ${starts.length} start events; gravity needs exactly one` : 'has no start event',
+    );
     return { initial: '__missing', states: {} };
   }
   const start = starts[0];
-  if ((start.eventDefinitions ?? []).length) problem(start, `${start.eventDefinitions[0].$type} start events are not supported (a plain start event is)`);
+  if ((start.eventDefinitions ?? []).length)
+    problem(start, `${start.eventDefinitions[0].$type} start events are not supported (a plain start event is)`);
   const root: Scope = { states: {}, done: new Set() };
   const initial = next(start, root);
   drain();
@@ -345,13 +459,18 @@ export function convertLevel(container: ModdleElement, ctx: ImportContext): { in
   }
   for (const e of all) {
     if (IGNORED.has(e.$type) || e.$type === 'bpmn:StartEvent' || e.$type === 'bpmn:BoundaryEvent') continue;
-    if (!reached.has(e.id!)) problem(e, e.triggeredByEvent ? 'event sub-processes are not supported' : 'is not reachable from the start event');
+    if (!reached.has(e.id!))
+      problem(
+        e,
+        e.triggeredByEvent ? 'event sub-processes are not supported' : 'is not reachable from the start event',
+      );
   }
   return { initial, states: inDocumentOrder(root.states, order) };
 }
 
 // States in the order their elements appear in the file (finals gravity adds go last), so re-export keeps it.
 function inDocumentOrder(states: Record<string, StateConfig>, order: Map<string, number>): Record<string, StateConfig> {
-  const pos = (k: string, s: StateConfig) => order.get(((s.meta?.bpmn as { id?: string } | undefined)?.id) ?? k) ?? Number.MAX_SAFE_INTEGER;
+  const pos = (k: string, s: StateConfig) =>
+    order.get((s.meta?.bpmn as { id?: string } | undefined)?.id ?? k) ?? Number.MAX_SAFE_INTEGER;
   return Object.fromEntries(Object.entries(states).sort(([a, x], [b, y]) => pos(a, x) - pos(b, y)));
 }

@@ -25,8 +25,14 @@ export type { ImportProblem };
 
 /** Thrown when a process cannot be mapped: lists every problem. */
 export class NotExecutableError extends DefinitionError {
-  constructor(readonly source: string, readonly problems: ImportProblem[]) {
-    super(`${source} is not executable here because:\n${problems.map((p) => `  <${p.element}> (${p.type}): ${p.message}`).join('\n')}`, { problems });
+  constructor(
+    readonly source: string,
+    readonly problems: ImportProblem[],
+  ) {
+    super(
+      `${source} is not executable here because:\n${problems.map((p) => `  <${p.element}> (${p.type}): ${p.message}`).join('\n')}`,
+      { problems },
+    );
   }
 }
 
@@ -46,7 +52,11 @@ export function warningsToProblems(warnings: ModdleWarning[]): ImportProblem[] {
     // moddle puts the cause of unparsable content (a duplicate id...) on a later line: keep it
     const cause = /nested error: (.+)/.exec(w.message)?.[1];
     const first = w.message.split('\n')[0];
-    return { element: el?.id ?? (w.property ? String(w.property) : 'xml'), type: el?.$type ?? 'xml', message: cause ? `${first}: ${cause}` : first };
+    return {
+      element: el?.id ?? (w.property ? String(w.property) : 'xml'),
+      type: el?.$type ?? 'xml',
+      message: cause ? `${first}: ${cause}` : first,
+    };
   });
 }
 
@@ -59,22 +69,43 @@ export async function importBpmn(xml: string, o: ImportOptions = {}): Promise<Im
   try {
     parsed = await moddle.fromXML(xml);
   } catch (e) {
-    throw new DefinitionError(`${source}: not a readable BPMN file: ${(e as Error).message.split('\n')[0]}`, { source });
+    throw new DefinitionError(`${source}: not a readable BPMN file: ${(e as Error).message.split('\n')[0]}`, {
+      source,
+    });
   }
   const warnings = warningsToProblems(parsed.warnings);
   const defs = parsed.rootElement;
   const processes = ((defs.rootElements ?? []) as ModdleElement[]).filter((e) => e.$type === 'bpmn:Process');
   const executable = processes.filter((p) => p.isExecutable);
   const process = o.processId ? processes.find((p) => p.id === o.processId) : (executable[0] ?? processes[0]);
-  if (!process) throw new NotExecutableError(source, [{ element: defs.id ?? 'definitions', type: 'bpmn:Definitions', message: o.processId ? `no process with id ${o.processId}` : 'the file holds no process (a collaboration or choreography only?)' }]);
-  if (!o.processId && executable.length > 1) warnings.push({ element: process.id!, type: 'bpmn:Process', message: `${executable.length} executable processes; importing the first (choose with --process)` });
+  if (!process)
+    throw new NotExecutableError(source, [
+      {
+        element: defs.id ?? 'definitions',
+        type: 'bpmn:Definitions',
+        message: o.processId
+          ? `no process with id ${o.processId}`
+          : 'the file holds no process (a collaboration or choreography only?)',
+      },
+    ]);
+  if (!o.processId && executable.length > 1)
+    warnings.push({
+      element: process.id!,
+      type: 'bpmn:Process',
+      message: `${executable.length} executable processes; importing the first (choose with --process)`,
+    });
 
   const r: ReadContext = { extensions: (el) => (el.extensionElements?.values ?? []) as ModdleElement[] };
   // two elements with one id: references resolve to either, so nothing read after it can be trusted
   const problems: ImportProblem[] = warnings
     .filter((w) => /duplicate ID <[^>]*>/.test(w.message))
-    .map((w) => ({ ...w, element: /duplicate ID <([^>]*)>/.exec(w.message)![1], message: `${w.message}: two elements share this id, so the flows that name it are ambiguous` }));
-  const keyOf = (el: ModdleElement) => (KEY_OK.test(el.id!) ? el.id! : el.id!.replace(/[^A-Za-z0-9_-]/g, '_').replace(/^([^A-Za-z_])/, '_$1'));
+    .map((w) => ({
+      ...w,
+      element: /duplicate ID <([^>]*)>/.exec(w.message)![1],
+      message: `${w.message}: two elements share this id, so the flows that name it are ambiguous`,
+    }));
+  const keyOf = (el: ModdleElement) =>
+    KEY_OK.test(el.id!) ? el.id! : el.id!.replace(/[^A-Za-z0-9_-]/g, '_').replace(/^([^A-Za-z_])/, '_$1');
   const flowIds: Record<string, string> = {};
   const ctx = { dialect, r, problems, warnings, keyOf, flowIds, mappings: o.mappings ?? {} };
   const machine = convertLevel(process, ctx);
@@ -88,7 +119,11 @@ export async function importBpmn(xml: string, o: ImportOptions = {}): Promise<Im
   if (diagram) bpmn.diagram = diagram;
   const foreign = captureForeign(process);
   if (foreign) bpmn.foreign = foreign;
-  const ns = Object.fromEntries(Object.entries(defs.$attrs ?? {}).filter(([k]) => k.startsWith('xmlns:')).map(([k, v]) => [k.slice(6), v]));
+  const ns = Object.fromEntries(
+    Object.entries(defs.$attrs ?? {})
+      .filter(([k]) => k.startsWith('xmlns:'))
+      .map(([k, v]) => [k.slice(6), v]),
+  );
   if (Object.keys(ns).length) bpmn.namespaces = ns;
   if (problems.length) throw new NotExecutableError(source, problems);
   const definition: Definition = {

@@ -6,7 +6,15 @@ import { findElementLine, readBpmnFile } from './read-xml.js';
 export { exportBpmn, processIdOf, type ExportOptions } from './export.js';
 export { importBpmn, NotExecutableError, type ImportOptions, type ImportProblem, type ImportResult } from './import.js';
 export { readBpmnFile, checkBpmnText, findElementLine } from './read-xml.js';
-export { dialects, dialectNames, defaultDialect, dialectNamed, detectDialect, orList, type DialectName } from './dialects/index.js';
+export {
+  dialects,
+  dialectNames,
+  defaultDialect,
+  dialectNamed,
+  detectDialect,
+  orList,
+  type DialectName,
+} from './dialects/index.js';
 
 /** A problem of `gravity validate`: element id, BPMN type, XML line when found. */
 export interface ValidationProblem extends ImportProblem {
@@ -25,7 +33,7 @@ function bpmnIdOf(def: Definition | undefined, element: string): string {
   let found: string | undefined;
   const walk = (states: Record<string, { meta?: { bpmn?: unknown }; states?: Record<string, never> }>) => {
     for (const [k, s] of Object.entries(states)) {
-      if (k === key) found = ((s.meta?.bpmn as { id?: string } | undefined)?.id) ?? k;
+      if (k === key) found = (s.meta?.bpmn as { id?: string } | undefined)?.id ?? k;
       if (s.states) walk(s.states);
     }
   };
@@ -37,7 +45,11 @@ function bpmnIdOf(def: Definition | undefined, element: string): string {
  * Strict validation: every problem of a BPMN file (parse warnings, unsupported elements, unstructured joins,
  * missing default flows, unknown task ids, bad expressions), each with element id, type and XML line.
  */
-export async function validateBpmnFile(path: string, registry: TaskRegistry, o: ImportOptions = {}): Promise<{ problems: ValidationProblem[]; definition?: Definition }> {
+export async function validateBpmnFile(
+  path: string,
+  registry: TaskRegistry,
+  o: ImportOptions = {},
+): Promise<{ problems: ValidationProblem[]; definition?: Definition }> {
   const xml = await readBpmnFile(path);
   const withLine = (p: ImportProblem): ValidationProblem => {
     const line = findElementLine(xml, p.element);
@@ -61,5 +73,7 @@ export async function validateBpmnFile(path: string, registry: TaskRegistry, o: 
 
 /** One line per problem: `file:line: <id> (type): message`. */
 export function formatProblems(path: string, problems: ValidationProblem[]): string {
-  return problems.map((p) => `${path}${p.line ? `:${p.line}` : ''}: <${p.element}> (${p.type}) ${p.message}`).join('\n');
+  return problems
+    .map((p) => `${path}${p.line ? `:${p.line}` : ''}: <${p.element}> (${p.type}) ${p.message}`)
+    .join('\n');
 }

@@ -40,9 +40,21 @@ export function captureDiagram(definitions: ModdleElement): StoredDiagram | unde
     if (!el) continue;
     const label = box(e.label?.bounds);
     if (e.$type === 'bpmndi:BPMNShape') {
-      out.shapes.push({ id: e.id!, el, b: box(e.bounds)!, ...(e.isExpanded !== undefined ? { expanded: e.isExpanded } : {}), ...(e.isMarkerVisible !== undefined ? { marker: e.isMarkerVisible } : {}), ...(label ? { label } : {}) });
+      out.shapes.push({
+        id: e.id!,
+        el,
+        b: box(e.bounds)!,
+        ...(e.isExpanded !== undefined ? { expanded: e.isExpanded } : {}),
+        ...(e.isMarkerVisible !== undefined ? { marker: e.isMarkerVisible } : {}),
+        ...(label ? { label } : {}),
+      });
     } else if (e.$type === 'bpmndi:BPMNEdge') {
-      out.edges.push({ id: e.id!, el, points: ((e.waypoint ?? []) as ModdleElement[]).map((p) => [p.x, p.y]), ...(label ? { label } : {}) });
+      out.edges.push({
+        id: e.id!,
+        el,
+        points: ((e.waypoint ?? []) as ModdleElement[]).map((p) => [p.x, p.y]),
+        ...(label ? { label } : {}),
+      });
     }
   }
   return out;
@@ -56,7 +68,12 @@ function collect(container: ModdleElement, into: Map<string, ModdleElement>): vo
 }
 
 /** Re-creates a stored diagram when it draws every element of the process; false means "lay it out afresh". */
-export function restoreDiagram(moddle: Moddle, definitions: ModdleElement, process: ModdleElement, d: StoredDiagram): boolean {
+export function restoreDiagram(
+  moddle: Moddle,
+  definitions: ModdleElement,
+  process: ModdleElement,
+  d: StoredDiagram,
+): boolean {
   const els = new Map<string, ModdleElement>();
   collect(process, els);
   const drawn = new Set([...d.shapes.map((s) => s.el), ...d.edges.map((e) => e.el)]);
@@ -75,11 +92,19 @@ export function restoreDiagram(moddle: Moddle, definitions: ModdleElement, proce
   for (const e of d.edges) {
     const el = els.get(e.el);
     if (!el) continue;
-    const edge = moddle.create('bpmndi:BPMNEdge', { id: e.id, bpmnElement: el, waypoint: e.points.map(([x, y]) => moddle.create('dc:Point', { x, y })) });
+    const edge = moddle.create('bpmndi:BPMNEdge', {
+      id: e.id,
+      bpmnElement: el,
+      waypoint: e.points.map(([x, y]) => moddle.create('dc:Point', { x, y })),
+    });
     if (e.label) edge.label = moddle.create('bpmndi:BPMNLabel', { bounds: bounds(e.label) });
     planeElement.push(edge);
   }
-  const plane = moddle.create('bpmndi:BPMNPlane', { id: d.planeId ?? `BPMNPlane_${process.id}`, bpmnElement: process, planeElement });
+  const plane = moddle.create('bpmndi:BPMNPlane', {
+    id: d.planeId ?? `BPMNPlane_${process.id}`,
+    bpmnElement: process,
+    planeElement,
+  });
   definitions.diagrams = [moddle.create('bpmndi:BPMNDiagram', { id: d.id ?? `BPMNDiagram_${process.id}`, plane })];
   return true;
 }
@@ -114,13 +139,17 @@ function toForeign(e: ModdleElement): ForeignElement {
 /** Attributes and extension elements of other vendors on `el`, or undefined. */
 export function captureForeign(el: ModdleElement): ForeignData | undefined {
   const attrs = Object.fromEntries(Object.entries(el.$attrs ?? {}).filter(([k]) => k.includes(':') && !isOwnName(k)));
-  const ext = ((el.extensionElements?.values ?? []) as ModdleElement[]).filter((v) => !isOwnName(v.$type)).map(toForeign);
+  const ext = ((el.extensionElements?.values ?? []) as ModdleElement[])
+    .filter((v) => !isOwnName(v.$type))
+    .map(toForeign);
   if (!Object.keys(attrs).length && !ext.length) return undefined;
   return { ...(Object.keys(attrs).length ? { attrs } : {}), ...(ext.length ? { ext } : {}) };
 }
 
 function fromForeign(moddle: Moddle, f: ForeignElement): ModdleElement {
-  const any = (moddle as unknown as { createAny(n: string, uri: string | undefined, p: object): ModdleElement }).createAny(f.type, f.uri, { ...f.attrs });
+  const any = (
+    moddle as unknown as { createAny(n: string, uri: string | undefined, p: object): ModdleElement }
+  ).createAny(f.type, f.uri, { ...f.attrs });
   if (f.body !== undefined) any.$body = f.body;
   if (f.children.length) any.$children = f.children.map((c) => fromForeign(moddle, c));
   return any;

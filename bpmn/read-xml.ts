@@ -22,7 +22,8 @@ export function maxBpmnBytes(opts: ReadBpmnOptions = {}): number {
   const env = process.env.GRAVITY_BPMN_MAX_BYTES;
   if (env === undefined || env.trim() === '') return DEFAULT_MAX_BPMN_BYTES;
   const n = Number(env);
-  if (!Number.isSafeInteger(n) || n <= 0) throw new BadInputError(`GRAVITY_BPMN_MAX_BYTES must be a positive integer (bytes), got "${env}"`);
+  if (!Number.isSafeInteger(n) || n <= 0)
+    throw new BadInputError(`GRAVITY_BPMN_MAX_BYTES must be a positive integer (bytes), got "${env}"`);
   return n;
 }
 
@@ -88,10 +89,16 @@ function decode(buf: Buffer, source: string): string {
   try {
     encoding = new TextDecoder(declared).encoding;
   } catch {
-    throw new BadInputError(`${source} declares an unknown encoding "${declared}"; use UTF-8, ISO-8859-1 or windows-1252`, { file: source, encoding: declared });
+    throw new BadInputError(
+      `${source} declares an unknown encoding "${declared}"; use UTF-8, ISO-8859-1 or windows-1252`,
+      { file: source, encoding: declared },
+    );
   }
   if (encoding.startsWith('utf-16')) {
-    throw new BadInputError(`${source} declares encoding "${declared}" but has no UTF-16 byte order mark`, { file: source, encoding: declared });
+    throw new BadInputError(`${source} declares encoding "${declared}" but has no UTF-16 byte order mark`, {
+      file: source,
+      encoding: declared,
+    });
   }
   return strictDecode(encoding, buf, source);
 }
@@ -103,7 +110,8 @@ const CP1252_HIGH =
 
 function strictDecode(encoding: string, bytes: Uint8Array, source: string): string {
   if (encoding === 'windows-1252') {
-    return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('latin1')
+    return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length)
+      .toString('latin1')
       .replace(/[\x80-\x9f]/g, (c) => CP1252_HIGH[c.charCodeAt(0) - 0x80]);
   }
   try {
@@ -121,7 +129,9 @@ function strictDecode(encoding: string, bytes: Uint8Array, source: string): stri
 /** Skips the prolog (declaration, comments, processing instructions) and checks the first element. */
 function checkRoot(xml: string, source: string): void {
   const prolog = /^(?:\s|<\?[\s\S]*?\?>|<!--[\s\S]*?-->)*/.exec(xml)![0].length;
-  const tag = /^<(?:([A-Za-z_][\w.-]*):)?([A-Za-z_][\w.-]*)((?:[^>"']|"[^"]*"|'[^']*')*)>/.exec(xml.slice(prolog, prolog + 65536));
+  const tag = /^<(?:([A-Za-z_][\w.-]*):)?([A-Za-z_][\w.-]*)((?:[^>"']|"[^"]*"|'[^']*')*)>/.exec(
+    xml.slice(prolog, prolog + 65536),
+  );
   if (!tag) throw notBpmn(source, xml.trim() === '' ? 'an empty file' : 'no XML element');
   const [, prefix, local, attrs] = tag;
   const name = prefix ? `${prefix}:${local}` : local;
@@ -138,7 +148,8 @@ let validator: typeof XMLValidator | undefined;
 
 /** fast-xml-parser's validator, loaded on first use from its one-file CommonJS build (~15 ms; the ES module tree takes ~150 ms at every CLI start). */
 function xmlValidator(): typeof XMLValidator {
-  validator ??= (createRequire(import.meta.url)('fast-xml-parser') as { XMLValidator: typeof XMLValidator }).XMLValidator;
+  validator ??= (createRequire(import.meta.url)('fast-xml-parser') as { XMLValidator: typeof XMLValidator })
+    .XMLValidator;
   return validator;
 }
 
@@ -152,7 +163,11 @@ function checkWellFormed(xml: string, source: string): void {
   if (r === true) return;
   const { line, col: column, msg } = r.err;
   const message = msg.length > MAX_XML_MESSAGE ? `${msg.slice(0, MAX_XML_MESSAGE)}...` : msg;
-  throw new BadInputError(`${source}:${line}:${column}: not well-formed XML: ${message}`, { file: source, line, column });
+  throw new BadInputError(`${source}:${line}:${column}: not well-formed XML: ${message}`, {
+    file: source,
+    line,
+    column,
+  });
 }
 
 function notBpmn(source: string, found: string): BadInputError {

@@ -37,12 +37,20 @@ export async function createApp(o: GlobalOptions): Promise<App> {
   let logger: Logger | undefined;
   // every run event and task output line also goes to <data dir>/logs/gravity.log (JSON lines, pino)
   const log = (e: RunEvent) => {
-    logger ??= pino({ base: undefined }, destination({ dest: join(dataDir, 'logs', 'gravity.log'), mkdir: true, sync: true }));
+    logger ??= pino(
+      { base: undefined },
+      destination({ dest: join(dataDir, 'logs', 'gravity.log'), mkdir: true, sync: true }),
+    );
     const { type, runId, ...rest } = e;
     if (e.type === 'task.log') logger.info({ runId, step: e.step, stream: e.level }, e.text.trimEnd());
     else logger[type.endsWith('failed') ? 'error' : 'info']({ runId, ...rest }, type);
   };
-  const loader: LoadContext = { registry, findWorkflow, suggestWorkflows, warn: (line) => process.stderr.write(`${line}\n`) };
+  const loader: LoadContext = {
+    registry,
+    findWorkflow,
+    suggestWorkflows,
+    warn: (line) => process.stderr.write(`${line}\n`),
+  };
   const app: App = {
     dataDir,
     store,

@@ -25,7 +25,16 @@ export function exitCodeOf(status: string): number {
   }
 }
 
-const icon: Record<string, string> = { succeeded: '✔', failed: '✖', cancelled: '■', interrupted: '⚠', running: '…', compensated: '↶', 'needs-attention': '⚠', 'rolled-back': '↶' };
+const icon: Record<string, string> = {
+  succeeded: '✔',
+  failed: '✖',
+  cancelled: '■',
+  interrupted: '⚠',
+  running: '…',
+  compensated: '↶',
+  'needs-attention': '⚠',
+  'rolled-back': '↶',
+};
 
 /** Milliseconds as `850 ms` / `12.3 s` / `4 m 02 s`. */
 export function duration(ms?: number): string {
@@ -38,7 +47,14 @@ export function duration(ms?: number): string {
 /** Left-aligned columns. */
 export function table(rows: string[][]): string {
   const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
-  return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]))).join('  ').trimEnd()).join('\n');
+  return rows
+    .map((r) =>
+      r
+        .map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i])))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
 }
 
 const short = (v: unknown, max = 100) => {
@@ -68,7 +84,10 @@ export function formatResult(r: RunResult): string {
       lines.push(`↶ ${r.workflow} rolled back — run ${r.runId}`);
       break;
     default:
-      lines.push(`✖ ${r.workflow} ${r.status}${r.error?.step ? ` at <${r.error.step}>` : ''}: ${r.error?.message ?? ''}`, `  details: gravity show ${r.runId}`);
+      lines.push(
+        `✖ ${r.workflow} ${r.status}${r.error?.step ? ` at <${r.error.step}>` : ''}: ${r.error?.message ?? ''}`,
+        `  details: gravity show ${r.runId}`,
+      );
   }
   return lines.join('\n');
 }
@@ -81,7 +100,10 @@ export function formatSteps(steps: StepSummary[]): string {
     const result = `${s.error ? `error: ${short(s.error.message, 120)}` : s.output !== undefined ? short(s.output) : ''}${s.child ? ` (child run ${s.child})` : ''}`;
     rows.push([icon[s.status] ?? '?', s.id, s.task, String(s.attempts), duration(s.durationMs), result]);
   }
-  return table(rows).split('\n').map((l) => `  ${l}`).join('\n');
+  return table(rows)
+    .split('\n')
+    .map((l) => `  ${l}`)
+    .join('\n');
 }
 
 /** `gravity runs` rows. */
@@ -90,7 +112,13 @@ export function formatRuns(runs: Array<RunRecord & { shownStatus: string }>): st
   const rows = [['run', 'workflow', 'status', 'started', 'duration']];
   for (const r of runs) {
     const end = r.finishedAt ?? r.updatedAt;
-    rows.push([r.id, r.workflow, `${icon[r.shownStatus] ?? ''} ${r.shownStatus}`, r.createdAt.replace('T', ' ').slice(0, 19), duration(Date.parse(end) - Date.parse(r.createdAt))]);
+    rows.push([
+      r.id,
+      r.workflow,
+      `${icon[r.shownStatus] ?? ''} ${r.shownStatus}`,
+      r.createdAt.replace('T', ' ').slice(0, 19),
+      duration(Date.parse(end) - Date.parse(r.createdAt)),
+    ]);
   }
   return table(rows);
 }
@@ -101,7 +129,9 @@ export function formatPlan(items: PlanItem[]): string {
   for (const it of items) {
     const pad = '  '.repeat(it.depth + 1);
     const what = it.kind === 'task' || it.kind === 'call' ? `${it.task}` : it.kind;
-    lines.push(`${pad}${it.kind === 'parallel' ? '⫴' : it.kind === 'decision' ? '◇' : it.kind === 'end' ? '◉' : it.kind === 'fail' ? '⊗' : '•'} ${it.id} — ${what}${it.title ? `: ${it.title}` : ''}`);
+    lines.push(
+      `${pad}${it.kind === 'parallel' ? '⫴' : it.kind === 'decision' ? '◇' : it.kind === 'end' ? '◉' : it.kind === 'fail' ? '⊗' : '•'} ${it.id} — ${what}${it.title ? `: ${it.title}` : ''}`,
+    );
     for (const n of it.notes) lines.push(`${pad}    ${n}`);
     for (const l of it.lines) lines.push(`${pad}    $ ${l}`);
   }
@@ -113,6 +143,15 @@ export function formatParams(def: Definition): string {
   const params = Object.entries(def.params ?? {});
   if (!params.length) return '  (none)';
   const rows = [['name', 'type', 'default', 'description']];
-  for (const [name, p] of params) rows.push([name, p.type + (p.enum ? ` (${p.enum.join('|')})` : ''), p.default !== undefined ? JSON.stringify(p.default) : p.required === false ? '(optional)' : '(required)', p.description ?? '']);
-  return table(rows).split('\n').map((l) => `  ${l}`).join('\n');
+  for (const [name, p] of params)
+    rows.push([
+      name,
+      p.type + (p.enum ? ` (${p.enum.join('|')})` : ''),
+      p.default !== undefined ? JSON.stringify(p.default) : p.required === false ? '(optional)' : '(required)',
+      p.description ?? '',
+    ]);
+  return table(rows)
+    .split('\n')
+    .map((l) => `  ${l}`)
+    .join('\n');
 }

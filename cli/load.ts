@@ -4,7 +4,15 @@
 import { readFile } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { assertValidDefinition, BadInputError, ErrorCode, GravityError, type Definition, type RunRecord, type TaskRegistry } from '../engine/index.js';
+import {
+  assertValidDefinition,
+  BadInputError,
+  ErrorCode,
+  GravityError,
+  type Definition,
+  type RunRecord,
+  type TaskRegistry,
+} from '../engine/index.js';
 import { loadBpmnFile } from '../bpmn/index.js';
 
 /** What loading needs: the tasks and workflows a definition may name. */
@@ -46,7 +54,11 @@ async function loadModule(file: string): Promise<{ def: Definition; name: string
     throw new BadInputError(`${file}: cannot load scenario: ${(e as Error).message}`, { file });
   }
   const s = (mod.default ?? mod.scenario) as { name?: string; definition?: Definition } | undefined;
-  if (!s?.definition) throw new BadInputError(`${file}: cannot load scenario: its default export is not a scenario (use \`export default scenario({...})\`)`, { file });
+  if (!s?.definition)
+    throw new BadInputError(
+      `${file}: cannot load scenario: its default export is not a scenario (use \`export default scenario({...})\`)`,
+      { file },
+    );
   return { def: s.definition, name: s.name ?? basename(file) };
 }
 
@@ -56,7 +68,10 @@ async function loadJson(ref: string, path: string): Promise<Definition> {
   try {
     text = await readFile(path, 'utf8');
   } catch (e) {
-    throw new BadInputError(`${ref}: cannot read definition file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, { file: ref });
+    throw new BadInputError(
+      `${ref}: cannot read definition file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`,
+      { file: ref },
+    );
   }
   try {
     return JSON.parse(text) as Definition;
@@ -70,7 +85,11 @@ async function loadJson(ref: string, path: string): Promise<Definition> {
  * task `mappings`) or a definition file (`.json`). Every definition is validated against the registry and the catalog;
  * a problem is a BadInputError that names the file (or, for an unknown id, the closest catalog ids).
  */
-export async function loadDefinition(ref: string, ctx: LoadContext, mappings?: Record<string, string>): Promise<Loaded> {
+export async function loadDefinition(
+  ref: string,
+  ctx: LoadContext,
+  mappings?: Record<string, string>,
+): Promise<Loaded> {
   const found = ctx.findWorkflow(ref);
   if (found) return { def: found, source: { kind: 'catalog', ref }, name: found.title ?? found.id };
   let loaded: Omit<Loaded, 'name'> & { name?: string };
@@ -81,15 +100,23 @@ export async function loadDefinition(ref: string, ctx: LoadContext, mappings?: R
     const path = resolve(ref);
     const { definition, warnings } = await loadBpmnFile(path, { mappings, source: ref });
     for (const w of warnings) ctx.warn?.(`warning: ${ref}: <${w.element}> (${w.type}) ${w.message}`);
-    loaded = { def: definition, source: { kind: 'file', ref: path, ...(mappings && Object.keys(mappings).length ? { mappings } : {}) } };
+    loaded = {
+      def: definition,
+      source: { kind: 'file', ref: path, ...(mappings && Object.keys(mappings).length ? { mappings } : {}) },
+    };
   } else if (!/\.json$/i.test(ref) && !ref.includes('/')) {
     const near = ctx.suggestWorkflows(ref);
-    throw new BadInputError(`unknown workflow "${ref}"${near.length ? `; did you mean ${near.map((n) => `"${n}"`).join(', ')}?` : ''} (see \`gravity list\`)`, { workflow: ref, suggestions: near }, ErrorCode.UnknownWorkflow);
+    throw new BadInputError(
+      `unknown workflow "${ref}"${near.length ? `; did you mean ${near.map((n) => `"${n}"`).join(', ')}?` : ''} (see \`gravity list\`)`,
+      { workflow: ref, suggestions: near },
+      ErrorCode.UnknownWorkflow,
+    );
   } else {
     const path = resolve(ref);
     loaded = { def: await loadJson(ref, path), source: { kind: 'file', ref: path } };
   }
-  if (!loaded.def || typeof loaded.def !== 'object' || Array.isArray(loaded.def)) throw new BadInputError(`${ref}: a definition is a JSON object with an id and a machine`, { file: ref });
+  if (!loaded.def || typeof loaded.def !== 'object' || Array.isArray(loaded.def))
+    throw new BadInputError(`${ref}: a definition is a JSON object with an id and a machine`, { file: ref });
   try {
     assertValidDefinition(loaded.def, ctx.registry, { resolveWorkflow: ctx.findWorkflow });
   } catch (e) {

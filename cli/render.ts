@@ -19,15 +19,30 @@ export function plainRenderer(out: NodeJS.WritableStream, rootRunId: () => strin
     onEvent(e) {
       const nested = rootRunId() !== undefined && e.runId !== rootRunId() ? '  ' : '';
       switch (e.type) {
-        case 'task.started': out.write(`${nested}▶ ${e.step} (${e.task})\n`); break;
-        case 'task.retrying': out.write(`${nested}↻ ${e.step}: attempt ${e.attempt} in ${ms(e.delayMs)} after: ${e.error?.message}\n`); break;
-        case 'task.finished': out.write(`${nested}✔ ${e.step} ${ms(e.durationMs)}\n`); break;
-        case 'task.failed': out.write(`${nested}✖ ${e.step}: ${e.error?.message}\n`); break;
-        case 'task.cancelled': out.write(`${nested}■ ${e.step} cancelled\n`); break;
-        case 'task.compensated': out.write(`${nested}↶ ${e.step} compensated\n`); break;
-        case 'task.compensate-failed': out.write(`${nested}✖ ${e.step} compensation failed: ${e.error?.message}\n`); break;
+        case 'task.started':
+          out.write(`${nested}▶ ${e.step} (${e.task})\n`);
+          break;
+        case 'task.retrying':
+          out.write(`${nested}↻ ${e.step}: attempt ${e.attempt} in ${ms(e.delayMs)} after: ${e.error?.message}\n`);
+          break;
+        case 'task.finished':
+          out.write(`${nested}✔ ${e.step} ${ms(e.durationMs)}\n`);
+          break;
+        case 'task.failed':
+          out.write(`${nested}✖ ${e.step}: ${e.error?.message}\n`);
+          break;
+        case 'task.cancelled':
+          out.write(`${nested}■ ${e.step} cancelled\n`);
+          break;
+        case 'task.compensated':
+          out.write(`${nested}↶ ${e.step} compensated\n`);
+          break;
+        case 'task.compensate-failed':
+          out.write(`${nested}✖ ${e.step} compensation failed: ${e.error?.message}\n`);
+          break;
         case 'task.log':
-          for (const l of e.text.trimEnd().split('\n')) if (l) out.write(`${nested}    ${e.level === 'stderr' ? '! ' : ''}${l}\n`);
+          for (const l of e.text.trimEnd().split('\n'))
+            if (l) out.write(`${nested}    ${e.level === 'stderr' ? '! ' : ''}${l}\n`);
           break;
       }
     },
@@ -36,7 +51,12 @@ export function plainRenderer(out: NodeJS.WritableStream, rootRunId: () => strin
 }
 
 type Outcome = { status: string; message?: string; durationMs?: number };
-interface Pending { resolve: (v: Outcome) => void; promise: Promise<Outcome>; started: boolean; output?: (s: string) => void }
+interface Pending {
+  resolve: (v: Outcome) => void;
+  promise: Promise<Outcome>;
+  started: boolean;
+  output?: (s: string) => void;
+}
 
 /** listr2 display: one line per step of the definition, in order; parallel branches advance together. */
 export function ttyRenderer(def: Definition, rootRunId: () => string | undefined): Renderer {
@@ -61,7 +81,12 @@ export function ttyRenderer(def: Definition, rootRunId: () => string | undefined
       },
       rendererOptions: { outputBar: 1 },
     })),
-    { concurrent: false, exitOnError: false, rendererOptions: { collapseErrors: false } as never, silentRendererCondition: false },
+    {
+      concurrent: false,
+      exitOnError: false,
+      rendererOptions: { collapseErrors: false } as never,
+      silentRendererCondition: false,
+    },
   );
   const running = list.run().catch(() => undefined);
   const order = steps.map((s) => s.id);
@@ -81,11 +106,21 @@ export function ttyRenderer(def: Definition, rootRunId: () => string | undefined
           }
           break;
         }
-        case 'task.finished': p.resolve({ status: 'succeeded', durationMs: e.durationMs }); break;
-        case 'task.failed': p.resolve({ status: 'failed', message: e.error?.message }); break;
-        case 'task.cancelled': p.resolve({ status: 'cancelled' }); break;
-        case 'task.retrying': p.output?.(`retrying (attempt ${e.attempt}) after: ${e.error?.message}`); break;
-        case 'task.log': p.output?.(lastLine(e.text)); break;
+        case 'task.finished':
+          p.resolve({ status: 'succeeded', durationMs: e.durationMs });
+          break;
+        case 'task.failed':
+          p.resolve({ status: 'failed', message: e.error?.message });
+          break;
+        case 'task.cancelled':
+          p.resolve({ status: 'cancelled' });
+          break;
+        case 'task.retrying':
+          p.output?.(`retrying (attempt ${e.attempt}) after: ${e.error?.message}`);
+          break;
+        case 'task.log':
+          p.output?.(lastLine(e.text));
+          break;
       }
     },
     async done() {

@@ -32,7 +32,8 @@ export function findScenarioFiles(paths: string[]): string[] {
   for (const p of paths) {
     const abs = resolve(p);
     if (!existsSync(abs)) throw new BadInputError(`${p}: no such file or folder`, { path: p });
-    if (statSync(abs).isFile() && !SCENARIO.test(abs)) throw new BadInputError(`${p}: not a scenario file (expected *.scenario.ts, .js, .json or .bpmn)`, { path: p });
+    if (statSync(abs).isFile() && !SCENARIO.test(abs))
+      throw new BadInputError(`${p}: not a scenario file (expected *.scenario.ts, .js, .json or .bpmn)`, { path: p });
     walk(abs);
   }
   return out;

@@ -5,7 +5,8 @@ import { callSrc, CANCEL_EVENT, RETHROW } from './definition.js';
 import { DefinitionError } from './errors.js';
 
 /** A piece of a workflow under construction. */
-export type Node = TaskNode | SequenceNode | DecideNode | ParallelNode | WaitNode | FailNode | AttentionNode | CleanupNode;
+export type Node =
+  TaskNode | SequenceNode | DecideNode | ParallelNode | WaitNode | FailNode | AttentionNode | CleanupNode;
 
 /** Options of a task step. */
 export interface TaskOptions {
@@ -21,15 +22,55 @@ export interface TaskOptions {
   timeout?: { ms: number; then?: Node };
 }
 
-export interface TaskNode { kind: 'task'; id: string; src: string; input?: unknown; options: TaskOptions }
-export interface SequenceNode { kind: 'sequence'; nodes: Node[] }
-export interface DecideNode { kind: 'decide'; id: string; branches: Array<{ when: string; then: Node }>; otherwise?: Node; title?: string }
-export interface ParallelNode { kind: 'parallel'; id: string; branches: Node[]; title?: string }
-export interface WaitNode { kind: 'wait'; id: string; delay: number | string; title?: string }
-export interface FailNode { kind: 'fail'; id: string; message: string }
-export interface AttentionNode { kind: 'attention'; id: string; message: string; output?: unknown }
+export interface TaskNode {
+  kind: 'task';
+  id: string;
+  src: string;
+  input?: unknown;
+  options: TaskOptions;
+}
+export interface SequenceNode {
+  kind: 'sequence';
+  nodes: Node[];
+}
+export interface DecideNode {
+  kind: 'decide';
+  id: string;
+  branches: Array<{ when: string; then: Node }>;
+  otherwise?: Node;
+  title?: string;
+}
+export interface ParallelNode {
+  kind: 'parallel';
+  id: string;
+  branches: Node[];
+  title?: string;
+}
+export interface WaitNode {
+  kind: 'wait';
+  id: string;
+  delay: number | string;
+  title?: string;
+}
+export interface FailNode {
+  kind: 'fail';
+  id: string;
+  message: string;
+}
+export interface AttentionNode {
+  kind: 'attention';
+  id: string;
+  message: string;
+  output?: unknown;
+}
 /** A body and the steps that run after it whatever happens: see {@link cleanup}. */
-export interface CleanupNode { kind: 'cleanup'; id: string; body: Node; steps: Node; title?: string }
+export interface CleanupNode {
+  kind: 'cleanup';
+  id: string;
+  body: Node;
+  steps: Node;
+  title?: string;
+}
 
 /** A FEEL expression in a definition: a string that starts with `=`. */
 export type Expr = `=${string}`;
@@ -48,17 +89,31 @@ export type Templated<T> = T extends string | number | boolean | bigint | null |
  * its schema (an unknown or mistyped key is a TypeScript error); given its id (a string), as in JSON definitions, the
  * input is checked when the run starts.
  */
-export function task<In>(id: string, node: TaskDefinition<any, any, In>, input: NoInfer<Templated<In>>, options?: TaskOptions): TaskNode;
+export function task<In>(
+  id: string,
+  node: TaskDefinition<any, any, In>,
+  input: NoInfer<Templated<In>>,
+  options?: TaskOptions,
+): TaskNode;
 export function task(id: string, src: string, input?: unknown, options?: TaskOptions): TaskNode;
 export function task(id: string, src: string | TaskDefinition, input?: unknown, options: TaskOptions = {}): TaskNode {
-  if (typeof id !== 'string' || id === '') throw new DefinitionError(`task(): the step id must be a non-empty string, got ${JSON.stringify(id)}`);
+  if (typeof id !== 'string' || id === '')
+    throw new DefinitionError(`task(): the step id must be a non-empty string, got ${JSON.stringify(id)}`);
   const taskId = typeof src === 'string' ? src : src?.id;
-  if (typeof taskId !== 'string' || taskId === '') throw new DefinitionError(`step <${id}>: expected a task id or a task node, got ${JSON.stringify(src)}`, { element: id });
+  if (typeof taskId !== 'string' || taskId === '')
+    throw new DefinitionError(`step <${id}>: expected a task id or a task node, got ${JSON.stringify(src)}`, {
+      element: id,
+    });
   return { kind: 'task', id, src: taskId, input, options };
 }
 
 /** A call of another workflow by id, with its params. */
-export function call(id: string, workflowId: string, params?: Record<string, unknown>, options: TaskOptions = {}): TaskNode {
+export function call(
+  id: string,
+  workflowId: string,
+  params?: Record<string, unknown>,
+  options: TaskOptions = {},
+): TaskNode {
   return { kind: 'task', id, src: callSrc(workflowId), input: params ?? {}, options };
 }
 
@@ -68,7 +123,9 @@ const KINDS = new Set(['task', 'sequence', 'decide', 'parallel', 'wait', 'fail',
 function assertNodes(nodes: unknown[], where: string): void {
   nodes.forEach((n, i) => {
     if (!n || typeof n !== 'object' || !KINDS.has((n as { kind?: unknown }).kind as string)) {
-      throw new DefinitionError(`${where}: item ${i + 1} is not a step (expected task(), sequence(), decide(), parallel(), wait(), fail(), attention() or cleanup()), got ${JSON.stringify(n) ?? String(n)}`);
+      throw new DefinitionError(
+        `${where}: item ${i + 1} is not a step (expected task(), sequence(), decide(), parallel(), wait(), fail(), attention() or cleanup()), got ${JSON.stringify(n) ?? String(n)}`,
+      );
     }
   });
 }
@@ -81,10 +138,17 @@ export function sequence(...nodes: Node[]): SequenceNode {
 }
 
 /** An exclusive decision: the first branch whose FEEL condition holds, else `otherwise` (else carry on). */
-export function decide(id: string, branches: Array<{ when: string; then: Node }>, otherwise?: Node, title?: string): DecideNode {
-  if (!Array.isArray(branches)) throw new DefinitionError(`decide <${id}>: branches must be a list of { when, then }`, { element: id });
+export function decide(
+  id: string,
+  branches: Array<{ when: string; then: Node }>,
+  otherwise?: Node,
+  title?: string,
+): DecideNode {
+  if (!Array.isArray(branches))
+    throw new DefinitionError(`decide <${id}>: branches must be a list of { when, then }`, { element: id });
   branches.forEach((b, i) => {
-    if (typeof b?.when !== 'string') throw new DefinitionError(`decide <${id}>: branch ${i + 1} needs a FEEL condition in "when"`, { element: id });
+    if (typeof b?.when !== 'string')
+      throw new DefinitionError(`decide <${id}>: branch ${i + 1} needs a FEEL condition in "when"`, { element: id });
   });
   assertNodes([...branches.map((b) => b.then), ...(otherwise === undefined ? [] : [otherwise])], `decide <${id}>`);
   return { kind: 'decide', id, branches, otherwise, title };
@@ -126,7 +190,8 @@ export function fail(id: string, message: string): FailNode {
  * `steps` by id (there are two copies). Cannot sit inside a parallel branch (put the parallel inside the body).
  */
 export function cleanup(id: string, body: Node, steps: Node, title?: string): CleanupNode {
-  if (typeof id !== 'string' || id === '') throw new DefinitionError(`cleanup(): the id must be a non-empty string, got ${JSON.stringify(id)}`);
+  if (typeof id !== 'string' || id === '')
+    throw new DefinitionError(`cleanup(): the id must be a non-empty string, got ${JSON.stringify(id)}`);
   assertNodes([body, steps], `cleanup <${id}>`);
   return { kind: 'cleanup', id, body, steps, ...(title ? { title } : {}) };
 }
@@ -143,7 +208,8 @@ function idsOf(n: Node, out = new Set<string>()): Set<string> {
       break;
     case 'task':
       out.add(n.id);
-      if (n.options.onError && typeof n.options.onError === 'object' && !('goto' in n.options.onError)) idsOf(n.options.onError, out);
+      if (n.options.onError && typeof n.options.onError === 'object' && !('goto' in n.options.onError))
+        idsOf(n.options.onError, out);
       if (n.options.timeout?.then) idsOf(n.options.timeout.then, out);
       break;
     case 'decide':
@@ -174,13 +240,29 @@ function renamed(n: Node, suffix: string, own: Set<string>): Node {
       return { ...n, nodes: n.nodes.map(r) };
     case 'task': {
       const o = n.options;
-      const onError = o.onError && typeof o.onError === 'object' ? ('goto' in o.onError ? (own.has(o.onError.goto) ? { goto: `${o.onError.goto}${suffix}` } : o.onError) : r(o.onError)) : o.onError;
-      const options: TaskOptions = { ...o, ...(o.title ? { title: `${o.title} (after a failure)` } : {}), ...(onError !== undefined ? { onError } : {}) };
+      const onError =
+        o.onError && typeof o.onError === 'object'
+          ? 'goto' in o.onError
+            ? own.has(o.onError.goto)
+              ? { goto: `${o.onError.goto}${suffix}` }
+              : o.onError
+            : r(o.onError)
+          : o.onError;
+      const options: TaskOptions = {
+        ...o,
+        ...(o.title ? { title: `${o.title} (after a failure)` } : {}),
+        ...(onError !== undefined ? { onError } : {}),
+      };
       if (o.timeout?.then) options.timeout = { ...o.timeout, then: r(o.timeout.then) };
       return { ...n, id: `${n.id}${suffix}`, options };
     }
     case 'decide':
-      return { ...n, id: `${n.id}${suffix}`, branches: n.branches.map((b) => ({ ...b, then: r(b.then) })), ...(n.otherwise ? { otherwise: r(n.otherwise) } : {}) };
+      return {
+        ...n,
+        id: `${n.id}${suffix}`,
+        branches: n.branches.map((b) => ({ ...b, then: r(b.then) })),
+        ...(n.otherwise ? { otherwise: r(n.otherwise) } : {}),
+      };
     case 'parallel':
       return { ...n, id: `${n.id}${suffix}`, branches: n.branches.map(r) };
     case 'cleanup':
@@ -203,7 +285,12 @@ function cleanupIn(n: Node): CleanupNode | undefined {
       return [...n.branches.map((b) => b.then), ...(n.otherwise ? [n.otherwise] : [])].map(cleanupIn).find(Boolean);
     case 'task': {
       const o = n.options;
-      return [...(o.onError && typeof o.onError === 'object' && !('goto' in o.onError) ? [o.onError] : []), ...(o.timeout?.then ? [o.timeout.then] : [])].map(cleanupIn).find(Boolean);
+      return [
+        ...(o.onError && typeof o.onError === 'object' && !('goto' in o.onError) ? [o.onError] : []),
+        ...(o.timeout?.then ? [o.timeout.then] : []),
+      ]
+        .map(cleanupIn)
+        .find(Boolean);
     }
     default:
       return undefined;
@@ -227,7 +314,10 @@ function emit(n: Node, next: string, states: Record<string, StateConfig>): void 
       if (o.retry) meta.retry = o.retry;
       if (o.timeoutMs) meta.timeoutMs = o.timeoutMs;
       if (o.outputs) meta.outputs = o.outputs;
-      const s: StateConfig = { invoke: { src: n.src, ...(n.input !== undefined ? { input: n.input } : {}) }, onDone: next };
+      const s: StateConfig = {
+        invoke: { src: n.src, ...(n.input !== undefined ? { input: n.input } : {}) },
+        onDone: next,
+      };
       if (o.onError === 'continue') s.onError = next;
       else if (o.onError && 'goto' in o.onError) s.onError = o.onError.goto;
       else if (o.onError) s.onError = entryOf(o.onError);
@@ -241,7 +331,10 @@ function emit(n: Node, next: string, states: Record<string, StateConfig>): void 
     case 'decide':
       add(n.id, {
         always: [
-          ...n.branches.map((b) => ({ target: entryOf(b.then), guard: { type: 'expr' as const, params: { expr: b.when } } })),
+          ...n.branches.map((b) => ({
+            target: entryOf(b.then),
+            guard: { type: 'expr' as const, params: { expr: b.when } },
+          })),
           { target: n.otherwise ? entryOf(n.otherwise) : next },
         ],
         ...(n.title ? { meta: { title: n.title } } : {}),
@@ -252,7 +345,10 @@ function emit(n: Node, next: string, states: Record<string, StateConfig>): void 
     case 'parallel': {
       const nested = n.branches.map(cleanupIn).find(Boolean);
       if (nested) {
-        throw new DefinitionError(`cleanup <${nested.id}> is inside parallel <${n.id}>: a cancel would leave the other branches running while it cleans up; put the parallel inside the cleanup's body instead`, { element: nested.id });
+        throw new DefinitionError(
+          `cleanup <${nested.id}> is inside parallel <${n.id}>: a cancel would leave the other branches running while it cleans up; put the parallel inside the cleanup's body instead`,
+          { element: nested.id },
+        );
       }
       const regions: Record<string, StateConfig> = {};
       n.branches.forEach((b, i) => {
@@ -272,14 +368,21 @@ function emit(n: Node, next: string, states: Record<string, StateConfig>): void 
       add(n.id, { type: 'final', meta: { fail: { message: n.message } } });
       return;
     case 'attention':
-      add(n.id, { type: 'final', ...(n.output !== undefined ? { output: n.output } : {}), meta: { attention: { message: n.message } } });
+      add(n.id, {
+        type: 'final',
+        ...(n.output !== undefined ? { output: n.output } : {}),
+        meta: { attention: { message: n.message } },
+      });
       return;
     case 'cleanup': {
       const inner: Record<string, StateConfig> = {};
       const end = `${n.id}_end`;
       const failed = `${n.id}_failed`;
       emit(n.body, end, inner);
-      if (end in inner) throw new DefinitionError(`step id <${end}> is reserved (it names the end of cleanup <${n.id}>'s body)`, { element: end });
+      if (end in inner)
+        throw new DefinitionError(`step id <${end}> is reserved (it names the end of cleanup <${n.id}>'s body)`, {
+          element: end,
+        });
       inner[end] = { type: 'final' };
       const copy = renamed(n.steps, '_failed', idsOf(n.steps));
       add(n.id, {
@@ -323,7 +426,8 @@ export interface WorkflowSpec {
 export function workflow(spec: WorkflowSpec): Definition {
   const states: Record<string, StateConfig> = {};
   emit(spec.steps, 'done', states);
-  if ('done' in states) throw new DefinitionError('step id <done> is reserved (it names the end of the workflow)', { element: 'done' });
+  if ('done' in states)
+    throw new DefinitionError('step id <done> is reserved (it names the end of the workflow)', { element: 'done' });
   states.done = { type: 'final', ...(spec.output !== undefined ? { output: spec.output } : {}) };
   assertUniqueKeys(states);
   const def: Definition = { id: spec.id, machine: { initial: entryOf(spec.steps), states } };

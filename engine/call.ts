@@ -11,15 +11,23 @@ import type { RunResult, StepHost } from './run-types.js';
 export async function runCall(ex: StepHost, req: TaskRequest, signal: AbortSignal): Promise<unknown> {
   const workflowId = calleeOf(req.src)!;
   const def = ex.engine.resolveWorkflow?.(workflowId);
-  if (!def) throw new NotFoundError(`step <${req.step}> calls workflow "${workflowId}", which is not in the catalog`, { step: req.step });
-  const done = ex.journal.filter((e) => e.step === req.step && (e.type === 'task.finished' || e.type === 'task.failed')).length;
+  if (!def)
+    throw new NotFoundError(`step <${req.step}> calls workflow "${workflowId}", which is not in the catalog`, {
+      step: req.step,
+    });
+  const done = ex.journal.filter(
+    (e) => e.step === req.step && (e.type === 'task.finished' || e.type === 'task.failed'),
+  ).length;
   const childId = done === 0 ? `${ex.record.id}.${req.step}` : `${ex.record.id}.${req.step}-${done + 1}`;
   const base = { step: req.step, task: req.src, child: childId };
   const existing = ex.engine.persist === false ? undefined : await getRun(ex.engine.store, childId);
   // an existing child run is resumed by the same execution of the step (crash, or a wait on the child's attention),
   // unless a cancel closed that execution: then a new one starts (else the run's summary would end on the cancel)
-  const last = [...ex.journal].reverse().find((e) => e.step === req.step && (e.type === 'task.started' || e.type === 'task.cancelled'));
-  if (!existing || last?.type === 'task.cancelled') await ex.log({ type: 'task.started', ...base, attempt: 1, idempotent: true, input: req.input });
+  const last = [...ex.journal]
+    .reverse()
+    .find((e) => e.step === req.step && (e.type === 'task.started' || e.type === 'task.cancelled'));
+  if (!existing || last?.type === 'task.cancelled')
+    await ex.log({ type: 'task.started', ...base, attempt: 1, idempotent: true, input: req.input });
 
   let result: RunResult;
   const status = existing?.status;
@@ -35,7 +43,13 @@ export async function runCall(ex: StepHost, req: TaskRequest, signal: AbortSigna
       await ex.log({ type: 'task.failed', ...base, attempt: 1, error: serializeError(e) });
       throw e;
     }
-    result = await ex.children.start(def, { params, runId: childId, parent: ex.record.id, signal, source: { kind: 'catalog', ref: workflowId } });
+    result = await ex.children.start(def, {
+      params,
+      runId: childId,
+      parent: ex.record.id,
+      signal,
+      source: { kind: 'catalog', ref: workflowId },
+    });
   }
 
   switch (result.status) {
@@ -48,16 +62,30 @@ export async function runCall(ex: StepHost, req: TaskRequest, signal: AbortSigna
     case RunStatus.NeedsAttention: {
       // a child that ended on an attention() end has a result for its caller to act on
       if (!result.attention?.steps?.length) {
-        const out = { ...(result.output && typeof result.output === 'object' ? (result.output as object) : result.output !== undefined ? { value: result.output } : {}), attention: result.attention?.message ?? 'needs attention' };
+        const out = {
+          ...(result.output && typeof result.output === 'object'
+            ? (result.output as object)
+            : result.output !== undefined
+              ? { value: result.output }
+              : {}),
+          attention: result.attention?.message ?? 'needs attention',
+        };
         await ex.log({ type: 'task.finished', ...base, attempt: 1, output: out });
         return out;
       }
       // an interrupted child waits for a person: so does this run (resume --force re-runs the child's interrupted steps)
-      ex.requestAttention(`step <${req.step}> calls workflow ${workflowId}, whose run ${childId} needs attention: ${result.attention?.message ?? ''}`, req.step);
+      ex.requestAttention(
+        `step <${req.step}> calls workflow ${workflowId}, whose run ${childId} needs attention: ${result.attention?.message ?? ''}`,
+        req.step,
+      );
       throw new CancelledError(`step <${req.step}> waits for its child run ${childId}`);
     }
     default: {
-      const err = new GravityError((result.error?.code as ErrorCode) ?? ErrorCode.TaskFailed, `called workflow ${workflowId} failed: ${result.error?.message ?? result.status}`, { child: childId });
+      const err = new GravityError(
+        (result.error?.code as ErrorCode) ?? ErrorCode.TaskFailed,
+        `called workflow ${workflowId} failed: ${result.error?.message ?? result.status}`,
+        { child: childId },
+      );
       await ex.log({ type: 'task.failed', ...base, attempt: 1, error: err.toJSON() });
       throw err;
     }

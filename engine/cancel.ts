@@ -18,9 +18,17 @@ export interface CancelReport {
  * Cancels run `idOrPrefix`: sends SIGINT to the process running it (the same graceful cancel as Ctrl-C) and waits up to
  * `waitMs` for it to record the end, or marks a run whose process is gone as cancelled. Either way it can be resumed.
  */
-export async function cancelRun(engine: Pick<EngineOptions, 'store' | 'onEvent'>, idOrPrefix: string, o: { waitMs?: number } = {}): Promise<CancelReport> {
+export async function cancelRun(
+  engine: Pick<EngineOptions, 'store' | 'onEvent'>,
+  idOrPrefix: string,
+  o: { waitMs?: number } = {},
+): Promise<CancelReport> {
   const r = await loadRun(engine, idOrPrefix);
-  if (r.status !== RunStatus.Running) throw new BadInputError(`run ${r.id} is ${r.status}, not running: nothing to cancel`, { run: r.id, status: r.status });
+  if (r.status !== RunStatus.Running)
+    throw new BadInputError(`run ${r.id} is ${r.status}, not running: nothing to cancel`, {
+      run: r.id,
+      status: r.status,
+    });
   const waitMs = o.waitMs ?? 15_000;
   if (isRunLive(r)) {
     process.kill(r.pid!, 'SIGINT');
@@ -30,10 +38,16 @@ export async function cancelRun(engine: Pick<EngineOptions, 'store' | 'onEvent'>
       if (now.status !== RunStatus.Running) return { runId: r.id, status: now.status, signalled: true };
       await sleep(100);
     }
-    throw new BadInputError(`run ${r.id}: process ${r.pid} did not stop within ${waitMs / 1000} s`, { run: r.id, pid: r.pid });
+    throw new BadInputError(`run ${r.id}: process ${r.pid} did not stop within ${waitMs / 1000} s`, {
+      run: r.id,
+      pid: r.pid,
+    });
   }
   const writer = new RunWriter(engine, r);
-  await writer.log({ type: 'run.cancelled', message: 'its process is gone: marked cancelled; resume with `gravity resume`' });
+  await writer.log({
+    type: 'run.cancelled',
+    message: 'its process is gone: marked cancelled; resume with `gravity resume`',
+  });
   await writer.saveRecord({ status: RunStatus.Cancelled, pid: undefined });
   return { runId: r.id, status: RunStatus.Cancelled, signalled: false };
 }

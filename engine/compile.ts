@@ -45,9 +45,16 @@ const STEP_ERROR = 'xstate.error.actor.';
 const FAIL_EVENT = 'gravity.fail';
 
 /** The error a failing end stands for: the handled error itself when its message re-throws it, else a new one. */
-function failError(context: RunContext, element: string, fail: NonNullable<StateMeta['fail']>): NonNullable<RunContext['error']> {
+function failError(
+  context: RunContext,
+  element: string,
+  fail: NonNullable<StateMeta['fail']>,
+): NonNullable<RunContext['error']> {
   if (typeof fail === 'object' && fail.message === RETHROW && context.error) return context.error;
-  const msg = typeof fail === 'object' && fail.message ? String(resolveTemplate(fail.message, scopeOf(context), element)) : `run ended in <${element}>`;
+  const msg =
+    typeof fail === 'object' && fail.message
+      ? String(resolveTemplate(fail.message, scopeOf(context), element))
+      : `run ended in <${element}>`;
   return new GravityError(ErrorCode.TaskFailed, msg, { element }).toJSON();
 }
 
@@ -73,19 +80,26 @@ export function compile(def: Definition, runtime: Runtime): AnyStateMachine {
       if (guarded) {
         // inside a compound with onError: not an end (that would end the compound as done) but a failure it catches
         delete out.type;
-        out.entry = [raise(({ context }: { context: RunContext }) => ({ type: FAIL_EVENT, error: failError(context, key, fail) }))];
+        out.entry = [
+          raise(({ context }: { context: RunContext }) => ({ type: FAIL_EVENT, error: failError(context, key, fail) })),
+        ];
       } else {
         // a failing end below the top level (in a parallel region) would only end its region: make it fail the run
         out.entry = [{ type: 'failRun', params: { element: key, fail } }];
       }
     }
     const catches = !!s.states && s.type !== 'parallel' && s.onError !== undefined;
-    if (s.states) out.states = Object.fromEntries(Object.entries(s.states).map(([k, c]) => [k, convert(k, c, true, guarded || catches)]));
+    if (s.states)
+      out.states = Object.fromEntries(
+        Object.entries(s.states).map(([k, c]) => [k, convert(k, c, true, guarded || catches)]),
+      );
     if (s.invoke) {
       const meta = s.meta ?? {};
       const template = s.invoke.input;
       const src = s.invoke.src;
-      actors[`step:${key}`] = fromPromise<unknown, StepInput>(({ input, signal }) => runtime.runTask({ step: key, src, meta, ...input }, signal));
+      actors[`step:${key}`] = fromPromise<unknown, StepInput>(({ input, signal }) =>
+        runtime.runTask({ step: key, src, meta, ...input }, signal),
+      );
       out.invoke = {
         id: key,
         src: `step:${key}`,
@@ -96,14 +110,20 @@ export function compile(def: Definition, runtime: Runtime): AnyStateMachine {
             return { input: null, inputError: serializeError(e) };
           }
         },
-        onDone: transition(s.onDone, { type: 'saveOutput', params: { step: key, outputs: meta.outputs, merge: meta.mergeOutput === true } }),
+        onDone: transition(s.onDone, {
+          type: 'saveOutput',
+          params: { step: key, outputs: meta.outputs, merge: meta.mergeOutput === true },
+        }),
         onError: transition(s.onError, { type: 'saveError', params: { step: key } }),
       };
     } else if (s.onDone !== undefined) {
       out.onDone = transition(s.onDone);
     }
     if (s.always) {
-      out.always = s.always.map((b) => ({ target: b.target, ...(b.guard ? { guard: { type: 'expr', params: { expr: b.guard.params.expr, element: key } } } : {}) }));
+      out.always = s.always.map((b) => ({
+        target: b.target,
+        ...(b.guard ? { guard: { type: 'expr', params: { expr: b.guard.params.expr, element: key } } } : {}),
+      }));
     }
     if (s.after) {
       const after: Record<string, unknown> = {};
@@ -119,7 +139,8 @@ export function compile(def: Definition, runtime: Runtime): AnyStateMachine {
       out.after = after;
     }
     const on: Record<string, unknown> = {};
-    for (const [e, t] of Object.entries(s.on ?? {})) on[e] = e === CANCEL_EVENT ? transition(t, { type: 'saveCancel', params: { element: key } }) : transition(t);
+    for (const [e, t] of Object.entries(s.on ?? {}))
+      on[e] = e === CANCEL_EVENT ? transition(t, { type: 'saveCancel', params: { element: key } }) : transition(t);
     if (catches) {
       // an unhandled failure of any step inside (xstate's partial wildcard), or a failing end inside
       on[`${STEP_ERROR}*`] = transition(s.onError, { type: 'saveCaughtError', params: {} });
@@ -135,25 +156,31 @@ export function compile(def: Definition, runtime: Runtime): AnyStateMachine {
     actors,
     delays: delays as never,
     guards: {
-      expr: ({ context }, params: { expr: string; element: string }) => evaluateCondition(params.expr, scopeOf(context), params.element),
+      expr: ({ context }, params: { expr: string; element: string }) =>
+        evaluateCondition(params.expr, scopeOf(context), params.element),
     },
     actions: {
-      saveOutput: assign(({ context, event }, params: { step: string; outputs?: Record<string, string>; merge: boolean }) => {
-        const output = (event as { output?: unknown }).output;
-        // written in place: copying the map on every step made long runs quadratic (nothing keeps older contexts)
-        const steps = context.steps;
-        steps[params.step] = output;
-        let vars = context.vars;
-        if (params.merge && output && typeof output === 'object' && !Array.isArray(output)) vars = { ...vars, ...(output as object) };
-        if (params.outputs) {
-          // the output's own fields are visible at top level too, as Camunda and Zeebe output mappings expect
-          const fields = output && typeof output === 'object' && !Array.isArray(output) ? (output as Record<string, unknown>) : {};
-          const scope = { ...scopeOf({ ...context, steps, vars }), ...fields, output };
-          vars = { ...vars };
-          for (const [name, expr] of Object.entries(params.outputs)) vars[name] = resolveTemplate(expr, scope, `${params.step}.outputs.${name}`);
-        }
-        return { steps, vars };
-      }),
+      saveOutput: assign(
+        ({ context, event }, params: { step: string; outputs?: Record<string, string>; merge: boolean }) => {
+          const output = (event as { output?: unknown }).output;
+          // written in place: copying the map on every step made long runs quadratic (nothing keeps older contexts)
+          const steps = context.steps;
+          steps[params.step] = output;
+          let vars = context.vars;
+          if (params.merge && output && typeof output === 'object' && !Array.isArray(output))
+            vars = { ...vars, ...(output as object) };
+          if (params.outputs) {
+            // the output's own fields are visible at top level too, as Camunda and Zeebe output mappings expect
+            const fields =
+              output && typeof output === 'object' && !Array.isArray(output) ? (output as Record<string, unknown>) : {};
+            const scope = { ...scopeOf({ ...context, steps, vars }), ...fields, output };
+            vars = { ...vars };
+            for (const [name, expr] of Object.entries(params.outputs))
+              vars[name] = resolveTemplate(expr, scope, `${params.step}.outputs.${name}`);
+          }
+          return { steps, vars };
+        },
+      ),
       failRun: ({ context }, params: { element: string; fail: NonNullable<StateMeta['fail']> }) => {
         const e = failError(context, params.element, params.fail);
         throw new GravityError(e.code as ErrorCode, e.message, e.details ?? { element: params.element });
@@ -165,7 +192,9 @@ export function compile(def: Definition, runtime: Runtime): AnyStateMachine {
         error: { step: event.type.slice(STEP_ERROR.length), ...serializeError((event as { error?: unknown }).error) },
       })),
       saveRaisedError: assign(({ event }) => ({ error: (event as unknown as { error: RunContext['error'] }).error })),
-      saveCancel: assign((_, params: { element: string }) => ({ error: { ...new CancelledError(`run cancelled in <${params.element}>`).toJSON() } })),
+      saveCancel: assign((_, params: { element: string }) => ({
+        error: { ...new CancelledError(`run cancelled in <${params.element}>`).toJSON() },
+      })),
     },
   }).createMachine({
     id: ROOT,

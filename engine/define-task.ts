@@ -76,8 +76,13 @@ export interface TaskDefinition<I = any, O = any, In = any> {
 const ID = /^[a-z][a-z0-9-]*(\.[a-z][a-z0-9-]*)+$/;
 
 /** Declares a task node. Ids are dotted lower-case words (`git.clone`). */
-export function defineTask<IS extends z.ZodType, OS extends z.ZodType>(spec: TaskSpec<IS, OS>): TaskDefinition<z.output<IS>, z.output<OS>, z.input<IS>> {
-  if (!ID.test(spec.id)) throw new DefinitionError(`task id "${spec.id}" must be dotted lower-case words, e.g. "exec.run"`, { task: spec.id });
+export function defineTask<IS extends z.ZodType, OS extends z.ZodType>(
+  spec: TaskSpec<IS, OS>,
+): TaskDefinition<z.output<IS>, z.output<OS>, z.input<IS>> {
+  if (!ID.test(spec.id))
+    throw new DefinitionError(`task id "${spec.id}" must be dotted lower-case words, e.g. "exec.run"`, {
+      task: spec.id,
+    });
   const idem = spec.idempotent;
   return {
     id: spec.id,

@@ -2,7 +2,15 @@
 import { createHash } from 'node:crypto';
 
 /** Declared type of a workflow param; `--param k=v` strings are coerced to it. */
-export const ParamType = { String: 'string', Number: 'number', Integer: 'integer', Boolean: 'boolean', Array: 'array', Object: 'object', Json: 'json' } as const;
+export const ParamType = {
+  String: 'string',
+  Number: 'number',
+  Integer: 'integer',
+  Boolean: 'boolean',
+  Array: 'array',
+  Object: 'object',
+  Json: 'json',
+} as const;
 export type ParamType = (typeof ParamType)[keyof typeof ParamType];
 
 /** One declared param: a small JSON schema that survives serialization. */
@@ -159,8 +167,10 @@ export type StateKind = (typeof StateKind)[keyof typeof StateKind];
  * (`after` alone), an event wait (`on`); a state with none of these does nothing (`empty`, refused by validation).
  */
 export function stateKind(s: StateConfig): StateKind {
-  if (s.type === 'final') return s.meta?.fail ? StateKind.Fail : s.meta?.attention ? StateKind.Attention : StateKind.End;
-  if (s.invoke) return typeof s.invoke.src === 'string' && calleeOf(s.invoke.src) !== undefined ? StateKind.Call : StateKind.Task;
+  if (s.type === 'final')
+    return s.meta?.fail ? StateKind.Fail : s.meta?.attention ? StateKind.Attention : StateKind.End;
+  if (s.invoke)
+    return typeof s.invoke.src === 'string' && calleeOf(s.invoke.src) !== undefined ? StateKind.Call : StateKind.Task;
   if (s.always) return StateKind.Decision;
   if (s.type === 'parallel') return StateKind.Parallel;
   if (s.states) return StateKind.Compound;

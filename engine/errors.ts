@@ -41,7 +41,12 @@ export class GravityError extends Error {
     this.details = details;
   }
   toJSON(): SerializedError {
-    return { name: this.name, code: this.code, message: this.message, ...(this.details ? { details: this.details } : {}) };
+    return {
+      name: this.name,
+      code: this.code,
+      message: this.message,
+      ...(this.details ? { details: this.details } : {}),
+    };
   }
 }
 
@@ -62,7 +67,10 @@ export class DefinitionError extends GravityError {
 /** A FEEL expression that does not parse or does not evaluate; names the element and the expression. */
 export class ExpressionError extends GravityError {
   constructor(element: string, expression: string, reason: string) {
-    super(ErrorCode.Expression, `expression in <${element}> failed: ${reason} (expression: ${expression})`, { element, expression });
+    super(ErrorCode.Expression, `expression in <${element}> failed: ${reason} (expression: ${expression})`, {
+      element,
+      expression,
+    });
   }
 }
 
@@ -97,7 +105,11 @@ export class CancelledError extends GravityError {
 /** A compare-and-set put whose expected version did not match. */
 export class ConflictError extends GravityError {
   constructor(key: string, expected: number | null, actual: number | null) {
-    super(ErrorCode.Conflict, `version conflict on ${key}: expected ${expected ?? 'absent'}, found ${actual ?? 'absent'}`, { key, expected, actual });
+    super(
+      ErrorCode.Conflict,
+      `version conflict on ${key}: expected ${expected ?? 'absent'}, found ${actual ?? 'absent'}`,
+      { key, expected, actual },
+    );
   }
 }
 
@@ -112,7 +124,8 @@ export class NotFoundError extends GravityError {
 export function serializeError(err: unknown): SerializedError {
   if (err instanceof GravityError) return err.toJSON();
   if (err instanceof Error) {
-    const code = typeof (err as { code?: unknown }).code === 'string' ? (err as unknown as { code: string }).code : 'ERROR';
+    const code =
+      typeof (err as { code?: unknown }).code === 'string' ? (err as unknown as { code: string }).code : 'ERROR';
     return { name: err.name, code, message: err.message };
   }
   return { name: 'Error', code: 'ERROR', message: String(err) };
@@ -130,7 +143,11 @@ export class UnknownTaskError extends GravityError {
   constructor(id: string, known: string[], element?: string) {
     const near = closest(id, known);
     const where = element ? ` in <${element}>` : '';
-    super(ErrorCode.UnknownTask, `unknown task "${id}"${where}${near.length ? `; did you mean ${near.map((n) => `"${n}"`).join(', ')}?` : ''}`, { id, suggestions: near });
+    super(
+      ErrorCode.UnknownTask,
+      `unknown task "${id}"${where}${near.length ? `; did you mean ${near.map((n) => `"${n}"`).join(', ')}?` : ''}`,
+      { id, suggestions: near },
+    );
   }
 }
 
@@ -158,5 +175,9 @@ export function closest(name: string, known: string[]): string[] {
     return { k, d };
   });
   const limit = Math.max(2, Math.ceil(n.length / 2));
-  return scored.filter((s) => s.d <= limit).sort((a, b) => a.d - b.d || a.k.localeCompare(b.k)).slice(0, 3).map((s) => s.k);
+  return scored
+    .filter((s) => s.d <= limit)
+    .sort((a, b) => a.d - b.d || a.k.localeCompare(b.k))
+    .slice(0, 3)
+    .map((s) => s.k);
 }

@@ -83,7 +83,12 @@ export class Execution implements Runtime, StepHost {
     // step outputs are in the journal already: the snapshot leaves them out (rebuilt on resume), so it stays small
     const s = snap as Snapshot<unknown> & { context: RunContext };
     const slim = { ...s, context: { ...s.context, steps: {} } } as unknown as Snapshot<unknown>;
-    return this.writer.saveSnapshot({ definitionHash: this.record.definitionHash, snapshot: slim, stepsInJournal: true, timers: this.timers() });
+    return this.writer.saveSnapshot({
+      definitionHash: this.record.definitionHash,
+      snapshot: slim,
+      stepsInJournal: true,
+      timers: this.timers(),
+    });
   }
 
   /** The machine's pending timers, in a JSON form (plus restored ones not re-armed yet). */
@@ -112,19 +117,26 @@ export class Execution implements Runtime, StepHost {
     const done = this.replay.get(request.step);
     if (done) {
       this.replay.delete(request.step);
-      return done.error ? Promise.reject(new GravityError(done.error.code as never, done.error.message, done.error.details)) : Promise.resolve(done.output);
+      return done.error
+        ? Promise.reject(new GravityError(done.error.code as never, done.error.message, done.error.details))
+        : Promise.resolve(done.output);
     }
     const p = runTaskStep(this, request, AbortSignal.any([signal, this.halt.signal]));
     this.inflight.add(p);
     p.finally(() => this.inflight.delete(p)).catch(() => undefined);
     // a step halted after the machine errored reports to nobody (its parent actor is already stopped)
-    return p.catch((e: unknown) => (this.halt.signal.aborted ? new Promise<never>(() => undefined) : Promise.reject(e)));
+    return p.catch((e: unknown) =>
+      this.halt.signal.aborted ? new Promise<never>(() => undefined) : Promise.reject(e),
+    );
   }
 
   /** Runs the actor to its end (or cancellation); `snapshot` (and its pending `timers`) resumes. */
   async execute(snapshot?: Snapshot<unknown>, timers: PersistedTimer[] = []): Promise<RunResult> {
     const machine = compile(this.def, this);
-    this.actor = createActor(machine, snapshot ? { snapshot, input: { params: this.record.params } } : { input: { params: this.record.params } });
+    this.actor = createActor(
+      machine,
+      snapshot ? { snapshot, input: { params: this.record.params } } : { input: { params: this.record.params } },
+    );
     const ended = new Promise<Snapshot<unknown>>((resolve) => {
       this.actor.subscribe({
         next: (s) => {
@@ -147,7 +159,14 @@ export class Execution implements Runtime, StepHost {
     this.restoredTimers = timers;
     this.actor.start();
     if (this.actor.getSnapshot().status === 'active') {
-      for (const t of timers) this.actor.system.scheduler.schedule(this.actor, this.actor, t.event, Math.max(0, t.delay - (Date.now() - t.startedAt)), t.id);
+      for (const t of timers)
+        this.actor.system.scheduler.schedule(
+          this.actor,
+          this.actor,
+          t.event,
+          Math.max(0, t.delay - (Date.now() - t.startedAt)),
+          t.id,
+        );
     }
     if (stop.aborted) {
       // cancelled before it could start: keep it resumable from where it stands
@@ -159,7 +178,12 @@ export class Execution implements Runtime, StepHost {
     const settled = first.status !== 'active' ? Promise.resolve(first) : ended;
     let stopped = stop.aborted
       ? this.actor.getSnapshot()
-      : await Promise.race([settled, new Promise<Snapshot<unknown>>((r) => stop.addEventListener('abort', () => r(this.actor.getSnapshot()), { once: true }))]);
+      : await Promise.race([
+          settled,
+          new Promise<Snapshot<unknown>>((r) =>
+            stop.addEventListener('abort', () => r(this.actor.getSnapshot()), { once: true }),
+          ),
+        ]);
     // a cancel handed to a cleanup: the run goes on to its end (a second Ctrl-C exits the process)
     if (this.cleaningUp && stopped.status === 'active') stopped = await settled;
     stop.removeEventListener('abort', onAbort);
@@ -193,30 +217,58 @@ export class Execution implements Runtime, StepHost {
         if (fail && this.cleaningUp && s.context.error?.code === ErrorCode.Cancelled) {
           await this.endCancelled(s.context.error);
         } else if (fail) {
-          const msg = typeof fail === 'object' && fail.message ? String(resolveTemplate(fail.message, scope, key)) : `run ended in <${key}>`;
-          const error = { ...(s.context.error ?? {}), ...new GravityError('TASK_FAILED', msg, { element: key }).toJSON() };
+          const msg =
+            typeof fail === 'object' && fail.message
+              ? String(resolveTemplate(fail.message, scope, key))
+              : `run ended in <${key}>`;
+          const error = {
+            ...(s.context.error ?? {}),
+            ...new GravityError('TASK_FAILED', msg, { element: key }).toJSON(),
+          };
           await this.log({ type: 'run.failed', error, message: msg });
-          await this.saveRecord({ status: RunStatus.Failed, error, finishedAt: new Date().toISOString(), pid: undefined });
+          await this.saveRecord({
+            status: RunStatus.Failed,
+            error,
+            finishedAt: new Date().toISOString(),
+            pid: undefined,
+          });
         } else if (final?.meta?.attention) {
           const output = final.output === undefined ? undefined : resolveTemplate(final.output, scope, key);
           const message = String(resolveTemplate(final.meta.attention.message, scope, key));
           await this.log({ type: 'run.needs-attention', output, message });
-          await this.saveRecord({ status: RunStatus.NeedsAttention, output, attention: { message, steps: [] }, finishedAt: new Date().toISOString(), pid: undefined });
+          await this.saveRecord({
+            status: RunStatus.NeedsAttention,
+            output,
+            attention: { message, steps: [] },
+            finishedAt: new Date().toISOString(),
+            pid: undefined,
+          });
         } else {
           const output = final?.output === undefined ? undefined : resolveTemplate(final.output, scope, key);
           await this.log({ type: 'run.finished', output });
-          await this.saveRecord({ status: RunStatus.Succeeded, output, finishedAt: new Date().toISOString(), pid: undefined });
+          await this.saveRecord({
+            status: RunStatus.Succeeded,
+            output,
+            finishedAt: new Date().toISOString(),
+            pid: undefined,
+          });
         }
       } catch (e) {
         const error = serializeError(e);
         await this.log({ type: 'run.failed', error });
-        await this.saveRecord({ status: RunStatus.Failed, error, finishedAt: new Date().toISOString(), pid: undefined });
+        await this.saveRecord({
+          status: RunStatus.Failed,
+          error,
+          finishedAt: new Date().toISOString(),
+          pid: undefined,
+        });
       }
     } else {
       const raw = (snap as { error?: unknown }).error;
       const failedStep = [...this.journal].reverse().find((e) => e.type === 'task.failed');
       const error = { ...serializeError(raw), ...(failedStep?.step ? { step: failedStep.step } : {}) };
-      if (this.cleaningUp && error.code === ErrorCode.Cancelled) return this.endCancelled(error).then(() => resultOf(r, this.journal));
+      if (this.cleaningUp && error.code === ErrorCode.Cancelled)
+        return this.endCancelled(error).then(() => resultOf(r, this.journal));
       await this.log({ type: 'run.failed', error });
       await this.saveRecord({ status: RunStatus.Failed, error, finishedAt: new Date().toISOString(), pid: undefined });
     }
@@ -225,7 +277,11 @@ export class Execution implements Runtime, StepHost {
 
   /** A run cancelled inside a cleanup()'s body whose cleanup then ran: over (not resumable), recorded as cancelled. */
   private async endCancelled(error: SerializedError): Promise<void> {
-    await this.log({ type: 'run.cancelled', error, message: 'cancelled; its cleanup ran, so the run is over (start a new run)' });
+    await this.log({
+      type: 'run.cancelled',
+      error,
+      message: 'cancelled; its cleanup ran, so the run is over (start a new run)',
+    });
     await this.saveRecord({ status: RunStatus.Cancelled, error, finishedAt: new Date().toISOString(), pid: undefined });
   }
 }

@@ -49,7 +49,12 @@ export interface EvaluateOptions {
  * Evaluates a FEEL expression against `scope`. Errors (syntax, unknown variable used as a value,
  * failed function call) become ExpressionError naming `element` and the expression.
  */
-export function evaluateExpression(source: string, scope: Record<string, unknown>, element: string, options: EvaluateOptions = {}): unknown {
+export function evaluateExpression(
+  source: string,
+  scope: Record<string, unknown>,
+  element: string,
+  options: EvaluateOptions = {},
+): unknown {
   const src = expressionSource(source).trim();
   if (src === '') throw new ExpressionError(element, source, 'empty expression');
   const syntax = checkExpression(src);
@@ -60,19 +65,29 @@ export function evaluateExpression(source: string, scope: Record<string, unknown
   } catch (e) {
     throw new ExpressionError(element, src, (e as Error).message);
   }
-  const fatal = result.warnings.find((w) => w.type === 'NO_FUNCTION_FOUND' || w.type === 'FUNCTION_INVOCATION_FAILURE' || w.type === 'INVALID_ARGUMENTS');
+  const fatal = result.warnings.find(
+    (w) => w.type === 'NO_FUNCTION_FOUND' || w.type === 'FUNCTION_INVOCATION_FAILURE' || w.type === 'INVALID_ARGUMENTS',
+  );
   if (fatal) throw new ExpressionError(element, src, fatal.message);
   if (options.strict || result.value === null || result.value === undefined) {
-    const missing = result.warnings.find((w) => w.type === 'NO_VARIABLE_FOUND' || w.type === 'NO_CONTEXT_ENTRY_FOUND' || w.type === 'NO_PROPERTY_FOUND');
+    const missing = result.warnings.find(
+      (w) => w.type === 'NO_VARIABLE_FOUND' || w.type === 'NO_CONTEXT_ENTRY_FOUND' || w.type === 'NO_PROPERTY_FOUND',
+    );
     if (missing) throw new ExpressionError(element, src, missing.message);
   }
   return toPlain(result.value);
 }
 
 /** Evaluates a guard: must yield a boolean. */
-export function evaluateCondition(source: string, scope: Record<string, unknown>, element: string, options: EvaluateOptions = {}): boolean {
+export function evaluateCondition(
+  source: string,
+  scope: Record<string, unknown>,
+  element: string,
+  options: EvaluateOptions = {},
+): boolean {
   const v = evaluateExpression(source, scope, element, options);
-  if (typeof v !== 'boolean') throw new ExpressionError(element, expressionSource(source), `expected a boolean, got ${JSON.stringify(v)}`);
+  if (typeof v !== 'boolean')
+    throw new ExpressionError(element, expressionSource(source), `expected a boolean, got ${JSON.stringify(v)}`);
   return v;
 }
 
@@ -91,8 +106,10 @@ export function resolveTemplate(template: unknown, scope: Record<string, unknown
 /** Every expression string inside a template, with its path, for static checks. */
 export function* expressionsIn(template: unknown, path: string): Generator<{ path: string; source: string }> {
   if (isExpression(template)) yield { path, source: expressionSource(template) };
-  else if (Array.isArray(template)) for (let i = 0; i < template.length; i++) yield* expressionsIn(template[i], `${path}[${i}]`);
-  else if (template && typeof template === 'object') for (const [k, v] of Object.entries(template)) yield* expressionsIn(v, `${path}.${k}`);
+  else if (Array.isArray(template))
+    for (let i = 0; i < template.length; i++) yield* expressionsIn(template[i], `${path}[${i}]`);
+  else if (template && typeof template === 'object')
+    for (const [k, v] of Object.entries(template)) yield* expressionsIn(v, `${path}.${k}`);
 }
 
 // FEEL values (dates, durations, ranges) are turned into JSON-friendly values.

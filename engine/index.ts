@@ -18,7 +18,16 @@ export {
   ValidationError,
   type SerializedError,
 } from './errors.js';
-export { createRegistry, defineTask, TaskRegistry, type CompensateContext, type TaskContext, type TaskDefinition, type TaskLogger, type TaskSpec } from './define-task.js';
+export {
+  createRegistry,
+  defineTask,
+  TaskRegistry,
+  type CompensateContext,
+  type TaskContext,
+  type TaskDefinition,
+  type TaskLogger,
+  type TaskSpec,
+} from './define-task.js';
 export {
   CALL_PREFIX,
   CANCEL_EVENT,
@@ -65,13 +74,42 @@ export {
   type WaitNode,
   type WorkflowSpec,
 } from './builder.js';
-export { checkExpression, evaluateCondition, evaluateExpression, expressionSource, expressionsIn, isExpression, resolveTemplate, type EvaluateOptions } from './expressions.js';
+export {
+  checkExpression,
+  evaluateCondition,
+  evaluateExpression,
+  expressionSource,
+  expressionsIn,
+  isExpression,
+  resolveTemplate,
+  type EvaluateOptions,
+} from './expressions.js';
 export { parseDelay } from './duration.js';
 export { jsonLike, parseParamPairs, resolveParams } from './params.js';
 export { assertValidDefinition, checkDefinition, type Problem, type ValidateOptions } from './validate.js';
 export { compile, scopeOf, type RunContext, type Runtime, type TaskRequest } from './compile.js';
-export { openSteps, RunStatus, stepsFromJournal, summarizeSteps, type JournalEntry, type JournalType, type RunEvent, type RunRecord, type StepSummary } from './journal.js';
-export type { ChildRuns, EngineOptions, LogLevel, PersistedRunSnapshot, PersistedTimer, ResumeOptions, RunResult, StartOptions, StepHost } from './run-types.js';
+export {
+  openSteps,
+  RunStatus,
+  stepsFromJournal,
+  summarizeSteps,
+  type JournalEntry,
+  type JournalType,
+  type RunEvent,
+  type RunRecord,
+  type StepSummary,
+} from './journal.js';
+export type {
+  ChildRuns,
+  EngineOptions,
+  LogLevel,
+  PersistedRunSnapshot,
+  PersistedTimer,
+  ResumeOptions,
+  RunResult,
+  StartOptions,
+  StepHost,
+} from './run-types.js';
 export { getRun, keys, listRuns, loadRun, readDefinition, readJournal, readSnapshot } from './run-store.js';
 export { resultOf } from './execution.js';
 export { isRunLive } from './liveness.js';
@@ -79,7 +117,16 @@ export { newRunId, resumeRun, startRun } from './runner.js';
 export { rollbackRun, type RollbackReport } from './rollback.js';
 export { cancelRun, type CancelReport } from './cancel.js';
 export { planDefinition, type PlanItem } from './plan.js';
-export { commandLineOf, exec, isAlive, killGroup, startTimeOf, type Exec, type ExecOptions, type ExecResult } from './process.js';
+export {
+  commandLineOf,
+  exec,
+  isAlive,
+  killGroup,
+  startTimeOf,
+  type Exec,
+  type ExecOptions,
+  type ExecResult,
+} from './process.js';
 export {
   createJsonStore,
   createMemoryStore,

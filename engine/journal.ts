@@ -39,9 +39,21 @@ export interface RunRecord {
 
 /** Kinds of journal entries (also the run events streamed to renderers). */
 export type JournalType =
-  | 'run.started' | 'run.resumed' | 'run.finished' | 'run.failed' | 'run.cancelled' | 'run.needs-attention' | 'run.rolled-back'
-  | 'task.started' | 'task.process' | 'task.retrying' | 'task.finished' | 'task.failed' | 'task.cancelled'
-  | 'task.compensated' | 'task.compensate-failed';
+  | 'run.started'
+  | 'run.resumed'
+  | 'run.finished'
+  | 'run.failed'
+  | 'run.cancelled'
+  | 'run.needs-attention'
+  | 'run.rolled-back'
+  | 'task.started'
+  | 'task.process'
+  | 'task.retrying'
+  | 'task.finished'
+  | 'task.failed'
+  | 'task.cancelled'
+  | 'task.compensated'
+  | 'task.compensate-failed';
 
 /** One journal line. */
 export interface JournalEntry {
@@ -67,7 +79,14 @@ export interface JournalEntry {
 /** A live event: a journal entry, or a log line of a task (not journaled). */
 export type RunEvent =
   | (JournalEntry & { runId: string })
-  | { type: 'task.log'; runId: string; at: string; step: string; level: 'info' | 'warn' | 'error' | 'stdout' | 'stderr'; text: string };
+  | {
+      type: 'task.log';
+      runId: string;
+      at: string;
+      step: string;
+      level: 'info' | 'warn' | 'error' | 'stdout' | 'stderr';
+      text: string;
+    };
 
 /** Per-step summary, as in `run --json` and `show`. */
 export interface StepSummary {
@@ -93,7 +112,14 @@ export function summarizeSteps(journal: JournalEntry[], finished = true): StepSu
     switch (e.type) {
       case 'task.started':
         if (!s) {
-          s = { id: e.step, task: e.task ?? '?', status: 'running', attempts: e.attempt ?? 1, startedAt: e.at, ...(e.child ? { child: e.child } : {}) };
+          s = {
+            id: e.step,
+            task: e.task ?? '?',
+            status: 'running',
+            attempts: e.attempt ?? 1,
+            startedAt: e.at,
+            ...(e.child ? { child: e.child } : {}),
+          };
           open.set(e.step, s);
           out.push(s);
         } else s.attempts = e.attempt ?? s.attempts + 1;
@@ -131,11 +157,23 @@ export function stepsFromJournal(journal: JournalEntry[]): Record<string, unknow
 }
 
 /** Steps started and never finished (crash) or cancelled: what resume must decide about. */
-export function openSteps(journal: JournalEntry[]): Array<{ step: string; task: string; idempotent: boolean; pids: number[]; commands: string[][] }> {
-  const open = new Map<string, { step: string; task: string; idempotent: boolean; pids: number[]; commands: string[][] }>();
+export function openSteps(
+  journal: JournalEntry[],
+): Array<{ step: string; task: string; idempotent: boolean; pids: number[]; commands: string[][] }> {
+  const open = new Map<
+    string,
+    { step: string; task: string; idempotent: boolean; pids: number[]; commands: string[][] }
+  >();
   for (const e of journal) {
     if (!e.step) continue;
-    if (e.type === 'task.started') open.set(e.step, { step: e.step, task: e.task ?? '?', idempotent: e.idempotent === true, pids: [], commands: [] });
+    if (e.type === 'task.started')
+      open.set(e.step, {
+        step: e.step,
+        task: e.task ?? '?',
+        idempotent: e.idempotent === true,
+        pids: [],
+        commands: [],
+      });
     else if (e.type === 'task.process' && e.pid) {
       open.get(e.step)?.pids.push(e.pid);
       open.get(e.step)?.commands.push(e.command ?? []);

@@ -5,7 +5,14 @@ import { isAlive, startTimeOf } from './process.js';
 
 /** True when the process that owns a running run is still alive on this host. */
 export function isRunLive(r: RunRecord): boolean {
-  if (r.status !== RunStatus.Running || r.pid === undefined || r.host !== hostname() || r.pid === process.pid || !isAlive(r.pid)) return false;
+  if (
+    r.status !== RunStatus.Running ||
+    r.pid === undefined ||
+    r.host !== hostname() ||
+    r.pid === process.pid ||
+    !isAlive(r.pid)
+  )
+    return false;
   // the pid may have been reused by another process since the run's process died
   return r.pidStart === undefined || startTimeOf(r.pid) === r.pidStart;
 }

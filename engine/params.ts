@@ -38,25 +38,45 @@ function schemaOf(name: string, spec: ParamSpec): z.ZodType {
       s = str;
       break;
     }
-    case 'number': s = z.number(); break;
-    case 'integer': s = z.number().int(); break;
-    case 'boolean': s = z.boolean(); break;
-    case 'array': s = z.array(z.unknown()); break;
-    case 'object': s = z.record(z.string(), z.unknown()); break;
-    default: s = z.unknown();
+    case 'number':
+      s = z.number();
+      break;
+    case 'integer':
+      s = z.number().int();
+      break;
+    case 'boolean':
+      s = z.boolean();
+      break;
+    case 'array':
+      s = z.array(z.unknown());
+      break;
+    case 'object':
+      s = z.record(z.string(), z.unknown());
+      break;
+    default:
+      s = z.unknown();
   }
-  if (spec.enum) s = s.refine((v) => spec.enum!.some((e) => JSON.stringify(e) === JSON.stringify(v)), `must be one of ${spec.enum.map((e) => JSON.stringify(e)).join(', ')}`);
+  if (spec.enum)
+    s = s.refine(
+      (v) => spec.enum!.some((e) => JSON.stringify(e) === JSON.stringify(v)),
+      `must be one of ${spec.enum.map((e) => JSON.stringify(e)).join(', ')}`,
+    );
   return s;
 }
 
 function coerce(name: string, spec: ParamSpec, raw: unknown): unknown {
   if (typeof raw !== 'string') return raw;
   switch (spec.type) {
-    case 'string': return raw;
+    case 'string':
+      return raw;
     case 'number':
     case 'integer': {
       const n = Number(raw);
-      if (raw.trim() === '' || !Number.isFinite(n)) throw new BadInputError(`param ${name}: expected ${spec.type === 'integer' ? 'an integer' : 'a number'}, got ${JSON.stringify(raw)}`, { param: name });
+      if (raw.trim() === '' || !Number.isFinite(n))
+        throw new BadInputError(
+          `param ${name}: expected ${spec.type === 'integer' ? 'an integer' : 'a number'}, got ${JSON.stringify(raw)}`,
+          { param: name },
+        );
       return n;
     }
     case 'boolean':
@@ -77,7 +97,8 @@ function coerce(name: string, spec: ParamSpec, raw: unknown): unknown {
  */
 export function resolveParams(def: Definition, raw: Record<string, unknown>): Record<string, unknown> {
   const specs = def.params;
-  if (!specs) return Object.fromEntries(Object.entries(raw).map(([k, v]) => [k, typeof v === 'string' ? jsonLike(v) : v]));
+  if (!specs)
+    return Object.fromEntries(Object.entries(raw).map(([k, v]) => [k, typeof v === 'string' ? jsonLike(v) : v]));
   const out: Record<string, unknown> = {};
   for (const k of Object.keys(raw)) {
     if (!(k in specs)) {
@@ -94,11 +115,19 @@ export function resolveParams(def: Definition, raw: Record<string, unknown>): Re
     if (v === undefined) {
       if (spec.default !== undefined) v = structuredClone(spec.default);
       else if (spec.required === false) continue;
-      else throw new BadInputError(`missing param "${name}" for ${def.id}: ${spec.description ?? `expected ${spec.type}`} (use --param ${name}=...)`, { param: name });
+      else
+        throw new BadInputError(
+          `missing param "${name}" for ${def.id}: ${spec.description ?? `expected ${spec.type}`} (use --param ${name}=...)`,
+          { param: name },
+        );
     }
     const value = coerce(name, spec, v);
     const r = schemaOf(name, spec).safeParse(value);
-    if (!r.success) throw new BadInputError(`param ${name}: ${r.error.issues.map((i) => i.message).join('; ')} (got ${JSON.stringify(value)})`, { param: name });
+    if (!r.success)
+      throw new BadInputError(
+        `param ${name}: ${r.error.issues.map((i) => i.message).join('; ')} (got ${JSON.stringify(value)})`,
+        { param: name },
+      );
     out[name] = r.data;
   }
   return out;

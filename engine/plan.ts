@@ -28,12 +28,17 @@ function lenient(template: unknown, scope: Record<string, unknown>, element: str
     }
   }
   if (Array.isArray(template)) return template.map((v) => lenient(v, scope, element));
-  if (template && typeof template === 'object') return Object.fromEntries(Object.entries(template).map(([k, v]) => [k, lenient(v, scope, element)]));
+  if (template && typeof template === 'object')
+    return Object.fromEntries(Object.entries(template).map(([k, v]) => [k, lenient(v, scope, element)]));
   return template;
 }
 
 // The branch a decision takes when its guards can be decided from params alone.
-function takenBranch(always: NonNullable<StateConfig['always']>, scope: Record<string, unknown>, element: string): string | undefined {
+function takenBranch(
+  always: NonNullable<StateConfig['always']>,
+  scope: Record<string, unknown>,
+  element: string,
+): string | undefined {
   for (const b of always) {
     if (!b.guard) return b.target;
     try {
@@ -70,30 +75,67 @@ export function planDefinition(def: Definition, registry: TaskRegistry, params?:
         if (s.meta?.retry && s.meta.retry.max > 1) notes.push(`retry up to ${s.meta.retry.max} attempts`);
         if (s.meta?.timeoutMs) notes.push(`timeout ${s.meta.timeoutMs} ms`);
         if (s.onError !== undefined) notes.push(`on error -> ${targetOf(s.onError)}`);
-        for (const [d, t] of Object.entries(s.after ?? {})) notes.push(`after ${d} -> ${targetOf(t)} (cancels the step)`);
-        items.push({ id, kind: callee !== undefined ? 'call' : 'task', depth, title, task: s.invoke.src, lines, notes });
+        for (const [d, t] of Object.entries(s.after ?? {}))
+          notes.push(`after ${d} -> ${targetOf(t)} (cancels the step)`);
+        items.push({
+          id,
+          kind: callee !== undefined ? 'call' : 'task',
+          depth,
+          title,
+          task: s.invoke.src,
+          lines,
+          notes,
+        });
       } else if (kind === StateKind.Decision) {
         const always = s.always!;
-        for (const b of always) notes.push(b.guard ? `if ${b.guard.params.expr} -> ${b.target}` : `else -> ${b.target}`);
+        for (const b of always)
+          notes.push(b.guard ? `if ${b.guard.params.expr} -> ${b.target}` : `else -> ${b.target}`);
         const taken = scope && takenBranch(always, scope, id);
         if (taken) notes.push(`with these params: takes ${taken}`);
         items.push({ id, kind: 'decision', depth, title, lines: [], notes });
       } else if (kind === StateKind.Parallel) {
-        items.push({ id, kind: 'parallel', depth, title, lines: [], notes: [`${Object.keys(s.states ?? {}).length} branches run concurrently`] });
+        items.push({
+          id,
+          kind: 'parallel',
+          depth,
+          title,
+          lines: [],
+          notes: [`${Object.keys(s.states ?? {}).length} branches run concurrently`],
+        });
       } else if (kind === StateKind.Wait) {
         for (const [d, t] of Object.entries(s.after!)) notes.push(`wait ${d} -> ${targetOf(t)}`);
         items.push({ id, kind: 'wait', depth, title, lines: [], notes });
       } else if (kind === StateKind.End || kind === StateKind.Fail || kind === StateKind.Attention) {
         const fail = s.meta?.fail;
-        if (depth === 0 || (!parallel && !(cleanup && kind === StateKind.End))) items.push({ id, kind: fail ? 'fail' : 'end', depth, title, lines: [], notes: fail && typeof fail === 'object' && fail.message ? [fail.message === RETHROW ? `fails the run with the error it handles (${RETHROW})` : fail.message] : [] });
+        if (depth === 0 || (!parallel && !(cleanup && kind === StateKind.End)))
+          items.push({
+            id,
+            kind: fail ? 'fail' : 'end',
+            depth,
+            title,
+            lines: [],
+            notes:
+              fail && typeof fail === 'object' && fail.message
+                ? [fail.message === RETHROW ? `fails the run with the error it handles (${RETHROW})` : fail.message]
+                : [],
+          });
       } else if (s.states && s.on?.[CANCEL_EVENT] !== undefined) {
-        notes.push(`then -> ${targetOf(s.onDone)}`, `on error or cancel -> ${targetOf(s.on[CANCEL_EVENT])} (the cleanup, then the run fails)`);
+        notes.push(
+          `then -> ${targetOf(s.onDone)}`,
+          `on error or cancel -> ${targetOf(s.on[CANCEL_EVENT])} (the cleanup, then the run fails)`,
+        );
         items.push({ id, kind: 'cleanup', depth, title, lines: [], notes });
       } else if (s.states) {
         if (s.onError !== undefined) notes.push(`on error -> ${targetOf(s.onError)}`);
         items.push({ id, kind: parallel ? 'branch' : 'state', depth, title, lines: [], notes });
       }
-      if (s.states) walk(s.states, depth + 1, s.type === 'parallel' || (parallel && !!s.states), s.on?.[CANCEL_EVENT] !== undefined);
+      if (s.states)
+        walk(
+          s.states,
+          depth + 1,
+          s.type === 'parallel' || (parallel && !!s.states),
+          s.on?.[CANCEL_EVENT] !== undefined,
+        );
     }
   };
   walk(def.machine.states, 0, false);

@@ -131,7 +131,15 @@ export const exec: Exec = async (command, args = [], o = {}) => {
     if (aborted) throw new CancelledError(`cancelled: ${command}`);
     if (r.failed && r.exitCode === undefined && !r.signal && !timedOut) {
       // spawn failure (ENOENT, EACCES): report like a shell would, with exit code 127
-      return { command, args, exitCode: 127, stdout: '', stderr: r.shortMessage ?? String(r.message), timedOut, durationMs: performance.now() - started };
+      return {
+        command,
+        args,
+        exitCode: 127,
+        stdout: '',
+        stderr: r.shortMessage ?? String(r.message),
+        timedOut,
+        durationMs: performance.now() - started,
+      };
     }
     return {
       command,

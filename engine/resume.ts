@@ -38,12 +38,26 @@ function killLeftovers(steps: ReturnType<typeof openSteps>): void {
  * `run.resumed` is journaled. Returns the run's result instead when it must wait for a person (an interrupted step that
  * is not idempotent, without `force`).
  */
-export async function prepareResume(engine: EngineOptions, runId: string, o: ResumeOptions): Promise<ResumePoint | RunResult> {
+export async function prepareResume(
+  engine: EngineOptions,
+  runId: string,
+  o: ResumeOptions,
+): Promise<ResumePoint | RunResult> {
   const record = await loadRun(engine, runId);
   const id = record.id;
-  if (isRunLive(record)) throw new BadInputError(`run ${id} is still running in process ${record.pid}; cancel it first with \`gravity cancel ${id}\``);
-  if (record.status !== RunStatus.Running && record.status !== RunStatus.Cancelled && record.status !== RunStatus.NeedsAttention) {
-    throw new BadInputError(`run ${id} has ${record.status === RunStatus.RolledBack ? 'been rolled back' : `already ${record.status}`}: nothing to resume`, { status: record.status });
+  if (isRunLive(record))
+    throw new BadInputError(
+      `run ${id} is still running in process ${record.pid}; cancel it first with \`gravity cancel ${id}\``,
+    );
+  if (
+    record.status !== RunStatus.Running &&
+    record.status !== RunStatus.Cancelled &&
+    record.status !== RunStatus.NeedsAttention
+  ) {
+    throw new BadInputError(
+      `run ${id} has ${record.status === RunStatus.RolledBack ? 'been rolled back' : `already ${record.status}`}: nothing to resume`,
+      { status: record.status },
+    );
   }
   let def = o.definition;
   if (def && definitionHash(def) !== record.definitionHash && !o.allowChanged) {
@@ -58,8 +72,13 @@ export async function prepareResume(engine: EngineOptions, runId: string, o: Res
   const snap = await readSnapshot(engine.store, id);
   if (!snap) throw new NotFoundError(`run ${id} has no snapshot to resume from`);
   // a cancel inside a cleanup()'s body ran the cleanup and ended the run: nothing is left to resume
-  if (record.status === RunStatus.Cancelled && ((snap.snapshot as { status?: string }).status === 'done' || record.finishedAt)) {
-    throw new BadInputError(`run ${id} ended: its cleanup ran after the cancel; start a new run`, { status: record.status });
+  if (
+    record.status === RunStatus.Cancelled &&
+    ((snap.snapshot as { status?: string }).status === 'done' || record.finishedAt)
+  ) {
+    throw new BadInputError(`run ${id} ended: its cleanup ran after the cancel; start a new run`, {
+      status: record.status,
+    });
   }
   const journal = await readJournal(engine.store, id);
 
@@ -74,19 +93,43 @@ export async function prepareResume(engine: EngineOptions, runId: string, o: Res
     const many = unsafe.length > 1;
     const message = `step${many ? 's' : ''} ${unsafe.map((s) => `<${s.step}> (${s.task})`).join(', ')} ${many ? 'were' : 'was'} interrupted and ${many ? 'are' : 'is'} not idempotent: it may have done part of its work. Check, then \`gravity resume ${id} --force\` to run it again, or \`gravity rollback ${id}\``;
     if (record.status !== RunStatus.NeedsAttention) await writer.log({ type: 'run.needs-attention', message });
-    await writer.saveRecord({ status: RunStatus.NeedsAttention, attention: { message, steps: unsafe.map((s) => s.step) }, pid: undefined });
+    await writer.saveRecord({
+      status: RunStatus.NeedsAttention,
+      attention: { message, steps: unsafe.map((s) => s.step) },
+      pid: undefined,
+    });
     return resultOf(record, writer.journal);
   }
   // steps the snapshot shows running but the journal shows ended: the crash came before the next snapshot
   const replay: ResumePoint['replay'] = new Map();
   const running = Object.keys((snap.snapshot as { children?: Record<string, unknown> }).children ?? {});
   for (const step of running) {
-    const last = [...journal].reverse().find((e) => e.step === step && (e.type === 'task.started' || e.type === 'task.finished' || e.type === 'task.failed' || e.type === 'task.cancelled'));
+    const last = [...journal]
+      .reverse()
+      .find(
+        (e) =>
+          e.step === step &&
+          (e.type === 'task.started' ||
+            e.type === 'task.finished' ||
+            e.type === 'task.failed' ||
+            e.type === 'task.cancelled'),
+      );
     if (last?.type === 'task.finished') replay.set(step, { output: last.output });
     else if (last?.type === 'task.failed' && last.error) replay.set(step, { error: last.error });
   }
-  await writer.saveRecord({ status: RunStatus.Running, pid: process.pid, pidStart: startTimeOf(process.pid), host: hostname(), attention: undefined });
-  await writer.log({ type: 'run.resumed', message: open.length ? `re-running ${open.map((s) => `<${s.step}>`).join(', ')}${o.force ? ' (forced)' : ''}` : 'resumed' });
+  await writer.saveRecord({
+    status: RunStatus.Running,
+    pid: process.pid,
+    pidStart: startTimeOf(process.pid),
+    host: hostname(),
+    attention: undefined,
+  });
+  await writer.log({
+    type: 'run.resumed',
+    message: open.length
+      ? `re-running ${open.map((s) => `<${s.step}>`).join(', ')}${o.force ? ' (forced)' : ''}`
+      : 'resumed',
+  });
   await writer.flushed();
   const snapshot = snap.snapshot as typeof snap.snapshot & { context: RunContext };
   if (snap.stepsInJournal) snapshot.context = { ...snapshot.context, steps: stepsFromJournal(journal) };

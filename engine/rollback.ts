@@ -22,21 +22,31 @@ export interface RollbackReport extends RunResult {
 export async function rollbackRun(engine: EngineOptions, runId: string): Promise<RollbackReport> {
   const record = await loadRun(engine, runId);
   const id = record.id;
-  if (isRunLive(record)) throw new BadInputError(`run ${id} is still running in process ${record.pid}; cancel it first`);
+  if (isRunLive(record))
+    throw new BadInputError(`run ${id} is still running in process ${record.pid}; cancel it first`);
   if (record.status === RunStatus.RolledBack) throw new BadInputError(`run ${id} has already been rolled back`);
   const journal = await readJournal(engine.store, id);
   const ex = new RunWriter(engine, record);
   ex.journal.push(...journal);
 
   // finished executions already undone by an earlier (stopped) rollback
-  const done = new Set(journal.filter((e) => e.type === 'task.compensated').map((e) => (e.finishedAt ?? /finished at (\S+)$/.exec(e.message ?? '')?.[1]) + e.step!));
+  const done = new Set(
+    journal
+      .filter((e) => e.type === 'task.compensated')
+      .map((e) => (e.finishedAt ?? /finished at (\S+)$/.exec(e.message ?? '')?.[1]) + e.step!),
+  );
   const finished: Array<{ entry: (typeof journal)[number]; input: unknown }> = [];
   const lastInput = new Map<string, unknown>();
   for (const e of journal) {
     if (e.type === 'task.started' && e.step) lastInput.set(e.step, e.input);
     if (e.type === 'task.finished' && e.step) finished.push({ entry: e, input: lastInput.get(e.step) });
   }
-  const report: RollbackReport = { ...resultOf(record, journal), compensated: [], skipped: [], interrupted: openSteps(journal).map((s) => s.step) };
+  const report: RollbackReport = {
+    ...resultOf(record, journal),
+    compensated: [],
+    skipped: [],
+    interrupted: openSteps(journal).map((s) => s.step),
+  };
   for (const { entry, input } of finished.reverse()) {
     const step = entry.step!;
     if (done.has(entry.at + step)) continue;
@@ -45,7 +55,10 @@ export async function rollbackRun(engine: EngineOptions, runId: string): Promise
         const child = await getRun(engine.store, entry.child);
         if (child && child.status !== RunStatus.RolledBack) {
           const r = await rollbackRun(engine, entry.child);
-          if (r.failed) throw Object.assign(new Error(`child run ${entry.child}: ${r.failed.error.message}`), { code: r.failed.error.code });
+          if (r.failed)
+            throw Object.assign(new Error(`child run ${entry.child}: ${r.failed.error.message}`), {
+              code: r.failed.error.code,
+            });
         }
       } else {
         const task = engine.registry.has(entry.task ?? '') ? engine.registry.get(entry.task!) : undefined;
@@ -54,18 +67,40 @@ export async function rollbackRun(engine: EngineOptions, runId: string): Promise
           continue;
         }
         const ctx: CompensateContext<unknown, unknown> = {
-          input, output: entry.output, signal: new AbortController().signal, exec, root: engine.root ?? process.cwd(), store: engine.store,
-          scope: {}, runId: id, stepId: step, dryRun: false,
-          log: { info: (m) => ex.emitLog(step, 'info', m), warn: (m) => ex.emitLog(step, 'warn', m), error: (m) => ex.emitLog(step, 'error', m), stream: (s, c) => ex.emitLog(step, s, c) },
+          input,
+          output: entry.output,
+          signal: new AbortController().signal,
+          exec,
+          root: engine.root ?? process.cwd(),
+          store: engine.store,
+          scope: {},
+          runId: id,
+          stepId: step,
+          dryRun: false,
+          log: {
+            info: (m) => ex.emitLog(step, 'info', m),
+            warn: (m) => ex.emitLog(step, 'warn', m),
+            error: (m) => ex.emitLog(step, 'error', m),
+            stream: (s, c) => ex.emitLog(step, s, c),
+          },
         };
         await task.compensate(ctx);
       }
-      await ex.log({ type: 'task.compensated', step, task: entry.task, finishedAt: entry.at, message: `compensated step finished at ${entry.at}` });
+      await ex.log({
+        type: 'task.compensated',
+        step,
+        task: entry.task,
+        finishedAt: entry.at,
+        message: `compensated step finished at ${entry.at}`,
+      });
       report.compensated.push(step);
     } catch (e) {
       const error = serializeError(e);
       await ex.log({ type: 'task.compensate-failed', step, task: entry.task, error });
-      await ex.saveRecord({ status: RunStatus.NeedsAttention, attention: { message: `rollback stopped: compensation of <${step}> failed: ${error.message}`, steps: [step] } });
+      await ex.saveRecord({
+        status: RunStatus.NeedsAttention,
+        attention: { message: `rollback stopped: compensation of <${step}> failed: ${error.message}`, steps: [step] },
+      });
       return { ...report, ...resultOf(record, ex.journal), failed: { step, error } };
     }
   }

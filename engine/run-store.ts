@@ -32,8 +32,16 @@ export async function loadRun(engine: Pick<EngineOptions, 'store'>, idOrPrefix: 
   if (exact) return exact;
   const all = (await listRuns(engine.store)).filter((r) => r.id.startsWith(idOrPrefix));
   if (all.length === 1) return all[0];
-  if (all.length > 1) throw new BadInputError(`run id "${idOrPrefix}" is ambiguous: ${all.slice(0, 5).map((r) => r.id).join(', ')}`);
-  throw new NotFoundError(`no run "${idOrPrefix}" in ${engine.store.location} (see \`gravity runs\`)`, { run: idOrPrefix });
+  if (all.length > 1)
+    throw new BadInputError(
+      `run id "${idOrPrefix}" is ambiguous: ${all
+        .slice(0, 5)
+        .map((r) => r.id)
+        .join(', ')}`,
+    );
+  throw new NotFoundError(`no run "${idOrPrefix}" in ${engine.store.location} (see \`gravity runs\`)`, {
+    run: idOrPrefix,
+  });
 }
 
 /** The journal of run `id` (empty when it has none). */

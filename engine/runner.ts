@@ -52,7 +52,14 @@ export async function startRun(engine: EngineOptions, def: Definition, o: StartO
 export async function resumeRun(engine: EngineOptions, runId: string, o: ResumeOptions = {}): Promise<RunResult> {
   const point = await prepareResume(engine, runId, o);
   if (!('snapshot' in point)) return point;
-  const ex = new Execution(engine, point.def, point.record, o.signal ?? new AbortController().signal, childRunsOf(engine), point.journal);
+  const ex = new Execution(
+    engine,
+    point.def,
+    point.record,
+    o.signal ?? new AbortController().signal,
+    childRunsOf(engine),
+    point.journal,
+  );
   ex.force = o.force === true;
   for (const [step, outcome] of point.replay) ex.replay.set(step, outcome);
   return ex.execute(point.snapshot, point.timers);

@@ -50,7 +50,12 @@ function raceAbort<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
 function loggerFor(ex: StepHost, step: string): TaskLogger {
   const line = (level: 'info' | 'warn' | 'error') => (message: string, data?: Record<string, unknown>) =>
     ex.emitLog(step, level, data ? `${message} ${JSON.stringify(data)}` : message);
-  return { info: line('info'), warn: line('warn'), error: line('error'), stream: (s, chunk) => ex.emitLog(step, s, chunk) };
+  return {
+    info: line('info'),
+    warn: line('warn'),
+    error: line('error'),
+    stream: (s, chunk) => ex.emitLog(step, s, chunk),
+  };
 }
 
 /** Runs one step (task or call) with its retry policy; the promise the step's xstate actor waits on. */
@@ -67,7 +72,10 @@ export async function runTaskStep(ex: StepHost, req: TaskRequest, signal: AbortS
   }
   const parsed = task.input.safeParse(req.input);
   if (!parsed.success) {
-    const err = new ValidationError(`input of <${req.step}> (${task.id}) is invalid: ${describeIssues(parsed.error.issues)}`, { step: req.step, task: task.id });
+    const err = new ValidationError(
+      `input of <${req.step}> (${task.id}) is invalid: ${describeIssues(parsed.error.issues)}`,
+      { step: req.step, task: task.id },
+    );
     await ex.log({ type: 'task.started', ...base, attempt: 1, idempotent: true, input: req.input });
     await ex.log({ type: 'task.failed', ...base, attempt: 1, error: err.toJSON() });
     throw err;
@@ -81,7 +89,13 @@ export async function runTaskStep(ex: StepHost, req: TaskRequest, signal: AbortS
     if (attempt === 1) await ex.log({ type: 'task.started', ...base, attempt, idempotent, input });
     try {
       const output = await attemptOnce(ex, task, input, req.step, attempt, signal, timeoutMs);
-      await ex.log({ type: 'task.finished', ...base, attempt, output, durationMs: Math.round(performance.now() - started) });
+      await ex.log({
+        type: 'task.finished',
+        ...base,
+        attempt,
+        output,
+        durationMs: Math.round(performance.now() - started),
+      });
       return output;
     } catch (e) {
       if (signal.aborted) {
@@ -99,17 +113,33 @@ export async function runTaskStep(ex: StepHost, req: TaskRequest, signal: AbortS
         });
         continue;
       }
-      await ex.log({ type: 'task.failed', ...base, attempt, error: toJson(err), durationMs: Math.round(performance.now() - started) });
+      await ex.log({
+        type: 'task.failed',
+        ...base,
+        attempt,
+        error: toJson(err),
+        durationMs: Math.round(performance.now() - started),
+      });
       throw err;
     }
   }
 }
 
 function toJson(e: Error): SerializedError {
-  return e instanceof GravityError ? e.toJSON() : { name: e.name, code: (e as { code?: string }).code ?? 'ERROR', message: e.message };
+  return e instanceof GravityError
+    ? e.toJSON()
+    : { name: e.name, code: (e as { code?: string }).code ?? 'ERROR', message: e.message };
 }
 
-async function attemptOnce(ex: StepHost, task: TaskDefinition, input: unknown, step: string, attempt: number, signal: AbortSignal, timeoutMs?: number): Promise<unknown> {
+async function attemptOnce(
+  ex: StepHost,
+  task: TaskDefinition,
+  input: unknown,
+  step: string,
+  attempt: number,
+  signal: AbortSignal,
+  timeoutMs?: number,
+): Promise<unknown> {
   // the step may have been cancelled while its start was being journaled: an abort listener added now would never fire
   // (an AbortSignal that already aborted does not dispatch again), so the work must not start at all
   if (signal.aborted) throw signal.reason ?? new CancelledError();
@@ -147,7 +177,11 @@ async function attemptOnce(ex: StepHost, task: TaskDefinition, input: unknown, s
   try {
     const raw = await raceAbort(task.run(ctx), ac.signal);
     const out = task.output.safeParse(raw);
-    if (!out.success) throw new ValidationError(`output of <${step}> (${task.id}) is invalid: ${describeIssues(out.error.issues)}`, { step, task: task.id });
+    if (!out.success)
+      throw new ValidationError(`output of <${step}> (${task.id}) is invalid: ${describeIssues(out.error.issues)}`, {
+        step,
+        task: task.id,
+      });
     return out.data;
   } finally {
     if (timer) clearTimeout(timer);

@@ -25,12 +25,18 @@ export function checkDefinition(def: Definition, registry: TaskRegistry, options
   const problems: Problem[] = [];
   const add = (element: string, message: string) => problems.push({ element, message });
   if (!def || typeof def !== 'object') return [{ element: 'definition', message: 'expected an object' }];
-  if (typeof def.id !== "string" || !/^[A-Za-z0-9][A-Za-z0-9_.-]*(:[A-Za-z0-9][A-Za-z0-9_.-]*)*$/.test(def.id)) add('definition', `bad workflow id ${JSON.stringify(def.id)}: expected family:verb`);
+  if (typeof def.id !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9_.-]*(:[A-Za-z0-9][A-Za-z0-9_.-]*)*$/.test(def.id))
+    add('definition', `bad workflow id ${JSON.stringify(def.id)}: expected family:verb`);
   for (const [name, spec] of Object.entries(def.params ?? {})) {
     if (!KEY.test(name)) add(`param ${name}`, 'param names are letters, digits, _ and -');
-    if (!spec || !PARAM_TYPES.has(spec.type)) add(`param ${name}`, `unknown type ${JSON.stringify(spec?.type)}; expected one of ${[...PARAM_TYPES].join(', ')}`);
+    if (!spec || !PARAM_TYPES.has(spec.type))
+      add(
+        `param ${name}`,
+        `unknown type ${JSON.stringify(spec?.type)}; expected one of ${[...PARAM_TYPES].join(', ')}`,
+      );
   }
-  if (!def.machine || typeof def.machine !== 'object' || !def.machine.states) return [...problems, { element: 'machine', message: 'missing machine.states' }];
+  if (!def.machine || typeof def.machine !== 'object' || !def.machine.states)
+    return [...problems, { element: 'machine', message: 'missing machine.states' }];
 
   const ids = new Set<string>();
   const stepIds = new Set<string>();
@@ -49,7 +55,10 @@ export function checkDefinition(def: Definition, registry: TaskRegistry, options
       if (!ids.has(target.slice(1))) add(element, `${what} target "${target}" does not exist`);
     } else if (!(target in siblings)) {
       const near = closest(target, Object.keys(siblings));
-      add(element, `${what} target "${target}" is not a sibling state${near.length ? ` (did you mean "${near[0]}"?)` : ''}`);
+      add(
+        element,
+        `${what} target "${target}" is not a sibling state${near.length ? ` (did you mean "${near[0]}"?)` : ''}`,
+      );
     }
   };
   const checkExprs = (element: string, template: unknown, what: string) => {
@@ -62,13 +71,16 @@ export function checkDefinition(def: Definition, registry: TaskRegistry, options
   const walk = (states: Record<string, StateConfig>, parallel = false) => {
     for (const [key, s] of Object.entries(states)) {
       if (!KEY.test(key)) add(key, 'state keys are letters, digits, _ and -');
-      if (s.type === 'final' && (s.invoke || s.always || s.after || s.states)) add(key, 'a final state cannot invoke, decide, wait or nest');
+      if (s.type === 'final' && (s.invoke || s.always || s.after || s.states))
+        add(key, 'a final state cannot invoke, decide, wait or nest');
       if (s.states) {
         if (s.type !== 'parallel') {
-          if (!s.initial || !(s.initial in s.states)) add(key, `initial state ${JSON.stringify(s.initial)} is not one of its states`);
+          if (!s.initial || !(s.initial in s.states))
+            add(key, `initial state ${JSON.stringify(s.initial)} is not one of its states`);
         } else {
           for (const [rk, region] of Object.entries(s.states)) {
-            if (!region.states || !Object.values(region.states).some((x) => x.type === 'final')) add(rk, 'a parallel region must end in a final state');
+            if (!region.states || !Object.values(region.states).some((x) => x.type === 'final'))
+              add(rk, 'a parallel region must end in a final state');
           }
           if (s.onDone === undefined) add(key, 'a parallel state needs onDone (where to go when every region is done)');
         }
@@ -81,10 +93,17 @@ export function checkDefinition(def: Definition, registry: TaskRegistry, options
         if (typeof src !== 'string') add(key, 'invoke.src must be a task id');
         else if (calleeOf(src) !== undefined) {
           const id = calleeOf(src)!;
-          if (options.resolveWorkflow && !options.resolveWorkflow(id)) add(key, `called workflow "${id}" is not in the catalog`);
+          if (options.resolveWorkflow && !options.resolveWorkflow(id))
+            add(key, `called workflow "${id}" is not in the catalog`);
         } else if (!registry.has(src)) {
-          const near = closest(src, registry.list().map((t) => t.id));
-          add(key, `unknown task "${src}"${near.length ? `; did you mean ${near.map((n) => `"${n}"`).join(', ')}?` : ''}`);
+          const near = closest(
+            src,
+            registry.list().map((t) => t.id),
+          );
+          add(
+            key,
+            `unknown task "${src}"${near.length ? `; did you mean ${near.map((n) => `"${n}"`).join(', ')}?` : ''}`,
+          );
         }
         checkExprs(key, s.invoke.input, 'input');
         if (s.onDone === undefined) add(key, 'a task state needs onDone (where to go next)');
@@ -92,26 +111,35 @@ export function checkDefinition(def: Definition, registry: TaskRegistry, options
         checkTarget(key, states, s.onError, 'onError');
         for (const [name, expr] of Object.entries(s.meta?.outputs ?? {})) checkExprs(key, expr, `outputs.${name}`);
         const r = s.meta?.retry;
-        if (r && (!Number.isInteger(r.max) || r.max < 1)) add(key, `retry.max must be an integer >= 1, got ${JSON.stringify(r.max)}`);
+        if (r && (!Number.isInteger(r.max) || r.max < 1))
+          add(key, `retry.max must be an integer >= 1, got ${JSON.stringify(r.max)}`);
       } else {
         if (s.onDone !== undefined) checkTarget(key, states, s.onDone, 'onDone');
         if (s.onError !== undefined) {
-          if (stateKind(s) !== StateKind.Compound) add(key, 'onError belongs on a task or a compound state (states + initial)');
+          if (stateKind(s) !== StateKind.Compound)
+            add(key, 'onError belongs on a task or a compound state (states + initial)');
           checkTarget(key, states, s.onError, 'onError');
         }
       }
       if (s.on?.[CANCEL_EVENT] !== undefined) {
-        if (stateKind(s) !== StateKind.Compound) add(key, `only a compound state (a cleanup) may handle ${CANCEL_EVENT}`);
-        if (parallel) add(key, 'a cleanup cannot sit inside a parallel branch: a cancel would leave the other branches running while it cleans up; put the parallel inside its body');
+        if (stateKind(s) !== StateKind.Compound)
+          add(key, `only a compound state (a cleanup) may handle ${CANCEL_EVENT}`);
+        if (parallel)
+          add(
+            key,
+            'a cleanup cannot sit inside a parallel branch: a cancel would leave the other branches running while it cleans up; put the parallel inside its body',
+          );
       }
       for (const [i, b] of (s.always ?? []).entries()) {
         checkTarget(key, states, b.target, `always[${i}]`);
         if (b.guard) {
-          if (b.guard.type !== 'expr' || typeof b.guard.params?.expr !== 'string') add(key, `always[${i}].guard must be { type: "expr", params: { expr } }`);
+          if (b.guard.type !== 'expr' || typeof b.guard.params?.expr !== 'string')
+            add(key, `always[${i}].guard must be { type: "expr", params: { expr } }`);
           else checkExprs(key, `=${expressionSource(b.guard.params.expr)}`, `always[${i}].guard`);
         }
       }
-      if (s.always && s.always.length && s.always[s.always.length - 1].guard) add(key, 'a decision needs a default branch (a last transition without guard)');
+      if (s.always && s.always.length && s.always[s.always.length - 1].guard)
+        add(key, 'a decision needs a default branch (a last transition without guard)');
       for (const [delay, t] of Object.entries(s.after ?? {})) {
         if (isExpression(delay)) checkExprs(key, delay, `after`);
         else {
@@ -125,10 +153,12 @@ export function checkDefinition(def: Definition, registry: TaskRegistry, options
       }
       for (const [ev, t] of Object.entries(s.on ?? {})) checkTarget(key, states, t, `on.${ev}`);
       if (s.type === 'final' && s.output !== undefined) checkExprs(key, s.output, 'output');
-      if (!s.type && stateKind(s) === StateKind.Empty) add(key, 'state does nothing: expected invoke, always, after, on, states or type "final"');
+      if (!s.type && stateKind(s) === StateKind.Empty)
+        add(key, 'state does nothing: expected invoke, always, after, on, states or type "final"');
     }
   };
-  if (!(def.machine.initial in def.machine.states)) add('machine', `initial state ${JSON.stringify(def.machine.initial)} is not one of its states`);
+  if (!(def.machine.initial in def.machine.states))
+    add('machine', `initial state ${JSON.stringify(def.machine.initial)} is not one of its states`);
   walk(def.machine.states);
   return problems;
 }

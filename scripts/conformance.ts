@@ -2,7 +2,14 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { conformanceTotals, corpusDir, findBpmnFiles, formatConformanceTable, runConformance, type ConformanceRow } from '../bpmn/conformance.js';
+import {
+  conformanceTotals,
+  corpusDir,
+  findBpmnFiles,
+  formatConformanceTable,
+  runConformance,
+  type ConformanceRow,
+} from '../bpmn/conformance.js';
 
 /** The corpus folders checked, relative to the corpus root (the MIWG suite incl. its bpmn.io round trips, then the engine fixtures). */
 export const CORPUS_FOLDERS = ['miwg', 'engine-fixtures'] as const;
@@ -23,8 +30,10 @@ async function main(argv: string[]): Promise<number> {
   const root = corpusDir(fileURLToPath(new URL('..', import.meta.url)));
   const missing = CORPUS_FOLDERS.filter((f) => !existsSync(join(root, f)));
   if (missing.length) {
-    console.error(`conformance: corpus folder(s) ${missing.join(', ')} not found under ${root}; ` +
-      'the corpus/ folder of the repository is missing (or set GRAVITY_CORPUS)');
+    console.error(
+      `conformance: corpus folder(s) ${missing.join(', ')} not found under ${root}; ` +
+        'the corpus/ folder of the repository is missing (or set GRAVITY_CORPUS)',
+    );
     return 2;
   }
   const all: ConformanceRow[] = [];

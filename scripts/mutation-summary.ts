@@ -18,7 +18,13 @@ const args = process.argv.slice(2);
 const at = args.indexOf('--survivors');
 const given = args.filter((a, i) => !a.startsWith('--') && (at < 0 || i !== at + 1));
 const dir = 'reports/mutation';
-const files = given.length ? given : existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.json') && !f.includes('incremental')).map((f) => join(dir, f)) : [];
+const files = given.length
+  ? given
+  : existsSync(dir)
+    ? readdirSync(dir)
+        .filter((f) => f.endsWith('.json') && !f.includes('incremental'))
+        .map((f) => join(dir, f))
+    : [];
 if (!files.length) {
   console.error(`no mutation report in ${dir}: run \`npm run mutation\` first`);
   process.exit(2);
@@ -49,9 +55,13 @@ if (at >= 0) {
   for (const [path, f] of Object.entries(report.files).sort()) {
     if (folderOf(path) !== folder && !path.startsWith(`${folder}/`)) continue;
     const lines = f.source.split('\n');
-    for (const m of f.mutants.filter((x) => x.status === 'Survived' || x.status === 'NoCoverage').sort((a, b) => a.location.start.line - b.location.start.line)) {
+    for (const m of f.mutants
+      .filter((x) => x.status === 'Survived' || x.status === 'NoCoverage')
+      .sort((a, b) => a.location.start.line - b.location.start.line)) {
       const line = lines[m.location.start.line - 1]?.trim() ?? '';
-      console.log(`${path}:${m.location.start.line}:${m.location.start.column} ${m.status} ${m.mutatorName} -> ${JSON.stringify(m.replacement ?? '')}\n    ${line.slice(0, 160)}`);
+      console.log(
+        `${path}:${m.location.start.line}:${m.location.start.column} ${m.status} ${m.mutatorName} -> ${JSON.stringify(m.replacement ?? '')}\n    ${line.slice(0, 160)}`,
+      );
     }
   }
 } else {
@@ -67,8 +77,12 @@ if (at >= 0) {
   }
   const rows = [...byFolder.entries()].sort(([a], [b]) => a.localeCompare(b));
   const pad = (s: string | number, n: number) => String(s).padStart(n);
-  console.log(`${'folder'.padEnd(22)} ${pad('score', 7)} ${pad('killed', 7)} ${pad('timeout', 7)} ${pad('survived', 8)} ${pad('no cov', 7)}`);
+  console.log(
+    `${'folder'.padEnd(22)} ${pad('score', 7)} ${pad('killed', 7)} ${pad('timeout', 7)} ${pad('survived', 8)} ${pad('no cov', 7)}`,
+  );
   for (const [folder, c] of [...rows, ['all', total] as const]) {
-    console.log(`${folder.padEnd(22)} ${pad(score(c).toFixed(1) + '%', 7)} ${pad(c.killed, 7)} ${pad(c.timeout, 7)} ${pad(c.survived, 8)} ${pad(c.noCoverage, 7)}`);
+    console.log(
+      `${folder.padEnd(22)} ${pad(score(c).toFixed(1) + '%', 7)} ${pad(c.killed, 7)} ${pad(c.timeout, 7)} ${pad(c.survived, 8)} ${pad(c.noCoverage, 7)}`,
+    );
   }
 }

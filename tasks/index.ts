@@ -15,11 +15,33 @@ export { timeTasks, timeWait } from './time/index.js';
 export { logInfo, logTasks } from './log/index.js';
 export { hostCheckTool, hostReport, hostTasks } from './host/index.js';
 export {
-  gitCheckout, gitClone, gitCommit, gitConfig, gitDiffTrees, gitFetch, gitHook, gitInit, gitMerge, gitPull, gitPush, gitRebase, gitStatus, gitTag, gitTasks,
+  gitCheckout,
+  gitClone,
+  gitCommit,
+  gitConfig,
+  gitDiffTrees,
+  gitFetch,
+  gitHook,
+  gitInit,
+  gitMerge,
+  gitPull,
+  gitPush,
+  gitRebase,
+  gitStatus,
+  gitTag,
+  gitTasks,
 } from './git/index.js';
 export {
-  assertAheadBehind, assertBranchExists, assertBranchHead, assertCommitMessage, assertConflicted, assertExpr, assertFileContent, assertPushRejected,
-  assertTasks, assertTreeClean,
+  assertAheadBehind,
+  assertBranchExists,
+  assertBranchHead,
+  assertCommitMessage,
+  assertConflicted,
+  assertExpr,
+  assertFileContent,
+  assertPushRejected,
+  assertTasks,
+  assertTreeClean,
 } from './assert/index.js';
 export { galaxyBuild, galaxyStop, galaxyTasks } from './galaxy/index.js';
 export { formatCommand, quoteArg } from './support/format.js';
@@ -28,7 +50,14 @@ export type { CheckToolOutput } from './host/check-tool.js';
 
 /** Every built-in task node: the domain lists, one after the other. */
 export const allTasks: readonly TaskDefinition[] = [
-  ...execTasks, ...fsTasks, ...timeTasks, ...logTasks, ...hostTasks, ...gitTasks, ...assertTasks, ...galaxyTasks,
+  ...execTasks,
+  ...fsTasks,
+  ...timeTasks,
+  ...logTasks,
+  ...hostTasks,
+  ...gitTasks,
+  ...assertTasks,
+  ...galaxyTasks,
 ];
 
 /** A fresh registry holding every built-in task node. */

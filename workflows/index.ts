@@ -15,5 +15,8 @@ export function findWorkflow(id: string): Definition | undefined {
 
 /** Closest catalog ids to a mistyped one. */
 export function suggestWorkflows(id: string): string[] {
-  return closest(id, catalog.map((d) => d.id));
+  return closest(
+    id,
+    catalog.map((d) => d.id),
+  );
 }

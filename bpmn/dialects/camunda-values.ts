@@ -32,7 +32,8 @@ export function juelCan(v: string, element: string): boolean {
 
 /** A template value as parameter content: arrays become camunda:list, objects camunda:map, recursively. */
 export function encodeValue(moddle: Moddle, v: unknown, element: string): ParamContent {
-  if (isExpression(v) && !juelCan(v, element)) return { definition: moddle.create('camunda:Script', { scriptFormat: 'feel', value: v.slice(1) }) };
+  if (isExpression(v) && !juelCan(v, element))
+    return { definition: moddle.create('camunda:Script', { scriptFormat: 'feel', value: v.slice(1) }) };
   if (Array.isArray(v)) {
     const items = v.map((x) => {
       const c = encodeValue(moddle, x, element);
@@ -41,7 +42,9 @@ export function encodeValue(moddle: Moddle, v: unknown, element: string): ParamC
     return { definition: moddle.create('camunda:List', { items }) };
   }
   if (v && typeof v === 'object') {
-    const entries = Object.entries(v).map(([key, x]) => moddle.create('camunda:Entry', { key, ...encodeValue(moddle, x, element) }));
+    const entries = Object.entries(v).map(([key, x]) =>
+      moddle.create('camunda:Entry', { key, ...encodeValue(moddle, x, element) }),
+    );
     return { definition: moddle.create('camunda:Map', { entries }) };
   }
   return { value: encodeText(v, element) };
@@ -50,12 +53,18 @@ export function encodeValue(moddle: Moddle, v: unknown, element: string): ParamC
 /** The JSON value of a FEEL literal tree, or undefined when the tree is not a literal. */
 function literalOf(e: Expr): { value: unknown } | undefined {
   switch (e.kind) {
-    case 'number': return { value: Number(e.text) };
-    case 'string': return { value: literalString(e.value) };
-    case 'boolean': return { value: e.value };
-    case 'null': return { value: null };
-    case 'unary': return e.op === '-' && e.operand.kind === 'number' ? { value: -Number(e.operand.text) } : undefined;
-    default: return undefined;
+    case 'number':
+      return { value: Number(e.text) };
+    case 'string':
+      return { value: literalString(e.value) };
+    case 'boolean':
+      return { value: e.value };
+    case 'null':
+      return { value: null };
+    case 'unary':
+      return e.op === '-' && e.operand.kind === 'number' ? { value: -Number(e.operand.text) } : undefined;
+    default:
+      return undefined;
   }
 }
 
@@ -100,16 +109,27 @@ function decodeDefinition(d: ModdleElement, element: string): unknown {
     case 'camunda:List':
       return ((d.items ?? []) as ModdleElement[]).map((i) => decodeDefinition(i, element));
     case 'camunda:Map':
-      return Object.fromEntries(((d.entries ?? []) as ModdleElement[]).map((e) => [String(e.key ?? ''), decodeValue(e, element)]));
+      return Object.fromEntries(
+        ((d.entries ?? []) as ModdleElement[]).map((e) => [String(e.key ?? ''), decodeValue(e, element)]),
+      );
     case 'camunda:Value':
       return decodeText(d.value, element);
     case 'camunda:Script': {
       // FEEL scripts are expressions gravity evaluates safely; any other script language is never run
-      if (String(d.scriptFormat ?? '').toLowerCase() !== 'feel') throw new DefinitionError(`<${element}>: ${d.scriptFormat ?? 'untyped'} script parameters are not supported (gravity never runs scripts; FEEL scripts and \${...} are read)`, { element });
-      return `=${String(d.value ?? '').trim().replace(/^=/, '')}`;
+      if (String(d.scriptFormat ?? '').toLowerCase() !== 'feel')
+        throw new DefinitionError(
+          `<${element}>: ${d.scriptFormat ?? 'untyped'} script parameters are not supported (gravity never runs scripts; FEEL scripts and \${...} are read)`,
+          { element },
+        );
+      return `=${String(d.value ?? '')
+        .trim()
+        .replace(/^=/, '')}`;
     }
     default:
-      throw new DefinitionError(`<${element}>: ${d.$type} parameter values are not supported (text, \${...}, camunda:list and camunda:map are)`, { element });
+      throw new DefinitionError(
+        `<${element}>: ${d.$type} parameter values are not supported (text, \${...}, camunda:list and camunda:map are)`,
+        { element },
+      );
   }
 }
 
@@ -132,7 +152,9 @@ const readBack = (path: Path, v: string, element: string): unknown => {
  * (`"a/" + b` comes back as `"a/" + string(b)`), with their paths: kept so that import can restore them.
  */
 export function changedSpellings(values: Record<string, unknown>, element: string): Array<[Path, string]> {
-  return [...expressions(values, [])].filter(([path, v]) => juelCan(v, element) && !isDeepStrictEqual(readBack(path, v, element), v));
+  return [...expressions(values, [])].filter(
+    ([path, v]) => juelCan(v, element) && !isDeepStrictEqual(readBack(path, v, element), v),
+  );
 }
 
 /** Puts back the spellings {@link changedSpellings} kept, where the file still holds what export wrote for them. */
@@ -141,7 +163,9 @@ export function restoreSpellings(values: Record<string, unknown>, kept: unknown,
   for (const entry of kept) {
     const [path, original] = Array.isArray(entry) ? entry : [];
     if (!Array.isArray(path) || !path.length || typeof original !== 'string') continue;
-    const parent = path.slice(0, -1).reduce<unknown>((o, k) => (o && typeof o === 'object' ? (o as Record<string, unknown>)[k] : undefined), values);
+    const parent = path
+      .slice(0, -1)
+      .reduce<unknown>((o, k) => (o && typeof o === 'object' ? (o as Record<string, unknown>)[k] : undefined), values);
     const last = path[path.length - 1];
     if (!parent || typeof parent !== 'object') continue;
     const holder = parent as Record<string | number, unknown>;

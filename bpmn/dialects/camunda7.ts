@@ -3,11 +3,28 @@ import { calleeOf, callSrc, DefinitionError, type StateConfig } from '../../engi
 import { defineDialect, processIdFor, type TaskData } from '../dialect.js';
 import type { ModdleElement } from '../moddle.js';
 import descriptor from 'camunda-bpmn-moddle/resources/camunda.json' with { type: 'json' };
-import { changedSpellings, juelCan, decodeOutput, decodeText, decodeValue, encodeValue, restoreSpellings } from './camunda-values.js';
+import {
+  changedSpellings,
+  juelCan,
+  decodeOutput,
+  decodeText,
+  decodeValue,
+  encodeValue,
+  restoreSpellings,
+} from './camunda-values.js';
 import { feelOf } from './feel-literal.js';
 import { feelToJuel, isJuelTemplate, juelToFeel } from './juel.js';
 import {
-  isParamInput, parseRetryCycle, processProps, readProcessProps, readProps, readTaskMeta, retryCycle, taskProps, writeProps, type PropertyKind,
+  isParamInput,
+  parseRetryCycle,
+  processProps,
+  readProcessProps,
+  readProps,
+  readTaskMeta,
+  retryCycle,
+  taskProps,
+  writeProps,
+  type PropertyKind,
 } from './vendor-props.js';
 
 const PROPS: PropertyKind = { bag: 'camunda:Properties', item: 'camunda:Property', many: 'values' };
@@ -15,7 +32,11 @@ const PROPS: PropertyKind = { bag: 'camunda:Properties', item: 'camunda:Property
 /** Why a service task is not an external task gravity can run. */
 function notExternal(el: ModdleElement): string {
   const impl = ['class', 'delegateExpression', 'expression'].find((a) => el.get(`camunda:${a}`));
-  const what = impl ? `a Java delegate (camunda:${impl})` : el.get('camunda:type') ? `camunda:type="${el.get('camunda:type')}" without a camunda:topic` : 'no implementation';
+  const what = impl
+    ? `a Java delegate (camunda:${impl})`
+    : el.get('camunda:type')
+      ? `camunda:type="${el.get('camunda:type')}" without a camunda:topic`
+      : 'no implementation';
   return `<${el.id}> has ${what}: gravity runs external tasks (camunda:type="external" camunda:topic="<task id>")`;
 }
 
@@ -23,7 +44,10 @@ function notExternal(el: ModdleElement): string {
 function callInputs(exts: ModdleElement[], element: string): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const m of exts.filter((e) => e.$type === 'camunda:In' && e.target)) {
-    out[m.target] = m.sourceExpression !== undefined ? decodeText(m.sourceExpression, element) : `=${juelToFeel(`\${${m.source}}`, element)}`;
+    out[m.target] =
+      m.sourceExpression !== undefined
+        ? decodeText(m.sourceExpression, element)
+        : `=${juelToFeel(`\${${m.source}}`, element)}`;
   }
   return out;
 }
@@ -38,7 +62,13 @@ export const camunda7Dialect = defineDialect({
   descriptor,
   precedence: 0,
   readsPlainBpmn: true,
-  understands: ['camunda:InputOutput', 'camunda:Properties', 'camunda:In', 'camunda:Out', 'camunda:FailedJobRetryTimeCycle'],
+  understands: [
+    'camunda:InputOutput',
+    'camunda:Properties',
+    'camunda:In',
+    'camunda:Out',
+    'camunda:FailedJobRetryTimeCycle',
+  ],
 
   writeProcess(def, process, w) {
     if (def.version) process.set('camunda:versionTag', def.version);
@@ -66,16 +96,29 @@ export const camunda7Dialect = defineDialect({
     }
     if (m.retry) el.set('camunda:asyncBefore', true);
     const inputs = isParamInput(inv.input)
-      ? Object.entries(inv.input).map(([name, v]) => w.moddle.create('camunda:InputParameter', { name, ...encodeValue(w.moddle, v, id) }))
+      ? Object.entries(inv.input).map(([name, v]) =>
+          w.moddle.create('camunda:InputParameter', { name, ...encodeValue(w.moddle, v, id) }),
+        )
       : [];
-    const outputs = Object.entries(m.outputs ?? {}).map(([name, v]) => w.moddle.create('camunda:OutputParameter', { name, ...encodeValue(w.moddle, v, id) }));
+    const outputs = Object.entries(m.outputs ?? {}).map(([name, v]) =>
+      w.moddle.create('camunda:OutputParameter', { name, ...encodeValue(w.moddle, v, id) }),
+    );
     // a call merges the child's output through <camunda:out variables="all"/>; a task merges unless it has output parameters
-    const feel = changedSpellings({ ...(isParamInput(inv.input) ? { input: inv.input } : {}), outputs: m.outputs ?? {} }, id);
-    writeProps(el, w, PROPS, { ...taskProps(state, call ? m.mergeOutput === true : outputs.length === 0, call), feel: feel.length ? feel : undefined, call: callee !== undefined && callee !== processIdFor(callee) ? callee : undefined });
-    if (inputs.length || outputs.length) w.extend(el, w.moddle.create('camunda:InputOutput', { inputParameters: inputs, outputParameters: outputs }));
+    const feel = changedSpellings(
+      { ...(isParamInput(inv.input) ? { input: inv.input } : {}), outputs: m.outputs ?? {} },
+      id,
+    );
+    writeProps(el, w, PROPS, {
+      ...taskProps(state, call ? m.mergeOutput === true : outputs.length === 0, call),
+      feel: feel.length ? feel : undefined,
+      call: callee !== undefined && callee !== processIdFor(callee) ? callee : undefined,
+    });
+    if (inputs.length || outputs.length)
+      w.extend(el, w.moddle.create('camunda:InputOutput', { inputParameters: inputs, outputParameters: outputs }));
     if (call && inputs.length) w.extend(el, w.moddle.create('camunda:In', { variables: 'all', local: true }));
     if (call && m.mergeOutput) w.extend(el, w.moddle.create('camunda:Out', { variables: 'all' }));
-    if (m.retry && m.retry.max > 1) w.extend(el, w.moddle.create('camunda:FailedJobRetryTimeCycle', { body: retryCycle(m.retry) }));
+    if (m.retry && m.retry.max > 1)
+      w.extend(el, w.moddle.create('camunda:FailedJobRetryTimeCycle', { body: retryCycle(m.retry) }));
   },
 
   readTask(el, r, element): TaskData {
@@ -84,21 +127,30 @@ export const camunda7Dialect = defineDialect({
     const call = el.$type === 'bpmn:CallActivity';
     let src: string;
     if (call) {
-      if (!el.calledElement) throw new DefinitionError(`<${element}> has no calledElement: which workflow does it call?`, { element });
+      if (!el.calledElement)
+        throw new DefinitionError(`<${element}> has no calledElement: which workflow does it call?`, { element });
       src = callSrc(typeof props.call === 'string' ? props.call : el.calledElement);
     } else {
-      if (el.get('camunda:type') !== 'external' || !el.get('camunda:topic')) throw new DefinitionError(notExternal(el), { element });
+      if (el.get('camunda:type') !== 'external' || !el.get('camunda:topic'))
+        throw new DefinitionError(notExternal(el), { element });
       src = el.get('camunda:topic');
     }
     const io = exts.find((e) => e.$type === 'camunda:InputOutput');
     const ins = (io?.inputParameters ?? []) as ModdleElement[];
     const outs = (io?.outputParameters ?? []) as ModdleElement[];
-    let input: unknown = ins.length ? Object.fromEntries(ins.map((p) => [p.name, decodeValue(p, element)])) : props.input;
+    let input: unknown = ins.length
+      ? Object.fromEntries(ins.map((p) => [p.name, decodeValue(p, element)]))
+      : props.input;
     const mapped = call ? callInputs(exts, element) : {};
     if (Object.keys(mapped).length) input = { ...(isParamInput(input) ? input : {}), ...mapped };
     else if (call) input ??= {};
     // a list or map as an output parameter becomes the FEEL list or context it stands for
-    const outputs = Object.fromEntries(outs.map((p) => [p.name, p.definition ? `=${feelOf(decodeValue(p, element), element)}` : decodeOutput(p.value, element)]));
+    const outputs = Object.fromEntries(
+      outs.map((p) => [
+        p.name,
+        p.definition ? `=${feelOf(decodeValue(p, element), element)}` : decodeOutput(p.value, element),
+      ]),
+    );
     restoreSpellings({ input, outputs }, props.feel, element);
     const outAll = exts.some((e) => e.$type === 'camunda:Out' && e.variables === 'all');
     const cycle = exts.find((e) => e.$type === 'camunda:FailedJobRetryTimeCycle')?.body as string | undefined;
@@ -111,14 +163,23 @@ export const camunda7Dialect = defineDialect({
   },
 
   // conditions JUEL cannot say are written in FEEL (language="feel"), which Camunda 7.13+ evaluates
-  writeCondition: (feel, element) => (juelCan(`=${feel}`, element) ? { body: feelToJuel(feel, element) } : { body: feel, language: 'feel' }),
+  writeCondition: (feel, element) =>
+    juelCan(`=${feel}`, element) ? { body: feelToJuel(feel, element) } : { body: feel, language: 'feel' },
   readCondition(expr, element) {
     const body = (expr.body ?? '').trim();
     if (!body) throw new DefinitionError(`<${element}>: empty condition`, { element });
     const lang = (expr.language ?? '').toLowerCase();
     if (lang === 'feel') return body.replace(/^=/, '');
-    if (lang && lang !== 'juel') throw new DefinitionError(`<${element}>: ${expr.language} script conditions are not supported (write a \${...} expression)`, { element, expression: body });
-    if (!isJuelTemplate(body)) throw new DefinitionError(`<${element}>: condition "${body}" is not an expression (write it as \${...})`, { element, expression: body });
+    if (lang && lang !== 'juel')
+      throw new DefinitionError(
+        `<${element}>: ${expr.language} script conditions are not supported (write a \${...} expression)`,
+        { element, expression: body },
+      );
+    if (!isJuelTemplate(body))
+      throw new DefinitionError(`<${element}>: condition "${body}" is not an expression (write it as \${...})`, {
+        element,
+        expression: body,
+      });
     return juelToFeel(body, element);
   },
 
@@ -127,7 +188,10 @@ export const camunda7Dialect = defineDialect({
     const t = body.trim();
     if (isJuelTemplate(t)) return `=${juelToFeel(t, element)}`;
     if (/^\d+(\.\d+)?$/.test(t)) return t;
-    throw new DefinitionError(`<${element}>: timer duration "${t}" is neither an ISO-8601 duration nor a \${...} expression`, { element });
+    throw new DefinitionError(
+      `<${element}>: timer duration "${t}" is neither an ISO-8601 duration nor a \${...} expression`,
+      { element },
+    );
   },
 
   writeResult(_key, state, el, w) {

@@ -6,12 +6,33 @@ import { canonicalNumber } from './juel-parse.js';
 
 type SyntaxNode = ReturnType<typeof parseExpression>['topNode'];
 
-const RESERVED = new Set(['true', 'false', 'null', 'if', 'then', 'else', 'for', 'in', 'return', 'some', 'every', 'satisfies', 'and', 'or', 'not', 'between', 'instance', 'of', 'function']);
+const RESERVED = new Set([
+  'true',
+  'false',
+  'null',
+  'if',
+  'then',
+  'else',
+  'for',
+  'in',
+  'return',
+  'some',
+  'every',
+  'satisfies',
+  'and',
+  'or',
+  'not',
+  'between',
+  'instance',
+  'of',
+  'function',
+]);
 const PLAIN_KEY = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 /** A number as a literal both JUEL and FEEL read (no exponent). */
 export function plainNumber(n: number, element: string): string {
-  if (!Number.isFinite(n)) throw new DefinitionError(`<${element}>: cannot write the number ${n} as an expression literal`, { element });
+  if (!Number.isFinite(n))
+    throw new DefinitionError(`<${element}>: cannot write the number ${n} as an expression literal`, { element });
   const text = canonicalNumber(String(Math.abs(n)).replace('e+', 'e'));
   return n < 0 ? `-${text}` : text;
 }
@@ -25,7 +46,9 @@ export function feelOf(v: unknown, element: string): string {
   if (Array.isArray(v)) return `[${v.map((x) => feelOf(x, element)).join(', ')}]`;
   if (v && typeof v === 'object') {
     const key = (k: string) => (PLAIN_KEY.test(k) && !RESERVED.has(k) ? k : feelString(k));
-    return `{${Object.entries(v).map(([k, x]) => `${key(k)}: ${feelOf(x, element)}`).join(', ')}}`;
+    return `{${Object.entries(v)
+      .map(([k, x]) => `${key(k)}: ${feelOf(x, element)}`)
+      .join(', ')}}`;
   }
   throw new DefinitionError(`<${element}>: cannot write ${String(v)} as a FEEL value`, { element });
 }
@@ -69,7 +92,10 @@ function templateOf(node: SyntaxNode, src: string): { value: unknown; literal: b
     case 'Context': {
       const entries = children(node).map((entry) => {
         const [key, value] = children(entry);
-        const k = key.firstChild?.type.name === 'StringLiteral' ? String(evaluate(src.slice(key.from, key.to), {}).value) : src.slice(key.from, key.to);
+        const k =
+          key.firstChild?.type.name === 'StringLiteral'
+            ? String(evaluate(src.slice(key.from, key.to), {}).value)
+            : src.slice(key.from, key.to);
         return [k, templateOf(value, src).value];
       });
       return { value: Object.fromEntries(entries), literal: true };

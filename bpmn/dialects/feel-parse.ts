@@ -9,9 +9,51 @@ interface Token {
 
 const FEEL_NAME = /^[\p{L}_][\p{L}\p{N}_]*$/u;
 /** Words feelin does not read as a name (nor after `.`) unless the evaluation context happens to define them. */
-const FEEL_KEYWORDS = new Set(['for', 'in', 'return', 'some', 'every', 'satisfies', 'instance', 'function', 'external', 'between', 'if', 'then', 'else', 'true', 'false', 'null', 'and', 'or']);
+const FEEL_KEYWORDS = new Set([
+  'for',
+  'in',
+  'return',
+  'some',
+  'every',
+  'satisfies',
+  'instance',
+  'function',
+  'external',
+  'between',
+  'if',
+  'then',
+  'else',
+  'true',
+  'false',
+  'null',
+  'and',
+  'or',
+]);
 const isFeelName = (name: string): boolean => FEEL_NAME.test(name) && !FEEL_KEYWORDS.has(name);
-const OPERATORS = ['**', '..', '!=', '<=', '>=', '=', '<', '>', '+', '-', '*', '/', '(', ')', '[', ']', '{', '}', ',', '.', ':', '@'];
+const OPERATORS = [
+  '**',
+  '..',
+  '!=',
+  '<=',
+  '>=',
+  '=',
+  '<',
+  '>',
+  '+',
+  '-',
+  '*',
+  '/',
+  '(',
+  ')',
+  '[',
+  ']',
+  '{',
+  '}',
+  ',',
+  '.',
+  ':',
+  '@',
+];
 const ESCAPES: Record<string, string> = { '"': '"', '\\': '\\', n: '\n', r: '\r', t: '\t' };
 const QUOTE: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t', '"': '\\"', '\\': '\\\\' };
 
@@ -25,15 +67,28 @@ function tokenizeFeel(src: string): Token[] {
   let i = 0;
   while (i < src.length) {
     const c = src[i];
-    if (/\s/.test(c)) { i++; continue; }
+    if (/\s/.test(c)) {
+      i++;
+      continue;
+    }
     const rest = src.slice(i);
-    if (rest.startsWith('//') || rest.startsWith('/*')) throw new SubsetError('comments are outside the supported FEEL subset');
+    if (rest.startsWith('//') || rest.startsWith('/*'))
+      throw new SubsetError('comments are outside the supported FEEL subset');
     const num = /^(\d+(\.\d+)?|\.\d+)/.exec(rest);
     const name = /^[\p{L}_][\p{L}\p{N}_]*/u.exec(rest);
-    if (num) { out.push({ type: 'num', text: num[0] }); i += num[0].length; continue; }
-    if (name) { out.push({ type: 'name', text: name[0] }); i += name[0].length; continue; }
+    if (num) {
+      out.push({ type: 'num', text: num[0] });
+      i += num[0].length;
+      continue;
+    }
+    if (name) {
+      out.push({ type: 'name', text: name[0] });
+      i += name[0].length;
+      continue;
+    }
     if (c === '"') {
-      let j = i + 1, value = '';
+      let j = i + 1,
+        value = '';
       while (j < src.length && src[j] !== '"') {
         if (src[j] === '\\') {
           const e = src[j + 1] ?? '';
@@ -58,12 +113,22 @@ function tokenizeFeel(src: string): Token[] {
 
 const COMPARE: Record<string, BinaryOp> = { '=': '==', '!=': '!=', '<': '<', '>': '>', '<=': '<=', '>=': '>=' };
 const OUTSIDE: Record<string, string> = {
-  '**': 'exponentiation (**)', '..': 'range (..)', '[': 'list literal ([...])', '{': 'context literal ({...})', '@': 'temporal literal (@"...")',
-  ':': 'named argument or context entry (:)', in: 'in operator', between: 'between operator', instance: 'instance of operator',
+  '**': 'exponentiation (**)',
+  '..': 'range (..)',
+  '[': 'list literal ([...])',
+  '{': 'context literal ({...})',
+  '@': 'temporal literal (@"...")',
+  ':': 'named argument or context entry (:)',
+  in: 'in operator',
+  between: 'between operator',
+  instance: 'instance of operator',
 };
 const STOP_WORDS = new Set(['and', 'or', 'then', 'else', 'in', 'between', 'instance', 'satisfies', 'return']);
 /** Token pattern of the FEEL written for JUEL's `empty x` (see printFeel); `$X` stands for the operand. */
-const EMPTY_PATTERN = '( $X = null or ( $X instance of string and $X = "" ) or ( $X instance of list and count ( $X ) = 0 ) or ( $X instance of context and $X = { } ) )'.split(' ');
+const EMPTY_PATTERN =
+  '( $X = null or ( $X instance of string and $X = "" ) or ( $X instance of list and count ( $X ) = 0 ) or ( $X instance of context and $X = { } ) )'.split(
+    ' ',
+  );
 
 /** Parses FEEL source (without `=`) of the supported subset; throws SubsetError otherwise. */
 export function parseFeel(src: string): Expr {
@@ -82,17 +147,27 @@ export function parseFeel(src: string): Expr {
 
   function expr(): Expr {
     let left = conj();
-    while (isWord(peek(), 'or')) { p++; left = { kind: 'binary', op: '||', left, right: conj() }; }
+    while (isWord(peek(), 'or')) {
+      p++;
+      left = { kind: 'binary', op: '||', left, right: conj() };
+    }
     return left;
   }
   function conj(): Expr {
     let left = compare();
-    while (isWord(peek(), 'and')) { p++; left = { kind: 'binary', op: '&&', left, right: compare() }; }
+    while (isWord(peek(), 'and')) {
+      p++;
+      left = { kind: 'binary', op: '&&', left, right: compare() };
+    }
     return left;
   }
   function compare(): Expr {
     let left = additive();
-    for (let op = peek().type === 'op' ? COMPARE[peek().text] : undefined; op; op = peek().type === 'op' ? COMPARE[peek().text] : undefined) {
+    for (
+      let op = peek().type === 'op' ? COMPARE[peek().text] : undefined;
+      op;
+      op = peek().type === 'op' ? COMPARE[peek().text] : undefined
+    ) {
       p++;
       left = { kind: 'binary', op, left, right: additive() };
     }
@@ -101,12 +176,20 @@ export function parseFeel(src: string): Expr {
   }
   function additive(): Expr {
     let left = multiplicative();
-    while (peek().text === '+' || peek().text === '-') { const op = peek().text as BinaryOp; p++; left = { kind: 'binary', op, left, right: multiplicative() }; }
+    while (peek().text === '+' || peek().text === '-') {
+      const op = peek().text as BinaryOp;
+      p++;
+      left = { kind: 'binary', op, left, right: multiplicative() };
+    }
     return left;
   }
   function multiplicative(): Expr {
     let left = unary();
-    while (peek().text === '*' || peek().text === '/') { const op = peek().text as BinaryOp; p++; left = { kind: 'binary', op, left, right: unary() }; }
+    while (peek().text === '*' || peek().text === '/') {
+      const op = peek().text as BinaryOp;
+      p++;
+      left = { kind: 'binary', op, left, right: unary() };
+    }
     if (peek().text === '**') unsupported(peek());
     return left;
   }
@@ -126,8 +209,10 @@ export function parseFeel(src: string): Expr {
       } else if (peek().text === '[' && peek().type === 'op') {
         p++;
         const i = peek();
-        if (i.type !== 'num' || !/^\d+$/.test(i.text) || peek(1).text !== ']') throw new SubsetError('a filter or non-constant index is outside the supported FEEL subset (only a[1])');
-        if (Number(i.text) < 1 || !Number.isSafeInteger(Number(i.text))) throw new SubsetError(`index ${i.text} has no JUEL equivalent (FEEL counts from 1)`);
+        if (i.type !== 'num' || !/^\d+$/.test(i.text) || peek(1).text !== ']')
+          throw new SubsetError('a filter or non-constant index is outside the supported FEEL subset (only a[1])');
+        if (Number(i.text) < 1 || !Number.isSafeInteger(Number(i.text)))
+          throw new SubsetError(`index ${i.text} has no JUEL equivalent (FEEL counts from 1)`);
         p += 2;
         e = { kind: 'index', object: e, index: Number(i.text) - 1 };
       } else if (peek().text === '(' && peek().type === 'op') {
@@ -138,15 +223,24 @@ export function parseFeel(src: string): Expr {
   function args(n: number, fn: string): Expr[] {
     expect('(');
     const out = [expr()];
-    while (peek().text === ',') { p++; out.push(expr()); }
+    while (peek().text === ',') {
+      p++;
+      out.push(expr());
+    }
     expect(')');
     if (out.length !== n) throw new SubsetError(`${fn}() takes ${n} argument(s) here, got ${out.length}`);
     return out;
   }
   function primary(): Expr {
     const t = peek();
-    if (t.type === 'num') { p++; return { kind: 'number', text: canonicalNumber(t.text) }; }
-    if (t.type === 'str') { p++; return { kind: 'string', value: t.value! }; }
+    if (t.type === 'num') {
+      p++;
+      return { kind: 'number', text: canonicalNumber(t.text) };
+    }
+    if (t.type === 'str') {
+      p++;
+      return { kind: 'string', value: t.value! };
+    }
     if (t.type === 'name') return named(t);
     if (t.text === '(') {
       const empty = tryEmpty();
@@ -163,7 +257,8 @@ export function parseFeel(src: string): Expr {
     if (t.text === 'get' && isWord(peek(1), 'value') && peek(2).text === '(') {
       p += 2;
       const [object, key] = args(2, 'get value');
-      if (key.kind !== 'string') throw new SubsetError('get value() with a computed key is outside the supported FEEL subset');
+      if (key.kind !== 'string')
+        throw new SubsetError('get value() with a computed key is outside the supported FEEL subset');
       return { kind: 'property', object, name: key.value };
     }
     p++;
@@ -179,15 +274,20 @@ export function parseFeel(src: string): Expr {
       return { kind: 'choice', test, then, else: expr() };
     }
     if (t.text === 'for') throw new SubsetError('for expression is outside the supported FEEL subset');
-    if (t.text === 'some' || t.text === 'every') throw new SubsetError(`quantified expression (${t.text}) is outside the supported FEEL subset`);
+    if (t.text === 'some' || t.text === 'every')
+      throw new SubsetError(`quantified expression (${t.text}) is outside the supported FEEL subset`);
     if (t.text === 'function') throw new SubsetError('function definition is outside the supported FEEL subset');
     if (FEEL_KEYWORDS.has(t.text)) unsupported(t);
     if (call && t.text === 'not') return { kind: 'unary', op: '!', operand: args(1, 'not')[0] };
     if (call && t.text === 'string') return { kind: 'text', operand: args(1, 'string')[0] };
-    if (call && t.text === 'modulo') { const [left, right] = args(2, 'modulo'); return { kind: 'binary', op: '%', left, right }; }
+    if (call && t.text === 'modulo') {
+      const [left, right] = args(2, 'modulo');
+      return { kind: 'binary', op: '%', left, right };
+    }
     const words = [t.text];
     for (let k = 0; peek(k).type === 'name' && !STOP_WORDS.has(peek(k).text) && k < 4; k++) words.push(peek(k).text);
-    if (peek(words.length - 1).text === '(') throw new SubsetError(`function call ${words.join(' ')}() is outside the supported FEEL subset`);
+    if (peek(words.length - 1).text === '(')
+      throw new SubsetError(`function call ${words.join(' ')}() is outside the supported FEEL subset`);
     return { kind: 'name', name: t.text };
   }
   /** Recognises the FEEL that printFeel writes for `empty x`, so that it reads back as `empty x`. */
@@ -216,7 +316,21 @@ export function parseFeel(src: string): Expr {
 }
 
 const FEEL_OPS: Partial<Record<BinaryOp, string>> = { '==': '=', '&&': 'and', '||': 'or' };
-const FEEL_LEVEL: Record<BinaryOp, number> = { '||': 1, '&&': 2, '==': 3, '!=': 3, '<': 3, '>': 3, '<=': 3, '>=': 3, '+': 4, '-': 4, '*': 5, '/': 5, '%': 8 };
+const FEEL_LEVEL: Record<BinaryOp, number> = {
+  '||': 1,
+  '&&': 2,
+  '==': 3,
+  '!=': 3,
+  '<': 3,
+  '>': 3,
+  '<=': 3,
+  '>=': 3,
+  '+': 4,
+  '-': 4,
+  '*': 5,
+  '/': 5,
+  '%': 8,
+};
 
 function feelLevel(e: Expr): number {
   if (e.kind === 'choice') return 0;
@@ -227,22 +341,34 @@ function feelLevel(e: Expr): number {
 
 /** Prints a tree as FEEL source (without `=`); throws SubsetError for names FEEL cannot hold. */
 export function printFeel(e: Expr): string {
-  const at = (child: Expr, min: number): string => (feelLevel(child) >= min ? printFeel(child) : `(${printFeel(child)})`);
-  const object = (child: Expr): string => (child.kind === 'number' || feelLevel(child) < 8 ? `(${printFeel(child)})` : printFeel(child));
+  const at = (child: Expr, min: number): string =>
+    feelLevel(child) >= min ? printFeel(child) : `(${printFeel(child)})`;
+  const object = (child: Expr): string =>
+    child.kind === 'number' || feelLevel(child) < 8 ? `(${printFeel(child)})` : printFeel(child);
   switch (e.kind) {
-    case 'number': return e.text;
-    case 'string': return feelString(e.value);
-    case 'boolean': return String(e.value);
-    case 'null': return 'null';
+    case 'number':
+      return e.text;
+    case 'string':
+      return feelString(e.value);
+    case 'boolean':
+      return String(e.value);
+    case 'null':
+      return 'null';
     case 'name':
-      if (FEEL_KEYWORDS.has(e.name)) throw new SubsetError(`name ${e.name} is a FEEL keyword and cannot name a variable`);
+      if (FEEL_KEYWORDS.has(e.name))
+        throw new SubsetError(`name ${e.name} is a FEEL keyword and cannot name a variable`);
       if (!FEEL_NAME.test(e.name)) throw new SubsetError(`name ${e.name} cannot be written as a FEEL name`);
       return e.name;
-    case 'property': return isFeelName(e.name) ? `${object(e.object)}.${e.name}` : `get value(${printFeel(e.object)}, ${feelString(e.name)})`;
-    case 'index': return `${object(e.object)}[${e.index + 1}]`;
+    case 'property':
+      return isFeelName(e.name)
+        ? `${object(e.object)}.${e.name}`
+        : `get value(${printFeel(e.object)}, ${feelString(e.name)})`;
+    case 'index':
+      return `${object(e.object)}[${e.index + 1}]`;
     case 'unary': {
       if (e.op === '!') return `not(${printFeel(e.operand)})`;
-      if (e.op === '-') return `-${e.operand.kind === 'unary' && e.operand.op === '-' ? `(${printFeel(e.operand)})` : at(e.operand, 6)}`;
+      if (e.op === '-')
+        return `-${e.operand.kind === 'unary' && e.operand.op === '-' ? `(${printFeel(e.operand)})` : at(e.operand, 6)}`;
       const x = at(e.operand, 8); // parsed back by tryEmpty with EMPTY_PATTERN
       return `(${x} = null or (${x} instance of string and ${x} = "") or (${x} instance of list and count(${x}) = 0) or (${x} instance of context and ${x} = {}))`;
     }
@@ -252,7 +378,9 @@ export function printFeel(e: Expr): string {
       // comparisons do not chain in FEEL: both sides of one are parenthesised when they are comparisons too
       return `${at(e.left, level === 3 ? 4 : level)} ${FEEL_OPS[e.op] ?? e.op} ${at(e.right, level + 1)}`;
     }
-    case 'choice': return `if ${at(e.test, 1)} then ${at(e.then, 1)} else ${at(e.else, 1)}`;
-    case 'text': return `string(${printFeel(e.operand)})`;
+    case 'choice':
+      return `if ${at(e.test, 1)} then ${at(e.then, 1)} else ${at(e.else, 1)}`;
+    case 'text':
+      return `string(${printFeel(e.operand)})`;
   }
 }

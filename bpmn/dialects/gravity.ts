@@ -50,8 +50,21 @@ export const gravityDialect = defineDialect({
         ...(p.description ? { description: p.description } : {}),
       }),
     );
-    const meta = def.meta && Object.keys(def.meta).some((k) => k !== 'bpmn') ? w.moddle.create('gravity:Meta', { value: JSON.stringify(Object.fromEntries(Object.entries(def.meta).filter(([k]) => k !== 'bpmn'))) }) : undefined;
-    w.extend(process, w.moddle.create('gravity:Workflow', { id: def.id, ...(def.version ? { version: def.version } : {}), params, ...(meta ? { meta } : {}) }));
+    const meta =
+      def.meta && Object.keys(def.meta).some((k) => k !== 'bpmn')
+        ? w.moddle.create('gravity:Meta', {
+            value: JSON.stringify(Object.fromEntries(Object.entries(def.meta).filter(([k]) => k !== 'bpmn'))),
+          })
+        : undefined;
+    w.extend(
+      process,
+      w.moddle.create('gravity:Workflow', {
+        id: def.id,
+        ...(def.version ? { version: def.version } : {}),
+        params,
+        ...(meta ? { meta } : {}),
+      }),
+    );
   },
 
   readProcess(process, r) {
@@ -63,13 +76,20 @@ export const gravityDialect = defineDialect({
         type: p.type,
         ...(p.required !== undefined ? { required: p.required } : {}),
         ...(p.pattern ? { pattern: p.pattern } : {}),
-        ...(p.default !== undefined ? { default: parseJson(p.default, process.id!, `default of param ${p.name}`) } : {}),
+        ...(p.default !== undefined
+          ? { default: parseJson(p.default, process.id!, `default of param ${p.name}`) }
+          : {}),
         ...(p.enum ? { enum: parseJson(p.enum, process.id!, `enum of param ${p.name}`) as unknown[] } : {}),
         ...(p.description ? { description: p.description } : {}),
       };
     }
     const meta = parseJson(wf.meta?.value, process.id!, 'gravity:meta') as Record<string, unknown> | undefined;
-    return { id: wf.id, ...(wf.version ? { version: wf.version } : {}), ...(Object.keys(params).length ? { params } : {}), ...(meta ? { meta } : {}) };
+    return {
+      id: wf.id,
+      ...(wf.version ? { version: wf.version } : {}),
+      ...(Object.keys(params).length ? { params } : {}),
+      ...(meta ? { meta } : {}),
+    };
   },
 
   writeTask(_key, state, el, w) {
@@ -77,32 +97,52 @@ export const gravityDialect = defineDialect({
     const callee = calleeOf(inv.src);
     if (callee !== undefined) el.calledElement = processIdFor(callee);
     const m = state.meta ?? {};
-    const input = inv.input && typeof inv.input === 'object' && !Array.isArray(inv.input) ? (inv.input as Record<string, unknown>) : undefined;
+    const input =
+      inv.input && typeof inv.input === 'object' && !Array.isArray(inv.input)
+        ? (inv.input as Record<string, unknown>)
+        : undefined;
     const inputs = input
       ? Object.entries(input).map(([name, v]) => w.moddle.create('gravity:Input', { name, value: JSON.stringify(v) }))
-      : inv.input !== undefined ? [w.moddle.create('gravity:Input', { value: JSON.stringify(inv.input) })] : [];
-    const outputs = Object.entries(m.outputs ?? {}).map(([name, v]) => w.moddle.create('gravity:Output', { name, value: v }));
+      : inv.input !== undefined
+        ? [w.moddle.create('gravity:Input', { value: JSON.stringify(inv.input) })]
+        : [];
+    const outputs = Object.entries(m.outputs ?? {}).map(([name, v]) =>
+      w.moddle.create('gravity:Output', { name, value: v }),
+    );
     const rest = restMeta(m);
-    w.extend(el, w.moddle.create('gravity:Task', {
-      type: inv.src,
-      ...(m.timeoutMs ? { timeoutMs: m.timeoutMs } : {}),
-      ...(m.mergeOutput ? { mergeOutput: true } : {}),
-      inputs,
-      outputs,
-      ...(m.retry ? { retry: w.moddle.create('gravity:Retry', { ...m.retry }) } : {}),
-      ...(rest ? { meta: w.moddle.create('gravity:Meta', { value: JSON.stringify(rest) }) } : {}),
-    }));
+    w.extend(
+      el,
+      w.moddle.create('gravity:Task', {
+        type: inv.src,
+        ...(m.timeoutMs ? { timeoutMs: m.timeoutMs } : {}),
+        ...(m.mergeOutput ? { mergeOutput: true } : {}),
+        inputs,
+        outputs,
+        ...(m.retry ? { retry: w.moddle.create('gravity:Retry', { ...m.retry }) } : {}),
+        ...(rest ? { meta: w.moddle.create('gravity:Meta', { value: JSON.stringify(rest) }) } : {}),
+      }),
+    );
   },
 
   readTask(el, r, element): TaskData {
     const t = r.extensions(el).find((e) => e.$type === 'gravity:Task');
-    if (!t?.type) throw new DefinitionError(`<${element}> (${el.$type}) has no gravity:task type: which task node should run it?`, { element });
+    if (!t?.type)
+      throw new DefinitionError(`<${element}> (${el.$type}) has no gravity:task type: which task node should run it?`, {
+        element,
+      });
     const ins = (t.inputs ?? []) as ModdleElement[];
     let input: unknown;
     if (ins.length === 1 && !ins[0].name) input = parseJson(ins[0].value, element, 'gravity:input');
-    else if (ins.length) input = Object.fromEntries(ins.map((i) => [i.name, parseJson(i.value, element, `gravity:input ${i.name}`)]));
+    else if (ins.length)
+      input = Object.fromEntries(ins.map((i) => [i.name, parseJson(i.value, element, `gravity:input ${i.name}`)]));
     const outs = (t.outputs ?? []) as ModdleElement[];
-    const retry = t.retry ? Object.fromEntries(['max', 'backoffMs', 'factor', 'maxBackoffMs'].filter((k) => t.retry[k] !== undefined).map((k) => [k, t.retry[k]])) : undefined;
+    const retry = t.retry
+      ? Object.fromEntries(
+          ['max', 'backoffMs', 'factor', 'maxBackoffMs']
+            .filter((k) => t.retry[k] !== undefined)
+            .map((k) => [k, t.retry[k]]),
+        )
+      : undefined;
     const meta: StateConfig['meta'] = {
       ...readRestMeta(t, element),
       ...(retry ? { retry: retry as never } : {}),
@@ -123,7 +163,8 @@ export const gravityDialect = defineDialect({
   readDelay: (body) => body.trim(),
 
   writeResult(_key, state, el, w) {
-    if (state.output !== undefined) w.extend(el, w.moddle.create('gravity:Result', { value: JSON.stringify(state.output) }));
+    if (state.output !== undefined)
+      w.extend(el, w.moddle.create('gravity:Result', { value: JSON.stringify(state.output) }));
     const rest = restMeta(state.meta);
     if (rest) w.extend(el, w.moddle.create('gravity:Meta', { value: JSON.stringify(rest) }));
   },

@@ -32,7 +32,11 @@ export function orList(words: readonly string[]): string {
 /** The dialect called `name`; a BadInputError naming the known ones when there is none. */
 export function dialectNamed(name: string): Dialect<DialectName> {
   const found = dialects.find((d) => d.name === name);
-  if (!found) throw new BadInputError(`unknown dialect "${name}": expected ${orList(dialectNames)}`, { dialect: name, expected: dialectNames });
+  if (!found)
+    throw new BadInputError(`unknown dialect "${name}": expected ${orList(dialectNames)}`, {
+      dialect: name,
+      expected: dialectNames,
+    });
   return found;
 }
 

@@ -36,7 +36,24 @@ export function canonicalNumber(src: string): string {
   return f ? `${i}.${f}` : i;
 }
 
-const JUEL_RESERVED = new Set(['and', 'or', 'not', 'eq', 'ne', 'lt', 'gt', 'le', 'ge', 'true', 'false', 'null', 'empty', 'div', 'mod', 'instanceof']);
+const JUEL_RESERVED = new Set([
+  'and',
+  'or',
+  'not',
+  'eq',
+  'ne',
+  'lt',
+  'gt',
+  'le',
+  'ge',
+  'true',
+  'false',
+  'null',
+  'empty',
+  'div',
+  'mod',
+  'instanceof',
+]);
 const JUEL_IDENT = /^[\p{L}_$][\p{L}\p{N}_$]*$/u;
 
 /** True when `name` can be written as a bare JUEL identifier. */
@@ -50,24 +67,66 @@ interface Token {
   value?: string;
 }
 
-const OPERATORS = ['==', '!=', '<=', '>=', '&&', '||', '->', '+=', '<', '>', '!', '+', '-', '*', '/', '%', '?', ':', '.', '[', ']', '(', ')', ',', '=', ';', '{', '}'];
+const OPERATORS = [
+  '==',
+  '!=',
+  '<=',
+  '>=',
+  '&&',
+  '||',
+  '->',
+  '+=',
+  '<',
+  '>',
+  '!',
+  '+',
+  '-',
+  '*',
+  '/',
+  '%',
+  '?',
+  ':',
+  '.',
+  '[',
+  ']',
+  '(',
+  ')',
+  ',',
+  '=',
+  ';',
+  '{',
+  '}',
+];
 
 function tokenizeJuel(src: string): Token[] {
   const out: Token[] = [];
   let i = 0;
   while (i < src.length) {
     const c = src[i];
-    if (/\s/.test(c)) { i++; continue; }
+    if (/\s/.test(c)) {
+      i++;
+      continue;
+    }
     const rest = src.slice(i);
     const num = /^(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?/.exec(rest);
     const id = /^[\p{L}_$][\p{L}\p{N}_$]*/u.exec(rest);
-    if (num) { out.push({ type: 'num', text: num[0] }); i += num[0].length; continue; }
-    if (id) { out.push({ type: 'id', text: id[0] }); i += id[0].length; continue; }
+    if (num) {
+      out.push({ type: 'num', text: num[0] });
+      i += num[0].length;
+      continue;
+    }
+    if (id) {
+      out.push({ type: 'id', text: id[0] });
+      i += id[0].length;
+      continue;
+    }
     if (c === "'" || c === '"') {
-      let j = i + 1, value = '';
+      let j = i + 1,
+        value = '';
       while (j < src.length && src[j] !== c) {
         if (src[j] === '\\') {
-          if (!`'"\\`.includes(src[j + 1] ?? '')) throw new SubsetError(`invalid escape \\${src[j + 1] ?? ''} in a string literal`);
+          if (!`'"\\`.includes(src[j + 1] ?? ''))
+            throw new SubsetError(`invalid escape \\${src[j + 1] ?? ''} in a string literal`);
           j++;
         }
         value += src[j++];
@@ -86,11 +145,27 @@ function tokenizeJuel(src: string): Token[] {
   return out;
 }
 
-const WORD_OPS: Record<string, BinaryOp> = { eq: '==', ne: '!=', lt: '<', gt: '>', le: '<=', ge: '>=', and: '&&', or: '||', div: '/', mod: '%' };
+const WORD_OPS: Record<string, BinaryOp> = {
+  eq: '==',
+  ne: '!=',
+  lt: '<',
+  gt: '>',
+  le: '<=',
+  ge: '>=',
+  and: '&&',
+  or: '||',
+  div: '/',
+  mod: '%',
+};
 const LEVELS: BinaryOp[][] = [['||'], ['&&'], ['==', '!='], ['<', '>', '<=', '>='], ['+', '-'], ['*', '/', '%']];
 const OUTSIDE: Record<string, string> = {
-  '=': 'assignment (=)', ';': 'statement separator (;)', '->': 'lambda expression (->)', '+=': 'string concatenation operator (+=)',
-  '{': 'set or map literal ({...})', ',': 'argument or lambda parameter list (,)', instanceof: 'instanceof operator',
+  '=': 'assignment (=)',
+  ';': 'statement separator (;)',
+  '->': 'lambda expression (->)',
+  '+=': 'string concatenation operator (+=)',
+  '{': 'set or map literal ({...})',
+  ',': 'argument or lambda parameter list (,)',
+  instanceof: 'instanceof operator',
 };
 
 /** Parses a JUEL expression body (between `${` and `}`) of the supported subset; throws SubsetError otherwise. */
@@ -106,7 +181,8 @@ export function parseJuel(src: string): Expr {
     if (peek().text !== text) unsupported(peek());
     p++;
   };
-  const binaryOp = (t: Token): BinaryOp | undefined => (t.type === 'op' ? (t.text as BinaryOp) : t.type === 'id' ? WORD_OPS[t.text] : undefined);
+  const binaryOp = (t: Token): BinaryOp | undefined =>
+    t.type === 'op' ? (t.text as BinaryOp) : t.type === 'id' ? WORD_OPS[t.text] : undefined;
 
   function choice(): Expr {
     const test = binary(0);
@@ -123,14 +199,23 @@ export function parseJuel(src: string): Expr {
       p++;
       left = { kind: 'binary', op, left, right: binary(level + 1) };
       if (level >= 4 && (left.left.kind === 'string' || left.right.kind === 'string')) {
-        throw new SubsetError(`arithmetic on a string literal is outside the supported JUEL subset (JUEL's ${op} turns strings into numbers; join text with a template: a\${b})`);
+        throw new SubsetError(
+          `arithmetic on a string literal is outside the supported JUEL subset (JUEL's ${op} turns strings into numbers; join text with a template: a\${b})`,
+        );
       }
     }
     return left;
   }
   function unary(): Expr {
     const t = peek();
-    const op = t.text === '-' ? '-' : t.text === '!' || (t.type === 'id' && t.text === 'not') ? '!' : t.type === 'id' && t.text === 'empty' ? 'empty' : null;
+    const op =
+      t.text === '-'
+        ? '-'
+        : t.text === '!' || (t.type === 'id' && t.text === 'not')
+          ? '!'
+          : t.type === 'id' && t.text === 'empty'
+            ? 'empty'
+            : null;
     if (op) {
       p++;
       return { kind: 'unary', op, operand: unary() };
@@ -144,19 +229,27 @@ export function parseJuel(src: string): Expr {
       if (t.text === '.' && t.type === 'op') {
         p++;
         const name = peek();
-        if (name.type !== 'id' || JUEL_RESERVED.has(name.text)) throw new SubsetError(`expected a property name after '.', found ${name.text}`);
+        if (name.type !== 'id' || JUEL_RESERVED.has(name.text))
+          throw new SubsetError(`expected a property name after '.', found ${name.text}`);
         p++;
-        if (peek().text === '(') throw new SubsetError(`method call .${name.text}() is outside the supported JUEL subset`);
+        if (peek().text === '(')
+          throw new SubsetError(`method call .${name.text}() is outside the supported JUEL subset`);
         e = { kind: 'property', object: e, name: name.text };
       } else if (t.text === '[') {
         p++;
         const key = peek();
         const constant = (key.type === 'num' || key.type === 'str') && peek(1).text === ']';
-        if (!constant) throw new SubsetError('a non-constant index is outside the supported JUEL subset (only a[0] and a[\'name\'])');
-        if (key.type === 'num' && !/^\d+$/.test(key.text)) throw new SubsetError(`index ${key.text} is not a whole number`);
+        if (!constant)
+          throw new SubsetError("a non-constant index is outside the supported JUEL subset (only a[0] and a['name'])");
+        if (key.type === 'num' && !/^\d+$/.test(key.text))
+          throw new SubsetError(`index ${key.text} is not a whole number`);
         p += 2;
-        if (peek().text === '(') throw new SubsetError(`method call [${key.text}]() is outside the supported JUEL subset`);
-        e = key.type === 'str' ? { kind: 'property', object: e, name: key.value! } : { kind: 'index', object: e, index: checkedIndex(key.text) };
+        if (peek().text === '(')
+          throw new SubsetError(`method call [${key.text}]() is outside the supported JUEL subset`);
+        e =
+          key.type === 'str'
+            ? { kind: 'property', object: e, name: key.value! }
+            : { kind: 'index', object: e, index: checkedIndex(key.text) };
       } else return e;
     }
   }
@@ -210,17 +303,24 @@ export function juelString(value: string): string {
 
 /** Prints a tree as JUEL source (without `${}`); throws SubsetError for `text` nodes, which only templates can hold. */
 export function printJuel(e: Expr): string {
-  const at = (child: Expr, min: number): string => (juelLevel(child) >= min ? printJuel(child) : `(${printJuel(child)})`);
+  const at = (child: Expr, min: number): string =>
+    juelLevel(child) >= min ? printJuel(child) : `(${printJuel(child)})`;
   switch (e.kind) {
-    case 'number': return e.text;
-    case 'string': return juelString(e.value);
-    case 'boolean': return String(e.value);
-    case 'null': return 'null';
+    case 'number':
+      return e.text;
+    case 'string':
+      return juelString(e.value);
+    case 'boolean':
+      return String(e.value);
+    case 'null':
+      return 'null';
     case 'name':
       if (!isJuelIdentifier(e.name)) throw new SubsetError(`name ${e.name} cannot be written as a JUEL identifier`);
       return e.name;
-    case 'property': return at(e.object, 8) + (isJuelIdentifier(e.name) ? `.${e.name}` : `[${juelString(e.name)}]`);
-    case 'index': return `${at(e.object, 8)}[${e.index}]`;
+    case 'property':
+      return at(e.object, 8) + (isJuelIdentifier(e.name) ? `.${e.name}` : `[${juelString(e.name)}]`);
+    case 'index':
+      return `${at(e.object, 8)}[${e.index}]`;
     case 'unary': {
       const operand = e.op === '-' && e.operand.kind === 'unary' ? `(${printJuel(e.operand)})` : at(e.operand, 7);
       return e.op === 'empty' ? `empty ${operand}` : e.op + operand;
@@ -229,7 +329,9 @@ export function printJuel(e: Expr): string {
       const level = juelLevel(e);
       return `${at(e.left, level)} ${e.op} ${at(e.right, level + 1)}`;
     }
-    case 'choice': return `${at(e.test, 1)} ? ${at(e.then, 1)} : ${at(e.else, 1)}`;
-    case 'text': throw new SubsetError('string() outside a string concatenation has no JUEL equivalent');
+    case 'choice':
+      return `${at(e.test, 1)} ? ${at(e.then, 1)} : ${at(e.else, 1)}`;
+    case 'text':
+      throw new SubsetError('string() outside a string concatenation has no JUEL equivalent');
   }
 }

@@ -15,13 +15,14 @@ function splitTemplate(text: string): Piece[] {
   const pieces: Piece[] = [];
   let literal = '';
   let delimiter: string | null = null;
-  for (let i = 0; i < text.length; ) {
+  for (let i = 0; i < text.length;) {
     const c = text[i];
     if (c === '\\' && (text.startsWith('${', i + 1) || text.startsWith('#{', i + 1))) {
       literal += text.slice(i + 1, i + 3);
       i += 3;
     } else if ((c === '$' || c === '#') && text[i + 1] === '{') {
-      if (delimiter && delimiter !== c) throw new SubsetError('mixing ${...} and #{...} in one value is not allowed in JUEL');
+      if (delimiter && delimiter !== c)
+        throw new SubsetError('mixing ${...} and #{...} in one value is not allowed in JUEL');
       delimiter = c;
       const end = closingBrace(text, i + 2);
       if (literal) pieces.push({ text: literal });
@@ -86,7 +87,8 @@ export function juelToFeel(text: string, element: string): string {
     for (const piece of pieces) {
       const e: Expr = 'text' in piece ? { kind: 'string', value: piece.text } : parseJuel(piece.expr);
       const last = parts[parts.length - 1];
-      if (e.kind === 'string' && last?.kind === 'string') parts[parts.length - 1] = { kind: 'string', value: last.value + e.value };
+      if (e.kind === 'string' && last?.kind === 'string')
+        parts[parts.length - 1] = { kind: 'string', value: last.value + e.value };
       else parts.push(e.kind === 'string' ? e : { kind: 'text', operand: e });
     }
     const kept = parts.filter((p) => !(p.kind === 'string' && p.value === ''));
@@ -96,7 +98,8 @@ export function juelToFeel(text: string, element: string): string {
   }
 }
 
-const plusOperands = (e: Expr): Expr[] => (e.kind === 'binary' && e.op === '+' ? [...plusOperands(e.left), ...plusOperands(e.right)] : [e]);
+const plusOperands = (e: Expr): Expr[] =>
+  e.kind === 'binary' && e.op === '+' ? [...plusOperands(e.left), ...plusOperands(e.right)] : [e];
 const isText = (e: Expr): boolean => e.kind === 'string' || e.kind === 'text';
 
 /** Operands of a FEEL string concatenation (a `+` tree with a string literal or `string(x)` in it), else null. */
@@ -108,8 +111,12 @@ function concatenation(e: Expr): Expr[] | null {
 /** JUEL's arithmetic only takes numbers: a concatenation or a string operand below the top cannot be written. */
 function assertNumericArithmetic(e: Expr): void {
   if (e.kind === 'binary' && ['+', '-', '*', '/', '%'].includes(e.op)) {
-    if (e.op === '+' && concatenation(e)) throw new SubsetError('a string concatenation inside an expression has no JUEL equivalent (only at the top, as a template)');
-    if (isText(e.left) || isText(e.right)) throw new SubsetError(`arithmetic (${e.op}) on a string has no JUEL equivalent`);
+    if (e.op === '+' && concatenation(e))
+      throw new SubsetError(
+        'a string concatenation inside an expression has no JUEL equivalent (only at the top, as a template)',
+      );
+    if (isText(e.left) || isText(e.right))
+      throw new SubsetError(`arithmetic (${e.op}) on a string has no JUEL equivalent`);
   }
   for (const child of Object.values(e)) if (child && typeof child === 'object') assertNumericArithmetic(child as Expr);
 }

@@ -1,5 +1,13 @@
 // What Camunda 7 and Zeebe files carry for gravity alone (workflow id, params, exact retry, timeouts...) as `gravity.<x>` properties.
-import { DefinitionError, parseDelay, type Definition, type ParamSpec, type RetryPolicy, type StateConfig, type StateMeta } from '../../engine/index.js';
+import {
+  DefinitionError,
+  parseDelay,
+  type Definition,
+  type ParamSpec,
+  type RetryPolicy,
+  type StateConfig,
+  type StateMeta,
+} from '../../engine/index.js';
 import { msToIso, type ReadContext, type WriteContext } from '../dialect.js';
 import type { ModdleElement } from '../moddle.js';
 
@@ -14,7 +22,12 @@ export interface PropertyKind {
 export const PROP_PREFIX = 'gravity.';
 
 /** Writes `gravity.<key>` = JSON of each defined value as one property bag on `el`; nothing when all are undefined. */
-export function writeProps(el: ModdleElement, w: WriteContext, kind: PropertyKind, props: Record<string, unknown>): void {
+export function writeProps(
+  el: ModdleElement,
+  w: WriteContext,
+  kind: PropertyKind,
+  props: Record<string, unknown>,
+): void {
   const items = Object.entries(props)
     .filter(([, v]) => v !== undefined)
     .map(([k, v]) => w.moddle.create(kind.item, { name: PROP_PREFIX + k, value: JSON.stringify(v) }));
@@ -22,7 +35,12 @@ export function writeProps(el: ModdleElement, w: WriteContext, kind: PropertyKin
 }
 
 /** Reads the `gravity.<key>` properties of `el` (JSON values); other properties are left alone. */
-export function readProps(el: ModdleElement, r: ReadContext, kind: PropertyKind, element: string): Record<string, unknown> {
+export function readProps(
+  el: ModdleElement,
+  r: ReadContext,
+  kind: PropertyKind,
+  element: string,
+): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const bag of r.extensions(el).filter((e) => e.$type === kind.bag)) {
     for (const p of (bag[kind.many] ?? []) as ModdleElement[]) {
@@ -31,7 +49,9 @@ export function readProps(el: ModdleElement, r: ReadContext, kind: PropertyKind,
       try {
         out[name.slice(PROP_PREFIX.length)] = JSON.parse(String(p.value ?? ''));
       } catch (e) {
-        throw new DefinitionError(`<${element}>: property ${name} is not valid JSON: ${(e as Error).message}`, { element });
+        throw new DefinitionError(`<${element}>: property ${name} is not valid JSON: ${(e as Error).message}`, {
+          element,
+        });
       }
     }
   }
@@ -42,7 +62,10 @@ export function readProps(el: ModdleElement, r: ReadContext, kind: PropertyKind,
 const OWN_META = new Set(['title', 'documentation', 'retry', 'timeoutMs', 'outputs', 'mergeOutput', 'fail', 'bpmn']);
 
 /** The meta of a state without the keys dialects map themselves, or undefined when nothing is left. */
-export function restMeta(meta: Record<string, unknown> | undefined, own = OWN_META): Record<string, unknown> | undefined {
+export function restMeta(
+  meta: Record<string, unknown> | undefined,
+  own = OWN_META,
+): Record<string, unknown> | undefined {
   const rest = Object.fromEntries(Object.entries(meta ?? {}).filter(([k]) => !own.has(k)));
   return Object.keys(rest).length ? rest : undefined;
 }
@@ -98,7 +121,9 @@ export function readTaskMeta(props: Record<string, unknown>, impliedMerge: boole
 
 /** The intervals between attempts of a retry policy, with the engine's defaults (1 s, factor 2, at most 60 s). */
 export function retryIntervals(p: RetryPolicy): number[] {
-  const base = p.backoffMs ?? 1000, factor = p.factor ?? 2, cap = p.maxBackoffMs ?? 60_000;
+  const base = p.backoffMs ?? 1000,
+    factor = p.factor ?? 2,
+    cap = p.maxBackoffMs ?? 60_000;
   return Array.from({ length: Math.max(0, p.max - 1) }, (_, i) => Math.min(cap, base * factor ** i));
 }
 

@@ -5,7 +5,14 @@ import type { ModdleElement } from '../moddle.js';
 import descriptor from 'zeebe-bpmn-moddle/resources/zeebe.json' with { type: 'json' };
 import { decodeFeel, decodeFeelOutput, encodeFeel } from './feel-literal.js';
 import {
-  isParamInput, processProps, readProcessProps, readProps, readTaskMeta, taskProps, writeProps, type PropertyKind,
+  isParamInput,
+  processProps,
+  readProcessProps,
+  readProps,
+  readTaskMeta,
+  taskProps,
+  writeProps,
+  type PropertyKind,
 } from './vendor-props.js';
 
 const PROPS: PropertyKind = { bag: 'zeebe:Properties', item: 'zeebe:Property', many: 'properties' };
@@ -15,7 +22,11 @@ const find = (exts: ModdleElement[], type: string) => exts.find((e) => e.$type =
 /** Attempts of a job from `retries` (Zeebe's default is 3); gravity's "no retry" is written as retries="1". */
 function readRetries(text: string | undefined, element: string): number {
   if (text === undefined || text.trim() === '') return 3;
-  if (!/^\d+$/.test(text.trim())) throw new DefinitionError(`<${element}>: retries "${text}" is not a whole number (retries expressions are not supported)`, { element });
+  if (!/^\d+$/.test(text.trim()))
+    throw new DefinitionError(
+      `<${element}>: retries "${text}" is not a whole number (retries expressions are not supported)`,
+      { element },
+    );
   return Math.max(1, Number(text));
 }
 
@@ -27,7 +38,13 @@ export const zeebeDialect = defineDialect({
   prefix: 'zeebe',
   descriptor,
   precedence: 2,
-  understands: ['zeebe:TaskDefinition', 'zeebe:IoMapping', 'zeebe:Properties', 'zeebe:CalledElement', 'zeebe:VersionTag'],
+  understands: [
+    'zeebe:TaskDefinition',
+    'zeebe:IoMapping',
+    'zeebe:Properties',
+    'zeebe:CalledElement',
+    'zeebe:VersionTag',
+  ],
 
   writeProcess(def, process, w) {
     if (def.version) w.extend(process, w.moddle.create('zeebe:VersionTag', { value: def.version }));
@@ -45,23 +62,34 @@ export const zeebeDialect = defineDialect({
     const id = el.id!;
     const callee = calleeOf(inv.src);
     const call = callee !== undefined;
-    const outputs = Object.entries(m.outputs ?? {}).map(([target, v]) => w.moddle.create('zeebe:Output', { source: encodeFeel(v, id), target }));
+    const outputs = Object.entries(m.outputs ?? {}).map(([target, v]) =>
+      w.moddle.create('zeebe:Output', { source: encodeFeel(v, id), target }),
+    );
     const inputs = isParamInput(inv.input)
-      ? Object.entries(inv.input).map(([target, v]) => w.moddle.create('zeebe:Input', { source: encodeFeel(v, id), target }))
+      ? Object.entries(inv.input).map(([target, v]) =>
+          w.moddle.create('zeebe:Input', { source: encodeFeel(v, id), target }),
+        )
       : [];
     // job variables (or a child's variables) are merged unless output mappings exist; a call can opt out of that
     const noMergeCall = call && !outputs.length && !m.mergeOutput;
     if (call) {
-      w.extend(el, w.moddle.create('zeebe:CalledElement', {
-        processId: processIdFor(callee!),
-        propagateAllParentVariables: false,
-        ...(noMergeCall ? { propagateAllChildVariables: false } : {}),
-      }));
+      w.extend(
+        el,
+        w.moddle.create('zeebe:CalledElement', {
+          processId: processIdFor(callee!),
+          propagateAllParentVariables: false,
+          ...(noMergeCall ? { propagateAllChildVariables: false } : {}),
+        }),
+      );
     } else {
       w.extend(el, w.moddle.create('zeebe:TaskDefinition', { type: inv.src, retries: String(m.retry?.max ?? 1) }));
     }
-    if (inputs.length || outputs.length) w.extend(el, w.moddle.create('zeebe:IoMapping', { inputParameters: inputs, outputParameters: outputs }));
-    writeProps(el, w, PROPS, { ...taskProps(state, !outputs.length && !noMergeCall, call), call: callee !== undefined && callee !== processIdFor(callee) ? callee : undefined });
+    if (inputs.length || outputs.length)
+      w.extend(el, w.moddle.create('zeebe:IoMapping', { inputParameters: inputs, outputParameters: outputs }));
+    writeProps(el, w, PROPS, {
+      ...taskProps(state, !outputs.length && !noMergeCall, call),
+      call: callee !== undefined && callee !== processIdFor(callee) ? callee : undefined,
+    });
   },
 
   readTask(el, r, element): TaskData {
@@ -73,13 +101,24 @@ export const zeebeDialect = defineDialect({
     let retry = props.retry;
     if (call) {
       const ce = find(exts, 'zeebe:CalledElement');
-      if (!ce?.processId) throw new DefinitionError(`<${element}> has no zeebe:calledElement processId${ce?.processIdExpression ? ' (processIdExpression is not supported)' : ''}: which workflow does it call?`, { element });
+      if (!ce?.processId)
+        throw new DefinitionError(
+          `<${element}> has no zeebe:calledElement processId${ce?.processIdExpression ? ' (processIdExpression is not supported)' : ''}: which workflow does it call?`,
+          { element },
+        );
       src = callSrc(typeof props.call === 'string' ? props.call : ce.processId);
       impliedMerge = ce.propagateAllChildVariables !== false;
     } else {
       const td = find(exts, 'zeebe:TaskDefinition');
-      if (!td?.type) throw new DefinitionError(`<${element}> has no zeebe:taskDefinition type: which task node should run it?`, { element });
-      if (td.type.startsWith('=')) throw new DefinitionError(`<${element}>: a job type expression (${td.type}) is not supported; name the task node`, { element });
+      if (!td?.type)
+        throw new DefinitionError(`<${element}> has no zeebe:taskDefinition type: which task node should run it?`, {
+          element,
+        });
+      if (td.type.startsWith('='))
+        throw new DefinitionError(
+          `<${element}>: a job type expression (${td.type}) is not supported; name the task node`,
+          { element },
+        );
       src = td.type;
       const max = readRetries(td.retries, element);
       retry ??= max > 1 ? { max } : undefined;
@@ -87,7 +126,9 @@ export const zeebeDialect = defineDialect({
     const io = find(exts, 'zeebe:IoMapping');
     const ins = (io?.inputParameters ?? []) as ModdleElement[];
     const outs = (io?.outputParameters ?? []) as ModdleElement[];
-    const input = ins.length ? Object.fromEntries(ins.map((p) => [p.target, decodeFeel(p.source)])) : (props.input ?? (call ? {} : undefined));
+    const input = ins.length
+      ? Object.fromEntries(ins.map((p) => [p.target, decodeFeel(p.source)]))
+      : (props.input ?? (call ? {} : undefined));
     const meta: StateConfig['meta'] = {
       ...readTaskMeta({ ...props, retry }, impliedMerge && outs.length === 0),
       ...(outs.length ? { outputs: Object.fromEntries(outs.map((p) => [p.target, decodeFeelOutput(p.source)])) } : {}),
@@ -106,7 +147,10 @@ export const zeebeDialect = defineDialect({
   readDelay(body, element) {
     const t = body.trim();
     if (t.startsWith('=') || /^\d+(\.\d+)?$/.test(t)) return t;
-    throw new DefinitionError(`<${element}>: timer duration "${t}" is neither an ISO-8601 duration nor a =FEEL expression`, { element });
+    throw new DefinitionError(
+      `<${element}>: timer duration "${t}" is neither an ISO-8601 duration nor a =FEEL expression`,
+      { element },
+    );
   },
 
   writeResult(_key, state, el, w) {

@@ -3,7 +3,16 @@ import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { BadInputError, parseParamPairs } from '../../engine/index.js';
 import {
-  defaultDialect, dialectNamed, dialectNames, dialects, exportBpmn, formatProblems, loadBpmnFile, orList, validateBpmnFile, type DialectName,
+  defaultDialect,
+  dialectNamed,
+  dialectNames,
+  dialects,
+  exportBpmn,
+  formatProblems,
+  loadBpmnFile,
+  orList,
+  validateBpmnFile,
+  type DialectName,
 } from '../../bpmn/index.js';
 import type { App } from '../app.js';
 import { Exit } from '../format.js';
@@ -12,7 +21,9 @@ import { Exit } from '../format.js';
 export const DIALECT_CHOICES: readonly DialectName[] = dialectNames;
 
 /** Help of `export --dialect`: `gravity (default), camunda7 (Kytes) or zeebe`. */
-export const EXPORT_DIALECT_HELP = orList(dialects.map((d) => `${d.name}${d.exportDefault ? ' (default)' : ''}${d.note ? ` (${d.note})` : ''}`));
+export const EXPORT_DIALECT_HELP = orList(
+  dialects.map((d) => `${d.name}${d.exportDefault ? ' (default)' : ''}${d.note ? ` (${d.note})` : ''}`),
+);
 
 /** How `import` names the dialects it reads: `gravity, Camunda 7 or Zeebe`. */
 export const IMPORT_DIALECTS = orList(dialects.map((d) => d.title));
@@ -31,18 +42,29 @@ async function writeAtomic(path: string, text: string): Promise<void> {
 }
 
 /** `gravity export <workflow> [--dialect d] [-o file]` and `gravity export --all -o dir/`. */
-export async function exportCommand(app: App, ref: string | undefined, o: { dialect?: string; output?: string; all?: boolean; json?: boolean }): Promise<number> {
+export async function exportCommand(
+  app: App,
+  ref: string | undefined,
+  o: { dialect?: string; output?: string; all?: boolean; json?: boolean },
+): Promise<number> {
   const dialect = checkDialect(o.dialect);
   if (o.all) {
     if (!o.output) throw new BadInputError('export --all needs -o <dir>');
     const dir = resolve(o.output);
     const written: string[] = [];
     for (const def of app.catalog) {
-      const file = join(dir, `${def.id.replace(/:/g, '-')}${dialect === defaultDialect.name ? '' : `.${dialect}`}.bpmn`);
+      const file = join(
+        dir,
+        `${def.id.replace(/:/g, '-')}${dialect === defaultDialect.name ? '' : `.${dialect}`}.bpmn`,
+      );
       await writeAtomic(file, await exportBpmn(def, { dialect }));
       written.push(file);
     }
-    process.stdout.write(o.json ? `${JSON.stringify({ dialect, files: written }, null, 2)}\n` : `${written.map((f) => `wrote ${f}`).join('\n')}\n`);
+    process.stdout.write(
+      o.json
+        ? `${JSON.stringify({ dialect, files: written }, null, 2)}\n`
+        : `${written.map((f) => `wrote ${f}`).join('\n')}\n`,
+    );
     return Exit.Ok;
   }
   if (!ref) throw new BadInputError('export needs a workflow (or --all -o <dir>)');
@@ -50,7 +72,11 @@ export async function exportCommand(app: App, ref: string | undefined, o: { dial
   const xml = await exportBpmn(def, { dialect });
   if (o.output) {
     await writeAtomic(resolve(o.output), xml);
-    process.stdout.write(o.json ? `${JSON.stringify({ workflow: def.id, dialect, file: resolve(o.output) })}\n` : `wrote ${o.output} (${def.id}, ${dialect} dialect)\n`);
+    process.stdout.write(
+      o.json
+        ? `${JSON.stringify({ workflow: def.id, dialect, file: resolve(o.output) })}\n`
+        : `wrote ${o.output} (${def.id}, ${dialect} dialect)\n`,
+    );
   } else process.stdout.write(xml);
   return Exit.Ok;
 }
@@ -59,13 +85,23 @@ export async function exportCommand(app: App, ref: string | undefined, o: { dial
 export const mappingsOf = (pairs?: string[]) => parseParamPairs(pairs ?? []);
 
 /** `gravity import <file.bpmn> [--as id] [--map el=task] [-o file.json]`: prints (or writes) the definition. */
-export async function importCommand(app: App, file: string, o: { as?: string; map?: string[]; dialect?: string; output?: string; json?: boolean }): Promise<number> {
-  const { definition, warnings, dialect } = await loadBpmnFile(file, { as: o.as, mappings: mappingsOf(o.map), ...(o.dialect ? { dialect: checkDialect(o.dialect) } : {}) });
+export async function importCommand(
+  app: App,
+  file: string,
+  o: { as?: string; map?: string[]; dialect?: string; output?: string; json?: boolean },
+): Promise<number> {
+  const { definition, warnings, dialect } = await loadBpmnFile(file, {
+    as: o.as,
+    mappings: mappingsOf(o.map),
+    ...(o.dialect ? { dialect: checkDialect(o.dialect) } : {}),
+  });
   for (const w of warnings) process.stderr.write(`warning: ${formatProblems(file, [w])}\n`);
   const text = `${JSON.stringify(definition, null, 2)}\n`;
   if (o.output) {
     await writeAtomic(resolve(o.output), text);
-    process.stdout.write(`wrote ${o.output}: ${definition.id} (${dialect} dialect, ${warnings.length} warning(s)); run it with: gravity run ${o.output}\n`);
+    process.stdout.write(
+      `wrote ${o.output}: ${definition.id} (${dialect} dialect, ${warnings.length} warning(s)); run it with: gravity run ${o.output}\n`,
+    );
   } else process.stdout.write(text);
   return Exit.Ok;
 }
@@ -74,6 +110,11 @@ export async function importCommand(app: App, file: string, o: { as?: string; ma
 export async function validateCommand(app: App, file: string, o: { map?: string[]; json?: boolean }): Promise<number> {
   const { problems } = await validateBpmnFile(file, app.registry, { mappings: mappingsOf(o.map) });
   if (o.json) process.stdout.write(`${JSON.stringify({ file, valid: problems.length === 0, problems }, null, 2)}\n`);
-  else process.stdout.write(problems.length ? `${formatProblems(file, problems)}\n✖ ${problems.length} problem(s)\n` : `✔ ${file} is valid and runs here\n`);
+  else
+    process.stdout.write(
+      problems.length
+        ? `${formatProblems(file, problems)}\n✖ ${problems.length} problem(s)\n`
+        : `✔ ${file} is valid and runs here\n`,
+    );
   return problems.length ? Exit.BadInput : Exit.Ok;
 }

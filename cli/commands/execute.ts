@@ -1,7 +1,17 @@
 // Commands that execute: run, resume, rollback, cancel. They render progress and return an exit code.
 import { existsSync, readFileSync } from 'node:fs';
 import type { Definition, RunEvent, RunRecord, RunResult } from '../../engine/index.js';
-import { BadInputError, cancelRun, loadRun, parseParamPairs, planDefinition, resolveParams, resumeRun, rollbackRun, startRun } from '../../engine/index.js';
+import {
+  BadInputError,
+  cancelRun,
+  loadRun,
+  parseParamPairs,
+  planDefinition,
+  resolveParams,
+  resumeRun,
+  rollbackRun,
+  startRun,
+} from '../../engine/index.js';
 import type { App } from '../app.js';
 import { exitCodeOf, Exit, formatPlan, formatResult, print } from '../format.js';
 import { plainRenderer, ttyRenderer, type Renderer } from '../render.js';
@@ -31,17 +41,30 @@ async function withCancel<T>(fn: (signal: AbortSignal) => Promise<T>): Promise<T
   }
 }
 
-function rendererFor(def: Definition | undefined, o: ExecOptions, runId: () => string | undefined): Renderer | undefined {
+function rendererFor(
+  def: Definition | undefined,
+  o: ExecOptions,
+  runId: () => string | undefined,
+): Renderer | undefined {
   if (o.json) return undefined;
   if (process.stdout.isTTY && def && !process.env.CI) return ttyRenderer(def, runId);
   return plainRenderer(process.stdout, runId);
 }
 
-async function execute(app: App, def: Definition | undefined, o: ExecOptions, go: (engine: ReturnType<App['engine']>, signal: AbortSignal) => Promise<RunResult>): Promise<number> {
+async function execute(
+  app: App,
+  def: Definition | undefined,
+  o: ExecOptions,
+  go: (engine: ReturnType<App['engine']>, signal: AbortSignal) => Promise<RunResult>,
+): Promise<number> {
   let root: string | undefined;
   const renderer = rendererFor(def, o, () => root);
   const onEvent = (e: RunEvent) => {
-    if (root === undefined && (e.type === 'run.started' || e.type === 'run.resumed' || e.type === 'run.needs-attention')) root = e.runId;
+    if (
+      root === undefined &&
+      (e.type === 'run.started' || e.type === 'run.resumed' || e.type === 'run.needs-attention')
+    )
+      root = e.runId;
     renderer?.onEvent(e);
   };
   const result = await withCancel((signal) => go(app.engine(onEvent, o.root), signal));
@@ -51,12 +74,21 @@ async function execute(app: App, def: Definition | undefined, o: ExecOptions, go
 }
 
 /** `gravity run <workflow | file.json> [--param k=v] [--dry-run]`. */
-export async function runCommand(app: App, ref: string, o: ExecOptions & { param?: string[]; dryRun?: boolean; map?: string[] }): Promise<number> {
+export async function runCommand(
+  app: App,
+  ref: string,
+  o: ExecOptions & { param?: string[]; dryRun?: boolean; map?: string[] },
+): Promise<number> {
   const { def, source } = await app.load(ref, parseParamPairs(o.map ?? []));
   const params = resolveParams(def, parseParamPairs(o.param ?? []));
   if (o.dryRun) {
     const plan = planDefinition(def, app.registry, params);
-    print(o.json, `dry run of ${def.id} (nothing is changed)\nparams: ${JSON.stringify(params)}\n${formatPlan(plan)}`, { workflow: def.id, dryRun: true, params, steps: plan });
+    print(o.json, `dry run of ${def.id} (nothing is changed)\nparams: ${JSON.stringify(params)}\n${formatPlan(plan)}`, {
+      workflow: def.id,
+      dryRun: true,
+      params,
+      steps: plan,
+    });
     return Exit.Ok;
   }
   return execute(app, def, o, (engine, signal) => startRun(engine, def, { params, source, signal }));
@@ -73,16 +105,25 @@ async function currentDefinition(app: App, r: RunRecord): Promise<Definition | u
 }
 
 /** `gravity resume <run> [--force] [--allow-changed]`. */
-export async function resumeCommand(app: App, runId: string, o: ExecOptions & { force?: boolean; allowChanged?: boolean }): Promise<number> {
+export async function resumeCommand(
+  app: App,
+  runId: string,
+  o: ExecOptions & { force?: boolean; allowChanged?: boolean },
+): Promise<number> {
   const record = await loadRun(app.engine(), runId);
   const def = await currentDefinition(app, record);
-  return execute(app, def, o, (engine, signal) => resumeRun(engine, record.id, { definition: def, force: o.force, allowChanged: o.allowChanged, signal }));
+  return execute(app, def, o, (engine, signal) =>
+    resumeRun(engine, record.id, { definition: def, force: o.force, allowChanged: o.allowChanged, signal }),
+  );
 }
 
 /** `gravity rollback <run>`. */
 export async function rollbackCommand(app: App, runId: string, o: ExecOptions): Promise<number> {
   const renderer = o.json ? undefined : plainRenderer(process.stdout, () => undefined);
-  const report = await rollbackRun(app.engine((e) => renderer?.onEvent(e), o.root), runId);
+  const report = await rollbackRun(
+    app.engine((e) => renderer?.onEvent(e), o.root),
+    runId,
+  );
   const human = [
     formatResult(report),
     report.compensated.length ? `  compensated: ${report.compensated.join(', ')}` : '  nothing to compensate',
@@ -97,7 +138,9 @@ export async function rollbackCommand(app: App, runId: string, o: ExecOptions): 
 /** `gravity cancel <run>`: SIGINT to the process running it (a graceful cancel), or marks a dead run cancelled. */
 export async function cancelCommand(app: App, runId: string, o: { json?: boolean; waitMs?: number }): Promise<number> {
   const r = await cancelRun(app.engine(), runId, { waitMs: o.waitMs });
-  const human = r.signalled ? `■ run ${r.runId} ${r.status}` : `■ run ${r.runId} was interrupted (its process is gone); marked cancelled, resume with: gravity resume ${r.runId}`;
+  const human = r.signalled
+    ? `■ run ${r.runId} ${r.status}`
+    : `■ run ${r.runId} was interrupted (its process is gone); marked cancelled, resume with: gravity resume ${r.runId}`;
   print(o.json, human, { runId: r.runId, status: r.status });
   return Exit.Ok;
 }

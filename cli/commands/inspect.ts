@@ -7,7 +7,10 @@ import { duration, Exit, formatParams, formatPlan, formatRuns, formatSteps, tabl
 /** `gravity list`: the catalog. */
 export async function listCommand(app: App, o: { json?: boolean }): Promise<number> {
   const rows = app.catalog.map((d) => ({ id: d.id, title: d.title ?? '', params: Object.keys(d.params ?? {}) }));
-  const human = table([['workflow', 'params', 'title'], ...rows.map((r) => [r.id, r.params.join(', ') || '-', r.title])]);
+  const human = table([
+    ['workflow', 'params', 'title'],
+    ...rows.map((r) => [r.id, r.params.join(', ') || '-', r.title]),
+  ]);
   print(o.json, human, rows);
   return Exit.Ok;
 }
@@ -16,8 +19,24 @@ export async function listCommand(app: App, o: { json?: boolean }): Promise<numb
 export async function describeCommand(app: App, ref: string, o: { json?: boolean }): Promise<number> {
   const { def } = await app.load(ref);
   const steps = planDefinition(def, app.registry);
-  const human = [`${def.id}${def.title ? ` — ${def.title}` : ''}`, ...(def.description ? [def.description] : []), '', 'params:', formatParams(def), '', 'steps:', formatPlan(steps)].join('\n');
-  print(o.json, human, { id: def.id, title: def.title, description: def.description, params: def.params ?? {}, steps, definition: def });
+  const human = [
+    `${def.id}${def.title ? ` — ${def.title}` : ''}`,
+    ...(def.description ? [def.description] : []),
+    '',
+    'params:',
+    formatParams(def),
+    '',
+    'steps:',
+    formatPlan(steps),
+  ].join('\n');
+  print(o.json, human, {
+    id: def.id,
+    title: def.title,
+    description: def.description,
+    params: def.params ?? {},
+    steps,
+    definition: def,
+  });
   return Exit.Ok;
 }
 
@@ -27,13 +46,27 @@ function shownStatus(r: RunRecord): string {
 }
 
 /** `gravity runs`: newest first. */
-export async function runsCommand(app: App, o: { json?: boolean; workflow?: string; limit?: string; all?: boolean }): Promise<number> {
+export async function runsCommand(
+  app: App,
+  o: { json?: boolean; workflow?: string; limit?: string; all?: boolean },
+): Promise<number> {
   let runs = (await listRuns(app.store)).filter((r) => o.all || !r.parent);
   if (o.workflow) runs = runs.filter((r) => r.workflow === o.workflow);
   runs.sort((a, b) => b.createdAt.localeCompare(a.createdAt) || b.id.localeCompare(a.id));
   runs = runs.slice(0, Number(o.limit ?? 20));
   const rows = runs.map((r) => ({ ...r, shownStatus: shownStatus(r) }));
-  print(o.json, formatRuns(rows), rows.map((r) => ({ id: r.id, workflow: r.workflow, status: r.shownStatus, createdAt: r.createdAt, finishedAt: r.finishedAt, parent: r.parent })));
+  print(
+    o.json,
+    formatRuns(rows),
+    rows.map((r) => ({
+      id: r.id,
+      workflow: r.workflow,
+      status: r.shownStatus,
+      createdAt: r.createdAt,
+      finishedAt: r.finishedAt,
+      parent: r.parent,
+    })),
+  );
   return Exit.Ok;
 }
 
@@ -51,7 +84,16 @@ export async function showCommand(app: App, runId: string, o: { json?: boolean; 
     ...(r.output !== undefined ? [`  output ${JSON.stringify(r.output)}`] : []),
     '',
     formatSteps(result.steps),
-    ...(o.journal ? ['', 'journal:', ...journal.map((e) => `  ${e.at} ${e.type}${e.step ? ` <${e.step}>` : ''}${e.attempt ? ` #${e.attempt}` : ''}${e.message ? ` ${e.message}` : ''}${e.error ? ` ${e.error.message}` : ''}`)] : []),
+    ...(o.journal
+      ? [
+          '',
+          'journal:',
+          ...journal.map(
+            (e) =>
+              `  ${e.at} ${e.type}${e.step ? ` <${e.step}>` : ''}${e.attempt ? ` #${e.attempt}` : ''}${e.message ? ` ${e.message}` : ''}${e.error ? ` ${e.error.message}` : ''}`,
+          ),
+        ]
+      : []),
   ].join('\n');
   print(o.json, human, { ...result, record: r, ...(o.journal ? { journal } : {}) });
   return Exit.Ok;

@@ -1,5 +1,12 @@
 // `gravity test`: runs git-workflow scenarios as a suite (filter, jobs, keep, matrix, plain/json/junit reporters).
-import { BadInputError, createJsonStore, resolveParams, startRun, type RunResult, type Store } from '../../engine/index.js';
+import {
+  BadInputError,
+  createJsonStore,
+  resolveParams,
+  startRun,
+  type RunResult,
+  type Store,
+} from '../../engine/index.js';
 import type { App } from '../app.js';
 import { Exit } from '../format.js';
 import { examplesDir, findScenarioFiles, loadScenario, type LoadedScenario } from '../scenarios.js';
@@ -45,15 +52,31 @@ async function runCase(app: App, store: Store, c: Case, keep: boolean): Promise<
   const def = c.scenario.definition;
   let result: RunResult;
   try {
-    const params = resolveParams(def, def.params?.transport ? { transport: c.transport, defaultBranch: c.branch, keep } : {});
+    const params = resolveParams(
+      def,
+      def.params?.transport ? { transport: c.transport, defaultBranch: c.branch, keep } : {},
+    );
     // persisted in the data dir like any run, so a failed scenario can be inspected with `gravity show <run>`
-    result = await startRun({ ...app.engine(), store }, def, { params, source: { kind: 'file', ref: c.scenario.file } });
+    result = await startRun({ ...app.engine(), store }, def, {
+      params,
+      source: { kind: 'file', ref: c.scenario.file },
+    });
   } catch (e) {
-    return { name: c.scenario.name, file: c.scenario.file, transport: c.transport, branch: c.branch, status: 'failed', durationMs: performance.now() - started, message: (e as Error).message };
+    return {
+      name: c.scenario.name,
+      file: c.scenario.file,
+      transport: c.transport,
+      branch: c.branch,
+      status: 'failed',
+      durationMs: performance.now() - started,
+      message: (e as Error).message,
+    };
   }
   // the last failure is the one that ended the run (an earlier one may have been expected, see expectFailure)
   const failedStep = [...result.steps].reverse().find((s) => s.status === 'failed' && s.task !== 'galaxy.stop');
-  const root = (result.output as { root?: string } | undefined)?.root ?? (result.steps.find((s) => s.id === 'galaxy')?.output as { root?: string } | undefined)?.root;
+  const root =
+    (result.output as { root?: string } | undefined)?.root ??
+    (result.steps.find((s) => s.id === 'galaxy')?.output as { root?: string } | undefined)?.root;
   return {
     name: c.scenario.name,
     file: c.scenario.file,
@@ -63,7 +86,12 @@ async function runCase(app: App, store: Store, c: Case, keep: boolean): Promise<
     status: result.status === 'succeeded' ? 'passed' : 'failed',
     durationMs: performance.now() - started,
     steps: result.steps.length,
-    ...(result.status !== 'succeeded' ? { step: failedStep?.id ?? result.error?.step, message: failedStep?.error?.message ?? result.error?.message ?? result.status } : {}),
+    ...(result.status !== 'succeeded'
+      ? {
+          step: failedStep?.id ?? result.error?.step,
+          message: failedStep?.error?.message ?? result.error?.message ?? result.status,
+        }
+      : {}),
     ...(keep && root ? { kept: root } : {}),
   };
 }
@@ -73,16 +101,26 @@ export async function testCommand(app: App, paths: string[], o: TestOptions): Pr
   const reporter = reporters[o.reporter ?? 'plain'];
   if (!reporter) throw new BadInputError(`unknown reporter "${o.reporter}": expected plain, json or junit`);
   const jobs = Number(o.jobs ?? 1);
-  if (!Number.isInteger(jobs) || jobs < 1 || jobs > 64) throw new BadInputError(`--jobs must be an integer from 1 to 64, got ${JSON.stringify(o.jobs)}`);
+  if (!Number.isInteger(jobs) || jobs < 1 || jobs > 64)
+    throw new BadInputError(`--jobs must be an integer from 1 to 64, got ${JSON.stringify(o.jobs)}`);
   const files = findScenarioFiles(paths.length ? paths : [examplesDir()]);
   let scenarios = await Promise.all(files.map((f) => loadScenario(f, app.loader)));
   if (o.filter) {
     const f = o.filter.toLowerCase();
-    scenarios = scenarios.filter((s) => s.name.toLowerCase().includes(f) || s.file.toLowerCase().includes(f) || s.definition.id.includes(f));
+    scenarios = scenarios.filter(
+      (s) => s.name.toLowerCase().includes(f) || s.file.toLowerCase().includes(f) || s.definition.id.includes(f),
+    );
   }
-  if (!scenarios.length) throw new BadInputError(`no scenario found${o.filter ? ` matching "${o.filter}"` : ''} in ${paths.join(', ') || examplesDir()}`);
-  for (const [flag, v, allowed] of [['--transport', o.transport, TRANSPORTS], ['--branch', o.branch, null]] as const) {
-    if (v !== undefined && allowed && !allowed.includes(v)) throw new BadInputError(`${flag} must be one of ${allowed.join(', ')}, got "${v}"`);
+  if (!scenarios.length)
+    throw new BadInputError(
+      `no scenario found${o.filter ? ` matching "${o.filter}"` : ''} in ${paths.join(', ') || examplesDir()}`,
+    );
+  for (const [flag, v, allowed] of [
+    ['--transport', o.transport, TRANSPORTS],
+    ['--branch', o.branch, null],
+  ] as const) {
+    if (v !== undefined && allowed && !allowed.includes(v))
+      throw new BadInputError(`${flag} must be one of ${allowed.join(', ')}, got "${v}"`);
   }
   const cases: Case[] = scenarios.flatMap((scenario) =>
     o.matrix

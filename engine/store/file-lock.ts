@@ -58,7 +58,11 @@ export class KeyLocks {
         })
         .catch((err: NodeJS.ErrnoException) => {
           if (err.code !== 'ELOCKED') throw err;
-          throw new GravityError(ErrorCode.Locked, `${name} is held by another process (gave up after ${KEY_LOCK_RETRIES.retries} tries)`, { name });
+          throw new GravityError(
+            ErrorCode.Locked,
+            `${name} is held by another process (gave up after ${KEY_LOCK_RETRIES.retries} tries)`,
+            { name },
+          );
         });
       let result: T;
       try {
@@ -67,7 +71,11 @@ export class KeyLocks {
         if (!lost) await release();
       }
       if (lost) {
-        throw new GravityError(ErrorCode.Locked, `lost the lock on ${name} while writing (${lost.message}); the write may have raced with another process`, { name });
+        throw new GravityError(
+          ErrorCode.Locked,
+          `lost the lock on ${name} while writing (${lost.message}); the write may have raced with another process`,
+          { name },
+        );
       }
       return result;
     });
@@ -106,7 +114,11 @@ export async function acquireLease(folder: string, name: string, ttlMs: number, 
       if ((err as NodeJS.ErrnoException).code !== 'ELOCKED') throw err;
       const left = deadline - Date.now();
       if (left <= 0) {
-        throw new GravityError(ErrorCode.Locked, `lock ${name} is held by another process (gave up after ${waitMs} ms; it frees itself ${ttlMs} ms after its holder stops)`, { name, waitMs, ttlMs });
+        throw new GravityError(
+          ErrorCode.Locked,
+          `lock ${name} is held by another process (gave up after ${waitMs} ms; it frees itself ${ttlMs} ms after its holder stops)`,
+          { name, waitMs, ttlMs },
+        );
       }
       await new Promise((resolve) => setTimeout(resolve, Math.min(left, 20 + Math.random() * 30)));
     }

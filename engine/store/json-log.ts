@@ -13,7 +13,11 @@ export class JsonLogs {
   private readonly knownDirs = new Set<string>();
 
   /** @param locks - cross-process locks used while repairing a torn tail. */
-  constructor(private readonly folder: string, private readonly locks: KeyLocks, private readonly durable = true) {}
+  constructor(
+    private readonly folder: string,
+    private readonly locks: KeyLocks,
+    private readonly durable = true,
+  ) {}
 
   /** Path of the log file of a (validated) key. */
   pathOf(key: string): string {
@@ -23,7 +27,8 @@ export class JsonLogs {
   /** Appends one line with O_APPEND and fsyncs it; appends to one key keep their call order. */
   append(key: string, record: unknown): Promise<void> {
     const json = JSON.stringify(record);
-    if (json === undefined) throw new BadInputError(`log record for ${key} is not JSON-serializable (${typeof record})`, { key });
+    if (json === undefined)
+      throw new BadInputError(`log record for ${key} is not JSON-serializable (${typeof record})`, { key });
     const line = Buffer.from(`${json}\n`, 'utf8');
     return this.queue.run(key, async () => {
       const handle = await this.handle(key);
@@ -54,7 +59,10 @@ export class JsonLogs {
         records.push(JSON.parse(line) as T);
       } catch (err) {
         if (i === lines.length - 1 && terminated) break; // an invalid last line is a torn write too
-        throw new BadInputError(`corrupt log ${file} at line ${i + 1}: ${(err as Error).message}`, { file, line: i + 1 });
+        throw new BadInputError(`corrupt log ${file} at line ${i + 1}: ${(err as Error).message}`, {
+          file,
+          line: i + 1,
+        });
       }
     }
     return records;

@@ -35,7 +35,8 @@ export interface JsonStoreOptions {
  */
 export async function createJsonStore(dir: string, options: JsonStoreOptions = {}): Promise<Store> {
   const root = resolve(dir);
-  for (const sub of ['kv', 'logs', 'locks/kv', 'locks/logs', 'locks/named']) await mkdir(join(root, sub), { recursive: true });
+  for (const sub of ['kv', 'logs', 'locks/kv', 'locks/logs', 'locks/named'])
+    await mkdir(join(root, sub), { recursive: true });
   return new JsonStore(root, options.durable !== false);
 }
 
@@ -47,7 +48,10 @@ class JsonStore implements Store {
   private readonly leases = new Set<Lease>();
   private readonly knownDirs = new Set<string>();
 
-  constructor(private readonly root: string, private readonly durable = true) {
+  constructor(
+    private readonly root: string,
+    private readonly durable = true,
+  ) {
     this.location = `json:${root}`;
     this.kvDir = join(root, 'kv');
     this.keyLocks = new KeyLocks(join(root, 'locks', 'kv'));
@@ -77,7 +81,8 @@ class JsonStore implements Store {
     return this.keyLocks.with(key, async () => {
       const current = await this.read(key);
       const value = fn(current?.value as T | undefined);
-      if (value instanceof Promise) throw new BadInputError(`update of ${key}: the function must be synchronous (it returned a Promise)`, { key });
+      if (value instanceof Promise)
+        throw new BadInputError(`update of ${key}: the function must be synchronous (it returned a Promise)`, { key });
       const version = (current?.version ?? 0) + 1;
       await this.write(key, version, serialize(key, value));
       return { key, value, version };
@@ -120,7 +125,12 @@ class JsonStore implements Store {
 
   async lock(name: string, options: LockOptions = {}): Promise<Lease> {
     validateKey(name, 'lock name');
-    const lease = await acquireLease(join(this.root, 'locks', 'named'), name, options.ttlMs ?? DEFAULT_TTL_MS, options.waitMs ?? DEFAULT_WAIT_MS);
+    const lease = await acquireLease(
+      join(this.root, 'locks', 'named'),
+      name,
+      options.ttlMs ?? DEFAULT_TTL_MS,
+      options.waitMs ?? DEFAULT_WAIT_MS,
+    );
     this.leases.add(lease);
     return {
       name,
@@ -193,7 +203,8 @@ const PRETTY_LIMIT = 16 * 1024;
 
 function serialize(key: string, value: unknown): string {
   const json = JSON.stringify(value);
-  if (json === undefined) throw new BadInputError(`value of ${key} is not JSON-serializable (${typeof value})`, { key });
+  if (json === undefined)
+    throw new BadInputError(`value of ${key} is not JSON-serializable (${typeof value})`, { key });
   return json.length > PRETTY_LIMIT ? json : JSON.stringify(value, null, 2).replaceAll('\n', '\n  ');
 }
 

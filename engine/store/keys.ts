@@ -43,7 +43,8 @@ export function keyProblem(key: unknown): string | undefined {
 export function validateKey(key: unknown, what = 'key'): string {
   const problem = keyProblem(key);
   if (problem !== undefined) {
-    const shown = typeof key === 'string' ? JSON.stringify(key.length > 80 ? `${key.slice(0, 80)}...` : key) : String(key);
+    const shown =
+      typeof key === 'string' ? JSON.stringify(key.length > 80 ? `${key.slice(0, 80)}...` : key) : String(key);
     throw new BadInputError(`invalid ${what} ${shown}: ${problem}; expected ${EXPECTED}`, {
       key: typeof key === 'string' ? key : String(key),
       problem,

@@ -73,7 +73,8 @@ export function createMemoryStore(): Store {
       validateKey(key);
       const current = values.get(key);
       const value = fn(current ? (structuredClone(current.value) as T) : undefined);
-      if (value instanceof Promise) throw new BadInputError(`update of ${key}: the function must be synchronous (it returned a Promise)`, { key });
+      if (value instanceof Promise)
+        throw new BadInputError(`update of ${key}: the function must be synchronous (it returned a Promise)`, { key });
       const stored = { version: (current?.version ?? 0) + 1, value: copyIn(key, value) };
       values.set(key, stored);
       return entryOf<T>(key, stored);
@@ -97,7 +98,8 @@ export function createMemoryStore(): Store {
     async append(key: string, record: unknown) {
       validateKey(key);
       const json = JSON.stringify(record);
-      if (json === undefined) throw new BadInputError(`log record for ${key} is not JSON-serializable (${typeof record})`, { key });
+      if (json === undefined)
+        throw new BadInputError(`log record for ${key} is not JSON-serializable (${typeof record})`, { key });
       const log = logs.get(key) ?? [];
       log.push(json);
       logs.set(key, log);
@@ -116,7 +118,12 @@ export function createMemoryStore(): Store {
         const lease = tryLock(name);
         if (lease) return lease;
         const left = deadline - Date.now();
-        if (left <= 0) throw new GravityError(ErrorCode.Locked, `lock ${name} is held by another holder (gave up after ${waitMs} ms)`, { name, waitMs });
+        if (left <= 0)
+          throw new GravityError(
+            ErrorCode.Locked,
+            `lock ${name} is held by another holder (gave up after ${waitMs} ms)`,
+            { name, waitMs },
+          );
         await new Promise((resolve) => setTimeout(resolve, Math.min(left, POLL_MS)));
       }
     },

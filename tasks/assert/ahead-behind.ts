@@ -46,13 +46,17 @@ export const assertAheadBehind = defineTask({
     const branch = await branchOrCurrent(ctx, repo, ctx.input.branch, TASK);
     const actual = await aheadBehind(ctx, repo, remote, branch);
     if (actual.ahead !== ctx.input.ahead || actual.behind !== ctx.input.behind) {
-      throw assertionFailed(TASK, `${repo} ${branch} is ${counts(actual)} ${remote}/${branch}, expected ${counts(ctx.input)}`, {
-        repo,
-        remote,
-        branch,
-        expected: { ahead: ctx.input.ahead, behind: ctx.input.behind },
-        actual,
-      });
+      throw assertionFailed(
+        TASK,
+        `${repo} ${branch} is ${counts(actual)} ${remote}/${branch}, expected ${counts(ctx.input)}`,
+        {
+          repo,
+          remote,
+          branch,
+          expected: { ahead: ctx.input.ahead, behind: ctx.input.behind },
+          actual,
+        },
+      );
     }
     ctx.log.info(`${repo} ${branch} is ${counts(actual)} ${remote}/${branch}, as expected`);
     return { ok: true as const, actual };

@@ -44,15 +44,25 @@ export const assertBranchExists = defineTask({
       const remote = await git(ctx, repo, ['for-each-ref', '--format=%(refname:short)', `refs/remotes/*/${branch}`]);
       const tracking = remote.stdout.split('\n').filter(Boolean);
       const hint = tracking.length ? `; only ${tracking.join(', ')} exists: check it out first` : '';
-      throw assertionFailed(TASK, `${repo} has no branch ${branch}, expected it to exist (branches: ${branches.join(', ') || 'none'}${hint})`, {
-        ...details,
-        branches,
-      });
+      throw assertionFailed(
+        TASK,
+        `${repo} has no branch ${branch}, expected it to exist (branches: ${branches.join(', ') || 'none'}${hint})`,
+        {
+          ...details,
+          branches,
+        },
+      );
     }
     if (!exists && actual) {
-      throw assertionFailed(TASK, `${repo} has branch ${branch} at ${short(actual)}, expected it not to exist`, details);
+      throw assertionFailed(
+        TASK,
+        `${repo} has branch ${branch} at ${short(actual)}, expected it not to exist`,
+        details,
+      );
     }
-    ctx.log.info(`${repo} ${actual ? `has branch ${branch} at ${short(actual)}` : `has no branch ${branch}`}, as expected`);
+    ctx.log.info(
+      `${repo} ${actual ? `has branch ${branch} at ${short(actual)}` : `has no branch ${branch}`}, as expected`,
+    );
     return { ok: true as const, actual };
   },
 });

@@ -24,7 +24,9 @@ const TASK = 'assert.branch-head';
 
 /** How `actual` relates to `expected` in `repo` ("; 2 commits behind it"), or "" when the repo lacks one of them. */
 async function relation(ctx: TaskContext<unknown>, repo: string, actual: string, expected: string): Promise<string> {
-  const r = await git(ctx, repo, ['rev-list', '--left-right', '--count', `${actual}...${expected}`], { allowFail: true });
+  const r = await git(ctx, repo, ['rev-list', '--left-right', '--count', `${actual}...${expected}`], {
+    allowFail: true,
+  });
   if (r.exitCode !== 0) return '';
   const [ahead, behind] = r.stdout.trim().split(/\s+/).map(Number);
   const n = (k: number) => `${k} commit${k === 1 ? '' : 's'}`;
@@ -56,13 +58,19 @@ export const assertBranchHead = defineTask({
     const expected = FULL_SHA.test(equals) ? equals : await revParse(ctx, other, equals);
     const actual = await revParse(ctx, repo, ref);
     const details = { repo, ref, equals, in: ctx.input.in === undefined ? undefined : other, expected, actual };
-    if (!expected) throw assertionFailed(TASK, `expected commit ${equals} does not exist${where || ` in ${repo}`}`, details);
+    if (!expected)
+      throw assertionFailed(TASK, `expected commit ${equals} does not exist${where || ` in ${repo}`}`, details);
     // the commit descriptions cost git calls: only a failure needs them
-    const want = () => describeCommit(ctx, expected, [other, repo], expected === equals ? undefined : `${equals}${where}`);
+    const want = () =>
+      describeCommit(ctx, expected, [other, repo], expected === equals ? undefined : `${equals}${where}`);
     if (!actual) throw assertionFailed(TASK, `${repo} ${ref} does not exist, expected ${await want()}`, details);
     if (actual !== expected) {
       const how = await relation(ctx, repo, actual, expected);
-      throw assertionFailed(TASK, `${repo} ${ref} is ${await describeCommit(ctx, actual, [repo])}, expected ${await want()}${how}`, details);
+      throw assertionFailed(
+        TASK,
+        `${repo} ${ref} is ${await describeCommit(ctx, actual, [repo])}, expected ${await want()}${how}`,
+        details,
+      );
     }
     ctx.log.info(`${repo} ${ref} is ${short(actual)}, as expected`);
     return { ok: true as const, actual };

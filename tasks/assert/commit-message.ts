@@ -43,17 +43,25 @@ export const assertCommitMessage = defineTask({
     const sha = await revParse(ctx, repo, ref);
     const actual = sha ? await commitMessage(ctx, repo, sha) : undefined;
     if (!sha || actual === undefined) {
-      throw assertionFailed(TASK, `${repo} ${ref} does not name a commit, expected one whose message matches /${matches}/${flags}`, { repo, ref, matches, flags });
+      throw assertionFailed(
+        TASK,
+        `${repo} ${ref} does not name a commit, expected one whose message matches /${matches}/${flags}`,
+        { repo, ref, matches, flags },
+      );
     }
     if (!re.test(actual)) {
-      throw assertionFailed(TASK, `${repo} ${ref} (${short(sha)}) message is ${quote(actual)}, expected it to match /${matches}/${flags}`, {
-        repo,
-        ref,
-        sha,
-        matches,
-        flags,
-        actual,
-      });
+      throw assertionFailed(
+        TASK,
+        `${repo} ${ref} (${short(sha)}) message is ${quote(actual)}, expected it to match /${matches}/${flags}`,
+        {
+          repo,
+          ref,
+          sha,
+          matches,
+          flags,
+          actual,
+        },
+      );
     }
     ctx.log.info(`${repo} ${ref} (${short(sha)}) message matches /${matches}/${flags}`);
     return { ok: true as const, actual };

@@ -42,7 +42,10 @@ export const assertConflicted = defineTask({
     const missing = expected.filter((f) => !actual.includes(f));
     const unexpected = actual.filter((f) => !expected.includes(f));
     if (missing.length || unexpected.length) {
-      const why = [missing.length ? `not conflicted: ${list(missing)}` : '', unexpected.length ? `unexpected: ${list(unexpected)}` : '']
+      const why = [
+        missing.length ? `not conflicted: ${list(missing)}` : '',
+        unexpected.length ? `unexpected: ${list(unexpected)}` : '',
+      ]
         .filter(Boolean)
         .join('; ');
       throw assertionFailed(TASK, `${repo} has conflicts in ${list(actual)}, expected ${list(expected)} (${why})`, {

@@ -29,7 +29,12 @@ export const assertFileContentOutput = assertOutput(z.string());
 const TASK = 'assert.file-content';
 
 /** The text of `path` at `ref` (or in the work tree), or undefined when there is no such file. */
-async function readAt(ctx: TaskContext<unknown>, repo: string, path: string, ref?: string): Promise<string | undefined> {
+async function readAt(
+  ctx: TaskContext<unknown>,
+  repo: string,
+  path: string,
+  ref?: string,
+): Promise<string | undefined> {
   if (ref !== undefined) {
     const r = await git(ctx, repo, ['cat-file', 'blob', `${ref}:${path.replace(/^\.\//, '')}`], { allowFail: true });
     return r.exitCode === 0 ? r.stdout : undefined;

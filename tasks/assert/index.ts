@@ -10,7 +10,14 @@ import { assertPushRejected } from './push-rejected.js';
 import { assertTreeClean } from './tree-clean.js';
 
 export {
-  assertAheadBehind, assertBranchExists, assertBranchHead, assertCommitMessage, assertConflicted, assertExpr, assertFileContent, assertPushRejected,
+  assertAheadBehind,
+  assertBranchExists,
+  assertBranchHead,
+  assertCommitMessage,
+  assertConflicted,
+  assertExpr,
+  assertFileContent,
+  assertPushRejected,
   assertTreeClean,
 };
 

@@ -42,12 +42,16 @@ export const assertPushRejected = defineTask({
     const repo = assertedRepo(ctx, TASK, ctx.input.repo);
     const out = await pushOnce(ctx, repo, ctx.input, TASK);
     if (out.accepted) {
-      throw assertionFailed(TASK, `the ${force ? 'forced ' : ''}push of ${out.branch} from ${repo} to ${remote} was accepted, expected it to be rejected`, {
-        repo,
-        remote,
-        branch: out.branch,
-        force,
-      });
+      throw assertionFailed(
+        TASK,
+        `the ${force ? 'forced ' : ''}push of ${out.branch} from ${repo} to ${remote} was accepted, expected it to be rejected`,
+        {
+          repo,
+          remote,
+          branch: out.branch,
+          force,
+        },
+      );
     }
     ctx.log.info(`push of ${out.branch} from ${repo} to ${remote} was rejected, as expected:\n${out.reason}`);
     return { ok: true as const, actual: out.reason };

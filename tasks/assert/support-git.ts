@@ -36,7 +36,12 @@ export async function subject(ctx: TaskContext<unknown>, repo: string, sha: stri
  * `3f2a1b0 (message "x", <extra>)` for a commit, its message read from the first repo of `repos` that
  * has it; without a message or `extra`, just the short sha.
  */
-export async function describeCommit(ctx: TaskContext<unknown>, sha: string, repos: readonly string[], extra?: string): Promise<string> {
+export async function describeCommit(
+  ctx: TaskContext<unknown>,
+  sha: string,
+  repos: readonly string[],
+  extra?: string,
+): Promise<string> {
   let message: string | undefined;
   for (const repo of repos) {
     message = await subject(ctx, repo, sha);
@@ -60,6 +65,10 @@ export function regex(task: string, param: string, source: string, flags = ''): 
   try {
     return new RegExp(source, [...new Set(`m${flags}`)].join(''));
   } catch (e) {
-    throw new TaskError(`${task}: ${param} /${source}/${flags} is not a valid regular expression: ${(e as Error).message}`, { [param]: source, flags }, ErrorCode.BadInput);
+    throw new TaskError(
+      `${task}: ${param} /${source}/${flags} is not a valid regular expression: ${(e as Error).message}`,
+      { [param]: source, flags },
+      ErrorCode.BadInput,
+    );
   }
 }

@@ -47,13 +47,17 @@ export const assertTreeClean = defineTask({
     ];
     if (changes.length > 0) {
       const n = changes.length;
-      throw assertionFailed(TASK, `${repo} on ${s.branch} has ${n} change${n === 1 ? '' : 's'}, expected a clean tree: ${listChanges(changes)}`, {
-        repo,
-        branch: s.branch,
-        conflicted: s.conflicted,
-        modified: s.modified,
-        untracked: s.untracked,
-      });
+      throw assertionFailed(
+        TASK,
+        `${repo} on ${s.branch} has ${n} change${n === 1 ? '' : 's'}, expected a clean tree: ${listChanges(changes)}`,
+        {
+          repo,
+          branch: s.branch,
+          conflicted: s.conflicted,
+          modified: s.modified,
+          untracked: s.untracked,
+        },
+      );
     }
     ctx.log.info(`${repo} on ${s.branch} is clean`);
     return { ok: true as const, actual: [] };

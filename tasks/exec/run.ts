@@ -29,7 +29,8 @@ export const execRunOutput = z.object({
 export const execRun = defineTask({
   id: 'exec.run',
   title: 'Run a command',
-  description: 'Runs a command with an argument array; fails with the exit code and the end of stderr on a non-zero exit.',
+  description:
+    'Runs a command with an argument array; fails with the exit code and the end of stderr on a non-zero exit.',
   input: execRunInput,
   output: execRunOutput,
   idempotent: (input) => input.idempotent === true,
@@ -51,7 +52,11 @@ export const execRun = defineTask({
     });
     const details = { command, args, exitCode: r.exitCode, stdout: r.stdout, stderr: r.stderr };
     if (r.timedOut) {
-      throw new TaskError(`${shown} timed out after ${timeoutMs} ms (process group killed)`, { ...details, timeoutMs }, ErrorCode.Timeout);
+      throw new TaskError(
+        `${shown} timed out after ${timeoutMs} ms (process group killed)`,
+        { ...details, timeoutMs },
+        ErrorCode.Timeout,
+      );
     }
     if (r.exitCode !== 0 && !allowedExitCodes.includes(r.exitCode)) {
       const tail = lastLines(r.stderr);

@@ -37,7 +37,8 @@ export const fsCopyFilesOutput = z.object({
 /** True when the two entries (files or symlinks) have the same content or target. */
 async function sameEntry(a: string, b: string): Promise<boolean> {
   const [sa, sb] = [await lstat(a), await lstat(b)];
-  if (sa.isSymbolicLink() || sb.isSymbolicLink()) return sa.isSymbolicLink() && sb.isSymbolicLink() && (await readlink(a)) === (await readlink(b));
+  if (sa.isSymbolicLink() || sb.isSymbolicLink())
+    return sa.isSymbolicLink() && sb.isSymbolicLink() && (await readlink(a)) === (await readlink(b));
   return sa.isFile() && sb.isFile() && sa.size === sb.size && (await readFile(a)).equals(await readFile(b));
 }
 
@@ -46,7 +47,11 @@ async function inside(base: string, rel: string, side: 'from' | 'to'): Promise<s
   const realBase = await realpathOfNearest(base);
   const parent = await realpathOfNearest(dirname(join(base, rel)));
   const target = join(parent, rel.split(/[\\/]+/).pop()!);
-  if (!isStrictlyInside(realBase, target)) throw new TaskError(`refusing to copy ${rel}: it resolves to ${target}, outside ${side} ${realBase}`, { file: rel, [side]: base });
+  if (!isStrictlyInside(realBase, target))
+    throw new TaskError(`refusing to copy ${rel}: it resolves to ${target}, outside ${side} ${realBase}`, {
+      file: rel,
+      [side]: base,
+    });
   return target;
 }
 
@@ -74,12 +79,15 @@ export const fsCopyFiles = defineTask({
       const src = await inside(from, rel, 'from');
       const dst = await inside(to, rel, 'to');
       const st = await lstat(src).catch((e: unknown) => {
-        if (errnoCode(e) === 'ENOENT') throw new TaskError(`cannot copy ${rel}: ${src} does not exist`, { file: rel, from });
+        if (errnoCode(e) === 'ENOENT')
+          throw new TaskError(`cannot copy ${rel}: ${src} does not exist`, { file: rel, from });
         throw e;
       });
-      if (st.isDirectory()) throw new TaskError(`cannot copy ${rel}: ${src} is a folder (list its files instead)`, { file: rel, from });
+      if (st.isDirectory())
+        throw new TaskError(`cannot copy ${rel}: ${src} is a folder (list its files instead)`, { file: rel, from });
       if (await exists(dst)) {
-        if (!(await sameEntry(src, dst))) throw new TaskError(`refusing to overwrite ${dst}: it exists with other content`, { file: rel, to });
+        if (!(await sameEntry(src, dst)))
+          throw new TaskError(`refusing to overwrite ${dst}: it exists with other content`, { file: rel, to });
         existing.push(rel);
       } else todo.push({ rel, src, dst });
     }
@@ -88,11 +96,16 @@ export const fsCopyFiles = defineTask({
       try {
         await cp(src, dst, { errorOnExist: true, force: false, preserveTimestamps: true, verbatimSymlinks: true });
       } catch (e) {
-        throw new TaskError(`cannot copy ${src} to ${dst}: ${(e as Error).message} (copied so far: ${copied.join(', ') || 'none'})`, { file: rel, copied, code: errnoCode(e) });
+        throw new TaskError(
+          `cannot copy ${src} to ${dst}: ${(e as Error).message} (copied so far: ${copied.join(', ') || 'none'})`,
+          { file: rel, copied, code: errnoCode(e) },
+        );
       }
       copied.push(rel);
     }
-    ctx.log.info(`copied ${copied.length} file(s) from ${from} to ${to}${existing.length ? ` (${existing.length} already there)` : ''}`);
+    ctx.log.info(
+      `copied ${copied.length} file(s) from ${from} to ${to}${existing.length ? ` (${existing.length} already there)` : ''}`,
+    );
     return { copied, existing };
   },
   /** Removes the files this step copied; files that were already there are left alone. */

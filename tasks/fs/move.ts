@@ -27,10 +27,13 @@ async function renameOrExplain(from: string, to: string): Promise<void> {
   } catch (e) {
     const code = errnoCode(e);
     const why =
-      code === 'EXDEV' ? 'they are on different filesystems (a move is a rename here; copy instead)'
-      : code === 'EEXIST' || code === 'ENOTEMPTY' ? `${to} exists`
-      : code === 'EINVAL' ? 'a folder cannot be moved inside itself'
-      : (e as Error).message;
+      code === 'EXDEV'
+        ? 'they are on different filesystems (a move is a rename here; copy instead)'
+        : code === 'EEXIST' || code === 'ENOTEMPTY'
+          ? `${to} exists`
+          : code === 'EINVAL'
+            ? 'a folder cannot be moved inside itself'
+            : (e as Error).message;
     throw new TaskError(`cannot move ${from} to ${to}: ${why}`, { from, to, code });
   }
 }
@@ -43,7 +46,8 @@ async function renameOrExplain(from: string, to: string): Promise<void> {
 export const fsMove = defineTask({
   id: 'fs.move',
   title: 'Move a file or folder',
-  description: 'Renames a file or folder; refuses an existing destination; already moved is fine; rollback moves it back.',
+  description:
+    'Renames a file or folder; refuses an existing destination; already moved is fine; rollback moves it back.',
   input: fsMoveInput,
   output: fsMoveOutput,
   idempotent: true,
@@ -52,14 +56,16 @@ export const fsMove = defineTask({
     const from = resolvePath(ctx.root, ctx.input.from);
     const to = resolvePath(ctx.root, ctx.input.to);
     if (from === to) throw new TaskError(`cannot move ${from} onto itself`, { from, to });
-    if (to.startsWith(from + sep)) throw new TaskError(`cannot move ${from} to ${to}: a folder cannot be moved inside itself`, { from, to });
+    if (to.startsWith(from + sep))
+      throw new TaskError(`cannot move ${from} to ${to}: a folder cannot be moved inside itself`, { from, to });
     const [source, target] = [await exists(from), await exists(to)];
     if (!source && target) {
       ctx.log.info(`${from} is already moved to ${to}`);
       return { from, to, moved: false };
     }
     if (!source) throw new TaskError(`cannot move ${from}: it does not exist`, { from, to });
-    if (target) throw new TaskError(`refusing to move ${from} to ${to}: ${to} exists (nothing is replaced)`, { from, to });
+    if (target)
+      throw new TaskError(`refusing to move ${from} to ${to}: ${to} exists (nothing is replaced)`, { from, to });
     await mkdir(dirname(to), { recursive: true });
     await renameOrExplain(from, to);
     ctx.log.info(`moved ${from} to ${to}`);

@@ -28,7 +28,11 @@ export async function confineToRoot(root: string, path: string): Promise<string>
   const realRoot = await realpath(root);
   const lexical = resolve(root, path);
   const refuse = (why: string): never => {
-    throw new TaskError(`refusing to remove ${path}: ${why} (root: ${realRoot})`, { path, root: realRoot }, ErrorCode.PathOutsideRoot);
+    throw new TaskError(
+      `refusing to remove ${path}: ${why} (root: ${realRoot})`,
+      { path, root: realRoot },
+      ErrorCode.PathOutsideRoot,
+    );
   };
   if (lexical === sep) refuse('it is the filesystem root');
   const target = join(await realpathOfNearest(dirname(lexical)), basename(lexical));

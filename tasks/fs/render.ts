@@ -48,7 +48,11 @@ function templateError(file: string, e: unknown): TaskError {
   const missing = /^"([^"]+)" not defined in/.exec(err.message ?? '');
   const line = err.lineNumber !== undefined ? ` (line ${err.lineNumber})` : '';
   if (missing) {
-    return new TaskError(`${file}: variable "${missing[1]}" is not defined${line}`, { file, variable: missing[1], line: err.lineNumber });
+    return new TaskError(`${file}: variable "${missing[1]}" is not defined${line}`, {
+      file,
+      variable: missing[1],
+      line: err.lineNumber,
+    });
   }
   return new TaskError(`${file}: template error: ${err.message}`, { file, line: err.lineNumber });
 }
@@ -57,7 +61,8 @@ function templateError(file: string, e: unknown): TaskError {
 export const fsRender = defineTask({
   id: 'fs.render',
   title: 'Render templates',
-  description: 'Renders every *-dist file under a folder with handlebars (strict mode) into the same path without -dist.',
+  description:
+    'Renders every *-dist file under a folder with handlebars (strict mode) into the same path without -dist.',
   input: fsRenderInput,
   output: fsRenderOutput,
   idempotent: true,

@@ -7,7 +7,8 @@ import { stopGalaxy } from './support.js';
 export const galaxyStop = defineTask({
   id: 'galaxy.stop',
   title: 'Tear a git galaxy down',
-  description: 'Kills the git daemon / http server of a galaxy by pid (process group, SIGTERM then SIGKILL) and removes its folder unless keep.',
+  description:
+    'Kills the git daemon / http server of a galaxy by pid (process group, SIGTERM then SIGKILL) and removes its folder unless keep.',
   input: galaxyStopInput,
   output: galaxyStopOutput,
   idempotent: true,

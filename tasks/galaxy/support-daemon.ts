@@ -4,7 +4,15 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CancelledError, TaskError, type TaskLogger } from '../../engine/index.js';
 import type { ServerInfo } from './support-schema.js';
-import { assertGalaxyAddress, closeLog, freePort, killStarting, logTail, openLog, throwIfCancelled } from './support-servers.js';
+import {
+  assertGalaxyAddress,
+  closeLog,
+  freePort,
+  killStarting,
+  logTail,
+  openLog,
+  throwIfCancelled,
+} from './support-servers.js';
 import type { Git } from './support.js';
 
 /** What `startDaemon` needs. */
@@ -24,7 +32,17 @@ const READY_ATTEMPTS = 50;
 /** The `git daemon` arguments serving `<root>/remotes` (read and push) on address:port. */
 export function daemonArgs(root: string, address: string, port: number): string[] {
   const base = join(root, 'remotes');
-  return ['daemon', '--reuseaddr', '--export-all', '--informative-errors', '--enable=receive-pack', `--base-path=${base}`, `--listen=${address}`, `--port=${port}`, base];
+  return [
+    'daemon',
+    '--reuseaddr',
+    '--export-all',
+    '--informative-errors',
+    '--enable=receive-pack',
+    `--base-path=${base}`,
+    `--listen=${address}`,
+    `--port=${port}`,
+    base,
+  ];
 }
 
 // One try on one port; kills the daemon's group when it does not become ready.
@@ -69,12 +87,15 @@ export async function startDaemon(o: DaemonOptions): Promise<ServerInfo> {
     const port = await freePort(o.address);
     try {
       const server = await tryPort(o, port, logFile);
-      o.log.info(`git daemon serving ${o.root}/remotes on git://${o.address}:${port}/ (pid ${server.pid})`, { ...server });
+      o.log.info(`git daemon serving ${o.root}/remotes on git://${o.address}:${port}/ (pid ${server.pid})`, {
+        ...server,
+      });
       return server;
     } catch (e) {
       if (e instanceof CancelledError || attempt >= PORT_ATTEMPTS) {
         const tail = logTail(logFile);
-        if (e instanceof TaskError && tail) throw new TaskError(`${e.message}\ngit daemon log:\n${tail}`, { ...e.details, log: logFile });
+        if (e instanceof TaskError && tail)
+          throw new TaskError(`${e.message}\ngit daemon log:\n${tail}`, { ...e.details, log: logFile });
         throw e;
       }
       o.log.warn(`git daemon on port ${port} failed (${(e as Error).message}); trying another port`);

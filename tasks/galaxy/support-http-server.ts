@@ -20,12 +20,18 @@ const fail = (message: string): never => {
 };
 
 const { values } = parseArgs({
-  options: { address: { type: 'string' }, root: { type: 'string' }, 'max-requests': { type: 'string' }, 'max-ms': { type: 'string' } },
+  options: {
+    address: { type: 'string' },
+    root: { type: 'string' },
+    'max-requests': { type: 'string' },
+    'max-ms': { type: 'string' },
+  },
 });
 const address = values.address ?? '';
 if (!isGalaxyAddress(address)) fail(`refusing to bind ${JSON.stringify(address)}: only 127.0.0.x with x in 2..250`);
 const root = values.root ?? '';
-if (!isAbsolute(root) || !existsSync(root)) fail(`--root must be an existing absolute folder, got ${JSON.stringify(root)}`);
+if (!isAbsolute(root) || !existsSync(root))
+  fail(`--root must be an existing absolute folder, got ${JSON.stringify(root)}`);
 const maxRequests = Math.min(MAX_REQUESTS, Number(values['max-requests'] ?? MAX_REQUESTS) || MAX_REQUESTS);
 const maxMs = Math.min(MAX_LIFETIME_MS, Number(values['max-ms'] ?? MAX_LIFETIME_MS) || MAX_LIFETIME_MS);
 const backend = join(execFileSync('git', ['--exec-path'], { encoding: 'utf8' }).trim(), 'git-http-backend');
@@ -119,7 +125,8 @@ function handle(req: IncomingMessage, res: ServerResponse): void {
   cgi.stdout.on('data', onData);
   cgi.on('close', (code, sig) => {
     clearTimeout(timer);
-    if (!headDone && !res.headersSent) res.writeHead(502).end(`git http-backend ended without a response (${sig ?? `exit code ${code}`})\n`);
+    if (!headDone && !res.headersSent)
+      res.writeHead(502).end(`git http-backend ended without a response (${sig ?? `exit code ${code}`})\n`);
     else if (!res.writableEnded) res.end();
   });
 }

@@ -23,7 +23,8 @@ export function serverCommand(): string[] {
   const js = fileURLToPath(new URL('./support-http-server.js', import.meta.url));
   if (existsSync(js)) return [js];
   const ts = fileURLToPath(new URL('./support-http-server.ts', import.meta.url));
-  if (!existsSync(ts)) throw new TaskError(`cannot find the galaxy http server: neither ${js} nor ${ts} exists`, { js, ts });
+  if (!existsSync(ts))
+    throw new TaskError(`cannot find the galaxy http server: neither ${js} nor ${ts} exists`, { js, ts });
   const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
   return ['--import', tsx, ts];
 }
@@ -41,8 +42,16 @@ function firstLine(child: ChildProcess, signal: AbortSignal, ms: number): Promis
       else resolve(line!);
     };
     const onAbort = () => finish(new CancelledError('cancelled: starting the galaxy http server'));
-    const onExit = (code: number | null, sig: string | null) => finish(new TaskError(`the galaxy http server exited before listening (${sig ? `killed by ${sig}` : `exit code ${code}`})`));
-    const timer = setTimeout(() => finish(new TaskError(`the galaxy http server did not report its port within ${ms} ms`)), ms);
+    const onExit = (code: number | null, sig: string | null) =>
+      finish(
+        new TaskError(
+          `the galaxy http server exited before listening (${sig ? `killed by ${sig}` : `exit code ${code}`})`,
+        ),
+      );
+    const timer = setTimeout(
+      () => finish(new TaskError(`the galaxy http server did not report its port within ${ms} ms`)),
+      ms,
+    );
     signal.addEventListener('abort', onAbort, { once: true });
     // an abort that came before this listener is not dispatched again
     if (signal.aborted) return onAbort();
@@ -52,7 +61,8 @@ function firstLine(child: ChildProcess, signal: AbortSignal, ms: number): Promis
       buf += b.toString();
       const nl = buf.indexOf('\n');
       if (nl >= 0) finish(undefined, buf.slice(0, nl));
-      else if (buf.length > 4096) finish(new TaskError('the galaxy http server printed something else than its { port, pid } line'));
+      else if (buf.length > 4096)
+        finish(new TaskError('the galaxy http server printed something else than its { port, pid } line'));
     });
   });
 }
@@ -72,18 +82,26 @@ export async function startHttpServer(o: HttpOptions): Promise<ServerInfo> {
     if (pid === undefined) throw new TaskError('the galaxy http server did not start');
     const line = await firstLine(child, o.signal, o.startTimeoutMs ?? 15_000);
     const ready = JSON.parse(line) as { port?: unknown; pid?: unknown };
-    if (typeof ready.port !== 'number' || ready.pid !== pid) throw new TaskError(`the galaxy http server reported ${line}, expected { "port": N, "pid": ${pid} }`);
-    await waitForPort(o.address, ready.port, { signal: o.signal, exited: () => exited, what: 'the galaxy http server' });
+    if (typeof ready.port !== 'number' || ready.pid !== pid)
+      throw new TaskError(`the galaxy http server reported ${line}, expected { "port": N, "pid": ${pid} }`);
+    await waitForPort(o.address, ready.port, {
+      signal: o.signal,
+      exited: () => exited,
+      what: 'the galaxy http server',
+    });
     child.stdout?.destroy();
     child.unref();
     const server: ServerInfo = { kind: 'http', pid, address: o.address, port: ready.port };
-    o.log.info(`http server serving ${o.root}/remotes on http://${o.address}:${ready.port}/ (pid ${pid})`, { ...server });
+    o.log.info(`http server serving ${o.root}/remotes on http://${o.address}:${ready.port}/ (pid ${pid})`, {
+      ...server,
+    });
     return server;
   } catch (e) {
     if (pid !== undefined) await killStarting(pid);
     child.stdout?.destroy();
     const tail = logTail(logFile);
-    if (e instanceof TaskError && tail) throw new TaskError(`${e.message}\nhttp server log:\n${tail}`, { ...e.details, log: logFile });
+    if (e instanceof TaskError && tail)
+      throw new TaskError(`${e.message}\nhttp server log:\n${tail}`, { ...e.details, log: logFile });
     throw e;
   }
 }

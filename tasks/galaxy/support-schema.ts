@@ -5,7 +5,15 @@ import { z } from 'zod';
 export const NAME = /^[A-Za-z0-9._-]+$/;
 
 /** Hooks a galaxy may install in a bare remote (server-side hooks only). */
-export const SERVER_HOOKS = ['pre-receive', 'update', 'post-receive', 'post-update', 'reference-transaction', 'proc-receive', 'push-to-checkout'] as const;
+export const SERVER_HOOKS = [
+  'pre-receive',
+  'update',
+  'post-receive',
+  'post-update',
+  'reference-transaction',
+  'proc-receive',
+  'push-to-checkout',
+] as const;
 
 /** The ways actors reach the remotes. */
 export const TRANSPORTS = ['file', 'daemon', 'http'] as const;
@@ -31,7 +39,10 @@ export function filePathProblem(path: string): string | undefined {
 /** Why `branch` is not a plain branch name (segments of NAME characters, no `..`, no `.lock`), or undefined. */
 export function branchProblem(branch: string): string | undefined {
   const parts = branch.split('/');
-  if (parts.some((p) => !NAME.test(p) || p.startsWith('.') || p.startsWith('-') || p.endsWith('.lock')) || branch.includes('..')) {
+  if (
+    parts.some((p) => !NAME.test(p) || p.startsWith('.') || p.startsWith('-') || p.endsWith('.lock')) ||
+    branch.includes('..')
+  ) {
     return 'use "/"-separated segments of letters, digits, ".", "_" and "-" (no "..", no leading "." or "-", no ".lock")';
   }
   return undefined;
@@ -56,7 +67,14 @@ export const actorSpec = z.object({
 type Issue = (path: PropertyKey[], message: string) => void;
 
 // Reports every bad remote, actor, hook, branch and file name with the parameter path that holds it.
-function checkNames(i: { defaultBranch: string; remotes: Record<string, z.output<typeof remoteSpec>>; actors: Record<string, z.output<typeof actorSpec>> }, issue: Issue): void {
+function checkNames(
+  i: {
+    defaultBranch: string;
+    remotes: Record<string, z.output<typeof remoteSpec>>;
+    actors: Record<string, z.output<typeof actorSpec>>;
+  },
+  issue: Issue,
+): void {
   const bad = branchProblem(i.defaultBranch);
   if (bad) issue(['defaultBranch'], `default branch "${i.defaultBranch}" is not allowed: ${bad}`);
   for (const [r, spec] of Object.entries(i.remotes)) {
@@ -67,14 +85,22 @@ function checkNames(i: { defaultBranch: string; remotes: Record<string, z.output
       if (p) issue(['remotes', r, 'files', f], `file path "${f}" of remote "${r}" is not allowed: ${p}`);
     }
     for (const h of Object.keys(spec.hooks ?? {})) {
-      if (!(SERVER_HOOKS as readonly string[]).includes(h)) issue(['remotes', r, 'hooks', h], `hook "${h}" of remote "${r}" is not a server hook (one of ${SERVER_HOOKS.join(', ')})`);
+      if (!(SERVER_HOOKS as readonly string[]).includes(h))
+        issue(
+          ['remotes', r, 'hooks', h],
+          `hook "${h}" of remote "${r}" is not a server hook (one of ${SERVER_HOOKS.join(', ')})`,
+        );
     }
     for (const [b, files] of Object.entries(spec.branches ?? {})) {
       const pb = branchProblem(b);
       if (pb) issue(['remotes', r, 'branches', b], `branch "${b}" of remote "${r}" is not allowed: ${pb}`);
       for (const f of Object.keys(files)) {
         const p = filePathProblem(f);
-        if (p) issue(['remotes', r, 'branches', b, f], `file path "${f}" of branch "${b}" of remote "${r}" is not allowed: ${p}`);
+        if (p)
+          issue(
+            ['remotes', r, 'branches', b, f],
+            `file path "${f}" of branch "${b}" of remote "${r}" is not allowed: ${p}`,
+          );
       }
     }
   }
@@ -83,8 +109,13 @@ function checkNames(i: { defaultBranch: string; remotes: Record<string, z.output
     if (why) issue(['actors', a], `actor name "${a}" is not allowed: ${why}`);
     (spec.clones ?? []).forEach((c, n) => {
       const pc = nameProblem(c);
-      if (pc) issue(['actors', a, 'clones', n], `remote name "${c}" in the clones of actor "${a}" is not allowed: ${pc}`);
-      else if (!(c in i.remotes)) issue(['actors', a, 'clones', n], `actor "${a}" clones unknown remote "${c}" (remotes: ${Object.keys(i.remotes).join(', ') || 'none'})`);
+      if (pc)
+        issue(['actors', a, 'clones', n], `remote name "${c}" in the clones of actor "${a}" is not allowed: ${pc}`);
+      else if (!(c in i.remotes))
+        issue(
+          ['actors', a, 'clones', n],
+          `actor "${a}" clones unknown remote "${c}" (remotes: ${Object.keys(i.remotes).join(', ') || 'none'})`,
+        );
     });
   }
 }
@@ -96,7 +127,9 @@ export const galaxyBuildInput = z
     name: z.string().max(200).optional(),
     transport: z.enum(TRANSPORTS).default('file'),
     defaultBranch: z.string().min(1).max(200).default('main'),
-    remotes: z.record(z.string(), remoteSpec).refine((r) => Object.keys(r).length > 0, 'a galaxy needs at least one remote'),
+    remotes: z
+      .record(z.string(), remoteSpec)
+      .refine((r) => Object.keys(r).length > 0, 'a galaxy needs at least one remote'),
     actors: z.record(z.string(), actorSpec).default({}),
     /** Leave the folder on disk when the build fails (servers are stopped anyway). */
     keep: z.boolean().default(false),
@@ -119,14 +152,20 @@ export const galaxyBuildOutput = z.object({
   transport: z.enum(TRANSPORTS),
   defaultBranch: z.string(),
   remotes: z.record(z.string(), z.object({ dir: z.string(), url: z.string() })),
-  actors: z.record(z.string(), z.object({ name: z.string(), email: z.string(), dir: z.string(), repos: z.record(z.string(), z.string()) })),
+  actors: z.record(
+    z.string(),
+    z.object({ name: z.string(), email: z.string(), dir: z.string(), repos: z.record(z.string(), z.string()) }),
+  ),
   servers: z.array(serverInfo),
 });
 export type GalaxyBuildOutput = z.output<typeof galaxyBuildOutput>;
 
 /** Input of `galaxy.stop`; `servers` and `root` may be null when the build never finished (teardown after a failure). */
 export const galaxyStopInput = z.object({
-  servers: z.array(serverInfo).nullish().transform((s) => s ?? []),
+  servers: z
+    .array(serverInfo)
+    .nullish()
+    .transform((s) => s ?? []),
   root: z.string().nullish(),
   keep: z.boolean().nullish(),
 });

@@ -29,7 +29,13 @@ export function hookText(script: string): string {
  * one branch per `branches` entry (its files committed on top of the default branch), `http.receivepack` on,
  * and the hooks installed last so they do not judge the seed push. Returns the bare repo's folder.
  */
-export async function seedRemote(git: Git, root: string, name: string, spec: RemoteSpec, defaultBranch: string): Promise<string> {
+export async function seedRemote(
+  git: Git,
+  root: string,
+  name: string,
+  spec: RemoteSpec,
+  defaultBranch: string,
+): Promise<string> {
   const bare = join(root, 'remotes', `${name}.git`);
   const seed = join(root, 'seed', name);
   await git(['init', '--quiet', '--bare', '-b', defaultBranch, bare]);
@@ -37,7 +43,18 @@ export async function seedRemote(git: Git, root: string, name: string, spec: Rem
   await git(['init', '--quiet', '-b', defaultBranch, seed]);
   await writeFiles(seed, spec.files ?? {}, `remote "${name}"`);
   await git(['add', '-A'], seed);
-  await git([...GALAXY_IDENTITY, 'commit', '--quiet', '--allow-empty', '--no-verify', '-m', `galaxy: initial content of ${name}`], seed);
+  await git(
+    [
+      ...GALAXY_IDENTITY,
+      'commit',
+      '--quiet',
+      '--allow-empty',
+      '--no-verify',
+      '-m',
+      `galaxy: initial content of ${name}`,
+    ],
+    seed,
+  );
   for (const [branch, files] of Object.entries(spec.branches ?? {})) {
     if (branch === defaultBranch) {
       await git(['checkout', '--quiet', defaultBranch], seed);
@@ -46,12 +63,24 @@ export async function seedRemote(git: Git, root: string, name: string, spec: Rem
     }
     await writeFiles(seed, files, `branch "${branch}" of remote "${name}"`);
     await git(['add', '-A'], seed);
-    await git([...GALAXY_IDENTITY, 'commit', '--quiet', '--allow-empty', '--no-verify', '-m', `galaxy: branch ${branch} of ${name}`], seed);
+    await git(
+      [
+        ...GALAXY_IDENTITY,
+        'commit',
+        '--quiet',
+        '--allow-empty',
+        '--no-verify',
+        '-m',
+        `galaxy: branch ${branch} of ${name}`,
+      ],
+      seed,
+    );
   }
   await git(['push', '--quiet', '--no-verify', bare, 'refs/heads/*:refs/heads/*'], seed);
   await rm(seed, { recursive: true, force: true });
   for (const [hook, script] of Object.entries(spec.hooks ?? {})) {
-    if (!(SERVER_HOOKS as readonly string[]).includes(hook)) throw new TaskError(`hook "${hook}" of remote "${name}" is not a server hook`, { hook });
+    if (!(SERVER_HOOKS as readonly string[]).includes(hook))
+      throw new TaskError(`hook "${hook}" of remote "${name}" is not a server hook`, { hook });
     const path = join(bare, 'hooks', hook);
     await writeFile(path, hookText(script), { mode: 0o755 });
     await chmod(path, 0o755);

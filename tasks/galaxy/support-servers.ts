@@ -9,7 +9,11 @@ import type { ServerInfo } from './support-schema.js';
 
 /** Throws unless `address` is 127.0.0.x with x in 2..250: galaxy servers never bind anything else. */
 export function assertGalaxyAddress(address: string): void {
-  if (!isGalaxyAddress(address)) throw new TaskError(`refusing to bind ${JSON.stringify(address)}: galaxy servers bind 127.0.0.x with x in 2..250 only`, { address });
+  if (!isGalaxyAddress(address))
+    throw new TaskError(
+      `refusing to bind ${JSON.stringify(address)}: galaxy servers bind 127.0.0.x with x in 2..250 only`,
+      { address },
+    );
 }
 
 /** A random 127.0.0.x address, x in 2..250. */
@@ -68,11 +72,19 @@ export async function waitForPort(address: string, port: number, o: WaitOptions)
   for (let i = 0; i < attempts; i++) {
     throwIfCancelled(o.signal, `waiting for ${o.what}`);
     const gone = o.exited();
-    if (gone) throw new TaskError(`${o.what} exited before accepting connections on ${address}:${port} (${gone})`, { address, port });
+    if (gone)
+      throw new TaskError(`${o.what} exited before accepting connections on ${address}:${port} (${gone})`, {
+        address,
+        port,
+      });
     if (await canConnect(address, port)) return;
     await sleep(o.delayMs ?? 100);
   }
-  throw new TaskError(`${o.what} did not accept connections on ${address}:${port} after ${attempts} attempts`, { address, port, attempts });
+  throw new TaskError(`${o.what} did not accept connections on ${address}:${port} after ${attempts} attempts`, {
+    address,
+    port,
+    attempts,
+  });
 }
 
 /** Opens `path` for appending and returns its fd, for a detached server's stdout/stderr; close it after spawning. */
@@ -88,7 +100,11 @@ export function closeLog(fd: number): void {
 /** The last lines of a server's log file, or '' when unreadable. */
 export function logTail(path: string, n = 5): string {
   try {
-    return readFileSync(path, 'utf8').split('\n').filter((l) => l.trim() !== '').slice(-n).join('\n');
+    return readFileSync(path, 'utf8')
+      .split('\n')
+      .filter((l) => l.trim() !== '')
+      .slice(-n)
+      .join('\n');
   } catch {
     return '';
   }

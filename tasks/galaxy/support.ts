@@ -14,7 +14,14 @@ export type Git = (args: string[], cwd?: string) => Promise<string>;
 export const MARKER = '.gravity-galaxy.json';
 
 /** Identity of the commits that seed the remotes, passed as `-c` options. */
-export const GALAXY_IDENTITY = ['-c', 'user.name=galaxy', '-c', 'user.email=galaxy@galaxy.invalid', '-c', 'commit.gpgsign=false'];
+export const GALAXY_IDENTITY = [
+  '-c',
+  'user.name=galaxy',
+  '-c',
+  'user.email=galaxy@galaxy.invalid',
+  '-c',
+  'commit.gpgsign=false',
+];
 
 /** A Git runner bound to the task's exec and abort signal, killing git after `timeoutMs`; never prompts for credentials. */
 export function gitRunner(ctx: CommandContext, timeoutMs = 60_000): Git {
@@ -32,7 +39,8 @@ export function slug(name: string | undefined): string {
 
 /** Throws unless `root` is absolute and a real folder holding the galaxy marker; false when it does not exist. */
 export async function isGalaxyRoot(root: string): Promise<boolean> {
-  if (!root.startsWith('/')) throw new TaskError(`refusing to remove galaxy root ${JSON.stringify(root)}: not an absolute path`, { root });
+  if (!root.startsWith('/'))
+    throw new TaskError(`refusing to remove galaxy root ${JSON.stringify(root)}: not an absolute path`, { root });
   let st;
   try {
     st = await lstat(root);
@@ -40,14 +48,17 @@ export async function isGalaxyRoot(root: string): Promise<boolean> {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return false;
     throw e;
   }
-  if (!st.isDirectory()) throw new TaskError(`refusing to remove galaxy root ${root}: not a directory (a symlink or a file)`, { root });
+  if (!st.isDirectory())
+    throw new TaskError(`refusing to remove galaxy root ${root}: not a directory (a symlink or a file)`, { root });
   try {
     const marker = JSON.parse(await readFile(join(root, MARKER), 'utf8')) as { createdBy?: string };
     if (marker.createdBy === 'galaxy.build') return true;
   } catch {
     // fall through
   }
-  throw new TaskError(`refusing to remove ${root}: it is not a galaxy (no ${MARKER} written by galaxy.build)`, { root });
+  throw new TaskError(`refusing to remove ${root}: it is not a galaxy (no ${MARKER} written by galaxy.build)`, {
+    root,
+  });
 }
 
 /** What `stopGalaxy` takes: the servers and root galaxy.build returned (either may be missing after a failed build). */

@@ -34,7 +34,8 @@ function switchArgs(i: z.output<typeof gitCheckoutInput>): string[] {
 export const gitCheckout = defineTask({
   id: 'git.checkout',
   title: 'Check out a branch',
-  description: 'git switch [-c] <branch> [<startPoint>]; creating a branch that already exists at the start point just switches to it.',
+  description:
+    'git switch [-c] <branch> [<startPoint>]; creating a branch that already exists at the start point just switches to it.',
   input: gitCheckoutInput,
   output: gitCheckoutOutput,
   idempotent: true,

@@ -9,7 +9,10 @@ import { currentBranch, gitLine, identity, refName, repoDir, repoKind, revParse 
 
 /** Input of `git.clone`; a relative `dir` (and a relative local `url`) is taken from the run root. */
 export const gitCloneInput = z.object({
-  url: z.string().min(1).refine((v) => !v.startsWith('-'), { message: 'must not start with "-"' }),
+  url: z
+    .string()
+    .min(1)
+    .refine((v) => !v.startsWith('-'), { message: 'must not start with "-"' }),
   dir: z.string().min(1),
   /** Branch to check out instead of the remote's HEAD. */
   branch: refName('branch').optional(),
@@ -31,7 +34,12 @@ function cloneArgs(i: z.output<typeof gitCloneInput>, dir: string): string[] {
 
 /** The `git config` argument lists that write the identity. */
 function userArgs(user: { name: string; email: string } | undefined): string[][] {
-  return user ? [['config', '--local', 'user.name', user.name], ['config', '--local', 'user.email', user.email]] : [];
+  return user
+    ? [
+        ['config', '--local', 'user.name', user.name],
+        ['config', '--local', 'user.email', user.email],
+      ]
+    : [];
 }
 
 /** True when `a` and `b` name the same remote: equal strings or the same local path. */
@@ -62,11 +70,14 @@ export const gitClone = defineTask({
       const origin = await git(ctx, dir, ['config', '--local', '--get', 'remote.origin.url'], { allowFail: true });
       const existing = origin.stdout.trim();
       if (kind !== 'work-tree' || !sameUrl(ctx.root, existing, url)) {
-        throw new TaskError(`git.clone: dir ${dir} already holds a repository${existing ? ` cloned from ${existing}` : ''}, not a clone of ${url}`, {
-          dir,
-          url,
-          existing,
-        });
+        throw new TaskError(
+          `git.clone: dir ${dir} already holds a repository${existing ? ` cloned from ${existing}` : ''}, not a clone of ${url}`,
+          {
+            dir,
+            url,
+            existing,
+          },
+        );
       }
       ctx.log.info(`${dir} is already a clone of ${url}: reused`);
     } else {

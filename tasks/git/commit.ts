@@ -55,7 +55,9 @@ export const gitCommit = defineTask({
   output: gitCommitOutput,
   idempotent: false,
   plan: (i) => [
-    ...Object.entries(i.files ?? {}).map(([p, c]) => (c === null ? `rm ${p} in ${i.repo}` : `write ${Buffer.byteLength(c)} bytes to ${p} in ${i.repo}`)),
+    ...Object.entries(i.files ?? {}).map(([p, c]) =>
+      c === null ? `rm ${p} in ${i.repo}` : `write ${Buffer.byteLength(c)} bytes to ${p} in ${i.repo}`,
+    ),
     ...(addArgs(i) ? [gitLine(i.repo, addArgs(i)!)] : []),
     gitLine(i.repo, commitArgs(i)),
   ],
@@ -75,9 +77,13 @@ export const gitCommit = defineTask({
     const add = addArgs(i);
     if (add) await git(ctx, repo, add);
     const staged = await git(ctx, repo, ['diff', '--cached', '--quiet'], { allowFail: true });
-    if (staged.exitCode > 1) throw new TaskError(`git.commit: cannot read the index of ${repo}: ${lastLines(staged.stderr)}`, { repo });
+    if (staged.exitCode > 1)
+      throw new TaskError(`git.commit: cannot read the index of ${repo}: ${lastLines(staged.stderr)}`, { repo });
     // a merge being concluded leaves .git/MERGE_HEAD: read it from disk rather than spawning git when the layout is plain
-    const merging = existsSync(join(repo, '.git')) && statSync(join(repo, '.git')).isDirectory() ? existsSync(join(repo, '.git', 'MERGE_HEAD')) : (await revParse(ctx, repo, 'MERGE_HEAD')) !== null;
+    const merging =
+      existsSync(join(repo, '.git')) && statSync(join(repo, '.git')).isDirectory()
+        ? existsSync(join(repo, '.git', 'MERGE_HEAD'))
+        : (await revParse(ctx, repo, 'MERGE_HEAD')) !== null;
     if (staged.exitCode === 0 && !merging && !i.allowEmpty) {
       const head = await revParse(ctx, repo, 'HEAD');
       ctx.log.info(`nothing to commit in ${repo} (HEAD ${short(head)})`);
@@ -86,12 +92,15 @@ export const gitCommit = defineTask({
     const r = await git(ctx, repo, commitArgs(i), { allowFail: true });
     if (r.exitCode !== 0) {
       const output = lastLines(`${r.stdout}\n${r.stderr}`, 10);
-      throw new TaskError(`git.commit: commit in ${repo} failed (exit code ${r.exitCode})${output ? `:\n${output}` : ''}`, {
-        repo,
-        exitCode: r.exitCode,
-        stdout: r.stdout,
-        stderr: r.stderr,
-      });
+      throw new TaskError(
+        `git.commit: commit in ${repo} failed (exit code ${r.exitCode})${output ? `:\n${output}` : ''}`,
+        {
+          repo,
+          exitCode: r.exitCode,
+          stdout: r.stdout,
+          stderr: r.stderr,
+        },
+      );
     }
     const sha = (await revParse(ctx, repo, 'HEAD')) ?? '';
     ctx.log.info(`committed ${short(sha)} in ${repo}: ${i.message.split('\n')[0]}`);

@@ -10,10 +10,7 @@ const KEY = /^[A-Za-z][A-Za-z0-9-]*(\.[^\n]+)?\.[A-Za-z][A-Za-z0-9-]*$/;
 /** Input of `git.config`: values written with `git config <key> <value>` into the repo's own config. */
 export const gitConfigInput = z.object({
   repo: z.string().min(1),
-  values: z.record(
-    z.string().regex(KEY, 'a config key such as "user.name" or "remote.origin.url"'),
-    z.string(),
-  ),
+  values: z.record(z.string().regex(KEY, 'a config key such as "user.name" or "remote.origin.url"'), z.string()),
 });
 
 /** Output of `git.config`: the absolute repo dir. */
@@ -56,7 +53,9 @@ export const gitConfig = defineTask({
       await git(ctx, repo, args);
       changed.push(key);
     }
-    ctx.log.info(`config of ${repo}: set ${changed.join(', ') || 'nothing'}${unchanged.length ? `; unchanged ${unchanged.join(', ')}` : ''}`);
+    ctx.log.info(
+      `config of ${repo}: set ${changed.join(', ') || 'nothing'}${unchanged.length ? `; unchanged ${unchanged.join(', ')}` : ''}`,
+    );
     return { repo };
   },
 });

@@ -43,7 +43,9 @@ export function ignoreMatcher(patterns: readonly string[]): (rel: string) => boo
   const tests = patterns.map((p) => {
     if (/[*?]/.test(p)) {
       const re = globRegex(p);
-      return p.includes('/') ? (rel: string) => re.test(rel) : (rel: string) => re.test(rel.slice(rel.lastIndexOf('/') + 1));
+      return p.includes('/')
+        ? (rel: string) => re.test(rel)
+        : (rel: string) => re.test(rel.slice(rel.lastIndexOf('/') + 1));
     }
     const prefix = p.replace(/^\.\//, '').replace(/\/+$/, '');
     return (rel: string) => rel === prefix || rel.startsWith(`${prefix}/`);
@@ -52,7 +54,12 @@ export function ignoreMatcher(patterns: readonly string[]): (rel: string) => boo
 }
 
 /** Every file and symlink below `dir` (relative, "/"-separated), skipping `.git` and ignored paths. */
-async function listFiles(dir: string, ignored: (rel: string) => boolean, prefix = '', out: string[] = []): Promise<string[]> {
+async function listFiles(
+  dir: string,
+  ignored: (rel: string) => boolean,
+  prefix = '',
+  out: string[] = [],
+): Promise<string[]> {
   for (const e of await readdir(join(dir, prefix), { withFileTypes: true })) {
     const rel = prefix ? `${prefix}/${e.name}` : e.name;
     if (e.name === '.git' || ignored(rel)) continue;
@@ -81,7 +88,9 @@ export const gitDiffTrees = defineTask({
   input: gitDiffTreesInput,
   output: gitDiffTreesOutput,
   idempotent: true,
-  plan: (i) => [`compare ${i.left} with ${i.right} file by file${i.ignore.length ? ` (ignoring ${i.ignore.join(', ')})` : ''}`],
+  plan: (i) => [
+    `compare ${i.left} with ${i.right} file by file${i.ignore.length ? ` (ignoring ${i.ignore.join(', ')})` : ''}`,
+  ],
   async run(ctx) {
     const left = resolvePath(ctx.root, ctx.input.left);
     const right = resolvePath(ctx.root, ctx.input.right);
@@ -90,7 +99,8 @@ export const gitDiffTrees = defineTask({
       try {
         return new Set(await listFiles(dir, ignored));
       } catch (e) {
-        if (errnoCode(e) === 'ENOENT' || errnoCode(e) === 'ENOTDIR') throw new TaskError(`git.diff-trees: ${param} ${dir} is not a folder`, { [param]: dir });
+        if (errnoCode(e) === 'ENOENT' || errnoCode(e) === 'ENOTDIR')
+          throw new TaskError(`git.diff-trees: ${param} ${dir} is not a folder`, { [param]: dir });
         throw e;
       }
     };
@@ -101,7 +111,9 @@ export const gitDiffTrees = defineTask({
     for (const p of [...l].filter((p) => r.has(p)).sort()) {
       if (!(await sameContent(join(left, p), join(right, p)))) differing.push(p);
     }
-    ctx.log.info(`${left} vs ${right}: ${onlyLeft.length} only left, ${onlyRight.length} only right, ${differing.length} differing`);
+    ctx.log.info(
+      `${left} vs ${right}: ${onlyLeft.length} only left, ${onlyRight.length} only right, ${differing.length} differing`,
+    );
     return { onlyLeft, onlyRight, differing };
   },
 });

@@ -46,7 +46,9 @@ export const gitHook = defineTask({
   input: gitHookInput,
   output: gitHookOutput,
   idempotent: true,
-  plan: (i) => [`write ${i.hook} hook (${hookContent(i.script).split('\n').length - 1} lines) into ${i.repo}, mode 0755`],
+  plan: (i) => [
+    `write ${i.hook} hook (${hookContent(i.script).split('\n').length - 1} lines) into ${i.repo}, mode 0755`,
+  ],
   async run(ctx) {
     const { hook, script } = ctx.input;
     const repo = repoDir(ctx.root, ctx.input.repo);
@@ -58,7 +60,9 @@ export const gitHook = defineTask({
     const content = hookContent(script);
     const before = await readFile(path, 'utf8').catch(() => undefined);
     await writeFileAtomic(path, content, 0o755);
-    ctx.log.info(`${before === undefined ? 'installed' : before === content ? 'kept' : 'replaced'} ${hook} hook ${path}`);
+    ctx.log.info(
+      `${before === undefined ? 'installed' : before === content ? 'kept' : 'replaced'} ${hook} hook ${path}`,
+    );
     return { path };
   },
 });

@@ -14,7 +14,22 @@ import { gitRebase } from './rebase.js';
 import { gitStatus } from './status.js';
 import { gitTag } from './tag.js';
 
-export { gitCheckout, gitClone, gitCommit, gitConfig, gitDiffTrees, gitFetch, gitHook, gitInit, gitMerge, gitPull, gitPush, gitRebase, gitStatus, gitTag };
+export {
+  gitCheckout,
+  gitClone,
+  gitCommit,
+  gitConfig,
+  gitDiffTrees,
+  gitFetch,
+  gitHook,
+  gitInit,
+  gitMerge,
+  gitPull,
+  gitPush,
+  gitRebase,
+  gitStatus,
+  gitTag,
+};
 
 /** Every git.* task node, in catalog order. */
 export const gitTasks = [

@@ -33,7 +33,8 @@ function initArgs(i: z.output<typeof gitInitInput>): string[] {
 export const gitInit = defineTask({
   id: 'git.init',
   title: 'Create a git repository',
-  description: 'git init, bare or not, with the name of the first branch; a no-op on an existing repo of the same kind.',
+  description:
+    'git init, bare or not, with the name of the first branch; a no-op on an existing repo of the same kind.',
   input: gitInitInput,
   output: gitInitOutput,
   idempotent: true,

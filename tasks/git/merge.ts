@@ -55,13 +55,21 @@ export const gitMerge = defineTask({
       const conflicts = await conflictedFiles(ctx, repo);
       if (conflicts.length === 0) {
         const tail = lastLines(`${r.stdout}\n${r.stderr}`, 8);
-        throw new TaskError(`git.merge: merge of ${from} into ${repo} failed (exit code ${r.exitCode}):\n${tail}`, { repo, from, stderr: r.stderr });
+        throw new TaskError(`git.merge: merge of ${from} into ${repo} failed (exit code ${r.exitCode}):\n${tail}`, {
+          repo,
+          from,
+          stderr: r.stderr,
+        });
       }
       ctx.log.warn(`merge of ${from} into ${repo} stopped on ${conflicts.length} conflict(s): ${conflicts.join(', ')}`);
       return { head, merged: false, conflicts };
     }
     const merged = head !== before;
-    ctx.log.info(merged ? `merged ${from} into ${repo}: HEAD ${short(before)} -> ${short(head)}` : `${repo} already contains ${from}`);
+    ctx.log.info(
+      merged
+        ? `merged ${from} into ${repo}: HEAD ${short(before)} -> ${short(head)}`
+        : `${repo} already contains ${from}`,
+    );
     return { head, merged, conflicts: [] };
   },
 });

@@ -3,7 +3,17 @@ import { z } from 'zod';
 import { defineTask, TaskError } from '../../engine/index.js';
 import { lastLines } from '../support/format.js';
 import { git } from '../support/git.js';
-import { branchOrCurrent, conflictedFiles, gitLine, refName, repoDir, requireRemote, requireRepo, revParse, short } from './support.js';
+import {
+  branchOrCurrent,
+  conflictedFiles,
+  gitLine,
+  refName,
+  repoDir,
+  requireRemote,
+  requireRepo,
+  revParse,
+  short,
+} from './support.js';
 
 /** Input of `git.pull`. */
 export const gitPullInput = z.object({
@@ -52,12 +62,15 @@ export const gitPull = defineTask({
       const conflicts = await conflictedFiles(ctx, repo);
       if (conflicts.length === 0) {
         const tail = lastLines(`${r.stdout}\n${r.stderr}`, 8);
-        throw new TaskError(`git.pull: pull (${mode}) of ${remote}/${branch} into ${repo} failed (exit code ${r.exitCode}):\n${tail}`, {
-          repo,
-          remote,
-          branch,
-          stderr: r.stderr,
-        });
+        throw new TaskError(
+          `git.pull: pull (${mode}) of ${remote}/${branch} into ${repo} failed (exit code ${r.exitCode}):\n${tail}`,
+          {
+            repo,
+            remote,
+            branch,
+            stderr: r.stderr,
+          },
+        );
       }
       ctx.log.warn(`pull (${mode}) of ${remote}/${branch} into ${repo} stopped on conflicts: ${conflicts.join(', ')}`);
       return { head, conflicts };

@@ -44,12 +44,23 @@ export const gitPush = defineTask({
     const { expect, remote } = ctx.input;
     const { branch, ...out } = await pushOnce(ctx, repo, ctx.input);
     if (expect === 'rejected' && out.accepted) {
-      throw new TaskError(`expected the push of ${branch} from ${repo} to be rejected, but it was accepted`, { repo, remote, branch }, ErrorCode.AssertionFailed);
+      throw new TaskError(
+        `expected the push of ${branch} from ${repo} to be rejected, but it was accepted`,
+        { repo, remote, branch },
+        ErrorCode.AssertionFailed,
+      );
     }
     if (expect === 'accepted' && out.rejected) {
-      throw new TaskError(`push of ${branch} from ${repo} to ${remote} was rejected:\n${out.reason}`, { repo, remote, branch, reason: out.reason });
+      throw new TaskError(`push of ${branch} from ${repo} to ${remote} was rejected:\n${out.reason}`, {
+        repo,
+        remote,
+        branch,
+        reason: out.reason,
+      });
     }
-    ctx.log.info(`push of ${branch} from ${repo} to ${remote} was ${out.accepted ? 'accepted' : `rejected, as expected:\n${out.reason}`}`);
+    ctx.log.info(
+      `push of ${branch} from ${repo} to ${remote} was ${out.accepted ? 'accepted' : `rejected, as expected:\n${out.reason}`}`,
+    );
     return out;
   },
 });

@@ -72,8 +72,10 @@ export const gitRebase = defineTask({
     const repo = repoDir(ctx.root, ctx.input.repo);
     requireRepo(repo, 'git.rebase');
     const inProgress = await rebaseInProgress(ctx, repo);
-    if (action === 'start' && inProgress) throw new TaskError(`git.rebase: a rebase is already in progress in ${repo}`, { repo, action });
-    if (action !== 'start' && !inProgress) throw new TaskError(`git.rebase: no rebase in progress in ${repo} to ${action}`, { repo, action });
+    if (action === 'start' && inProgress)
+      throw new TaskError(`git.rebase: a rebase is already in progress in ${repo}`, { repo, action });
+    if (action !== 'start' && !inProgress)
+      throw new TaskError(`git.rebase: no rebase in progress in ${repo} to ${action}`, { repo, action });
     const head = async () => (await revParse(ctx, repo, 'HEAD')) ?? '';
     if (action === 'continue') {
       const conflicted = await conflictedFiles(ctx, repo);
@@ -89,7 +91,10 @@ export const gitRebase = defineTask({
       const conflicts = await conflictedFiles(ctx, repo);
       if (conflicts.length === 0) {
         const tail = lastLines(`${r.stdout}\n${r.stderr}`, 8);
-        throw new TaskError(`git.rebase: ${rebaseArgs(ctx.input).join(' ')} in ${repo} failed (exit code ${r.exitCode}):\n${tail}`, { repo, action, stderr: r.stderr });
+        throw new TaskError(
+          `git.rebase: ${rebaseArgs(ctx.input).join(' ')} in ${repo} failed (exit code ${r.exitCode}):\n${tail}`,
+          { repo, action, stderr: r.stderr },
+        );
       }
       ctx.log.warn(`rebase in ${repo} stopped on conflicts: ${conflicts.join(', ')}`);
       return { head: await head(), conflicts, done: false };

@@ -31,7 +31,9 @@ export const gitStatus = defineTask({
     const repo = repoDir(ctx.root, ctx.input.repo);
     requireRepo(repo, 'git.status');
     const s = await readStatus(ctx, repo, ctx.input.remote, ctx.input.branch);
-    ctx.log.info(`${repo} on ${s.branch}: ${s.clean ? 'clean' : 'dirty'}, ${s.ahead} ahead, ${s.behind} behind ${ctx.input.remote}`);
+    ctx.log.info(
+      `${repo} on ${s.branch}: ${s.clean ? 'clean' : 'dirty'}, ${s.ahead} ahead, ${s.behind} behind ${ctx.input.remote}`,
+    );
     return s;
   },
 });

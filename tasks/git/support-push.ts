@@ -15,11 +15,16 @@ export interface PushOptions {
 
 /** What git prints when the remote (or the fast-forward check) refuses a ref. */
 // a lost race (another push updated the ref at the same moment) is a refusal too: "cannot lock ref", "failed to update ref"
-const REFUSED = /\[rejected\]|\[remote rejected\]|hook declined|non-fast-forward|fetch first|stale info|cannot lock ref|failed to update ref|failed to lock/;
+const REFUSED =
+  /\[rejected\]|\[remote rejected\]|hook declined|non-fast-forward|fetch first|stale info|cannot lock ref|failed to update ref|failed to lock/;
 
 /** The `git push` arguments; `branch` given in full so a tag of the same name never gets in the way. */
 export function pushArgs(o: PushOptions, branch: string): string[] {
-  const flags = [...(o.force ? ['--force'] : []), ...(o.setUpstream ? ['--set-upstream'] : []), ...(o.tags ? ['--tags'] : [])];
+  const flags = [
+    ...(o.force ? ['--force'] : []),
+    ...(o.setUpstream ? ['--set-upstream'] : []),
+    ...(o.tags ? ['--tags'] : []),
+  ];
   return ['push', ...flags, o.remote, `refs/heads/${branch}:refs/heads/${branch}`];
 }
 
@@ -41,13 +46,16 @@ export async function pushOnce(ctx: TaskContext<unknown>, repo: string, o: PushO
   const r = await git(ctx, repo, pushArgs(o, branch), { allowFail: true });
   if (r.exitCode === 0) return { branch, accepted: true, rejected: false, reason: '' };
   if (!REFUSED.test(r.stderr)) {
-    throw new TaskError(`${task}: push of ${branch} from ${repo} to ${o.remote} failed (exit code ${r.exitCode}):\n${lastLines(r.stderr, 8)}`, {
-      repo,
-      remote: o.remote,
-      branch,
-      exitCode: r.exitCode,
-      stderr: r.stderr,
-    });
+    throw new TaskError(
+      `${task}: push of ${branch} from ${repo} to ${o.remote} failed (exit code ${r.exitCode}):\n${lastLines(r.stderr, 8)}`,
+      {
+        repo,
+        remote: o.remote,
+        branch,
+        exitCode: r.exitCode,
+        stderr: r.stderr,
+      },
+    );
   }
   return { branch, accepted: false, rejected: true, reason: refusalReason(r.stderr) };
 }

@@ -100,11 +100,17 @@ export async function aheadBehind(ctx: TaskContext<unknown>, repo: string, remot
  * Reads the whole status of the work tree `repo` (absolute): one git process when `<remote>/<branch>` is the
  * branch's configured upstream (git counts ahead/behind itself), two more otherwise.
  */
-export async function readStatus(ctx: TaskContext<unknown>, repo: string, remote: string, branch?: string): Promise<GitStatus> {
+export async function readStatus(
+  ctx: TaskContext<unknown>,
+  repo: string,
+  remote: string,
+  branch?: string,
+): Promise<GitStatus> {
   const { branch: current, head, upstream, ab, ...files } = await readWorkTree(ctx, repo);
   const against = branch ?? current;
   let counts = { ahead: 0, behind: 0 };
-  if (against) counts = ab && upstream === `${remote}/${against}` ? ab : await countAgainst(ctx, repo, remote, against, head);
+  if (against)
+    counts = ab && upstream === `${remote}/${against}` ? ab : await countAgainst(ctx, repo, remote, against, head);
   const clean = files.conflicted.length + files.modified.length + files.untracked.length === 0;
   return { branch: current ?? 'HEAD', head, clean, ...counts, ...files };
 }

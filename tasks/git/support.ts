@@ -16,7 +16,8 @@ export function refNameProblem(name: string): string | undefined {
   if (name.includes('@{')) return 'contains "@{"';
   if (name.startsWith('/') || name.endsWith('/') || name.includes('//')) return 'has an empty path component';
   if (name.endsWith('.')) return 'ends with "."';
-  if (name.split('/').some((c) => c.startsWith('.') || c.endsWith('.lock'))) return 'has a component that starts with "." or ends with ".lock"';
+  if (name.split('/').some((c) => c.startsWith('.') || c.endsWith('.lock')))
+    return 'has a component that starts with "." or ends with ".lock"';
   return undefined;
 }
 
@@ -32,7 +33,9 @@ export function refName(what: 'branch' | 'tag' | 'remote') {
 export const revision = z
   .string()
   .min(1)
-  .refine((v) => !v.startsWith('-') && !/[\s\x00-\x1f\x7f]/.test(v), { message: 'must be a revision: no leading "-" and no whitespace' });
+  .refine((v) => !v.startsWith('-') && !/[\s\x00-\x1f\x7f]/.test(v), {
+    message: 'must be a revision: no leading "-" and no whitespace',
+  });
 
 /** Why `path` may not be written or read inside a work tree (absolute, escaping, inside .git), or undefined. */
 export function repoPathProblem(path: string): string | undefined {
@@ -80,7 +83,12 @@ export async function currentBranch(ctx: TaskContext<unknown>, dir: string): Pro
 }
 
 /** The branch to act on: `branch` if given, else the checked-out one; a detached HEAD is an error naming `task`. */
-export async function branchOrCurrent(ctx: TaskContext<unknown>, dir: string, branch: string | undefined, task: string): Promise<string> {
+export async function branchOrCurrent(
+  ctx: TaskContext<unknown>,
+  dir: string,
+  branch: string | undefined,
+  task: string,
+): Promise<string> {
   if (branch) return branch;
   const current = await currentBranch(ctx, dir);
   if (!current) throw new TaskError(`${task}: ${dir} has a detached HEAD; give the branch explicitly`, { repo: dir });
@@ -94,15 +102,23 @@ export async function conflictedFiles(ctx: TaskContext<unknown>, dir: string): P
 }
 
 /** Throws a TaskError naming the known remotes unless `remote` is configured in `repo`. */
-export async function requireRemote(ctx: TaskContext<unknown>, repo: string, remote: string, task: string): Promise<void> {
+export async function requireRemote(
+  ctx: TaskContext<unknown>,
+  repo: string,
+  remote: string,
+  task: string,
+): Promise<void> {
   const r = await git(ctx, repo, ['remote']);
   const remotes = r.stdout.split('\n').filter(Boolean);
   if (!remotes.includes(remote)) {
-    throw new TaskError(`${task}: remote ${remote} is not configured in ${repo} (remotes: ${remotes.join(', ') || 'none'})`, {
-      repo,
-      remote,
-      remotes,
-    });
+    throw new TaskError(
+      `${task}: remote ${remote} is not configured in ${repo} (remotes: ${remotes.join(', ') || 'none'})`,
+      {
+        repo,
+        remote,
+        remotes,
+      },
+    );
   }
 }
 

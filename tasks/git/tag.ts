@@ -49,12 +49,15 @@ export const gitTag = defineTask({
       return { name, sha };
     }
     if (existing) {
-      throw new TaskError(`git.tag: tag ${name} already exists in ${repo} at ${short(existing)}, expected ${short(sha)} (${ref})`, {
-        repo,
-        name,
-        existing,
-        sha,
-      });
+      throw new TaskError(
+        `git.tag: tag ${name} already exists in ${repo} at ${short(existing)}, expected ${short(sha)} (${ref})`,
+        {
+          repo,
+          name,
+          existing,
+          sha,
+        },
+      );
     }
     await git(ctx, repo, tagArgs(ctx.input, sha));
     ctx.log.info(`tagged ${short(sha)} (${ref}) as ${name} in ${repo}`);

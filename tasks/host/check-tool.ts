@@ -37,7 +37,9 @@ const DEFAULT_VERSION = '(\\d+\\.\\d+(?:\\.\\d+)?)';
 
 /** First executable regular file named `command` in `dirs`, or undefined. */
 export async function findExecutable(command: string, dirs: readonly string[]): Promise<string | undefined> {
-  const candidates = command.includes('/') ? [resolve(command)] : dirs.filter((d) => isAbsolute(d)).map((d) => join(d, command));
+  const candidates = command.includes('/')
+    ? [resolve(command)]
+    : dirs.filter((d) => isAbsolute(d)).map((d) => join(d, command));
   for (const c of candidates) {
     try {
       if (!(await stat(c)).isFile()) continue;
@@ -63,25 +65,51 @@ export const hostCheckTool = defineTask({
   input: checkToolInput,
   output: checkToolOutput,
   idempotent: true,
-  plan: (i) => [`which ${i.command} && ${[i.command, ...i.versionArgs].join(' ')}${i.probe ? ` && ${[i.command, ...i.probe.args].join(' ')}` : ''}`],
+  plan: (i) => [
+    `which ${i.command} && ${[i.command, ...i.versionArgs].join(' ')}${i.probe ? ` && ${[i.command, ...i.probe.args].join(' ')}` : ''}`,
+  ],
   async run(ctx) {
     const { tool, command, versionArgs, versionPattern, alsoSearch = [], probe } = ctx.input;
     const dirs = [...(process.env.PATH ?? '').split(delimiter).filter(Boolean), ...alsoSearch];
     const path = await findExecutable(command, dirs);
-    if (!path) return { tool, found: false, ok: false, detail: `${command} not found in PATH${alsoSearch.length ? ` or ${alsoSearch.join(', ')}` : ''}` };
+    if (!path)
+      return {
+        tool,
+        found: false,
+        ok: false,
+        detail: `${command} not found in PATH${alsoSearch.length ? ` or ${alsoSearch.join(', ')}` : ''}`,
+      };
 
     const opts = { timeoutMs: TIMEOUT_MS, signal: ctx.signal };
     const v = await ctx.exec(path, versionArgs, opts);
     // Some tools print their version on stderr (ssh -V): look at both.
     const match = new RegExp(versionPattern ?? DEFAULT_VERSION, 'm').exec(`${v.stdout}\n${v.stderr}`);
     const version = match ? (match[1] ?? match[0]).trim() : undefined;
-    if (v.timedOut) return { tool, found: true, path, version, ok: false, detail: `version command timed out after ${TIMEOUT_MS} ms` };
-    if (v.exitCode !== 0 && !version) return { tool, found: true, path, ok: false, detail: `version command failed: ${firstLine(v)}` };
+    if (v.timedOut)
+      return {
+        tool,
+        found: true,
+        path,
+        version,
+        ok: false,
+        detail: `version command timed out after ${TIMEOUT_MS} ms`,
+      };
+    if (v.exitCode !== 0 && !version)
+      return { tool, found: true, path, ok: false, detail: `version command failed: ${firstLine(v)}` };
 
     if (probe) {
       const p = await ctx.exec(path, probe.args, opts);
-      if (p.timedOut) return { tool, found: true, path, version, ok: false, detail: `${probe.label} not reachable: no answer in ${TIMEOUT_MS} ms` };
-      if (p.exitCode !== 0) return { tool, found: true, path, version, ok: false, detail: `${probe.label} not reachable: ${firstLine(p)}` };
+      if (p.timedOut)
+        return {
+          tool,
+          found: true,
+          path,
+          version,
+          ok: false,
+          detail: `${probe.label} not reachable: no answer in ${TIMEOUT_MS} ms`,
+        };
+      if (p.exitCode !== 0)
+        return { tool, found: true, path, version, ok: false, detail: `${probe.label} not reachable: ${firstLine(p)}` };
     }
     ctx.log.info(`${tool} ${version ?? '(unknown version)'} at ${path}`);
     return { tool, found: true, path, version, ok: true };

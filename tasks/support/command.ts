@@ -28,13 +28,19 @@ const TAIL_LINES = 8;
  * `<command line> [in <cwd>] exited with code N:` followed by the last lines of its output on a non-zero exit
  * (unless `allowFail`).
  */
-export async function execCommand(ctx: CommandContext, command: string, args: string[], o: CommandOptions = {}): Promise<ExecResult> {
+export async function execCommand(
+  ctx: CommandContext,
+  command: string,
+  args: string[],
+  o: CommandOptions = {},
+): Promise<ExecResult> {
   const { cwd, env, input, timeoutMs, allowFail } = o;
   const shown = formatCommand(command, args);
   if (ctx.signal.aborted) throw new CancelledError(`cancelled: ${shown}`);
   const r = await ctx.exec(command, args, { cwd, env, input, timeoutMs, signal: ctx.signal });
   const where = cwd ? ` in ${cwd}` : '';
-  if (r.timedOut) throw new TaskError(`${shown}${where} timed out after ${timeoutMs} ms`, { command, args, cwd, timeoutMs });
+  if (r.timedOut)
+    throw new TaskError(`${shown}${where} timed out after ${timeoutMs} ms`, { command, args, cwd, timeoutMs });
   if (r.exitCode !== 0 && !allowFail) {
     const tail = lastLines(`${r.stdout}\n${r.stderr}`, TAIL_LINES);
     throw new TaskError(`${shown}${where} exited with code ${r.exitCode}${tail ? `:\n${tail}` : ''}`, {
@@ -50,6 +56,11 @@ export async function execCommand(ctx: CommandContext, command: string, args: st
 }
 
 /** Runs `command` like `execCommand` and returns its stdout; any non-zero exit throws. */
-export async function runCommand(ctx: CommandContext, command: string, args: string[], o: Omit<CommandOptions, 'allowFail'> = {}): Promise<string> {
+export async function runCommand(
+  ctx: CommandContext,
+  command: string,
+  args: string[],
+  o: Omit<CommandOptions, 'allowFail'> = {},
+): Promise<string> {
   return (await execCommand(ctx, command, args, o)).stdout;
 }

@@ -22,7 +22,8 @@ function sourceFiles(): string[] {
   return out.sort();
 }
 
-const IMPORT = /(?:^|[^.\w])(?:import|export)\s+(?:type\s+)?(?:[\w*{}\s,$]*?\s+from\s+)?['"](\.{1,2}\/[^'"]+)['"]|import\(\s*['"](\.{1,2}\/[^'"]+)['"]\s*\)/g;
+const IMPORT =
+  /(?:^|[^.\w])(?:import|export)\s+(?:type\s+)?(?:[\w*{}\s,$]*?\s+from\s+)?['"](\.{1,2}\/[^'"]+)['"]|import\(\s*['"](\.{1,2}\/[^'"]+)['"]\s*\)/g;
 
 /** The project files `file` imports (static, re-exports, type-only and literal dynamic imports), relative to the root. */
 export function importsOf(file: string, source = readFileSync(join(ROOT, file), 'utf8')): string[] {
@@ -93,7 +94,12 @@ describe('the import graph', () => {
   ])('lets %s/ import only from %j', (from, allowed) => {
     const wrong = files
       .filter((f) => layer(f) === from)
-      .flatMap((f) => graph.get(f)!.filter((d) => !allowed.includes(layer(d))).map((d) => `${f} -> ${d}`));
+      .flatMap((f) =>
+        graph
+          .get(f)!
+          .filter((d) => !allowed.includes(layer(d)))
+          .map((d) => `${f} -> ${d}`),
+      );
     expect(wrong).toEqual([]);
   });
 
@@ -116,7 +122,12 @@ describe('the circle finder', () => {
   });
 
   it('reads type-only, re-export and dynamic imports', () => {
-    const src = "import type { A } from './run-types.js';\nexport { b } from './runner.js';\nconst c = await import('./resume.js');\nimport x from 'xstate';";
-    expect(importsOf('engine/probe.ts', src).sort()).toEqual(['engine/resume.ts', 'engine/run-types.ts', 'engine/runner.ts']);
+    const src =
+      "import type { A } from './run-types.js';\nexport { b } from './runner.js';\nconst c = await import('./resume.js');\nimport x from 'xstate';";
+    expect(importsOf('engine/probe.ts', src).sort()).toEqual([
+      'engine/resume.ts',
+      'engine/run-types.ts',
+      'engine/runner.ts',
+    ]);
   });
 });

@@ -1,6 +1,17 @@
 // cleanup() in BPMN: a sub-process with an error boundary and a cancel signal boundary, round-tripped in every dialect.
 import { describe, expect, it } from 'vitest';
-import { cleanup, createMemoryStore, decide, fail, parallel, sequence, startRun, task, workflow, type Definition } from '../../engine/index.js';
+import {
+  cleanup,
+  createMemoryStore,
+  decide,
+  fail,
+  parallel,
+  sequence,
+  startRun,
+  task,
+  workflow,
+  type Definition,
+} from '../../engine/index.js';
 import { createModdle } from '../../bpmn/moddle.js';
 import { dialectNamed, dialectNames, exportBpmn, importBpmn } from '../../bpmn/index.js';
 import { createDefaultRegistry } from '../../tasks/index.js';
@@ -16,9 +27,21 @@ const backup: Definition = workflow({
       'backup',
       sequence(
         task('stop', 'log.info', { message: 'stop' }, { title: 'Stop the instance' }),
-        cleanup('snapshot', decide('check', [{ when: 'n < 0', then: fail('refuse', 'n must not be negative') }], task('dump', 'log.info', { message: 'dump' })), task('unlock', 'log.info', { message: 'unlock' })),
+        cleanup(
+          'snapshot',
+          decide(
+            'check',
+            [{ when: 'n < 0', then: fail('refuse', 'n must not be negative') }],
+            task('dump', 'log.info', { message: 'dump' }),
+          ),
+          task('unlock', 'log.info', { message: 'unlock' }),
+        ),
       ),
-      parallel('restart', task('start_app', 'log.info', { message: 'app' }, { title: 'Start the app' }), task('start_db', 'log.info', { message: 'db' })),
+      parallel(
+        'restart',
+        task('start_app', 'log.info', { message: 'app' }, { title: 'Start the app' }),
+        task('start_db', 'log.info', { message: 'db' }),
+      ),
       'Backup with restart',
     ),
     task('finish', 'log.info', { message: 'finish' }),
@@ -30,32 +53,39 @@ async function parse(xml: string, dialect: string) {
 }
 
 describe('cleanup() in BPMN', () => {
-  it.each(dialectNames)('exports the body as a sub-process with an error boundary and a gravity.cancel signal boundary (%s)', async (dialect) => {
-    // given the backup workflow, when exported
-    const xml = await exportBpmn(backup, { dialect });
-    const { warnings, elementsById } = await parse(xml, dialect);
-    // then it reads back without warnings, the body is a sub-process, and both boundaries lead to the failure copy
-    expect(warnings).toEqual([]);
-    expect(elementsById.backup.$type).toBe('bpmn:SubProcess');
-    expect(elementsById.backup.name).toBe('Backup with restart');
-    const error = elementsById.backup_error;
-    const cancel = elementsById.backup_cancel;
-    expect(error.attachedToRef.id).toBe('backup');
-    expect(error.eventDefinitions[0].$type).toBe('bpmn:ErrorEventDefinition');
-    expect(cancel.attachedToRef.id).toBe('backup');
-    expect(cancel.eventDefinitions[0].signalRef.name).toBe('gravity.cancel');
-    // the failure copy starts with a parallel split that two paths lead to: entered through an exclusive merge
-    expect(error.outgoing[0].targetRef.id).toBe('restart_failed_in');
-    expect(cancel.outgoing[0].targetRef.id).toBe('restart_failed_in');
-    expect(elementsById.backup_failed.eventDefinitions[0].$type).toBe('bpmn:ErrorEventDefinition');
-    // the nested cleanup is a sub-process inside the first, with its own boundaries; one signal element serves both
-    expect(elementsById.snapshot.$parent?.id).toBe('backup');
-    expect(elementsById.snapshot_cancel.attachedToRef.id).toBe('snapshot');
-    expect(xml.match(/<bpmn:signal /g)).toHaveLength(1);
-    // and every element is drawn
-    const drawn = Object.values(elementsById).filter((e) => e.$type === 'bpmndi:BPMNShape').map((e) => e.bpmnElement.id);
-    expect(drawn).toEqual(expect.arrayContaining(['backup', 'backup_error', 'backup_cancel', 'snapshot', 'snapshot_cancel']));
-  });
+  it.each(dialectNames)(
+    'exports the body as a sub-process with an error boundary and a gravity.cancel signal boundary (%s)',
+    async (dialect) => {
+      // given the backup workflow, when exported
+      const xml = await exportBpmn(backup, { dialect });
+      const { warnings, elementsById } = await parse(xml, dialect);
+      // then it reads back without warnings, the body is a sub-process, and both boundaries lead to the failure copy
+      expect(warnings).toEqual([]);
+      expect(elementsById.backup.$type).toBe('bpmn:SubProcess');
+      expect(elementsById.backup.name).toBe('Backup with restart');
+      const error = elementsById.backup_error;
+      const cancel = elementsById.backup_cancel;
+      expect(error.attachedToRef.id).toBe('backup');
+      expect(error.eventDefinitions[0].$type).toBe('bpmn:ErrorEventDefinition');
+      expect(cancel.attachedToRef.id).toBe('backup');
+      expect(cancel.eventDefinitions[0].signalRef.name).toBe('gravity.cancel');
+      // the failure copy starts with a parallel split that two paths lead to: entered through an exclusive merge
+      expect(error.outgoing[0].targetRef.id).toBe('restart_failed_in');
+      expect(cancel.outgoing[0].targetRef.id).toBe('restart_failed_in');
+      expect(elementsById.backup_failed.eventDefinitions[0].$type).toBe('bpmn:ErrorEventDefinition');
+      // the nested cleanup is a sub-process inside the first, with its own boundaries; one signal element serves both
+      expect(elementsById.snapshot.$parent?.id).toBe('backup');
+      expect(elementsById.snapshot_cancel.attachedToRef.id).toBe('snapshot');
+      expect(xml.match(/<bpmn:signal /g)).toHaveLength(1);
+      // and every element is drawn
+      const drawn = Object.values(elementsById)
+        .filter((e) => e.$type === 'bpmndi:BPMNShape')
+        .map((e) => e.bpmnElement.id);
+      expect(drawn).toEqual(
+        expect.arrayContaining(['backup', 'backup_error', 'backup_cancel', 'snapshot', 'snapshot_cancel']),
+      );
+    },
+  );
 
   it.each(dialectNames)('gives back the same definition through the %s dialect, and stays stable', async (dialect) => {
     // given the backup workflow exported, when imported and exported again
@@ -76,7 +106,10 @@ describe('cleanup() in BPMN', () => {
       return { status: r.status, steps: r.steps.map((x) => x.id), error: r.error?.message };
     };
     // when it succeeds, then both cleanups ran on their success paths and the run carried on
-    expect(await ran(1)).toMatchObject({ status: 'succeeded', steps: expect.arrayContaining(['dump', 'unlock', 'start_app', 'start_db', 'finish']) });
+    expect(await ran(1)).toMatchObject({
+      status: 'succeeded',
+      steps: expect.arrayContaining(['dump', 'unlock', 'start_app', 'start_db', 'finish']),
+    });
     // when its body fails, then both cleanups ran on their failure paths and the run failed with the body's message
     const failed = await ran(-1);
     expect(failed).toMatchObject({ status: 'failed', error: 'n must not be negative' });
@@ -88,6 +121,8 @@ describe('cleanup() in BPMN', () => {
     // given the export with the cancel signal renamed
     const xml = (await exportBpmn(backup)).replace(/name="gravity\.cancel"/, 'name="acme.stop"');
     // when imported, then the boundary is refused by id with what is supported
-    await expect(importBpmn(xml)).rejects.toThrow(/<backup_cancel> \(bpmn:BoundaryEvent\): bpmn:SignalEventDefinition boundary events on a sub-process are not supported \(error boundaries and an interrupting signal boundary named gravity\.cancel are\)/);
+    await expect(importBpmn(xml)).rejects.toThrow(
+      /<backup_cancel> \(bpmn:BoundaryEvent\): bpmn:SignalEventDefinition boundary events on a sub-process are not supported \(error boundaries and an interrupting signal boundary named gravity\.cancel are\)/,
+    );
   });
 });

@@ -6,22 +6,38 @@ import { fileURLToPath } from 'node:url';
 import { checkBpmnText, readBpmnFile } from '../../bpmn/read-xml.js';
 import { createModdle } from '../../bpmn/moddle.js';
 import { importBpmn, NotExecutableError } from '../../bpmn/import.js';
-import { conformanceMappings, conformanceOf, corpusDir, findBpmnFiles, formatConformanceTable, runConformance } from '../../bpmn/conformance.js';
+import {
+  conformanceMappings,
+  conformanceOf,
+  corpusDir,
+  findBpmnFiles,
+  formatConformanceTable,
+  runConformance,
+} from '../../bpmn/conformance.js';
 
 const corpus = corpusDir(fileURLToPath(new URL('../..', import.meta.url)));
 const MIWG = join(corpus, 'miwg');
 const files = existsSync(MIWG) ? findBpmnFiles(MIWG) : [];
-const declaredLatin1 = files.filter((f) => /^<\?xml[^>]*encoding="ISO-8859-1"/i.test(readFileSync(f, 'latin1').slice(0, 200)));
+const declaredLatin1 = files.filter((f) =>
+  /^<\?xml[^>]*encoding="ISO-8859-1"/i.test(readFileSync(f, 'latin1').slice(0, 200)),
+);
 
 /** Every element name in a parsed model, by id. */
 async function namesOf(xml: string): Promise<Record<string, string>> {
   const { elementsById } = await createModdle().fromXML(xml);
-  return Object.fromEntries(Object.entries(elementsById).filter(([, e]) => typeof e.name === 'string').map(([id, e]) => [id, e.name as string]));
+  return Object.fromEntries(
+    Object.entries(elementsById)
+      .filter(([, e]) => typeof e.name === 'string')
+      .map(([id, e]) => [id, e.name as string]),
+  );
 }
 
 describe('the MIWG corpus', () => {
   it('is in the repository (corpus/miwg, or GRAVITY_CORPUS)', () => {
-    if (!existsSync(MIWG)) throw new Error(`MIWG corpus not found at ${MIWG}: the repository holds it in corpus/miwg (or set GRAVITY_CORPUS=<dir holding miwg/>)`);
+    if (!existsSync(MIWG))
+      throw new Error(
+        `MIWG corpus not found at ${MIWG}: the repository holds it in corpus/miwg (or set GRAVITY_CORPUS=<dir holding miwg/>)`,
+      );
     expect(files.length).toBeGreaterThanOrEqual(42);
   });
 });
@@ -52,7 +68,10 @@ const unlisted = named.filter(([name]) => !EXECUTABLE.includes(name));
 
 describe.runIf(files.length > 0)('importing each MIWG model', () => {
   it('lists as executable only models of the corpus', () => {
-    expect(EXECUTABLE.filter((name) => !named.some(([n]) => n === name)), 'EXECUTABLE names files the corpus does not hold').toEqual([]);
+    expect(
+      EXECUTABLE.filter((name) => !named.some(([n]) => n === name)),
+      'EXECUTABLE names files the corpus does not hold',
+    ).toEqual([]);
     expect(listed).toHaveLength(EXECUTABLE.length);
   });
 
@@ -62,10 +81,16 @@ describe.runIf(files.length > 0)('importing each MIWG model', () => {
     // when it is imported with every non-service task mapped to a no-op
     const outcome = await importBpmn(xml, { mappings: conformanceMappings(), source: file }).catch((e: Error) => e);
     // then it becomes a definition with states, and the conformance row (engine validation included) says executable
-    if (outcome instanceof Error) expect.fail(`${name} is listed in EXECUTABLE but import refuses it now (a regression, or remove it from the list): ${outcome.message}`);
+    if (outcome instanceof Error)
+      expect.fail(
+        `${name} is listed in EXECUTABLE but import refuses it now (a regression, or remove it from the list): ${outcome.message}`,
+      );
     expect(Object.keys(outcome.definition.machine.states).length).toBeGreaterThan(0);
     const row = await conformanceOf(file);
-    expect(row, `${name} is listed in EXECUTABLE but is not executable now: ${row.reason}`).toMatchObject({ imported: true, executable: true });
+    expect(row, `${name} is listed in EXECUTABLE but is not executable now: ${row.reason}`).toMatchObject({
+      imported: true,
+      executable: true,
+    });
     expect(row.reason).toBeUndefined();
   });
 
@@ -78,8 +103,12 @@ describe.runIf(files.length > 0)('importing each MIWG model', () => {
     expect(row.executable, `${name} is executable now: ${ADD_IT}`).toBe(false);
     expect(row.imported).toBe(true);
     // and import refuses it with a NotExecutableError, never a crash, each problem naming an element of the file
-    const outcome = await importBpmn(xml, { mappings: conformanceMappings(), source: file }).then(() => undefined, (e: unknown) => e);
-    if (outcome === undefined) return void expect(row.reason).toMatch(/^imported, but the definition does not validate: <[^>]+> /);
+    const outcome = await importBpmn(xml, { mappings: conformanceMappings(), source: file }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    if (outcome === undefined)
+      return void expect(row.reason).toMatch(/^imported, but the definition does not validate: <[^>]+> /);
     expect(outcome).toBeInstanceOf(NotExecutableError);
     const problems = (outcome as NotExecutableError).problems;
     expect(problems.length).toBeGreaterThan(0);
@@ -88,25 +117,34 @@ describe.runIf(files.length > 0)('importing each MIWG model', () => {
       expect(p.message.length).toBeGreaterThan(10);
     }
     // and the row's reason is led by the first root cause
-    expect(row.reason).toContain(`<${problems.find((p) => !/not reachable/.test(p.message))?.element ?? problems[0].element}>`);
+    expect(row.reason).toContain(
+      `<${problems.find((p) => !/not reachable/.test(p.message))?.element ?? problems[0].element}>`,
+    );
   });
 });
 
 describe.runIf(files.length > 0)('ISO-8859-1 models', () => {
   it('exist in the corpus (A.x and B.x declare ISO-8859-1)', () => {
-    expect(declaredLatin1.map((f) => basename(f))).toEqual(expect.arrayContaining(['A.1.0.bpmn', 'B.1.0.bpmn', 'B.2.0.bpmn']));
+    expect(declaredLatin1.map((f) => basename(f))).toEqual(
+      expect.arrayContaining(['A.1.0.bpmn', 'B.1.0.bpmn', 'B.2.0.bpmn']),
+    );
   });
 
-  it.each(declaredLatin1.map((f) => [basename(f), f]))('%s keeps every name as ISO-8859-1 defines it', async (_name, file) => {
-    // given the names read from the bytes decoded as latin1 by hand (these files declare ISO-8859-1)
-    const expected = await namesOf(readFileSync(file, 'latin1').replace(/encoding="ISO-8859-1"/i, 'encoding="UTF-8"'));
-    // when the file goes through the gate
-    const text = await readBpmnFile(file);
-    // then the declaration matches the decoded string and every name is the same
-    expect(text).toMatch(/^<\?xml[^>]*encoding="UTF-8"/);
-    expect(await namesOf(text)).toEqual(expected);
-    expect(Object.keys(expected).length).toBeGreaterThan(3);
-  });
+  it.each(declaredLatin1.map((f) => [basename(f), f]))(
+    '%s keeps every name as ISO-8859-1 defines it',
+    async (_name, file) => {
+      // given the names read from the bytes decoded as latin1 by hand (these files declare ISO-8859-1)
+      const expected = await namesOf(
+        readFileSync(file, 'latin1').replace(/encoding="ISO-8859-1"/i, 'encoding="UTF-8"'),
+      );
+      // when the file goes through the gate
+      const text = await readBpmnFile(file);
+      // then the declaration matches the decoded string and every name is the same
+      expect(text).toMatch(/^<\?xml[^>]*encoding="UTF-8"/);
+      expect(await namesOf(text)).toEqual(expected);
+      expect(Object.keys(expected).length).toBeGreaterThan(3);
+    },
+  );
 
   it('decodes non-ASCII names: C.1.0 re-encoded as ISO-8859-1 keeps "Rechnung klären"', async () => {
     // the corpus' ISO-8859-1 files are pure ASCII, so take the German names of C.1.0 (UTF-8) and re-encode them
@@ -130,7 +168,14 @@ describe.runIf(files.length > 0)('the conformance table', () => {
     for (const f of files) expect(body.filter((l) => l.startsWith(`| ${f.slice(MIWG.length + 1)} |`))).toHaveLength(1);
     for (const r of rows.filter((x) => !x.executable)) expect(r.reason).toMatch(/<[^>]+> \(bpmn:\w+\)/);
     // the executable rows are exactly the listed models: a missing one is a regression, an extra one belongs in EXECUTABLE
-    expect(rows.filter((r) => r.executable).map((r) => r.file), `the executable MIWG models changed: a newly executable one, ${ADD_IT}; a listed one missing is a regression`).toEqual([...EXECUTABLE].sort());
-    expect(table).toMatch(new RegExp(`\\*\\*totals\\*\\*: ${files.length} files: ${files.length} imported, ${EXECUTABLE.length} executable, ${files.length - EXECUTABLE.length} not executable`));
+    expect(
+      rows.filter((r) => r.executable).map((r) => r.file),
+      `the executable MIWG models changed: a newly executable one, ${ADD_IT}; a listed one missing is a regression`,
+    ).toEqual([...EXECUTABLE].sort());
+    expect(table).toMatch(
+      new RegExp(
+        `\\*\\*totals\\*\\*: ${files.length} files: ${files.length} imported, ${EXECUTABLE.length} executable, ${files.length - EXECUTABLE.length} not executable`,
+      ),
+    );
   });
 });

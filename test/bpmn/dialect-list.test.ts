@@ -14,7 +14,7 @@ import { DIALECT_CHOICES, EXPORT_DIALECT_HELP, IMPORT_DIALECTS } from '../../cli
 const ROOT = resolve(import.meta.dirname, '../..');
 const BPMN_NS = 'http://www.omg.org/spec/BPMN/20100524/MODEL';
 const small = () => workflow({ id: 'test:detect', steps: task('a', 'log.info', { message: 'x' }) });
-const declaring = (...ds: typeof dialects[number][]) =>
+const declaring = (...ds: (typeof dialects)[number][]) =>
   `<bpmn:definitions xmlns:bpmn="${BPMN_NS}" ${ds.map((d) => `xmlns:${d.prefix}="${d.namespace}"`).join(' ')}></bpmn:definitions>`;
 
 /** Source files (not tests, not fixtures) of the folders tsconfig.json compiles, plus bin/. */
@@ -34,16 +34,20 @@ function sourceFiles(): string[] {
 
 describe('the declaration of a dialect', () => {
   it('names, namespaces and prefixes no two dialects share', () => {
-    for (const key of ['name', 'namespace', 'prefix', 'precedence'] as const) expect(new Set(dialects.map((d) => d[key])).size).toBe(dialects.length);
+    for (const key of ['name', 'namespace', 'prefix', 'precedence'] as const)
+      expect(new Set(dialects.map((d) => d[key])).size).toBe(dialects.length);
   });
 
-  it.each(dialects.map((d) => [d.name, d] as const))('of %s matches its moddle package, which is what its moddle loads', (_name, d) => {
-    expect(d.descriptor.uri).toBe(d.namespace);
-    expect(d.descriptor.prefix).toBe(d.prefix);
-    expect(d.packages).toEqual({ [d.prefix]: d.descriptor });
-    const moddle = createModdle(d.packages) as unknown as { getPackage(prefix: string): { uri: string } | undefined };
-    expect(moddle.getPackage(d.prefix)?.uri).toBe(d.namespace);
-  });
+  it.each(dialects.map((d) => [d.name, d] as const))(
+    'of %s matches its moddle package, which is what its moddle loads',
+    (_name, d) => {
+      expect(d.descriptor.uri).toBe(d.namespace);
+      expect(d.descriptor.prefix).toBe(d.prefix);
+      expect(d.packages).toEqual({ [d.prefix]: d.descriptor });
+      const moddle = createModdle(d.packages) as unknown as { getPackage(prefix: string): { uri: string } | undefined };
+      expect(moddle.getPackage(d.prefix)?.uri).toBe(d.namespace);
+    },
+  );
 
   it('makes exactly one dialect the export default and one the reader of plain BPMN', () => {
     expect(dialects.filter((d) => d.exportDefault)).toEqual([defaultDialect]);
@@ -58,13 +62,16 @@ describe('the declaration of a dialect', () => {
 });
 
 describe('detection, from the list', () => {
-  it.each(dialectNames)('reads a file the %s dialect exports as that dialect, by the namespace it declares', async (name) => {
-    const d = dialectNamed(name);
-    const xml = await exportBpmn(small(), { dialect: name });
-    expect(xml).toContain(`xmlns:${d.prefix}="${d.namespace}"`);
-    expect(detectDialect(xml)).toBe(name);
-    expect((await importBpmn(xml)).dialect).toBe(name);
-  });
+  it.each(dialectNames)(
+    'reads a file the %s dialect exports as that dialect, by the namespace it declares',
+    async (name) => {
+      const d = dialectNamed(name);
+      const xml = await exportBpmn(small(), { dialect: name });
+      expect(xml).toContain(`xmlns:${d.prefix}="${d.namespace}"`);
+      expect(detectDialect(xml)).toBe(name);
+      expect((await importBpmn(xml)).dialect).toBe(name);
+    },
+  );
 
   it('reads a file declaring no dialect namespace in the plain-BPMN dialect (Camunda 7)', () => {
     expect(detectDialect(declaring())).toBe(dialects.find((d) => d.readsPlainBpmn)!.name);
@@ -102,13 +109,22 @@ describe('the CLI, from the list', () => {
 });
 
 describe('known prefixes, from the list', () => {
-  it('never keeps a dialect\'s attributes or extension elements as another vendor\'s data', () => {
+  it("never keeps a dialect's attributes or extension elements as another vendor's data", () => {
     const el = {
       $type: 'bpmn:ServiceTask',
-      $attrs: Object.fromEntries([...dialects.map((d) => [`${d.prefix}:x`, '1']), ['xmlns:acme', 'urn:acme'], ['acme:y', '2']]),
-      extensionElements: { values: [...dialects.map((d) => ({ $type: `${d.prefix}:thing` })), { $type: 'acme:thing', $children: [] }] },
+      $attrs: Object.fromEntries([
+        ...dialects.map((d) => [`${d.prefix}:x`, '1']),
+        ['xmlns:acme', 'urn:acme'],
+        ['acme:y', '2'],
+      ]),
+      extensionElements: {
+        values: [...dialects.map((d) => ({ $type: `${d.prefix}:thing` })), { $type: 'acme:thing', $children: [] }],
+      },
     } as unknown as ModdleElement;
-    expect(captureForeign(el)).toEqual({ attrs: { 'acme:y': '2' }, ext: [{ type: 'acme:thing', attrs: {}, children: [] }] });
+    expect(captureForeign(el)).toEqual({
+      attrs: { 'acme:y': '2' },
+      ext: [{ type: 'acme:thing', attrs: {}, children: [] }],
+    });
     for (const d of dialects) expect(isOwnPrefix(d.prefix)).toBe(true);
     expect(isOwnPrefix('acme')).toBe(false);
   });
@@ -118,7 +134,7 @@ describe('one place per dialect', () => {
   // a dialect named like the project (gravity) cannot be told from the project's name (`new Command('gravity')`): its name is not searched
   const project = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { name: string }).name;
 
-  it('leaves every dialect namespace URI and quoted dialect name (but the project\'s own) to bpmn/dialects/', () => {
+  it("leaves every dialect namespace URI and quoted dialect name (but the project's own) to bpmn/dialects/", () => {
     const found: string[] = [];
     for (const file of sourceFiles()) {
       const rel = relative(ROOT, file);

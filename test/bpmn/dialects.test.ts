@@ -1,6 +1,17 @@
 // Camunda 7 and Zeebe dialects: export shape, clean re-parse and a lossless round trip for every feature of the builder.
 import { describe, it, expect } from 'vitest';
-import { call, decide, fail, parallel, retry, sequence, task, wait, workflow, type Definition } from '../../engine/index.js';
+import {
+  call,
+  decide,
+  fail,
+  parallel,
+  retry,
+  sequence,
+  task,
+  wait,
+  workflow,
+  type Definition,
+} from '../../engine/index.js';
 import { exportBpmn } from '../../bpmn/export.js';
 import { importBpmn } from '../../bpmn/import.js';
 import { createModdle, type ModdleElement } from '../../bpmn/moddle.js';
@@ -22,22 +33,48 @@ const full = (): Definition =>
     },
     steps: sequence(
       retry(
-        task('clone', 'git.clone', {
-          url: '=params.url', dir: '/tmp/x', depth: 1, ratio: -2.5, bare: false, none: null,
-          args: ['--quiet', '=params.name', 2, [true]],
-          env: { HOME: '/root', USER: '=params.name', nested: { on: true, list: [] } },
-          label: '="v" + string(params.count)', branch: '="origin/" + params.name', dollar: 'a ${b} c', spaced: ' padded ', empty: '',
-        }, {
-          title: 'Clone', documentation: 'Clones the repository', timeoutMs: 30_000, outputs: { head: '=output.head', tag: 'v1' },
-          onError: fail('clone_failed', 'clone failed'), timeout: { ms: 60_000, then: task('notify', 'exec.run', { cmd: ['echo', 'slow'] }) },
-        }),
+        task(
+          'clone',
+          'git.clone',
+          {
+            url: '=params.url',
+            dir: '/tmp/x',
+            depth: 1,
+            ratio: -2.5,
+            bare: false,
+            none: null,
+            args: ['--quiet', '=params.name', 2, [true]],
+            env: { HOME: '/root', USER: '=params.name', nested: { on: true, list: [] } },
+            label: '="v" + string(params.count)',
+            branch: '="origin/" + params.name',
+            dollar: 'a ${b} c',
+            spaced: ' padded ',
+            empty: '',
+          },
+          {
+            title: 'Clone',
+            documentation: 'Clones the repository',
+            timeoutMs: 30_000,
+            outputs: { head: '=output.head', tag: 'v1' },
+            onError: fail('clone_failed', 'clone failed'),
+            timeout: { ms: 60_000, then: task('notify', 'exec.run', { cmd: ['echo', 'slow'] }) },
+          },
+        ),
         { max: 4, backoffMs: 1000, factor: 2 },
       ),
-      decide('check', [
-        { when: 'params.count > 3 and not(params.verbose)', then: task('big', 'exec.run', { cmd: ['big'] }) },
-        { when: 'params.name = "x" or params.count <= 1', then: wait('pause', 'PT2M') },
-      ], task('small', 'exec.run', { cmd: ['small'] }, { onError: 'continue' })),
-      parallel('both', task('left', 'exec.run', { cmd: ['l'] }), sequence(wait('nap', 1500), task('right', 'exec.run', { cmd: ['r'] }))),
+      decide(
+        'check',
+        [
+          { when: 'params.count > 3 and not(params.verbose)', then: task('big', 'exec.run', { cmd: ['big'] }) },
+          { when: 'params.name = "x" or params.count <= 1', then: wait('pause', 'PT2M') },
+        ],
+        task('small', 'exec.run', { cmd: ['small'] }, { onError: 'continue' }),
+      ),
+      parallel(
+        'both',
+        task('left', 'exec.run', { cmd: ['l'] }),
+        sequence(wait('nap', 1500), task('right', 'exec.run', { cmd: ['r'] })),
+      ),
       call('sub', 'host:doctor', { host: '=params.name', deep: true }),
       wait('later', '=params.delay'),
     ),
@@ -65,13 +102,20 @@ const variants = (): Definition => {
 };
 
 const DIALECTS = ['camunda7', 'zeebe'] as const;
-const DEFINITIONS = [['every feature', full], ['merge, input and retry variants', variants]] as const;
+const DEFINITIONS = [
+  ['every feature', full],
+  ['merge, input and retry variants', variants],
+] as const;
 
-async function parse(xml: string, dialect: string): Promise<{ byId: Record<string, ModdleElement>; warnings: unknown[] }> {
+async function parse(
+  xml: string,
+  dialect: string,
+): Promise<{ byId: Record<string, ModdleElement>; warnings: unknown[] }> {
   const r = await createModdle(dialectNamed(dialect).packages).fromXML(xml);
   return { byId: r.elementsById, warnings: r.warnings };
 }
-const ext = (el: ModdleElement, type: string) => ((el.extensionElements?.values ?? []) as ModdleElement[]).find((e) => e.$type === type);
+const ext = (el: ModdleElement, type: string) =>
+  ((el.extensionElements?.values ?? []) as ModdleElement[]).find((e) => e.$type === type);
 
 describe.each(DIALECTS)('the %s dialect', (dialect) => {
   it.each(DEFINITIONS)('exports %s as BPMN that bpmn-moddle reads with zero warnings', async (_name, build) => {
@@ -107,15 +151,31 @@ describe('Camunda 7 export', () => {
     const input = Object.fromEntries((io.inputParameters as ModdleElement[]).map((p) => [p.name, p]));
     expect(input.url.value).toBe('${params.url}');
     expect(input.dir.value).toBe('/tmp/x');
-    expect([input.depth.value, input.ratio.value, input.bare.value, input.none.value]).toEqual(['${1}', '${-2.5}', '${false}', '${null}']);
+    expect([input.depth.value, input.ratio.value, input.bare.value, input.none.value]).toEqual([
+      '${1}',
+      '${-2.5}',
+      '${false}',
+      '${null}',
+    ]);
     expect(input.label.value).toBe('v${params.count}');
     expect(input.dollar.value).toBe("${'a ${b} c'}");
     expect(input.args.definition.$type).toBe('camunda:List');
-    expect((input.args.definition.items as ModdleElement[]).map((i) => i.value ?? i.$type)).toEqual(['--quiet', '${params.name}', '${2}', 'camunda:List']);
+    expect((input.args.definition.items as ModdleElement[]).map((i) => i.value ?? i.$type)).toEqual([
+      '--quiet',
+      '${params.name}',
+      '${2}',
+      'camunda:List',
+    ]);
     expect(input.env.definition.$type).toBe('camunda:Map');
     expect((input.env.definition.entries as ModdleElement[]).map((e) => e.key)).toEqual(['HOME', 'USER', 'nested']);
-    expect((io.outputParameters as ModdleElement[]).map((p) => [p.name, p.value])).toEqual([['head', '${output.head}'], ['tag', 'v1']]);
-    const props = (el: ModdleElement) => Object.fromEntries(((ext(el, 'camunda:Properties')?.values ?? []) as ModdleElement[]).map((p) => [p.name, JSON.parse(p.value)]));
+    expect((io.outputParameters as ModdleElement[]).map((p) => [p.name, p.value])).toEqual([
+      ['head', '${output.head}'],
+      ['tag', 'v1'],
+    ]);
+    const props = (el: ModdleElement) =>
+      Object.fromEntries(
+        ((ext(el, 'camunda:Properties')?.values ?? []) as ModdleElement[]).map((p) => [p.name, JSON.parse(p.value)]),
+      );
     expect(input.branch.value).toBe('origin/${params.name}');
     expect(props(clone)).toEqual({
       'gravity.retry': { max: 4, backoffMs: 1000, factor: 2 },
@@ -134,9 +194,12 @@ describe('Camunda 7 export', () => {
 
   it('keeps a FEEL spelling JUEL cannot hold, unless the JUEL was edited since', async () => {
     const xml = await exportBpmn(full(), { dialect: 'camunda7' });
-    const input = async (text: string) => (await importBpmn(text)).definition.machine.states.clone.invoke!.input as Record<string, unknown>;
+    const input = async (text: string) =>
+      (await importBpmn(text)).definition.machine.states.clone.invoke!.input as Record<string, unknown>;
     expect((await input(xml)).branch).toBe('="origin/" + params.name');
-    expect((await input(xml.replace('origin/${params.name}', 'upstream/${params.name}'))).branch).toBe('="upstream/" + string(params.name)');
+    expect((await input(xml.replace('origin/${params.name}', 'upstream/${params.name}'))).branch).toBe(
+      '="upstream/" + string(params.name)',
+    );
   });
 });
 
@@ -148,13 +211,26 @@ describe('Zeebe export', () => {
     const io = ext(byId.clone, 'zeebe:IoMapping')!;
     const input = Object.fromEntries((io.inputParameters as ModdleElement[]).map((p) => [p.target, p.source]));
     expect(input).toMatchObject({
-      url: '=params.url', dir: '="/tmp/x"', depth: '=1', ratio: '=-2.5', bare: '=false', none: '=null',
-      args: '=["--quiet", params.name, 2, [true]]', env: '={HOME: "/root", USER: params.name, nested: {on: true, list: []}}',
-      label: '="v" + string(params.count)', empty: '=""',
+      url: '=params.url',
+      dir: '="/tmp/x"',
+      depth: '=1',
+      ratio: '=-2.5',
+      bare: '=false',
+      none: '=null',
+      args: '=["--quiet", params.name, 2, [true]]',
+      env: '={HOME: "/root", USER: params.name, nested: {on: true, list: []}}',
+      label: '="v" + string(params.count)',
+      empty: '=""',
     });
-    expect((io.outputParameters as ModdleElement[]).map((p) => [p.target, p.source])).toEqual([['head', '=output.head'], ['tag', '="v1"']]);
+    expect((io.outputParameters as ModdleElement[]).map((p) => [p.target, p.source])).toEqual([
+      ['head', '=output.head'],
+      ['tag', '="v1"'],
+    ]);
     expect(ext(byId.test_full, 'zeebe:VersionTag')!.value).toBe('1.2.0');
-    expect(ext(byId.sub, 'zeebe:CalledElement')).toMatchObject({ processId: 'host_doctor', propagateAllChildVariables: false });
+    expect(ext(byId.sub, 'zeebe:CalledElement')).toMatchObject({
+      processId: 'host_doctor',
+      propagateAllChildVariables: false,
+    });
     expect(byId.Flow_check_big.conditionExpression.body).toBe('=params.count > 3 and not(params.verbose)');
     expect(byId.later.eventDefinitions[0].timeDuration.body).toBe('=params.delay');
   });
@@ -167,6 +243,10 @@ describe('dialect detection', () => {
     ['xmlns:camunda="http://camunda.org/schema/1.0/bpmn"', 'camunda7'],
     ['', 'camunda7'],
   ])('reads a file declaring %j as %s', (ns, expected) => {
-    expect(detectDialect(`<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" ${ns}></bpmn:definitions>`)).toBe(expected);
+    expect(
+      detectDialect(
+        `<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" ${ns}></bpmn:definitions>`,
+      ),
+    ).toBe(expected);
   });
 });

@@ -43,11 +43,15 @@ const COMPARED = [
 ];
 /** The executable fixtures outside the subset, and why they cannot be compared. */
 const NOT_COMPARED: Record<string, RegExp> = {
-  'bpmn-engine/bound-error-and-timer.bpmn': /^<scriptTask> \(bpmn:ScriptTask\): its JavaScript decides the outcome and gravity never runs scripts$/,
-  'bpmn-engine/bound-error.bpmn': /^<scriptTask> \(bpmn:ScriptTask\): its JavaScript decides the outcome and gravity never runs scripts$/,
-  'bpmn-engine/call-activity.bpmn': /^<call-activity> \(bpmn:CallActivity\): calls called-process, which gravity looks up in its workflow catalog, not in the file$/,
+  'bpmn-engine/bound-error-and-timer.bpmn':
+    /^<scriptTask> \(bpmn:ScriptTask\): its JavaScript decides the outcome and gravity never runs scripts$/,
+  'bpmn-engine/bound-error.bpmn':
+    /^<scriptTask> \(bpmn:ScriptTask\): its JavaScript decides the outcome and gravity never runs scripts$/,
+  'bpmn-engine/call-activity.bpmn':
+    /^<call-activity> \(bpmn:CallActivity\): calls called-process, which gravity looks up in its workflow catalog, not in the file$/,
 };
-const ADD_IT = 'add it to EXECUTABLE in test/bpmn/differential.test.ts (npm run conformance lists the executable files)';
+const ADD_IT =
+  'add it to EXECUTABLE in test/bpmn/differential.test.ts (npm run conformance lists the executable files)';
 
 const byName = new Map(verdicts.map((v) => [v.name, v]));
 const compared = verdicts.filter((v) => COMPARED.includes(v.name));
@@ -56,23 +60,42 @@ const refused = verdicts.filter((v) => !EXECUTABLE.includes(v.name));
 
 describe('the engine fixtures', () => {
   it('are in the repository (corpus/engine-fixtures, or GRAVITY_CORPUS)', () => {
-    if (!present) throw new Error(`engine fixtures not found at ${FIXTURES}: the repository holds them in corpus/engine-fixtures (or set GRAVITY_CORPUS=<dir holding engine-fixtures/>)`);
+    if (!present)
+      throw new Error(
+        `engine fixtures not found at ${FIXTURES}: the repository holds them in corpus/engine-fixtures (or set GRAVITY_CORPUS=<dir holding engine-fixtures/>)`,
+      );
     expect(verdicts.length).toBeGreaterThanOrEqual(42);
   });
 
-  it.runIf(present)('list only fixtures of the corpus: COMPARED within EXECUTABLE, every other executable one in NOT_COMPARED', () => {
-    expect(EXECUTABLE.filter((n) => !byName.has(n)), 'EXECUTABLE names fixtures the corpus does not hold').toEqual([]);
-    expect(COMPARED.filter((n) => !EXECUTABLE.includes(n)), 'COMPARED names fixtures missing from EXECUTABLE').toEqual([]);
-    expect(Object.keys(NOT_COMPARED).sort()).toEqual(EXECUTABLE.filter((n) => !COMPARED.includes(n)).sort());
-  });
+  it.runIf(present)(
+    'list only fixtures of the corpus: COMPARED within EXECUTABLE, every other executable one in NOT_COMPARED',
+    () => {
+      expect(
+        EXECUTABLE.filter((n) => !byName.has(n)),
+        'EXECUTABLE names fixtures the corpus does not hold',
+      ).toEqual([]);
+      expect(
+        COMPARED.filter((n) => !EXECUTABLE.includes(n)),
+        'COMPARED names fixtures missing from EXECUTABLE',
+      ).toEqual([]);
+      expect(Object.keys(NOT_COMPARED).sort()).toEqual(EXECUTABLE.filter((n) => !COMPARED.includes(n)).sort());
+    },
+  );
 
   it.runIf(present)('compare exactly the fixtures in COMPARED, and every other one says why not', () => {
     // the list of fixtures not compared, for the test log
     const inside = verdicts.filter((v) => v.definition);
     const outside = verdicts.filter((v) => !v.definition);
-    console.log(`differential: ${inside.length} of ${verdicts.length} fixtures compared: ${inside.map((v) => v.name).join(', ')}`);
-    console.log(`not compared (${outside.length}):\n${outside.map((v) => `  ${v.name}: outside the subset: ${v.reason}`).join('\n')}`);
-    expect(inside.map((v) => v.name), 'the fixtures inside the gravity subset changed: update COMPARED (and EXECUTABLE)').toEqual([...COMPARED].sort());
+    console.log(
+      `differential: ${inside.length} of ${verdicts.length} fixtures compared: ${inside.map((v) => v.name).join(', ')}`,
+    );
+    console.log(
+      `not compared (${outside.length}):\n${outside.map((v) => `  ${v.name}: outside the subset: ${v.reason}`).join('\n')}`,
+    );
+    expect(
+      inside.map((v) => v.name),
+      'the fixtures inside the gravity subset changed: update COMPARED (and EXECUTABLE)',
+    ).toEqual([...COMPARED].sort());
     for (const v of outside) expect(v.reason, v.name).toBeTruthy();
   });
 });
@@ -101,7 +124,10 @@ describe.runIf(notCompared.length > 0)('executable fixtures outside the gravity 
     // when conformance checks it
     const row = await conformanceOf(v.file, v.name);
     // then gravity executes it, and the subset verdict says why bpmn-engine cannot be compared with it
-    expect(row, `${v.name} is listed in EXECUTABLE but is not executable now: ${row.reason}`).toMatchObject({ imported: true, executable: true });
+    expect(row, `${v.name} is listed in EXECUTABLE but is not executable now: ${row.reason}`).toMatchObject({
+      imported: true,
+      executable: true,
+    });
     expect(v.definition).toBeUndefined();
     expect(v.reason).toMatch(NOT_COMPARED[v.name]);
   });
@@ -119,6 +145,9 @@ describe.runIf(refused.length > 0)('fixtures gravity refuses', () => {
     // a reason names the element (id and BPMN type) that puts the fixture outside, and it is the first reason conformance gives
     expect(v.reason).toMatch(/^<[^>]+> \(bpmn:\w+\): /);
     expect(v.xml).toContain(`"${/^<([^>]+)>/.exec(v.reason!)![1]}"`);
-    expect(row.reason?.startsWith(v.reason!.replace(/ \(\+\d+ more\)$/, '')), `conformance gives another reason: ${row.reason}`).toBe(true);
+    expect(
+      row.reason?.startsWith(v.reason!.replace(/ \(\+\d+ more\)$/, '')),
+      `conformance gives another reason: ${row.reason}`,
+    ).toBe(true);
   });
 });

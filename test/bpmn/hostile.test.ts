@@ -30,7 +30,9 @@ async function thrown(fn: () => unknown): Promise<BadInputError> {
 }
 
 let dir: string;
-beforeAll(() => { dir = tempDir('gravity-hostile-'); });
+beforeAll(() => {
+  dir = tempDir('gravity-hostile-');
+});
 afterEach(() => vi.restoreAllMocks());
 
 describe('entity declarations', () => {
@@ -48,13 +50,18 @@ describe('entity declarations', () => {
 
   it('refuses a stray <!ENTITY even without a DOCTYPE around it', async () => {
     const text = `<definitions xmlns="${NS}">\n<!ENTITY x "y">\n</definitions>`;
-    expect((await thrown(() => checkBpmnText(text, 'stray.bpmn'))).message).toMatch(/^stray\.bpmn:2: DOCTYPE declarations/);
+    expect((await thrown(() => checkBpmnText(text, 'stray.bpmn'))).message).toMatch(
+      /^stray\.bpmn:2: DOCTYPE declarations/,
+    );
   });
 
   it('never lets the content of /etc/passwd reach any output', async () => {
     // given the XXE fixture, with stdout and stderr recorded
     const written: string[] = [];
-    const record = (chunk: unknown) => { written.push(String(chunk)); return true; };
+    const record = (chunk: unknown) => {
+      written.push(String(chunk));
+      return true;
+    };
     vi.spyOn(process.stdout, 'write').mockImplementation(record);
     vi.spyOn(process.stderr, 'write').mockImplementation(record);
     // when it goes through the gate
@@ -62,7 +69,11 @@ describe('entity declarations', () => {
     vi.restoreAllMocks();
     // then nothing anywhere carries a line of /etc/passwd
     const output = [e.message, e.stack, JSON.stringify(serializeError(e)), ...written].join('\n');
-    const secrets = existsSync('/etc/passwd') ? readFileSync('/etc/passwd', 'utf8').split('\n').filter((l) => l.includes(':')) : [];
+    const secrets = existsSync('/etc/passwd')
+      ? readFileSync('/etc/passwd', 'utf8')
+          .split('\n')
+          .filter((l) => l.includes(':'))
+      : [];
     expect(secrets.length).toBeGreaterThan(0);
     for (const secret of secrets) expect(output).not.toContain(secret);
     expect(output).not.toMatch(/root:.*:0:0:/);
@@ -75,7 +86,7 @@ describe('oversized files', () => {
     const file = join(dir, 'huge.bpmn');
     const fd = openSync(file, 'w');
     writeSync(fd, `<?xml version="1.0"?>\n<bpmn:definitions xmlns:bpmn="${NS}"><bpmn:process id="P">`);
-    const chunk = Buffer.from('<bpmn:task id="T" />\n'.repeat(Math.ceil(1024 * 1024 / 21)).slice(0, 1024 * 1024));
+    const chunk = Buffer.from('<bpmn:task id="T" />\n'.repeat(Math.ceil((1024 * 1024) / 21)).slice(0, 1024 * 1024));
     for (let i = 0; i < 50; i++) writeSync(fd, chunk);
     writeSync(fd, '</bpmn:process></bpmn:definitions>\n');
     closeSync(fd);
@@ -85,7 +96,9 @@ describe('oversized files', () => {
     const e = await thrown(() => readBpmnFile(file));
     const after = process.memoryUsage();
     // then the size error names file, size and limit, readFile was never called and memory barely moved
-    expect(e.message).toMatch(/huge\.bpmn is too large: 52\d{6} bytes \(50\.0 MiB\) exceeds the limit of 20971520 bytes \(20\.0 MiB\)/);
+    expect(e.message).toMatch(
+      /huge\.bpmn is too large: 52\d{6} bytes \(50\.0 MiB\) exceeds the limit of 20971520 bytes \(20\.0 MiB\)/,
+    );
     expect(e.details).toMatchObject({ file, limit: 20 * 1024 * 1024 });
     expect(readFile).not.toHaveBeenCalled();
     const growth = after.heapUsed + after.arrayBuffers - (before.heapUsed + before.arrayBuffers);
@@ -96,7 +109,9 @@ describe('oversized files', () => {
 describe('files that are not BPMN at all', () => {
   // deterministic "random" bytes (a linear congruential generator), so a failure can be replayed
   let seed = 42;
-  const noise = Buffer.from(Array.from({ length: 4096 }, () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) >>> 24));
+  const noise = Buffer.from(
+    Array.from({ length: 4096 }, () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) >>> 24),
+  );
 
   it.each([
     ['random bytes', 'noise.bin', noise],
@@ -120,11 +135,20 @@ describe('a very long honest process', () => {
     const n = 10_000;
     const ids = ['Start', ...Array.from({ length: n }, (_, i) => `Task_${i + 1}`), 'End'];
     const tasks = ids.slice(1, -1).map((id) => `    <bpmn:serviceTask id="${id}" name="step ${id}" />`);
-    const flows = ids.slice(1).map((id, i) => `    <bpmn:sequenceFlow id="Flow_${i}" sourceRef="${ids[i]}" targetRef="${id}" />`);
-    const xml = [`<?xml version="1.0" encoding="UTF-8"?>`,
+    const flows = ids
+      .slice(1)
+      .map((id, i) => `    <bpmn:sequenceFlow id="Flow_${i}" sourceRef="${ids[i]}" targetRef="${id}" />`);
+    const xml = [
+      `<?xml version="1.0" encoding="UTF-8"?>`,
       `<bpmn:definitions xmlns:bpmn="${NS}" id="Defs" targetNamespace="http://example.com/long">`,
-      `  <bpmn:process id="Long" isExecutable="true">`, `    <bpmn:startEvent id="Start" />`, ...tasks,
-      `    <bpmn:endEvent id="End" />`, ...flows, `  </bpmn:process>`, `</bpmn:definitions>`].join('\n');
+      `  <bpmn:process id="Long" isExecutable="true">`,
+      `    <bpmn:startEvent id="Start" />`,
+      ...tasks,
+      `    <bpmn:endEvent id="End" />`,
+      ...flows,
+      `  </bpmn:process>`,
+      `</bpmn:definitions>`,
+    ].join('\n');
     // when it passes the gate and the parser
     const { rootElement, warnings } = await createModdle().fromXML(checkBpmnText(xml, 'long.bpmn'));
     // then every element is there and wired
@@ -142,9 +166,13 @@ describe('a very large process', () => {
     const { importBpmn, exportBpmn } = await import('../../bpmn/index.js');
     const n = 10_000;
     const parts = ['<bpmn:startEvent id="S"/>'];
-    for (let i = 0; i < n; i++) parts.push(`<bpmn:serviceTask id="T${i}"><bpmn:extensionElements><gravity:task type="log.info"><gravity:input name="message">"m${i}"</gravity:input></gravity:task></bpmn:extensionElements></bpmn:serviceTask>`);
+    for (let i = 0; i < n; i++)
+      parts.push(
+        `<bpmn:serviceTask id="T${i}"><bpmn:extensionElements><gravity:task type="log.info"><gravity:input name="message">"m${i}"</gravity:input></gravity:task></bpmn:extensionElements></bpmn:serviceTask>`,
+      );
     parts.push('<bpmn:endEvent id="E"/>', '<bpmn:sequenceFlow id="f0" sourceRef="S" targetRef="T0"/>');
-    for (let i = 0; i < n - 1; i++) parts.push(`<bpmn:sequenceFlow id="f${i + 1}" sourceRef="T${i}" targetRef="T${i + 1}"/>`);
+    for (let i = 0; i < n - 1; i++)
+      parts.push(`<bpmn:sequenceFlow id="f${i + 1}" sourceRef="T${i}" targetRef="T${i + 1}"/>`);
     parts.push(`<bpmn:sequenceFlow id="fe" sourceRef="T${n - 1}" targetRef="E"/>`);
     const xml = `<?xml version="1.0"?><bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" xmlns:gravity="https://gravity.kytes.dev/schema/bpmn/1.0" id="D" targetNamespace="t"><bpmn:process id="P" isExecutable="true">${parts.join('')}</bpmn:process></bpmn:definitions>`;
     const { definition } = await importBpmn(xml);

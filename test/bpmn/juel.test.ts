@@ -5,10 +5,33 @@ import { checkExpression, ErrorCode, ExpressionError } from '../../engine/index.
 import { feelToJuel, isJuelTemplate, juelToFeel } from '../../bpmn/dialects/juel.js';
 
 const ctxA = {
-  a: true, b: false, c: true, n: 3, m: 4, s: 'web', name: 'Ada', order_id: 7, x1: 2, nil: null,
-  list: [10, 20, 30], items: [{ id: 'i1' }], obj: { b: { c: 5 }, 'x-y': 9, div: 1, for: 'kw' }, date: true, time: false,
+  a: true,
+  b: false,
+  c: true,
+  n: 3,
+  m: 4,
+  s: 'web',
+  name: 'Ada',
+  order_id: 7,
+  x1: 2,
+  nil: null,
+  list: [10, 20, 30],
+  items: [{ id: 'i1' }],
+  obj: { b: { c: 5 }, 'x-y': 9, div: 1, for: 'kw' },
+  date: true,
+  time: false,
 };
-const ctxB = { ...ctxA, a: false, c: false, n: 0, m: -5, s: 'db', name: '', list: [1, 2, 3], obj: { b: { c: -1 }, 'x-y': 'v', div: 0, for: 2 } };
+const ctxB = {
+  ...ctxA,
+  a: false,
+  c: false,
+  n: 0,
+  m: -5,
+  s: 'db',
+  name: '',
+  list: [1, 2, 3],
+  obj: { b: { c: -1 }, 'x-y': 'v', div: 0, for: 2 },
+};
 const ctxC = { ...ctxA, a: null, b: true, n: 1.5, m: 1.5, s: '', name: 'Zoë', list: [] };
 const contexts = [ctxA, ctxB, ctxC];
 
@@ -30,17 +53,61 @@ function errorOf(fn: () => unknown): ExpressionError {
 
 describe('JUEL to FEEL', () => {
   it.each([
-    ['${n}', 3], ['${n + 1}', 4], ['${1.5e2}', 150], ['${.5 + 1}', 1.5], ['${true}', true], ['${false}', false], ['${null}', null],
-    ["${'it\\'s'}", "it's"], ['${"say \\"hi\\""}', 'say "hi"'], ["${'back\\\\slash'}", 'back\\slash'], ["${'two\nlines'}", 'two\nlines'],
-    ['${obj.b.c}', 5], ["${obj['b'].c}", 5], ['${obj["x-y"]}', 9], ["${obj['div']}", 1], ["${obj['for']}", 'kw'],
-    ['${list[0]}', 10], ['${list[2]}', 30], ['${list[3]}', null], ['${items[0].id}', 'i1'],
-    ['${n == 3}', true], ['${n != 3}', false], ['${n < m}', true], ['${n > m}', false], ['${n <= 3}', true], ['${n >= 4}', false],
-    ['${n eq 3}', true], ['${n ne 3}', false], ['${n lt m}', true], ['${n gt m}', false], ['${n le 3}', true], ['${n ge 4}', false],
-    ["${s == 'web'}", true], ['${nil == null}', true], ['${nil != null}', false],
-    ['${a && b}', false], ['${a || b}', true], ['${!b}', true], ['${a and c}', true], ['${b or c}', true], ['${not a}', false],
-    ['${n * m}', 12], ['${m / 2}', 2], ['${7 / 2}', 3.5], ['${7 div 2}', 3.5], ['${7 % 3}', 1], ['${7 mod 3}', 1],
-    ['${n - m}', -1], ['${-n}', -3], ['${-(n + m)}', -7], ['${- -n}', 3],
-    ["${a ? 'yes' : 'no'}", 'yes'], ['${b ? 1 : c ? 2 : 3}', 2], ['${order_id + x1}', 9], ['${date && time}', false],
+    ['${n}', 3],
+    ['${n + 1}', 4],
+    ['${1.5e2}', 150],
+    ['${.5 + 1}', 1.5],
+    ['${true}', true],
+    ['${false}', false],
+    ['${null}', null],
+    ["${'it\\'s'}", "it's"],
+    ['${"say \\"hi\\""}', 'say "hi"'],
+    ["${'back\\\\slash'}", 'back\\slash'],
+    ["${'two\nlines'}", 'two\nlines'],
+    ['${obj.b.c}', 5],
+    ["${obj['b'].c}", 5],
+    ['${obj["x-y"]}', 9],
+    ["${obj['div']}", 1],
+    ["${obj['for']}", 'kw'],
+    ['${list[0]}', 10],
+    ['${list[2]}', 30],
+    ['${list[3]}', null],
+    ['${items[0].id}', 'i1'],
+    ['${n == 3}', true],
+    ['${n != 3}', false],
+    ['${n < m}', true],
+    ['${n > m}', false],
+    ['${n <= 3}', true],
+    ['${n >= 4}', false],
+    ['${n eq 3}', true],
+    ['${n ne 3}', false],
+    ['${n lt m}', true],
+    ['${n gt m}', false],
+    ['${n le 3}', true],
+    ['${n ge 4}', false],
+    ["${s == 'web'}", true],
+    ['${nil == null}', true],
+    ['${nil != null}', false],
+    ['${a && b}', false],
+    ['${a || b}', true],
+    ['${!b}', true],
+    ['${a and c}', true],
+    ['${b or c}', true],
+    ['${not a}', false],
+    ['${n * m}', 12],
+    ['${m / 2}', 2],
+    ['${7 / 2}', 3.5],
+    ['${7 div 2}', 3.5],
+    ['${7 % 3}', 1],
+    ['${7 mod 3}', 1],
+    ['${n - m}', -1],
+    ['${-n}', -3],
+    ['${-(n + m)}', -7],
+    ['${- -n}', 3],
+    ["${a ? 'yes' : 'no'}", 'yes'],
+    ['${b ? 1 : c ? 2 : 3}', 2],
+    ['${order_id + x1}', 9],
+    ['${date && time}', false],
   ])('evaluates %s to %j', (juel, value) => {
     expect(feel(juelToFeel(juel, 'Flow_1'))).toEqual(value);
   });
@@ -52,26 +119,52 @@ describe('JUEL to FEEL', () => {
     ['${!b && b}', { b: true }, false],
     ['${a || b ? 1 : 2}', { a: true, b: false }, 1],
     ['${a ? 1 : 2 + 3}', { a: false }, 5],
-    ['${1 + 2 * 3}', {}, 7], ['${(1 + 2) * 3}', {}, 9], ['${10 - 4 - 3}', {}, 3], ['${12 / 3 / 2}', {}, 2], ['${10 - (4 - 3)}', {}, 9],
-    ['${-n * 2}', { n: 3 }, -6], ['${n < m == true}', { n: 1, m: 2 }, true], ['${1 < 2 == 2 < 3}', {}, true],
-    ['${n > 2 && n < 5 || false}', { n: 3 }, true], ['${not empty s && s != "x"}', { s: 'y' }, true],
+    ['${1 + 2 * 3}', {}, 7],
+    ['${(1 + 2) * 3}', {}, 9],
+    ['${10 - 4 - 3}', {}, 3],
+    ['${12 / 3 / 2}', {}, 2],
+    ['${10 - (4 - 3)}', {}, 9],
+    ['${-n * 2}', { n: 3 }, -6],
+    ['${n < m == true}', { n: 1, m: 2 }, true],
+    ['${1 < 2 == 2 < 3}', {}, true],
+    ['${n > 2 && n < 5 || false}', { n: 3 }, true],
+    ['${not empty s && s != "x"}', { s: 'y' }, true],
   ])('keeps JUEL precedence in %s', (juel, ctx, value) => {
     expect(feel(juelToFeel(juel, 'Flow_1'), ctx)).toEqual(value);
   });
 
   it.each([
-    ['hello ${name}!', 'hello Ada!'], ['${name}, ${n} items', 'Ada, 3 items'], ['total: ${n * m}', 'total: 12'], ['${s}-${n}', 'web-3'],
-    ["a${'b'}c", 'abc'], ['flag=${a}', 'flag=true'], ['list ${list}', 'list [10, 20, 30]'], ["${'}'}x", '}x'],
-    ['#{name} again', 'Ada again'], ['plain text', 'plain text'], ['', ''], ['price \\${n}', 'price ${n}'],
-    ['say "hi" \\ ok', 'say "hi" \\ ok'], ['line\nbreak\ttab', 'line\nbreak\ttab'], ["${''}${n}", '3'],
+    ['hello ${name}!', 'hello Ada!'],
+    ['${name}, ${n} items', 'Ada, 3 items'],
+    ['total: ${n * m}', 'total: 12'],
+    ['${s}-${n}', 'web-3'],
+    ["a${'b'}c", 'abc'],
+    ['flag=${a}', 'flag=true'],
+    ['list ${list}', 'list [10, 20, 30]'],
+    ["${'}'}x", '}x'],
+    ['#{name} again', 'Ada again'],
+    ['plain text', 'plain text'],
+    ['', ''],
+    ['price \\${n}', 'price ${n}'],
+    ['say "hi" \\ ok', 'say "hi" \\ ok'],
+    ['line\nbreak\ttab', 'line\nbreak\ttab'],
+    ["${''}${n}", '3'],
   ])('turns the template %j into a string concatenation giving %j', (juel, value) => {
     expect(feel(juelToFeel(juel, 'Task_1'))).toBe(value);
   });
 
   it.each([
-    ['hello ${name}!', '"hello " + string(name) + "!"'], ["a${'b'}c", '"abc"'], ['plain', '"plain"'], ['${a}${b}', 'string(a) + string(b)'],
-    ['${list[0]}', 'list[1]'], ['${a[0].b[2]}', 'a[1].b[3]'], ['${a["x-y"]}', 'get value(a, "x-y")'], ['${a ? b : c}', 'if a then b else c'],
-    ['${x == 1 && !y}', 'x = 1 and not(y)'], ['${a % b}', 'modulo(a, b)'], ['${1.50e1}', '15'],
+    ['hello ${name}!', '"hello " + string(name) + "!"'],
+    ["a${'b'}c", '"abc"'],
+    ['plain', '"plain"'],
+    ['${a}${b}', 'string(a) + string(b)'],
+    ['${list[0]}', 'list[1]'],
+    ['${a[0].b[2]}', 'a[1].b[3]'],
+    ['${a["x-y"]}', 'get value(a, "x-y")'],
+    ['${a ? b : c}', 'if a then b else c'],
+    ['${x == 1 && !y}', 'x = 1 and not(y)'],
+    ['${a % b}', 'modulo(a, b)'],
+    ['${1.50e1}', '15'],
   ])('writes %s as the FEEL %s', (juel, source) => {
     expect(juelToFeel(juel, 'Flow_1')).toBe(source);
   });
@@ -83,9 +176,21 @@ describe('JUEL operators against the EL spec (JSR-245 1.7-1.11)', () => {
   const juel = (source: string, ctx: Record<string, unknown>): unknown => feel(juelToFeel(source, 'Flow_1'), ctx);
 
   // 1.8.1 and 1.8.2: numbers, negative decimals, and strings (compared lexically)
-  const below: Array<[unknown, unknown]> = [[2, 3], [-1.5, -1], ['abc', 'abd']];
-  const at: Array<[unknown, unknown]> = [[3, 3], [-1.5, -1.5], ['abc', 'abc']];
-  const above: Array<[unknown, unknown]> = [[4, 3], [-1, -1.5], ['abd', 'abc']];
+  const below: Array<[unknown, unknown]> = [
+    [2, 3],
+    [-1.5, -1],
+    ['abc', 'abd'],
+  ];
+  const at: Array<[unknown, unknown]> = [
+    [3, 3],
+    [-1.5, -1.5],
+    ['abc', 'abc'],
+  ];
+  const above: Array<[unknown, unknown]> = [
+    [4, 3],
+    [-1, -1.5],
+    ['abd', 'abc'],
+  ];
   const comparisons: Array<[string, string, [boolean, boolean, boolean]]> = [
     // symbol, word, [x < y, x == y, x > y]
     ['==', 'eq', [false, true, false]],
@@ -111,9 +216,15 @@ describe('JUEL operators against the EL spec (JSR-245 1.7-1.11)', () => {
     ['&&', 'and', [true, false, false, false]],
     ['||', 'or', [true, true, true, false]],
   ] as const)('gives a %s b and a %s b for all four truth combinations', (op, word, values) => {
-    const truth = [[true, true], [true, false], [false, true], [false, false]];
+    const truth = [
+      [true, true],
+      [true, false],
+      [false, true],
+      [false, false],
+    ];
     truth.forEach(([a, b], i) => {
-      for (const source of [`\${a ${op} b}`, `\${a ${word} b}`]) expect(juel(source, { a, b }), `${source} with ${a}, ${b}`).toBe(values[i]);
+      for (const source of [`\${a ${op} b}`, `\${a ${word} b}`])
+        expect(juel(source, { a, b }), `${source} with ${a}, ${b}`).toBe(values[i]);
     });
   });
 
@@ -131,8 +242,17 @@ describe('JUEL operators against the EL spec (JSR-245 1.7-1.11)', () => {
 
   it.each([
     // 1.10: empty x, !empty x (= not empty x); null, "", empty arrays, maps and collections are empty, nothing else is
-    [null, true, false], ['', true, false], ['a', false, true], [' ', false, true], [[], true, false], [[1], false, true],
-    [[null], false, true], [{}, true, false], [{ k: 1 }, false, true], [0, false, true], [false, false, true],
+    [null, true, false],
+    ['', true, false],
+    ['a', false, true],
+    [' ', false, true],
+    [[], true, false],
+    [[1], false, true],
+    [[null], false, true],
+    [{}, true, false],
+    [{ k: 1 }, false, true],
+    [0, false, true],
+    [false, false, true],
   ])('gives empty x for x=%j as %s and its negations as %s', (x, empty, notEmpty) => {
     expect(juel('${empty x}', { x })).toBe(empty);
     expect(juel('${!empty x}', { x })).toBe(notEmpty);
@@ -142,36 +262,68 @@ describe('JUEL operators against the EL spec (JSR-245 1.7-1.11)', () => {
 
   it.each([
     // 1.11: A ? B : C takes B when A is true and C when false; A = null coerces to false (FEEL's if takes else too)
-    ['${a ? 1 : 2}', { a: true }, 1], ['${a ? 1 : 2}', { a: false }, 2], ['${a ? 1 : 2}', { a: null }, 2],
-    ['${a ? 1 : b ? 2 : 3}', { a: true, b: false }, 1], ['${a ? 1 : b ? 2 : 3}', { a: false, b: true }, 2], ['${a ? 1 : b ? 2 : 3}', { a: false, b: false }, 3],
-    ['${a ? b ? 1 : 2 : 3}', { a: true, b: false }, 2], ["${x ge y ? 'x' : 'y'}", { x: 3, y: 3 }, 'x'], ["${x gt y ? 'x' : 'y'}", { x: 3, y: 3 }, 'y'],
+    ['${a ? 1 : 2}', { a: true }, 1],
+    ['${a ? 1 : 2}', { a: false }, 2],
+    ['${a ? 1 : 2}', { a: null }, 2],
+    ['${a ? 1 : b ? 2 : 3}', { a: true, b: false }, 1],
+    ['${a ? 1 : b ? 2 : 3}', { a: false, b: true }, 2],
+    ['${a ? 1 : b ? 2 : 3}', { a: false, b: false }, 3],
+    ['${a ? b ? 1 : 2 : 3}', { a: true, b: false }, 2],
+    ["${x ge y ? 'x' : 'y'}", { x: 3, y: 3 }, 'x'],
+    ["${x gt y ? 'x' : 'y'}", { x: 3, y: 3 }, 'y'],
   ])('chooses %s with %j as %j', (source, ctx, value) => {
     expect(juel(source, ctx)).toEqual(value);
   });
 
   it.each([
     // 1.7.1-1.7.3: symbol, word (the symbol again when JUEL has none), x, y, x op y; / is a true division, % the remainder
-    ['+', '+', 7, 2, 9], ['+', '+', -7, 2.5, -4.5], ['-', '-', 7, 2, 5], ['-', '-', 2, 7, -5], ['*', '*', 7, 2, 14], ['*', '*', -3, 2, -6],
-    ['/', 'div', 7, 2, 3.5], ['/', 'div', 2, 8, 0.25], ['/', 'div', 6, 3, 2], ['/', 'div', -9, 2, -4.5],
-    ['%', 'mod', 7, 2, 1], ['%', 'mod', 2, 7, 2], ['%', 'mod', 7.5, 2, 1.5], ['%', 'mod', 6, 3, 0],
+    ['+', '+', 7, 2, 9],
+    ['+', '+', -7, 2.5, -4.5],
+    ['-', '-', 7, 2, 5],
+    ['-', '-', 2, 7, -5],
+    ['*', '*', 7, 2, 14],
+    ['*', '*', -3, 2, -6],
+    ['/', 'div', 7, 2, 3.5],
+    ['/', 'div', 2, 8, 0.25],
+    ['/', 'div', 6, 3, 2],
+    ['/', 'div', -9, 2, -4.5],
+    ['%', 'mod', 7, 2, 1],
+    ['%', 'mod', 2, 7, 2],
+    ['%', 'mod', 7.5, 2, 1.5],
+    ['%', 'mod', 6, 3, 0],
   ] as const)('gives x %s y and x %s y for x=%j, y=%j as %j', (op, word, x, y, value) => {
     for (const o of new Set([op, word])) expect(juel(`\${x ${o} y}`, { x, y }), o).toBe(value);
   });
 
   it.each([
     // 1.7.4 and 1.13: unary minus binds tighter than * and +; binary operators of one level group to the left
-    ['${-x}', -7], ['${-x + y}', -5], ['${-(x + y)}', -9], ['${- -x}', 7], ['${x - -y}', 9], ['${-x * -y}', 14], ['${-y - x}', -9],
-    ['${x - y - 1}', 4], ['${x - y + 1}', 6], ['${x / y / 7}', 0.5], ['${x div y div 7}', 0.5], ['${x % y * 3}', 3], ['${x mod 4 div 2}', 1.5],
-    ['${x + y * 3}', 13], ['${x - y mod 3}', 5],
+    ['${-x}', -7],
+    ['${-x + y}', -5],
+    ['${-(x + y)}', -9],
+    ['${- -x}', 7],
+    ['${x - -y}', 9],
+    ['${-x * -y}', 14],
+    ['${-y - x}', -9],
+    ['${x - y - 1}', 4],
+    ['${x - y + 1}', 6],
+    ['${x / y / 7}', 0.5],
+    ['${x div y div 7}', 0.5],
+    ['${x % y * 3}', 3],
+    ['${x mod 4 div 2}', 1.5],
+    ['${x + y * 3}', 13],
+    ['${x - y mod 3}', 5],
   ])('evaluates %s with x=7, y=2 to %j', (source, value) => {
     expect(juel(source, { x: 7, y: 2 })).toBe(value);
   });
 
   it.each([
     // 1.8.2: null equals only null, in both languages
-    ['${nil == null}', '${nil eq null}', { nil: null }, true], ['${nil != null}', '${nil ne null}', { nil: null }, false],
-    ['${x == null}', '${x eq null}', { x: 3 }, false], ['${x != null}', '${x ne null}', { x: 3 }, true],
-    ['${nil == x}', '${nil eq x}', { nil: null, x: 0 }, false], ['${nil != x}', '${nil ne x}', { nil: null, x: 0 }, true],
+    ['${nil == null}', '${nil eq null}', { nil: null }, true],
+    ['${nil != null}', '${nil ne null}', { nil: null }, false],
+    ['${x == null}', '${x eq null}', { x: 3 }, false],
+    ['${x != null}', '${x ne null}', { x: 3 }, true],
+    ['${nil == x}', '${nil eq x}', { nil: null, x: 0 }, false],
+    ['${nil != x}', '${nil ne x}', { nil: null, x: 0 }, true],
   ])('compares with null: %s and %s with %j give %s', (symbol, word, ctx, value) => {
     expect(juel(symbol, ctx)).toBe(value);
     expect(juel(word, ctx)).toBe(value);
@@ -192,7 +344,7 @@ describe('JUEL operators against the EL spec (JSR-245 1.7-1.11)', () => {
     ['${!nil}', '${not nil}', { nil: null }, null, true],
     ['${-7 % 2}', '${-7 mod 2}', {}, 1, -1], // Java's remainder takes the dividend's sign, FEEL's modulo the divisor's
     ['${7 % -2}', '${7 mod -2}', {}, -1, 1],
-  ])('gives %s (and %s) with %j FEEL\'s %j where JUEL gives %j', (symbol, word, ctx, value) => {
+  ])("gives %s (and %s) with %j FEEL's %j where JUEL gives %j", (symbol, word, ctx, value) => {
     expect(juel(symbol, ctx)).toBe(value);
     expect(juel(word, ctx)).toBe(value);
   });
@@ -200,7 +352,17 @@ describe('JUEL operators against the EL spec (JSR-245 1.7-1.11)', () => {
 
 describe('empty', () => {
   const samples: Array<[unknown, boolean]> = [
-    [null, true], ['', true], [[], true], [{}, true], ['a', false], [' ', false], [[1], false], [[null], false], [{ k: 1 }, false], [0, false], [false, false],
+    [null, true],
+    ['', true],
+    [[], true],
+    [{}, true],
+    ['a', false],
+    [' ', false],
+    [[1], false],
+    [[null], false],
+    [{ k: 1 }, false],
+    [0, false],
+    [false, false],
   ];
 
   it.each(samples)('translates empty for %j to %s', (x, value) => {
@@ -214,7 +376,12 @@ describe('empty', () => {
   });
 
   it.each(samples)('gets a boolean, never null, from each piece of the translation for %j', (x, value) => {
-    const pieces = ['x = null', '(x instance of string and x = "")', '(x instance of list and count(x) = 0)', '(x instance of context and x = {})'];
+    const pieces = [
+      'x = null',
+      '(x instance of string and x = "")',
+      '(x instance of list and count(x) = 0)',
+      '(x instance of context and x = {})',
+    ];
     const results = pieces.map((p) => feel(p, { x }));
     results.forEach((r) => expect(typeof r).toBe('boolean'));
     expect(results.some(Boolean)).toBe(value);
@@ -223,13 +390,29 @@ describe('empty', () => {
 
 describe('constructs outside the subset', () => {
   it.each([
-    ['${x.size()}', /method call \.size\(\)/], ["${execution.getVariable('x')}", /method call \.getVariable\(\)/],
-    ['${fn:contains(a, b)}', /function call fn:contains\(\)/], ['${size(x)}', /function call size\(\)/],
-    ['${x -> x + 1}', /lambda/], ['${(x, y) -> x}', /lambda parameter list/], ['${x = 1}', /assignment/], ['${a; b}', /statement separator/],
-    ["${s += 'x'}", /\+=/], ['${x instanceof y}', /instanceof/], ['${list[i]}', /non-constant index/], ['${list[1.5]}', /not a whole number/],
-    ['${[1, 2]}', /list literal/], ['${{1, 2}}', /set or map literal/], ['${a$b}', /cannot be written as a FEEL name/],
-    ['${if}', /FEEL keyword/], ['${in > 1}', /FEEL keyword/], ['${}', /unexpected end of expression/], ['${a', /unterminated/],
-    ['${a}#{b}', /mixing/], ["${'\\n'}", /invalid escape/], ['${a.empty}', /property name/], ['${a ? b}', /unexpected end/],
+    ['${x.size()}', /method call \.size\(\)/],
+    ["${execution.getVariable('x')}", /method call \.getVariable\(\)/],
+    ['${fn:contains(a, b)}', /function call fn:contains\(\)/],
+    ['${size(x)}', /function call size\(\)/],
+    ['${x -> x + 1}', /lambda/],
+    ['${(x, y) -> x}', /lambda parameter list/],
+    ['${x = 1}', /assignment/],
+    ['${a; b}', /statement separator/],
+    ["${s += 'x'}", /\+=/],
+    ['${x instanceof y}', /instanceof/],
+    ['${list[i]}', /non-constant index/],
+    ['${list[1.5]}', /not a whole number/],
+    ['${[1, 2]}', /list literal/],
+    ['${{1, 2}}', /set or map literal/],
+    ['${a$b}', /cannot be written as a FEEL name/],
+    ['${if}', /FEEL keyword/],
+    ['${in > 1}', /FEEL keyword/],
+    ['${}', /unexpected end of expression/],
+    ['${a', /unterminated/],
+    ['${a}#{b}', /mixing/],
+    ["${'\\n'}", /invalid escape/],
+    ['${a.empty}', /property name/],
+    ['${a ? b}', /unexpected end/],
     ["${'a' + b}", /arithmetic on a string literal/],
   ])('rejects %s naming the element and the expression', (juel, reason) => {
     const err = errorOf(() => juelToFeel(juel, 'Flow_7'));
@@ -241,13 +424,28 @@ describe('constructs outside the subset', () => {
   });
 
   it.each([
-    ['upper case(s)', /function call upper case\(\)/], ['count(list)', /function call count\(\)/], ['[1, 2]', /list literal/],
-    ['{a: 1}', /context literal/], ['for x in list return x', /for expression/], ['some x in list satisfies x > 1', /quantified/],
-    ['n between 1 and 5', /between/], ['n in [1, 2]', /in operator/], ['n instance of number', /instance of/], ['n ** 2', /exponentiation/],
-    ['list[item > 1]', /filter/], ['list[0]', /counts from 1/], ['@"2024-01-01"', /temporal literal/], ['function(x) x', /function definition/],
-    ['string(n) = "3"', /string\(\) outside a string concatenation/], ['empty + 1', /cannot be written as a JUEL identifier/],
-    ['get value(obj, s)', /computed key/], ['"\\u0041"', /\\u escapes/], ['n +', /unexpected end/], ['1 // note', /comments/],
-    ['if a then "x" + s else "y"', /concatenation inside an expression/], ['"x" * 2', /arithmetic \(\*\) on a string/],
+    ['upper case(s)', /function call upper case\(\)/],
+    ['count(list)', /function call count\(\)/],
+    ['[1, 2]', /list literal/],
+    ['{a: 1}', /context literal/],
+    ['for x in list return x', /for expression/],
+    ['some x in list satisfies x > 1', /quantified/],
+    ['n between 1 and 5', /between/],
+    ['n in [1, 2]', /in operator/],
+    ['n instance of number', /instance of/],
+    ['n ** 2', /exponentiation/],
+    ['list[item > 1]', /filter/],
+    ['list[0]', /counts from 1/],
+    ['@"2024-01-01"', /temporal literal/],
+    ['function(x) x', /function definition/],
+    ['string(n) = "3"', /string\(\) outside a string concatenation/],
+    ['empty + 1', /cannot be written as a JUEL identifier/],
+    ['get value(obj, s)', /computed key/],
+    ['"\\u0041"', /\\u escapes/],
+    ['n +', /unexpected end/],
+    ['1 // note', /comments/],
+    ['if a then "x" + s else "y"', /concatenation inside an expression/],
+    ['"x" * 2', /arithmetic \(\*\) on a string/],
   ])('rejects the FEEL %s naming the element and the expression', (source, reason) => {
     const err = errorOf(() => feelToJuel(source, 'Gateway_2'));
     expect(err.message).toMatch(reason);
@@ -258,21 +456,67 @@ describe('constructs outside the subset', () => {
 
 describe('FEEL to JUEL', () => {
   it.each([
-    ['n + 1', '${n + 1}'], ['=n', '${n}'], ['a = b', '${a == b}'], ['a and not(b) or c', '${a && !b || c}'], ['(a or b) and c', '${(a || b) && c}'],
-    ['if n > 2 then "big" else "small"', "${n > 2 ? 'big' : 'small'}"], ['"hello " + name + "!"', 'hello ${name}!'],
-    ['"hello " + string(n) + "!"', 'hello ${n}!'], ['"abc"', 'abc'], ['""', ''], ['"${x}"', "${'${x}'}"], ['"C:\\\\dir"', "${'C:\\\\dir'}"],
-    ['string(n)', "${''}${n}"], ['list[1]', '${list[0]}'], ['obj.b.c', '${obj.b.c}'], ['get value(obj, "x-y")', "${obj['x-y']}"],
-    ['obj.div', "${obj['div']}"], ['x = null', '${x == null}'], ['modulo(n, 2)', '${n % 2}'], ['-(n + 1)', '${-(n + 1)}'],
-    ['1 + 2 * 3', '${1 + 2 * 3}'], ['(1 + 2) * 3', '${(1 + 2) * 3}'], ['.50', '${0.5}'], ['"it\'s"', "it's"],
+    ['n + 1', '${n + 1}'],
+    ['=n', '${n}'],
+    ['a = b', '${a == b}'],
+    ['a and not(b) or c', '${a && !b || c}'],
+    ['(a or b) and c', '${(a || b) && c}'],
+    ['if n > 2 then "big" else "small"', "${n > 2 ? 'big' : 'small'}"],
+    ['"hello " + name + "!"', 'hello ${name}!'],
+    ['"hello " + string(n) + "!"', 'hello ${n}!'],
+    ['"abc"', 'abc'],
+    ['""', ''],
+    ['"${x}"', "${'${x}'}"],
+    ['"C:\\\\dir"', "${'C:\\\\dir'}"],
+    ['string(n)', "${''}${n}"],
+    ['list[1]', '${list[0]}'],
+    ['obj.b.c', '${obj.b.c}'],
+    ['get value(obj, "x-y")', "${obj['x-y']}"],
+    ['obj.div', "${obj['div']}"],
+    ['x = null', '${x == null}'],
+    ['modulo(n, 2)', '${n % 2}'],
+    ['-(n + 1)', '${-(n + 1)}'],
+    ['1 + 2 * 3', '${1 + 2 * 3}'],
+    ['(1 + 2) * 3', '${(1 + 2) * 3}'],
+    ['.50', '${0.5}'],
+    ['"it\'s"', "it's"],
   ])('writes the FEEL %s as %s', (source, juel) => {
     expect(feelToJuel(source, 'Flow_1')).toBe(juel);
   });
 
   it.each([
-    'n + 1', 'n * m - 2', 'n / m', 'modulo(n, m)', '-n', 'a and b or c', 'not(a) = b', 'n < m', 'n >= m', 'n != m', 's = "web"',
-    'if a then n else m', 'if n > 2 then "big" else "small"', '"hello " + name + "!"', '"hello " + string(n) + "!"', '"a\\"b\\\\c"',
-    '"${literal}"', '""', 'string(n)', 'list[1]', 'list[2] + list[3]', 'obj.b.c', 'get value(obj, "x-y")', 'get value(obj, "for")',
-    'nil = null', 'x1 + order_id', '(n + 1) * 2', 'n - (m - 1)', 'name + "/" + s', '"line\\nbreak"', 'date and time', 'if a then (if b then 1 else 2) else 3',
+    'n + 1',
+    'n * m - 2',
+    'n / m',
+    'modulo(n, m)',
+    '-n',
+    'a and b or c',
+    'not(a) = b',
+    'n < m',
+    'n >= m',
+    'n != m',
+    's = "web"',
+    'if a then n else m',
+    'if n > 2 then "big" else "small"',
+    '"hello " + name + "!"',
+    '"hello " + string(n) + "!"',
+    '"a\\"b\\\\c"',
+    '"${literal}"',
+    '""',
+    'string(n)',
+    'list[1]',
+    'list[2] + list[3]',
+    'obj.b.c',
+    'get value(obj, "x-y")',
+    'get value(obj, "for")',
+    'nil = null',
+    'x1 + order_id',
+    '(n + 1) * 2',
+    'n - (m - 1)',
+    'name + "/" + s',
+    '"line\\nbreak"',
+    'date and time',
+    'if a then (if b then 1 else 2) else 3',
   ])('round-trips %s through JUEL with the same value in every context', (source) => {
     const back = juelToFeel(feelToJuel(source, 'Flow_1'), 'Flow_1');
     for (const ctx of contexts) expect(feel(back, ctx)).toEqual(feel(source, ctx));
@@ -280,7 +524,8 @@ describe('FEEL to JUEL', () => {
 });
 
 describe('FEEL operators to JUEL', () => {
-  const emptyE = '(e = null or (e instance of string and e = "") or (e instance of list and count(e) = 0) or (e instance of context and e = {}))';
+  const emptyE =
+    '(e = null or (e instance of string and e = "") or (e instance of list and count(e) = 0) or (e instance of context and e = {}))';
   // operands below, at and above each other, all four truth combinations, empty and non-empty values, a negative dividend
   const operandContexts = [
     { x: 2, y: 3, a: true, b: true, e: null },
@@ -291,32 +536,74 @@ describe('FEEL operators to JUEL', () => {
   ];
 
   it.each([
-    ['x = y', '${x == y}'], ['x != y', '${x != y}'], ['x < y', '${x < y}'], ['x > y', '${x > y}'], ['x <= y', '${x <= y}'], ['x >= y', '${x >= y}'],
-    ['a and b', '${a && b}'], ['a or b', '${a || b}'], ['not(a)', '${!a}'], [emptyE, '${empty e}'], ['not(' + emptyE + ')', '${!empty e}'],
-    ['if a then x else y', '${a ? x : y}'], ['x + y', '${x + y}'], ['x - y', '${x - y}'], ['x * y', '${x * y}'], ['x / y', '${x / y}'],
-    ['modulo(x, y)', '${x % y}'], ['-x', '${-x}'],
+    ['x = y', '${x == y}'],
+    ['x != y', '${x != y}'],
+    ['x < y', '${x < y}'],
+    ['x > y', '${x > y}'],
+    ['x <= y', '${x <= y}'],
+    ['x >= y', '${x >= y}'],
+    ['a and b', '${a && b}'],
+    ['a or b', '${a || b}'],
+    ['not(a)', '${!a}'],
+    [emptyE, '${empty e}'],
+    ['not(' + emptyE + ')', '${!empty e}'],
+    ['if a then x else y', '${a ? x : y}'],
+    ['x + y', '${x + y}'],
+    ['x - y', '${x - y}'],
+    ['x * y', '${x * y}'],
+    ['x / y', '${x / y}'],
+    ['modulo(x, y)', '${x % y}'],
+    ['-x', '${-x}'],
   ])('writes the FEEL %s with its JUEL operator, %s, and keeps its value', (source, juel) => {
     // given a FEEL operator, when written as JUEL, then the text holds the matching operator and reads back to the same value
     const written = feelToJuel(source, 'Flow_1');
     expect(written).toBe(juel);
     const back = juelToFeel(written, 'Flow_1');
-    for (const ctx of operandContexts) expect(feel(back, ctx), `${back} with ${JSON.stringify(ctx)}`).toEqual(feel(source, ctx));
+    for (const ctx of operandContexts)
+      expect(feel(back, ctx), `${back} with ${JSON.stringify(ctx)}`).toEqual(feel(source, ctx));
   });
 });
 
 describe('round trips from JUEL', () => {
   it.each([
-    '${n + 1}', '${a || b && c}', '${!a == b}', '${empty x}', '${not empty obj.b}', '${a ? b : c ? d : e}', '${list[0].id}', "${a['x-y'].b}",
-    '${n mod 2 eq 0 and m div 2 gt 1}', 'hello ${name}!', "${'abc'}", 'plain', '', "a${'b'}c${n}", '${a}${b}', "${''}${n}", '\\${x}',
-    '${- -n}', '${-(a + b) * c}', '${date && time}', "${obj['for']}", '${1.0e0 + .25}', '#{x}', 'a\\b ${c}',
+    '${n + 1}',
+    '${a || b && c}',
+    '${!a == b}',
+    '${empty x}',
+    '${not empty obj.b}',
+    '${a ? b : c ? d : e}',
+    '${list[0].id}',
+    "${a['x-y'].b}",
+    '${n mod 2 eq 0 and m div 2 gt 1}',
+    'hello ${name}!',
+    "${'abc'}",
+    'plain',
+    '',
+    "a${'b'}c${n}",
+    '${a}${b}',
+    "${''}${n}",
+    '\\${x}',
+    '${- -n}',
+    '${-(a + b) * c}',
+    '${date && time}',
+    "${obj['for']}",
+    '${1.0e0 + .25}',
+    '#{x}',
+    'a\\b ${c}',
   ])('is stable after one round: %s', (juel) => {
     const once = feelToJuel(juelToFeel(juel, 'Flow_1'), 'Flow_1');
     expect(feelToJuel(juelToFeel(once, 'Flow_1'), 'Flow_1')).toBe(once);
-    for (const ctx of contexts) expect(feel(juelToFeel(once, 'Flow_1'), ctx)).toEqual(feel(juelToFeel(juel, 'Flow_1'), ctx));
+    for (const ctx of contexts)
+      expect(feel(juelToFeel(once, 'Flow_1'), ctx)).toEqual(feel(juelToFeel(juel, 'Flow_1'), ctx));
   });
 
   it.each([
-    ['${x}', true], ['#{x}', true], ['a ${x} b', true], ['plain', false], ['$ {x}', false], ['', false],
+    ['${x}', true],
+    ['#{x}', true],
+    ['a ${x} b', true],
+    ['plain', false],
+    ['$ {x}', false],
+    ['', false],
   ])('tells whether %j is a JUEL template: %s', (text, value) => {
     expect(isJuelTemplate(text)).toBe(value);
   });
@@ -327,13 +614,34 @@ describe('generated expressions', () => {
   let seed = 42;
   const rnd = (): number => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
   const pick = <T>(xs: T[]): T => xs[Math.floor(rnd() * xs.length)];
-  const leaves = ['a', 'b', 'n', 'm', 'nil', 'list[0]', 'list[2]', "obj['x-y']", 'obj.b.c', '1', '2.5', '0', 'true', 'false', 'null', 's'];
+  const leaves = [
+    'a',
+    'b',
+    'n',
+    'm',
+    'nil',
+    'list[0]',
+    'list[2]',
+    "obj['x-y']",
+    'obj.b.c',
+    '1',
+    '2.5',
+    '0',
+    'true',
+    'false',
+    'null',
+    's',
+  ];
   function gen(depth: number): string {
     if (depth === 0 || rnd() < 0.25) return pick(leaves);
     const [l, r] = [gen(depth - 1), gen(depth - 1)];
     return pick([
-      `${l} ${pick(['+', '-', '*', '/', '%', 'div', 'mod'])} ${r}`, `${l} ${pick(['==', '!=', '<', '>=', 'eq', 'ne', 'lt', 'ge'])} ${r}`,
-      `${l} ${pick(['&&', '||', 'and', 'or'])} ${r}`, `${pick(['!', 'not ', '-', 'empty '])}${l}`, `(${l})`, `${l} ? ${r} : ${gen(depth - 1)}`,
+      `${l} ${pick(['+', '-', '*', '/', '%', 'div', 'mod'])} ${r}`,
+      `${l} ${pick(['==', '!=', '<', '>=', 'eq', 'ne', 'lt', 'ge'])} ${r}`,
+      `${l} ${pick(['&&', '||', 'and', 'or'])} ${r}`,
+      `${pick(['!', 'not ', '-', 'empty '])}${l}`,
+      `(${l})`,
+      `${l} ? ${r} : ${gen(depth - 1)}`,
     ]);
   }
   const value = (source: string, ctx: Record<string, unknown>): unknown => {
@@ -352,7 +660,8 @@ describe('generated expressions', () => {
       const once = feelToJuel(source, 'Flow_1');
       const back = juelToFeel(once, 'Flow_1');
       expect(feelToJuel(back, 'Flow_1'), juel).toBe(once);
-      for (const ctx of contexts) expect(value(back, ctx), `${juel} in ${JSON.stringify(ctx)}`).toEqual(value(source, ctx));
+      for (const ctx of contexts)
+        expect(value(back, ctx), `${juel} in ${JSON.stringify(ctx)}`).toEqual(value(source, ctx));
     }
   });
 });

@@ -10,7 +10,9 @@ function walk(v: unknown, parentKey?: string): unknown {
     let val = walk(x, k);
     if (k === 'meta' && val && typeof val === 'object' && Object.keys(val).length === 0) continue;
     if (k === 'after' && val && typeof val === 'object') {
-      val = Object.fromEntries(Object.entries(val).map(([d, t]) => [isExpression(d) ? d : String(parseDelay(d, 'normalize')), t]));
+      val = Object.fromEntries(
+        Object.entries(val).map(([d, t]) => [isExpression(d) ? d : String(parseDelay(d, 'normalize')), t]),
+      );
     }
     out[k] = val;
   }

@@ -12,19 +12,39 @@ const read = (name: string) => readFileSync(fixture(name), 'utf8');
 const JOIN_REFUSAL = /^unstructured parallel join: no parallel split of the same level opens the branches it joins/;
 
 /** The line of the element `id` in a fixture, counted from 1. */
-const lineOf = (name: string, id: string) => read(name).split('\n').findIndex((l) => l.includes(`id="${id}"`)) + 1;
+const lineOf = (name: string, id: string) =>
+  read(name)
+    .split('\n')
+    .findIndex((l) => l.includes(`id="${id}"`)) + 1;
 
 /** Runs a definition with the default task nodes and returns the steps it went through. */
 async function stepsOf(def: Definition, params: Record<string, unknown>): Promise<{ status: string; steps: string[] }> {
-  const r = await startRun({ store: createMemoryStore(), registry: createDefaultRegistry(), persist: false }, def, { params });
+  const r = await startRun({ store: createMemoryStore(), registry: createDefaultRegistry(), persist: false }, def, {
+    params,
+  });
   return { status: r.status, steps: r.steps.map((s) => s.id) };
 }
 
 // fixture, the parallel join it must be refused at, what it is, and the steps each run takes once the join is an exclusive merge
 const joins = [
-  ['exclusive-split-parallel-join.bpmn', 'BothLanes', 'an exclusive split whose two lanes meet at a parallel join', { urgent: ['Fast', 'Report'], normal: ['Slow', 'Report'] }],
-  ['parallel-join-without-split.bpmn', 'Join', 'a task and its timer boundary path meeting at a parallel join', { urgent: ['Build'], normal: ['Build'] }],
-  ['nested-exclusive-split-parallel-join.bpmn', 'InnerJoin', 'an exclusive split into a parallel join inside a sub-process', { urgent: ['InnerFast'], normal: ['InnerSlow'] }],
+  [
+    'exclusive-split-parallel-join.bpmn',
+    'BothLanes',
+    'an exclusive split whose two lanes meet at a parallel join',
+    { urgent: ['Fast', 'Report'], normal: ['Slow', 'Report'] },
+  ],
+  [
+    'parallel-join-without-split.bpmn',
+    'Join',
+    'a task and its timer boundary path meeting at a parallel join',
+    { urgent: ['Build'], normal: ['Build'] },
+  ],
+  [
+    'nested-exclusive-split-parallel-join.bpmn',
+    'InnerJoin',
+    'an exclusive split into a parallel join inside a sub-process',
+    { urgent: ['InnerFast'], normal: ['InnerSlow'] },
+  ],
 ] as const;
 
 describe('BPMN import of a parallel join no parallel split opens', () => {
@@ -36,20 +56,27 @@ describe('BPMN import of a parallel join no parallel split opens', () => {
     // then it is refused with exactly one problem, naming the join and saying why
     expect(err).toBeInstanceOf(NotExecutableError);
     const { problems, message } = err as NotExecutableError;
-    expect(problems).toEqual([{ element: joinId, type: 'bpmn:ParallelGateway', message: expect.stringMatching(JOIN_REFUSAL) }]);
-    expect(message).toContain(`${name} is not executable here because:\n  <${joinId}> (bpmn:ParallelGateway): unstructured parallel join: no parallel split of the same level opens the branches it joins`);
+    expect(problems).toEqual([
+      { element: joinId, type: 'bpmn:ParallelGateway', message: expect.stringMatching(JOIN_REFUSAL) },
+    ]);
+    expect(message).toContain(
+      `${name} is not executable here because:\n  <${joinId}> (bpmn:ParallelGateway): unstructured parallel join: no parallel split of the same level opens the branches it joins`,
+    );
   });
 
-  it.each(joins)('imports and runs %s once <%s> is an exclusive merge instead (the join is the only reason it is refused)', async (name, _joinId, _what, runs) => {
-    // given the same file with its parallel join turned into an exclusive gateway (a merge: the first token goes on)
-    const xml = read(name).replaceAll('bpmn:parallelGateway', 'bpmn:exclusiveGateway');
-    // when it is imported and run down each lane
-    const { definition, warnings } = await importBpmn(xml, { source: name });
-    // then it is executable, and each run takes one lane to the end
-    expect(warnings).toEqual([]);
-    expect(await stepsOf(definition, { urgent: true })).toEqual({ status: 'succeeded', steps: runs.urgent });
-    expect(await stepsOf(definition, { urgent: false })).toEqual({ status: 'succeeded', steps: runs.normal });
-  });
+  it.each(joins)(
+    'imports and runs %s once <%s> is an exclusive merge instead (the join is the only reason it is refused)',
+    async (name, _joinId, _what, runs) => {
+      // given the same file with its parallel join turned into an exclusive gateway (a merge: the first token goes on)
+      const xml = read(name).replaceAll('bpmn:parallelGateway', 'bpmn:exclusiveGateway');
+      // when it is imported and run down each lane
+      const { definition, warnings } = await importBpmn(xml, { source: name });
+      // then it is executable, and each run takes one lane to the end
+      expect(warnings).toEqual([]);
+      expect(await stepsOf(definition, { urgent: true })).toEqual({ status: 'succeeded', steps: runs.urgent });
+      expect(await stepsOf(definition, { urgent: false })).toEqual({ status: 'succeeded', steps: runs.normal });
+    },
+  );
 
   it('validates the exclusive split into a parallel join as one problem with the join id, its type and its line', async () => {
     // given the fixture on disk, with every task id known to the default registry
@@ -59,14 +86,27 @@ describe('BPMN import of a parallel join no parallel split opens', () => {
     // then the join is the only problem, at the line that declares it, and no definition comes back
     const line = lineOf('exclusive-split-parallel-join.bpmn', 'BothLanes');
     expect(line).toBeGreaterThan(1);
-    expect(problems).toEqual([{ element: 'BothLanes', type: 'bpmn:ParallelGateway', message: expect.stringMatching(JOIN_REFUSAL), line }]);
+    expect(problems).toEqual([
+      { element: 'BothLanes', type: 'bpmn:ParallelGateway', message: expect.stringMatching(JOIN_REFUSAL), line },
+    ]);
     expect(definition).toBeUndefined();
-    expect(formatProblems(file, problems)).toMatch(new RegExp(`^${file.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}:${line}: <BothLanes> \\(bpmn:ParallelGateway\\) unstructured parallel join: no parallel split`));
+    expect(formatProblems(file, problems)).toMatch(
+      new RegExp(
+        `^${file.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}:${line}: <BothLanes> \\(bpmn:ParallelGateway\\) unstructured parallel join: no parallel split`,
+      ),
+    );
   });
 
   it.each(joins.slice(1))('validates %s as one problem at <%s>', async (name, joinId) => {
     const { problems } = await validateBpmnFile(fixture(name), createDefaultRegistry());
-    expect(problems).toEqual([{ element: joinId, type: 'bpmn:ParallelGateway', message: expect.stringMatching(JOIN_REFUSAL), line: lineOf(name, joinId) }]);
+    expect(problems).toEqual([
+      {
+        element: joinId,
+        type: 'bpmn:ParallelGateway',
+        message: expect.stringMatching(JOIN_REFUSAL),
+        line: lineOf(name, joinId),
+      },
+    ]);
   });
 });
 
@@ -79,7 +119,12 @@ describe('BPMN import of a parallel split whose branches do not all reach its jo
     // then the split is refused for the branch that never joins; the join is not run as if it were structured
     expect(err).toBeInstanceOf(NotExecutableError);
     expect((err as NotExecutableError).problems).toEqual([
-      { element: 'Fork', type: 'bpmn:ParallelGateway', message: 'unstructured parallel split: its branches end at Elsewhere without joining; gravity runs parallel branches that meet at one parallel join' },
+      {
+        element: 'Fork',
+        type: 'bpmn:ParallelGateway',
+        message:
+          'unstructured parallel split: its branches end at Elsewhere without joining; gravity runs parallel branches that meet at one parallel join',
+      },
     ]);
   });
 
@@ -93,7 +138,8 @@ describe('BPMN import of a parallel split whose branches do not all reach its jo
       {
         element: 'Join',
         type: 'bpmn:ParallelGateway',
-        message: 'unstructured parallel join: it has 3 incoming flows for the 2 branches of Fork, so it would wait forever for a token that never comes; merge each branch\'s paths with an exclusive gateway before the join',
+        message:
+          "unstructured parallel join: it has 3 incoming flows for the 2 branches of Fork, so it would wait forever for a token that never comes; merge each branch's paths with an exclusive gateway before the join",
       },
     ]);
     const { problems } = await validateBpmnFile(fixture(name), createDefaultRegistry());
@@ -106,20 +152,27 @@ describe('BPMN import of a parallel split whose branches do not all reach its jo
     const fixed = read(name)
       .replace('id="f7" sourceRef="Fast" targetRef="Join"', 'id="f7" sourceRef="Fast" targetRef="Merge"')
       .replace('id="f8" sourceRef="Slow" targetRef="Join"', 'id="f8" sourceRef="Slow" targetRef="Merge"')
-      .replace('</bpmn:process>', '<bpmn:exclusiveGateway id="Merge"/><bpmn:sequenceFlow id="f10" sourceRef="Merge" targetRef="Join"/></bpmn:process>');
+      .replace(
+        '</bpmn:process>',
+        '<bpmn:exclusiveGateway id="Merge"/><bpmn:sequenceFlow id="f10" sourceRef="Merge" targetRef="Join"/></bpmn:process>',
+      );
     // when imported, then it is accepted: the merge folds into the branch's end, its id kept for the next export
     const { definition } = await importBpmn(fixed, { source: name });
     const fork = Object.values(definition.machine.states).find((st) => st.type === 'parallel')!;
     expect(fork.meta?.bpmn).toMatchObject({ merges: { [Object.keys(fork.states!)[1]]: 'Merge' } });
     // and each path runs, with the other branch, to the end
-    expect(await stepsOf(definition, { urgent: true })).toEqual({ status: 'succeeded', steps: expect.arrayContaining(['Lint', 'Fast']) });
+    expect(await stepsOf(definition, { urgent: true })).toEqual({
+      status: 'succeeded',
+      steps: expect.arrayContaining(['Lint', 'Fast']),
+    });
     expect((await stepsOf(definition, { urgent: false })).steps).toEqual(expect.arrayContaining(['Lint', 'Slow']));
     expect((await stepsOf(definition, { urgent: false })).steps).not.toContain('Fast');
   });
 });
 
 describe('BPMN import of a parallel split that several paths lead to', () => {
-  const svc = (id: string) => `<bpmn:serviceTask id="${id}"><bpmn:extensionElements><gravity:task type="log.info"><gravity:input name="message">"${id}"</gravity:input></gravity:task></bpmn:extensionElements></bpmn:serviceTask>`;
+  const svc = (id: string) =>
+    `<bpmn:serviceTask id="${id}"><bpmn:extensionElements><gravity:task type="log.info"><gravity:input name="message">"${id}"</gravity:input></gravity:task></bpmn:extensionElements></bpmn:serviceTask>`;
   const flow = (id: string, s: string, t: string, cond?: string) =>
     `<bpmn:sequenceFlow id="${id}" sourceRef="${s}" targetRef="${t}">${cond ? `<bpmn:conditionExpression xsi:type="bpmn:tFormalExpression">${cond}</bpmn:conditionExpression>` : ''}</bpmn:sequenceFlow>`;
   // Route sends one token to A or B; both lead on to the parallel split Fork, then C and D run in parallel
@@ -143,7 +196,8 @@ describe('BPMN import of a parallel split that several paths lead to', () => {
       {
         element: 'Fork',
         type: 'bpmn:ParallelGateway',
-        message: 'a parallel gateway that joins 2 incoming flows and splits at once: it would wait for a token on each incoming flow; enter the split through an exclusive gateway, or join before it',
+        message:
+          'a parallel gateway that joins 2 incoming flows and splits at once: it would wait for a token on each incoming flow; enter the split through an exclusive gateway, or join before it',
       },
     ]);
   });
@@ -159,7 +213,9 @@ describe('BPMN import of a parallel split that several paths lead to', () => {
     // and the export writes the merge again under its own id, the only flow into Fork
     const xml = await exportBpmn(definition);
     expect(xml).toMatch(/<bpmn:exclusiveGateway id="Enter"/);
-    expect(xml.match(/<bpmn:sequenceFlow id="[^"]+" sourceRef="[^"]+" targetRef="Fork"/g)).toEqual(['<bpmn:sequenceFlow id="f4" sourceRef="Enter" targetRef="Fork"']);
+    expect(xml.match(/<bpmn:sequenceFlow id="[^"]+" sourceRef="[^"]+" targetRef="Fork"/g)).toEqual([
+      '<bpmn:sequenceFlow id="f4" sourceRef="Enter" targetRef="Fork"',
+    ]);
   });
 });
 
@@ -169,6 +225,10 @@ describe('BPMN import of a file where two elements share an id', () => {
 <bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" id="D" targetNamespace="x"><bpmn:process id="P" isExecutable="true"><bpmn:startEvent id="S"/><bpmn:endEvent id="D"/><bpmn:sequenceFlow id="f1" sourceRef="S" targetRef="D"/></bpmn:process></bpmn:definitions>`;
     const err = await importBpmn(xml).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(NotExecutableError);
-    expect((err as NotExecutableError).problems[0]).toMatchObject({ element: 'D', message: "unparsable content <bpmn:endEvent> detected: duplicate ID <D>: two elements share this id, so the flows that name it are ambiguous" });
+    expect((err as NotExecutableError).problems[0]).toMatchObject({
+      element: 'D',
+      message:
+        'unparsable content <bpmn:endEvent> detected: duplicate ID <D>: two elements share this id, so the flows that name it are ambiguous',
+    });
   });
 });

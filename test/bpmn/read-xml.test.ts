@@ -13,8 +13,10 @@ const NS = 'http://www.omg.org/spec/BPMN/20100524/MODEL';
 const MIWG = join(corpusDir(fileURLToPath(new URL('../..', import.meta.url))), 'miwg');
 const doc = (decl: string, name: string, prefix = 'bpmn') => {
   const [p, xmlns] = prefix ? [`${prefix}:`, `xmlns:${prefix}`] : ['', 'xmlns'];
-  return `${decl}\n<${p}definitions ${xmlns}="${NS}" id="Defs_1" targetNamespace="http://example.com">\n` +
-    `  <${p}process id="Process_1">\n    <${p}task id="Task_1" name="${name}" />\n  </${p}process>\n</${p}definitions>\n`;
+  return (
+    `${decl}\n<${p}definitions ${xmlns}="${NS}" id="Defs_1" targetNamespace="http://example.com">\n` +
+    `  <${p}process id="Process_1">\n    <${p}task id="Task_1" name="${name}" />\n  </${p}process>\n</${p}definitions>\n`
+  );
 };
 
 /** Runs `fn` and returns what it threw (or fails the test). */
@@ -29,8 +31,12 @@ async function thrown(fn: () => unknown): Promise<BadInputError> {
 }
 
 let dir: string;
-beforeAll(() => { dir = tempDir('gravity-read-xml-'); });
-afterEach(() => { delete process.env.GRAVITY_BPMN_MAX_BYTES; });
+beforeAll(() => {
+  dir = tempDir('gravity-read-xml-');
+});
+afterEach(() => {
+  delete process.env.GRAVITY_BPMN_MAX_BYTES;
+});
 
 describe('decoding a BPMN file', () => {
   it('decodes an ISO-8859-1 file so accented names survive and moddle reads it without warnings', async () => {
@@ -69,7 +75,9 @@ describe('decoding a BPMN file', () => {
   });
 
   it('refuses an unknown encoding with a clear error naming the file', async () => {
-    const e = await thrown(() => checkBpmnText(Buffer.from(doc('<?xml version="1.0" encoding="x-klingon"?>', 'a')), 'k.bpmn'));
+    const e = await thrown(() =>
+      checkBpmnText(Buffer.from(doc('<?xml version="1.0" encoding="x-klingon"?>', 'a')), 'k.bpmn'),
+    );
     expect(e.message).toMatch(/k\.bpmn declares an unknown encoding "x-klingon"/);
     expect(e.details).toMatchObject({ file: 'k.bpmn' });
   });
@@ -89,7 +97,9 @@ describe('the root element check', () => {
 
   it('refuses definitions bound to another namespace', async () => {
     const e = await thrown(() => checkBpmnText(doc('', 'a').replace(NS, 'http://example.com/not-bpmn'), 'ns.bpmn'));
-    expect(e.message).toMatch(/ns\.bpmn is not a BPMN file: .*\(found <bpmn:definitions> in namespace "http:\/\/example.com\/not-bpmn"\)/);
+    expect(e.message).toMatch(
+      /ns\.bpmn is not a BPMN file: .*\(found <bpmn:definitions> in namespace "http:\/\/example.com\/not-bpmn"\)/,
+    );
   });
 });
 
@@ -103,15 +113,29 @@ describe('well-formedness', () => {
     // when it goes through the gate
     const e = await thrown(() => checkBpmnText(text, 'unclosed.bpmn'));
     // then the error points at line 5, column 3 and at the element opened on line 4
-    expect(e.message).toBe("unclosed.bpmn:5:3: not well-formed XML: Expected closing tag 'bpmn:task' (opened in line 4, col 5) instead of closing tag 'bpmn:process'.");
+    expect(e.message).toBe(
+      "unclosed.bpmn:5:3: not well-formed XML: Expected closing tag 'bpmn:task' (opened in line 4, col 5) instead of closing tag 'bpmn:process'.",
+    );
     expect(e.details).toEqual({ file: 'unclosed.bpmn', line: 5, column: 3 });
   });
 
   it.each([
-    ['a repeated attribute', '<bpmn:task id="Task_1" id="Task_2" />', /^attr\.bpmn:4:28: not well-formed XML: Attribute 'id' is repeated/],
+    [
+      'a repeated attribute',
+      '<bpmn:task id="Task_1" id="Task_2" />',
+      /^attr\.bpmn:4:28: not well-formed XML: Attribute 'id' is repeated/,
+    ],
     ['an attribute without quotes', '<bpmn:task id="Task_1" name=a />', /^attr\.bpmn:4:28: not well-formed XML: /],
-    ['an attribute left open', '<bpmn:task id="Task_1" name="a />', /^attr\.bpmn:4:15: not well-formed XML: Attributes for 'bpmn:task' have open quote/],
-    ['a bare & in text', '<bpmn:task id="Task_1" name="a"><bpmn:documentation>R & D</bpmn:documentation></bpmn:task>', /^attr\.bpmn:4:59: .* char '&' is not expected/],
+    [
+      'an attribute left open',
+      '<bpmn:task id="Task_1" name="a />',
+      /^attr\.bpmn:4:15: not well-formed XML: Attributes for 'bpmn:task' have open quote/,
+    ],
+    [
+      'a bare & in text',
+      '<bpmn:task id="Task_1" name="a"><bpmn:documentation>R & D</bpmn:documentation></bpmn:task>',
+      /^attr\.bpmn:4:59: .* char '&' is not expected/,
+    ],
   ])('points at %s by line and column', async (_what, broken, message) => {
     const e = await thrown(() => checkBpmnText(good.replace(task, broken), 'attr.bpmn'));
     expect(e.message).toMatch(message);
@@ -129,7 +153,10 @@ describe('well-formedness', () => {
   });
 
   it('lets well-formed XML through unchanged, mixed text and CDATA included (moddle judges what BPMN allows)', () => {
-    const text = good.replace(task, '<bpmn:task id="Task_1" name="a &amp; b"><bpmn:documentation><![CDATA[x < y]]></bpmn:documentation></bpmn:task> loose text');
+    const text = good.replace(
+      task,
+      '<bpmn:task id="Task_1" name="a &amp; b"><bpmn:documentation><![CDATA[x < y]]></bpmn:documentation></bpmn:task> loose text',
+    );
     expect(checkBpmnText(text, 'ok.bpmn')).toBe(text);
   });
 });
@@ -145,9 +172,13 @@ describe('the size limit', () => {
 
   it('takes the limit from GRAVITY_BPMN_MAX_BYTES and rejects a nonsense value', async () => {
     process.env.GRAVITY_BPMN_MAX_BYTES = '64';
-    await expect(thrown(() => checkBpmnText(doc('', 'a'), 'env.bpmn'))).resolves.toMatchObject({ details: { limit: 64 } });
+    await expect(thrown(() => checkBpmnText(doc('', 'a'), 'env.bpmn'))).resolves.toMatchObject({
+      details: { limit: 64 },
+    });
     process.env.GRAVITY_BPMN_MAX_BYTES = 'lots';
-    await expect(thrown(() => checkBpmnText(doc('', 'a'), 'env.bpmn'))).resolves.toMatchObject({ message: /GRAVITY_BPMN_MAX_BYTES/ });
+    await expect(thrown(() => checkBpmnText(doc('', 'a'), 'env.bpmn'))).resolves.toMatchObject({
+      message: /GRAVITY_BPMN_MAX_BYTES/,
+    });
   });
 
   it('reports a missing file as bad input naming the file', async () => {
@@ -160,7 +191,9 @@ describe('line helpers', () => {
   const text = doc('<?xml version="1.0"?>', 'a');
 
   it('gives the 1-based line of an index', () => {
-    expect([lineOf(text, 0), lineOf(text, text.indexOf('<bpmn:process')), lineOf(text, text.length)]).toEqual([1, 3, 7]);
+    expect([lineOf(text, 0), lineOf(text, text.indexOf('<bpmn:process')), lineOf(text, text.length)]).toEqual([
+      1, 3, 7,
+    ]);
   });
 
   it('finds the line of an element by id, and nothing for an unknown id', () => {

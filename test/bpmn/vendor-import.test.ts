@@ -10,7 +10,10 @@ import { parseRetryCycle, retryCycle } from '../../bpmn/dialects/vendor-props.js
 const FIXTURE = readFileSync(join(import.meta.dirname, '../fixtures/bpmn/camunda7/deploy-app.bpmn'), 'utf8');
 
 async function rejection(xml: string): Promise<NotExecutableError> {
-  const err = await importBpmn(xml).then(() => undefined, (e: unknown) => e);
+  const err = await importBpmn(xml).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   expect(err).toBeInstanceOf(NotExecutableError);
   return err as NotExecutableError;
 }
@@ -69,7 +72,12 @@ describe('a plain Camunda 7 file', () => {
   });
 
   it('refuses a Java delegate service task, saying what gravity runs instead', async () => {
-    const err = await rejection(FIXTURE.replace('camunda:type="external" camunda:topic="exec.run">\n      <bpmn:incoming>Flow_5small', 'camunda:class="org.acme.Deploy">\n      <bpmn:incoming>Flow_5small'));
+    const err = await rejection(
+      FIXTURE.replace(
+        'camunda:type="external" camunda:topic="exec.run">\n      <bpmn:incoming>Flow_5small',
+        'camunda:class="org.acme.Deploy">\n      <bpmn:incoming>Flow_5small',
+      ),
+    );
     expect(err.problems[0].element).toBe('Activity_small');
     expect(err.message).toMatch(/Java delegate \(camunda:class\).*camunda:type="external"/);
   });
@@ -95,7 +103,11 @@ describe('Camunda 7 values', () => {
   });
 
   it('reads output parameters as strings', () => {
-    expect([decodeOutput('${20}', 'T'), decodeOutput('${x.y}', 'T'), decodeOutput('ok', 'T')]).toEqual(['=20', '=x.y', 'ok']);
+    expect([decodeOutput('${20}', 'T'), decodeOutput('${x.y}', 'T'), decodeOutput('ok', 'T')]).toEqual([
+      '=20',
+      '=x.y',
+      'ok',
+    ]);
   });
 
   it.each([
@@ -119,7 +131,11 @@ describe('Zeebe values', () => {
     ['a string literal starting with =', '="=x"', '="=x"'],
     ['a number', '=20', 20],
     ['a negative number', '= -2.5', -2.5],
-    ['a context with an embedded expression', '={a: 1, "b c": [true, null, x + 1]}', { a: 1, 'b c': [true, null, '=x + 1'] }],
+    [
+      'a context with an embedded expression',
+      '={a: 1, "b c": [true, null, x + 1]}',
+      { a: 1, 'b c': [true, null, '=x + 1'] },
+    ],
     ['an expression', '=a.b > 2', '=a.b > 2'],
     ['a concatenation', '="v" + string(n)', '="v" + string(n)'],
     ['an unparsable expression, kept for validation to report', '=a +', '=a +'],
@@ -129,7 +145,11 @@ describe('Zeebe values', () => {
 
   it.each([
     ['text', 'say "hi"\n', '="say \\"hi\\"\\n"'],
-    ['an object with awkward keys', { 'if': 1, 'a-b': '=x', ok: [1e21] }, '={"if": 1, "a-b": x, ok: [1000000000000000000000]}'],
+    [
+      'an object with awkward keys',
+      { if: 1, 'a-b': '=x', ok: [1e21] },
+      '={"if": 1, "a-b": x, ok: [1000000000000000000000]}',
+    ],
   ])('writes %s as a FEEL literal that reads back the same', (_what, value, source) => {
     expect(encodeFeel(value, 'T')).toBe(source);
     expect(decodeFeel(source)).toEqual(value);
@@ -148,6 +168,9 @@ describe('Zeebe values', () => {
 </bpmn:definitions>`;
     const { definition, dialect } = await importBpmn(xml);
     expect(dialect).toBe('zeebe');
-    expect(definition.machine.states.t).toMatchObject({ invoke: { src: 'exec.run' }, meta: { retry: { max: 3 }, mergeOutput: true } });
+    expect(definition.machine.states.t).toMatchObject({
+      invoke: { src: 'exec.run' },
+      meta: { retry: { max: 3 }, mergeOutput: true },
+    });
   });
 });

@@ -17,7 +17,10 @@ const process7 = (body: string) => `<?xml version="1.0" encoding="UTF-8"?>
 const xmlText = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
 /** An external task running a shell line (argument list, no shell string from gravity's side). */
-const shTask = (id: string, line: string) => `<bpmn:serviceTask id="${id}" camunda:type="external" camunda:topic="exec.run">
+const shTask = (
+  id: string,
+  line: string,
+) => `<bpmn:serviceTask id="${id}" camunda:type="external" camunda:topic="exec.run">
       <bpmn:extensionElements><camunda:inputOutput>
         <camunda:inputParameter name="command">sh</camunda:inputParameter>
         <camunda:inputParameter name="args"><camunda:list><camunda:value>-c</camunda:value><camunda:value>${xmlText(line)}</camunda:value><camunda:value>step</camunda:value><camunda:value>\${marks}</camunda:value></camunda:list></camunda:inputParameter>
@@ -30,16 +33,22 @@ describe('running Camunda 7 BPMN files', () => {
     const sb = sandbox();
     const marks = join(sb.base, 'marks.txt');
     const file = join(sb.base, 'guarded.bpmn');
-    writeFileSync(file, process7(`${shTask('Deploy', 'echo deploy >> "$1"; exit 3')}
+    writeFileSync(
+      file,
+      process7(`${shTask('Deploy', 'echo deploy >> "$1"; exit 3')}
       <bpmn:boundaryEvent id="DeployFailed" attachedToRef="Deploy"><bpmn:errorEventDefinition/></bpmn:boundaryEvent>
       ${shTask('Rollback', 'echo rollback >> "$1"')}
       ${shTask('Announce', 'echo announce >> "$1"')}
       <bpmn:endEvent id="End"/>
-      ${flow('f1', 'Start', 'Deploy')}${flow('f2', 'Deploy', 'Announce')}${flow('f3', 'DeployFailed', 'Rollback')}${flow('f4', 'Rollback', 'End')}${flow('f5', 'Announce', 'End')}`));
+      ${flow('f1', 'Start', 'Deploy')}${flow('f2', 'Deploy', 'Announce')}${flow('f3', 'DeployFailed', 'Rollback')}${flow('f4', 'Rollback', 'End')}${flow('f5', 'Announce', 'End')}`),
+    );
     const r = await sb.run('run', file, '--param', `marks=${marks}`, '--json');
     expect(r.code, r.stderr).toBe(0);
     expect(readFileSync(marks, 'utf8').split('\n').filter(Boolean)).toEqual(['deploy', 'rollback']);
-    expect(JSON.parse(r.stdout).steps.map((s: { id: string; status: string }) => `${s.id}:${s.status}`)).toEqual(['Deploy:failed', 'Rollback:succeeded']);
+    expect(JSON.parse(r.stdout).steps.map((s: { id: string; status: string }) => `${s.id}:${s.status}`)).toEqual([
+      'Deploy:failed',
+      'Rollback:succeeded',
+    ]);
   });
 
   it('cancels the task and kills its process group when an interrupting timer boundary fires', async () => {
@@ -47,11 +56,14 @@ describe('running Camunda 7 BPMN files', () => {
     const marks = join(sb.base, 'marks.txt');
     const pidFile = join(sb.base, 'pid');
     const file = join(sb.base, 'timed.bpmn');
-    writeFileSync(file, process7(`${shTask('Wait', `sleep 30 & echo $! > ${pidFile}; wait; echo waited >> "$1"`)}
+    writeFileSync(
+      file,
+      process7(`${shTask('Wait', `sleep 30 & echo $! > ${pidFile}; wait; echo waited >> "$1"`)}
       <bpmn:boundaryEvent id="TooLong" attachedToRef="Wait"><bpmn:timerEventDefinition><bpmn:timeDuration xsi:type="bpmn:tFormalExpression">PT0.5S</bpmn:timeDuration></bpmn:timerEventDefinition></bpmn:boundaryEvent>
       ${shTask('GiveUp', 'echo gave-up >> "$1"')}
       <bpmn:endEvent id="End"/>
-      ${flow('f1', 'Start', 'Wait')}${flow('f2', 'Wait', 'End')}${flow('f3', 'TooLong', 'GiveUp')}${flow('f4', 'GiveUp', 'End')}`));
+      ${flow('f1', 'Start', 'Wait')}${flow('f2', 'Wait', 'End')}${flow('f3', 'TooLong', 'GiveUp')}${flow('f4', 'GiveUp', 'End')}`),
+    );
     const r = await sb.run('run', file, '--param', `marks=${marks}`, '--json');
     expect(r.code, r.stderr).toBe(0);
     expect(readFileSync(marks, 'utf8').split('\n').filter(Boolean)).toEqual(['gave-up']);

@@ -16,7 +16,15 @@ const untyped = `<?xml version="1.0" encoding="UTF-8"?>
   </bpmn:process>
 </bpmn:definitions>`;
 
-const scripted = untyped.replace('<bpmn:serviceTask id="Say">', '<bpmn:scriptTask id="Script"><bpmn:script>rm -rf /</bpmn:script></bpmn:scriptTask><bpmn:serviceTask id="Say">').replace('sourceRef="S" targetRef="Say"', 'sourceRef="S" targetRef="Script"/><bpmn:sequenceFlow id="f0" sourceRef="Script" targetRef="Say"');
+const scripted = untyped
+  .replace(
+    '<bpmn:serviceTask id="Say">',
+    '<bpmn:scriptTask id="Script"><bpmn:script>rm -rf /</bpmn:script></bpmn:scriptTask><bpmn:serviceTask id="Say">',
+  )
+  .replace(
+    'sourceRef="S" targetRef="Say"',
+    'sourceRef="S" targetRef="Script"/><bpmn:sequenceFlow id="f0" sourceRef="Script" targetRef="Say"',
+  );
 
 describe('gravity BPMN commands', () => {
   it('exports a workflow to stdout and to a file, and the whole catalog to a folder', async () => {
@@ -24,13 +32,17 @@ describe('gravity BPMN commands', () => {
     const out = await sb.run('export', 'host:doctor');
     expect(out.code, out.stderr).toBe(0);
     expect(out.stdout).toMatch(/^<\?xml/);
-    expect(out.stdout).toMatch(/<bpmn:process id="host_doctor" name="Check the host tools gravity workflows need" isExecutable="true">/);
+    expect(out.stdout).toMatch(
+      /<bpmn:process id="host_doctor" name="Check the host tools gravity workflows need" isExecutable="true">/,
+    );
     const file = join(sb.base, 'doctor.bpmn');
     expect((await sb.run('export', 'host:doctor', '-o', file)).code).toBe(0);
     expect(readFileSync(file, 'utf8')).toBe(out.stdout);
     const all = await sb.run('export', '--all', '-o', join(sb.base, 'all'));
     expect(all.code, all.stderr).toBe(0);
-    expect(readdirSync(join(sb.base, 'all')).sort()).toEqual(catalog.map((d) => `${d.id.replace(/:/g, '-')}.bpmn`).sort());
+    expect(readdirSync(join(sb.base, 'all')).sort()).toEqual(
+      catalog.map((d) => `${d.id.replace(/:/g, '-')}.bpmn`).sort(),
+    );
   });
 
   it('rejects an unknown dialect with exit 2', async () => {
@@ -67,7 +79,10 @@ describe('gravity BPMN commands', () => {
     const imp = await sb.run('import', bpmnFile, '--as', 'demo:sum', '-o', jsonFile);
     expect(imp.code, imp.stderr).toBe(0);
     const def = JSON.parse(readFileSync(jsonFile, 'utf8'));
-    expect(def).toMatchObject({ id: 'demo:sum', machine: { initial: 'Say', states: { Say: { invoke: { src: 'log.info' } }, E: { type: 'final' } } } });
+    expect(def).toMatchObject({
+      id: 'demo:sum',
+      machine: { initial: 'Say', states: { Say: { invoke: { src: 'log.info' } }, E: { type: 'final' } } },
+    });
     const r = await sb.run('run', jsonFile, '-p', 'count=1', '-p', 'ok=false', '-p', 'name=x', '--json');
     expect(JSON.parse(r.stdout)).toMatchObject({ workflow: 'demo:sum', status: 'succeeded', output: { next: 2 } });
   });
@@ -84,14 +99,22 @@ describe('gravity BPMN commands', () => {
     expect(r.stdout).toMatch(/bad\.bpmn:5: <Script> \(bpmn:ScriptTask\) gravity runs service tasks only/);
     const mapped = await sb.run('validate', bad, '--map', 'Script=log.info', '--json');
     const problems = JSON.parse(mapped.stdout).problems;
-    expect(problems).toEqual([expect.objectContaining({ element: 'Say', message: expect.stringMatching(/unknown task "log\.infoo"; did you mean "log\.info"/) })]);
+    expect(problems).toEqual([
+      expect.objectContaining({
+        element: 'Say',
+        message: expect.stringMatching(/unknown task "log\.infoo"; did you mean "log\.info"/),
+      }),
+    ]);
   });
 
   it('validates an exclusive split into a parallel join as a problem of the join, with its id and line, exit 2', async () => {
     // given a file whose exclusive gateway feeds a parallel join (a deadlock in BPMN)
     const sb = sandbox();
     const file = join(sb.base, 'xor-join.bpmn');
-    const xml = readFileSync(join(import.meta.dirname, '../fixtures/bpmn/unstructured/exclusive-split-parallel-join.bpmn'), 'utf8');
+    const xml = readFileSync(
+      join(import.meta.dirname, '../fixtures/bpmn/unstructured/exclusive-split-parallel-join.bpmn'),
+      'utf8',
+    );
     writeFileSync(file, xml);
     const line = xml.split('\n').findIndex((l) => l.includes('id="BothLanes"')) + 1;
     // when gravity validates it, as text and as JSON
@@ -99,10 +122,15 @@ describe('gravity BPMN commands', () => {
     const json = await sb.run('validate', file, '--json');
     // then the join is the one problem, by element id and line
     expect(r.code, r.stderr).toBe(2);
-    expect(r.stdout).toContain(`xor-join.bpmn:${line}: <BothLanes> (bpmn:ParallelGateway) unstructured parallel join: no parallel split of the same level opens the branches it joins`);
+    expect(r.stdout).toContain(
+      `xor-join.bpmn:${line}: <BothLanes> (bpmn:ParallelGateway) unstructured parallel join: no parallel split of the same level opens the branches it joins`,
+    );
     expect(r.stdout).toMatch(/✖ 1 problem\(s\)/);
     expect(json.code).toBe(2);
-    expect(JSON.parse(json.stdout)).toMatchObject({ valid: false, problems: [{ element: 'BothLanes', type: 'bpmn:ParallelGateway', line }] });
+    expect(JSON.parse(json.stdout)).toMatchObject({
+      valid: false,
+      problems: [{ element: 'BothLanes', type: 'bpmn:ParallelGateway', line }],
+    });
   });
 
   it('refuses XML that is not well-formed in validate, import and run, naming line and column, exit 2', async () => {
@@ -111,7 +139,11 @@ describe('gravity BPMN commands', () => {
     const file = join(sb.base, 'broken.bpmn');
     writeFileSync(file, untyped.replace('<bpmn:startEvent id="S"/>', '<bpmn:startEvent id="S" id="T"/>'));
     // when each command reads it
-    for (const command of [['validate', file], ['import', file], ['run', file]]) {
+    for (const command of [
+      ['validate', file],
+      ['import', file],
+      ['run', file],
+    ]) {
       const r = await sb.run(...command);
       // then it is refused with the place of the error
       expect(r.code, `${command[0]}: ${r.stdout}${r.stderr}`).toBe(2);
@@ -121,7 +153,11 @@ describe('gravity BPMN commands', () => {
 
   it.each([
     ['a non-XML file', Buffer.from([0, 1, 2, 3, 255, 254]), /is not a BPMN file/],
-    ['an entity bomb', '<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">]><bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL">&lol;</bpmn:definitions>', /DOCTYPE declarations are not allowed/],
+    [
+      'an entity bomb',
+      '<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">]><bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL">&lol;</bpmn:definitions>',
+      /DOCTYPE declarations are not allowed/,
+    ],
   ])('refuses %s with exit 2', async (_what, content, message) => {
     const sb = sandbox();
     const f = join(sb.base, 'x.bpmn');

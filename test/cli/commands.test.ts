@@ -8,11 +8,22 @@ import { sandbox } from '../support/cli.js';
 const greet = workflow({
   id: 'test:greet',
   title: 'Write a greeting',
-  params: { name: { type: 'string', pattern: '^[a-z]+$', description: 'who to greet' }, times: { type: 'integer', default: 1 } },
+  params: {
+    name: { type: 'string', pattern: '^[a-z]+$', description: 'who to greet' },
+    times: { type: 'integer', default: 1 },
+  },
   steps: sequence(
     task('dir', 'fs.mkdir', { path: 'out' }, { title: 'create the folder' }),
-    decide('many', [{ when: 'times > 1', then: task('loud', 'fs.write', { path: 'out/greeting.txt', content: '="HELLO " + upper case(name)' }) }],
-      task('quiet', 'fs.write', { path: 'out/greeting.txt', content: '="hello " + name' })),
+    decide(
+      'many',
+      [
+        {
+          when: 'times > 1',
+          then: task('loud', 'fs.write', { path: 'out/greeting.txt', content: '="HELLO " + upper case(name)' }),
+        },
+      ],
+      task('quiet', 'fs.write', { path: 'out/greeting.txt', content: '="hello " + name' }),
+    ),
   ),
   output: { file: '=steps.dir.path + "/greeting.txt"' },
 });
@@ -52,7 +63,15 @@ describe('gravity CLI', () => {
 
   it('prints the plan on --dry-run and changes nothing', async () => {
     const sb = sandbox();
-    const r = await sb.run('run', sb.writeDefinition('greet', greet), '--param', 'name=ann', '--param', 'times=2', '--dry-run');
+    const r = await sb.run(
+      'run',
+      sb.writeDefinition('greet', greet),
+      '--param',
+      'name=ann',
+      '--param',
+      'times=2',
+      '--dry-run',
+    );
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/\$ mkdir -p out/);
     expect(r.stdout).toMatch(/with these params: takes loud/);
@@ -62,12 +81,40 @@ describe('gravity CLI', () => {
 
   it('runs a definition file, prints one JSON object, and shows the run afterwards', async () => {
     const sb = sandbox();
-    const r = await sb.run('run', sb.writeDefinition('greet', greet), '--param', 'name=ann', '--param', 'times=3', '--root', sb.base, '--json');
+    const r = await sb.run(
+      'run',
+      sb.writeDefinition('greet', greet),
+      '--param',
+      'name=ann',
+      '--param',
+      'times=3',
+      '--root',
+      sb.base,
+      '--json',
+    );
     expect(r.code, r.stderr).toBe(0);
     const res = JSON.parse(r.stdout);
-    expect(res).toMatchObject({ workflow: 'test:greet', status: 'succeeded', output: { file: join(sb.base, 'out/greeting.txt') } });
-    expect(res.steps.map((s: { id: string; status: string; attempts: number }) => [s.id, s.status, s.attempts])).toEqual([['dir', 'succeeded', 1], ['loud', 'succeeded', 1]]);
-    expect(Object.keys(res.steps[0]).sort()).toEqual(['attempts', 'durationMs', 'finishedAt', 'id', 'output', 'startedAt', 'status', 'task']);
+    expect(res).toMatchObject({
+      workflow: 'test:greet',
+      status: 'succeeded',
+      output: { file: join(sb.base, 'out/greeting.txt') },
+    });
+    expect(
+      res.steps.map((s: { id: string; status: string; attempts: number }) => [s.id, s.status, s.attempts]),
+    ).toEqual([
+      ['dir', 'succeeded', 1],
+      ['loud', 'succeeded', 1],
+    ]);
+    expect(Object.keys(res.steps[0]).sort()).toEqual([
+      'attempts',
+      'durationMs',
+      'finishedAt',
+      'id',
+      'output',
+      'startedAt',
+      'status',
+      'task',
+    ]);
 
     const show = await sb.run('show', res.runId.slice(0, 16), '--journal');
     expect(show.code).toBe(0);
@@ -79,7 +126,13 @@ describe('gravity CLI', () => {
 
   it('exits 1 on a failed run and names the step and the error', async () => {
     const sb = sandbox();
-    const def = workflow({ id: 'test:fail', steps: sequence(task('ok', 'log.info', { message: 'hi' }), task('boom', 'exec.run', { command: 'sh', args: ['-c', 'echo bad >&2; exit 4'] })) });
+    const def = workflow({
+      id: 'test:fail',
+      steps: sequence(
+        task('ok', 'log.info', { message: 'hi' }),
+        task('boom', 'exec.run', { command: 'sh', args: ['-c', 'echo bad >&2; exit 4'] }),
+      ),
+    });
     const r = await sb.run('run', sb.writeDefinition('fail', def));
     expect(r.code).toBe(1);
     expect(r.stdout).toMatch(/✖ test:fail failed at <boom>: .*exited with code 4/s);
@@ -88,9 +141,27 @@ describe('gravity CLI', () => {
 
   it.each([
     ['not JSON', '{ nope', /not valid JSON/],
-    ['an unknown task', JSON.stringify(workflow({ id: 'test:x', steps: task('a', 'exec.rnu', {}) })), /<a> unknown task "exec\.rnu"; did you mean "exec\.run"\?/],
-    ['a bad target', JSON.stringify({ id: 'test:x', machine: { initial: 'a', states: { a: { invoke: { src: 'log.info', input: { message: 'x' } }, onDone: 'nowhere' } } } }), /<a> onDone target "nowhere" is not a sibling state/],
-    ['a bad expression', JSON.stringify(workflow({ id: 'test:x', steps: task('a', 'log.info', { message: '=1 +' }) })), /<a> bad expression in input.message/],
+    [
+      'an unknown task',
+      JSON.stringify(workflow({ id: 'test:x', steps: task('a', 'exec.rnu', {}) })),
+      /<a> unknown task "exec\.rnu"; did you mean "exec\.run"\?/,
+    ],
+    [
+      'a bad target',
+      JSON.stringify({
+        id: 'test:x',
+        machine: {
+          initial: 'a',
+          states: { a: { invoke: { src: 'log.info', input: { message: 'x' } }, onDone: 'nowhere' } },
+        },
+      }),
+      /<a> onDone target "nowhere" is not a sibling state/,
+    ],
+    [
+      'a bad expression',
+      JSON.stringify(workflow({ id: 'test:x', steps: task('a', 'log.info', { message: '=1 +' }) })),
+      /<a> bad expression in input.message/,
+    ],
   ])('refuses a definition file with %s (exit 2, file and element named)', async (_what, text, message) => {
     const sb = sandbox();
     const file = join(sb.base, 'bad.json');
@@ -104,7 +175,13 @@ describe('gravity CLI', () => {
   it('rolls back the finished steps of a run, newest first', async () => {
     const sb = sandbox();
     mkdirSync(sb.work, { recursive: true });
-    const def = workflow({ id: 'test:undo', steps: sequence(task('dir', 'fs.mkdir', { path: join(sb.work, 'made') }), task('file', 'fs.write', { path: join(sb.work, 'made', 'f.txt'), content: 'x' })) });
+    const def = workflow({
+      id: 'test:undo',
+      steps: sequence(
+        task('dir', 'fs.mkdir', { path: join(sb.work, 'made') }),
+        task('file', 'fs.write', { path: join(sb.work, 'made', 'f.txt'), content: 'x' }),
+      ),
+    });
     const r = await sb.run('run', sb.writeDefinition('undo', def), '--json');
     const { runId } = JSON.parse(r.stdout);
     expect(readdirSync(join(sb.work, 'made'))).toEqual(['f.txt']);
@@ -121,7 +198,17 @@ describe('gravity CLI', () => {
     const r = await sb.run('run', 'host:doctor', '--json');
     expect(r.code, r.stderr).toBe(0);
     const res = JSON.parse(r.stdout);
-    expect(res.output.tools.map((t: { tool: string }) => t.tool.split(' ')[0])).toEqual(['git', 'docker', 'vagrant', 'named-checkzone', 'apache2', 'crontab', 'rsync', 'ssh', 'etcd']);
+    expect(res.output.tools.map((t: { tool: string }) => t.tool.split(' ')[0])).toEqual([
+      'git',
+      'docker',
+      'vagrant',
+      'named-checkzone',
+      'apache2',
+      'crontab',
+      'rsync',
+      'ssh',
+      'etcd',
+    ]);
     expect(res.output.tools[0]).toMatchObject({ found: true, ok: true, version: expect.stringMatching(/^\d+\.\d+/) });
     const human = await sb.run('run', 'host:doctor');
     expect(human.stdout).toMatch(/git\s+✔\s+\d+\.\d+/);

@@ -7,7 +7,11 @@ import { sandbox, waitFor } from '../support/cli.js';
 
 /** A step that appends its name to the marker file after `sleep` seconds (so a kill during the sleep leaves no mark). */
 const mark = (id: string, file: string, sleep = 0, idempotent = true) =>
-  task(id, 'exec.run', { command: 'sh', args: ['-c', `${sleep ? `sleep ${sleep}; ` : ''}echo ${id} >> "$1"`, 'mark', file], idempotent });
+  task(id, 'exec.run', {
+    command: 'sh',
+    args: ['-c', `${sleep ? `sleep ${sleep}; ` : ''}echo ${id} >> "$1"`, 'mark', file],
+    idempotent,
+  });
 
 const counts = (file: string) => {
   const lines = existsSync(file) ? readFileSync(file, 'utf8').split('\n').filter(Boolean) : [];
@@ -15,7 +19,10 @@ const counts = (file: string) => {
 };
 
 function crashWorkflow(file: string, s3Idempotent: boolean) {
-  return workflow({ id: 'test:crash', steps: sequence(mark('s1', file), mark('s2', file), mark('s3', file, 3, s3Idempotent), mark('s4', file)) });
+  return workflow({
+    id: 'test:crash',
+    steps: sequence(mark('s1', file), mark('s2', file), mark('s3', file, 3, s3Idempotent), mark('s4', file)),
+  });
 }
 
 async function startAndWaitForS3(sb: ReturnType<typeof sandbox>, defFile: string) {
@@ -77,7 +84,9 @@ describe('gravity run killed and resumed', () => {
     const marks = join(sb.base, 'marks.txt');
     const defFile = sb.writeDefinition('crash', crashWorkflow(marks, true));
     const { child, done, runId } = await startAndWaitForS3(sb, defFile);
-    const pid = sb.journal(runId).find((e) => e.type === 'task.process' && e.step === 's3') as unknown as { pid: number };
+    const pid = sb.journal(runId).find((e) => e.type === 'task.process' && e.step === 's3') as unknown as {
+      pid: number;
+    };
 
     child.kill('SIGINT');
     const r = await done;
@@ -130,7 +139,14 @@ describe('a BPMN file run interrupted and resumed', () => {
     const sb = sandbox();
     const marks = join(sb.base, 'marks.txt');
     const bpmnFile = join(sb.base, 'crash.bpmn');
-    const exported = await sb.run('export', sb.writeDefinition('crash', crashWorkflow(marks, true)), '--dialect', 'camunda7', '-o', bpmnFile);
+    const exported = await sb.run(
+      'export',
+      sb.writeDefinition('crash', crashWorkflow(marks, true)),
+      '--dialect',
+      'camunda7',
+      '-o',
+      bpmnFile,
+    );
     expect(exported.code, exported.stderr).toBe(0);
     const { child, done, runId } = await startAndWaitForS3(sb, bpmnFile);
     child.kill('SIGINT');

@@ -37,25 +37,62 @@ describe('gravity test', () => {
   it('writes JUnit XML that CI systems read', async () => {
     const r = await sandbox().run('test', BROKEN, EXAMPLES, '--filter', 'expects', '--reporter', 'junit');
     expect(r.code).toBe(1);
-    expect(r.stdout).toMatch(/^<\?xml version="1.0" encoding="UTF-8"\?>\n<testsuites name="gravity" tests="1" failures="1"/);
-    expect(r.stdout).toMatch(/<testcase classname="[^"]*wrong-expectation\.scenario\.ts" name="expects what did not happen \[file, main\]" time="[\d.]+">\s*<failure message="assert\.file-content: [^"]*&quot;a\\n&quot;, expected &quot;changed\\n&quot;" type="s3_bob_file">/);
+    expect(r.stdout).toMatch(
+      /^<\?xml version="1.0" encoding="UTF-8"\?>\n<testsuites name="gravity" tests="1" failures="1"/,
+    );
+    expect(r.stdout).toMatch(
+      /<testcase classname="[^"]*wrong-expectation\.scenario\.ts" name="expects what did not happen \[file, main\]" time="[\d.]+">\s*<failure message="assert\.file-content: [^"]*&quot;a\\n&quot;, expected &quot;changed\\n&quot;" type="s3_bob_file">/,
+    );
   }, 60_000);
 
   it('runs one scenario in every universe with --matrix (3 transports x 2 default branches)', async () => {
-    const r = await sandbox().run('test', EXAMPLES, '--filter', 'concurrently', '--matrix', '--jobs', '3', '--reporter', 'json');
+    const r = await sandbox().run(
+      'test',
+      EXAMPLES,
+      '--filter',
+      'concurrently',
+      '--matrix',
+      '--jobs',
+      '3',
+      '--reporter',
+      'json',
+    );
     expect(r.code, r.stdout + r.stderr).toBe(0);
-    const runs = JSON.parse(r.stdout).results.map((x: { transport: string; branch: string; status: string }) => `${x.transport}/${x.branch}/${x.status}`).sort();
-    expect(runs).toEqual(['daemon/main/passed', 'daemon/master/passed', 'file/main/passed', 'file/master/passed', 'http/main/passed', 'http/master/passed']);
+    const runs = JSON.parse(r.stdout)
+      .results.map(
+        (x: { transport: string; branch: string; status: string }) => `${x.transport}/${x.branch}/${x.status}`,
+      )
+      .sort();
+    expect(runs).toEqual([
+      'daemon/main/passed',
+      'daemon/master/passed',
+      'file/main/passed',
+      'file/master/passed',
+      'http/main/passed',
+      'http/master/passed',
+    ]);
   }, 120_000);
 
   it('runs a scenario exported to BPMN (Camunda 7 dialect) the same way', async () => {
     const sb = sandbox();
     const file = join(sb.base, 'rebase.scenario.bpmn');
-    const exp = await sb.run('export', join(EXAMPLES, 'rebase-conflict.scenario.ts'), '--dialect', 'camunda7', '-o', file);
+    const exp = await sb.run(
+      'export',
+      join(EXAMPLES, 'rebase-conflict.scenario.ts'),
+      '--dialect',
+      'camunda7',
+      '-o',
+      file,
+    );
     expect(exp.code, exp.stderr).toBe(0);
     const r = await sb.run('test', file, '--transport', 'http', '--branch', 'master', '--reporter', 'json');
     expect(r.code, r.stdout + r.stderr).toBe(0);
-    expect(JSON.parse(r.stdout).results[0]).toMatchObject({ name: 'rebase with a conflict resolved by a step', transport: 'http', branch: 'master', status: 'passed' });
+    expect(JSON.parse(r.stdout).results[0]).toMatchObject({
+      name: 'rebase with a conflict resolved by a step',
+      transport: 'http',
+      branch: 'master',
+      status: 'passed',
+    });
   }, 60_000);
 
   it.each([

@@ -12,7 +12,12 @@ import { tempDir } from '../support/git-fixtures.js';
 
 let dir: string;
 const warnings: string[] = [];
-const ctx: LoadContext = { registry: createDefaultRegistry(), findWorkflow, suggestWorkflows, warn: (l) => warnings.push(l) };
+const ctx: LoadContext = {
+  registry: createDefaultRegistry(),
+  findWorkflow,
+  suggestWorkflows,
+  warn: (l) => warnings.push(l),
+};
 const good = workflow({ id: 'test:load', title: 'Load me', steps: task('say', 'log.info', { message: 'hi' }) });
 const unknownTask = workflow({ id: 'test:bad', steps: task('say', 'log.infoo', { message: 'hi' }) });
 
@@ -24,7 +29,10 @@ beforeAll(async () => {
   await writeFile(join(dir, 'array.json'), '[1, 2]');
   await writeFile(join(dir, 'good.bpmn'), await exportBpmn(good, { dialect: 'camunda7' }));
   await writeFile(join(dir, 'bad.bpmn'), await exportBpmn(unknownTask, { dialect: 'camunda7' }));
-  await writeFile(join(dir, 'bad.scenario.mjs'), `export default { name: 'bad', definition: ${JSON.stringify(unknownTask)} };\n`);
+  await writeFile(
+    join(dir, 'bad.scenario.mjs'),
+    `export default { name: 'bad', definition: ${JSON.stringify(unknownTask)} };\n`,
+  );
   await writeFile(join(dir, 'empty.scenario.mjs'), 'export default 42;\n');
 });
 
@@ -52,7 +60,11 @@ describe('loadDefinition', () => {
   ])('validates %s: an unknown task names the file, the step and the closest task', async (_, file) => {
     await expect(loadDefinition(join(dir, file), ctx)).rejects.toMatchObject({
       code: 'BAD_INPUT',
-      message: expect.stringMatching(new RegExp(`^${join(dir, file).replace(/[.]/g, '\\.')}: [\\s\\S]*<say> unknown task "log\\.infoo"; did you mean "log\\.info"`)),
+      message: expect.stringMatching(
+        new RegExp(
+          `^${join(dir, file).replace(/[.]/g, '\\.')}: [\\s\\S]*<say> unknown task "log\\.infoo"; did you mean "log\\.info"`,
+        ),
+      ),
       details: expect.objectContaining({ file: join(dir, file) }),
     });
   });
@@ -63,10 +75,16 @@ describe('loadDefinition', () => {
     ['missing.json', /missing\.json: cannot read definition file \(ENOENT\)/],
     ['empty.scenario.mjs', /empty\.scenario\.mjs: cannot load scenario: its default export is not a scenario/],
   ])('refuses %s with a BAD_INPUT error naming it', async (file, message) => {
-    await expect(loadDefinition(join(dir, file), ctx)).rejects.toMatchObject({ code: 'BAD_INPUT', message: expect.stringMatching(message) });
+    await expect(loadDefinition(join(dir, file), ctx)).rejects.toMatchObject({
+      code: 'BAD_INPUT',
+      message: expect.stringMatching(message),
+    });
   });
 
   it('suggests the closest catalog ids for an unknown workflow', async () => {
-    await expect(loadDefinition('host:docter', ctx)).rejects.toMatchObject({ code: 'UNKNOWN_WORKFLOW', message: expect.stringMatching(/did you mean "host:doctor"/) });
+    await expect(loadDefinition('host:docter', ctx)).rejects.toMatchObject({
+      code: 'UNKNOWN_WORKFLOW',
+      message: expect.stringMatching(/did you mean "host:doctor"/),
+    });
   });
 });

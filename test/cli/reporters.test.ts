@@ -6,7 +6,9 @@ import { reporters, xmlAttr, xmlText, type CaseResult } from '../../cli/reporter
 /** The report the junit reporter writes for `results`. */
 function junit(results: CaseResult[]): string {
   let text = '';
-  reporters.junit.end(results, 1234, { write: (chunk: string) => ((text += chunk), true) } as unknown as NodeJS.WritableStream);
+  reporters.junit.end(results, 1234, {
+    write: (chunk: string) => ((text += chunk), true),
+  } as unknown as NodeJS.WritableStream);
   return text;
 }
 
@@ -66,7 +68,11 @@ describe('the JUnit reporter', () => {
     const ok: CaseResult = { ...failed(''), status: 'passed', step: undefined, message: undefined };
     const doc = parser.parse(junit([ok, failed('boom')]));
     expect(doc.testsuites).toMatchObject({ name: 'gravity', tests: '2', failures: '1', time: '1.234' });
-    expect(doc.testsuites.testsuite.testcase[0]).toEqual({ classname: expect.stringMatching(/release\.scenario\.ts$/), name: expect.any(String), time: '0.042' });
+    expect(doc.testsuites.testsuite.testcase[0]).toEqual({
+      classname: expect.stringMatching(/release\.scenario\.ts$/),
+      name: expect.any(String),
+      time: '0.042',
+    });
     expect(doc.testsuites.testsuite.testcase[1].failure.message).toBe('boom');
   });
 });

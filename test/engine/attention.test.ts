@@ -13,7 +13,14 @@ describe('attention ends', () => {
       params: { left: { type: 'integer' } },
       steps: sequence(
         task('count', 'test.echo', { value: '=left' }),
-        decide('any', [{ when: 'steps.count.value > 0', then: attention('review', '=string(steps.count.value) + " file(s) differ: resolve them by hand"', { left: '=steps.count.value' }) }]),
+        decide('any', [
+          {
+            when: 'steps.count.value > 0',
+            then: attention('review', '=string(steps.count.value) + " file(s) differ: resolve them by hand"', {
+              left: '=steps.count.value',
+            }),
+          },
+        ]),
       ),
       output: { left: 0 },
     });

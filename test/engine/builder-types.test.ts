@@ -7,7 +7,12 @@ import { defineTask, sequence, task, workflow } from '../../engine/index.js';
 const deploy = defineTask({
   id: 'test.deploy',
   title: 'Deploy',
-  input: z.object({ name: z.string(), replicas: z.number().default(1), tags: z.array(z.string()).optional(), env: z.object({ region: z.string() }).optional() }),
+  input: z.object({
+    name: z.string(),
+    replicas: z.number().default(1),
+    tags: z.array(z.string()).optional(),
+    env: z.object({ region: z.string() }).optional(),
+  }),
   output: z.object({ ok: z.boolean() }),
   async run() {
     return { ok: true };
@@ -24,7 +29,10 @@ describe('task() given the task node itself', () => {
         task('c', deploy, '=steps.a'),
       ),
     });
-    expect(def.machine.states.a.invoke).toEqual({ src: 'test.deploy', input: { name: 'web', replicas: 2, tags: ['x', '=params.tag'], env: { region: '=params.region' } } });
+    expect(def.machine.states.a.invoke).toEqual({
+      src: 'test.deploy',
+      input: { name: 'web', replicas: 2, tags: ['x', '=params.tag'], env: { region: '=params.region' } },
+    });
     expect(def.machine.states.b.invoke).toEqual({ src: 'test.deploy', input: { name: '=upper case(params.name)' } });
     expect(def.machine.states.c.invoke).toEqual({ src: 'test.deploy', input: '=steps.a' });
   });

@@ -14,9 +14,19 @@ describe('calls of interrupted child runs', () => {
     // given a child whose only step is not idempotent, called by a parent
     const gate = gateTask({ idempotent: false });
     const echo = echoTask();
-    const child: Definition = workflow({ id: 'test:child', steps: task('risky', 'test.gate', { value: 'done' }), output: { value: '=steps.risky.value' } });
-    const parent = workflow({ id: 'test:parent', steps: sequence(call('sub', 'test:child'), task('after', 'test.echo', { value: '=steps.sub' })) });
-    const { engine } = engineWith([gate.task, echo.task], { store: tmp.store, resolveWorkflow: (id) => (id === 'test:child' ? child : undefined) });
+    const child: Definition = workflow({
+      id: 'test:child',
+      steps: task('risky', 'test.gate', { value: 'done' }),
+      output: { value: '=steps.risky.value' },
+    });
+    const parent = workflow({
+      id: 'test:parent',
+      steps: sequence(call('sub', 'test:child'), task('after', 'test.echo', { value: '=steps.sub' })),
+    });
+    const { engine } = engineWith([gate.task, echo.task], {
+      store: tmp.store,
+      resolveWorkflow: (id) => (id === 'test:child' ? child : undefined),
+    });
     // when the parent is cancelled while the child's risky step runs
     const ac = new AbortController();
     const first = startRun(engine, parent, { params: {}, runId: 'p', signal: ac.signal });
@@ -26,7 +36,12 @@ describe('calls of interrupted child runs', () => {
     // then resuming the parent stops it in needs-attention, naming the child run, and runs nothing
     const waiting = await resumeRun(engine, 'p');
     expect(waiting.status).toBe('needs-attention');
-    expect(waiting.attention).toEqual({ steps: ['sub'], message: expect.stringMatching(/step <sub> calls workflow test:child, whose run p\.sub needs attention: step <risky> \(test\.gate\) was interrupted/) });
+    expect(waiting.attention).toEqual({
+      steps: ['sub'],
+      message: expect.stringMatching(
+        /step <sub> calls workflow test:child, whose run p\.sub needs attention: step <risky> \(test\.gate\) was interrupted/,
+      ),
+    });
     expect(gate.calls()).toBe(1);
     // and resume --force re-runs the child's step and completes both runs
     gate.release();

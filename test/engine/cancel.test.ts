@@ -2,7 +2,18 @@
 // a run that is not running is refused by name.
 import { hostname } from 'node:os';
 import { describe, expect, it } from 'vitest';
-import { cancelRun, createMemoryStore, keys, resumeRun, RunStatus, sequence, startRun, task, workflow, type RunRecord } from '../../engine/index.js';
+import {
+  cancelRun,
+  createMemoryStore,
+  keys,
+  resumeRun,
+  RunStatus,
+  sequence,
+  startRun,
+  task,
+  workflow,
+  type RunRecord,
+} from '../../engine/index.js';
 import { echoTask, engineWith, gateTask, journalOf } from './support.js';
 
 describe('cancelRun', () => {
@@ -11,7 +22,10 @@ describe('cancelRun', () => {
     const store = createMemoryStore();
     const gate = gateTask({ idempotent: true, hangFirst: true });
     const { engine } = engineWith([gate.task, echoTask().task], { store });
-    const def = workflow({ id: 'test:cancel-dead', steps: sequence(task('wait', 'test.gate', {}), task('after', 'test.echo', { value: 1 })) });
+    const def = workflow({
+      id: 'test:cancel-dead',
+      steps: sequence(task('wait', 'test.gate', {}), task('after', 'test.echo', { value: 1 })),
+    });
     void startRun(engine, def, { params: {}, runId: 'r-dead' });
     await gate.started();
     await new Promise((r) => setTimeout(r, 20));
@@ -26,7 +40,10 @@ describe('cancelRun', () => {
     const after = (await store.get<RunRecord>(keys.run('r-dead')))!.value;
     expect(after.status).toBe('cancelled');
     expect(after.pid).toBeUndefined();
-    expect((await journalOf(store, 'r-dead')).at(-1)).toMatchObject({ type: 'run.cancelled', message: expect.stringMatching(/process is gone/) });
+    expect((await journalOf(store, 'r-dead')).at(-1)).toMatchObject({
+      type: 'run.cancelled',
+      message: expect.stringMatching(/process is gone/),
+    });
     gate.rearm();
     const resumed = resumeRun(engine, 'r-dead');
     await gate.started();
@@ -34,13 +51,28 @@ describe('cancelRun', () => {
     expect((await resumed).status).toBe('succeeded');
   });
 
-  it.each(['succeeded', 'cancelled', 'failed'] as const)('refuses a %s run with BAD_INPUT naming it, and changes nothing', async (status) => {
-    const store = createMemoryStore();
-    const { engine } = engineWith([], { store });
-    const record: RunRecord = { id: 'r-x', workflow: 'w:x', definitionHash: 'h', source: { kind: 'inline' }, params: {}, status, createdAt: 'c', updatedAt: 'u' };
-    await store.put(keys.run('r-x'), record);
-    await expect(cancelRun(engine, 'r-x')).rejects.toMatchObject({ code: 'BAD_INPUT', message: `run r-x is ${status}, not running: nothing to cancel` });
-    expect((await store.get<RunRecord>(keys.run('r-x')))!.value).toEqual(record);
-    expect(await journalOf(store, 'r-x')).toEqual([]);
-  });
+  it.each(['succeeded', 'cancelled', 'failed'] as const)(
+    'refuses a %s run with BAD_INPUT naming it, and changes nothing',
+    async (status) => {
+      const store = createMemoryStore();
+      const { engine } = engineWith([], { store });
+      const record: RunRecord = {
+        id: 'r-x',
+        workflow: 'w:x',
+        definitionHash: 'h',
+        source: { kind: 'inline' },
+        params: {},
+        status,
+        createdAt: 'c',
+        updatedAt: 'u',
+      };
+      await store.put(keys.run('r-x'), record);
+      await expect(cancelRun(engine, 'r-x')).rejects.toMatchObject({
+        code: 'BAD_INPUT',
+        message: `run r-x is ${status}, not running: nothing to cancel`,
+      });
+      expect((await store.get<RunRecord>(keys.run('r-x')))!.value).toEqual(record);
+      expect(await journalOf(store, 'r-x')).toEqual([]);
+    },
+  );
 });

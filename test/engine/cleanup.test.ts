@@ -29,10 +29,17 @@ afterEach(async () => {
 });
 
 /** before -> cleanup <backup> { body } then restart -> after. */
-function backup(body: Parameters<typeof cleanup>[1], restart = task('restart', 'test.echo', { value: 'restarted' })): Definition {
+function backup(
+  body: Parameters<typeof cleanup>[1],
+  restart = task('restart', 'test.echo', { value: 'restarted' }),
+): Definition {
   return workflow({
     id: 'test:cleanup',
-    steps: sequence(task('before', 'test.echo', { value: 'before' }), cleanup('backup', body, restart), task('after', 'test.echo', { value: 'after' })),
+    steps: sequence(
+      task('before', 'test.echo', { value: 'before' }),
+      cleanup('backup', body, restart),
+      task('after', 'test.echo', { value: 'after' }),
+    ),
     output: '=steps.after.value',
   });
 }
@@ -43,13 +50,19 @@ describe('cleanup()', () => {
     const echo = echoTask();
     const { engine } = engineWith([echo.task], { store: tmp.store });
     // when the run goes
-    const result = await startRun(engine, backup(task('dump', 'test.echo', { value: 'dumped' })), { params: {}, runId: 'r-ok' });
+    const result = await startRun(engine, backup(task('dump', 'test.echo', { value: 'dumped' })), {
+      params: {},
+      runId: 'r-ok',
+    });
     // then the body, the cleanup and the next step ran once each, in order, and the failure copy never ran
     expect(result.status).toBe('succeeded');
     expect(result.output).toBe('after');
     expect(echo.calls).toEqual(['before', 'dumped', 'restarted', 'after']);
     expect(taskTrail(await journalOf(tmp.store, 'r-ok')).filter((e) => e.startsWith('task.finished'))).toEqual([
-      'task.finished:before', 'task.finished:dump', 'task.finished:restart', 'task.finished:after',
+      'task.finished:before',
+      'task.finished:dump',
+      'task.finished:restart',
+      'task.finished:after',
     ]);
   });
 
@@ -58,7 +71,9 @@ describe('cleanup()', () => {
     const echo = echoTask();
     const boom = failTask();
     const { engine } = engineWith([echo.task, boom.task], { store: tmp.store });
-    const def = backup(sequence(task('stop', 'test.echo', { value: 'stopped' }), task('dump', 'test.fail', { message: 'disk full' })));
+    const def = backup(
+      sequence(task('stop', 'test.echo', { value: 'stopped' }), task('dump', 'test.fail', { message: 'disk full' })),
+    );
     // when the run goes
     const result = await startRun(engine, def, { params: {}, runId: 'r-fail' });
     // then the cleanup copy ran after the failure, the next step never ran, and the run failed with the body's error
@@ -66,8 +81,14 @@ describe('cleanup()', () => {
     expect(result.error).toMatchObject({ message: 'disk full', step: 'dump' });
     expect(echo.calls).toEqual(['before', 'stopped', 'restarted']);
     expect(taskTrail(await journalOf(tmp.store, 'r-fail'))).toEqual([
-      'task.started:before', 'task.finished:before', 'task.started:stop', 'task.finished:stop',
-      'task.started:dump', 'task.failed:dump', 'task.started:restart_failed', 'task.finished:restart_failed',
+      'task.started:before',
+      'task.finished:before',
+      'task.started:stop',
+      'task.finished:stop',
+      'task.started:dump',
+      'task.failed:dump',
+      'task.started:restart_failed',
+      'task.finished:restart_failed',
     ]);
   });
 
@@ -76,7 +97,11 @@ describe('cleanup()', () => {
     const echo = echoTask();
     const { engine } = engineWith([echo.task], { store: tmp.store });
     // when the run goes
-    const result = await startRun(engine, backup(sequence(task('dump', 'test.echo', { value: 'dumped' }), fail('refuse', 'backup refused'))), { params: {} });
+    const result = await startRun(
+      engine,
+      backup(sequence(task('dump', 'test.echo', { value: 'dumped' }), fail('refuse', 'backup refused'))),
+      { params: {} },
+    );
     // then the cleanup ran and the run failed with the fail() message
     expect(result.status).toBe('failed');
     expect(result.error?.message).toBe('backup refused');
@@ -89,7 +114,11 @@ describe('cleanup()', () => {
     const gate = gateTask({ idempotent: true });
     const { engine, events } = engineWith([echo.task, gate.task], { store: tmp.store });
     const ac = new AbortController();
-    const running = startRun(engine, backup(task('dump', 'test.gate', {})), { params: {}, runId: 'r-cancel', signal: ac.signal });
+    const running = startRun(engine, backup(task('dump', 'test.gate', {})), {
+      params: {},
+      runId: 'r-cancel',
+      signal: ac.signal,
+    });
     await gate.started();
     // when the run is cancelled (Ctrl-C)
     ac.abort();
@@ -99,13 +128,19 @@ describe('cleanup()', () => {
     expect(result.status).toBe('cancelled');
     expect(echo.calls).toEqual(['before', 'restarted']);
     expect(taskTrail(await journalOf(tmp.store, 'r-cancel')).slice(2)).toEqual([
-      'task.started:dump', 'task.cancelled:dump', 'task.started:restart_failed', 'task.finished:restart_failed',
+      'task.started:dump',
+      'task.cancelled:dump',
+      'task.started:restart_failed',
+      'task.finished:restart_failed',
     ]);
     expect(events.at(-1)).toMatchObject({ type: 'run.cancelled', message: expect.stringMatching(/cleanup ran/) });
     const record = (await tmp.store.get<RunRecord>('runs/r-cancel'))!.value;
     expect(record).toMatchObject({ status: 'cancelled', error: { code: 'CANCELLED' } });
     // and resume is refused with a reason, running nothing
-    await expect(resumeRun(engine, 'r-cancel')).rejects.toMatchObject({ code: 'BAD_INPUT', message: 'run r-cancel ended: its cleanup ran after the cancel; start a new run' });
+    await expect(resumeRun(engine, 'r-cancel')).rejects.toMatchObject({
+      code: 'BAD_INPUT',
+      message: 'run r-cancel ended: its cleanup ran after the cancel; start a new run',
+    });
     expect(gate.calls()).toBe(1);
   });
 
@@ -136,7 +171,14 @@ describe('cleanup()', () => {
     const boom = failTask();
     const { engine } = engineWith([echo.task, boom.task], { store: tmp.store });
     // when the run goes
-    const result = await startRun(engine, backup(task('dump', 'test.echo', { value: 'dumped' }), task('restart', 'test.fail', { message: 'cannot restart' })), { params: {} });
+    const result = await startRun(
+      engine,
+      backup(
+        task('dump', 'test.echo', { value: 'dumped' }),
+        task('restart', 'test.fail', { message: 'cannot restart' }),
+      ),
+      { params: {} },
+    );
     // then the run failed at the cleanup step, with its error, and did not carry on
     expect(result.status).toBe('failed');
     expect(result.error).toMatchObject({ message: 'cannot restart', step: 'restart' });
@@ -148,7 +190,9 @@ describe('cleanup()', () => {
     const echo1 = echoTask();
     const gate1 = gateTask({ idempotent: true, hangFirst: true });
     const { engine: first } = engineWith([echo1.task, gate1.task], { store: tmp.store });
-    void startRun(first, backup(task('dump', 'test.gate', {})), { params: {}, runId: 'r-crash' }).catch(() => undefined);
+    void startRun(first, backup(task('dump', 'test.gate', {})), { params: {}, runId: 'r-crash' }).catch(
+      () => undefined,
+    );
     await gate1.started();
     await new Promise((r) => setTimeout(r, 20));
     const rec = (await tmp.store.get<RunRecord>('runs/r-crash'))!;
@@ -175,7 +219,18 @@ describe('cleanup()', () => {
     const { engine } = engineWith([echo.task, boom.task], { store: tmp.store });
     const def = workflow({
       id: 'test:nested-cleanup',
-      steps: cleanup('outer', sequence(cleanup('inner', task('work', 'test.fail', { message: 'inner boom' }), task('undo_inner', 'test.echo', { value: 'inner' })), task('more', 'test.echo', { value: 'more' })), task('undo_outer', 'test.echo', { value: 'outer' })),
+      steps: cleanup(
+        'outer',
+        sequence(
+          cleanup(
+            'inner',
+            task('work', 'test.fail', { message: 'inner boom' }),
+            task('undo_inner', 'test.echo', { value: 'inner' }),
+          ),
+          task('more', 'test.echo', { value: 'more' }),
+        ),
+        task('undo_outer', 'test.echo', { value: 'outer' }),
+      ),
     });
     // when the run goes
     const result = await startRun(engine, def, { params: {}, runId: 'r-nested' });
@@ -183,7 +238,10 @@ describe('cleanup()', () => {
     expect(result.status).toBe('failed');
     expect(result.error).toMatchObject({ message: 'inner boom', step: 'work' });
     expect(echo.calls).toEqual(['inner', 'outer']);
-    expect(taskTrail(await journalOf(tmp.store, 'r-nested')).filter((e) => e.startsWith('task.finished'))).toEqual(['task.finished:undo_inner_failed', 'task.finished:undo_outer_failed']);
+    expect(taskTrail(await journalOf(tmp.store, 'r-nested')).filter((e) => e.startsWith('task.finished'))).toEqual([
+      'task.finished:undo_inner_failed',
+      'task.finished:undo_outer_failed',
+    ]);
   });
 
   it('nests inside another cleanup body: a cancel runs the inner cleanup, then the outer one, and ends cancelled', async () => {
@@ -193,7 +251,11 @@ describe('cleanup()', () => {
     const { engine } = engineWith([echo.task, gate.task], { store: tmp.store });
     const def = workflow({
       id: 'test:nested-cancel',
-      steps: cleanup('outer', cleanup('inner', task('work', 'test.gate', {}), task('undo_inner', 'test.echo', { value: 'inner' })), task('undo_outer', 'test.echo', { value: 'outer' })),
+      steps: cleanup(
+        'outer',
+        cleanup('inner', task('work', 'test.gate', {}), task('undo_inner', 'test.echo', { value: 'inner' })),
+        task('undo_outer', 'test.echo', { value: 'outer' }),
+      ),
     });
     const ac = new AbortController();
     const running = startRun(engine, def, { params: {}, signal: ac.signal });
@@ -209,17 +271,32 @@ describe('cleanup()', () => {
     // given a cleanup as one branch of a parallel
     const branch = cleanup('inner', task('a', 'test.echo', { value: 1 }), task('undo', 'test.echo', { value: 2 }));
     // when the workflow is built, then the builder refuses it with a coded error that says what to do
-    expect(() => workflow({ id: 'test:par', steps: parallel('fan', branch, task('b', 'test.echo', { value: 3 })) })).toThrow(DefinitionError);
-    expect(() => workflow({ id: 'test:par', steps: parallel('fan', branch, task('b', 'test.echo', { value: 3 })) })).toThrow(/cleanup <inner> is inside parallel <fan>.*inside the cleanup's body/);
+    expect(() =>
+      workflow({ id: 'test:par', steps: parallel('fan', branch, task('b', 'test.echo', { value: 3 })) }),
+    ).toThrow(DefinitionError);
+    expect(() =>
+      workflow({ id: 'test:par', steps: parallel('fan', branch, task('b', 'test.echo', { value: 3 })) }),
+    ).toThrow(/cleanup <inner> is inside parallel <fan>.*inside the cleanup's body/);
     // and a definition written by hand (or imported) is refused by validation
-    const ok = workflow({ id: 'test:par', steps: parallel('fan', task('a', 'test.echo', { value: 1 }), task('b', 'test.echo', { value: 3 })) });
-    const region = (ok.machine.states.fan.states!.fan_1.states!);
-    region.box = { initial: 'a', states: { a: region.a, box_end: { type: 'final' } }, onDone: 'fan_1_end', onError: 'fan_1_end', on: { 'gravity.cancel': 'fan_1_end' } };
+    const ok = workflow({
+      id: 'test:par',
+      steps: parallel('fan', task('a', 'test.echo', { value: 1 }), task('b', 'test.echo', { value: 3 })),
+    });
+    const region = ok.machine.states.fan.states!.fan_1.states!;
+    region.box = {
+      initial: 'a',
+      states: { a: region.a, box_end: { type: 'final' } },
+      onDone: 'fan_1_end',
+      onError: 'fan_1_end',
+      on: { 'gravity.cancel': 'fan_1_end' },
+    };
     delete region.a;
     ok.machine.states.fan.states!.fan_1.initial = 'box';
     (region.box.states!.a as { onDone: string }).onDone = 'box_end';
     const problems = checkDefinition(ok, createRegistry(echoTask().task));
-    expect(problems).toEqual([{ element: 'box', message: expect.stringMatching(/cannot sit inside a parallel branch/) }]);
+    expect(problems).toEqual([
+      { element: 'box', message: expect.stringMatching(/cannot sit inside a parallel branch/) },
+    ]);
   });
 
   it('allows a parallel inside its body: a failing branch cancels the other, then the cleanup runs', async () => {
@@ -228,7 +305,16 @@ describe('cleanup()', () => {
     const boom = failTask();
     const gate = gateTask({ idempotent: true });
     const { engine } = engineWith([echo.task, boom.task, gate.task], { store: tmp.store });
-    const def = backup(parallel('fan', task('slow', 'test.gate', {}), sequence(task('wait_slow', 'test.echo', { value: 'x' }), task('broken', 'test.fail', { message: 'branch boom' }))));
+    const def = backup(
+      parallel(
+        'fan',
+        task('slow', 'test.gate', {}),
+        sequence(
+          task('wait_slow', 'test.echo', { value: 'x' }),
+          task('broken', 'test.fail', { message: 'branch boom' }),
+        ),
+      ),
+    );
     // when the run goes
     const result = await startRun(engine, def, { params: {} });
     // then the blocking branch was aborted, the cleanup ran, and the run failed with the branch's error
@@ -240,12 +326,18 @@ describe('cleanup()', () => {
 
   it('keeps step ids unique: ids clashing across levels, or with the generated ones, are refused by the builder', () => {
     // given a body step and a cleanup step with the same id, then a body step named like the body's end
-    const same = () => workflow({ id: 'test:dup', steps: cleanup('c', task('x', 'test.echo', {}), task('x', 'test.echo', {})) });
-    const end = () => workflow({ id: 'test:dup', steps: cleanup('c', task('c_end', 'test.echo', {}), task('y', 'test.echo', {})) });
+    const same = () =>
+      workflow({ id: 'test:dup', steps: cleanup('c', task('x', 'test.echo', {}), task('x', 'test.echo', {})) });
+    const end = () =>
+      workflow({ id: 'test:dup', steps: cleanup('c', task('c_end', 'test.echo', {}), task('y', 'test.echo', {})) });
     // when built, then both are refused with coded errors naming the id
     expect(same).toThrow(expect.objectContaining({ code: 'INVALID_DEFINITION', message: 'duplicate step id <x>' }));
-    expect(end).toThrow(expect.objectContaining({ code: 'INVALID_DEFINITION', message: expect.stringContaining('<c_end> is reserved') }));
-    expect(() => cleanup('c', task('x', 'test.echo', {}), 'restart' as never)).toThrow(/cleanup <c>: item 2 is not a step/);
+    expect(end).toThrow(
+      expect.objectContaining({ code: 'INVALID_DEFINITION', message: expect.stringContaining('<c_end> is reserved') }),
+    );
+    expect(() => cleanup('c', task('x', 'test.echo', {}), 'restart' as never)).toThrow(
+      /cleanup <c>: item 2 is not a step/,
+    );
   });
 
   it('shows in a plan as a block with its error and cancel paths, then the cleanup steps and their failure copy', () => {
@@ -255,9 +347,21 @@ describe('cleanup()', () => {
     const plan = planDefinition(def, createRegistry(echoTask().task), {});
     // then the block, its body, its cleanup and the failure path are listed readably
     expect(plan.map((i) => [i.id, i.kind, i.depth])).toEqual([
-      ['before', 'task', 0], ['backup', 'cleanup', 0], ['dump', 'task', 1], ['restart', 'task', 0], ['restart_failed', 'task', 0], ['backup_failed', 'fail', 0], ['after', 'task', 0], ['done', 'end', 0],
+      ['before', 'task', 0],
+      ['backup', 'cleanup', 0],
+      ['dump', 'task', 1],
+      ['restart', 'task', 0],
+      ['restart_failed', 'task', 0],
+      ['backup_failed', 'fail', 0],
+      ['after', 'task', 0],
+      ['done', 'end', 0],
     ]);
-    expect(plan.find((i) => i.id === 'backup')!.notes).toEqual(['then -> restart', 'on error or cancel -> restart_failed (the cleanup, then the run fails)']);
-    expect(plan.find((i) => i.id === 'backup_failed')!.notes).toEqual(['fails the run with the error it handles (=error.message)']);
+    expect(plan.find((i) => i.id === 'backup')!.notes).toEqual([
+      'then -> restart',
+      'on error or cancel -> restart_failed (the cleanup, then the run fails)',
+    ]);
+    expect(plan.find((i) => i.id === 'backup_failed')!.notes).toEqual([
+      'fails the run with the error it handles (=error.message)',
+    ]);
   });
 });

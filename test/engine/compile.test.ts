@@ -2,7 +2,17 @@
 // variables, timers, failing ends).
 import { describe, it, expect } from 'vitest';
 import { createActor } from 'xstate';
-import { compile, fail, sequence, startRun, task, wait, workflow, type Definition, type Runtime } from '../../engine/index.js';
+import {
+  compile,
+  fail,
+  sequence,
+  startRun,
+  task,
+  wait,
+  workflow,
+  type Definition,
+  type Runtime,
+} from '../../engine/index.js';
 import { echoTask, engineWith, journalOf } from './support.js';
 
 const noTasks: Runtime = { runTask: async () => ({}) };
@@ -15,7 +25,10 @@ describe('compile', () => {
       machine: {
         initial: 'waiting',
         states: {
-          waiting: { on: { approve: 'approved', reject: { target: 'rejected' } }, meta: { title: 'Wait for approval' } },
+          waiting: {
+            on: { approve: 'approved', reject: { target: 'rejected' } },
+            meta: { title: 'Wait for approval' },
+          },
           approved: { type: 'final' },
           rejected: { type: 'final' },
         },
@@ -71,7 +84,10 @@ describe('compile', () => {
   it('runs a wait timer given as an ISO-8601 duration', async () => {
     const { task: echo, calls } = echoTask();
     const { engine } = engineWith([echo]);
-    const def = workflow({ id: 'test:iso', steps: sequence(wait('pause', 'PT0.001S'), task('b', 'test.echo', { value: 'b' })) });
+    const def = workflow({
+      id: 'test:iso',
+      steps: sequence(wait('pause', 'PT0.001S'), task('b', 'test.echo', { value: 'b' })),
+    });
     const result = await startRun(engine, def, { params: {} });
     expect(result.status).toBe('succeeded');
     expect(calls).toEqual(['b']);
@@ -80,10 +96,16 @@ describe('compile', () => {
   it('fails the run, naming the timer, when a FEEL delay evaluates to something that is not a delay', async () => {
     const { task: echo, calls } = echoTask();
     const { engine } = engineWith([echo]);
-    const def = workflow({ id: 'test:baddelay', params: { delay: { type: 'string' } }, steps: sequence(wait('pause', '=params.delay'), task('b', 'test.echo', { value: 'b' })) });
+    const def = workflow({
+      id: 'test:baddelay',
+      params: { delay: { type: 'string' } },
+      steps: sequence(wait('pause', '=params.delay'), task('b', 'test.echo', { value: 'b' })),
+    });
     const result = await startRun(engine, def, { params: { delay: 'soon' } });
     expect(result.status).toBe('failed');
-    expect(result.error?.message).toBe('bad delay in <pause>: "soon"; expected milliseconds or an ISO-8601 duration such as PT30S');
+    expect(result.error?.message).toBe(
+      'bad delay in <pause>: "soon"; expected milliseconds or an ISO-8601 duration such as PT30S',
+    );
     expect(calls).toEqual([]);
   });
 
@@ -91,12 +113,19 @@ describe('compile', () => {
     // given a step then a failing end whose message is FEEL over the step's output
     const { task: echo } = echoTask();
     const { engine } = engineWith([echo]);
-    const def = workflow({ id: 'test:failend', steps: sequence(task('a', 'test.echo', { value: 1 }), fail('stop', '="stopped after " + string(steps.a.value)')) });
+    const def = workflow({
+      id: 'test:failend',
+      steps: sequence(task('a', 'test.echo', { value: 1 }), fail('stop', '="stopped after " + string(steps.a.value)')),
+    });
     // when it runs
     const result = await startRun(engine, def, { params: {} });
     // then the run failed with that message, and the journal's last entry says so
     expect(result.status).toBe('failed');
-    expect(result.error).toMatchObject({ code: 'TASK_FAILED', message: 'stopped after 1', details: { element: 'stop' } });
+    expect(result.error).toMatchObject({
+      code: 'TASK_FAILED',
+      message: 'stopped after 1',
+      details: { element: 'stop' },
+    });
     const last = (await journalOf(engine.store, result.runId)).at(-1);
     expect(last).toMatchObject({ type: 'run.failed', message: 'stopped after 1' });
   });

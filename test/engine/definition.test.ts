@@ -1,16 +1,51 @@
 // The definition helpers: canonical JSON and hashing, transition targets, and the steps of a workflow in document order.
 import { describe, it, expect } from 'vitest';
-import { calleeOf, callSrc, canonicalJson, definitionHash, listSteps, parallel, sequence, stateKind, targetOf, task, call, workflow, type Definition, type StateConfig } from '../../engine/index.js';
+import {
+  calleeOf,
+  callSrc,
+  canonicalJson,
+  definitionHash,
+  listSteps,
+  parallel,
+  sequence,
+  stateKind,
+  targetOf,
+  task,
+  call,
+  workflow,
+  type Definition,
+  type StateConfig,
+} from '../../engine/index.js';
 
 describe('canonicalJson', () => {
   it('sorts keys at every depth, keeps array order and drops undefined fields', () => {
-    expect(canonicalJson({ b: [{ y: 1, x: 2 }, 3, ['z', 'a']], a: { d: undefined, c: null } })).toBe('{"a":{"c":null},"b":[{"x":2,"y":1},3,["z","a"]]}');
+    expect(canonicalJson({ b: [{ y: 1, x: 2 }, 3, ['z', 'a']], a: { d: undefined, c: null } })).toBe(
+      '{"a":{"c":null},"b":[{"x":2,"y":1},3,["z","a"]]}',
+    );
   });
 
   it('hashes definitions that differ only in key order alike, and different definitions apart', () => {
-    const a: Definition = { id: 'test:h', machine: { initial: 's', states: { s: { invoke: { src: 'x.y', input: { p: 1, q: [1, 2] } }, onDone: 'done' }, done: { type: 'final' } } } };
-    const b: Definition = { machine: { states: { done: { type: 'final' }, s: { onDone: 'done', invoke: { input: { q: [1, 2], p: 1 }, src: 'x.y' } } }, initial: 's' }, id: 'test:h' };
-    const c: Definition = { ...a, machine: { ...a.machine, states: { ...a.machine.states, s: { invoke: { src: 'x.y', input: { p: 1, q: [2, 1] } }, onDone: 'done' } } } };
+    const a: Definition = {
+      id: 'test:h',
+      machine: {
+        initial: 's',
+        states: { s: { invoke: { src: 'x.y', input: { p: 1, q: [1, 2] } }, onDone: 'done' }, done: { type: 'final' } },
+      },
+    };
+    const b: Definition = {
+      machine: {
+        states: { done: { type: 'final' }, s: { onDone: 'done', invoke: { input: { q: [1, 2], p: 1 }, src: 'x.y' } } },
+        initial: 's',
+      },
+      id: 'test:h',
+    };
+    const c: Definition = {
+      ...a,
+      machine: {
+        ...a.machine,
+        states: { ...a.machine.states, s: { invoke: { src: 'x.y', input: { p: 1, q: [2, 1] } }, onDone: 'done' } },
+      },
+    };
     expect(definitionHash(a)).toMatch(/^[0-9a-f]{64}$/);
     expect(definitionHash(b)).toBe(definitionHash(a));
     expect(definitionHash(c)).not.toBe(definitionHash(a));
@@ -32,7 +67,11 @@ describe('listSteps', () => {
     // given tasks at the top level, in parallel regions (one nested in a sequence) and a call
     const def = workflow({
       id: 'test:steps',
-      steps: sequence(task('first', 'x.a'), parallel('fork', task('left', 'x.b'), sequence(task('r1', 'x.c'), task('r2', 'x.d'))), call('sub', 'child:run')),
+      steps: sequence(
+        task('first', 'x.a'),
+        parallel('fork', task('left', 'x.b'), sequence(task('r1', 'x.c'), task('r2', 'x.d'))),
+        call('sub', 'child:run'),
+      ),
     });
     // when its steps are listed
     const steps = listSteps(def);
@@ -53,7 +92,11 @@ describe('listSteps', () => {
       machine: {
         initial: 'c',
         states: {
-          c: { initial: 'inner', onDone: 'done', states: { inner: { invoke: { src: 'x.a' }, onDone: 'end' }, end: { type: 'final' } } },
+          c: {
+            initial: 'inner',
+            onDone: 'done',
+            states: { inner: { invoke: { src: 'x.a' }, onDone: 'end' }, end: { type: 'final' } },
+          },
           done: { type: 'final' },
         },
       },

@@ -1,7 +1,18 @@
 // The JSON store's crash-safe file primitives (engine/store/durable-fs.ts) on real temp folders: atomic replace,
 // folder creation, error reporting and no leaked file descriptors. The fsync calls themselves cannot be observed.
 import { describe, it, expect, beforeEach, afterEach } from 'vitest';
-import { existsSync, mkdirSync, openSync, closeSync, readdirSync, readFileSync, readlinkSync, readSync, statSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  openSync,
+  closeSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  readSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
@@ -41,9 +52,12 @@ describe('fsyncDir', () => {
     await expect(fsyncDir(join(dir, 'missing'))).rejects.toMatchObject({ code: 'ENOENT' });
   });
 
-  it.runIf(existsSync('/proc/self'))('accepts a folder whose file system cannot fsync it (EINVAL on /proc)', async () => {
-    await expect(fsyncDir('/proc/self')).resolves.toBeUndefined();
-  });
+  it.runIf(existsSync('/proc/self'))(
+    'accepts a folder whose file system cannot fsync it (EINVAL on /proc)',
+    async () => {
+      await expect(fsyncDir('/proc/self')).resolves.toBeUndefined();
+    },
+  );
 });
 
 describe('ensureDir', () => {
@@ -121,7 +135,9 @@ describe('atomicWriteFile', () => {
     const target = join(dir, 'occupied');
     mkdirSync(target);
     writeFileSync(join(target, 'inside'), '');
-    await expect(atomicWriteFile(target, 'data')).rejects.toMatchObject({ code: expect.stringMatching(/^(EISDIR|ENOTEMPTY|EEXIST)$/) });
+    await expect(atomicWriteFile(target, 'data')).rejects.toMatchObject({
+      code: expect.stringMatching(/^(EISDIR|ENOTEMPTY|EEXIST)$/),
+    });
     expect(readdirSync(dir)).toEqual(['occupied']);
   });
 

@@ -21,15 +21,20 @@ describe('parseDelay', () => {
     expect(parseDelay(value, 'Timer_1')).toBe(ms);
   });
 
-  it.each([-5, Infinity, NaN, null, true, {}, '', 'soon', '5 minutes', '10s', 'P', 'PT', 'P1DT', '-5', 'PT5X'])('refuses %j with a message naming the element', (value) => {
-    let error: unknown;
-    try {
-      parseDelay(value, 'Timer_1');
-    } catch (e) {
-      error = e;
-    }
-    expect(error).toBeInstanceOf(DefinitionError);
-    expect((error as DefinitionError).message).toBe(`bad delay in <Timer_1>: ${JSON.stringify(value)}; expected milliseconds or an ISO-8601 duration such as PT30S`);
-    expect((error as DefinitionError).details).toEqual({ element: 'Timer_1', value });
-  });
+  it.each([-5, Infinity, NaN, null, true, {}, '', 'soon', '5 minutes', '10s', 'P', 'PT', 'P1DT', '-5', 'PT5X'])(
+    'refuses %j with a message naming the element',
+    (value) => {
+      let error: unknown;
+      try {
+        parseDelay(value, 'Timer_1');
+      } catch (e) {
+        error = e;
+      }
+      expect(error).toBeInstanceOf(DefinitionError);
+      expect((error as DefinitionError).message).toBe(
+        `bad delay in <Timer_1>: ${JSON.stringify(value)}; expected milliseconds or an ISO-8601 duration such as PT30S`,
+      );
+      expect((error as DefinitionError).details).toEqual({ element: 'Timer_1', value });
+    },
+  );
 });

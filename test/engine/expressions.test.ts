@@ -10,7 +10,13 @@ import {
   resolveTemplate,
 } from '../../engine/index.js';
 
-const scope = { n: 3, params: { n: 3, name: 'web' }, vars: { n: 3 }, steps: { s1: { count: 2, items: ['a', 'b'] } }, error: null };
+const scope = {
+  n: 3,
+  params: { n: 3, name: 'web' },
+  vars: { n: 3 },
+  steps: { s1: { count: 2, items: ['a', 'b'] } },
+  error: null,
+};
 
 function errorOf(fn: () => unknown): ExpressionError {
   try {
@@ -73,23 +79,33 @@ describe('FEEL expressions', () => {
     expect(e.message).toBe(`expression in <Gateway_1> failed: expected a boolean, got ${got} (expression: ${expr})`);
   });
 
-  it.each(['process', 'process.env', 'constructor', 'globalThis', 'this', 'require("fs")', 'steps.constructor', 'params.__proto__', 'steps.s1.toString', '"abc".constructor', 'steps.s1.count.constructor', 'Function("return 1")'])(
-    'gives no access to JavaScript through %s',
-    (expr) => {
-      // when an expression reaches for a JS global or a prototype member
-      let value: unknown;
-      let error: unknown;
-      try {
-        value = evaluateExpression(expr, scope, 'Task_1');
-      } catch (e) {
-        error = e;
-      }
-      // then it fails as an expression error or yields nothing: never a function or a host object
-      if (error) expect(error).toBeInstanceOf(ExpressionError);
-      else expect(value === null || (Array.isArray(value) && value.length === 0)).toBe(true);
-      expect(typeof value).not.toBe('function');
-    },
-  );
+  it.each([
+    'process',
+    'process.env',
+    'constructor',
+    'globalThis',
+    'this',
+    'require("fs")',
+    'steps.constructor',
+    'params.__proto__',
+    'steps.s1.toString',
+    '"abc".constructor',
+    'steps.s1.count.constructor',
+    'Function("return 1")',
+  ])('gives no access to JavaScript through %s', (expr) => {
+    // when an expression reaches for a JS global or a prototype member
+    let value: unknown;
+    let error: unknown;
+    try {
+      value = evaluateExpression(expr, scope, 'Task_1');
+    } catch (e) {
+      error = e;
+    }
+    // then it fails as an expression error or yields nothing: never a function or a host object
+    if (error) expect(error).toBeInstanceOf(ExpressionError);
+    else expect(value === null || (Array.isArray(value) && value.length === 0)).toBe(true);
+    expect(typeof value).not.toBe('function');
+  });
 
   it('does not touch the real process object when an expression names it', () => {
     const before = process.exitCode;
@@ -140,16 +156,26 @@ describe('templates', () => {
 describe('FEEL expressions: errors and nulls', () => {
   it.each([
     { name: 'an unknown function inside a list', expr: '[1, frobnicate(1)]', reason: "Cannot invoke 'null'" },
-    { name: 'a function called with too many arguments', expr: 'count(1, 2, 3)', reason: "Cannot invoke 'function(list)' with parameters '[3 items]'" },
+    {
+      name: 'a function called with too many arguments',
+      expr: 'count(1, 2, 3)',
+      reason: "Cannot invoke 'function(list)' with parameters '[3 items]'",
+    },
     { name: 'a built-in given a bad argument', expr: 'date("bad")', reason: `date('"bad"') is not a valid date` },
     { name: 'an unknown property of a value', expr: 'steps.s1.count.foo', reason: "Property 'foo' not found in '2'" },
   ])('fails on $name, with the reason FEEL gives', ({ expr, reason }) => {
-    expect(errorOf(() => evaluateExpression(expr, scope, 'Task_1')).message).toBe(`expression in <Task_1> failed: ${reason} (expression: ${expr})`);
+    expect(errorOf(() => evaluateExpression(expr, scope, 'Task_1')).message).toBe(
+      `expression in <Task_1> failed: ${reason} (expression: ${expr})`,
+    );
   });
 
   it('reports an expression of blanks as empty and quotes expressions trimmed', () => {
-    expect(errorOf(() => evaluateExpression('=   ', scope, 'Task_1')).message).toBe('expression in <Task_1> failed: empty expression (expression: =   )');
-    expect(errorOf(() => evaluateExpression('=  missing  ', scope, 'Task_1')).message).toBe("expression in <Task_1> failed: Variable 'missing' not found (expression: missing)");
+    expect(errorOf(() => evaluateExpression('=   ', scope, 'Task_1')).message).toBe(
+      'expression in <Task_1> failed: empty expression (expression: =   )',
+    );
+    expect(errorOf(() => evaluateExpression('=  missing  ', scope, 'Task_1')).message).toBe(
+      "expression in <Task_1> failed: Variable 'missing' not found (expression: missing)",
+    );
   });
 
   it('gives null, as FEEL does, for a comparison with an absent optional param and for a type mismatch', () => {
@@ -163,7 +189,9 @@ describe('FEEL expressions: errors and nulls', () => {
     expect(errorOf(() => evaluateCondition('steps.s2.ok = null', scope, 'Gateway_1', { strict: true })).message).toBe(
       "expression in <Gateway_1> failed: Key 's2' not found in '{...}' (expression: steps.s2.ok = null)",
     );
-    expect(errorOf(() => evaluateExpression('{a: later}', scope, 'Task_1', { strict: true })).message).toBe("expression in <Task_1> failed: Variable 'later' not found (expression: {a: later})");
+    expect(errorOf(() => evaluateExpression('{a: later}', scope, 'Task_1', { strict: true })).message).toBe(
+      "expression in <Task_1> failed: Variable 'later' not found (expression: {a: later})",
+    );
     // names the scope has evaluate as usual
     expect(evaluateCondition('params.n = 3', scope, 'Gateway_1', { strict: true })).toBe(true);
     expect(evaluateExpression('params.name + 1', scope, 'Task_1', { strict: true })).toBeNull();

@@ -122,7 +122,8 @@ describe('acquireLease', () => {
     mkdirSync(join(dir, 'deploy.lock'));
     await expect(acquireLease(dir, 'deploy', 3000, 0)).rejects.toMatchObject({
       code: 'LOCKED',
-      message: 'lock deploy is held by another process (gave up after 0 ms; it frees itself 3000 ms after its holder stops)',
+      message:
+        'lock deploy is held by another process (gave up after 0 ms; it frees itself 3000 ms after its holder stops)',
       details: { name: 'deploy', waitMs: 0, ttlMs: 3000 },
     });
   });

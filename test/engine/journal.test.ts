@@ -18,9 +18,35 @@ describe('summarizeSteps', () => {
       { type: 'run.cancelled', at: at(9), message: 'cancelled' },
     ];
     expect(summarizeSteps(journal)).toStrictEqual([
-      { id: 'ok', task: 't.ok', status: 'succeeded', attempts: 1, startedAt: at(1), finishedAt: at(3), durationMs: 2000, output: { sum: 2 } },
-      { id: 'bad', task: 't.bad', status: 'failed', attempts: 1, startedAt: at(4), finishedAt: at(6), durationMs: 2000, error: err },
-      { id: 'stop', task: 't.stop', status: 'cancelled', attempts: 1, startedAt: at(7), finishedAt: at(8), durationMs: 1000 },
+      {
+        id: 'ok',
+        task: 't.ok',
+        status: 'succeeded',
+        attempts: 1,
+        startedAt: at(1),
+        finishedAt: at(3),
+        durationMs: 2000,
+        output: { sum: 2 },
+      },
+      {
+        id: 'bad',
+        task: 't.bad',
+        status: 'failed',
+        attempts: 1,
+        startedAt: at(4),
+        finishedAt: at(6),
+        durationMs: 2000,
+        error: err,
+      },
+      {
+        id: 'stop',
+        task: 't.stop',
+        status: 'cancelled',
+        attempts: 1,
+        startedAt: at(7),
+        finishedAt: at(8),
+        durationMs: 1000,
+      },
     ]);
   });
 
@@ -33,7 +59,9 @@ describe('summarizeSteps', () => {
       // a retry of a step that is not open (its start was not journaled) is ignored
       { type: 'task.retrying', at: at(4), step: 'ghost', attempt: 2 },
     ];
-    expect(summarizeSteps(journal, false)).toStrictEqual([{ id: 'a', task: '?', status: 'running', attempts: 6, startedAt: at(1) }]);
+    expect(summarizeSteps(journal, false)).toStrictEqual([
+      { id: 'a', task: '?', status: 'running', attempts: 6, startedAt: at(1) },
+    ]);
   });
 
   it('keeps one summary when an open step is started again (re-run after a crash), taking the new attempt', () => {
@@ -43,7 +71,19 @@ describe('summarizeSteps', () => {
       { type: 'task.started', at: at(6), step: 's', task: 't' },
       { type: 'task.finished', at: at(7), step: 's', task: 't', attempt: 1, output: 'x' },
     ];
-    expect(summarizeSteps(journal)).toStrictEqual([{ id: 's', task: 't', status: 'succeeded', attempts: 2, startedAt: at(1), child: 'r.s', finishedAt: at(7), durationMs: 6000, output: 'x' }]);
+    expect(summarizeSteps(journal)).toStrictEqual([
+      {
+        id: 's',
+        task: 't',
+        status: 'succeeded',
+        attempts: 2,
+        startedAt: at(1),
+        child: 'r.s',
+        finishedAt: at(7),
+        durationMs: 6000,
+        output: 'x',
+      },
+    ]);
   });
 
   it('shows steps left open as interrupted once the run is over, and as running while it runs', () => {
@@ -64,7 +104,11 @@ describe('summarizeSteps', () => {
       { type: 'task.failed', at: at(6), step: 'mk', task: 't', attempt: 1, error: err },
       { type: 'task.compensated', at: at(7), step: 'mk', task: 't', finishedAt: at(4) },
     ];
-    expect(summarizeSteps(journal).map((s) => [s.output ?? s.error?.message, s.status])).toEqual([[1, 'succeeded'], [2, 'compensated'], ['disk full', 'failed']]);
+    expect(summarizeSteps(journal).map((s) => [s.output ?? s.error?.message, s.status])).toEqual([
+      [1, 'succeeded'],
+      [2, 'compensated'],
+      ['disk full', 'failed'],
+    ]);
   });
 });
 
@@ -101,6 +145,8 @@ describe('openSteps', () => {
       { type: 'task.started', at: at(3), step: 'sh', task: 'exec.run', idempotent: true },
       { type: 'task.process', at: at(4), step: 'sh', task: 'exec.run', pid: 2, command: ['b'] },
     ];
-    expect(openSteps(journal)).toStrictEqual([{ step: 'sh', task: 'exec.run', idempotent: true, pids: [2], commands: [['b']] }]);
+    expect(openSteps(journal)).toStrictEqual([
+      { step: 'sh', task: 'exec.run', idempotent: true, pids: [2], commands: [['b']] },
+    ]);
   });
 });

@@ -48,7 +48,11 @@ describe('JsonLogs', () => {
 
   it('refuses a record JSON cannot hold and writes nothing', async () => {
     expect(() => logs.append('journal', undefined)).toThrow(
-      expect.objectContaining({ code: 'BAD_INPUT', message: 'log record for journal is not JSON-serializable (undefined)', details: { key: 'journal' } }),
+      expect.objectContaining({
+        code: 'BAD_INPUT',
+        message: 'log record for journal is not JSON-serializable (undefined)',
+        details: { key: 'journal' },
+      }),
     );
     expect(() => logs.append('journal', () => 1)).toThrow('log record for journal is not JSON-serializable (function)');
     expect(existsSync(logs.pathOf('journal'))).toBe(false);

@@ -37,10 +37,14 @@ describe('value files', () => {
     const atLimit = { s: 'x'.repeat(16 * 1024 - 8) };
     expect(JSON.stringify(atLimit).length).toBe(16 * 1024);
     await store.put('big/at-limit', atLimit);
-    expect(readFileSync(join(dir, 'kv/big/at-limit.json'), 'utf8')).toBe(`{\n  "version": 1,\n  "value": {\n    "s": "${atLimit.s}"\n  }\n}\n`);
+    expect(readFileSync(join(dir, 'kv/big/at-limit.json'), 'utf8')).toBe(
+      `{\n  "version": 1,\n  "value": {\n    "s": "${atLimit.s}"\n  }\n}\n`,
+    );
     const over = { s: `${atLimit.s}y` };
     await store.put('big/over', over);
-    expect(readFileSync(join(dir, 'kv/big/over.json'), 'utf8')).toBe(`{\n  "version": 1,\n  "value": ${JSON.stringify(over)}\n}\n`);
+    expect(readFileSync(join(dir, 'kv/big/over.json'), 'utf8')).toBe(
+      `{\n  "version": 1,\n  "value": ${JSON.stringify(over)}\n}\n`,
+    );
     expect((await store.get('big/over'))?.value).toEqual(over);
   });
 
@@ -78,11 +82,14 @@ describe('odd files in the data directory', () => {
   it('rejects a value file that is not JSON as corrupt', async () => {
     const file = join(dir, 'kv/bad.json');
     writeFileSync(file, '{"version": 1,');
-    await expect(store.put('bad', 2)).rejects.toMatchObject({ code: 'BAD_INPUT', message: expect.stringMatching(new RegExp(`^corrupt store file ${file}: .+`)) });
+    await expect(store.put('bad', 2)).rejects.toMatchObject({
+      code: 'BAD_INPUT',
+      message: expect.stringMatching(new RegExp(`^corrupt store file ${file}: .+`)),
+    });
     expect(readFileSync(file, 'utf8')).toBe('{"version": 1,');
   });
 
-  it('lists only *.json value files, not a crashed write\'s temp file or other files', async () => {
+  it("lists only *.json value files, not a crashed write's temp file or other files", async () => {
     await store.put('runs/a', 'a');
     writeFileSync(join(dir, 'kv/runs/.a.json.1234.0123456789ab.tmp'), '{"version": 9, "value": "torn');
     writeFileSync(join(dir, 'kv/runs/notes.txt'), 'hello');
@@ -118,7 +125,8 @@ describe('named locks', () => {
     mkdirSync(folder);
     await expect(store.lock('deploy', { ttlMs: 2500, waitMs: 0 })).rejects.toMatchObject({
       code: 'LOCKED',
-      message: 'lock deploy is held by another process (gave up after 0 ms; it frees itself 2500 ms after its holder stops)',
+      message:
+        'lock deploy is held by another process (gave up after 0 ms; it frees itself 2500 ms after its holder stops)',
       details: { name: 'deploy', waitMs: 0, ttlMs: 2500 },
     });
     const old = new Date(Date.now() - 5000);

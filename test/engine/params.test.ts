@@ -65,9 +65,17 @@ describe('resolveParams', () => {
   });
 
   it.each([
-    { spec: { type: 'string', enum: ['dev', 'prod'] }, raw: 'test', expected: 'param env: must be one of "dev", "prod" (got "test")' },
+    {
+      spec: { type: 'string', enum: ['dev', 'prod'] },
+      raw: 'test',
+      expected: 'param env: must be one of "dev", "prod" (got "test")',
+    },
     { spec: { type: 'number', enum: [1, 2] }, raw: '3', expected: 'param env: must be one of 1, 2 (got 3)' },
-    { spec: { type: 'string', pattern: '^[a-z]+$' }, raw: '../etc', expected: 'param env: must match /^[a-z]+$/ (got "../etc")' },
+    {
+      spec: { type: 'string', pattern: '^[a-z]+$' },
+      raw: '../etc',
+      expected: 'param env: must match /^[a-z]+$/ (got "../etc")',
+    },
   ] as const)('refuses $raw when it breaks $spec', ({ spec, raw, expected }) => {
     expect(errorOf({ env: spec as ParamSpec }, { env: raw }).message).toBe(expected);
   });
@@ -82,7 +90,11 @@ describe('resolveParams', () => {
 
   it('applies defaults without sharing the default object between runs', () => {
     // given params with defaults
-    const d = def({ n: { type: 'integer', default: 3 }, tags: { type: 'array', default: ['a'] }, opt: { type: 'string', required: false } });
+    const d = def({
+      n: { type: 'integer', default: 3 },
+      tags: { type: 'array', default: ['a'] },
+      opt: { type: 'string', required: false },
+    });
     // when nothing is given
     const first = resolveParams(d, {});
     // then defaults are applied and the optional param stays absent
@@ -108,15 +120,41 @@ describe('resolveParams', () => {
 
   it('types values like JSON when no params are declared', () => {
     // given a definition without declared params, when CLI strings are given
-    const out = resolveParams(def(), { a: '20', b: 'true', c: 'abc', d: '[1,2]', e: '{"x":1}', f: 'null', g: '-1.5', h: 'true-ish', i: '{broken', j: 3 });
+    const out = resolveParams(def(), {
+      a: '20',
+      b: 'true',
+      c: 'abc',
+      d: '[1,2]',
+      e: '{"x":1}',
+      f: 'null',
+      g: '-1.5',
+      h: 'true-ish',
+      i: '{broken',
+      j: 3,
+    });
     // then numbers, booleans, null, arrays and objects are typed; anything else stays a string
-    expect(out).toEqual({ a: 20, b: true, c: 'abc', d: [1, 2], e: { x: 1 }, f: null, g: -1.5, h: 'true-ish', i: '{broken', j: 3 });
+    expect(out).toEqual({
+      a: 20,
+      b: true,
+      c: 'abc',
+      d: [1, 2],
+      e: { x: 1 },
+      f: null,
+      g: -1.5,
+      h: 'true-ish',
+      i: '{broken',
+      j: 3,
+    });
   });
 });
 
 describe('parseParamPairs', () => {
   it('splits at the first "=" and keeps empty values', () => {
-    expect(parseParamPairs(['a=1', 'url=http://x/?q=1', 'empty='])).toEqual({ a: '1', url: 'http://x/?q=1', empty: '' });
+    expect(parseParamPairs(['a=1', 'url=http://x/?q=1', 'empty='])).toEqual({
+      a: '1',
+      url: 'http://x/?q=1',
+      empty: '',
+    });
   });
 
   it.each([
@@ -131,7 +169,13 @@ describe('parseParamPairs', () => {
 
 describe('resolveParams: edge cases of coercion and messages', () => {
   it('types numbers with fractions and exponents, and padded values, when no params are declared', () => {
-    expect(resolveParams(def(), { a: '2.25', b: '1e10', c: '2E-2', d: ' 20 ', e: ' [1] ' })).toEqual({ a: 2.25, b: 1e10, c: 0.02, d: 20, e: [1] });
+    expect(resolveParams(def(), { a: '2.25', b: '1e10', c: '2E-2', d: ' 20 ', e: ' [1] ' })).toEqual({
+      a: 2.25,
+      b: 1e10,
+      c: 0.02,
+      d: 20,
+      e: [1],
+    });
   });
 
   it('reads a padded JSON list for an array param', () => {
@@ -139,7 +183,9 @@ describe('resolveParams: edge cases of coercion and messages', () => {
   });
 
   it.each(['yesterday', 'untrue', 'nobody', 'turnoff'])('refuses %s for a boolean', (raw) => {
-    expect(errorOf({ p: { type: 'boolean' } }, { p: raw }).message).toBe(`param p: expected true or false, got ${JSON.stringify(raw)}`);
+    expect(errorOf({ p: { type: 'boolean' } }, { p: raw }).message).toBe(
+      `param p: expected true or false, got ${JSON.stringify(raw)}`,
+    );
   });
 
   it('refuses blanks for a number', () => {
@@ -147,7 +193,9 @@ describe('resolveParams: edge cases of coercion and messages', () => {
   });
 
   it('refuses a typed value that is not a boolean for a boolean param', () => {
-    expect(errorOf({ p: { type: 'boolean' } }, { p: 5 }).message).toBe('param p: Invalid input: expected boolean, received number (got 5)');
+    expect(errorOf({ p: { type: 'boolean' } }, { p: 5 }).message).toBe(
+      'param p: Invalid input: expected boolean, received number (got 5)',
+    );
   });
 
   it('lists every broken rule of a value', () => {
@@ -156,12 +204,16 @@ describe('resolveParams: edge cases of coercion and messages', () => {
   });
 
   it('names an unknown param without a suggestion when nothing is close, and says when none is declared', () => {
-    expect(errorOf({ count: { type: 'number' } }, { zzzzzz: '1' }).message).toBe('unknown param "zzzzzz" for test:params (declared: count)');
+    expect(errorOf({ count: { type: 'number' } }, { zzzzzz: '1' }).message).toBe(
+      'unknown param "zzzzzz" for test:params (declared: count)',
+    );
     expect(errorOf({}, { x: '1' }).message).toBe('unknown param "x" for test:params (declared: none)');
   });
 
   it('tells the expected type of a missing param that has no description', () => {
-    expect(errorOf({ host: { type: 'string' } }, {}).message).toBe('missing param "host" for test:params: expected string (use --param host=...)');
+    expect(errorOf({ host: { type: 'string' } }, {}).message).toBe(
+      'missing param "host" for test:params: expected string (use --param host=...)',
+    );
   });
 });
 

@@ -2,7 +2,17 @@
 import { describe, it, expect, beforeEach, afterEach } from 'vitest';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { definitionHash, stepsFromJournal, parallel, sequence, startRun, task, workflow, type RunRecord, type Store } from '../../engine/index.js';
+import {
+  definitionHash,
+  stepsFromJournal,
+  parallel,
+  sequence,
+  startRun,
+  task,
+  workflow,
+  type RunRecord,
+  type Store,
+} from '../../engine/index.js';
 import { echoTask, engineWith, journalOf, taskTrail, tempJsonStore } from './support.js';
 
 let tmp: Awaited<ReturnType<typeof tempJsonStore>>;
@@ -28,7 +38,11 @@ describe('run persistence in the JSON store', () => {
   const def = workflow({
     id: 'test:persist',
     title: 'Persisted',
-    steps: sequence(task('one', 'test.echo', { value: 1 }), task('two', 'test.echo', { value: '=steps.one.value + 1' }), task('three', 'test.echo', { value: 3 })),
+    steps: sequence(
+      task('one', 'test.echo', { value: 1 }),
+      task('two', 'test.echo', { value: '=steps.one.value + 1' }),
+      task('three', 'test.echo', { value: 3 }),
+    ),
     output: '=steps.two.value',
   });
 
@@ -41,16 +55,32 @@ describe('run persistence in the JSON store', () => {
     // then runs/<id>, snapshots/<id>, journal/<id> and definitions/<hash> exist, as files too
     expect(result.status).toBe('succeeded');
     const record = (await tmp.store.get<RunRecord>('runs/r-persist'))!.value;
-    expect(record).toMatchObject({ id: 'r-persist', workflow: 'test:persist', title: 'Persisted', status: 'succeeded', params: { x: 1 }, output: 2, definitionHash: definitionHash(def) });
+    expect(record).toMatchObject({
+      id: 'r-persist',
+      workflow: 'test:persist',
+      title: 'Persisted',
+      status: 'succeeded',
+      params: { x: 1 },
+      output: 2,
+      definitionHash: definitionHash(def),
+    });
     expect(record.pid).toBeUndefined();
     expect(record.finishedAt).toEqual(expect.any(String));
-    const snap = (await tmp.store.get<{ definitionHash: string; stepsInJournal: boolean; snapshot: { status: string; context: { steps: unknown } } }>('snapshots/r-persist'))!.value;
+    const snap = (await tmp.store.get<{
+      definitionHash: string;
+      stepsInJournal: boolean;
+      snapshot: { status: string; context: { steps: unknown } };
+    }>('snapshots/r-persist'))!.value;
     expect(snap.definitionHash).toBe(definitionHash(def));
     expect(snap.snapshot.status).toBe('done');
     // step outputs live in the journal only (the snapshot stays small); resume rebuilds them from it
     expect(snap.stepsInJournal).toBe(true);
     expect(snap.snapshot.context.steps).toEqual({});
-    expect(stepsFromJournal(await tmp.store.readLog('journal/r-persist'))).toEqual({ one: { value: 1 }, two: { value: 2 }, three: { value: 3 } });
+    expect(stepsFromJournal(await tmp.store.readLog('journal/r-persist'))).toEqual({
+      one: { value: 1 },
+      two: { value: 2 },
+      three: { value: 3 },
+    });
     expect((await tmp.store.get(`definitions/${definitionHash(def)}`))?.value).toEqual(def);
     expect(existsSync(join(tmp.dir, 'kv', 'runs', 'r-persist.json'))).toBe(true);
     expect(existsSync(join(tmp.dir, 'kv', 'snapshots', 'r-persist.json'))).toBe(true);
@@ -64,9 +94,31 @@ describe('run persistence in the JSON store', () => {
     // when the stored journal is read back
     const journal = await journalOf(tmp.store, 'r-journal');
     // then it is run.started, started/finished per step in order, run.finished
-    expect(journal.map((e) => e.type)).toEqual(['run.started', 'task.started', 'task.finished', 'task.started', 'task.finished', 'task.started', 'task.finished', 'run.finished']);
-    expect(taskTrail(journal)).toEqual(['task.started:one', 'task.finished:one', 'task.started:two', 'task.finished:two', 'task.started:three', 'task.finished:three']);
-    expect(journal[3]).toMatchObject({ step: 'two', task: 'test.echo', attempt: 1, idempotent: true, input: { value: 2 } });
+    expect(journal.map((e) => e.type)).toEqual([
+      'run.started',
+      'task.started',
+      'task.finished',
+      'task.started',
+      'task.finished',
+      'task.started',
+      'task.finished',
+      'run.finished',
+    ]);
+    expect(taskTrail(journal)).toEqual([
+      'task.started:one',
+      'task.finished:one',
+      'task.started:two',
+      'task.finished:two',
+      'task.started:three',
+      'task.finished:three',
+    ]);
+    expect(journal[3]).toMatchObject({
+      step: 'two',
+      task: 'test.echo',
+      attempt: 1,
+      idempotent: true,
+      input: { value: 2 },
+    });
     expect(journal[4]).toMatchObject({ step: 'two', attempt: 1, output: { value: 2 }, durationMs: expect.any(Number) });
     expect(journal.at(-1)).toMatchObject({ type: 'run.finished', output: 2 });
     const times = journal.map((e) => Date.parse(e.at));
@@ -91,14 +143,28 @@ describe('run persistence in the JSON store', () => {
     // given a task that reads the stored snapshot when it runs
     const seen: unknown[] = [];
     const { task: echo } = echoTask();
-    const probe = { ...echo, id: 'test.probe', run: async (ctx: Parameters<typeof echo.run>[0]) => {
-      const snap = await tmp.store.get<{ snapshot: { value: unknown } }>('snapshots/r-before');
-      seen.push({ value: snap?.value.snapshot.value, steps: Object.keys(stepsFromJournal(await tmp.store.readLog('journal/r-before'))) });
-      return echo.run(ctx);
-    } };
+    const probe = {
+      ...echo,
+      id: 'test.probe',
+      run: async (ctx: Parameters<typeof echo.run>[0]) => {
+        const snap = await tmp.store.get<{ snapshot: { value: unknown } }>('snapshots/r-before');
+        seen.push({
+          value: snap?.value.snapshot.value,
+          steps: Object.keys(stepsFromJournal(await tmp.store.readLog('journal/r-before'))),
+        });
+        return echo.run(ctx);
+      },
+    };
     const { engine } = engineWith([echo, probe], { store: tmp.store });
     // when the second step runs
-    await startRun(engine, workflow({ id: 'test:before', steps: sequence(task('one', 'test.echo', { value: 1 }), task('two', 'test.probe', { value: 2 })) }), { params: {}, runId: 'r-before' });
+    await startRun(
+      engine,
+      workflow({
+        id: 'test:before',
+        steps: sequence(task('one', 'test.echo', { value: 1 }), task('two', 'test.probe', { value: 2 })),
+      }),
+      { params: {}, runId: 'r-before' },
+    );
     // then the snapshot it saw already is "in two", with one's output
     expect(seen).toEqual([{ value: 'two', steps: ['one'] }]);
   });
@@ -106,7 +172,14 @@ describe('run persistence in the JSON store', () => {
   it('journals every branch of a parallel run to the same log', async () => {
     const { task: echo } = echoTask();
     const { engine } = engineWith([echo], { store: tmp.store });
-    await startRun(engine, workflow({ id: 'test:pj', steps: parallel('p', task('a', 'test.echo', { value: 1 }), task('b', 'test.echo', { value: 2 })) }), { params: {}, runId: 'r-par' });
+    await startRun(
+      engine,
+      workflow({
+        id: 'test:pj',
+        steps: parallel('p', task('a', 'test.echo', { value: 1 }), task('b', 'test.echo', { value: 2 })),
+      }),
+      { params: {}, runId: 'r-par' },
+    );
     const trail = taskTrail(await journalOf(tmp.store, 'r-par'));
     expect([...trail].sort()).toEqual(['task.finished:a', 'task.finished:b', 'task.started:a', 'task.started:b']);
   });

@@ -38,10 +38,27 @@ const def = workflow({
   id: 'test:plan',
   params: { dir: { type: 'string' }, n: { type: 'number', default: 1 } },
   steps: sequence(
-    retry(task('make', 'test.mkdir', { path: '=params.dir + "/out"' }, { title: 'Make dir', timeoutMs: 500, onError: 'continue' }), { max: 3 }),
+    retry(
+      task(
+        'make',
+        'test.mkdir',
+        { path: '=params.dir + "/out"' },
+        { title: 'Make dir', timeoutMs: 500, onError: 'continue' },
+      ),
+      { max: 3 },
+    ),
     task('slow', 'test.echo', { value: 1 }, { timeout: { ms: 50 } }),
-    decide('pick', [{ when: 'params.n > 1', then: task('many', 'test.echo', { value: 'many' }) }], fail('stop', 'n too small'), 'Pick'),
-    parallel('fork', task('left', 'test.echo', { value: 'l' }), sequence(wait('pause', 'PT1S'), task('right', 'test.add', { a: '=params.n', b: '=steps.left.value' }))),
+    decide(
+      'pick',
+      [{ when: 'params.n > 1', then: task('many', 'test.echo', { value: 'many' }) }],
+      fail('stop', 'n too small'),
+      'Pick',
+    ),
+    parallel(
+      'fork',
+      task('left', 'test.echo', { value: 'l' }),
+      sequence(wait('pause', 'PT1S'), task('right', 'test.add', { a: '=params.n', b: '=steps.left.value' })),
+    ),
     call('sub', 'child:run', { n: '=params.n', from: '=steps.make.path' }),
   ),
 });
@@ -52,9 +69,32 @@ describe('planDefinition', () => {
     const items = planDefinition(def, registry);
     // then each state appears once with its kind, depth and notes; the regions' own ends are left out
     expect(items).toStrictEqual([
-      { id: 'make', kind: 'task', depth: 0, title: 'Make dir', task: 'test.mkdir', lines: [], notes: ['retry up to 3 attempts', 'timeout 500 ms', 'on error -> slow'] },
-      { id: 'slow', kind: 'task', depth: 0, title: undefined, task: 'test.echo', lines: [], notes: ['after 50 -> pick (cancels the step)'] },
-      { id: 'pick', kind: 'decision', depth: 0, title: 'Pick', lines: [], notes: ['if params.n > 1 -> many', 'else -> stop'] },
+      {
+        id: 'make',
+        kind: 'task',
+        depth: 0,
+        title: 'Make dir',
+        task: 'test.mkdir',
+        lines: [],
+        notes: ['retry up to 3 attempts', 'timeout 500 ms', 'on error -> slow'],
+      },
+      {
+        id: 'slow',
+        kind: 'task',
+        depth: 0,
+        title: undefined,
+        task: 'test.echo',
+        lines: [],
+        notes: ['after 50 -> pick (cancels the step)'],
+      },
+      {
+        id: 'pick',
+        kind: 'decision',
+        depth: 0,
+        title: 'Pick',
+        lines: [],
+        notes: ['if params.n > 1 -> many', 'else -> stop'],
+      },
       { id: 'many', kind: 'task', depth: 0, title: undefined, task: 'test.echo', lines: [], notes: [] },
       { id: 'stop', kind: 'fail', depth: 0, title: undefined, lines: [], notes: ['n too small'] },
       { id: 'fork', kind: 'parallel', depth: 0, title: undefined, lines: [], notes: ['2 branches run concurrently'] },
@@ -89,7 +129,14 @@ describe('planDefinition', () => {
   });
 
   it('resolves params by name, under params and under vars, as a run does', () => {
-    const d = workflow({ id: 'test:scope', steps: sequence(task('a', 'test.mkdir', { path: '=dir' }), task('b', 'test.mkdir', { path: '=params.dir' }), task('c', 'test.mkdir', { path: '=vars.dir' })) });
+    const d = workflow({
+      id: 'test:scope',
+      steps: sequence(
+        task('a', 'test.mkdir', { path: '=dir' }),
+        task('b', 'test.mkdir', { path: '=params.dir' }),
+        task('c', 'test.mkdir', { path: '=vars.dir' }),
+      ),
+    });
     const items = planDefinition(d, registry, { dir: 'x' });
     expect(items.slice(0, 3).map((i) => i.lines)).toEqual([['mkdir -p x'], ['mkdir -p x'], ['mkdir -p x']]);
   });
@@ -98,12 +145,16 @@ describe('planDefinition', () => {
     // given an input with nested objects and arrays mixing literals, params and step outputs
     const d = workflow({
       id: 'test:nested',
-      steps: task('show', 'test.echo', { value: { name: '=params.name', from: '=steps.a.out', list: ['=params.name', 'lit', { n: 1 }], flag: true } }),
+      steps: task('show', 'test.echo', {
+        value: { name: '=params.name', from: '=steps.a.out', list: ['=params.name', 'lit', { n: 1 }], flag: true },
+      }),
     });
     // when planned with params
     const [show] = planDefinition(d, registry, { name: 'web' });
     // then every field that params decide is resolved, the others stay visible
-    expect(show.lines).toEqual(['test.echo {"value":{"name":"web","from":"⟨steps.a.out⟩","list":["web","lit",{"n":1}],"flag":true}}']);
+    expect(show.lines).toEqual([
+      'test.echo {"value":{"name":"web","from":"⟨steps.a.out⟩","list":["web","lit",{"n":1}],"flag":true}}',
+    ]);
   });
 
   it.each([
@@ -117,10 +168,22 @@ describe('planDefinition', () => {
   it('takes the first guard that holds, in order', () => {
     const d = workflow({
       id: 'test:order',
-      steps: decide('d', [{ when: 'params.n > 10', then: task('big', 'test.echo') }, { when: 'params.n > 5', then: task('mid', 'test.echo') }], task('small', 'test.echo')),
+      steps: decide(
+        'd',
+        [
+          { when: 'params.n > 10', then: task('big', 'test.echo') },
+          { when: 'params.n > 5', then: task('mid', 'test.echo') },
+        ],
+        task('small', 'test.echo'),
+      ),
     });
     const notesWith = (n: number) => planDefinition(d, registry, { n })[0].notes;
-    expect(notesWith(7)).toEqual(['if params.n > 10 -> big', 'if params.n > 5 -> mid', 'else -> small', 'with these params: takes mid']);
+    expect(notesWith(7)).toEqual([
+      'if params.n > 10 -> big',
+      'if params.n > 5 -> mid',
+      'else -> small',
+      'with these params: takes mid',
+    ]);
     expect(notesWith(20).at(-1)).toBe('with these params: takes big');
     expect(notesWith(1).at(-1)).toBe('with these params: takes small');
   });
@@ -130,7 +193,14 @@ describe('planDefinition', () => {
     const { task: echo } = echoTask();
     const d = workflow({
       id: 'test:undecided',
-      steps: sequence(task('check', 'test.echo', { value: 1 }), decide('d', [{ when: 'steps.check.value = 1', then: task('yes', 'test.echo', { value: 'y' }) }], task('no', 'test.echo', { value: 'n' }))),
+      steps: sequence(
+        task('check', 'test.echo', { value: 1 }),
+        decide(
+          'd',
+          [{ when: 'steps.check.value = 1', then: task('yes', 'test.echo', { value: 'y' }) }],
+          task('no', 'test.echo', { value: 'n' }),
+        ),
+      ),
     });
     // when planned with params
     const decision = planDefinition(d, registry, {}).find((i) => i.id === 'd')!;
@@ -142,7 +212,10 @@ describe('planDefinition', () => {
   });
 
   it('keeps an input expression over a step output visible even where FEEL would go on with null', () => {
-    const d = workflow({ id: 'test:guess', steps: task('a', 'test.echo', { value: '=if steps.prev.ok = true then "deploy" else "skip"' }) });
+    const d = workflow({
+      id: 'test:guess',
+      steps: task('a', 'test.echo', { value: '=if steps.prev.ok = true then "deploy" else "skip"' }),
+    });
     const [a] = planDefinition(d, registry, {});
     expect(a.lines).toEqual(['test.echo {"value":"⟨if steps.prev.ok = true then \\"deploy\\" else \\"skip\\"⟩"}']);
   });
@@ -158,7 +231,12 @@ describe('planDefinition', () => {
       machine: {
         initial: 'a',
         states: {
-          a: { invoke: { src: 'test.echo', input: { value: 1 } }, onDone: 'done', onError: { target: 'oops' }, meta: { retry: { max: 1 } } },
+          a: {
+            invoke: { src: 'test.echo', input: { value: 1 } },
+            onDone: 'done',
+            onError: { target: 'oops' },
+            meta: { retry: { max: 1 } },
+          },
           oops: { type: 'final', meta: { fail: true } },
           done: { type: 'final' },
         },
@@ -217,8 +295,21 @@ describe('planDefinition', () => {
             type: 'parallel',
             onDone: 'check',
             states: {
-              r1: { initial: 'c', states: { c: { initial: 'x', onDone: 'r1_end', states: { x: { invoke: { src: 'test.echo' }, onDone: 'x_end' }, x_end: { type: 'final' } } }, r1_end: { type: 'final' } } },
-              r2: { initial: 'y', states: { y: { invoke: { src: 'test.echo' }, onDone: 'r2_end' }, r2_end: { type: 'final' } } },
+              r1: {
+                initial: 'c',
+                states: {
+                  c: {
+                    initial: 'x',
+                    onDone: 'r1_end',
+                    states: { x: { invoke: { src: 'test.echo' }, onDone: 'x_end' }, x_end: { type: 'final' } },
+                  },
+                  r1_end: { type: 'final' },
+                },
+              },
+              r2: {
+                initial: 'y',
+                states: { y: { invoke: { src: 'test.echo' }, onDone: 'r2_end' }, r2_end: { type: 'final' } },
+              },
               r3: { initial: 'r3_end', states: { r3_end: { type: 'final' } } },
             },
           },
@@ -241,13 +332,28 @@ describe('planDefinition', () => {
   });
 
   it('describes the attention end of the builder as an end', () => {
-    const d = workflow({ id: 'test:att', steps: sequence(task('a', 'test.echo', { value: 1 }), attention('look', 'check it')) });
-    expect(planDefinition(d, registry).map((i) => [i.id, i.kind])).toEqual([['a', 'task'], ['look', 'end'], ['done', 'end']]);
+    const d = workflow({
+      id: 'test:att',
+      steps: sequence(task('a', 'test.echo', { value: 1 }), attention('look', 'check it')),
+    });
+    expect(planDefinition(d, registry).map((i) => [i.id, i.kind])).toEqual([
+      ['a', 'task'],
+      ['look', 'end'],
+      ['done', 'end'],
+    ]);
   });
 
   it('plans a task the registry does not know without lines instead of throwing', () => {
     const d = workflow({ id: 'test:unknown', steps: task('a', 'other.task', { v: '=params.v' }) });
     const [a] = planDefinition(d, registry, { v: 1 });
-    expect(a).toStrictEqual({ id: 'a', kind: 'task', depth: 0, title: undefined, task: 'other.task', lines: [], notes: [] });
+    expect(a).toStrictEqual({
+      id: 'a',
+      kind: 'task',
+      depth: 0,
+      title: undefined,
+      task: 'other.task',
+      lines: [],
+      notes: [],
+    });
   });
 });

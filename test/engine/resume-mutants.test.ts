@@ -24,16 +24,33 @@ import { echoTask, engineWith, gateTask, journalOf } from './support.js';
 
 const def = workflow({
   id: 'test:resume2',
-  steps: sequence(task('s1', 'test.echo', { value: 'one' }), task('s2', 'test.gate', {}), task('s3', 'test.echo', { value: '=steps.s1.value + "-three"' })),
+  steps: sequence(
+    task('s1', 'test.echo', { value: 'one' }),
+    task('s2', 'test.gate', {}),
+    task('s3', 'test.echo', { value: '=steps.s1.value + "-three"' }),
+  ),
   output: '=steps.s3.value',
 });
 
 const record = (id: string, o: Partial<RunRecord> = {}): RunRecord => ({
-  id, workflow: def.id, definitionHash: definitionHash(def), status: 'cancelled', params: {}, source: { kind: 'inline' }, createdAt: '', updatedAt: '', ...o,
+  id,
+  workflow: def.id,
+  definitionHash: definitionHash(def),
+  status: 'cancelled',
+  params: {},
+  source: { kind: 'inline' },
+  createdAt: '',
+  updatedAt: '',
+  ...o,
 });
 
 async function errorOf(p: Promise<unknown>): Promise<Error & { code?: string; details?: Record<string, unknown> }> {
-  return p.then(() => { throw new Error('expected a rejection'); }, (e: unknown) => e as Error);
+  return p.then(
+    () => {
+      throw new Error('expected a rejection');
+    },
+    (e: unknown) => e as Error,
+  );
 }
 
 /** A run of `def` cancelled while s2 (a gate) runs. */
@@ -54,7 +71,10 @@ describe('loadRun', () => {
     const { engine } = engineWith([]);
     for (const n of [1, 2, 3, 4, 5, 6]) await engine.store.put(`runs/r-amb-${n}`, record(`r-amb-${n}`));
     const e = await errorOf(loadRun(engine, 'r-amb'));
-    expect(e).toMatchObject({ code: 'BAD_INPUT', message: 'run id "r-amb" is ambiguous: r-amb-1, r-amb-2, r-amb-3, r-amb-4, r-amb-5' });
+    expect(e).toMatchObject({
+      code: 'BAD_INPUT',
+      message: 'run id "r-amb" is ambiguous: r-amb-1, r-amb-2, r-amb-3, r-amb-4, r-amb-5',
+    });
     expect((await loadRun(engine, 'r-amb-6')).id).toBe('r-amb-6');
   });
 
@@ -62,7 +82,11 @@ describe('loadRun', () => {
     const { engine } = engineWith([]);
     await engine.store.put('runs/r-other', record('r-other'));
     const e = await errorOf(loadRun(engine, 'r-none'));
-    expect(e).toMatchObject({ code: 'NOT_FOUND', message: 'no run "r-none" in memory: (see `gravity runs`)', details: { run: 'r-none' } });
+    expect(e).toMatchObject({
+      code: 'NOT_FOUND',
+      message: 'no run "r-none" in memory: (see `gravity runs`)',
+      details: { run: 'r-none' },
+    });
   });
 });
 
@@ -70,7 +94,11 @@ describe('resumeRun refusals', () => {
   it('gives the status of a run that is over in the error details', async () => {
     const { engine } = engineWith([]);
     await engine.store.put('runs/r-done', record('r-done', { status: 'succeeded' }));
-    expect(await errorOf(resumeRun(engine, 'r-done'))).toMatchObject({ code: 'BAD_INPUT', message: 'run r-done has already succeeded: nothing to resume', details: { status: 'succeeded' } });
+    expect(await errorOf(resumeRun(engine, 'r-done'))).toMatchObject({
+      code: 'BAD_INPUT',
+      message: 'run r-done has already succeeded: nothing to resume',
+      details: { status: 'succeeded' },
+    });
   });
 
   it('names both hashes when the definition changed', async () => {
@@ -87,13 +115,19 @@ describe('resumeRun refusals', () => {
   it('refuses a run whose definition is neither stored nor given', async () => {
     const { engine } = engineWith([]);
     await engine.store.put('runs/r-nodef', record('r-nodef'));
-    expect(await errorOf(resumeRun(engine, 'r-nodef'))).toMatchObject({ code: 'NOT_FOUND', message: 'definition of run r-nodef not found' });
+    expect(await errorOf(resumeRun(engine, 'r-nodef'))).toMatchObject({
+      code: 'NOT_FOUND',
+      message: 'definition of run r-nodef not found',
+    });
   });
 
   it('refuses a run that has no snapshot yet', async () => {
     const { engine } = engineWith([]);
     await engine.store.put('runs/r-nosnap', record('r-nosnap'));
-    expect(await errorOf(resumeRun(engine, 'r-nosnap', { definition: def }))).toMatchObject({ code: 'NOT_FOUND', message: 'run r-nosnap has no snapshot to resume from' });
+    expect(await errorOf(resumeRun(engine, 'r-nosnap', { definition: def }))).toMatchObject({
+      code: 'NOT_FOUND',
+      message: 'run r-nosnap has no snapshot to resume from',
+    });
   });
 });
 
@@ -104,7 +138,11 @@ describe('what resume journals', () => {
     const right = gateTask({ id: 'test.right', idempotent: false });
     const { engine } = engineWith([left.task, right.task]);
     const ac = new AbortController();
-    const running = startRun(engine, workflow({ id: 'test:two', steps: parallel('p', task('l', 'test.left', {}), task('r', 'test.right', {})) }), { params: {}, runId: 'r-two', signal: ac.signal });
+    const running = startRun(
+      engine,
+      workflow({ id: 'test:two', steps: parallel('p', task('l', 'test.left', {}), task('r', 'test.right', {})) }),
+      { params: {}, runId: 'r-two', signal: ac.signal },
+    );
     await Promise.all([left.started(), right.started()]);
     ac.abort();
     await running;
@@ -113,7 +151,8 @@ describe('what resume journals', () => {
     // then the message lists both, in plural
     expect(result.attention).toEqual({
       steps: ['l', 'r'],
-      message: 'steps <l> (test.left), <r> (test.right) were interrupted and are not idempotent: it may have done part of its work. Check, then `gravity resume r-two --force` to run it again, or `gravity rollback r-two`',
+      message:
+        'steps <l> (test.left), <r> (test.right) were interrupted and are not idempotent: it may have done part of its work. Check, then `gravity resume r-two --force` to run it again, or `gravity rollback r-two`',
     });
   });
 
@@ -121,19 +160,27 @@ describe('what resume journals', () => {
     const idem = await cancelledAtS2('r-rerun');
     idem.gate.release();
     await resumeRun(idem.engine, 'r-rerun');
-    expect((await journalOf(idem.engine.store, 'r-rerun')).find((e) => e.type === 'run.resumed')?.message).toBe('re-running <s2>');
+    expect((await journalOf(idem.engine.store, 'r-rerun')).find((e) => e.type === 'run.resumed')?.message).toBe(
+      're-running <s2>',
+    );
 
     const risky = await cancelledAtS2('r-forced', false);
     risky.gate.release();
     await resumeRun(risky.engine, 'r-forced', { force: true });
-    expect((await journalOf(risky.engine.store, 'r-forced')).find((e) => e.type === 'run.resumed')?.message).toBe('re-running <s2> (forced)');
+    expect((await journalOf(risky.engine.store, 'r-forced')).find((e) => e.type === 'run.resumed')?.message).toBe(
+      're-running <s2> (forced)',
+    );
   });
 
   it('says "resumed" when no step was left open', async () => {
     const { engine } = engineWith([echoTask().task, gateTask().task]);
     const ac = new AbortController();
     ac.abort();
-    await startRun(engine, workflow({ id: 'test:pre', steps: task('a', 'test.echo', { value: 1 }) }), { params: {}, runId: 'r-pre', signal: ac.signal });
+    await startRun(engine, workflow({ id: 'test:pre', steps: task('a', 'test.echo', { value: 1 }) }), {
+      params: {},
+      runId: 'r-pre',
+      signal: ac.signal,
+    });
     expect((await resumeRun(engine, 'r-pre')).status).toBe('succeeded');
     expect((await journalOf(engine.store, 'r-pre')).find((e) => e.type === 'run.resumed')?.message).toBe('resumed');
   });
@@ -156,16 +203,35 @@ describe('the state resume rebuilds', () => {
     const b1 = gateTask({ id: 'test.b', idempotent: true, hangFirst: true });
     const w = workflow({
       id: 'test:torn2',
-      steps: sequence(parallel('p', task('a', 'test.a', { value: 'A' }), task('b', 'test.b', { value: 'B' })), task('join', 'test.echo', { value: ['=steps.a.value', '=steps.b.value'] })),
+      steps: sequence(
+        parallel('p', task('a', 'test.a', { value: 'A' }), task('b', 'test.b', { value: 'B' })),
+        task('join', 'test.echo', { value: ['=steps.a.value', '=steps.b.value'] }),
+      ),
     });
     const { engine: first } = engineWith([a1.task, b1.task, echoTask().task], { store });
     void startRun(first, w, { params: {}, runId: 'r-torn2' });
     await Promise.all([a1.started(), b1.started()]);
-    await vi.waitFor(async () => expect((await journalOf(store, 'r-torn2')).filter((e) => e.type === 'task.started')).toHaveLength(2));
+    await vi.waitFor(async () =>
+      expect((await journalOf(store, 'r-torn2')).filter((e) => e.type === 'task.started')).toHaveLength(2),
+    );
     // and whose journal got both ends (a, then b) before it died, but no snapshot after them
     const at = new Date().toISOString();
-    await store.append('journal/r-torn2', { type: 'task.finished', at, step: 'a', task: 'test.a', attempt: 1, output: { value: 'from-a' } });
-    await store.append('journal/r-torn2', { type: 'task.finished', at, step: 'b', task: 'test.b', attempt: 1, output: { value: 'from-b' } });
+    await store.append('journal/r-torn2', {
+      type: 'task.finished',
+      at,
+      step: 'a',
+      task: 'test.a',
+      attempt: 1,
+      output: { value: 'from-a' },
+    });
+    await store.append('journal/r-torn2', {
+      type: 'task.finished',
+      at,
+      step: 'b',
+      task: 'test.b',
+      attempt: 1,
+      output: { value: 'from-b' },
+    });
     // when another engine resumes it
     const a2 = gateTask({ id: 'test.a', idempotent: true });
     const b2 = gateTask({ id: 'test.b', idempotent: true });
@@ -187,20 +253,24 @@ describe('processes left behind by an interrupted step', () => {
   it('kills the recorded process group when it still runs the same command, and leaves a reused pid alone', async () => {
     // given a run whose step spawned `sleep 30` and whose process then "died" (the step never settles)
     const store: Store = createMemoryStore();
-    const spawner = (hang: boolean) => defineTask({
-      id: 'test.spawner',
-      title: 'Spawner',
-      input: z.object({}),
-      output: z.object({}),
-      idempotent: true,
-      run: async ({ exec }) => {
-        if (!hang) return {};
-        void exec('sleep', ['30']).catch(() => undefined);
-        return new Promise<never>(() => undefined);
-      },
-    });
+    const spawner = (hang: boolean) =>
+      defineTask({
+        id: 'test.spawner',
+        title: 'Spawner',
+        input: z.object({}),
+        output: z.object({}),
+        idempotent: true,
+        run: async ({ exec }) => {
+          if (!hang) return {};
+          void exec('sleep', ['30']).catch(() => undefined);
+          return new Promise<never>(() => undefined);
+        },
+      });
     const { engine: first } = engineWith([spawner(true)], { store });
-    void startRun(first, workflow({ id: 'test:spawn', steps: task('sp', 'test.spawner', {}) }), { params: {}, runId: 'r-spawn' });
+    void startRun(first, workflow({ id: 'test:spawn', steps: task('sp', 'test.spawner', {}) }), {
+      params: {},
+      runId: 'r-spawn',
+    });
     const proc = await vi.waitFor(async () => {
       const e = (await journalOf(store, 'r-spawn')).find((x) => x.type === 'task.process');
       if (!e?.pid) throw new Error('no process yet');
@@ -211,7 +281,14 @@ describe('processes left behind by an interrupted step', () => {
     // and a second recorded pid that now belongs to another program
     const other = spawn('sleep', ['31'], { detached: true, stdio: 'ignore' });
     started.push(other);
-    await store.append('journal/r-spawn', { type: 'task.process', at: new Date().toISOString(), step: 'sp', task: 'test.spawner', pid: other.pid, command: ['sleep', '99'] } satisfies JournalEntry);
+    await store.append('journal/r-spawn', {
+      type: 'task.process',
+      at: new Date().toISOString(),
+      step: 'sp',
+      task: 'test.spawner',
+      pid: other.pid,
+      command: ['sleep', '99'],
+    } satisfies JournalEntry);
     expect(isAlive(proc.pid!)).toBe(true);
     // when another engine resumes the run
     const result = await resumeRun({ store, registry: createRegistry(spawner(false)) }, 'r-spawn');
@@ -235,7 +312,10 @@ describe('processes left behind by an interrupted step', () => {
       },
     });
     const { engine } = engineWith([spawner], { store });
-    void startRun(engine, workflow({ id: 'test:spawn-unsafe', steps: task('sp', 'test.spawner', {}) }), { params: {}, runId: 'r-unsafe' });
+    void startRun(engine, workflow({ id: 'test:spawn-unsafe', steps: task('sp', 'test.spawner', {}) }), {
+      params: {},
+      runId: 'r-unsafe',
+    });
     const proc = await vi.waitFor(async () => {
       const e = (await journalOf(store, 'r-unsafe')).find((x) => x.type === 'task.process');
       if (!e?.pid) throw new Error('no process yet');

@@ -27,7 +27,11 @@ afterEach(async () => {
 
 const def = workflow({
   id: 'test:resume',
-  steps: sequence(task('s1', 'test.echo', { value: 'one' }), task('s2', 'test.gate', { value: '=steps.s1.value + "-two"' }), task('s3', 'test.echo', { value: '=steps.s2.value' })),
+  steps: sequence(
+    task('s1', 'test.echo', { value: 'one' }),
+    task('s2', 'test.gate', { value: '=steps.s1.value + "-two"' }),
+    task('s3', 'test.echo', { value: '=steps.s2.value' }),
+  ),
   output: '=steps.s3.value',
 });
 
@@ -62,10 +66,14 @@ describe('resumeRun after a cancel', () => {
     const journal = await journalOf(tmp.store, 'r-idem');
     expect(journal.map((e) => e.type)).toContain('run.resumed');
     expect(taskTrail(journal)).toEqual([
-      'task.started:s1', 'task.finished:s1',
-      'task.started:s2', 'task.cancelled:s2',
-      'task.started:s2', 'task.finished:s2',
-      'task.started:s3', 'task.finished:s3',
+      'task.started:s1',
+      'task.finished:s1',
+      'task.started:s2',
+      'task.cancelled:s2',
+      'task.started:s2',
+      'task.finished:s2',
+      'task.started:s3',
+      'task.finished:s3',
     ]);
     expect((await tmp.store.get<RunRecord>('runs/r-idem'))?.value.status).toBe('succeeded');
   });
@@ -79,7 +87,9 @@ describe('resumeRun after a cancel', () => {
     // then it needs attention for s2 with a message that says how to go on, and no task ran
     expect(result.status).toBe('needs-attention');
     expect(result.attention?.steps).toEqual(['s2']);
-    expect(result.attention?.message).toMatch(/<s2> \(test\.gate\) was interrupted and is not idempotent.*--force.*rollback/);
+    expect(result.attention?.message).toMatch(
+      /<s2> \(test\.gate\) was interrupted and is not idempotent.*--force.*rollback/,
+    );
     expect(echo.calls).toEqual(['one']);
     expect(gate.calls()).toBe(1);
     const record = (await tmp.store.get<RunRecord>('runs/r-attn'))!.value;
@@ -112,7 +122,9 @@ describe('resumeRun after a cancel', () => {
     const changed = { ...def, title: 'changed' };
     // when resumed with a different definition
     // then it is refused, and nothing changed in the record
-    await expect(resumeRun(engine, 'r-changed', { definition: changed })).rejects.toMatchObject({ code: 'DEFINITION_CHANGED' });
+    await expect(resumeRun(engine, 'r-changed', { definition: changed })).rejects.toMatchObject({
+      code: 'DEFINITION_CHANGED',
+    });
     expect((await tmp.store.get<RunRecord>('runs/r-changed'))!.value.status).toBe('cancelled');
     expect(gate.calls()).toBe(1);
     // and with allowChanged it goes on
@@ -132,7 +144,16 @@ describe('resumeRun after a cancel', () => {
     { status: 'rolled-back', message: /been rolled back/ },
   ])('refuses to resume a $status run', async ({ status, message }) => {
     const { engine } = engineWith([], { store: tmp.store });
-    await tmp.store.put('runs/r-x', { id: 'r-x', workflow: 'test:resume', definitionHash: definitionHash(def), status, params: {}, source: { kind: 'inline' }, createdAt: '', updatedAt: '' });
+    await tmp.store.put('runs/r-x', {
+      id: 'r-x',
+      workflow: 'test:resume',
+      definitionHash: definitionHash(def),
+      status,
+      params: {},
+      source: { kind: 'inline' },
+      createdAt: '',
+      updatedAt: '',
+    });
     await expect(resumeRun(engine, 'r-x')).rejects.toThrow(message);
   });
 
@@ -147,7 +168,14 @@ describe('resumeRun after a cancel', () => {
     // given a run cancelled 200 ms into a 300 ms wait
     const echo = echoTask();
     const { engine, events } = engineWith([echo.task], { store: tmp.store });
-    const w = workflow({ id: 'test:waitresume', steps: sequence(task('a', 'test.echo', { value: 'a' }), wait('pause', 300), task('b', 'test.echo', { value: 'b' })) });
+    const w = workflow({
+      id: 'test:waitresume',
+      steps: sequence(
+        task('a', 'test.echo', { value: 'a' }),
+        wait('pause', 300),
+        task('b', 'test.echo', { value: 'b' }),
+      ),
+    });
     const ac = new AbortController();
     const running = startRun(engine, w, { params: {}, runId: 'r-wait', signal: ac.signal });
     await new Promise((r) => setTimeout(r, 200));
@@ -156,12 +184,16 @@ describe('resumeRun after a cancel', () => {
     expect(echo.calls).toEqual(['a']);
     // when it is resumed
     const resumedAt = Date.now();
-    const result = await Promise.race([resumeRun(engine, 'r-wait'), new Promise<'hung'>((r) => setTimeout(() => r('hung'), 3000))]);
+    const result = await Promise.race([
+      resumeRun(engine, 'r-wait'),
+      new Promise<'hung'>((r) => setTimeout(() => r('hung'), 3000)),
+    ]);
     // then the timer fires (the run does not hang), a is not repeated,
     // and b starts once the 300 ms are over, not 300 ms after the resume
     expect(result === 'hung' ? 'hung' : result.status).toBe('succeeded');
     expect(echo.calls).toEqual(['a', 'b']);
-    const at = (type: string, step: string) => Date.parse((events.find((e) => e.type === type && (e as { step?: string }).step === step) as { at: string }).at);
+    const at = (type: string, step: string) =>
+      Date.parse((events.find((e) => e.type === type && (e as { step?: string }).step === step) as { at: string }).at);
     expect(at('task.started', 'b') - at('task.finished', 'a')).toBeGreaterThanOrEqual(290);
     expect(at('task.started', 'b') - resumedAt).toBeLessThan(250);
   });
@@ -170,7 +202,10 @@ describe('resumeRun after a cancel', () => {
     // given a 150 ms wait cancelled, resumed and cancelled again before it fired
     const echo = echoTask();
     const { engine } = engineWith([echo.task], { store: tmp.store });
-    const w = workflow({ id: 'test:wait2', steps: sequence(wait('pause', 150), task('b', 'test.echo', { value: 'b' })) });
+    const w = workflow({
+      id: 'test:wait2',
+      steps: sequence(wait('pause', 150), task('b', 'test.echo', { value: 'b' })),
+    });
     const ac1 = new AbortController();
     const first = startRun(engine, w, { params: {}, runId: 'r-wait2', signal: ac1.signal });
     setTimeout(() => ac1.abort(), 20);
@@ -180,7 +215,10 @@ describe('resumeRun after a cancel', () => {
     setTimeout(() => ac2.abort(), 20);
     expect((await second).status).toBe('cancelled');
     // when resumed a second time
-    const result = await Promise.race([resumeRun(engine, 'r-wait2'), new Promise<'hung'>((r) => setTimeout(() => r('hung'), 3000))]);
+    const result = await Promise.race([
+      resumeRun(engine, 'r-wait2'),
+      new Promise<'hung'>((r) => setTimeout(() => r('hung'), 3000)),
+    ]);
     // then the wait still ends and the run completes
     expect(result === 'hung' ? 'hung' : result.status).toBe('succeeded');
     expect(echo.calls).toEqual(['b']);
@@ -188,50 +226,93 @@ describe('resumeRun after a cancel', () => {
 
   // the cancel lands either while the step's start is being journaled (its work never starts) or once its work runs
   it.each([
-    { moment: 'while its start is journaled', cancelWhen: (_seen: unknown[], e?: { type: string; step?: string }) => e?.type === 'task.started' && e.step === 'slow' },
+    {
+      moment: 'while its start is journaled',
+      cancelWhen: (_seen: unknown[], e?: { type: string; step?: string }) =>
+        e?.type === 'task.started' && e.step === 'slow',
+    },
     { moment: 'once its work runs', cancelWhen: (seen: unknown[]) => seen.length > 0 },
-  ])('re-arms the interrupting timer of a task that is re-run on resume (cancelled $moment)', async ({ moment, cancelWhen }) => {
-    // given a run cancelled at that moment of an idempotent task with a 1.5 s interrupting timer
-    const { task: nap, seen } = sleepTask();
-    const echo = echoTask();
-    const ac = new AbortController();
-    const { engine, events } = engineWith([nap, echo.task], { store: tmp.store, onEvent: (e) => (cancelWhen(seen, e as never) ? ac.abort() : undefined) });
-    const w = workflow({
-      id: 'test:timerresume',
-      steps: sequence(task('slow', 'test.sleep', { ms: 10_000, label: 'slow' }, { timeout: { ms: 1500, then: task('fallback', 'test.echo', { value: 'late' }) } }), task('next', 'test.echo', { value: 'next' })),
-    });
-    const running = startRun(engine, w, { params: {}, runId: 'r-timer', signal: ac.signal });
-    while (!ac.signal.aborted) {
-      if (cancelWhen(seen)) ac.abort();
-      await new Promise((r) => setTimeout(r, 2));
-    }
-    expect((await running).status).toBe('cancelled');
-    // the first attempt's work was aborted by the cancel, or never started
-    expect(seen).toEqual(moment === 'once its work runs' ? [{ label: 'slow', aborted: true }] : []);
-    // when it is resumed 300 ms later
-    await new Promise((r) => setTimeout(r, 300));
-    const resumedAt = Date.now();
-    const result = await Promise.race([resumeRun(engine, 'r-timer'), new Promise<'hung'>((r) => setTimeout(() => r('hung'), 5000))]);
-    // then the task re-ran, the timer cut it and the timer path was taken
-    expect(result === 'hung' ? 'hung' : result.status).toBe('succeeded');
-    expect(seen.at(-1)).toEqual({ label: 'slow', aborted: true });
-    expect(seen.length).toBe(moment === 'once its work runs' ? 2 : 1);
-    expect(taskTrail(events as JournalEntry[])).toEqual(['task.started:slow', 'task.cancelled:slow', 'task.started:slow', 'task.cancelled:slow', 'task.started:fallback', 'task.finished:fallback', 'task.started:next', 'task.finished:next']);
-    expect(echo.calls).toEqual(['late', 'next']);
-    // and the timer kept its deadline from the first start: not early (it was armed after run.started), and not 1.5 s
-    // counted again from the resume
-    const at = (type: string, step?: string) => Date.parse((events.find((e) => e.type === type && (e as { step?: string }).step === step) as { at: string }).at);
-    expect(at('task.started', 'fallback') - at('run.started')).toBeGreaterThanOrEqual(1490);
-    expect(at('task.started', 'fallback') - resumedAt).toBeLessThan(1400);
-  });
+  ])(
+    're-arms the interrupting timer of a task that is re-run on resume (cancelled $moment)',
+    async ({ moment, cancelWhen }) => {
+      // given a run cancelled at that moment of an idempotent task with a 1.5 s interrupting timer
+      const { task: nap, seen } = sleepTask();
+      const echo = echoTask();
+      const ac = new AbortController();
+      const { engine, events } = engineWith([nap, echo.task], {
+        store: tmp.store,
+        onEvent: (e) => (cancelWhen(seen, e as never) ? ac.abort() : undefined),
+      });
+      const w = workflow({
+        id: 'test:timerresume',
+        steps: sequence(
+          task(
+            'slow',
+            'test.sleep',
+            { ms: 10_000, label: 'slow' },
+            { timeout: { ms: 1500, then: task('fallback', 'test.echo', { value: 'late' }) } },
+          ),
+          task('next', 'test.echo', { value: 'next' }),
+        ),
+      });
+      const running = startRun(engine, w, { params: {}, runId: 'r-timer', signal: ac.signal });
+      while (!ac.signal.aborted) {
+        if (cancelWhen(seen)) ac.abort();
+        await new Promise((r) => setTimeout(r, 2));
+      }
+      expect((await running).status).toBe('cancelled');
+      // the first attempt's work was aborted by the cancel, or never started
+      expect(seen).toEqual(moment === 'once its work runs' ? [{ label: 'slow', aborted: true }] : []);
+      // when it is resumed 300 ms later
+      await new Promise((r) => setTimeout(r, 300));
+      const resumedAt = Date.now();
+      const result = await Promise.race([
+        resumeRun(engine, 'r-timer'),
+        new Promise<'hung'>((r) => setTimeout(() => r('hung'), 5000)),
+      ]);
+      // then the task re-ran, the timer cut it and the timer path was taken
+      expect(result === 'hung' ? 'hung' : result.status).toBe('succeeded');
+      expect(seen.at(-1)).toEqual({ label: 'slow', aborted: true });
+      expect(seen.length).toBe(moment === 'once its work runs' ? 2 : 1);
+      expect(taskTrail(events as JournalEntry[])).toEqual([
+        'task.started:slow',
+        'task.cancelled:slow',
+        'task.started:slow',
+        'task.cancelled:slow',
+        'task.started:fallback',
+        'task.finished:fallback',
+        'task.started:next',
+        'task.finished:next',
+      ]);
+      expect(echo.calls).toEqual(['late', 'next']);
+      // and the timer kept its deadline from the first start: not early (it was armed after run.started), and not 1.5 s
+      // counted again from the resume
+      const at = (type: string, step?: string) =>
+        Date.parse(
+          (events.find((e) => e.type === type && (e as { step?: string }).step === step) as { at: string }).at,
+        );
+      expect(at('task.started', 'fallback') - at('run.started')).toBeGreaterThanOrEqual(1490);
+      expect(at('task.started', 'fallback') - resumedAt).toBeLessThan(1400);
+    },
+  );
 
   it('resumes the cancelled child run of a call step instead of starting a new one', async () => {
     // given a parent cancelled while its called child blocked in an idempotent step
     const gate = gateTask({ idempotent: true });
     const echo = echoTask();
-    const child = workflow({ id: 'child:gate', steps: sequence(task('c1', 'test.echo', { value: 'c1' }), task('c2', 'test.gate', { value: 'from-child' })), output: '=steps.c2.value' });
-    const { engine } = engineWith([gate.task, echo.task], { store: tmp.store, resolveWorkflow: (id) => (id === 'child:gate' ? child : undefined) });
-    const parent = workflow({ id: 'parent:gate', steps: sequence(call('sub', 'child:gate'), task('after', 'test.echo', { value: '=steps.sub' })) });
+    const child = workflow({
+      id: 'child:gate',
+      steps: sequence(task('c1', 'test.echo', { value: 'c1' }), task('c2', 'test.gate', { value: 'from-child' })),
+      output: '=steps.c2.value',
+    });
+    const { engine } = engineWith([gate.task, echo.task], {
+      store: tmp.store,
+      resolveWorkflow: (id) => (id === 'child:gate' ? child : undefined),
+    });
+    const parent = workflow({
+      id: 'parent:gate',
+      steps: sequence(call('sub', 'child:gate'), task('after', 'test.echo', { value: '=steps.sub' })),
+    });
     const ac = new AbortController();
     const running = startRun(engine, parent, { params: {}, runId: 'r-pc', signal: ac.signal });
     await gate.started();
@@ -252,38 +333,42 @@ describe('resumeRun after a crash', () => {
   it.each([
     { idempotent: true, status: 'succeeded', s2calls: 2 },
     { idempotent: false, status: 'needs-attention', s2calls: 1 },
-  ])('resumes a run whose process died in s2 (idempotent: $idempotent) -> $status', async ({ idempotent, status, s2calls }) => {
-    // given a run whose s2 never settles the first time (the process "dies" there), left running
-    const echo1 = echoTask();
-    const gate1 = gateTask({ idempotent, hangFirst: true });
-    const { engine: first } = engineWith([echo1.task, gate1.task], { store: tmp.store });
-    void startRun(first, def, { params: {}, runId: 'r-crash' }).catch(() => undefined);
-    await gate1.started();
-    // and the run record says it belongs to a process that no longer exists
-    const rec = (await tmp.store.get<RunRecord>('runs/r-crash'))!;
-    expect(rec.value.status).toBe('running');
-    await tmp.store.put('runs/r-crash', { ...rec.value, pid: 999_999 });
-    // when a new engine (a new process) over the same directory resumes it
-    const store2 = await createJsonStore(tmp.dir);
-    const echo2 = echoTask();
-    const gate2 = gateTask({ idempotent });
-    gate2.release();
-    const second: EngineOptions = { store: store2, registry: createRegistry(echo2.task, gate2.task) };
-    const result = await resumeRun(second, 'r-crash');
-    // then finished s1 never runs again; s2 re-runs only when idempotent
-    expect(result.status).toBe(status);
-    expect(echo2.calls).toEqual(idempotent ? ['one-two'] : []);
-    expect(gate1.calls() + gate2.calls()).toBe(s2calls);
-    if (idempotent) expect(result.output).toBe('one-two');
-    else expect(result.attention?.steps).toEqual(['s2']);
-    await store2.close();
-  });
+  ])(
+    'resumes a run whose process died in s2 (idempotent: $idempotent) -> $status',
+    async ({ idempotent, status, s2calls }) => {
+      // given a run whose s2 never settles the first time (the process "dies" there), left running
+      const echo1 = echoTask();
+      const gate1 = gateTask({ idempotent, hangFirst: true });
+      const { engine: first } = engineWith([echo1.task, gate1.task], { store: tmp.store });
+      void startRun(first, def, { params: {}, runId: 'r-crash' }).catch(() => undefined);
+      await gate1.started();
+      // and the run record says it belongs to a process that no longer exists
+      const rec = (await tmp.store.get<RunRecord>('runs/r-crash'))!;
+      expect(rec.value.status).toBe('running');
+      await tmp.store.put('runs/r-crash', { ...rec.value, pid: 999_999 });
+      // when a new engine (a new process) over the same directory resumes it
+      const store2 = await createJsonStore(tmp.dir);
+      const echo2 = echoTask();
+      const gate2 = gateTask({ idempotent });
+      gate2.release();
+      const second: EngineOptions = { store: store2, registry: createRegistry(echo2.task, gate2.task) };
+      const result = await resumeRun(second, 'r-crash');
+      // then finished s1 never runs again; s2 re-runs only when idempotent
+      expect(result.status).toBe(status);
+      expect(echo2.calls).toEqual(idempotent ? ['one-two'] : []);
+      expect(gate1.calls() + gate2.calls()).toBe(s2calls);
+      if (idempotent) expect(result.output).toBe('one-two');
+      else expect(result.attention?.steps).toEqual(['s2']);
+      await store2.close();
+    },
+  );
 
   /** A copy of `store` whose snapshot writes for `runId` never land once `when` returned true for an appended journal entry. */
   function dyingAfter(store: typeof tmp.store, runId: string, when: (e: { type: string; step?: string }) => boolean) {
     const state = { dead: false };
     const dying = Object.create(store) as typeof store;
-    dying.put = (key, value, options) => (state.dead && key === `snapshots/${runId}` ? new Promise<never>(() => undefined) : store.put(key, value, options));
+    dying.put = (key, value, options) =>
+      state.dead && key === `snapshots/${runId}` ? new Promise<never>(() => undefined) : store.put(key, value, options);
     dying.append = async (key, record) => {
       await store.append(key, record);
       if (when(record as { type: string; step?: string })) state.dead = true;
@@ -321,7 +406,15 @@ describe('resumeRun after a crash', () => {
     // given a run whose s2 fails (handled by onError) and whose process dies right after journaling that failure
     const failing = workflow({
       id: 'test:tornfail',
-      steps: sequence(task('s1', 'test.echo', { value: 'one' }), task('s2', 'test.fail', { message: 'disk full' }, { onError: task('handle', 'test.echo', { value: '=error.message' }) })),
+      steps: sequence(
+        task('s1', 'test.echo', { value: 'one' }),
+        task(
+          's2',
+          'test.fail',
+          { message: 'disk full' },
+          { onError: task('handle', 'test.echo', { value: '=error.message' }) },
+        ),
+      ),
     });
     const { dying, state } = dyingAfter(tmp.store, 'r-tornfail', (e) => e.type === 'task.failed' && e.step === 's2');
     const boom1 = failTask();
@@ -344,7 +437,18 @@ describe('resumeRun after a crash', () => {
   it('refuses to resume a run whose owning process is still alive', async () => {
     const { engine } = engineWith([], { store: tmp.store });
     const { hostname } = await import('node:os');
-    await tmp.store.put('runs/r-live', { id: 'r-live', workflow: 'test:resume', definitionHash: definitionHash(def), status: 'running', pid: process.ppid, host: hostname(), params: {}, source: { kind: 'inline' }, createdAt: '', updatedAt: '' });
+    await tmp.store.put('runs/r-live', {
+      id: 'r-live',
+      workflow: 'test:resume',
+      definitionHash: definitionHash(def),
+      status: 'running',
+      pid: process.ppid,
+      host: hostname(),
+      params: {},
+      source: { kind: 'inline' },
+      createdAt: '',
+      updatedAt: '',
+    });
     await expect(resumeRun(engine, 'r-live')).rejects.toThrow(/still running in process/);
   });
 });

@@ -11,7 +11,12 @@ describe('rollbackRun', () => {
     const { engine } = engineWith([undoableTask(undone), echo.task]);
     const def = workflow({
       id: 'test:rollback',
-      steps: sequence(task('mk1', 'test.undoable', { name: 'one' }), task('note', 'test.echo', { value: 'x' }), task('mk2', 'test.undoable', { name: 'two' }), task('mk3', 'test.undoable', { name: 'three' })),
+      steps: sequence(
+        task('mk1', 'test.undoable', { name: 'one' }),
+        task('note', 'test.echo', { value: 'x' }),
+        task('mk2', 'test.undoable', { name: 'two' }),
+        task('mk3', 'test.undoable', { name: 'three' }),
+      ),
     });
     const run = await startRun(engine, def, { params: {}, runId: 'r-rb' });
     expect(run.status).toBe('succeeded');
@@ -34,7 +39,10 @@ describe('rollbackRun', () => {
   it('refuses a second rollback', async () => {
     const undone: string[] = [];
     const { engine } = engineWith([undoableTask(undone)]);
-    await startRun(engine, workflow({ id: 'test:rb2', steps: task('mk', 'test.undoable', { name: 'x' }) }), { params: {}, runId: 'r-rb2' });
+    await startRun(engine, workflow({ id: 'test:rb2', steps: task('mk', 'test.undoable', { name: 'x' }) }), {
+      params: {},
+      runId: 'r-rb2',
+    });
     await rollbackRun(engine, 'r-rb2');
     await expect(rollbackRun(engine, 'r-rb2')).rejects.toThrow(/already been rolled back/);
     expect(undone).toEqual(['x:x']);
@@ -46,7 +54,11 @@ describe('rollbackRun', () => {
     const { engine } = engineWith([undoableTask(undone)]);
     const def = workflow({
       id: 'test:rb3',
-      steps: sequence(task('a', 'test.undoable', { name: 'a' }), task('b', 'test.undoable', { name: 'b', failUndo: true }), task('c', 'test.undoable', { name: 'c' })),
+      steps: sequence(
+        task('a', 'test.undoable', { name: 'a' }),
+        task('b', 'test.undoable', { name: 'b', failUndo: true }),
+        task('c', 'test.undoable', { name: 'c' }),
+      ),
     });
     await startRun(engine, def, { params: {}, runId: 'r-rb3' });
     // when it is rolled back
@@ -54,11 +66,20 @@ describe('rollbackRun', () => {
     // then c was undone, b failed and a was left alone
     expect(undone).toEqual(['c:c']);
     expect(report.compensated).toEqual(['c']);
-    expect(report.failed).toEqual({ step: 'b', error: expect.objectContaining({ code: 'TASK_FAILED', message: 'cannot undo b' }) });
+    expect(report.failed).toEqual({
+      step: 'b',
+      error: expect.objectContaining({ code: 'TASK_FAILED', message: 'cannot undo b' }),
+    });
     expect(report.status).toBe('needs-attention');
     const record = (await engine.store.get<RunRecord>('runs/r-rb3'))!.value;
-    expect(record.attention).toEqual({ message: expect.stringMatching(/compensation of <b> failed: cannot undo b/), steps: ['b'] });
-    expect((await journalOf(engine.store, 'r-rb3')).map((e) => e.type).slice(-2)).toEqual(['task.compensated', 'task.compensate-failed']);
+    expect(record.attention).toEqual({
+      message: expect.stringMatching(/compensation of <b> failed: cannot undo b/),
+      steps: ['b'],
+    });
+    expect((await journalOf(engine.store, 'r-rb3')).map((e) => e.type).slice(-2)).toEqual([
+      'task.compensated',
+      'task.compensate-failed',
+    ]);
   });
 
   it('continues a stopped rollback without compensating a step twice', async () => {
@@ -66,12 +87,26 @@ describe('rollbackRun', () => {
     const undone: string[] = [];
     let bFails = true;
     const base = undoableTask(undone);
-    const flakyUndo = { ...base, compensate: async (ctx: Parameters<NonNullable<typeof base.compensate>>[0]) => {
-      if (ctx.stepId === 'b' && bFails) throw new Error('not yet');
-      return base.compensate!(ctx);
-    } };
+    const flakyUndo = {
+      ...base,
+      compensate: async (ctx: Parameters<NonNullable<typeof base.compensate>>[0]) => {
+        if (ctx.stepId === 'b' && bFails) throw new Error('not yet');
+        return base.compensate!(ctx);
+      },
+    };
     const { engine } = engineWith([flakyUndo]);
-    await startRun(engine, workflow({ id: 'test:rb4', steps: sequence(task('a', 'test.undoable', { name: 'a' }), task('b', 'test.undoable', { name: 'b' }), task('c', 'test.undoable', { name: 'c' })) }), { params: {}, runId: 'r-rb4' });
+    await startRun(
+      engine,
+      workflow({
+        id: 'test:rb4',
+        steps: sequence(
+          task('a', 'test.undoable', { name: 'a' }),
+          task('b', 'test.undoable', { name: 'b' }),
+          task('c', 'test.undoable', { name: 'c' }),
+        ),
+      }),
+      { params: {}, runId: 'r-rb4' },
+    );
     await new Promise((r) => setTimeout(r, 5)); // compensations happen at another millisecond than the steps
     expect((await rollbackRun(engine, 'r-rb4')).failed?.step).toBe('b');
     bFails = false;
@@ -87,7 +122,14 @@ describe('rollbackRun', () => {
     const undone: string[] = [];
     const boom = failTask();
     const { engine } = engineWith([undoableTask(undone), boom.task]);
-    const def = workflow({ id: 'test:rb5', steps: sequence(task('a', 'test.undoable', { name: 'a' }), task('bad', 'test.fail', {}), task('never', 'test.undoable', { name: 'n' })) });
+    const def = workflow({
+      id: 'test:rb5',
+      steps: sequence(
+        task('a', 'test.undoable', { name: 'a' }),
+        task('bad', 'test.fail', {}),
+        task('never', 'test.undoable', { name: 'n' }),
+      ),
+    });
     expect((await startRun(engine, def, { params: {}, runId: 'r-rb5' })).status).toBe('failed');
     const report = await rollbackRun(engine, 'r-rb5');
     expect(report.compensated).toEqual(['a']);
@@ -99,8 +141,17 @@ describe('rollbackRun', () => {
     // given a parent whose call step ran a child with an undoable step
     const undone: string[] = [];
     const child = workflow({ id: 'child:mk', steps: task('mk', 'test.undoable', { name: 'child' }) });
-    const { engine } = engineWith([undoableTask(undone)], { resolveWorkflow: (id) => (id === 'child:mk' ? child : undefined) });
-    await startRun(engine, workflow({ id: 'parent:mk', steps: sequence(task('own', 'test.undoable', { name: 'parent' }), call('sub', 'child:mk')) }), { params: {}, runId: 'r-rb6' });
+    const { engine } = engineWith([undoableTask(undone)], {
+      resolveWorkflow: (id) => (id === 'child:mk' ? child : undefined),
+    });
+    await startRun(
+      engine,
+      workflow({
+        id: 'parent:mk',
+        steps: sequence(task('own', 'test.undoable', { name: 'parent' }), call('sub', 'child:mk')),
+      }),
+      { params: {}, runId: 'r-rb6' },
+    );
     // when the parent is rolled back
     const report = await rollbackRun(engine, 'r-rb6');
     // then the child's step was compensated (first, being newer) and the child run is rolled back too

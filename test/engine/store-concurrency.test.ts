@@ -13,7 +13,11 @@ const PER_WORKER = 200;
 
 /** Starts one hammer child; resolves with its exit code and output. */
 function hammer(dir: string, worker: string, mode: string): Promise<{ code: number | null; out: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'test/support/store-hammer.ts', dir, worker, String(PER_WORKER), mode], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', 'test/support/store-hammer.ts', dir, worker, String(PER_WORKER), mode],
+    { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   let out = '';
   child.stdout.on('data', (d) => (out += d));
   child.stderr.on('data', (d) => (out += d));
@@ -33,7 +37,9 @@ describe('the json store shared by two processes', () => {
     try {
       const started = Date.now();
       let running = true;
-      const children = Promise.all([hammer(dir, 'alpha', mode), hammer(dir, 'beta', mode)]).finally(() => (running = false));
+      const children = Promise.all([hammer(dir, 'alpha', mode), hammer(dir, 'beta', mode)]).finally(
+        () => (running = false),
+      );
       // when this process reads the raw file the whole time
       let reads = 0;
       let seen = false;
@@ -63,7 +69,9 @@ describe('the json store shared by two processes', () => {
         expect(mine).toEqual(Array.from({ length: PER_WORKER }, (_, i) => i));
       }
       expect(reads).toBeGreaterThan(10);
-      console.log(`${mode}: ${Date.now() - started} ms, ${reads} raw reads; ${results.map((r) => r.out.trim()).join(' ')}`);
+      console.log(
+        `${mode}: ${Date.now() - started} ms, ${reads} raw reads; ${results.map((r) => r.out.trim()).join(' ')}`,
+      );
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

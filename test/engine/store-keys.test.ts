@@ -1,9 +1,18 @@
 // The store key rule (engine/store/keys.ts): exact limits, the messages a user sees, prefix checks and key order.
 import { describe, it, expect } from 'vitest';
 import { BadInputError } from '../../engine/errors.js';
-import { compareKeys, isValidKey, keyProblem, MAX_KEY_LENGTH, MAX_SEGMENT_LENGTH, validateKey, validatePrefix } from '../../engine/store/keys.js';
+import {
+  compareKeys,
+  isValidKey,
+  keyProblem,
+  MAX_KEY_LENGTH,
+  MAX_SEGMENT_LENGTH,
+  validateKey,
+  validatePrefix,
+} from '../../engine/store/keys.js';
 
-const EXPECTED = '/-separated words of [A-Za-z0-9._:-] with no empty, "." or ".." segment, at most 400 characters (200 per segment), e.g. "runs/2026-abc"';
+const EXPECTED =
+  '/-separated words of [A-Za-z0-9._:-] with no empty, "." or ".." segment, at most 400 characters (200 per segment), e.g. "runs/2026-abc"';
 
 /** The error `fn` throws (fails the test when it throws nothing). */
 function thrown(fn: () => unknown): BadInputError {
@@ -61,7 +70,9 @@ describe('validateKey', () => {
   });
 
   it('names the value as the caller says', () => {
-    expect(thrown(() => validateKey('', 'lock name')).message).toBe(`invalid lock name "": it is empty; expected ${EXPECTED}`);
+    expect(thrown(() => validateKey('', 'lock name')).message).toBe(
+      `invalid lock name "": it is empty; expected ${EXPECTED}`,
+    );
   });
 
   it('shows a key of 80 characters in full and cuts a longer one to 80 characters and "..."', () => {
@@ -113,7 +124,9 @@ describe('validatePrefix', () => {
   });
 
   it('refuses a folder part that is not a valid key, naming it', () => {
-    expect(thrown(() => validatePrefix('runs/../x')).message).toMatch(/^invalid prefix folder "runs\/\.\.": segment 2 is "\.\.";/);
+    expect(thrown(() => validatePrefix('runs/../x')).message).toMatch(
+      /^invalid prefix folder "runs\/\.\.": segment 2 is "\.\.";/,
+    );
   });
 
   it('refuses a last piece with a character keys cannot have, naming the whole prefix', () => {
@@ -129,6 +142,11 @@ describe('compareKeys', () => {
     expect(compareKeys('b', 'a')).toBe(1);
     expect(compareKeys('a', 'a')).toBe(0);
     expect(compareKeys('Z', 'a')).toBe(-1);
-    expect(['runs/b', 'runs/C', 'runs-x', 'runs/a'].sort(compareKeys)).toEqual(['runs-x', 'runs/C', 'runs/a', 'runs/b']);
+    expect(['runs/b', 'runs/C', 'runs-x', 'runs/a'].sort(compareKeys)).toEqual([
+      'runs-x',
+      'runs/C',
+      'runs/a',
+      'runs/b',
+    ]);
   });
 });

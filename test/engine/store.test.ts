@@ -51,7 +51,10 @@ describe.each(backends)('the $name store', ({ open }) => {
   ])('rejects a put with a CONFLICT error when $when', async ({ setup, ifVersion, actual }) => {
     for (let i = 0; i < setup; i++) await store.put('inventory/hosts', { i });
     const put = store.put('inventory/hosts', { lost: true }, { ifVersion });
-    await expect(put).rejects.toMatchObject({ code: 'CONFLICT', details: { key: 'inventory/hosts', expected: ifVersion, actual } });
+    await expect(put).rejects.toMatchObject({
+      code: 'CONFLICT',
+      details: { key: 'inventory/hosts', expected: ifVersion, actual },
+    });
     expect((await store.get('inventory/hosts'))?.version ?? null).toBe(actual);
   });
 
@@ -67,7 +70,9 @@ describe.each(backends)('the $name store', ({ open }) => {
   });
 
   it('loses no update when many run at once in one process', async () => {
-    await Promise.all(Array.from({ length: 40 }, (_, i) => store.update<number[]>('counter', (v) => [...(v ?? []), i])));
+    await Promise.all(
+      Array.from({ length: 40 }, (_, i) => store.update<number[]>('counter', (v) => [...(v ?? []), i])),
+    );
     const entry = await store.get<number[]>('counter');
     expect(entry?.version).toBe(40);
     expect([...entry!.value].sort((a, b) => a - b)).toEqual(Array.from({ length: 40 }, (_, i) => i));
@@ -83,9 +88,16 @@ describe.each(backends)('the $name store', ({ open }) => {
   });
 
   it('lists entries whose key starts with a plain prefix, sorted by key', async () => {
-    for (const key of ['runs/b', 'runs-x', 'runs/a/deep', 'runs/a', 'inventory/hosts', 'runs/C']) await store.put(key, key);
+    for (const key of ['runs/b', 'runs-x', 'runs/a/deep', 'runs/a', 'inventory/hosts', 'runs/C'])
+      await store.put(key, key);
     expect((await store.list('runs/')).map((e) => e.key)).toEqual(['runs/C', 'runs/a', 'runs/a/deep', 'runs/b']);
-    expect((await store.list('run')).map((e) => e.key)).toEqual(['runs-x', 'runs/C', 'runs/a', 'runs/a/deep', 'runs/b']);
+    expect((await store.list('run')).map((e) => e.key)).toEqual([
+      'runs-x',
+      'runs/C',
+      'runs/a',
+      'runs/a/deep',
+      'runs/b',
+    ]);
     expect((await store.list('')).length).toBe(6);
     expect(await store.list('nothing/')).toEqual([]);
     expect((await store.list('runs/a'))[0]).toEqual({ key: 'runs/a', value: 'runs/a', version: 1 });
@@ -125,8 +137,16 @@ describe.each(backends)('the $name store', ({ open }) => {
     { key: 'r'.repeat(401), problem: '401 characters' },
     { key: 'snapshot.json/x', problem: 'ending in .json' },
   ])('rejects the key $key with a BAD_INPUT error saying what is wrong', async ({ key, problem }) => {
-    for (const call of [() => store.get(key), () => store.put(key, 1), () => store.append(key, 1), () => store.lock(key, { waitMs: 0 })]) {
-      const err = await call().then(() => undefined, (e: unknown) => e as Error & { code: string });
+    for (const call of [
+      () => store.get(key),
+      () => store.put(key, 1),
+      () => store.append(key, 1),
+      () => store.lock(key, { waitMs: 0 }),
+    ]) {
+      const err = await call().then(
+        () => undefined,
+        (e: unknown) => e as Error & { code: string },
+      );
       expect(err?.code).toBe('BAD_INPUT');
       expect(err?.message).toContain(problem);
       expect(err?.message).toContain('expected /-separated words of [A-Za-z0-9._:-]');
@@ -145,7 +165,10 @@ describe.each(backends)('the $name store', ({ open }) => {
 
   it('holds a lock exclusively until it is released', async () => {
     const lease = await store.lock('inventory', { ttlMs: 5000, waitMs: 0 });
-    await expect(store.lock('inventory', { waitMs: 60 })).rejects.toMatchObject({ code: 'LOCKED', message: expect.stringContaining('lock inventory is held by another') });
+    await expect(store.lock('inventory', { waitMs: 60 })).rejects.toMatchObject({
+      code: 'LOCKED',
+      message: expect.stringContaining('lock inventory is held by another'),
+    });
     const other = await store.lock('other', { waitMs: 0 });
     await lease.release();
     const again = await store.lock('inventory', { waitMs: 0 });
@@ -162,7 +185,10 @@ describe.each(backends)('the $name store', ({ open }) => {
       message: `value of runs/v is not JSON-serializable (${what})`,
       details: { key: 'runs/v' },
     });
-    await expect(store.update('runs/v', () => value)).rejects.toMatchObject({ code: 'BAD_INPUT', message: `value of runs/v is not JSON-serializable (${what})` });
+    await expect(store.update('runs/v', () => value)).rejects.toMatchObject({
+      code: 'BAD_INPUT',
+      message: `value of runs/v is not JSON-serializable (${what})`,
+    });
     expect(await store.get('runs/v')).toBeUndefined();
   });
 
@@ -181,12 +207,17 @@ describe.each(backends)('the $name store', ({ open }) => {
       message: 'log record for runs/r/journal is not JSON-serializable (undefined)',
       details: { key: 'runs/r/journal' },
     });
-    await expect(store.append('runs/r/journal', () => 1)).rejects.toMatchObject({ message: 'log record for runs/r/journal is not JSON-serializable (function)' });
+    await expect(store.append('runs/r/journal', () => 1)).rejects.toMatchObject({
+      message: 'log record for runs/r/journal is not JSON-serializable (function)',
+    });
     expect(await store.readLog('runs/r/journal')).toEqual([]);
   });
 
   it('names a bad lock name as a lock name', async () => {
-    await expect(store.lock('a b', { waitMs: 0 })).rejects.toMatchObject({ code: 'BAD_INPUT', message: expect.stringMatching(/^invalid lock name "a b": /) });
+    await expect(store.lock('a b', { waitMs: 0 })).rejects.toMatchObject({
+      code: 'BAD_INPUT',
+      message: expect.stringMatching(/^invalid lock name "a b": /),
+    });
   });
 
   it('says which lock and how long it waited when it gives up', async () => {
@@ -223,7 +254,10 @@ describe('the json store on disk', () => {
     const store = await createJsonStore(dir);
     await store.put('inventory/hosts', { records: [1] });
     await store.put('inventory/hosts', { records: [1, 2] });
-    expect(JSON.parse(readFileSync(join(dir, 'kv/inventory/hosts.json'), 'utf8'))).toEqual({ version: 2, value: { records: [1, 2] } });
+    expect(JSON.parse(readFileSync(join(dir, 'kv/inventory/hosts.json'), 'utf8'))).toEqual({
+      version: 2,
+      value: { records: [1, 2] },
+    });
     expect(readdirSync(join(dir, 'kv/inventory'))).toEqual(['hosts.json']);
     expect(store.location).toBe(`json:${dir}`);
     await store.close();
@@ -249,7 +283,10 @@ describe('the json store on disk', () => {
     appendFileSync(file, '{"n":1}\nnot json\n');
     expect(await store.readLog('journal')).toEqual([{ n: 1 }]);
     appendFileSync(file, '{"n":3}\n');
-    await expect(store.readLog('journal')).rejects.toMatchObject({ code: 'BAD_INPUT', message: expect.stringContaining(`${file} at line 2`) });
+    await expect(store.readLog('journal')).rejects.toMatchObject({
+      code: 'BAD_INPUT',
+      message: expect.stringContaining(`${file} at line 2`),
+    });
     await store.close();
   });
 

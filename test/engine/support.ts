@@ -122,10 +122,14 @@ export function gateTask(o: { id?: string; idempotent?: boolean; hangFirst?: boo
       onStart();
       if (o.hangFirst && calls === 1) return new Promise<never>(() => undefined);
       await new Promise<void>((resolve, reject) => {
-        signal.addEventListener('abort', () => {
-          sawAbort = true;
-          reject(signal.reason);
-        }, { once: true });
+        signal.addEventListener(
+          'abort',
+          () => {
+            sawAbort = true;
+            reject(signal.reason);
+          },
+          { once: true },
+        );
         void gate.then(resolve);
       });
       return { value: input.value };
@@ -196,5 +200,7 @@ export async function journalOf(store: Store, runId: string): Promise<JournalEnt
 
 /** `type:step` of the task entries of a journal, in order. */
 export function taskTrail(journal: Array<Pick<JournalEntry, 'type' | 'step'>>): string[] {
-  return journal.filter((e) => e.type.startsWith('task.') && e.type !== 'task.process').map((e) => `${e.type}:${e.step}`);
+  return journal
+    .filter((e) => e.type.startsWith('task.') && e.type !== 'task.process')
+    .map((e) => `${e.type}:${e.step}`);
 }

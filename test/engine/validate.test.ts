@@ -17,7 +17,8 @@ import {
   type StateConfig,
 } from '../../engine/index.js';
 
-const make = (id: string) => defineTask({ id, title: id, input: z.object({}).passthrough(), output: z.object({}), run: async () => ({}) });
+const make = (id: string) =>
+  defineTask({ id, title: id, input: z.object({}).passthrough(), output: z.object({}), run: async () => ({}) });
 const registry = createRegistry(make('git.clone'), make('git.push'), make('exec.run'));
 
 /** A definition whose machine has the given states (initial: the first key). */
@@ -76,13 +77,21 @@ describe('checkDefinition', () => {
     },
     {
       problem: 'a guard that is not an expr guard',
-      def: machine({ d: { always: [{ target: 'done', guard: { type: 'js', params: { expr: 'true' } } as never }, { target: 'done' }] } }),
+      def: machine({
+        d: {
+          always: [{ target: 'done', guard: { type: 'js', params: { expr: 'true' } } as never }, { target: 'done' }],
+        },
+      }),
       element: 'd',
       message: /always\[0\]\.guard must be \{ type: "expr"/,
     },
     {
       problem: 'a guard with a syntax error',
-      def: machine({ d: { always: [{ target: 'done', guard: { type: 'expr', params: { expr: 'params.n >' } } }, { target: 'done' }] } }),
+      def: machine({
+        d: {
+          always: [{ target: 'done', guard: { type: 'expr', params: { expr: 'params.n >' } } }, { target: 'done' }],
+        },
+      }),
       element: 'd',
       message: /bad expression in always\[0\]\.guard: .*\(expression: params\.n >\)/,
     },
@@ -94,13 +103,25 @@ describe('checkDefinition', () => {
     },
     {
       problem: 'a final output expression with a syntax error',
-      def: { id: 'test:check', machine: { initial: 'done', states: { done: { type: 'final', output: { x: '=foo(' } } } } } as Definition,
+      def: {
+        id: 'test:check',
+        machine: { initial: 'done', states: { done: { type: 'final', output: { x: '=foo(' } } } },
+      } as Definition,
       element: 'done',
       message: /bad expression in output\.x/,
     },
     {
       problem: 'a parallel region without a final state',
-      def: machine({ p: { type: 'parallel', onDone: 'done', states: { r1: { initial: 'a', states: { a: { invoke: { src: 'exec.run' }, onDone: 'b' }, b: { type: 'final' } } }, r2: { initial: 'c', states: { c: { invoke: { src: 'exec.run' }, onDone: 'c' } } } } } }),
+      def: machine({
+        p: {
+          type: 'parallel',
+          onDone: 'done',
+          states: {
+            r1: { initial: 'a', states: { a: { invoke: { src: 'exec.run' }, onDone: 'b' }, b: { type: 'final' } } },
+            r2: { initial: 'c', states: { c: { invoke: { src: 'exec.run' }, onDone: 'c' } } },
+          },
+        },
+      }),
       element: 'r2',
       message: /a parallel region must end in a final state/,
     },
@@ -160,7 +181,10 @@ describe('checkDefinition', () => {
     },
     {
       problem: 'an unknown param type',
-      def: machine({ s1: { invoke: { src: 'git.clone' }, onDone: 'done' } }, { params: { n: { type: 'float' as never } } }),
+      def: machine(
+        { s1: { invoke: { src: 'git.clone' }, onDone: 'done' } },
+        { params: { n: { type: 'float' as never } } },
+      ),
       element: 'param n',
       message: /unknown type "float"/,
     },
@@ -180,8 +204,16 @@ describe('checkDefinition', () => {
   it('reports the same step key used in two different compound states', () => {
     // given two sub-processes that both contain a step "build"
     const def = machine({
-      c1: { initial: 'build', onDone: 'c2', states: { build: { invoke: { src: 'exec.run' }, onDone: 'end' }, end: { type: 'final' } } },
-      c2: { initial: 'build', onDone: 'done', states: { build: { invoke: { src: 'exec.run' }, onDone: 'end' }, end: { type: 'final' } } },
+      c1: {
+        initial: 'build',
+        onDone: 'c2',
+        states: { build: { invoke: { src: 'exec.run' }, onDone: 'end' }, end: { type: 'final' } },
+      },
+      c2: {
+        initial: 'build',
+        onDone: 'done',
+        states: { build: { invoke: { src: 'exec.run' }, onDone: 'end' }, end: { type: 'final' } },
+      },
     });
     // then the duplicate step id is reported on that key, exactly once
     const dup = checkDefinition(def, registry).filter((p) => /duplicate step id/.test(p.message));
@@ -190,15 +222,24 @@ describe('checkDefinition', () => {
 
   it('accepts a bad target inside a compound state only among its own siblings', () => {
     const def = machine({
-      c: { initial: 'a', onDone: 'done', states: { a: { invoke: { src: 'exec.run' }, onDone: 'done' }, end: { type: 'final' } } },
+      c: {
+        initial: 'a',
+        onDone: 'done',
+        states: { a: { invoke: { src: 'exec.run' }, onDone: 'done' }, end: { type: 'final' } },
+      },
     });
-    expect(checkDefinition(def, registry)).toContainEqual({ element: 'a', message: expect.stringMatching(/onDone target "done" is not a sibling state/) });
+    expect(checkDefinition(def, registry)).toContainEqual({
+      element: 'a',
+      message: expect.stringMatching(/onDone target "done" is not a sibling state/),
+    });
   });
 
   it('checks called workflows against the catalog when asked', () => {
     const def = machine({ c: { invoke: { src: 'workflow:child:run' }, onDone: 'done' } });
     expect(checkDefinition(def, registry)).toEqual([]);
-    expect(checkDefinition(def, registry, { resolveWorkflow: () => undefined })).toEqual([{ element: 'c', message: 'called workflow "child:run" is not in the catalog' }]);
+    expect(checkDefinition(def, registry, { resolveWorkflow: () => undefined })).toEqual([
+      { element: 'c', message: 'called workflow "child:run" is not in the catalog' },
+    ]);
   });
 
   it('reports every problem at once and assertValidDefinition lists them with element ids', () => {
@@ -214,31 +255,53 @@ describe('checkDefinition', () => {
     // then one DefinitionError lists both, each with its element in angle brackets
     expect(error).toBeInstanceOf(DefinitionError);
     expect((error as DefinitionError).code).toBe('INVALID_DEFINITION');
-    expect((error as DefinitionError).message).toMatch(/^workflow test:check is invalid:\n {2}<s1> unknown task "git\.clon".*\n {2}<s1> onDone target "nowhere"/);
+    expect((error as DefinitionError).message).toMatch(
+      /^workflow test:check is invalid:\n {2}<s1> unknown task "git\.clon".*\n {2}<s1> onDone target "nowhere"/,
+    );
     expect(((error as DefinitionError).details as { problems: unknown[] }).problems).toHaveLength(2);
   });
 
   it('refuses a definition without machine.states', () => {
-    expect(checkDefinition({ id: 'test:x' } as Definition, registry)).toEqual([{ element: 'machine', message: 'missing machine.states' }]);
+    expect(checkDefinition({ id: 'test:x' } as Definition, registry)).toEqual([
+      { element: 'machine', message: 'missing machine.states' },
+    ]);
   });
 });
 
 describe('checkDefinition: more problems, each with its exact message', () => {
   it.each([
-    { problem: 'a non-object definition', def: null, problems: [{ element: 'definition', message: 'expected an object' }] },
-    { problem: 'a string for a definition', def: 'test:x', problems: [{ element: 'definition', message: 'expected an object' }] },
+    {
+      problem: 'a non-object definition',
+      def: null,
+      problems: [{ element: 'definition', message: 'expected an object' }],
+    },
+    {
+      problem: 'a string for a definition',
+      def: 'test:x',
+      problems: [{ element: 'definition', message: 'expected an object' }],
+    },
     {
       problem: 'a missing workflow id',
       def: { machine: { initial: 'done', states: { done: { type: 'final' } } } },
       problems: [{ element: 'definition', message: 'bad workflow id undefined: expected family:verb' }],
     },
-    { problem: 'a null machine', def: { id: 'test:x', machine: null }, problems: [{ element: 'machine', message: 'missing machine.states' }] },
+    {
+      problem: 'a null machine',
+      def: { id: 'test:x', machine: null },
+      problems: [{ element: 'machine', message: 'missing machine.states' }],
+    },
     {
       problem: 'a bad param name and a param without spec',
-      def: { ...machine({ s1: { invoke: { src: 'git.clone' }, onDone: 'done' } }), params: { 'bad name': { type: 'string' }, n: null } },
+      def: {
+        ...machine({ s1: { invoke: { src: 'git.clone' }, onDone: 'done' } }),
+        params: { 'bad name': { type: 'string' }, n: null },
+      },
       problems: [
         { element: 'param bad name', message: 'param names are letters, digits, _ and -' },
-        { element: 'param n', message: 'unknown type undefined; expected one of string, number, integer, boolean, array, object, json' },
+        {
+          element: 'param n',
+          message: 'unknown type undefined; expected one of string, number, integer, boolean, array, object, json',
+        },
       ],
     },
     {
@@ -246,7 +309,11 @@ describe('checkDefinition: more problems, each with its exact message', () => {
       def: { id: 'test:x', machine: { initial: 'nope', states: { done: { type: 'final' } } } },
       problems: [{ element: 'machine', message: 'initial state "nope" is not one of its states' }],
     },
-    { problem: 'a bad state key', def: machine({ 'bad key': { type: 'final' } }), problems: [{ element: 'bad key', message: 'state keys are letters, digits, _ and -' }] },
+    {
+      problem: 'a bad state key',
+      def: machine({ 'bad key': { type: 'final' } }),
+      problems: [{ element: 'bad key', message: 'state keys are letters, digits, _ and -' }],
+    },
     {
       problem: 'an invoke without a task id',
       def: machine({ s1: { invoke: { src: 42 as never }, onDone: 'done' } }),
@@ -269,8 +336,12 @@ describe('checkDefinition: more problems, each with its exact message', () => {
     },
     {
       problem: 'an output mapping with a syntax error',
-      def: machine({ s1: { invoke: { src: 'git.clone' }, onDone: 'done', meta: { outputs: { head: '=output.head +' } } } }),
-      problems: [{ element: 's1', message: 'bad expression in outputs.head: syntax error at 13 (expression: output.head +)' }],
+      def: machine({
+        s1: { invoke: { src: 'git.clone' }, onDone: 'done', meta: { outputs: { head: '=output.head +' } } },
+      }),
+      problems: [
+        { element: 's1', message: 'bad expression in outputs.head: syntax error at 13 (expression: output.head +)' },
+      ],
     },
     {
       problem: 'a bad onDone of a compound state',
@@ -279,12 +350,16 @@ describe('checkDefinition: more problems, each with its exact message', () => {
     },
     {
       problem: 'a bad target of a later decision branch',
-      def: machine({ d: { always: [{ target: 'done', guard: { type: 'expr', params: { expr: 'true' } } }, { target: 'nowhere' }] } }),
+      def: machine({
+        d: { always: [{ target: 'done', guard: { type: 'expr', params: { expr: 'true' } } }, { target: 'nowhere' }] },
+      }),
       problems: [{ element: 'd', message: 'always[1] target "nowhere" is not a sibling state' }],
     },
     {
       problem: 'a guard whose expression is not a string',
-      def: machine({ d: { always: [{ target: 'done', guard: { type: 'expr', params: { expr: 5 } } as never }, { target: 'done' }] } }),
+      def: machine({
+        d: { always: [{ target: 'done', guard: { type: 'expr', params: { expr: 5 } } as never }, { target: 'done' }] },
+      }),
       problems: [{ element: 'd', message: 'always[0].guard must be { type: "expr", params: { expr } }' }],
     },
     {
@@ -307,12 +382,25 @@ describe('checkDefinition: more problems, each with its exact message', () => {
   });
 
   it.each([
-    { name: 'ids of nested families', def: { ...machine({ s1: { invoke: { src: 'git.clone' }, onDone: 'done' } }), id: 'gitlab:mr:create' } },
-    { name: 'a single attempt', def: machine({ s1: { invoke: { src: 'git.clone' }, onDone: 'done', meta: { retry: { max: 1 } } } }) },
+    {
+      name: 'ids of nested families',
+      def: { ...machine({ s1: { invoke: { src: 'git.clone' }, onDone: 'done' } }), id: 'gitlab:mr:create' },
+    },
+    {
+      name: 'a single attempt',
+      def: machine({ s1: { invoke: { src: 'git.clone' }, onDone: 'done', meta: { retry: { max: 1 } } } }),
+    },
     {
       name: '#id targets of nested states',
       def: machine({
-        c: { initial: 'a', onDone: 'done', states: { a: { invoke: { src: 'exec.run' }, onDone: '#root.c.end', onError: '#root.done' }, end: { type: 'final' } } },
+        c: {
+          initial: 'a',
+          onDone: 'done',
+          states: {
+            a: { invoke: { src: 'exec.run' }, onDone: '#root.c.end', onError: '#root.done' },
+            end: { type: 'final' },
+          },
+        },
       }),
     },
   ])('accepts $name', ({ def }) => {
@@ -320,6 +408,8 @@ describe('checkDefinition: more problems, each with its exact message', () => {
   });
 
   it('names a definition without id "(no id)" when asserting it', () => {
-    expect(() => assertValidDefinition(null as never, registry)).toThrow('workflow (no id) is invalid:\n  <definition> expected an object');
+    expect(() => assertValidDefinition(null as never, registry)).toThrow(
+      'workflow (no id) is invalid:\n  <definition> expected an object',
+    );
   });
 });

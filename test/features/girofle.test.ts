@@ -12,7 +12,12 @@ const REPO = resolve(import.meta.dirname, '../..');
 function distIsStale(): boolean {
   const walk = (dir: string): string[] =>
     readdirSync(join(REPO, dir), { withFileTypes: true }).flatMap((e) =>
-      e.isDirectory() ? walk(join(dir, e.name)) : e.name.endsWith('.ts') && !e.name.endsWith('.d.ts') ? [join(dir, e.name)] : []);
+      e.isDirectory()
+        ? walk(join(dir, e.name))
+        : e.name.endsWith('.ts') && !e.name.endsWith('.d.ts')
+          ? [join(dir, e.name)]
+          : [],
+    );
   return ['cli', 'engine', 'tasks', 'workflows'].flatMap(walk).some((src) => {
     const out = join(REPO, 'dist', src.replace(/\.ts$/, '.js'));
     return !existsSync(out) || statSync(out).mtimeMs < statSync(join(REPO, src)).mtimeMs;
@@ -20,7 +25,11 @@ function distIsStale(): boolean {
 }
 
 beforeAll(() => {
-  if (distIsStale()) execFileSync(process.execPath, [join(REPO, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json'], { cwd: REPO, stdio: 'inherit' });
+  if (distIsStale())
+    execFileSync(process.execPath, [join(REPO, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json'], {
+      cwd: REPO,
+      stdio: 'inherit',
+    });
 }, 120_000);
 
 /** A bare remote with notes.txt, and two clones (alice, bob), each with its own identity. */
@@ -29,7 +38,10 @@ function galaxy() {
   const root = join(sb.base, 'repos');
   mkdirSync(root);
   const user = (who: string) => ({ name: who, email: `${who}@example.org` });
-  const { remote, clones: { alice, bob } } = bareRemoteWithClones(root, { alice: user('alice'), bob: user('bob') }, 'start', { 'notes.txt': 'start\n' });
+  const {
+    remote,
+    clones: { alice, bob },
+  } = bareRemoteWithClones(root, { alice: user('alice'), bob: user('bob') }, 'start', { 'notes.txt': 'start\n' });
   /** bob writes files, commits and pushes. */
   const bobPushes = (files: Record<string, string>) => {
     commitFiles(bob, 'bob', files);
@@ -48,10 +60,15 @@ describe('girofle:sync', () => {
     let stdout: string;
     try {
       stdout = execFileSync(process.execPath, [BIN, 'test', 'workflows/girofle', '--reporter', 'json', '--jobs', '3'], {
-        cwd: REPO, env: { ...process.env, GRAVITY_HOME: sb.dataDir, CI: 'true' }, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'],
+        cwd: REPO,
+        env: { ...process.env, GRAVITY_HOME: sb.dataDir, CI: 'true' },
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'pipe'],
       });
     } catch (e) {
-      throw new Error(`gravity test failed:\n${(e as { stdout?: string }).stdout ?? ''}${(e as { stderr?: string }).stderr ?? ''}`);
+      throw new Error(
+        `gravity test failed:\n${(e as { stdout?: string }).stdout ?? ''}${(e as { stderr?: string }).stderr ?? ''}`,
+      );
     }
     const report = JSON.parse(stdout) as { results: Array<{ name: string; status: string; message?: string }> };
     expect(report.results.map((r) => r.name).sort()).toEqual([
@@ -96,7 +113,13 @@ describe('girofle:sync', () => {
     const r = await g.sync();
     expect(r.code, r.stderr).toBe(3);
     const out = JSON.parse(r.stdout).output;
-    expect(out).toMatchObject({ outcome: 'needs-attention', ahead: 1, behind: 1, differing: ['notes.txt'], report: `${g.alice}.girofle-report.txt` });
+    expect(out).toMatchObject({
+      outcome: 'needs-attention',
+      ahead: 1,
+      behind: 1,
+      differing: ['notes.txt'],
+      report: `${g.alice}.girofle-report.txt`,
+    });
     const report = read(out.report);
     expect(report).toMatch(/^ {2}- notes\.txt$/m);
     expect(report).toContain(out.backup);

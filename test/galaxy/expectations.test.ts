@@ -3,7 +3,14 @@
 // registry, as `gravity test` does) over real git and the file transport, so mutation testing sees the sources.
 import { readdirSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createMemoryStore, resolveParams, startRun, type Node, type RunResult, type StepSummary } from '../../engine/index.js';
+import {
+  createMemoryStore,
+  resolveParams,
+  startRun,
+  type Node,
+  type RunResult,
+  type StepSummary,
+} from '../../engine/index.js';
 import type { GalaxyBuildOutput } from '../../tasks/galaxy/support-schema.js';
 import { expectOn, type MakeStep } from '../../workflows/galaxy/expect.js';
 import { createDefaultRegistry } from '../../tasks/index.js';
@@ -70,8 +77,13 @@ async function run(c: Case): Promise<Ran> {
 /** Runs a scenario that must pass; no step may fail but the ones marked `expectedFailures` (see expectFailure). */
 async function passes(c: Case, expectedFailures: string[] = []): Promise<Ran> {
   const r = await run(c);
-  const failed = r.result.steps.filter((s) => s.status === 'failed' && !expectedFailures.some((k) => c.ids[k] === s.id));
-  expect(failed.map((s) => `${s.id}: ${s.error?.message}`), 'no step failed').toEqual([]);
+  const failed = r.result.steps.filter(
+    (s) => s.status === 'failed' && !expectedFailures.some((k) => c.ids[k] === s.id),
+  );
+  expect(
+    failed.map((s) => `${s.id}: ${s.error?.message}`),
+    'no step failed',
+  ).toEqual([]);
   expect(r.result.status).toBe('succeeded');
   return r;
 }
@@ -85,8 +97,14 @@ async function failsAt(c: Case, task: string, suffix = ''): Promise<Ran & { mess
   const r = await run(c);
   expect(r.result.status).toBe('failed');
   // the last failure ended the run (an earlier one may have been expected, see expectFailure), as `gravity test` reports
-  const failed = [...r.result.steps].reverse().find((s: StepSummary) => s.status === 'failed' && s.task !== 'galaxy.stop');
-  expect({ step: failed?.id, task: failed?.task, code: failed?.error?.code }).toEqual({ step: c.at + suffix, task, code: 'ASSERTION_FAILED' });
+  const failed = [...r.result.steps]
+    .reverse()
+    .find((s: StepSummary) => s.status === 'failed' && s.task !== 'galaxy.stop');
+  expect({ step: failed?.id, task: failed?.task, code: failed?.error?.code }).toEqual({
+    step: c.at + suffix,
+    task,
+    code: 'ASSERTION_FAILED',
+  });
   // nothing after the expectation ran, but the clean-up
   expect(r.result.steps.at(-1)).toMatchObject({ task: 'galaxy.stop', status: 'succeeded' });
   const message = failed!.error!.message;
@@ -115,22 +133,30 @@ describe('branch expectations', () => {
 
   it('toBe fails on another sha', async () => {
     const r = await failsAt(branch.toBeSha, 'assert.branch-head');
-    expect(r.message).toBe(`assert.branch-head: ${r.dir('alice')} main is ${r.short('second')} (message "second"), expected ${r.short('first')} (message "first"); it is 1 commit ahead`);
+    expect(r.message).toBe(
+      `assert.branch-head: ${r.dir('alice')} main is ${r.short('second')} (message "second"), expected ${r.short('first')} (message "first"); it is 1 commit ahead`,
+    );
   });
 
   it('toBe fails on a ref pointing elsewhere', async () => {
     const r = await failsAt(branch.toBeRef, 'assert.branch-head');
-    expect(r.message).toBe(`assert.branch-head: ${r.dir('alice')} topic is ${r.short('topic')} (message "on topic"), expected ${r.short('main')} (message "on main", main); it is 1 commit ahead`);
+    expect(r.message).toBe(
+      `assert.branch-head: ${r.dir('alice')} topic is ${r.short('topic')} (message "on topic"), expected ${r.short('main')} (message "on main", main); it is 1 commit ahead`,
+    );
   });
 
   it('toExist fails on a missing branch, listing the branches there are', async () => {
     const r = await failsAt(branch.toExistMissing, 'assert.branch-exists');
-    expect(r.message).toBe(`assert.branch-exists: ${r.dir('alice')} has no branch develop, expected it to exist (branches: main; only origin/develop exists: check it out first)`);
+    expect(r.message).toBe(
+      `assert.branch-exists: ${r.dir('alice')} has no branch develop, expected it to exist (branches: main; only origin/develop exists: check it out first)`,
+    );
   });
 
   it('notToExist fails on an existing branch, with its head', async () => {
     const r = await failsAt(branch.notToExistPresent, 'assert.branch-exists');
-    expect(r.message).toBe(`assert.branch-exists: ${r.dir('alice')} has branch topic at ${r.short('topic')}, expected it not to exist`);
+    expect(r.message).toBe(
+      `assert.branch-exists: ${r.dir('alice')} has branch topic at ${r.short('topic')}, expected it not to exist`,
+    );
   });
 });
 
@@ -175,17 +201,23 @@ describe('work tree expectations', () => {
 
   it('toBeClean fails on a dirty tree, listing the changes', async () => {
     const r = await failsAt(tree.cleanDirty, 'assert.tree-clean');
-    expect(r.message).toBe(`assert.tree-clean: ${r.dir('alice')} on main has 2 changes, expected a clean tree: M a.txt, ?? new.txt`);
+    expect(r.message).toBe(
+      `assert.tree-clean: ${r.dir('alice')} on main has 2 changes, expected a clean tree: M a.txt, ?? new.txt`,
+    );
   });
 
   it('toHaveConflicts fails on a clean tree', async () => {
     const r = await failsAt(tree.conflictsOnClean, 'assert.conflicted');
-    expect(r.message).toBe(`assert.conflicted: ${r.dir('alice')} has conflicts in [], expected [a.txt] (not conflicted: [a.txt])`);
+    expect(r.message).toBe(
+      `assert.conflicted: ${r.dir('alice')} has conflicts in [], expected [a.txt] (not conflicted: [a.txt])`,
+    );
   });
 
   it('toHaveConflicts fails naming a file that is not the conflicted one', async () => {
     const r = await failsAt(tree.conflictsOtherFile, 'assert.conflicted');
-    expect(r.message).toBe(`assert.conflicted: ${r.dir('bob')} has conflicts in [a.txt], expected [b.txt] (not conflicted: [b.txt]; unexpected: [a.txt])`);
+    expect(r.message).toBe(
+      `assert.conflicted: ${r.dir('bob')} has conflicts in [a.txt], expected [b.txt] (not conflicted: [b.txt]; unexpected: [a.txt])`,
+    );
   });
 });
 
@@ -196,12 +228,16 @@ describe('toBeAheadBehind', () => {
 
   it('fails on a wrong ahead count', async () => {
     const r = await failsAt(aheadBehind.aheadWrong, 'assert.ahead-behind');
-    expect(r.message).toBe(`assert.ahead-behind: ${r.dir('alice')} main is 2 ahead, 1 behind origin/main, expected 3 ahead, 1 behind`);
+    expect(r.message).toBe(
+      `assert.ahead-behind: ${r.dir('alice')} main is 2 ahead, 1 behind origin/main, expected 3 ahead, 1 behind`,
+    );
   });
 
   it('fails on a wrong behind count', async () => {
     const r = await failsAt(aheadBehind.behindWrong, 'assert.ahead-behind');
-    expect(r.message).toBe(`assert.ahead-behind: ${r.dir('alice')} main is 2 ahead, 1 behind origin/main, expected 2 ahead, 0 behind`);
+    expect(r.message).toBe(
+      `assert.ahead-behind: ${r.dir('alice')} main is 2 ahead, 1 behind origin/main, expected 2 ahead, 0 behind`,
+    );
   });
 });
 
@@ -212,17 +248,23 @@ describe('commitMessage().toMatch', () => {
 
   it('fails at HEAD with the actual message', async () => {
     const r = await failsAt(message.headWrong, 'assert.commit-message');
-    expect(r.message).toBe(`assert.commit-message: ${r.dir('alice')} HEAD (${r.short('c2')}) message is "fix: second", expected it to match /^feat: /`);
+    expect(r.message).toBe(
+      `assert.commit-message: ${r.dir('alice')} HEAD (${r.short('c2')}) message is "fix: second", expected it to match /^feat: /`,
+    );
   });
 
   it('fails on another case without the i flag (flags are not dropped, nor added)', async () => {
     const r = await failsAt(message.caseWrong, 'assert.commit-message');
-    expect(r.message).toBe(`assert.commit-message: ${r.dir('alice')} HEAD (${r.short('c2')}) message is "fix: second", expected it to match /^FIX: /`);
+    expect(r.message).toBe(
+      `assert.commit-message: ${r.dir('alice')} HEAD (${r.short('c2')}) message is "fix: second", expected it to match /^FIX: /`,
+    );
   });
 
-  it('fails at another ref with that commit\'s message', async () => {
+  it("fails at another ref with that commit's message", async () => {
     const r = await failsAt(message.refWrong, 'assert.commit-message');
-    expect(r.message).toBe(`assert.commit-message: ${r.dir('alice')} HEAD~1 (${r.short('c1')}) message is ${JSON.stringify('feat: first\n\nwith a body line')}, expected it to match /^fix: /`);
+    expect(r.message).toBe(
+      `assert.commit-message: ${r.dir('alice')} HEAD~1 (${r.short('c1')}) message is ${JSON.stringify('feat: first\n\nwith a body line')}, expected it to match /^fix: /`,
+    );
   });
 });
 
@@ -233,12 +275,16 @@ describe('toRejectPush', () => {
 
   it('fails when the push is accepted', async () => {
     const r = await failsAt(push.accepted, 'assert.push-rejected');
-    expect(r.message).toBe(`assert.push-rejected: the push of main from ${r.dir('alice')} to origin was accepted, expected it to be rejected`);
+    expect(r.message).toBe(
+      `assert.push-rejected: the push of main from ${r.dir('alice')} to origin was accepted, expected it to be rejected`,
+    );
   });
 
   it('fails when the forced push is accepted', async () => {
     const r = await failsAt(push.forcedAccepted, 'assert.push-rejected');
-    expect(r.message).toBe(`assert.push-rejected: the forced push of main from ${r.dir('bob')} to origin was accepted, expected it to be rejected`);
+    expect(r.message).toBe(
+      `assert.push-rejected: the forced push of main from ${r.dir('bob')} to origin was accepted, expected it to be rejected`,
+    );
   });
 });
 
@@ -246,7 +292,10 @@ describe('expectFailure', () => {
   it('holds when the step fails with a matching message (regex, flags, string)', async () => {
     const r = await passes(failure.holds, ['push1', 'push2', 'push3']);
     for (const k of ['push1', 'push2', 'push3']) {
-      expect(r.result.steps.find((s) => s.id === failure.holds.ids[k])).toMatchObject({ status: 'failed', error: { message: expect.stringContaining('was rejected') } });
+      expect(r.result.steps.find((s) => s.id === failure.holds.ids[k])).toMatchObject({
+        status: 'failed',
+        error: { message: expect.stringContaining('was rejected') },
+      });
     }
   });
 
@@ -254,7 +303,9 @@ describe('expectFailure', () => {
     const r = await failsAt(failure.succeeds, 'assert.expr', '_failed');
     const at = failure.succeeds.at;
     expect(r.result.steps.find((s) => s.id === at)).toMatchObject({ task: 'git.push', status: 'succeeded' });
-    expect(r.message).toBe(`assertion failed in <${at}_failed>: expected <${at}> to fail, but it succeeded: expected true, got false`);
+    expect(r.message).toBe(
+      `assertion failed in <${at}_failed>: expected <${at}> to fail, but it succeeded: expected true, got false`,
+    );
   });
 
   it('fails when the step fails with another message, quoting it', async () => {
@@ -264,7 +315,9 @@ describe('expectFailure', () => {
     expect(pushed).toMatchObject({ task: 'git.push', status: 'failed' });
     const actual = pushed!.error!.message;
     expect(actual).toMatch(new RegExp(`^push of main from ${r.dir('bob')} to origin was rejected:\\n.*\\[rejected\\]`));
-    expect(r.message).toBe(`assertion failed in <${at}_error>: expected <${at}> to fail with /no such remote/, it failed with: ${actual}: expected true, got false`);
+    expect(r.message).toBe(
+      `assertion failed in <${at}_error>: expected <${at}> to fail with /no such remote/, it failed with: ${actual}: expected true, got false`,
+    );
   });
 });
 
@@ -293,36 +346,126 @@ describe('expectOn (what each expectation compiles to)', () => {
       e.toRejectPush(),
       e.toRejectPush({ remote: 'up', branch: 'main', force: true }),
     ]).toEqual([
-      { verb: 'branch_head', src: 'assert.branch-head', input: { ref: 'main', equals: 'main', in: '=origin.dir' }, title: 'expect bob main to equal origin main' },
-      { verb: 'branch_head', src: 'assert.branch-head', input: { ref: 'topic', equals: 'main', in: '=origin.dir' }, title: 'expect bob topic to equal origin main' },
-      { verb: 'branch_head', src: 'assert.branch-head', input: { ref: 'main', equals: 'v1' }, title: 'expect bob main to be v1' },
-      { verb: 'branch_exists', src: 'assert.branch-exists', input: { branch: 'dev', exists: true }, title: 'expect bob to have branch dev' },
-      { verb: 'branch_absent', src: 'assert.branch-exists', input: { branch: 'dev', exists: false }, title: 'expect bob not to have branch dev' },
-      { verb: 'file', src: 'assert.file-content', input: { path: 'a.txt', equals: 'x\n' }, title: 'expect bob:a.txt to be "x\\n"' },
-      { verb: 'file', src: 'assert.file-content', input: { path: 'a.txt', contains: 'x', ref: 'HEAD~1' }, title: 'expect bob:a.txt@HEAD~1 to contain "x"' },
-      { verb: 'file', src: 'assert.file-content', input: { path: 'a.txt', matches: '^x$', ref: 'v1' }, title: 'expect bob:a.txt@v1 to match /^x$/' },
-      { verb: 'file', src: 'assert.file-content', input: { path: 'a.txt', matches: '^y' }, title: 'expect bob:a.txt to match /^y/' },
+      {
+        verb: 'branch_head',
+        src: 'assert.branch-head',
+        input: { ref: 'main', equals: 'main', in: '=origin.dir' },
+        title: 'expect bob main to equal origin main',
+      },
+      {
+        verb: 'branch_head',
+        src: 'assert.branch-head',
+        input: { ref: 'topic', equals: 'main', in: '=origin.dir' },
+        title: 'expect bob topic to equal origin main',
+      },
+      {
+        verb: 'branch_head',
+        src: 'assert.branch-head',
+        input: { ref: 'main', equals: 'v1' },
+        title: 'expect bob main to be v1',
+      },
+      {
+        verb: 'branch_exists',
+        src: 'assert.branch-exists',
+        input: { branch: 'dev', exists: true },
+        title: 'expect bob to have branch dev',
+      },
+      {
+        verb: 'branch_absent',
+        src: 'assert.branch-exists',
+        input: { branch: 'dev', exists: false },
+        title: 'expect bob not to have branch dev',
+      },
+      {
+        verb: 'file',
+        src: 'assert.file-content',
+        input: { path: 'a.txt', equals: 'x\n' },
+        title: 'expect bob:a.txt to be "x\\n"',
+      },
+      {
+        verb: 'file',
+        src: 'assert.file-content',
+        input: { path: 'a.txt', contains: 'x', ref: 'HEAD~1' },
+        title: 'expect bob:a.txt@HEAD~1 to contain "x"',
+      },
+      {
+        verb: 'file',
+        src: 'assert.file-content',
+        input: { path: 'a.txt', matches: '^x$', ref: 'v1' },
+        title: 'expect bob:a.txt@v1 to match /^x$/',
+      },
+      {
+        verb: 'file',
+        src: 'assert.file-content',
+        input: { path: 'a.txt', matches: '^y' },
+        title: 'expect bob:a.txt to match /^y/',
+      },
       { verb: 'clean', src: 'assert.tree-clean', input: {}, title: 'expect bob to have a clean tree' },
-      { verb: 'conflicts', src: 'assert.conflicted', input: { files: ['a.txt', 'b.txt'] }, title: 'expect bob to have conflicts in a.txt, b.txt' },
-      { verb: 'conflicts', src: 'assert.conflicted', input: { files: [] }, title: 'expect bob to have conflicts in no file' },
-      { verb: 'ahead_behind', src: 'assert.ahead-behind', input: { ahead: 2, behind: 1 }, title: 'expect bob to be 2 ahead, 1 behind' },
-      { verb: 'ahead_behind', src: 'assert.ahead-behind', input: { ahead: 0, behind: 3, remote: 'up', branch: 'main' }, title: 'expect bob to be 0 ahead, 3 behind' },
-      { verb: 'message', src: 'assert.commit-message', input: { ref: 'HEAD', matches: '^feat' }, title: 'expect bob HEAD message to match /^feat/' },
-      { verb: 'message', src: 'assert.commit-message', input: { ref: 'HEAD~2', matches: 'fix' }, title: 'expect bob HEAD~2 message to match /fix/' },
+      {
+        verb: 'conflicts',
+        src: 'assert.conflicted',
+        input: { files: ['a.txt', 'b.txt'] },
+        title: 'expect bob to have conflicts in a.txt, b.txt',
+      },
+      {
+        verb: 'conflicts',
+        src: 'assert.conflicted',
+        input: { files: [] },
+        title: 'expect bob to have conflicts in no file',
+      },
+      {
+        verb: 'ahead_behind',
+        src: 'assert.ahead-behind',
+        input: { ahead: 2, behind: 1 },
+        title: 'expect bob to be 2 ahead, 1 behind',
+      },
+      {
+        verb: 'ahead_behind',
+        src: 'assert.ahead-behind',
+        input: { ahead: 0, behind: 3, remote: 'up', branch: 'main' },
+        title: 'expect bob to be 0 ahead, 3 behind',
+      },
+      {
+        verb: 'message',
+        src: 'assert.commit-message',
+        input: { ref: 'HEAD', matches: '^feat' },
+        title: 'expect bob HEAD message to match /^feat/',
+      },
+      {
+        verb: 'message',
+        src: 'assert.commit-message',
+        input: { ref: 'HEAD~2', matches: 'fix' },
+        title: 'expect bob HEAD~2 message to match /fix/',
+      },
       { verb: 'push_refused', src: 'assert.push-rejected', input: {}, title: 'expect bob push to be rejected' },
-      { verb: 'push_refused', src: 'assert.push-rejected', input: { remote: 'up', branch: 'main', force: true }, title: 'expect bob push --force to be rejected' },
+      {
+        verb: 'push_refused',
+        src: 'assert.push-rejected',
+        input: { remote: 'up', branch: 'main', force: true },
+        title: 'expect bob push --force to be rejected',
+      },
     ]);
   });
 
   it('passes regex flags on to the assertion tasks, and refuses the sticky flag', () => {
     const made: MakeStep = (verb, src, input, title) => ({ verb, src, input, title }) as unknown as Node;
     const e = expectOn({ label: 'bob', dir: '=bob.dir' }, made);
-    expect(e.file('a.txt').toMatch(/hello/i)).toEqual({ verb: 'file', src: 'assert.file-content', input: { path: 'a.txt', matches: 'hello', flags: 'i' }, title: 'expect bob:a.txt to match /hello/i' });
-    expect(e.commitMessage().toMatch(/a.b/su)).toMatchObject({ input: { ref: 'HEAD', matches: 'a.b', flags: 'su' }, title: 'expect bob HEAD message to match /a.b/su' });
+    expect(e.file('a.txt').toMatch(/hello/i)).toEqual({
+      verb: 'file',
+      src: 'assert.file-content',
+      input: { path: 'a.txt', matches: 'hello', flags: 'i' },
+      title: 'expect bob:a.txt to match /hello/i',
+    });
+    expect(e.commitMessage().toMatch(/a.b/su)).toMatchObject({
+      input: { ref: 'HEAD', matches: 'a.b', flags: 'su' },
+      title: 'expect bob HEAD message to match /a.b/su',
+    });
     // m is always on, g and d change nothing for one test
     expect(e.file('a.txt').toMatch(/^x$/dgm)).toMatchObject({ input: { path: 'a.txt', matches: '^x$' } });
     expect((e.file('a.txt').toMatch(/^x$/dgm) as unknown as { input: object }).input).not.toHaveProperty('flags');
     expect(e.commitMessage().toMatch(/^x$/g)).toMatchObject({ input: { matches: '^x$' } });
-    expect(() => e.commitMessage().toMatch(/^x/y)).toThrow('/^x/y: the sticky flag "y" is not supported by expectations; anchor the pattern with ^ instead');
+    expect(() => e.commitMessage().toMatch(/^x/y)).toThrow(
+      '/^x/y: the sticky flag "y" is not supported by expectations; anchor the pattern with ^ instead',
+    );
   });
 });

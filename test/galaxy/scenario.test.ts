@@ -5,12 +5,23 @@ import { listSteps } from '../../engine/index.js';
 import { expect as expectRepo, scenario, type Handles } from '../../workflows/galaxy/scenario.js';
 
 const galaxy = { remotes: { origin: {} }, actors: { alice: {} } };
-const steps = ({ alice }: Handles) => [alice.commit('one', { 'a.txt': 'a\n' }), alice.push(), expectRepo(alice).toBeClean()];
+const steps = ({ alice }: Handles) => [
+  alice.commit('one', { 'a.txt': 'a\n' }),
+  alice.push(),
+  expectRepo(alice).toBeClean(),
+];
 const ids = (s: ReturnType<typeof scenario>) => listSteps(s.definition).map((x) => x.id);
 
 describe('scenario()', () => {
   it('numbers the steps of a scenario from 1, in the order they are written', () => {
-    expect(ids(scenario({ name: 'alone', galaxy, steps }))).toEqual(['galaxy', 's1_alice_commit', 's2_alice_push', 's3_alice_clean', 'teardown', 'teardown_failed']);
+    expect(ids(scenario({ name: 'alone', galaxy, steps }))).toEqual([
+      'galaxy',
+      's1_alice_commit',
+      's2_alice_push',
+      's3_alice_clean',
+      'teardown',
+      'teardown_failed',
+    ]);
   });
 
   it('keeps the numbering of a scenario built while another one is being built', () => {
@@ -29,16 +40,32 @@ describe('scenario()', () => {
   });
 
   it('gives a folder known only at run time a repo handle for expectations', () => {
-    const s = scenario({ name: 'folder', galaxy, steps: ({ folder }) => [expectRepo(folder('backup', '=steps.galaxy.root')).file('a.txt').toBe('a\n')] });
-    expect(listSteps(s.definition).find((x) => x.id === 's1_backup_file')?.state.invoke).toMatchObject({ src: 'assert.file-content', input: { repo: '=steps.galaxy.root', path: 'a.txt' } });
+    const s = scenario({
+      name: 'folder',
+      galaxy,
+      steps: ({ folder }) => [expectRepo(folder('backup', '=steps.galaxy.root')).file('a.txt').toBe('a\n')],
+    });
+    expect(listSteps(s.definition).find((x) => x.id === 's1_backup_file')?.state.invoke).toMatchObject({
+      src: 'assert.file-content',
+      input: { repo: '=steps.galaxy.root', path: 'a.txt' },
+    });
   });
 
   it('tears the galaxy down through cleanup(): teardown after the steps, teardown_failed on a failure or a cancel', () => {
     // given a scenario, when built
     const { states } = scenario({ name: 'alone', galaxy, steps }).definition.machine;
     // then its steps sit in the cleanup <scenario>, whose success, error and cancel paths lead to the teardown copies
-    expect(Object.keys(states.scenario.states!)).toEqual(['s1_alice_commit', 's2_alice_push', 's3_alice_clean', 'scenario_end']);
-    expect(states.scenario).toMatchObject({ onDone: 'teardown', onError: 'teardown_failed', on: { 'gravity.cancel': 'teardown_failed' } });
+    expect(Object.keys(states.scenario.states!)).toEqual([
+      's1_alice_commit',
+      's2_alice_push',
+      's3_alice_clean',
+      'scenario_end',
+    ]);
+    expect(states.scenario).toMatchObject({
+      onDone: 'teardown',
+      onError: 'teardown_failed',
+      on: { 'gravity.cancel': 'teardown_failed' },
+    });
     expect(states.teardown_failed).toMatchObject({ invoke: { src: 'galaxy.stop' }, onDone: 'scenario_failed' });
     expect(states.scenario_failed).toEqual({ type: 'final', meta: { fail: { message: '=error.message' } } });
     // and no step of the scenario carries an onError of its own wiring it to the teardown
@@ -46,8 +73,16 @@ describe('scenario()', () => {
   });
 
   it.each(['main', 'folder'])('refuses an actor or a remote named %s with a coded error', (name) => {
-    const asActor = () => scenario({ name: 'x', galaxy: { remotes: { origin: {} }, actors: { [name]: {} } }, steps: () => [] });
-    const asRemote = () => scenario({ name: 'x', galaxy: { remotes: { [name]: {} }, actors: { alice: {} } }, steps: () => [] });
-    for (const make of [asActor, asRemote]) expect(make).toThrow(expect.objectContaining({ code: 'INVALID_DEFINITION', message: expect.stringContaining(`"${name}" cannot name an actor or a remote`) }));
+    const asActor = () =>
+      scenario({ name: 'x', galaxy: { remotes: { origin: {} }, actors: { [name]: {} } }, steps: () => [] });
+    const asRemote = () =>
+      scenario({ name: 'x', galaxy: { remotes: { [name]: {} }, actors: { alice: {} } }, steps: () => [] });
+    for (const make of [asActor, asRemote])
+      expect(make).toThrow(
+        expect.objectContaining({
+          code: 'INVALID_DEFINITION',
+          message: expect.stringContaining(`"${name}" cannot name an actor or a remote`),
+        }),
+      );
   });
 });

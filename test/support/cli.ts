@@ -21,7 +21,8 @@ export function sandbox() {
   const dataDir = join(base, 'data');
   const work = join(base, 'work');
   const env = { ...process.env, GRAVITY_HOME: dataDir, CI: 'true', FORCE_COLOR: '0' };
-  const spawnCli = (args: string[]): ChildProcess => spawn(process.execPath, [BIN, ...args], { cwd: base, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const spawnCli = (args: string[]): ChildProcess =>
+    spawn(process.execPath, [BIN, ...args], { cwd: base, env, stdio: ['ignore', 'pipe', 'pipe'] });
   const collect = (child: ChildProcess): Promise<CliResult> =>
     new Promise((res) => {
       let stdout = '';
@@ -46,7 +47,12 @@ export function sandbox() {
     /** Ids of the runs stored so far (top-level and child runs). */
     runIds(): string[] {
       const d = join(dataDir, 'kv', 'runs');
-      return existsSync(d) ? readdirSync(d).filter((f) => f.endsWith('.json')).map((f) => f.slice(0, -5)).sort() : [];
+      return existsSync(d)
+        ? readdirSync(d)
+            .filter((f) => f.endsWith('.json'))
+            .map((f) => f.slice(0, -5))
+            .sort()
+        : [];
     },
     /** The stored record of a run. */
     record(runId: string): { status: string; pid?: number; attention?: { steps: string[] } } {
@@ -56,13 +62,16 @@ export function sandbox() {
     journal(runId: string): Array<{ type: string; step?: string }> {
       const p = join(dataDir, 'logs', 'journal', `${runId}.jsonl`);
       if (!existsSync(p)) return [];
-      return readFileSync(p, 'utf8').split('\n').filter(Boolean).flatMap((l) => {
-        try {
-          return [JSON.parse(l)];
-        } catch {
-          return [];
-        }
-      });
+      return readFileSync(p, 'utf8')
+        .split('\n')
+        .filter(Boolean)
+        .flatMap((l) => {
+          try {
+            return [JSON.parse(l)];
+          } catch {
+            return [];
+          }
+        });
     },
   };
 }

@@ -23,7 +23,10 @@ afterAll(() => {
  * `beforeEach` it lasts until that test finishes; made in a `beforeAll` (or asked with `lifetime: 'file'`) it lasts
  * until the test file's last test.
  */
-export function tempDir(prefix = 'gravity-test-', lifetime: 'test' | 'file' = TestRunner.getCurrentTest() ? 'test' : 'file'): string {
+export function tempDir(
+  prefix = 'gravity-test-',
+  lifetime: 'test' | 'file' = TestRunner.getCurrentTest() ? 'test' : 'file',
+): string {
   const dir = mkdtempSync(join(tmpdir(), prefix));
   if (lifetime === 'test') onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
   else fileDirs.push(dir);
@@ -32,7 +35,12 @@ export function tempDir(prefix = 'gravity-test-', lifetime: 'test' | 'file' = Te
 
 /** Runs git in `cwd` (no prompt, English messages) and returns its stdout as printed; throws on a non-zero exit. */
 export function gitOutput(cwd: string, ...args: string[]): string {
-  return execFileSync('git', args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, GIT_TERMINAL_PROMPT: '0', LC_ALL: 'C' } });
+  return execFileSync('git', args, {
+    cwd,
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, GIT_TERMINAL_PROMPT: '0', LC_ALL: 'C' },
+  });
 }
 
 /** Runs git in `cwd` like `gitOutput` and returns its stdout without the final newline. */

@@ -26,7 +26,11 @@ for (let i = 0; i < count; i++) {
   for (;;) {
     const current = await store.get<HammerValue>(key);
     try {
-      await store.put<HammerValue>(key, { records: [...(current?.value.records ?? []), { worker, i }] }, { ifVersion: current?.version ?? null });
+      await store.put<HammerValue>(
+        key,
+        { records: [...(current?.value.records ?? []), { worker, i }] },
+        { ifVersion: current?.version ?? null },
+      );
       break;
     } catch (err) {
       if (!(err instanceof ConflictError)) throw err;

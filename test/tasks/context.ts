@@ -35,7 +35,11 @@ export async function cleanup(dir: string): Promise<void> {
 }
 
 /** Validates `raw` with the task's input schema and builds a context around it. */
-export function contextFor<I>(task: TaskDefinition<I>, raw: unknown, o: { root: string; scope?: Record<string, unknown> }): TestContext<I> {
+export function contextFor<I>(
+  task: TaskDefinition<I>,
+  raw: unknown,
+  o: { root: string; scope?: Record<string, unknown> },
+): TestContext<I> {
   const lines: LogLine[] = [];
   const controller = new AbortController();
   const ctx: TaskContext<I> = {
@@ -59,7 +63,11 @@ export function contextFor<I>(task: TaskDefinition<I>, raw: unknown, o: { root: 
 }
 
 /** Runs `task` with `raw` input (validated) and returns its output, validated by the output schema. */
-export async function runTask<I, O>(task: TaskDefinition<I, O>, raw: unknown, o: { root: string; scope?: Record<string, unknown> }): Promise<O> {
+export async function runTask<I, O>(
+  task: TaskDefinition<I, O>,
+  raw: unknown,
+  o: { root: string; scope?: Record<string, unknown> },
+): Promise<O> {
   const { ctx } = contextFor(task, raw, o);
   return task.output.parse(await task.run(ctx));
 }
@@ -71,12 +79,18 @@ export async function rejection(promise: Promise<unknown>): Promise<GravityError
     (error: unknown) => ({ error }),
   );
   if (!('error' in outcome)) throw new Error(`expected a rejection, got ${JSON.stringify(outcome.value)}`);
-  if (!(outcome.error instanceof GravityError)) throw new Error(`expected a GravityError, got ${String(outcome.error)}`);
+  if (!(outcome.error instanceof GravityError))
+    throw new Error(`expected a GravityError, got ${String(outcome.error)}`);
   return outcome.error;
 }
 
 /** Runs the task's `compensate` for `raw` input and the `output` a run produced. */
-export async function compensate<I, O>(task: TaskDefinition<I, O>, root: string, raw: unknown, output: O): Promise<void> {
+export async function compensate<I, O>(
+  task: TaskDefinition<I, O>,
+  root: string,
+  raw: unknown,
+  output: O,
+): Promise<void> {
   const { ctx } = contextFor(task, raw, { root });
   const { attempt: _attempt, ...rest } = ctx;
   await task.compensate!({ ...rest, output });

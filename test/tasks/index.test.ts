@@ -12,7 +12,11 @@ import { tempDir, writeFiles } from '../support/git-fixtures.js';
 
 describe('default task registry', () => {
   it('holds every built-in task node under its id', () => {
-    expect(createDefaultRegistry().list().map((t) => t.id)).toEqual([
+    expect(
+      createDefaultRegistry()
+        .list()
+        .map((t) => t.id),
+    ).toEqual([
       'assert.ahead-behind',
       'assert.branch-exists',
       'assert.branch-head',
@@ -93,48 +97,162 @@ const galaxies = () => readdirSync(tmpdir()).filter((n) => n.startsWith(`gravity
 
 /** One valid input per task id; `d` is a fresh, empty sandbox every path points into. A task without an entry fails below. */
 const PLAN_INPUTS: Record<string, (d: string) => PlanCase> = {
-  'exec.run': (d) => ({ input: { command: 'touch', args: [join(d, 'ran')] }, mentions: `touch ${join(d, 'ran')}`, trace: join(d, 'ran') }),
-  'fs.mkdir': (d) => ({ input: { path: join(d, 'made/deep') }, mentions: `mkdir -p ${join(d, 'made/deep')}`, trace: join(d, 'made') }),
-  'fs.write': (d) => ({ input: { path: join(d, 'out.txt'), content: 'hello' }, mentions: `write 5 bytes to ${join(d, 'out.txt')}`, trace: join(d, 'out.txt') }),
-  'fs.copy': (d) => ({ input: { from: join(d, 'src'), to: join(d, 'dst') }, given: { 'src/a.txt': 'a' }, mentions: `${join(d, 'src')} ${join(d, 'dst')}`, trace: join(d, 'dst') }),
-  'fs.copy-files': (d) => ({ input: { from: join(d, 'src'), to: join(d, 'dst'), files: ['a.txt'] }, given: { 'src/a.txt': 'a' }, mentions: join(d, 'dst/a.txt'), trace: join(d, 'dst') }),
-  'fs.move': (d) => ({ input: { from: join(d, 'old.txt'), to: join(d, 'new.txt') }, given: { 'old.txt': 'moved?' }, mentions: `mv -n ${join(d, 'old.txt')} ${join(d, 'new.txt')}`, trace: join(d, 'new.txt') }),
-  'fs.remove': (d) => ({ input: { path: join(d, 'keep.txt') }, given: { 'keep.txt': 'still here' }, mentions: join(d, 'keep.txt') }),
-  'fs.render': (d) => ({ input: { dir: join(d, 'tpl'), vars: { name: 'ann' } }, given: { 'tpl/hello.txt-dist': 'hello {{name}}' }, mentions: `render ${join(d, 'tpl')}`, trace: join(d, 'tpl/hello.txt') }),
+  'exec.run': (d) => ({
+    input: { command: 'touch', args: [join(d, 'ran')] },
+    mentions: `touch ${join(d, 'ran')}`,
+    trace: join(d, 'ran'),
+  }),
+  'fs.mkdir': (d) => ({
+    input: { path: join(d, 'made/deep') },
+    mentions: `mkdir -p ${join(d, 'made/deep')}`,
+    trace: join(d, 'made'),
+  }),
+  'fs.write': (d) => ({
+    input: { path: join(d, 'out.txt'), content: 'hello' },
+    mentions: `write 5 bytes to ${join(d, 'out.txt')}`,
+    trace: join(d, 'out.txt'),
+  }),
+  'fs.copy': (d) => ({
+    input: { from: join(d, 'src'), to: join(d, 'dst') },
+    given: { 'src/a.txt': 'a' },
+    mentions: `${join(d, 'src')} ${join(d, 'dst')}`,
+    trace: join(d, 'dst'),
+  }),
+  'fs.copy-files': (d) => ({
+    input: { from: join(d, 'src'), to: join(d, 'dst'), files: ['a.txt'] },
+    given: { 'src/a.txt': 'a' },
+    mentions: join(d, 'dst/a.txt'),
+    trace: join(d, 'dst'),
+  }),
+  'fs.move': (d) => ({
+    input: { from: join(d, 'old.txt'), to: join(d, 'new.txt') },
+    given: { 'old.txt': 'moved?' },
+    mentions: `mv -n ${join(d, 'old.txt')} ${join(d, 'new.txt')}`,
+    trace: join(d, 'new.txt'),
+  }),
+  'fs.remove': (d) => ({
+    input: { path: join(d, 'keep.txt') },
+    given: { 'keep.txt': 'still here' },
+    mentions: join(d, 'keep.txt'),
+  }),
+  'fs.render': (d) => ({
+    input: { dir: join(d, 'tpl'), vars: { name: 'ann' } },
+    given: { 'tpl/hello.txt-dist': 'hello {{name}}' },
+    mentions: `render ${join(d, 'tpl')}`,
+    trace: join(d, 'tpl/hello.txt'),
+  }),
   'time.wait': () => ({ input: { ms: 1234 }, mentions: 'wait 1234 ms' }),
   'assert.expr': () => ({ input: { expr: 'count > 2', message: 'enough items' }, mentions: 'count > 2' }),
   'log.info': () => ({ input: { message: 'hello from the plan' }, mentions: 'hello from the plan' }),
-  'host.check-tool': () => ({ input: { tool: 'git', command: 'git', versionArgs: ['--version'] }, mentions: 'git --version' }),
-  'host.report': () => ({ input: { checks: [{ tool: 'git', found: true, ok: true, version: '2.43.0', path: '/usr/bin/git' }] }, mentions: 'report on 1 tool(s)' }),
+  'host.check-tool': () => ({
+    input: { tool: 'git', command: 'git', versionArgs: ['--version'] },
+    mentions: 'git --version',
+  }),
+  'host.report': () => ({
+    input: { checks: [{ tool: 'git', found: true, ok: true, version: '2.43.0', path: '/usr/bin/git' }] },
+    mentions: 'report on 1 tool(s)',
+  }),
   'git.init': (d) => ({ input: { dir: join(d, 'repo') }, mentions: join(d, 'repo'), trace: join(d, 'repo') }),
-  'git.clone': (d) => ({ input: { url: `file://${join(d, 'remote.git')}`, dir: join(d, 'clone') }, mentions: `file://${join(d, 'remote.git')}`, trace: join(d, 'clone') }),
-  'git.config': (d) => ({ input: { repo: join(d, 'repo'), values: { 'user.name': 'ann' } }, mentions: 'user.name', trace: join(d, 'repo') }),
-  'git.checkout': (d) => ({ input: { repo: join(d, 'repo'), branch: 'feature-x', create: true }, mentions: 'feature-x', trace: join(d, 'repo') }),
-  'git.commit': (d) => ({ input: { repo: join(d, 'repo'), files: { 'README.md': 'hello' }, message: 'add readme' }, mentions: `README.md in ${join(d, 'repo')}`, trace: join(d, 'repo') }),
-  'git.push': (d) => ({ input: { repo: join(d, 'repo'), branch: 'main' }, mentions: `${join(d, 'repo')} push`, trace: join(d, 'repo') }),
-  'git.fetch': (d) => ({ input: { repo: join(d, 'repo') }, mentions: `${join(d, 'repo')} fetch`, trace: join(d, 'repo') }),
-  'git.pull': (d) => ({ input: { repo: join(d, 'repo'), branch: 'main' }, mentions: `${join(d, 'repo')} pull`, trace: join(d, 'repo') }),
-  'git.merge': (d) => ({ input: { repo: join(d, 'repo'), from: 'origin/feature-x' }, mentions: 'origin/feature-x', trace: join(d, 'repo') }),
-  'git.rebase': (d) => ({ input: { repo: join(d, 'repo'), onto: 'origin/main' }, mentions: 'origin/main', trace: join(d, 'repo') }),
+  'git.clone': (d) => ({
+    input: { url: `file://${join(d, 'remote.git')}`, dir: join(d, 'clone') },
+    mentions: `file://${join(d, 'remote.git')}`,
+    trace: join(d, 'clone'),
+  }),
+  'git.config': (d) => ({
+    input: { repo: join(d, 'repo'), values: { 'user.name': 'ann' } },
+    mentions: 'user.name',
+    trace: join(d, 'repo'),
+  }),
+  'git.checkout': (d) => ({
+    input: { repo: join(d, 'repo'), branch: 'feature-x', create: true },
+    mentions: 'feature-x',
+    trace: join(d, 'repo'),
+  }),
+  'git.commit': (d) => ({
+    input: { repo: join(d, 'repo'), files: { 'README.md': 'hello' }, message: 'add readme' },
+    mentions: `README.md in ${join(d, 'repo')}`,
+    trace: join(d, 'repo'),
+  }),
+  'git.push': (d) => ({
+    input: { repo: join(d, 'repo'), branch: 'main' },
+    mentions: `${join(d, 'repo')} push`,
+    trace: join(d, 'repo'),
+  }),
+  'git.fetch': (d) => ({
+    input: { repo: join(d, 'repo') },
+    mentions: `${join(d, 'repo')} fetch`,
+    trace: join(d, 'repo'),
+  }),
+  'git.pull': (d) => ({
+    input: { repo: join(d, 'repo'), branch: 'main' },
+    mentions: `${join(d, 'repo')} pull`,
+    trace: join(d, 'repo'),
+  }),
+  'git.merge': (d) => ({
+    input: { repo: join(d, 'repo'), from: 'origin/feature-x' },
+    mentions: 'origin/feature-x',
+    trace: join(d, 'repo'),
+  }),
+  'git.rebase': (d) => ({
+    input: { repo: join(d, 'repo'), onto: 'origin/main' },
+    mentions: 'origin/main',
+    trace: join(d, 'repo'),
+  }),
   'git.tag': (d) => ({ input: { repo: join(d, 'repo'), name: 'v1.2.3' }, mentions: 'v1.2.3', trace: join(d, 'repo') }),
-  'git.hook': (d) => ({ input: { repo: join(d, 'repo'), hook: 'pre-commit', script: 'exit 1' }, mentions: `pre-commit hook (2 lines) into ${join(d, 'repo')}`, trace: join(d, 'repo') }),
-  'git.status': (d) => ({ input: { repo: join(d, 'repo') }, mentions: `${join(d, 'repo')} status`, trace: join(d, 'repo') }),
-  'git.diff-trees': (d) => ({ input: { left: join(d, 'left'), right: join(d, 'right') }, mentions: `compare ${join(d, 'left')} with ${join(d, 'right')}` }),
-  'assert.branch-head': (d) => ({ input: { repo: join(d, 'repo'), ref: 'main', equals: 'origin/main' }, mentions: `main in ${join(d, 'repo')} is origin/main` }),
-  'assert.branch-exists': (d) => ({ input: { repo: join(d, 'repo'), branch: 'feature-x' }, mentions: `feature-x exists in ${join(d, 'repo')}` }),
-  'assert.file-content': (d) => ({ input: { repo: join(d, 'repo'), path: 'README.md', contains: 'hello' }, mentions: `README.md in ${join(d, 'repo')}` }),
-  'assert.tree-clean': (d) => ({ input: { repo: join(d, 'repo') }, mentions: `${join(d, 'repo')} has a clean work tree` }),
+  'git.hook': (d) => ({
+    input: { repo: join(d, 'repo'), hook: 'pre-commit', script: 'exit 1' },
+    mentions: `pre-commit hook (2 lines) into ${join(d, 'repo')}`,
+    trace: join(d, 'repo'),
+  }),
+  'git.status': (d) => ({
+    input: { repo: join(d, 'repo') },
+    mentions: `${join(d, 'repo')} status`,
+    trace: join(d, 'repo'),
+  }),
+  'git.diff-trees': (d) => ({
+    input: { left: join(d, 'left'), right: join(d, 'right') },
+    mentions: `compare ${join(d, 'left')} with ${join(d, 'right')}`,
+  }),
+  'assert.branch-head': (d) => ({
+    input: { repo: join(d, 'repo'), ref: 'main', equals: 'origin/main' },
+    mentions: `main in ${join(d, 'repo')} is origin/main`,
+  }),
+  'assert.branch-exists': (d) => ({
+    input: { repo: join(d, 'repo'), branch: 'feature-x' },
+    mentions: `feature-x exists in ${join(d, 'repo')}`,
+  }),
+  'assert.file-content': (d) => ({
+    input: { repo: join(d, 'repo'), path: 'README.md', contains: 'hello' },
+    mentions: `README.md in ${join(d, 'repo')}`,
+  }),
+  'assert.tree-clean': (d) => ({
+    input: { repo: join(d, 'repo') },
+    mentions: `${join(d, 'repo')} has a clean work tree`,
+  }),
   'assert.conflicted': (d) => ({ input: { repo: join(d, 'repo'), files: ['README.md'] }, mentions: 'README.md' }),
-  'assert.ahead-behind': (d) => ({ input: { repo: join(d, 'repo'), ahead: 1, behind: 0, branch: 'main' }, mentions: `${join(d, 'repo')} is` }),
-  'assert.commit-message': (d) => ({ input: { repo: join(d, 'repo'), ref: 'HEAD', matches: '^fix: ' }, mentions: '/^fix: /' }),
-  'assert.push-rejected': (d) => ({ input: { repo: join(d, 'repo'), branch: 'main' }, mentions: `${join(d, 'repo')} push`, trace: join(d, 'repo') }),
+  'assert.ahead-behind': (d) => ({
+    input: { repo: join(d, 'repo'), ahead: 1, behind: 0, branch: 'main' },
+    mentions: `${join(d, 'repo')} is`,
+  }),
+  'assert.commit-message': (d) => ({
+    input: { repo: join(d, 'repo'), ref: 'HEAD', matches: '^fix: ' },
+    mentions: '/^fix: /',
+  }),
+  'assert.push-rejected': (d) => ({
+    input: { repo: join(d, 'repo'), branch: 'main' },
+    mentions: `${join(d, 'repo')} push`,
+    trace: join(d, 'repo'),
+  }),
   'galaxy.build': () => ({
     input: { name: galaxyName, remotes: { origin: { files: { 'README.md': 'hello' } } }, actors: { ann: {} } },
     mentions: 'remotes/origin.git',
     check: () => expect(galaxies(), 'galaxy.build made its temp folder while planning').toEqual([]),
   }),
   'galaxy.stop': (d) => ({
-    input: { servers: [{ kind: 'daemon', pid: server.pid, address: '127.0.0.1', port: 9418 }], root: join(d, 'galaxy') },
+    input: {
+      servers: [{ kind: 'daemon', pid: server.pid, address: '127.0.0.1', port: 9418 }],
+      root: join(d, 'galaxy'),
+    },
     given: { 'galaxy/.gravity-galaxy.json': JSON.stringify({ createdBy: 'galaxy.build' }) },
     mentions: `kill -TERM -${server.pid}`,
     check: async () => expect(await stillRunning(server), 'galaxy.stop killed its server while planning').toBe(true),
@@ -153,31 +271,44 @@ function snapshot(dir: string): Record<string, string> {
 
 describe('planning each built-in task node', () => {
   it('has a valid input in PLAN_INPUTS for registered tasks only', () => {
-    expect(Object.keys(PLAN_INPUTS).filter((id) => !allTasks.some((t) => t.id === id)), 'PLAN_INPUTS names tasks that are not registered').toEqual([]);
+    expect(
+      Object.keys(PLAN_INPUTS).filter((id) => !allTasks.some((t) => t.id === id)),
+      'PLAN_INPUTS names tasks that are not registered',
+    ).toEqual([]);
   });
 
-  it.each(allTasks.map((t) => [t.id, t]))('%s has a title and plans a valid input without running it', async (id, task) => {
-    expect(task.title).not.toBe('');
-    // given a valid input of the task, every path in a sandbox holding only the files the case needs
-    const make = PLAN_INPUTS[id];
-    if (!make) expect.fail(`task ${id} has no input in PLAN_INPUTS (test/tasks/index.test.ts): add one valid input for it, the text its plan must mention and what its run would leave behind`);
-    const dir = tempDir('gravity-tasks-');
-    const c = make(dir);
-    writeFiles(dir, c.given ?? {});
-    const before = snapshot(dir);
-    const parsed = task.input.safeParse(c.input);
-    if (!parsed.success) expect.fail(`the PLAN_INPUTS input of ${id} is not valid: ${parsed.error.message}`);
-    // when the task plans it, directly and through the engine's dry-run plan of a one-step workflow
-    const lines = task.plan(parsed.data);
-    const [item] = planDefinition(workflow({ id: 'test:plan', steps: step('only', id, c.input) }), createDefaultRegistry(), {});
-    // then the plan describes the input
-    expect(lines.length).toBeGreaterThan(0);
-    for (const l of lines) expect(typeof l).toBe('string');
-    expect(lines.join('\n')).toContain(c.mentions);
-    expect(item).toMatchObject({ id: 'only', kind: 'task', task: id, lines });
-    // and nothing ran: the sandbox is as it was, the run's trace is absent
-    expect(snapshot(dir), `planning ${id} changed the sandbox`).toEqual(before);
-    if (c.trace) expect(existsSync(c.trace), `planning ${id} created ${c.trace}`).toBe(false);
-    await c.check?.();
-  });
+  it.each(allTasks.map((t) => [t.id, t]))(
+    '%s has a title and plans a valid input without running it',
+    async (id, task) => {
+      expect(task.title).not.toBe('');
+      // given a valid input of the task, every path in a sandbox holding only the files the case needs
+      const make = PLAN_INPUTS[id];
+      if (!make)
+        expect.fail(
+          `task ${id} has no input in PLAN_INPUTS (test/tasks/index.test.ts): add one valid input for it, the text its plan must mention and what its run would leave behind`,
+        );
+      const dir = tempDir('gravity-tasks-');
+      const c = make(dir);
+      writeFiles(dir, c.given ?? {});
+      const before = snapshot(dir);
+      const parsed = task.input.safeParse(c.input);
+      if (!parsed.success) expect.fail(`the PLAN_INPUTS input of ${id} is not valid: ${parsed.error.message}`);
+      // when the task plans it, directly and through the engine's dry-run plan of a one-step workflow
+      const lines = task.plan(parsed.data);
+      const [item] = planDefinition(
+        workflow({ id: 'test:plan', steps: step('only', id, c.input) }),
+        createDefaultRegistry(),
+        {},
+      );
+      // then the plan describes the input
+      expect(lines.length).toBeGreaterThan(0);
+      for (const l of lines) expect(typeof l).toBe('string');
+      expect(lines.join('\n')).toContain(c.mentions);
+      expect(item).toMatchObject({ id: 'only', kind: 'task', task: id, lines });
+      // and nothing ran: the sandbox is as it was, the run's trace is absent
+      expect(snapshot(dir), `planning ${id} changed the sandbox`).toEqual(before);
+      if (c.trace) expect(existsSync(c.trace), `planning ${id} created ${c.trace}`).toBe(false);
+      await c.check?.();
+    },
+  );
 });

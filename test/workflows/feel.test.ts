@@ -20,7 +20,11 @@ describe('FEEL builders', () => {
   it('name a file inside the folder an input names', () => {
     expect(feelOf('=steps.galaxy.root')).toBe('steps.galaxy.root');
     expect(feelOf('/tmp/x')).toBe('"/tmp/x"');
-    expect(pathIn('=steps.galaxy.actors.alice.dir', 'docs/b.txt')).toBe('=steps.galaxy.actors.alice.dir + "/docs/b.txt"');
-    expect(evaluateExpression(pathIn('=dir', 'a "quoted" name').slice(1), { dir: '/r' }, 'path')).toBe('/r/a "quoted" name');
+    expect(pathIn('=steps.galaxy.actors.alice.dir', 'docs/b.txt')).toBe(
+      '=steps.galaxy.actors.alice.dir + "/docs/b.txt"',
+    );
+    expect(evaluateExpression(pathIn('=dir', 'a "quoted" name').slice(1), { dir: '/r' }, 'path')).toBe(
+      '/r/a "quoted" name',
+    );
   });
 });

@@ -45,7 +45,10 @@ export interface Expectation {
  */
 function pattern(p: RegExp | string): { matches: string; flags?: string; shown: string } {
   if (typeof p === 'string') return { matches: p, shown: `/${p}/` };
-  if (p.flags.includes('y')) throw new Error(`${String(p)}: the sticky flag "y" is not supported by expectations; anchor the pattern with ^ instead`);
+  if (p.flags.includes('y'))
+    throw new Error(
+      `${String(p)}: the sticky flag "y" is not supported by expectations; anchor the pattern with ^ instead`,
+    );
   const flags = p.flags.replace(/[dgm]/g, '');
   return { matches: p.source, ...(flags ? { flags } : {}), shown: `/${p.source}/${flags}` };
 }
@@ -55,20 +58,50 @@ export function expectOn(repo: Repo, step: MakeStep): Expectation {
   const who = repo.label;
   return {
     branch(ref) {
-      const head = (verb: string, input: Record<string, unknown>, title: string) => step(verb, 'assert.branch-head', { ref, ...input }, title);
+      const head = (verb: string, input: Record<string, unknown>, title: string) =>
+        step(verb, 'assert.branch-head', { ref, ...input }, title);
       return {
-        toEqual: (other, otherRef = ref) => head('branch_head', { equals: otherRef, in: other.dir }, `expect ${who} ${ref} to equal ${other.label} ${otherRef}`),
+        toEqual: (other, otherRef = ref) =>
+          head(
+            'branch_head',
+            { equals: otherRef, in: other.dir },
+            `expect ${who} ${ref} to equal ${other.label} ${otherRef}`,
+          ),
         toBe: (shaOrRef) => head('branch_head', { equals: shaOrRef }, `expect ${who} ${ref} to be ${shaOrRef}`),
-        toExist: () => step('branch_exists', 'assert.branch-exists', { branch: ref, exists: true }, `expect ${who} to have branch ${ref}`),
-        notToExist: () => step('branch_absent', 'assert.branch-exists', { branch: ref, exists: false }, `expect ${who} not to have branch ${ref}`),
+        toExist: () =>
+          step(
+            'branch_exists',
+            'assert.branch-exists',
+            { branch: ref, exists: true },
+            `expect ${who} to have branch ${ref}`,
+          ),
+        notToExist: () =>
+          step(
+            'branch_absent',
+            'assert.branch-exists',
+            { branch: ref, exists: false },
+            `expect ${who} not to have branch ${ref}`,
+          ),
       };
     },
     file(path, ref) {
       const at = ref ? { ref } : {};
       const where = `${who}:${path}${ref ? `@${ref}` : ''}`;
       return {
-        toBe: (content) => step('file', 'assert.file-content', { path, equals: content, ...at }, `expect ${where} to be ${JSON.stringify(content)}`),
-        toContain: (text) => step('file', 'assert.file-content', { path, contains: text, ...at }, `expect ${where} to contain ${JSON.stringify(text)}`),
+        toBe: (content) =>
+          step(
+            'file',
+            'assert.file-content',
+            { path, equals: content, ...at },
+            `expect ${where} to be ${JSON.stringify(content)}`,
+          ),
+        toContain: (text) =>
+          step(
+            'file',
+            'assert.file-content',
+            { path, contains: text, ...at },
+            `expect ${where} to contain ${JSON.stringify(text)}`,
+          ),
         toMatch: (p) => {
           const { shown, ...input } = pattern(p);
           return step('file', 'assert.file-content', { path, ...input, ...at }, `expect ${where} to match ${shown}`);
@@ -76,14 +109,37 @@ export function expectOn(repo: Repo, step: MakeStep): Expectation {
       };
     },
     toBeClean: () => step('clean', 'assert.tree-clean', {}, `expect ${who} to have a clean tree`),
-    toHaveConflicts: (files) => step('conflicts', 'assert.conflicted', { files }, `expect ${who} to have conflicts in ${files.join(', ') || 'no file'}`),
-    toBeAheadBehind: (ahead, behind, o = {}) => step('ahead_behind', 'assert.ahead-behind', { ahead, behind, ...o }, `expect ${who} to be ${ahead} ahead, ${behind} behind`),
+    toHaveConflicts: (files) =>
+      step(
+        'conflicts',
+        'assert.conflicted',
+        { files },
+        `expect ${who} to have conflicts in ${files.join(', ') || 'no file'}`,
+      ),
+    toBeAheadBehind: (ahead, behind, o = {}) =>
+      step(
+        'ahead_behind',
+        'assert.ahead-behind',
+        { ahead, behind, ...o },
+        `expect ${who} to be ${ahead} ahead, ${behind} behind`,
+      ),
     commitMessage: (ref = 'HEAD') => ({
       toMatch: (p) => {
         const { shown, ...input } = pattern(p);
-        return step('message', 'assert.commit-message', { ref, ...input }, `expect ${who} ${ref} message to match ${shown}`);
+        return step(
+          'message',
+          'assert.commit-message',
+          { ref, ...input },
+          `expect ${who} ${ref} message to match ${shown}`,
+        );
       },
     }),
-    toRejectPush: (o = {}) => step('push_refused', 'assert.push-rejected', { ...o }, `expect ${who} push${o.force ? ' --force' : ''} to be rejected`),
+    toRejectPush: (o = {}) =>
+      step(
+        'push_refused',
+        'assert.push-rejected',
+        { ...o },
+        `expect ${who} push${o.force ? ' --force' : ''} to be rejected`,
+      ),
   };
 }

@@ -1,11 +1,30 @@
 // Git-workflow tests as code: scenario() builds a galaxy, runs actors' git actions and expectations, and tears it down.
-import { cleanup, decide, DefinitionError, parallel, sequence, task, workflow, type Definition, type Node, type TaskNode, type TaskOptions } from '../../engine/index.js';
+import {
+  cleanup,
+  decide,
+  DefinitionError,
+  parallel,
+  sequence,
+  task,
+  workflow,
+  type Definition,
+  type Node,
+  type TaskNode,
+  type TaskOptions,
+} from '../../engine/index.js';
 import { feelString, pathIn } from '../feel.js';
 import { expectOn, type Expectation } from './expect.js';
 
 /** The galaxy of a scenario: bare remotes and the actors working on clones of them. */
 export interface GalaxySpec {
-  remotes: Record<string, { files?: Record<string, string>; hooks?: Record<string, string>; branches?: Record<string, Record<string, string>> }>;
+  remotes: Record<
+    string,
+    {
+      files?: Record<string, string>;
+      hooks?: Record<string, string>;
+      branches?: Record<string, Record<string, string>>;
+    }
+  >;
   actors: Record<string, { name?: string; email?: string; clones?: string[] }>;
 }
 
@@ -41,24 +60,53 @@ export type ActionOptions = Pick<TaskOptions, 'title' | 'retry' | 'timeoutMs'>;
 
 /** An actor: a person with a clone of each remote; each method is one git action step. */
 export class Actor implements RepoRef {
-  constructor(readonly name: string, readonly dir: string, readonly ids: StepIds, readonly label: string = name) {}
+  constructor(
+    readonly name: string,
+    readonly dir: string,
+    readonly ids: StepIds,
+    readonly label: string = name,
+  ) {}
   /** The same actor, acting on its clone of another remote. */
   repo(remote: string): Actor {
-    return new Actor(this.name, `=steps.galaxy.actors.${this.name}.repos.${remote}`, this.ids, `${this.name}/${remote}`);
+    return new Actor(
+      this.name,
+      `=steps.galaxy.actors.${this.name}.repos.${remote}`,
+      this.ids,
+      `${this.name}/${remote}`,
+    );
   }
   private act(verb: string, src: string, input: Record<string, unknown>, o: ActionOptions = {}): Node {
-    return task(this.ids.next(this.name, verb), src, { repo: this.dir, ...input }, { title: o.title ?? `${this.label}: ${verb}`, ...o });
+    return task(
+      this.ids.next(this.name, verb),
+      src,
+      { repo: this.dir, ...input },
+      { title: o.title ?? `${this.label}: ${verb}`, ...o },
+    );
   }
   checkout(branch: string, o: ActionOptions & { create?: boolean; startPoint?: string } = {}) {
     const { create, startPoint, ...rest } = o;
-    return this.act('checkout', 'git.checkout', { branch, ...(create ? { create } : {}), ...(startPoint ? { startPoint } : {}) }, rest);
+    return this.act(
+      'checkout',
+      'git.checkout',
+      { branch, ...(create ? { create } : {}), ...(startPoint ? { startPoint } : {}) },
+      rest,
+    );
   }
   /** Writes (string) or deletes (null) files, then commits everything with `message`. */
   commit(message: string, files: Record<string, string | null> = {}, o: ActionOptions & { allowEmpty?: boolean } = {}) {
     const { allowEmpty, ...rest } = o;
     return this.act('commit', 'git.commit', { message, files, ...(allowEmpty ? { allowEmpty } : {}) }, rest);
   }
-  push(o: ActionOptions & { remote?: string; branch?: string; force?: boolean; setUpstream?: boolean; tags?: boolean; expect?: 'accepted' | 'rejected' | 'any' } = {}) {
+  push(
+    o: ActionOptions & {
+      remote?: string;
+      branch?: string;
+      force?: boolean;
+      setUpstream?: boolean;
+      tags?: boolean;
+      expect?: 'accepted' | 'rejected' | 'any';
+    } = {},
+  ) {
     const { title, retry, timeoutMs, ...input } = o;
     return this.act(o.expect === 'rejected' ? 'push_rejected' : 'push', 'git.push', input, { title, retry, timeoutMs });
   }
@@ -66,7 +114,15 @@ export class Actor implements RepoRef {
   pushOrRebase(o: ActionOptions & { remote?: string; branch?: string } = {}) {
     const first = this.push({ ...o, expect: 'any' }) as TaskNode;
     const { title: _t, ...again } = o;
-    return sequence(first, decide(this.ids.next(this.name, 'lost_race'), [{ when: `steps.${first.id}.rejected`, then: sequence(this.pull({ mode: 'rebase', ...again }), this.push(again)) }]));
+    return sequence(
+      first,
+      decide(this.ids.next(this.name, 'lost_race'), [
+        {
+          when: `steps.${first.id}.rejected`,
+          then: sequence(this.pull({ mode: 'rebase', ...again }), this.push(again)),
+        },
+      ]),
+    );
   }
   fetch(o: ActionOptions & { remote?: string; prune?: boolean } = {}) {
     const { title, retry, timeoutMs, ...input } = o;
@@ -91,11 +147,23 @@ export class Actor implements RepoRef {
   write(files: Record<string, string | null>, o: ActionOptions = {}) {
     const entries = Object.entries(files);
     if (!entries.length) return this.act('noop', 'log.info', { message: 'nothing to write' }, o);
-    return sequence(...entries.map(([path, content]) =>
-      content === null
-        ? task(this.ids.next(this.name, 'delete'), 'fs.remove', { path: pathIn(this.dir, path) }, { title: `${this.label}: delete ${path}` })
-        : task(this.ids.next(this.name, 'write'), 'fs.write', { path: pathIn(this.dir, path), content }, { title: `${this.label}: write ${path}` }),
-    ));
+    return sequence(
+      ...entries.map(([path, content]) =>
+        content === null
+          ? task(
+              this.ids.next(this.name, 'delete'),
+              'fs.remove',
+              { path: pathIn(this.dir, path) },
+              { title: `${this.label}: delete ${path}` },
+            )
+          : task(
+              this.ids.next(this.name, 'write'),
+              'fs.write',
+              { path: pathIn(this.dir, path), content },
+              { title: `${this.label}: write ${path}` },
+            ),
+      ),
+    );
   }
   tag(name: string, o: ActionOptions & { ref?: string; message?: string } = {}) {
     const { title, retry, timeoutMs, ...input } = o;
@@ -112,11 +180,19 @@ export class Actor implements RepoRef {
 /** A bare remote of the galaxy: hooks can be installed, expectations can read it. */
 export class Remote implements RepoRef {
   readonly dir: string;
-  constructor(readonly label: string, readonly ids: StepIds) {
+  constructor(
+    readonly label: string,
+    readonly ids: StepIds,
+  ) {
     this.dir = `=steps.galaxy.remotes.${label}.dir`;
   }
   hook(hook: string, script: string) {
-    return task(this.ids.next(this.label, 'hook'), 'git.hook', { repo: this.dir, hook, script }, { title: `${this.label}: install ${hook} hook` });
+    return task(
+      this.ids.next(this.label, 'hook'),
+      'git.hook',
+      { repo: this.dir, hook, script },
+      { title: `${this.label}: install ${hook} hook` },
+    );
   }
 }
 
@@ -124,7 +200,9 @@ export { parallel };
 
 /** Starts an expectation on a repo (actor clone or remote), like `expect(x)` in a test framework. */
 export function expect(repo: RepoRef): Expectation {
-  return expectOn(repo, (verb, src, input, title) => task(repo.ids.next(repo.label.replace('/', '_'), verb), src, { repo: repo.dir, ...input }, { title }));
+  return expectOn(repo, (verb, src, input, title) =>
+    task(repo.ids.next(repo.label.replace('/', '_'), verb), src, { repo: repo.dir, ...input }, { title }),
+  );
 }
 
 /**
@@ -134,13 +212,26 @@ export function expect(repo: RepoRef): Expectation {
 export function expectFailure(step: TaskNode, pattern: RegExp | string): Node {
   const src = typeof pattern === 'string' ? pattern : pattern.source;
   const flags = typeof pattern === 'string' ? '' : pattern.flags.replace(/[^ims]/g, '');
-  const check = task(`${step.id}_error`, 'assert.expr', {
-    expr: `matches(error.message, ${feelString(src)}${flags ? `, ${feelString(flags)}` : ''})`,
-    message: `="expected <${step.id}> to fail with /" + ${feelString(src)} + "/, it failed with: " + error.message`,
-  }, { title: `expect ${step.id} to fail with /${src}/` });
+  const check = task(
+    `${step.id}_error`,
+    'assert.expr',
+    {
+      expr: `matches(error.message, ${feelString(src)}${flags ? `, ${feelString(flags)}` : ''})`,
+      message: `="expected <${step.id}> to fail with /" + ${feelString(src)} + "/, it failed with: " + error.message`,
+    },
+    { title: `expect ${step.id} to fail with /${src}/` },
+  );
   return sequence(
     { ...step, options: { ...step.options, onError: check } },
-    task(`${step.id}_failed`, 'assert.expr', { expr: `get value(steps, ${feelString(step.id)}) = null`, message: `expected <${step.id}> to fail, but it succeeded` }, { title: `expect ${step.id} to have failed` }),
+    task(
+      `${step.id}_failed`,
+      'assert.expr',
+      {
+        expr: `get value(steps, ${feelString(step.id)}) = null`,
+        message: `expected <${step.id}> to fail, but it succeeded`,
+      },
+      { title: `expect ${step.id} to have failed` },
+    ),
   );
 }
 
@@ -165,26 +256,65 @@ export interface ScenarioSpec {
 /** Builds a scenario. Transport, default branch and keep are params, so one definition runs in every "universe". */
 export function scenario(spec: ScenarioSpec): Scenario {
   for (const name of [...Object.keys(spec.galaxy.remotes), ...Object.keys(spec.galaxy.actors)]) {
-    if (RESERVED.includes(name)) throw new DefinitionError(`scenario "${spec.name}": "${name}" cannot name an actor or a remote (scenario() passes its own ${name})`, { name });
+    if (RESERVED.includes(name))
+      throw new DefinitionError(
+        `scenario "${spec.name}": "${name}" cannot name an actor or a remote (scenario() passes its own ${name})`,
+        { name },
+      );
   }
   const ids = new StepIds();
-  const handles: Record<string, unknown> = { main: '=defaultBranch', folder: (label: string, dir: string): RepoRef => ({ label, dir, ids }) };
+  const handles: Record<string, unknown> = {
+    main: '=defaultBranch',
+    folder: (label: string, dir: string): RepoRef => ({ label, dir, ids }),
+  };
   for (const r of Object.keys(spec.galaxy.remotes)) handles[r] = new Remote(r, ids);
   for (const a of Object.keys(spec.galaxy.actors)) handles[a] = new Actor(a, `=steps.galaxy.actors.${a}.dir`, ids);
   const steps = spec.steps(handles as Handles);
-  const id = spec.id ?? `galaxy:${spec.name.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '')}`;
-  const teardown = task('teardown', 'galaxy.stop', { servers: '=steps.galaxy.servers', root: '=steps.galaxy.root', keep: '=keep' }, { title: 'tear the galaxy down' });
+  const id =
+    spec.id ??
+    `galaxy:${spec.name
+      .toLowerCase()
+      .replace(/[^a-z0-9]+/g, '-')
+      .replace(/^-|-$/g, '')}`;
+  const teardown = task(
+    'teardown',
+    'galaxy.stop',
+    { servers: '=steps.galaxy.servers', root: '=steps.galaxy.root', keep: '=keep' },
+    { title: 'tear the galaxy down' },
+  );
   const def = workflow({
     id,
     title: spec.name,
     ...(spec.description ? { description: spec.description } : {}),
     params: {
-      transport: { type: 'string', enum: ['file', 'daemon', 'http'], default: 'file', description: 'how actors reach the remotes' },
-      defaultBranch: { type: 'string', default: 'main', pattern: '^[A-Za-z0-9._/-]+$', description: 'default branch of every remote' },
+      transport: {
+        type: 'string',
+        enum: ['file', 'daemon', 'http'],
+        default: 'file',
+        description: 'how actors reach the remotes',
+      },
+      defaultBranch: {
+        type: 'string',
+        default: 'main',
+        pattern: '^[A-Za-z0-9._/-]+$',
+        description: 'default branch of every remote',
+      },
       keep: { type: 'boolean', default: false, description: 'leave the galaxy on disk to inspect it' },
     },
     steps: sequence(
-      task('galaxy', 'galaxy.build', { name: id, transport: '=transport', defaultBranch: '=defaultBranch', keep: '=keep', remotes: spec.galaxy.remotes, actors: spec.galaxy.actors }, { title: 'build the galaxy' }),
+      task(
+        'galaxy',
+        'galaxy.build',
+        {
+          name: id,
+          transport: '=transport',
+          defaultBranch: '=defaultBranch',
+          keep: '=keep',
+          remotes: spec.galaxy.remotes,
+          actors: spec.galaxy.actors,
+        },
+        { title: 'build the galaxy' },
+      ),
       // the galaxy is torn down whatever the steps do (teardown, or teardown_failed then the run fails with their error)
       steps.length ? cleanup('scenario', sequence(...steps), teardown, 'the scenario steps') : teardown,
     ),

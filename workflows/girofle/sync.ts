@@ -1,16 +1,38 @@
 // girofle:sync — backs a versioned folder up to its remote: save, fetch, push, or reconcile through a fresh clone, never losing a file.
-import { attention, decide, fail, sequence, task, workflow, type Definition, type TaskOptions } from '../../engine/index.js';
+import {
+  attention,
+  decide,
+  fail,
+  sequence,
+  task,
+  workflow,
+  type Definition,
+  type TaskOptions,
+} from '../../engine/index.js';
 import { chomp, feelLines } from '../feel.js';
 
 /** A read-only git command in the working folder, as an `exec.run` step. */
 const git = (id: string, args: string[], o: TaskOptions & { allow?: number[] } = {}) => {
   const { allow, ...options } = o;
-  return task(id, 'exec.run', { command: 'git', args, cwd: '=folder', idempotent: true, ...(allow ? { allowedExitCodes: allow } : {}) }, options);
+  return task(
+    id,
+    'exec.run',
+    { command: 'git', args, cwd: '=folder', idempotent: true, ...(allow ? { allowedExitCodes: allow } : {}) },
+    options,
+  );
 };
 
 /** A step that records the run's result (variable `result`, the workflow output) and says it. */
 const finish = (id: string, outcome: string, message: string, extra = '') =>
-  task(id, 'log.info', { message }, { title: `result: ${outcome}`, outputs: { result: `={outcome: "${outcome}", ahead: steps.status.ahead, behind: steps.status.behind${extra}}` } });
+  task(
+    id,
+    'log.info',
+    { message },
+    {
+      title: `result: ${outcome}`,
+      outputs: { result: `={outcome: "${outcome}", ahead: steps.status.ahead, behind: steps.status.behind${extra}}` },
+    },
+  );
 
 /** The report written next to the folder when files differ: what, where the local versions are, how to resolve. */
 const report = feelLines(
@@ -36,82 +58,261 @@ const report = feelLines(
 /** The reconciliation: backup, fresh clone, swap, copy what the remote lacks, report what differs. */
 const reconcile = sequence(
   // files the local side changed since it forked from the remote: only those can conflict
-  git('local_changes', ['-c', 'core.quotePath=off', 'diff', '--name-only', '--no-renames', '="refs/remotes/" + remote + "/" + current + "...HEAD"'], {
-    title: 'list the files changed locally since the fork point', allow: [128],
-    outputs: { changed: `=if output.exitCode = 0 then split(${chomp('output.stdout')}, "\\n") else null` },
-  }),
-  task('backup', 'fs.copy', { from: '=folder', to: '=folder + ".backup-" + stamp' }, { title: 'copy the working folder aside (backup)' }),
-  git('user_name', ['config', '--get', 'user.name'], { title: 'read user.name', allow: [1], outputs: { user_name: `=${chomp('output.stdout')}` } }),
-  git('user_email', ['config', '--get', 'user.email'], { title: 'read user.email', allow: [1], outputs: { user_email: `=${chomp('output.stdout')}` } }),
-  decide('identity', [{
-    when: 'user_name != "" and user_email != ""',
-    then: task('clone_as_user', 'git.clone', { url: '=url', dir: '=folder + ".incoming-" + stamp', branch: '=current', user: { name: '=user_name', email: '=user_email' } }, { title: 'clone the remote afresh (with the same identity)' }),
-  }], task('clone', 'git.clone', { url: '=url', dir: '=folder + ".incoming-" + stamp', branch: '=current' }, { title: 'clone the remote afresh' })),
-  task('move_local', 'fs.move', { from: '=folder', to: '=folder + ".local-" + stamp' }, { title: 'move the working folder aside' }),
-  task('move_fresh', 'fs.move', { from: '=folder + ".incoming-" + stamp', to: '=folder' }, { title: 'put the fresh clone in its place' }),
-  task('compare', 'git.diff-trees', { left: '=steps.backup.to', right: '=folder' }, {
-    title: 'compare the backup with the fresh clone',
-    outputs: {
-      added: '=output.onlyLeft',
-      conflicts: '=if changed = null then output.differing else flatten(for f in output.differing return if list contains(changed, f) then [f] else [])',
+  git(
+    'local_changes',
+    [
+      '-c',
+      'core.quotePath=off',
+      'diff',
+      '--name-only',
+      '--no-renames',
+      '="refs/remotes/" + remote + "/" + current + "...HEAD"',
+    ],
+    {
+      title: 'list the files changed locally since the fork point',
+      allow: [128],
+      outputs: { changed: `=if output.exitCode = 0 then split(${chomp('output.stdout')}, "\\n") else null` },
     },
+  ),
+  task(
+    'backup',
+    'fs.copy',
+    { from: '=folder', to: '=folder + ".backup-" + stamp' },
+    { title: 'copy the working folder aside (backup)' },
+  ),
+  git('user_name', ['config', '--get', 'user.name'], {
+    title: 'read user.name',
+    allow: [1],
+    outputs: { user_name: `=${chomp('output.stdout')}` },
   }),
-  decide('missing', [{
-    when: 'count(added) > 0',
-    then: sequence(
-      task('copy_missing', 'fs.copy-files', { from: '=steps.backup.to', to: '=folder', files: '=added' }, { title: 'copy the files missing on the remote' }),
-      task('commit_missing', 'git.commit', { repo: '=folder', all: true, message: '="girofle: add " + string(count(added)) + " file(s) missing on the remote"' }, { title: 'commit them' }),
-      task('push_missing', 'git.push', { repo: '=folder', remote: '=remote', branch: '=current' }, { title: 'push them' }),
+  git('user_email', ['config', '--get', 'user.email'], {
+    title: 'read user.email',
+    allow: [1],
+    outputs: { user_email: `=${chomp('output.stdout')}` },
+  }),
+  decide(
+    'identity',
+    [
+      {
+        when: 'user_name != "" and user_email != ""',
+        then: task(
+          'clone_as_user',
+          'git.clone',
+          {
+            url: '=url',
+            dir: '=folder + ".incoming-" + stamp',
+            branch: '=current',
+            user: { name: '=user_name', email: '=user_email' },
+          },
+          { title: 'clone the remote afresh (with the same identity)' },
+        ),
+      },
+    ],
+    task(
+      'clone',
+      'git.clone',
+      { url: '=url', dir: '=folder + ".incoming-" + stamp', branch: '=current' },
+      { title: 'clone the remote afresh' },
     ),
-  }], undefined, 'any file missing on the remote?'),
-  decide('differ', [{
-    when: 'count(conflicts) > 0',
-    then: sequence(
-      task('report', 'fs.write', { path: '=folder + ".girofle-report.txt"', content: report }, { title: 'write the report' }),
-      attention('needs_attention', '="girofle: " + string(count(conflicts)) + " file(s) differ between " + folder + " and " + remote + " (" + string join(conflicts, ", ") + "): your versions are in " + steps.backup.to + "; see " + steps.report.path', {
-        outcome: 'needs-attention', ahead: '=steps.status.ahead', behind: '=steps.status.behind', added: '=added', differing: '=conflicts', backup: '=steps.backup.to', report: '=steps.report.path',
-      }),
+  ),
+  task(
+    'move_local',
+    'fs.move',
+    { from: '=folder', to: '=folder + ".local-" + stamp' },
+    { title: 'move the working folder aside' },
+  ),
+  task(
+    'move_fresh',
+    'fs.move',
+    { from: '=folder + ".incoming-" + stamp', to: '=folder' },
+    { title: 'put the fresh clone in its place' },
+  ),
+  task(
+    'compare',
+    'git.diff-trees',
+    { left: '=steps.backup.to', right: '=folder' },
+    {
+      title: 'compare the backup with the fresh clone',
+      outputs: {
+        added: '=output.onlyLeft',
+        conflicts:
+          '=if changed = null then output.differing else flatten(for f in output.differing return if list contains(changed, f) then [f] else [])',
+      },
+    },
+  ),
+  decide(
+    'missing',
+    [
+      {
+        when: 'count(added) > 0',
+        then: sequence(
+          task(
+            'copy_missing',
+            'fs.copy-files',
+            { from: '=steps.backup.to', to: '=folder', files: '=added' },
+            { title: 'copy the files missing on the remote' },
+          ),
+          task(
+            'commit_missing',
+            'git.commit',
+            {
+              repo: '=folder',
+              all: true,
+              message: '="girofle: add " + string(count(added)) + " file(s) missing on the remote"',
+            },
+            { title: 'commit them' },
+          ),
+          task(
+            'push_missing',
+            'git.push',
+            { repo: '=folder', remote: '=remote', branch: '=current' },
+            { title: 'push them' },
+          ),
+        ),
+      },
+    ],
+    undefined,
+    'any file missing on the remote?',
+  ),
+  decide(
+    'differ',
+    [
+      {
+        when: 'count(conflicts) > 0',
+        then: sequence(
+          task(
+            'report',
+            'fs.write',
+            { path: '=folder + ".girofle-report.txt"', content: report },
+            { title: 'write the report' },
+          ),
+          attention(
+            'needs_attention',
+            '="girofle: " + string(count(conflicts)) + " file(s) differ between " + folder + " and " + remote + " (" + string join(conflicts, ", ") + "): your versions are in " + steps.backup.to + "; see " + steps.report.path',
+            {
+              outcome: 'needs-attention',
+              ahead: '=steps.status.ahead',
+              behind: '=steps.status.behind',
+              added: '=added',
+              differing: '=conflicts',
+              backup: '=steps.backup.to',
+              report: '=steps.report.path',
+            },
+          ),
+        ),
+      },
+    ],
+    finish(
+      'reconciled',
+      'reconciled',
+      '="girofle: " + folder + " is a fresh clone of " + remote + "; " + string(count(added)) + " file(s) added to the remote; backup in " + steps.backup.to',
+      ', added: added, differing: [], backup: steps.backup.to',
     ),
-  }], finish('reconciled', 'reconciled', '="girofle: " + folder + " is a fresh clone of " + remote + "; " + string(count(added)) + " file(s) added to the remote; backup in " + steps.backup.to', ', added: added, differing: [], backup: steps.backup.to'), 'any file changed on both sides?'),
+    'any file changed on both sides?',
+  ),
 );
 
 /** The `girofle:sync` workflow. */
 export const girofleSync: Definition = workflow({
   id: 'girofle:sync',
   title: 'Back a versioned folder up to its remote (girofle)',
-  description: 'Commits local changes, fetches, pushes when only local is ahead; when the remote moved, keeps a dated backup, swaps in a fresh clone, '
-    + 'pushes the files the remote lacked and reports (needs attention) files changed on both sides. Nothing is ever deleted or overwritten.',
+  description:
+    'Commits local changes, fetches, pushes when only local is ahead; when the remote moved, keeps a dated backup, swaps in a fresh clone, ' +
+    'pushes the files the remote lacked and reports (needs attention) files changed on both sides. Nothing is ever deleted or overwritten.',
   params: {
     dir: { type: 'string', description: 'the working folder (a git clone)' },
-    remote: { type: 'string', default: 'origin', pattern: '^[A-Za-z0-9_][A-Za-z0-9._/-]*$', description: 'remote to back up to' },
-    branch: { type: 'string', default: '', pattern: '^([A-Za-z0-9_][A-Za-z0-9._/-]*)?$', description: 'branch to sync (default: the checked-out one)' },
+    remote: {
+      type: 'string',
+      default: 'origin',
+      pattern: '^[A-Za-z0-9_][A-Za-z0-9._/-]*$',
+      description: 'remote to back up to',
+    },
+    branch: {
+      type: 'string',
+      default: '',
+      pattern: '^([A-Za-z0-9_][A-Za-z0-9._/-]*)?$',
+      description: 'branch to sync (default: the checked-out one)',
+    },
   },
   steps: sequence(
-    task('prepare', 'log.info', { message: '="girofle: syncing " + dir + " with " + remote' }, {
-      title: 'start', outputs: { folder: '=replace(dir, "/+$", "")', stamp: '=replace(substring(string(now()), 1, 19), "[-:]", "")' },
-    }),
+    task(
+      'prepare',
+      'log.info',
+      { message: '="girofle: syncing " + dir + " with " + remote' },
+      {
+        title: 'start',
+        outputs: { folder: '=replace(dir, "/+$", "")', stamp: '=replace(substring(string(now()), 1, 19), "[-:]", "")' },
+      },
+    ),
     git('head', ['symbolic-ref', '--short', '-q', 'HEAD'], {
-      title: 'read the checked-out branch', outputs: { current: `=${chomp('output.stdout')}` },
-      onError: fail('not_on_branch', '="girofle: " + folder + " is not a git clone on a branch (detached HEAD?): " + error.message'),
+      title: 'read the checked-out branch',
+      outputs: { current: `=${chomp('output.stdout')}` },
+      onError: fail(
+        'not_on_branch',
+        '="girofle: " + folder + " is not a git clone on a branch (detached HEAD?): " + error.message',
+      ),
     }),
-    decide('branch_check', [{ when: 'branch != "" and branch != current', then: fail('wrong_branch', '="girofle: " + folder + " is on branch " + current + ", not " + branch + "; check out " + branch + " first"') }]),
-    task('save', 'git.commit', { repo: '=folder', all: true, message: '="girofle: save " + string(now())' }, { title: 'save local changes (commit)' }),
+    decide('branch_check', [
+      {
+        when: 'branch != "" and branch != current',
+        then: fail(
+          'wrong_branch',
+          '="girofle: " + folder + " is on branch " + current + ", not " + branch + "; check out " + branch + " first"',
+        ),
+      },
+    ]),
+    task(
+      'save',
+      'git.commit',
+      { repo: '=folder', all: true, message: '="girofle: save " + string(now())' },
+      { title: 'save local changes (commit)' },
+    ),
     git('remote_url', ['remote', 'get-url', '=remote'], {
-      title: 'read the remote URL', outputs: { url: `=${chomp('output.stdout')}` },
+      title: 'read the remote URL',
+      outputs: { url: `=${chomp('output.stdout')}` },
       onError: fail('no_remote', '="girofle: " + folder + " has no remote " + remote + ": " + error.message'),
     }),
-    task('fetch', 'git.fetch', { repo: '=folder', remote: '=remote' }, {
-      title: 'fetch the remote',
-      onError: fail('unreachable', '="girofle: cannot reach remote " + remote + " (" + url + "): " + error.message + "\\nnothing was moved; your changes are committed in " + folder'),
-    }),
-    task('status', 'git.status', { repo: '=folder', remote: '=remote', branch: '=current' }, { title: 'compare with the remote (ahead/behind)' }),
-    decide('what', [
-      { when: 'steps.status.ahead = 0 and steps.status.behind = 0', then: finish('clean', 'clean', '="girofle: " + folder + " and " + remote + " are in sync"') },
-      { when: 'steps.status.behind = 0', then: sequence(
-        task('push', 'git.push', { repo: '=folder', remote: '=remote', branch: '=current' }, { title: 'push local commits' }),
-        finish('pushed', 'pushed', '="girofle: pushed " + string(steps.status.ahead) + " commit(s) to " + remote'),
-      ) },
-    ], reconcile, 'in sync, ahead, or behind?'),
+    task(
+      'fetch',
+      'git.fetch',
+      { repo: '=folder', remote: '=remote' },
+      {
+        title: 'fetch the remote',
+        onError: fail(
+          'unreachable',
+          '="girofle: cannot reach remote " + remote + " (" + url + "): " + error.message + "\\nnothing was moved; your changes are committed in " + folder',
+        ),
+      },
+    ),
+    task(
+      'status',
+      'git.status',
+      { repo: '=folder', remote: '=remote', branch: '=current' },
+      { title: 'compare with the remote (ahead/behind)' },
+    ),
+    decide(
+      'what',
+      [
+        {
+          when: 'steps.status.ahead = 0 and steps.status.behind = 0',
+          then: finish('clean', 'clean', '="girofle: " + folder + " and " + remote + " are in sync"'),
+        },
+        {
+          when: 'steps.status.behind = 0',
+          then: sequence(
+            task(
+              'push',
+              'git.push',
+              { repo: '=folder', remote: '=remote', branch: '=current' },
+              { title: 'push local commits' },
+            ),
+            finish('pushed', 'pushed', '="girofle: pushed " + string(steps.status.ahead) + " commit(s) to " + remote'),
+          ),
+        },
+      ],
+      reconcile,
+      'in sync, ahead, or behind?',
+    ),
   ),
   output: '=result',
 });

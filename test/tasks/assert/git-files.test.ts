@@ -29,14 +29,20 @@ describe('assert.file-content', () => {
     [{ matches: '^h.llo$', flags: 'su' }],
     [{}],
   ])('passes on the work tree with %j', async (checks) => {
-    expect(await runTask(assertFileContent, { repo: g.alice, path: 'README.md', ...checks }, { root: g.root })).toEqual({ ok: true, actual: 'hello\n' });
+    expect(await runTask(assertFileContent, { repo: g.alice, path: 'README.md', ...checks }, { root: g.root })).toEqual(
+      { ok: true, actual: 'hello\n' },
+    );
   });
 
   it('reads the file at a commit when ref is given, even from a bare remote', async () => {
     commit(g.alice, 'edit', { 'README.md': 'edited\n' });
     const input = { path: 'README.md', equals: 'hello\n' };
-    expect((await runTask(assertFileContent, { repo: g.alice, ref: 'HEAD~1', ...input }, { root: g.root })).ok).toBe(true);
-    expect((await runTask(assertFileContent, { repo: g.remote, ref: 'main', ...input }, { root: g.root })).ok).toBe(true);
+    expect((await runTask(assertFileContent, { repo: g.alice, ref: 'HEAD~1', ...input }, { root: g.root })).ok).toBe(
+      true,
+    );
+    expect((await runTask(assertFileContent, { repo: g.remote, ref: 'main', ...input }, { root: g.root })).ok).toBe(
+      true,
+    );
   });
 
   it.each([
@@ -48,19 +54,26 @@ describe('assert.file-content', () => {
     [{ path: 'missing.txt' }, 'missing.txt does not exist'],
     [{ ref: 'main', path: 'missing.txt' }, 'missing.txt at main does not exist'],
   ])('fails %j with "%s"', async (input, tail) => {
-    const message = await failure(runTask(assertFileContent, { repo: g.alice, path: 'README.md', ...input }, { root: g.root }));
+    const message = await failure(
+      runTask(assertFileContent, { repo: g.alice, path: 'README.md', ...input }, { root: g.root }),
+    );
     expect(message).toBe(`assert.file-content: ${g.alice} ${tail}`);
   });
 
   it('accepts the flags i, m, s, u and v and refuses the others', () => {
     expect(assertFileContent.input.safeParse({ repo: 'r', path: 'a', matches: 'x', flags: 'imsu' }).success).toBe(true);
     for (const flags of ['g', 'y', 'd', 'x', 'I']) {
-      expect(assertFileContent.input.safeParse({ repo: 'r', path: 'a', matches: 'x', flags }).error?.issues[0].message, flags).toBe('regular expression flags among i, m, s, u and v');
+      expect(
+        assertFileContent.input.safeParse({ repo: 'r', path: 'a', matches: 'x', flags }).error?.issues[0].message,
+        flags,
+      ).toBe('regular expression flags among i, m, s, u and v');
     }
   });
 
   it('refuses a path outside the work tree', () => {
-    expect(assertFileContent.input.safeParse({ repo: 'r', path: '../secret' }).error?.issues[0].message).toBe('"../secret" must not contain ".."');
+    expect(assertFileContent.input.safeParse({ repo: 'r', path: '../secret' }).error?.issues[0].message).toBe(
+      '"../secret" must not contain ".."',
+    );
   });
 });
 
@@ -79,7 +92,10 @@ describe('assert.tree-clean', () => {
 
 describe('assert.conflicted', () => {
   it('passes with an empty list when nothing is in conflict, and fails when conflicts were expected', async () => {
-    expect(await runTask(assertConflicted, { repo: g.bob, files: [] }, { root: g.root })).toEqual({ ok: true, actual: [] });
+    expect(await runTask(assertConflicted, { repo: g.bob, files: [] }, { root: g.root })).toEqual({
+      ok: true,
+      actual: [],
+    });
     expect(await failure(runTask(assertConflicted, { repo: g.bob, files: ['notes.txt'] }, { root: g.root }))).toBe(
       `assert.conflicted: ${g.bob} has conflicts in [], expected [notes.txt] (not conflicted: [notes.txt])`,
     );
@@ -89,7 +105,10 @@ describe('assert.conflicted', () => {
     divergeOnNotes(g);
     sh(g.bob, 'fetch', '-q');
     expect(() => sh(g.bob, 'merge', 'origin/main')).toThrow();
-    expect(await runTask(assertConflicted, { repo: g.bob, files: ['./notes.txt'] }, { root: g.root })).toEqual({ ok: true, actual: ['notes.txt'] });
+    expect(await runTask(assertConflicted, { repo: g.bob, files: ['./notes.txt'] }, { root: g.root })).toEqual({
+      ok: true,
+      actual: ['notes.txt'],
+    });
     expect(await failure(runTask(assertConflicted, { repo: g.bob, files: ['README.md'] }, { root: g.root }))).toBe(
       `assert.conflicted: ${g.bob} has conflicts in [notes.txt], expected [README.md] (not conflicted: [README.md]; unexpected: [notes.txt])`,
     );

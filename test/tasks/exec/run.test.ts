@@ -41,12 +41,20 @@ describe('exec.run', () => {
   });
 
   it('passes stdin, cwd and env to the command', async () => {
-    const out = await runTask(execRun, { command: 'sh', args: ['-c', 'cat; pwd; echo $GRAVITY_X'], input: 'in\n', cwd: root, env: { GRAVITY_X: 'x1' } }, { root });
+    const out = await runTask(
+      execRun,
+      { command: 'sh', args: ['-c', 'cat; pwd; echo $GRAVITY_X'], input: 'in\n', cwd: root, env: { GRAVITY_X: 'x1' } },
+      { root },
+    );
     expect(out.stdout).toBe(`in\n${root}\nx1\n`);
   });
 
   it('fails on a non-zero exit with the command, the exit code and the end of stderr', async () => {
-    const { ctx } = contextFor(execRun, { command: 'sh', args: ['-c', 'echo first >&2; echo boom >&2; exit 3'] }, { root });
+    const { ctx } = contextFor(
+      execRun,
+      { command: 'sh', args: ['-c', 'echo first >&2; echo boom >&2; exit 3'] },
+      { root },
+    );
     const err = await rejection(execRun.run(ctx));
     expect(err.code).toBe(ErrorCode.TaskFailed);
     expect(err.message).toMatch(/^sh -c .* exited with code 3:\nfirst\nboom$/);
@@ -59,10 +67,24 @@ describe('exec.run', () => {
   });
 
   it('streams stdout and stderr to the log as they arrive', async () => {
-    const { ctx, lines } = contextFor(execRun, { command: 'sh', args: ['-c', 'echo out-line; echo err-line >&2'] }, { root });
+    const { ctx, lines } = contextFor(
+      execRun,
+      { command: 'sh', args: ['-c', 'echo out-line; echo err-line >&2'] },
+      { root },
+    );
     await execRun.run(ctx);
-    expect(lines.filter((l) => l.level === 'stdout').map((l) => l.message).join('')).toBe('out-line\n');
-    expect(lines.filter((l) => l.level === 'stderr').map((l) => l.message).join('')).toBe('err-line\n');
+    expect(
+      lines
+        .filter((l) => l.level === 'stdout')
+        .map((l) => l.message)
+        .join(''),
+    ).toBe('out-line\n');
+    expect(
+      lines
+        .filter((l) => l.level === 'stderr')
+        .map((l) => l.message)
+        .join(''),
+    ).toBe('err-line\n');
   });
 
   it('reports a command that does not exist as exit code 127', async () => {

@@ -22,7 +22,11 @@ const list = (dir: string) => readdir(join(root, dir), { recursive: true }).then
 
 describe('fs.copy-files', () => {
   it('copies exactly the listed files, creating folders and keeping modes', async () => {
-    const out = await runTask(fsCopyFiles, { from: 'backup', to: 'fresh', files: ['a.txt', 'docs/deep/b.txt', 'run.sh'] }, { root });
+    const out = await runTask(
+      fsCopyFiles,
+      { from: 'backup', to: 'fresh', files: ['a.txt', 'docs/deep/b.txt', 'run.sh'] },
+      { root },
+    );
     expect(out).toEqual({ copied: ['a.txt', 'docs/deep/b.txt', 'run.sh'], existing: [] });
     expect(await list('fresh')).toEqual(['a.txt', 'docs', 'docs/deep', 'docs/deep/b.txt', 'run.sh']);
     expect(await readFile(join(root, 'fresh/docs/deep/b.txt'), 'utf8')).toBe('b');
@@ -45,7 +49,9 @@ describe('fs.copy-files', () => {
 
   it('never overwrites a different file, and copies nothing when one file is refused', async () => {
     await writeFile(join(root, 'fresh/run.sh'), 'the remote version');
-    await expect(runTask(fsCopyFiles, { from: 'backup', to: 'fresh', files: ['a.txt', 'run.sh'] }, { root })).rejects.toThrow(/refusing to overwrite .*fresh\/run.sh: it exists with other content/);
+    await expect(
+      runTask(fsCopyFiles, { from: 'backup', to: 'fresh', files: ['a.txt', 'run.sh'] }, { root }),
+    ).rejects.toThrow(/refusing to overwrite .*fresh\/run.sh: it exists with other content/);
     expect(await readFile(join(root, 'fresh/run.sh'), 'utf8')).toBe('the remote version');
     expect(await list('fresh')).toEqual(['run.sh']);
   });
@@ -57,18 +63,26 @@ describe('fs.copy-files', () => {
   });
 
   it('fails naming a missing source or a folder', async () => {
-    await expect(runTask(fsCopyFiles, { from: 'backup', to: 'fresh', files: ['nope.txt'] }, { root })).rejects.toThrow(/cannot copy nope.txt: .*does not exist/);
-    await expect(runTask(fsCopyFiles, { from: 'backup', to: 'fresh', files: ['docs'] }, { root })).rejects.toThrow(/docs is a folder/);
+    await expect(runTask(fsCopyFiles, { from: 'backup', to: 'fresh', files: ['nope.txt'] }, { root })).rejects.toThrow(
+      /cannot copy nope.txt: .*does not exist/,
+    );
+    await expect(runTask(fsCopyFiles, { from: 'backup', to: 'fresh', files: ['docs'] }, { root })).rejects.toThrow(
+      /docs is a folder/,
+    );
     expect(await list('fresh')).toEqual([]);
   });
 
   it('refuses a path that a symlinked folder leads outside either side', async () => {
     await mkdir(join(root, 'outside'));
     await symlink(join(root, 'outside'), join(root, 'fresh/docs'));
-    await expect(runTask(fsCopyFiles, { from: 'backup', to: 'fresh', files: ['docs/deep/b.txt'] }, { root })).rejects.toThrow(/outside to/);
+    await expect(
+      runTask(fsCopyFiles, { from: 'backup', to: 'fresh', files: ['docs/deep/b.txt'] }, { root }),
+    ).rejects.toThrow(/outside to/);
     await symlink(join(root, 'outside'), join(root, 'backup/out'));
     await writeFile(join(root, 'outside/secret'), 's');
-    await expect(runTask(fsCopyFiles, { from: 'backup', to: 'fresh', files: ['out/secret'] }, { root })).rejects.toThrow(/outside from/);
+    await expect(
+      runTask(fsCopyFiles, { from: 'backup', to: 'fresh', files: ['out/secret'] }, { root }),
+    ).rejects.toThrow(/outside from/);
     expect(await readdir(join(root, 'outside'))).toEqual(['secret']);
   });
 

@@ -33,13 +33,17 @@ describe('fs.copy', () => {
   it('refuses to overwrite an existing destination unless told to', async () => {
     await mkdir(join(root, 'dst'));
     await writeFile(join(root, 'dst/a.txt'), 'mine');
-    await expect(runTask(fsCopy, { from: 'src', to: 'dst' }, { root })).rejects.toThrow(/refusing to overwrite .*dst: it exists/);
+    await expect(runTask(fsCopy, { from: 'src', to: 'dst' }, { root })).rejects.toThrow(
+      /refusing to overwrite .*dst: it exists/,
+    );
     expect(await readFile(join(root, 'dst/a.txt'), 'utf8')).toBe('mine');
     await runTask(fsCopy, { from: 'src', to: 'dst', overwrite: true }, { root });
     expect(await readFile(join(root, 'dst/a.txt'), 'utf8')).toBe('a');
   });
 
   it('fails naming a source that does not exist', async () => {
-    await expect(runTask(fsCopy, { from: 'nope', to: 'dst' }, { root })).rejects.toThrow(/cannot copy .*nope: it does not exist/);
+    await expect(runTask(fsCopy, { from: 'nope', to: 'dst' }, { root })).rejects.toThrow(
+      /cannot copy .*nope: it does not exist/,
+    );
   });
 });

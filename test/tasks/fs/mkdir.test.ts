@@ -36,7 +36,12 @@ describe('fs.mkdir', () => {
     const out = await runTask(fsMkdir, { path: 'made' }, { root });
     for (const f of files) await writeFile(join(out.path, f), 'x');
     await compensate(fsMkdir, root, { path: 'made' }, out);
-    expect(await stat(out.path).then(() => true, () => false)).toBe(stays);
+    expect(
+      await stat(out.path).then(
+        () => true,
+        () => false,
+      ),
+    ).toBe(stays);
   });
 
   it('on rollback keeps a directory it did not create', async () => {

@@ -29,7 +29,9 @@ describe('fs.move', () => {
 
   it('refuses an existing destination, even an empty folder, and leaves both sides alone', async () => {
     await mkdir(join(root, 'taken'));
-    await expect(runTask(fsMove, { from: 'work', to: 'taken' }, { root })).rejects.toThrow(/refusing to move .*work to .*taken: .*taken exists/);
+    await expect(runTask(fsMove, { from: 'work', to: 'taken' }, { root })).rejects.toThrow(
+      /refusing to move .*work to .*taken: .*taken exists/,
+    );
     await writeFile(join(root, 'file.txt'), 'mine');
     await expect(runTask(fsMove, { from: 'work/a.txt', to: 'file.txt' }, { root })).rejects.toThrow(/refusing to move/);
     expect(await readFile(join(root, 'file.txt'), 'utf8')).toBe('mine');
@@ -45,7 +47,9 @@ describe('fs.move', () => {
   });
 
   it('fails naming a source that does not exist', async () => {
-    await expect(runTask(fsMove, { from: 'nope', to: 'there' }, { root })).rejects.toThrow(/cannot move .*nope: it does not exist/);
+    await expect(runTask(fsMove, { from: 'nope', to: 'there' }, { root })).rejects.toThrow(
+      /cannot move .*nope: it does not exist/,
+    );
   });
 
   it('refuses to move a folder onto itself or inside itself', async () => {

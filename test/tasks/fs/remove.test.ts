@@ -22,16 +22,25 @@ beforeEach(async () => {
   await symlink(outside, join(root, 'escape'));
 });
 
-const present = (p: string) => stat(p).then(() => true, () => false);
+const present = (p: string) =>
+  stat(p).then(
+    () => true,
+    () => false,
+  );
 
 describe('fs.remove', () => {
   it('removes a file inside the root', async () => {
-    expect(await runTask(fsRemove, { path: 'file.txt' }, { root })).toEqual({ path: join(root, 'file.txt'), removed: true });
+    expect(await runTask(fsRemove, { path: 'file.txt' }, { root })).toEqual({
+      path: join(root, 'file.txt'),
+      removed: true,
+    });
     expect(await present(join(root, 'file.txt'))).toBe(false);
   });
 
   it('removes a directory tree when recursive, and refuses a non-empty one otherwise', async () => {
-    await expect(runTask(fsRemove, { path: 'dir' }, { root })).rejects.toThrow(/directory not empty \(set recursive: true\)/);
+    await expect(runTask(fsRemove, { path: 'dir' }, { root })).rejects.toThrow(
+      /directory not empty \(set recursive: true\)/,
+    );
     expect(await runTask(fsRemove, { path: 'dir', recursive: true }, { root })).toMatchObject({ removed: true });
     expect(await present(join(root, 'dir'))).toBe(false);
   });

@@ -20,7 +20,11 @@ beforeEach(async () => {
   await writeFile(join(root, 'site/-dist'), 'not a template');
 });
 
-const present = (p: string) => stat(p).then(() => true, () => false);
+const present = (p: string) =>
+  stat(p).then(
+    () => true,
+    () => false,
+  );
 const vars = { host: 'example.org', app: { name: 'gravity' } };
 
 describe('fs.render', () => {
@@ -40,7 +44,8 @@ describe('fs.render', () => {
     const file = join(root, 'site/conf/app.ini-dist');
     expect(err.message).toBe(`${file}: variable "port" is not defined (line 3)`);
     expect(err.details).toMatchObject({ file, variable: 'port', line: 3 });
-    for (const f of ['.env', 'conf/app.ini', 'conf/deep/run.sh']) expect(await present(join(root, 'site', f))).toBe(false);
+    for (const f of ['.env', 'conf/app.ini', 'conf/deep/run.sh'])
+      expect(await present(join(root, 'site', f))).toBe(false);
   });
 
   it('lists every failing template when several fail', async () => {
@@ -52,7 +57,9 @@ describe('fs.render', () => {
 
   it('names the file of a template that does not parse', async () => {
     await writeFile(join(root, 'site/.env-dist'), '{{#if}}');
-    await expect(runTask(fsRender, { dir: 'site', vars }, { root })).rejects.toThrow(/\.env-dist: template error: Parse error/);
+    await expect(runTask(fsRender, { dir: 'site', vars }, { root })).rejects.toThrow(
+      /\.env-dist: template error: Parse error/,
+    );
   });
 
   it('keeps existing rendered files when overwrite is false', async () => {

@@ -30,8 +30,12 @@ describe('fs.write', () => {
 
   it('refuses to replace other content when overwrite is false, but accepts the same content', async () => {
     await writeFile(join(root, 'f'), 'same');
-    await expect(runTask(fsWrite, { path: 'f', content: 'same', overwrite: false }, { root })).resolves.toMatchObject({ existed: true });
-    await expect(runTask(fsWrite, { path: 'f', content: 'other', overwrite: false }, { root })).rejects.toThrow(/refusing to overwrite .*f/);
+    await expect(runTask(fsWrite, { path: 'f', content: 'same', overwrite: false }, { root })).resolves.toMatchObject({
+      existed: true,
+    });
+    await expect(runTask(fsWrite, { path: 'f', content: 'other', overwrite: false }, { root })).rejects.toThrow(
+      /refusing to overwrite .*f/,
+    );
     expect(await readFile(join(root, 'f'), 'utf8')).toBe('same');
   });
 

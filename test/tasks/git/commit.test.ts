@@ -15,15 +15,25 @@ beforeEach(async () => {
 
 describe('git.commit', () => {
   it('writes and deletes files, then commits every change', async () => {
-    const out = await runTask(gitCommit, { repo: 'alice', files: { 'src/a.txt': 'A\n', 'notes.txt': null }, message: 'add a, drop notes' }, { root: g.root });
+    const out = await runTask(
+      gitCommit,
+      { repo: 'alice', files: { 'src/a.txt': 'A\n', 'notes.txt': null }, message: 'add a, drop notes' },
+      { root: g.root },
+    );
     expect(out).toEqual({ sha: sh(g.alice, 'rev-parse', 'HEAD'), changed: true });
-    expect(sh(g.alice, 'show', '--name-status', '--format=%s', 'HEAD')).toBe('add a, drop notes\n\nD\tnotes.txt\nA\tsrc/a.txt');
+    expect(sh(g.alice, 'show', '--name-status', '--format=%s', 'HEAD')).toBe(
+      'add a, drop notes\n\nD\tnotes.txt\nA\tsrc/a.txt',
+    );
     expect(existsSync(join(g.alice, 'notes.txt'))).toBe(false);
   });
 
   it('makes no commit and reports changed: false when nothing changed', async () => {
     const head = sh(g.alice, 'rev-parse', 'HEAD');
-    const out = await runTask(gitCommit, { repo: g.alice, files: { 'README.md': 'hello\n' }, message: 'same content' }, { root: g.root });
+    const out = await runTask(
+      gitCommit,
+      { repo: g.alice, files: { 'README.md': 'hello\n' }, message: 'same content' },
+      { root: g.root },
+    );
     expect(out).toEqual({ sha: head, changed: false });
     expect(sh(g.alice, 'rev-parse', 'HEAD')).toBe(head);
   });
@@ -35,22 +45,40 @@ describe('git.commit', () => {
   });
 
   it('sets author and committer from `author`', async () => {
-    await runTask(gitCommit, { repo: g.alice, files: { 'b.txt': 'b' }, message: 'by bob', author: BOB }, { root: g.root });
-    expect(sh(g.alice, 'log', '-1', '--format=%an <%ae> / %cn <%ce>')).toBe('Bob Builder <bob@example.test> / Bob Builder <bob@example.test>');
+    await runTask(
+      gitCommit,
+      { repo: g.alice, files: { 'b.txt': 'b' }, message: 'by bob', author: BOB },
+      { root: g.root },
+    );
+    expect(sh(g.alice, 'log', '-1', '--format=%an <%ae> / %cn <%ce>')).toBe(
+      'Bob Builder <bob@example.test> / Bob Builder <bob@example.test>',
+    );
   });
 
   it('stages only the given files when all is false', async () => {
     writeFiles(g.alice, { 'README.md': 'edited, not staged\n', 'untracked.txt': 'u' });
-    await runTask(gitCommit, { repo: g.alice, files: { 'only.txt': 'o' }, message: 'only', all: false }, { root: g.root });
+    await runTask(
+      gitCommit,
+      { repo: g.alice, files: { 'only.txt': 'o' }, message: 'only', all: false },
+      { root: g.root },
+    );
     expect(sh(g.alice, 'show', '--name-only', '--format=', 'HEAD')).toBe('only.txt');
     expect(sh(g.alice, 'status', '--porcelain')).toBe(' M README.md\n?? untracked.txt');
   });
 
   it('fails with the hook message when a pre-commit hook exits 1', async () => {
-    await runTask(gitHook, { repo: g.alice, hook: 'pre-commit', script: 'echo "lint: trailing spaces in README.md" >&2\nexit 1' }, { root: g.root });
+    await runTask(
+      gitHook,
+      { repo: g.alice, hook: 'pre-commit', script: 'echo "lint: trailing spaces in README.md" >&2\nexit 1' },
+      { root: g.root },
+    );
     const head = sh(g.alice, 'rev-parse', 'HEAD');
-    const err = await rejection(runTask(gitCommit, { repo: g.alice, files: { 'README.md': 'x  \n' }, message: 'bad' }, { root: g.root }));
-    expect(err.message).toBe(`git.commit: commit in ${g.alice} failed (exit code 1):\nlint: trailing spaces in README.md`);
+    const err = await rejection(
+      runTask(gitCommit, { repo: g.alice, files: { 'README.md': 'x  \n' }, message: 'bad' }, { root: g.root }),
+    );
+    expect(err.message).toBe(
+      `git.commit: commit in ${g.alice} failed (exit code 1):\nlint: trailing spaces in README.md`,
+    );
     expect(sh(g.alice, 'rev-parse', 'HEAD')).toBe(head);
   });
 
@@ -63,7 +91,12 @@ describe('git.commit', () => {
   });
 
   it('plans the writes, the add and the commit', () => {
-    const input = gitCommit.input.parse({ repo: 'alice', files: { 'a.txt': 'abc', 'b.txt': null }, message: 'm', author: BOB });
+    const input = gitCommit.input.parse({
+      repo: 'alice',
+      files: { 'a.txt': 'abc', 'b.txt': null },
+      message: 'm',
+      author: BOB,
+    });
     expect(gitCommit.plan(input)).toEqual([
       'write 3 bytes to a.txt in alice',
       'rm b.txt in alice',
@@ -77,12 +110,20 @@ describe('git.commit', () => {
 describe('git.tag', () => {
   it('tags HEAD, accepts the same tag again and refuses it on another commit', async () => {
     const head = sh(g.alice, 'rev-parse', 'HEAD');
-    expect(await runTask(gitTag, { repo: g.alice, name: 'v1.0.0', message: 'release 1' }, { root: g.root })).toEqual({ name: 'v1.0.0', sha: head });
-    expect(await runTask(gitTag, { repo: g.alice, name: 'v1.0.0', ref: 'main' }, { root: g.root })).toEqual({ name: 'v1.0.0', sha: head });
+    expect(await runTask(gitTag, { repo: g.alice, name: 'v1.0.0', message: 'release 1' }, { root: g.root })).toEqual({
+      name: 'v1.0.0',
+      sha: head,
+    });
+    expect(await runTask(gitTag, { repo: g.alice, name: 'v1.0.0', ref: 'main' }, { root: g.root })).toEqual({
+      name: 'v1.0.0',
+      sha: head,
+    });
     expect(sh(g.alice, 'cat-file', '-t', 'v1.0.0')).toBe('tag');
     await runTask(gitCommit, { repo: g.alice, message: 'next', allowEmpty: true }, { root: g.root });
     const err = await rejection(runTask(gitTag, { repo: g.alice, name: 'v1.0.0' }, { root: g.root }));
-    expect(err.message).toMatch(/^git\.tag: tag v1\.0\.0 already exists in .*alice at [0-9a-f]{7}, expected [0-9a-f]{7} \(HEAD\)$/);
+    expect(err.message).toMatch(
+      /^git\.tag: tag v1\.0\.0 already exists in .*alice at [0-9a-f]{7}, expected [0-9a-f]{7} \(HEAD\)$/,
+    );
   });
 
   it('fails on a ref that names no commit', async () => {

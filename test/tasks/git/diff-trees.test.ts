@@ -14,8 +14,20 @@ beforeEach(() => {
 
 describe('git.diff-trees', () => {
   it('reports files only on the left, only on the right, and differing ones, sorted', async () => {
-    writeFiles(join(root, 'l'), { 'same.txt': 'x', 'b/differs.txt': 'left', 'b/only-left.txt': 'l', 'z.txt': 'z', 'size.bin': 'ab' });
-    writeFiles(join(root, 'r'), { 'same.txt': 'x', 'b/differs.txt': 'rght', 'a/only-right.txt': 'r', 'z.txt': 'z', 'size.bin': 'abc' });
+    writeFiles(join(root, 'l'), {
+      'same.txt': 'x',
+      'b/differs.txt': 'left',
+      'b/only-left.txt': 'l',
+      'z.txt': 'z',
+      'size.bin': 'ab',
+    });
+    writeFiles(join(root, 'r'), {
+      'same.txt': 'x',
+      'b/differs.txt': 'rght',
+      'a/only-right.txt': 'r',
+      'z.txt': 'z',
+      'size.bin': 'abc',
+    });
     expect(await runTask(gitDiffTrees, { left: 'l', right: 'r' }, { root })).toEqual({
       onlyLeft: ['b/only-left.txt'],
       onlyRight: ['a/only-right.txt'],
@@ -32,7 +44,11 @@ describe('git.diff-trees', () => {
   it('skips ignored prefixes and globs', async () => {
     writeFiles(join(root, 'l'), { 'build/out.js': '1', 'keep.txt': 'k', 'deep/x.log': 'a', 'docs/a.md': 'a' });
     writeFiles(join(root, 'r'), { 'build/out.js': '2', 'keep.txt': 'k', 'y.log': 'b', 'docs/a.md': 'b' });
-    const out = await runTask(gitDiffTrees, { left: 'l', right: 'r', ignore: ['build/', '*.log', 'docs/**'] }, { root });
+    const out = await runTask(
+      gitDiffTrees,
+      { left: 'l', right: 'r', ignore: ['build/', '*.log', 'docs/**'] },
+      { root },
+    );
     expect(out).toEqual({ onlyLeft: [], onlyRight: [], differing: [] });
   });
 

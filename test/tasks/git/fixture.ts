@@ -5,7 +5,13 @@ import { join } from 'node:path';
 import { bareRemoteWithClones, commitFiles, git, tempDir } from '../../support/git-fixtures.js';
 
 // the git task tests know the shared helpers by these names
-export { cloneAs, commitFiles as commit, git as sh, gitCode as shCode, writeFiles } from '../../support/git-fixtures.js';
+export {
+  cloneAs,
+  commitFiles as commit,
+  git as sh,
+  gitCode as shCode,
+  writeFiles,
+} from '../../support/git-fixtures.js';
 
 /** Identities the fixtures commit as. */
 export const ALICE = { name: 'Alice Liddell', email: 'alice@example.test' };
@@ -23,7 +29,11 @@ export interface Galaxy {
 
 /** Builds remote.git with one commit by alice, and the alice and bob clones, under `root`. */
 function buildGalaxy(root: string, files: Record<string, string>): void {
-  bareRemoteWithClones(root, { alice: ALICE, bob: BOB }, 'initial commit', { 'README.md': 'hello\n', 'notes.txt': 'one\ntwo\nthree\n', ...files });
+  bareRemoteWithClones(root, { alice: ALICE, bob: BOB }, 'initial commit', {
+    'README.md': 'hello\n',
+    'notes.txt': 'one\ntwo\nthree\n',
+    ...files,
+  });
 }
 
 /** Galaxies built once per test file, by extra files; each test gets a copy. */
@@ -49,7 +59,13 @@ export async function makeGalaxy(files: Record<string, string> = {}): Promise<Ga
     const config = join(root, clone, '.git', 'config');
     writeFileSync(config, readFileSync(config, 'utf8').split(from).join(root));
   }
-  return { root, remote: join(root, 'remote.git'), alice: join(root, 'alice'), bob: join(root, 'bob'), dispose: () => rm(root, { recursive: true, force: true }) };
+  return {
+    root,
+    remote: join(root, 'remote.git'),
+    alice: join(root, 'alice'),
+    bob: join(root, 'bob'),
+    dispose: () => rm(root, { recursive: true, force: true }),
+  };
 }
 
 /** Removes the templates `makeGalaxy` built in this test file now; they are removed after its last test anyway. */

@@ -22,15 +22,27 @@ describe('git.merge', () => {
     sh(g.alice, 'switch', '-q', '-c', 'feature');
     const tip = commit(g.alice, 'feature', { 'f.txt': 'f' });
     sh(g.alice, 'switch', '-q', 'main');
-    expect(await runTask(gitMerge, { repo: g.alice, from: 'feature' }, { root: g.root })).toEqual({ head: tip, merged: true, conflicts: [] });
-    expect(await runTask(gitMerge, { repo: g.alice, from: 'feature' }, { root: g.root })).toEqual({ head: tip, merged: false, conflicts: [] });
+    expect(await runTask(gitMerge, { repo: g.alice, from: 'feature' }, { root: g.root })).toEqual({
+      head: tip,
+      merged: true,
+      conflicts: [],
+    });
+    expect(await runTask(gitMerge, { repo: g.alice, from: 'feature' }, { root: g.root })).toEqual({
+      head: tip,
+      merged: false,
+      conflicts: [],
+    });
   });
 
   it('makes a merge commit with the given message when noFf is set', async () => {
     sh(g.alice, 'switch', '-q', '-c', 'feature');
     commit(g.alice, 'feature', { 'f.txt': 'f' });
     sh(g.alice, 'switch', '-q', 'main');
-    const out = await runTask(gitMerge, { repo: g.alice, from: 'feature', noFf: true, message: 'Merge feature' }, { root: g.root });
+    const out = await runTask(
+      gitMerge,
+      { repo: g.alice, from: 'feature', noFf: true, message: 'Merge feature' },
+      { root: g.root },
+    );
     expect(out.merged).toBe(true);
     expect(sh(g.alice, 'log', '-1', '--format=%p|%s').split('|')[1]).toBe('Merge feature');
   });
@@ -40,7 +52,11 @@ describe('git.merge', () => {
     sh(g.bob, 'fetch', '-q');
     const out = await runTask(gitMerge, { repo: g.bob, from: 'origin/main' }, { root: g.root });
     expect(out).toEqual({ head: sh(g.bob, 'rev-parse', 'HEAD'), merged: false, conflicts: ['notes.txt'] });
-    const done = await runTask(gitCommit, { repo: g.bob, files: { 'notes.txt': 'one\nboth\nthree\n' }, message: 'merge' }, { root: g.root });
+    const done = await runTask(
+      gitCommit,
+      { repo: g.bob, files: { 'notes.txt': 'one\nboth\nthree\n' }, message: 'merge' },
+      { root: g.root },
+    );
     expect(done.changed).toBe(true);
     expect(sh(g.bob, 'log', '-1', '--format=%p').split(' ')).toHaveLength(2);
   });
@@ -82,7 +98,11 @@ describe('git.rebase', () => {
     const stopped = await runTask(gitRebase, { repo: g.bob, onto: 'origin/main' }, { root: g.root });
     expect(stopped).toEqual({ head: alices, conflicts: ['notes.txt'], done: false });
     expect(readFileSync(join(g.bob, 'notes.txt'), 'utf8')).toContain('<<<<<<<');
-    expect(await runTask(gitRebase, { repo: g.bob, action: 'continue' }, { root: g.root })).toEqual({ head: alices, conflicts: ['notes.txt'], done: false });
+    expect(await runTask(gitRebase, { repo: g.bob, action: 'continue' }, { root: g.root })).toEqual({
+      head: alices,
+      conflicts: ['notes.txt'],
+      done: false,
+    });
     writeFiles(g.bob, { 'notes.txt': 'one\nTWO by alice, 2 by bob\nthree\n' });
     const done = await runTask(gitRebase, { repo: g.bob, action: 'continue' }, { root: g.root });
     expect(done).toEqual({ head: sh(g.bob, 'rev-parse', 'HEAD'), conflicts: [], done: true });
@@ -95,7 +115,10 @@ describe('git.rebase', () => {
     await runTask(gitPull, { repo: g.bob, mode: 'rebase' }, { root: g.root });
     writeFiles(g.bob, { 'notes.txt': 'resolved\n' });
     sh(g.bob, 'add', 'notes.txt');
-    expect(await runTask(gitRebase, { repo: g.bob, action: 'continue' }, { root: g.root })).toMatchObject({ conflicts: [], done: true });
+    expect(await runTask(gitRebase, { repo: g.bob, action: 'continue' }, { root: g.root })).toMatchObject({
+      conflicts: [],
+      done: true,
+    });
     expect(sh(g.bob, 'show', 'HEAD:notes.txt')).toBe('resolved');
   });
 
@@ -104,7 +127,11 @@ describe('git.rebase', () => {
     const bobs = sh(g.bob, 'rev-parse', 'HEAD');
     sh(g.bob, 'fetch', '-q');
     await runTask(gitRebase, { repo: g.bob, onto: 'origin/main' }, { root: g.root });
-    expect(await runTask(gitRebase, { repo: g.bob, action: 'abort' }, { root: g.root })).toEqual({ head: bobs, conflicts: [], done: true });
+    expect(await runTask(gitRebase, { repo: g.bob, action: 'abort' }, { root: g.root })).toEqual({
+      head: bobs,
+      conflicts: [],
+      done: true,
+    });
   });
 
   it('fails to continue or abort when no rebase is in progress', async () => {
@@ -116,6 +143,9 @@ describe('git.rebase', () => {
     const plan = (raw: object) => gitRebase.plan(gitRebase.input.parse({ repo: 'bob', ...raw }));
     expect(plan({ onto: 'origin/main' })).toEqual(['git -C bob rebase origin/main']);
     expect(plan({ action: 'abort' })).toEqual(['git -C bob rebase --abort']);
-    expect(plan({ action: 'continue' })).toEqual(["git -C bob add -A -- '<resolved conflicted files>'", 'git -C bob rebase --continue']);
+    expect(plan({ action: 'continue' })).toEqual([
+      "git -C bob add -A -- '<resolved conflicted files>'",
+      'git -C bob rebase --continue',
+    ]);
   });
 });

@@ -13,12 +13,17 @@ beforeEach(async () => {
   g = await makeGalaxy();
 });
 
-const REFUSE_MAIN = 'while read old new ref; do\n  [ "$ref" = refs/heads/main ] && { echo "main is protected: open a merge request"; exit 1; }\ndone\nexit 0';
+const REFUSE_MAIN =
+  'while read old new ref; do\n  [ "$ref" = refs/heads/main ] && { echo "main is protected: open a merge request"; exit 1; }\ndone\nexit 0';
 
 describe('git.push', () => {
   it('pushes the current branch and reports it accepted', async () => {
     const sha = commit(g.alice, 'second', { 'a.txt': 'a' });
-    expect(await runTask(gitPush, { repo: g.alice }, { root: g.root })).toEqual({ accepted: true, rejected: false, reason: '' });
+    expect(await runTask(gitPush, { repo: g.alice }, { root: g.root })).toEqual({
+      accepted: true,
+      rejected: false,
+      reason: '',
+    });
     expect(sh(g.remote, 'rev-parse', 'main')).toBe(sha);
   });
 
@@ -37,7 +42,11 @@ describe('git.push', () => {
     commit(g.bob, 'bob late', { 'b.txt': 'b' });
     const err = await rejection(runTask(gitPush, { repo: g.bob }, { root: g.root }));
     expect(err.code).toBe(ErrorCode.TaskFailed);
-    expect(err.message).toMatch(new RegExp(`^push of main from ${g.bob} to origin was rejected:\\n ! \\[rejected\\] +main -> main \\(fetch first\\)\\nerror: failed to push`));
+    expect(err.message).toMatch(
+      new RegExp(
+        `^push of main from ${g.bob} to origin was rejected:\\n ! \\[rejected\\] +main -> main \\(fetch first\\)\\nerror: failed to push`,
+      ),
+    );
   });
 
   it('returns the refusal as output when a rejection is expected, with the hook message as reason', async () => {
@@ -68,14 +77,18 @@ describe('git.push', () => {
   });
 
   it('fails as an error (not a refusal) when the remote does not exist', async () => {
-    const err = await rejection(runTask(gitPush, { repo: g.bob, remote: 'nowhere', expect: 'rejected' }, { root: g.root }));
+    const err = await rejection(
+      runTask(gitPush, { repo: g.bob, remote: 'nowhere', expect: 'rejected' }, { root: g.root }),
+    );
     expect(err.code).toBe(ErrorCode.TaskFailed);
     expect(err.message).toMatch(/^git\.push: push of main from .* to nowhere failed \(exit code 128\)/);
   });
 
   it('plans the push command line', () => {
     const input = gitPush.input.parse({ repo: 'bob', force: true, branch: 'main', expect: 'rejected' });
-    expect(gitPush.plan(input)).toEqual(['git -C bob push --force origin refs/heads/main:refs/heads/main (expect rejected)']);
+    expect(gitPush.plan(input)).toEqual([
+      'git -C bob push --force origin refs/heads/main:refs/heads/main (expect rejected)',
+    ]);
   });
 });
 
@@ -94,7 +107,11 @@ describe('git.fetch and git.status', () => {
   it('counts every local commit as ahead when the remote branch does not exist', async () => {
     sh(g.bob, 'switch', '-q', '-c', 'topic');
     commit(g.bob, 'topic', { 't.txt': 't' });
-    expect(await runTask(gitStatus, { repo: g.bob }, { root: g.root })).toMatchObject({ branch: 'topic', ahead: 2, behind: 0 });
+    expect(await runTask(gitStatus, { repo: g.bob }, { root: g.root })).toMatchObject({
+      branch: 'topic',
+      ahead: 2,
+      behind: 0,
+    });
   });
 
   it('lists modified, untracked and conflicted files', async () => {

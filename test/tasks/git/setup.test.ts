@@ -35,14 +35,21 @@ describe('git.init', () => {
   });
 
   it('plans the git command line', () => {
-    expect(gitInit.plan(gitInit.input.parse({ dir: '/x/r', bare: true }))).toEqual(['mkdir -p /x/r', '(cd /x/r && git init -q --bare -b main)']);
+    expect(gitInit.plan(gitInit.input.parse({ dir: '/x/r', bare: true }))).toEqual([
+      'mkdir -p /x/r',
+      '(cd /x/r && git init -q --bare -b main)',
+    ]);
   });
 });
 
 describe('git.clone', () => {
   it('clones with the actor identity in the local config and reports head and branch', async () => {
     const g = await makeGalaxy();
-    const out = await runTask(gitClone, { url: g.remote, dir: 'carol', user: { name: 'Carol', email: 'carol@example.test' } }, { root: g.root });
+    const out = await runTask(
+      gitClone,
+      { url: g.remote, dir: 'carol', user: { name: 'Carol', email: 'carol@example.test' } },
+      { root: g.root },
+    );
     expect(out).toEqual({ dir: join(g.root, 'carol'), head: sh(g.alice, 'rev-parse', 'HEAD'), branch: 'main' });
     expect(sh(out.dir, 'config', '--local', 'user.name')).toBe('Carol');
     expect(sh(out.dir, 'config', '--local', 'user.email')).toBe('carol@example.test');
@@ -52,8 +59,12 @@ describe('git.clone', () => {
     const g = await makeGalaxy();
     const again = await runTask(gitClone, { url: g.remote, dir: 'alice', user: ALICE }, { root: g.root });
     expect(again).toMatchObject({ dir: g.alice, branch: 'main' });
-    const err = await rejection(runTask(gitClone, { url: join(g.root, 'elsewhere.git'), dir: 'bob' }, { root: g.root }));
-    expect(err.message).toMatch(/^git\.clone: dir .*\/bob already holds a repository cloned from .*remote\.git, not a clone of/);
+    const err = await rejection(
+      runTask(gitClone, { url: join(g.root, 'elsewhere.git'), dir: 'bob' }, { root: g.root }),
+    );
+    expect(err.message).toMatch(
+      /^git\.clone: dir .*\/bob already holds a repository cloned from .*remote\.git, not a clone of/,
+    );
   });
 
   it('clones an empty repository with a null head', async () => {
@@ -94,16 +105,23 @@ describe('git.checkout', () => {
     expect(await runTask(gitCheckout, create, { root: g.root })).toEqual({ branch: 'feature/x', head });
     commit(g.alice, 'on feature', { 'f.txt': 'f\n' });
     expect((await runTask(gitCheckout, create, { root: g.root })).branch).toBe('feature/x');
-    expect(await runTask(gitCheckout, { repo: g.alice, branch: 'main' }, { root: g.root })).toEqual({ branch: 'main', head });
+    expect(await runTask(gitCheckout, { repo: g.alice, branch: 'main' }, { root: g.root })).toEqual({
+      branch: 'main',
+      head,
+    });
     const err = await rejection(runTask(gitCheckout, create, { root: g.root }));
-    expect(err.message).toMatch(/^git\.checkout: branch feature\/x already exists in .* at [0-9a-f]{7}, expected it at [0-9a-f]{7} \(startPoint HEAD\)$/);
+    expect(err.message).toMatch(
+      /^git\.checkout: branch feature\/x already exists in .* at [0-9a-f]{7}, expected it at [0-9a-f]{7} \(startPoint HEAD\)$/,
+    );
   });
 
   it('creates a local branch from the remote one of the same name', async () => {
     const g = await makeGalaxy();
     sh(g.alice, 'push', '-q', 'origin', 'main:develop');
     sh(g.bob, 'fetch', '-q');
-    expect(await runTask(gitCheckout, { repo: g.bob, branch: 'develop' }, { root: g.root })).toMatchObject({ branch: 'develop' });
+    expect(await runTask(gitCheckout, { repo: g.bob, branch: 'develop' }, { root: g.root })).toMatchObject({
+      branch: 'develop',
+    });
     expect(sh(g.bob, 'rev-parse', '--abbrev-ref', '@{upstream}')).toBe('origin/develop');
   });
 });
@@ -122,9 +140,15 @@ describe('git.hook', () => {
 
   it('warns that a client-side hook never runs in a bare repository', async () => {
     const g = await makeGalaxy();
-    const { ctx, lines } = contextFor(gitHook, { repo: g.remote, hook: 'pre-commit', script: 'exit 1' }, { root: g.root });
+    const { ctx, lines } = contextFor(
+      gitHook,
+      { repo: g.remote, hook: 'pre-commit', script: 'exit 1' },
+      { root: g.root },
+    );
     await gitHook.run(ctx);
-    expect(lines.filter((l) => l.level === 'warn').map((l) => l.message)).toEqual([`pre-commit is a client-side hook: it never runs in the bare repository ${g.remote}`]);
+    expect(lines.filter((l) => l.level === 'warn').map((l) => l.message)).toEqual([
+      `pre-commit is a client-side hook: it never runs in the bare repository ${g.remote}`,
+    ]);
   });
 
   it('refuses a hook name outside the fixed list, naming the parameter', () => {
@@ -135,8 +159,32 @@ describe('git.hook', () => {
 });
 
 describe('branch and tag names', () => {
-  it.each(['main', 'feature/x-1', 'v1.2.3', 'alice@home', 'a', '-x', 'a..b', 'a b', 'a~1', 'a^', 'a:b', 'a?', 'a*', 'a[', 'a\\b',
-    'a/', '/a', 'a//b', 'a.', '.a', 'a/.b', 'a.lock', 'a/b.lock/c', 'a@{1}'])('agree with git check-ref-format on refs/heads/"%s"', (name) => {
+  it.each([
+    'main',
+    'feature/x-1',
+    'v1.2.3',
+    'alice@home',
+    'a',
+    '-x',
+    'a..b',
+    'a b',
+    'a~1',
+    'a^',
+    'a:b',
+    'a?',
+    'a*',
+    'a[',
+    'a\\b',
+    'a/',
+    '/a',
+    'a//b',
+    'a.',
+    '.a',
+    'a/.b',
+    'a.lock',
+    'a/b.lock/c',
+    'a@{1}',
+  ])('agree with git check-ref-format on refs/heads/"%s"', (name) => {
     const gitSays = name.startsWith('-') ? 1 : shCode(tmpdir(), 'check-ref-format', `refs/heads/${name}`);
     expect(refNameProblem(name) === undefined).toBe(gitSays === 0);
   });
@@ -147,6 +195,8 @@ describe('branch and tag names', () => {
 
   it('fail validation with the parameter and the reason', () => {
     const r = gitCheckout.input.safeParse({ repo: 'r', branch: 'bad..name' });
-    expect(r.error?.issues.map((i) => [i.path.join('.'), i.message])).toEqual([['branch', '"bad..name" is not a valid branch name: it contains ".."']]);
+    expect(r.error?.issues.map((i) => [i.path.join('.'), i.message])).toEqual([
+      ['branch', '"bad..name" is not a valid branch name: it contains ".."'],
+    ]);
   });
 });

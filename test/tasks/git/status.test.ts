@@ -16,10 +16,17 @@ beforeEach(async () => {
 afterAll(() => disposeTemplates());
 
 /** Runs git.status (or assert.tree-clean) on `input` and returns its output and the git command lines it ran. */
-async function traced<O>(task: typeof gitStatus | typeof assertTreeClean, input: Record<string, unknown>, root = g.root) {
+async function traced<O>(
+  task: typeof gitStatus | typeof assertTreeClean,
+  input: Record<string, unknown>,
+  root = g.root,
+) {
   const { ctx } = contextFor(task as typeof gitStatus, input, { root });
   const commands: string[] = [];
-  const counting: Exec = (command, args = [], o) => (commands.push([command, ...args].join(' ')), exec(command, args, o));
+  const counting: Exec = (command, args = [], o) => (
+    commands.push([command, ...args].join(' ')),
+    exec(command, args, o)
+  );
   const output = (await task.run({ ...ctx, exec: counting } as never)) as O;
   return { output, commands };
 }
@@ -55,7 +62,9 @@ describe('parseStatusV2', () => {
   it('reads a detached HEAD as no branch, an unborn one as no commit, and unknown counts as none', () => {
     expect(parseStatusV2('# branch.oid abc\0# branch.head (detached)\0')).toMatchObject({ branch: null, head: 'abc' });
     expect(parseStatusV2('# branch.oid (initial)\0# branch.head main\0')).toMatchObject({ branch: 'main', head: '' });
-    expect(parseStatusV2('# branch.oid abc\0# branch.head main\0# branch.upstream origin/main\0# branch.ab +? -?\0').ab).toBeUndefined();
+    expect(
+      parseStatusV2('# branch.oid abc\0# branch.head main\0# branch.upstream origin/main\0# branch.ab +? -?\0').ab,
+    ).toBeUndefined();
   });
 });
 
@@ -80,21 +89,37 @@ describe('git.status on real repos', () => {
   });
 
   it('lists both-modified, both-added and deleted-by-one-side conflicts', async () => {
-    commit(g.alice, 'alice', { 'notes.txt': 'alice\n', 'both.txt': 'alice\n', 'gone-on-bob.txt': 'base\n', 'gone-on-alice.txt': 'base\n' });
+    commit(g.alice, 'alice', {
+      'notes.txt': 'alice\n',
+      'both.txt': 'alice\n',
+      'gone-on-bob.txt': 'base\n',
+      'gone-on-alice.txt': 'base\n',
+    });
     sh(g.alice, 'push', '-q', 'origin', 'main');
     sh(g.bob, 'pull', '-q', '--no-rebase', 'origin', 'main');
     commit(g.alice, 'alice 2', { 'notes.txt': 'alice 2\n', 'both.txt': 'alice 2\n', 'gone-on-bob.txt': 'alice\n' });
     sh(g.alice, 'rm', '-q', 'gone-on-alice.txt');
     sh(g.alice, 'commit', '-q', '-m', 'alice removes');
     sh(g.alice, 'push', '-q', 'origin', 'main');
-    commit(g.bob, 'bob', { 'notes.txt': 'bob\n', 'both.txt': 'bob\n', 'gone-on-alice.txt': 'bob\n', 'new both.txt': 'bob\n' });
+    commit(g.bob, 'bob', {
+      'notes.txt': 'bob\n',
+      'both.txt': 'bob\n',
+      'gone-on-alice.txt': 'bob\n',
+      'new both.txt': 'bob\n',
+    });
     sh(g.bob, 'rm', '-q', 'gone-on-bob.txt');
     sh(g.bob, 'commit', '-q', '-m', 'bob removes');
     commit(g.alice, 'alice adds', { 'new both.txt': 'alice\n' });
     sh(g.alice, 'push', '-q', 'origin', 'main');
     expect(shCode(g.bob, 'pull', '-q', '--no-rebase', 'origin', 'main')).not.toBe(0);
     const { output } = await traced<{ conflicted: string[] }>(gitStatus, { repo: g.bob });
-    expect(output.conflicted).toEqual(['both.txt', 'gone-on-alice.txt', 'gone-on-bob.txt', 'new both.txt', 'notes.txt']);
+    expect(output.conflicted).toEqual([
+      'both.txt',
+      'gone-on-alice.txt',
+      'gone-on-bob.txt',
+      'new both.txt',
+      'notes.txt',
+    ]);
   });
 
   it('reports a detached HEAD as "HEAD" with its commit and no counts', async () => {

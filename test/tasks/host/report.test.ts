@@ -5,7 +5,14 @@ import { runTask } from '../context.js';
 
 const checks = [
   { tool: 'git', found: true, path: '/usr/bin/git', version: '2.39.5', ok: true },
-  { tool: 'docker', found: true, path: '/usr/bin/docker', version: '27.1.1', ok: false, detail: 'daemon not reachable: permission denied' },
+  {
+    tool: 'docker',
+    found: true,
+    path: '/usr/bin/docker',
+    version: '27.1.1',
+    ok: false,
+    detail: 'daemon not reachable: permission denied',
+  },
   { tool: 'vagrant', found: false, ok: false, detail: 'vagrant not found in PATH' },
 ];
 

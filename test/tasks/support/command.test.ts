@@ -31,7 +31,9 @@ describe('formatCommand, quoteArg and lastLines', () => {
 
 describe('execCommand and runCommand', () => {
   it('return what the command printed', async () => {
-    expect(await runCommand(ctx(), 'sh', ['-c', 'printf "%s" "$PWD:$GREETING"'], { cwd: dir, env: { GREETING: 'hi' } })).toBe(`${dir}:hi`);
+    expect(
+      await runCommand(ctx(), 'sh', ['-c', 'printf "%s" "$PWD:$GREETING"'], { cwd: dir, env: { GREETING: 'hi' } }),
+    ).toBe(`${dir}:hi`);
     expect(await runCommand(ctx(), 'cat', [], { input: 'from stdin' })).toBe('from stdin');
   });
 
@@ -69,7 +71,13 @@ describe('git', () => {
     await git(ctx(), dir, ['init', '-q', '-b', 'main', 'repo']);
     expect((await git(ctx(), join(dir, 'repo'), ['var', 'GIT_EDITOR'])).stdout.trim()).toBe('true');
     const err = await rejection(git(ctx(), join(dir, 'repo'), ['rev-parse', '--verify', 'nope']));
-    expect(err.message).toMatch(new RegExp(`^git rev-parse --verify nope in ${join(dir, 'repo')} exited with code 128:\\nfatal: Needed a single revision$`));
-    expect((await git(ctx(), join(dir, 'repo'), ['rev-parse', '--verify', '-q', 'nope'], { allowFail: true })).exitCode).toBe(1);
+    expect(err.message).toMatch(
+      new RegExp(
+        `^git rev-parse --verify nope in ${join(dir, 'repo')} exited with code 128:\\nfatal: Needed a single revision$`,
+      ),
+    );
+    expect(
+      (await git(ctx(), join(dir, 'repo'), ['rev-parse', '--verify', '-q', 'nope'], { allowFail: true })).exitCode,
+    ).toBe(1);
   });
 });

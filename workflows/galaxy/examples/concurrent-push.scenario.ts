@@ -3,7 +3,8 @@ import { expect, parallel, scenario } from '../scenario.js';
 
 export default scenario({
   name: 'two actors pushing concurrently',
-  description: 'alice and bob commit on the same base and push in parallel; the loser of the race is refused (non-fast-forward or ref lock), rebases on the winner and pushes again',
+  description:
+    'alice and bob commit on the same base and push in parallel; the loser of the race is refused (non-fast-forward or ref lock), rebases on the winner and pushes again',
   galaxy: {
     remotes: { origin: { files: { 'notes.txt': 'start\n' } } },
     actors: { alice: {}, bob: {} },
@@ -14,7 +15,9 @@ export default scenario({
     parallel('race', alice.pushOrRebase(), bob.pushOrRebase()),
     expect(origin).file('a.txt', main).toBe('from alice\n'),
     expect(origin).file('b.txt', main).toBe('from bob\n'),
-    expect(origin).commitMessage(main).toMatch(/^(alice|bob): add/),
+    expect(origin)
+      .commitMessage(main)
+      .toMatch(/^(alice|bob): add/),
     alice.pull(),
     bob.pull(),
     expect(alice).branch(main).toEqual(bob),

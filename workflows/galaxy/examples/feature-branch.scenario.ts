@@ -3,7 +3,8 @@ import { expect, scenario } from '../scenario.js';
 
 export default scenario({
   name: 'feature branch merged into main',
-  description: 'alice pushes a feature branch; bob, the maintainer, merges it with --no-ff and pushes; alice pulls the result',
+  description:
+    'alice pushes a feature branch; bob, the maintainer, merges it with --no-ff and pushes; alice pulls the result',
   galaxy: {
     remotes: { origin: { files: { 'README.md': '# shop\n', 'src/cart.txt': 'empty cart\n' } } },
     actors: { alice: { name: 'Alice Dev' }, bob: { name: 'Bob Maintainer' } },
@@ -16,7 +17,9 @@ export default scenario({
     bob.fetch(),
     bob.merge('origin/feature/discount', { noFf: true, message: 'Merge branch feature/discount (MR !1)' }),
     bob.push(),
-    expect(bob).commitMessage().toMatch(/^Merge branch feature\/discount/),
+    expect(bob)
+      .commitMessage()
+      .toMatch(/^Merge branch feature\/discount/),
     expect(origin).branch(main).toEqual(bob),
     alice.checkout(main),
     alice.pull(),

@@ -3,9 +3,12 @@ import { expect, scenario } from '../scenario.js';
 
 export default scenario({
   name: 'git-flow release and hotfix',
-  description: 'develop gets a feature, release/1.0 is cut, tagged and merged into main; hotfix/1.0.1 starts from the tag and is merged into main and develop',
+  description:
+    'develop gets a feature, release/1.0 is cut, tagged and merged into main; hotfix/1.0.1 starts from the tag and is merged into main and develop',
   galaxy: {
-    remotes: { origin: { files: { 'VERSION': '0.9.0\n' }, branches: { develop: { 'VERSION': '0.9.0\n', 'CHANGELOG': 'develop\n' } } } },
+    remotes: {
+      origin: { files: { VERSION: '0.9.0\n' }, branches: { develop: { VERSION: '0.9.0\n', CHANGELOG: 'develop\n' } } },
+    },
     actors: { dev: { name: 'Dana Dev' }, rm: { name: 'Rita Release' } },
   },
   steps: ({ dev, rm, origin, main }) => [
