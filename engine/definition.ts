@@ -61,7 +61,7 @@ export interface StateMeta {
   [key: string]: unknown;
 }
 
-/** A state node of the subset (see DESIGN.md: "The gravity subset of xstate"). */
+/** A state node of the subset (see docs/architecture.md: "The definition is the hub"). */
 export interface StateConfig {
   type?: 'atomic' | 'compound' | 'parallel' | 'final';
   initial?: string;

@@ -86,7 +86,30 @@ const branchEnds: Definition = workflow({
   ),
 });
 
-const cases = [...catalog, featureful, branchEnds].flatMap((def) => dialectNames.map((d) => [def.id, d, def] as const));
+/** Params with every option, workflow metadata, and task inputs that are not a map of literals (a whole FEEL input, a list). */
+const paramsAndInputs: Definition = {
+  ...workflow({
+    id: 'test:params-inputs',
+    params: {
+      env: { type: 'string', required: true, enum: ['dev', 'prod'], description: 'where' },
+      size: { type: 'integer', default: 3 },
+      label: { type: 'string', default: 'a "quoted" label' },
+      tags: { type: 'array', default: ['x', 'y'] },
+      dry: { type: 'boolean', required: false },
+    },
+    steps: sequence(
+      task('whole', 'log.info', '={message: "env " + env}'),
+      task('listed', 'assert.expr', { expr: 'size > 0', values: [1, 'two', null, { three: 3 }] }),
+      call('nested', 'host:doctor', { quiet: true }),
+    ),
+    output: '=steps.whole',
+  }),
+  meta: { owner: 'ops', ticket: 1161 },
+};
+
+const cases = [...catalog, featureful, branchEnds, paramsAndInputs].flatMap((def) =>
+  dialectNames.map((d) => [def.id, d, def] as const),
+);
 
 async function parse(xml: string, dialect: string) {
   return createModdle(dialectNamed(dialect).packages).fromXML(xml);
@@ -336,5 +359,30 @@ describe('BPMN import refusals', () => {
       { target: 'G_nomatch' },
     ]);
     expect(definition.machine.states.G_nomatch.meta?.fail).toBeTruthy();
+  });
+});
+
+describe('the gravity dialect on bad JSON', () => {
+  const def = workflow({
+    id: 'test:json',
+    params: { size: { type: 'integer', default: 3 } },
+    steps: task('a', 'log.info', { message: 'x' }),
+  });
+
+  it.each([
+    ['a param default', 'default="3"', 'default="{oops"', /^<test_json>: default of param size is not valid JSON: /],
+    [
+      'a task input',
+      '<gravity:input name="message">"x"</gravity:input>',
+      '<gravity:input name="message">"x</gravity:input>',
+      /<a> \(bpmn:ServiceTask\): <a>: gravity:input message is not valid JSON: /,
+    ],
+  ])('refuses %s that is not JSON with a coded error naming the element', async (_, from, to, message) => {
+    const xml = await exportBpmn(def, { dialect: 'gravity' });
+    expect(xml).toContain(from);
+    await expect(importBpmn(xml.replace(from, to))).rejects.toMatchObject({
+      code: 'INVALID_DEFINITION',
+      message: expect.stringMatching(message),
+    });
   });
 });
