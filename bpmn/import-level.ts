@@ -51,6 +51,14 @@ export function convertLevel(
   const outgoing = (id: string) => outMap.get(id) ?? [];
   const incoming = (id: string) => inMap.get(id) ?? [];
   const boundaries = (id: string) => boundaryMap.get(id) ?? [];
+  /** The boundary events of `id` with their event definition and their one outgoing flow (one without is a problem). */
+  function* boundaryFlows(id: string) {
+    for (const b of boundaries(id)) {
+      const outs = outgoing(b.id!);
+      if (outs.length !== 1) problem(b, 'a boundary event needs exactly one outgoing flow');
+      else yield { b, def: ((b.eventDefinitions ?? []) as ModdleElement[])[0], outs };
+    }
+  }
   const problem = (el: ModdleElement, message: string): void =>
     void ctx.problems.push({ element: el.id ?? '?', type: el.$type, message });
   const dialect = ctx.dialect;
@@ -202,13 +210,7 @@ export function convertLevel(
       };
       scope.states[key] = withMeta(state, data.meta);
       state.onDone = next(el, scope);
-      for (const b of boundaries(el.id!)) {
-        const def = ((b.eventDefinitions ?? []) as ModdleElement[])[0];
-        const outs = outgoing(b.id!);
-        if (outs.length !== 1) {
-          problem(b, 'a boundary event needs exactly one outgoing flow');
-          continue;
-        }
+      for (const { b, def, outs } of boundaryFlows(el.id!)) {
         if (def?.$type === 'bpmn:ErrorEventDefinition' && b.cancelActivity !== false) {
           bpmn.errorBoundary = b.id;
           scope.states[key] = withMeta(state, data.meta);
@@ -359,13 +361,7 @@ export function convertLevel(
         scope.states[key] = state;
         state.onDone = next(el, scope);
         // an error boundary catches any failure inside; a signal boundary named gravity.cancel, the run's cancel (a cleanup)
-        for (const b of boundaries(el.id!)) {
-          const def = ((b.eventDefinitions ?? []) as ModdleElement[])[0];
-          const outs = outgoing(b.id!);
-          if (outs.length !== 1) {
-            problem(b, 'a boundary event needs exactly one outgoing flow');
-            continue;
-          }
+        for (const { b, def, outs } of boundaryFlows(el.id!)) {
           if (def?.$type === 'bpmn:ErrorEventDefinition' && b.cancelActivity !== false) {
             bpmn.errorBoundary = b.id;
             state.onError = follow(outs[0], el.id!, scope, 'error>');

@@ -9,41 +9,15 @@ import { hostTasks } from './host/index.js';
 import { logTasks } from './log/index.js';
 import { timeTasks } from './time/index.js';
 
-export { execRun, execTasks } from './exec/index.js';
-export { fsCopy, fsCopyFiles, fsMkdir, fsMove, fsRemove, fsRender, fsTasks, fsWrite } from './fs/index.js';
-export { timeTasks, timeWait } from './time/index.js';
-export { logInfo, logTasks } from './log/index.js';
-export { hostCheckTool, hostReport, hostTasks } from './host/index.js';
-export {
-  gitCheckout,
-  gitClone,
-  gitCommit,
-  gitConfig,
-  gitDiffTrees,
-  gitFetch,
-  gitHook,
-  gitInit,
-  gitMerge,
-  gitPull,
-  gitPush,
-  gitRebase,
-  gitStatus,
-  gitTag,
-  gitTasks,
-} from './git/index.js';
-export {
-  assertAheadBehind,
-  assertBranchExists,
-  assertBranchHead,
-  assertCommitMessage,
-  assertConflicted,
-  assertExpr,
-  assertFileContent,
-  assertPushRejected,
-  assertTasks,
-  assertTreeClean,
-} from './assert/index.js';
-export { galaxyBuild, galaxyStop, galaxyTasks } from './galaxy/index.js';
+// each domain index exports its task nodes and its list, nothing else: re-exported whole, never named again here
+export * from './exec/index.js';
+export * from './fs/index.js';
+export * from './time/index.js';
+export * from './log/index.js';
+export * from './host/index.js';
+export * from './git/index.js';
+export * from './assert/index.js';
+export * from './galaxy/index.js';
 export { formatCommand, quoteArg } from './support/format.js';
 export { formatReport } from './host/report.js';
 export type { CheckToolOutput } from './host/check-tool.js';
