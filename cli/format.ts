@@ -78,7 +78,12 @@ export function formatResult(r: RunResult): string {
       lines.push(`⚠ ${r.workflow} needs attention — run ${r.runId}`, `  ${r.attention?.message ?? ''}`);
       break;
     case RunStatus.Cancelled:
-      lines.push(`■ ${r.workflow} cancelled — resume with: gravity resume ${r.runId}`);
+      // a cancel inside a cleanup() body ran the cleanup and ended the run (its error says so): nothing to resume
+      lines.push(
+        r.error
+          ? `■ ${r.workflow} cancelled; its cleanup ran, so the run is over (start a new run) — run ${r.runId}`
+          : `■ ${r.workflow} cancelled — resume with: gravity resume ${r.runId}`,
+      );
       break;
     case RunStatus.RolledBack:
       lines.push(`↶ ${r.workflow} rolled back — run ${r.runId}`);
