@@ -2,15 +2,12 @@
 import { z } from 'zod';
 import { defineTask } from '../../engine/index.js';
 import { git } from '../support/git.js';
-import { gitLine, repoDir, requireRepo } from './support.js';
-
-/** A config key: `section.name` or `section.subsection.name`, as `git config` accepts it. */
-const KEY = /^[A-Za-z][A-Za-z0-9-]*(\.[^\n]+)?\.[A-Za-z][A-Za-z0-9-]*$/;
+import { configKey, gitLine, repoDir, requireRepo } from './support.js';
 
 /** Input of `git.config`: values written with `git config <key> <value>` into the repo's own config. */
 export const gitConfigInput = z.object({
   repo: z.string().min(1),
-  values: z.record(z.string().regex(KEY, 'a config key such as "user.name" or "remote.origin.url"'), z.string()),
+  values: z.record(configKey, z.string()),
 });
 
 /** Output of `git.config`: the absolute repo dir. */

@@ -1,4 +1,5 @@
 // The git.* task nodes (one per task file of this folder), listed so tasks/index.ts registers the whole domain by one name.
+import { gitChanged } from './changed.js';
 import { gitCheckout } from './checkout.js';
 import { gitClone } from './clone.js';
 import { gitCommit } from './commit.js';
@@ -10,11 +11,13 @@ import { gitInit } from './init.js';
 import { gitMerge } from './merge.js';
 import { gitPull } from './pull.js';
 import { gitPush } from './push.js';
+import { gitReadConfig } from './read-config.js';
 import { gitRebase } from './rebase.js';
 import { gitStatus } from './status.js';
 import { gitTag } from './tag.js';
 
 export {
+  gitChanged,
   gitCheckout,
   gitClone,
   gitCommit,
@@ -26,6 +29,7 @@ export {
   gitMerge,
   gitPull,
   gitPush,
+  gitReadConfig,
   gitRebase,
   gitStatus,
   gitTag,
@@ -36,6 +40,7 @@ export const gitTasks = [
   gitInit,
   gitClone,
   gitConfig,
+  gitReadConfig,
   gitCheckout,
   gitCommit,
   gitPush,
@@ -46,5 +51,6 @@ export const gitTasks = [
   gitTag,
   gitHook,
   gitStatus,
+  gitChanged,
   gitDiffTrees,
 ] as const;

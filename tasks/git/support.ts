@@ -37,6 +37,14 @@ export const revision = z
     message: 'must be a revision: no leading "-" and no whitespace',
   });
 
+/** A config key: `section.name` or `section.subsection.name`, as `git config` accepts it. */
+export const configKey = z
+  .string()
+  .regex(
+    /^[A-Za-z][A-Za-z0-9-]*(\.[^\n]+)?\.[A-Za-z][A-Za-z0-9-]*$/,
+    'a config key such as "user.name" or "remote.origin.url"',
+  );
+
 /** Why `path` may not be written or read inside a work tree (absolute, escaping, inside .git), or undefined. */
 export function repoPathProblem(path: string): string | undefined {
   if (path === '' || path.startsWith('/') || /^[A-Za-z]:[\\/]/.test(path)) return 'must be a relative path';

@@ -36,6 +36,7 @@ describe('default task registry', () => {
       'fs.write',
       'galaxy.build',
       'galaxy.stop',
+      'git.changed',
       'git.checkout',
       'git.clone',
       'git.commit',
@@ -47,6 +48,7 @@ describe('default task registry', () => {
       'git.merge',
       'git.pull',
       'git.push',
+      'git.read-config',
       'git.rebase',
       'git.status',
       'git.tag',
@@ -208,6 +210,14 @@ const PLAN_INPUTS: Record<string, (d: string) => PlanCase> = {
     input: { repo: join(d, 'repo') },
     mentions: `${join(d, 'repo')} status`,
     trace: join(d, 'repo'),
+  }),
+  'git.read-config': (d) => ({
+    input: { repo: join(d, 'repo'), keys: { email: 'user.email' } },
+    mentions: 'config --get user.email (as email)',
+  }),
+  'git.changed': (d) => ({
+    input: { repo: join(d, 'repo'), base: 'origin/main' },
+    mentions: `${join(d, 'repo')} diff --name-only --no-renames -z origin/main...HEAD`,
   }),
   'git.diff-trees': (d) => ({
     input: { left: join(d, 'left'), right: join(d, 'right') },
