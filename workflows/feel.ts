@@ -1,13 +1,8 @@
-// Small builders of FEEL expression text shared by workflow definitions (girofle:sync, the galaxy scenarios): quoting, trimming, joining.
+// Small builders of FEEL expression text shared by workflow definitions (girofle:sync, the galaxy scenarios): quoting, joining.
 
 /** `text` as a FEEL string literal: double quotes, with `"`, `\` and control characters escaped (JSON's escapes, which FEEL reads). */
 export function feelString(text: string): string {
   return JSON.stringify(text);
-}
-
-/** FEEL: the string `expr` without its trailing whitespace (command output). */
-export function chomp(expr: string): string {
-  return `replace(${expr}, "\\s+$", "")`;
 }
 
 /** An expression input (`=...`): the FEEL string expressions `parts`, joined with newlines. */

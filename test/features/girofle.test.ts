@@ -104,6 +104,61 @@ describe('girofle:sync', () => {
     expect(out.backup).toMatch(/alice\.backup-\d{8}T\d{6}$/);
     expect(read(out.backup, 'notes.txt')).toBe('start\n');
     expect(git(g.alice, 'status', '--porcelain')).toBe('');
+    // the fresh clone keeps the folder's identity (read with git.read-config)
+    expect(git(g.alice, 'config', '--local', 'user.name')).toBe('alice\n');
+    expect(git(g.alice, 'config', '--local', 'user.email')).toBe('alice@example.org\n');
+  });
+
+  it('counts only the files changed here since the fork as conflicts, even with odd names', async () => {
+    const g = galaxy();
+    const odd = 'two words\nand a line.txt';
+    commitFiles(g.alice, 'alice', { [odd]: 'mine\n' });
+    g.bobPushes({ [odd]: 'theirs\n', 'notes.txt': 'bob edit\n' });
+    const r = await g.sync();
+    expect(r.code, r.stderr).toBe(3);
+    const out = JSON.parse(r.stdout).output;
+    // notes.txt differs too, but only bob changed it: it is not a conflict
+    expect(out).toMatchObject({ outcome: 'needs-attention', differing: [odd] });
+    expect(read(out.backup, odd)).toBe('mine\n');
+  });
+
+  describe('refuses before changing anything', () => {
+    /** Runs sync with `params` and checks: exit 1, the message, no commit made, nothing moved aside. */
+    async function refused(g: ReturnType<typeof galaxy>, params: string[], message: RegExp) {
+      writeFileSync(join(g.alice, 'notes.txt'), 'precious\n');
+      const head = git(g.alice, 'rev-parse', 'HEAD');
+      const r = await g.sb.run('run', 'girofle:sync', '--param', `dir=${g.alice}`, ...params, '--json');
+      expect(r.code, r.stderr).toBe(1);
+      expect(JSON.parse(r.stdout).error.message).toMatch(message);
+      expect(git(g.alice, 'rev-parse', 'HEAD')).toBe(head);
+      expect(read(g.alice, 'notes.txt')).toBe('precious\n');
+      expect(g.aside()).toEqual([]);
+    }
+
+    it('a folder that is not a git clone', async () => {
+      const g = galaxy();
+      const plain = join(g.root, 'plain');
+      mkdirSync(plain);
+      const r = await g.sb.run('run', 'girofle:sync', '--param', `dir=${plain}`, '--json');
+      expect(r.code).toBe(1);
+      expect(JSON.parse(r.stdout).error.message).toContain(`girofle: ${plain} is not a git clone`);
+    });
+
+    it('a detached HEAD', async () => {
+      const g = galaxy();
+      git(g.alice, 'checkout', '-q', '--detach');
+      await refused(g, [], /is not on a branch \(detached HEAD\)/);
+    });
+
+    it('another branch than the one asked for', async () => {
+      const g = galaxy();
+      await refused(g, ['--param', 'branch=release'], /is on branch main, not release; check out release first/);
+    });
+
+    it('a remote that is not configured', async () => {
+      const g = galaxy();
+      await refused(g, ['--param', 'remote=backup'], /has no remote backup \(no remote\.backup\.url\)/);
+    });
   });
 
   it('never overwrites conflicting edits: exit 3, a report naming the file, the local version in the backup', async () => {

@@ -1,7 +1,7 @@
 // The FEEL text builders shared by workflow definitions, checked against the engine's FEEL evaluator.
 import { describe, expect, it } from 'vitest';
 import { evaluateExpression } from '../../engine/index.js';
-import { chomp, feelLines, feelOf, feelString, pathIn } from '../../workflows/feel.js';
+import { feelLines, feelOf, feelString, pathIn } from '../../workflows/feel.js';
 
 describe('FEEL builders', () => {
   it('quote any text as a FEEL string that evaluates back to it', () => {
@@ -10,8 +10,7 @@ describe('FEEL builders', () => {
     }
   });
 
-  it('trim trailing whitespace and join lines', () => {
-    expect(evaluateExpression(chomp('out'), { out: 'main\n \n' }, 'chomp')).toBe('main');
+  it('join lines', () => {
     const joined = feelLines('"a"', 'name', '""');
     expect(joined).toBe('="a" + "\\n" + name + "\\n" + ""');
     expect(evaluateExpression(joined.slice(1), { name: 'b' }, 'lines')).toBe('a\nb\n');

@@ -1,26 +1,6 @@
 // girofle:sync — backs a versioned folder up to its remote: save, fetch, push, or reconcile through a fresh clone, never losing a file.
-import {
-  attention,
-  decide,
-  fail,
-  sequence,
-  task,
-  workflow,
-  type Definition,
-  type TaskOptions,
-} from '../../engine/index.js';
-import { chomp, feelLines } from '../feel.js';
-
-/** A read-only git command in the working folder, as an `exec.run` step. */
-const git = (id: string, args: string[], o: TaskOptions & { allow?: number[] } = {}) => {
-  const { allow, ...options } = o;
-  return task(
-    id,
-    'exec.run',
-    { command: 'git', args, cwd: '=folder', idempotent: true, ...(allow ? { allowedExitCodes: allow } : {}) },
-    options,
-  );
-};
+import { attention, decide, fail, sequence, task, workflow, type Definition } from '../../engine/index.js';
+import { feelLines } from '../feel.js';
 
 /** A step that records the run's result (variable `result`, the workflow output) and says it. */
 const finish = (id: string, outcome: string, message: string, extra = '') =>
@@ -58,21 +38,12 @@ const report = feelLines(
 /** The reconciliation: backup, fresh clone, swap, copy what the remote lacks, report what differs. */
 const reconcile = sequence(
   // files the local side changed since it forked from the remote: only those can conflict
-  git(
+  task(
     'local_changes',
-    [
-      '-c',
-      'core.quotePath=off',
-      'diff',
-      '--name-only',
-      '--no-renames',
-      '="refs/remotes/" + remote + "/" + current + "...HEAD"',
-    ],
-    {
-      title: 'list the files changed locally since the fork point',
-      allow: [128],
-      outputs: { changed: `=if output.exitCode = 0 then split(${chomp('output.stdout')}, "\\n") else null` },
-    },
+    'git.changed',
+    { repo: '=folder', base: '="refs/remotes/" + remote + "/" + current' },
+    // null when the remote branch was never fetched: then every differing file counts as a conflict
+    { title: 'list the files changed locally since the fork point', outputs: { changed: '=output.files' } },
   ),
   task(
     'backup',
@@ -80,21 +51,17 @@ const reconcile = sequence(
     { from: '=folder', to: '=folder + ".backup-" + stamp' },
     { title: 'copy the working folder aside (backup)' },
   ),
-  git('user_name', ['config', '--get', 'user.name'], {
-    title: 'read user.name',
-    allow: [1],
-    outputs: { user_name: `=${chomp('output.stdout')}` },
-  }),
-  git('user_email', ['config', '--get', 'user.email'], {
-    title: 'read user.email',
-    allow: [1],
-    outputs: { user_email: `=${chomp('output.stdout')}` },
-  }),
+  task(
+    'identity_read',
+    'git.read-config',
+    { repo: '=folder', keys: { name: 'user.name', email: 'user.email' } },
+    { title: 'read the identity', outputs: { user_name: '=output.values.name', user_email: '=output.values.email' } },
+  ),
   decide(
     'identity',
     [
       {
-        when: 'user_name != "" and user_email != ""',
+        when: 'user_name != null and user_email != null and user_name != "" and user_email != ""',
         then: task(
           'clone_as_user',
           'git.clone',
@@ -244,15 +211,24 @@ export const girofleSync: Definition = workflow({
         outputs: { folder: '=replace(dir, "/+$", "")', stamp: '=replace(substring(string(now()), 1, 19), "[-:]", "")' },
       },
     ),
-    git('head', ['symbolic-ref', '--short', '-q', 'HEAD'], {
-      title: 'read the checked-out branch',
-      outputs: { current: `=${chomp('output.stdout')}` },
-      onError: fail(
-        'not_on_branch',
-        '="girofle: " + folder + " is not a git clone on a branch (detached HEAD?): " + error.message',
-      ),
-    }),
+    task(
+      'head',
+      'git.status',
+      { repo: '=folder', remote: '=remote' },
+      {
+        title: 'read the checked-out branch',
+        outputs: { current: '=output.branch' },
+        onError: fail('not_a_clone', '="girofle: " + folder + " is not a git clone: " + error.message'),
+      },
+    ),
     decide('branch_check', [
+      {
+        when: 'current = "HEAD"',
+        then: fail(
+          'not_on_branch',
+          '="girofle: " + folder + " is not on a branch (detached HEAD); check out the branch to sync first"',
+        ),
+      },
       {
         when: 'branch != "" and branch != current',
         then: fail(
@@ -262,16 +238,26 @@ export const girofleSync: Definition = workflow({
       },
     ]),
     task(
+      'remote_url',
+      'git.read-config',
+      { repo: '=folder', keys: { url: '="remote." + remote + ".url"' } },
+      { title: 'read the remote URL', outputs: { url: '=output.values.url' } },
+    ),
+    decide('remote_check', [
+      {
+        when: 'url = null',
+        then: fail(
+          'no_remote',
+          '="girofle: " + folder + " has no remote " + remote + " (no remote." + remote + ".url)"',
+        ),
+      },
+    ]),
+    task(
       'save',
       'git.commit',
       { repo: '=folder', all: true, message: '="girofle: save " + string(now())' },
       { title: 'save local changes (commit)' },
     ),
-    git('remote_url', ['remote', 'get-url', '=remote'], {
-      title: 'read the remote URL',
-      outputs: { url: `=${chomp('output.stdout')}` },
-      onError: fail('no_remote', '="girofle: " + folder + " has no remote " + remote + ": " + error.message'),
-    }),
     task(
       'fetch',
       'git.fetch',
