@@ -5,6 +5,7 @@ import { createModdle, type Moddle, type ModdleElement } from './moddle.js';
 import { definitionToGraph, isMsDelay, type Graph } from './graph.js';
 import { msToIso, processIdFor, type Dialect, type WriteContext } from './dialect.js';
 import { defaultDialect, dialectNamed, type DialectName } from './dialects/index.js';
+import { boundaryGroups, spreadBoundaryEvents } from './layout.js';
 import { isOwnPrefix, restoreDiagram, restoreForeign, type StoredDiagram } from './preserve.js';
 
 /** Options of export. */
@@ -153,5 +154,5 @@ export async function exportBpmn(def: Definition, o: ExportOptions = {}): Promis
   const restored = bpmnMeta.diagram && restoreDiagram(moddle, definitions, process, bpmnMeta.diagram);
   if (restored) return (await moddle.toXML(definitions, { format: true })).xml;
   const { xml } = await moddle.toXML(definitions, { format: true });
-  return layoutProcess(xml);
+  return spreadBoundaryEvents(await layoutProcess(xml), boundaryGroups(process));
 }

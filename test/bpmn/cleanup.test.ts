@@ -16,6 +16,7 @@ import { createModdle } from '../../bpmn/moddle.js';
 import { dialectNamed, dialectNames, exportBpmn, importBpmn } from '../../bpmn/index.js';
 import { createDefaultRegistry } from '../../tasks/index.js';
 import { normalize } from './normalize.js';
+import { lintBpmn } from '../support/bpmnlint.js';
 
 /** A backup: a cleanup around a body that may fail, a nested cleanup, and cleanup steps that start with a parallel split. */
 const backup: Definition = workflow({
@@ -116,6 +117,29 @@ describe('cleanup() in BPMN', () => {
     expect(failed.steps).toEqual(expect.arrayContaining(['unlock_failed', 'start_app_failed', 'start_db_failed']));
     expect(failed.steps).not.toContain('finish');
   });
+
+  it.each(dialectNames)(
+    'draws a diagram Camunda Modeler accepts: camunda-compat clean, boundaries side by side (%s)',
+    async (dialect) => {
+      // given the backup workflow exported, when linted as Camunda Modeler lints it (recommended + camunda-compat)
+      const xml = await exportBpmn(backup, { dialect });
+      const problems = await lintBpmn(xml, dialect);
+      // then the engine the dialect targets accepts every element, and no two shapes overlap (bpmn-auto-layout puts two
+      // boundary events of a 100 px task 33 px apart: 36 px circles on top of each other)
+      expect(problems.filter((p) => p.rule.startsWith('camunda-compat/') && p.category === 'error')).toEqual([]);
+      expect(problems.filter((p) => p.rule === 'no-overlapping-elements')).toEqual([]);
+      // and each flow leaving a boundary event starts under that event
+      const { elementsById } = await parse(xml, dialect);
+      const shapes = Object.values(elementsById).filter((e) => e.$type === 'bpmndi:BPMNShape');
+      const edges = Object.values(elementsById).filter((e) => e.$type === 'bpmndi:BPMNEdge');
+      for (const id of ['backup_error', 'backup_cancel', 'snapshot_error', 'snapshot_cancel']) {
+        const b = shapes.find((s) => s.bpmnElement.id === id)!.bounds;
+        const flow = elementsById[id].outgoing[0].id;
+        const first = edges.find((e) => e.bpmnElement.id === flow)!.waypoint[0];
+        expect({ id, x: first.x }).toEqual({ id, x: b.x + b.width / 2 });
+      }
+    },
+  );
 
   it('refuses a signal boundary on a sub-process that is not the run cancel, naming it', async () => {
     // given the export with the cancel signal renamed
