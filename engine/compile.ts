@@ -1,5 +1,5 @@
 // compile(definition) -> xstate machine: FEEL guards, task states as promise actors, timers, parallel regions.
-import { assign, fromPromise, raise, setup, type AnyStateMachine } from 'xstate';
+import { assign, fromPromise, raise, setup, type AnyActorRef, type AnyStateMachine } from 'xstate';
 import type { Definition, StateConfig, StateMeta, Target } from './definition.js';
 import { CANCEL_EVENT, RETHROW, stateKind, StateKind } from './definition.js';
 import { evaluateCondition, evaluateExpression, isExpression, resolveTemplate } from './expressions.js';
@@ -58,8 +58,31 @@ function failError(
   return new GravityError(ErrorCode.TaskFailed, msg, { element }).toJSON();
 }
 
-/** Compiles a (validated) definition into an xstate machine whose input is `{ params }`. */
-export function compile(def: Definition, runtime: Runtime): AnyStateMachine {
+/** The runtime of each running actor system: the compiled machine is shared by runs, each run binds its own runtime. */
+const runtimes = new WeakMap<object, Runtime>();
+
+/** Binds `runtime` to the actor `actor` (created from a {@link compile}d machine): its steps call `runtime.runTask`. */
+export function bindRuntime(actor: AnyActorRef, runtime: Runtime): void {
+  runtimes.set(actor.system, runtime);
+}
+
+/** Machines compiled so far, by definition (a definition is data that does not change once validated). */
+const machines = new WeakMap<Definition, { machine: Definition['machine']; compiled: AnyStateMachine }>();
+
+/**
+ * Compiles a (validated) definition into an xstate machine whose input is `{ params }`, once per definition: xstate's
+ * processing of a machine costs about as much as running 100 no-op steps, and runs of one definition (sub-workflow
+ * calls, the server, tests) share it. An actor created from it must be given its runtime with {@link bindRuntime}.
+ */
+export function compile(def: Definition): AnyStateMachine {
+  const known = machines.get(def);
+  if (known && known.machine === def.machine) return known.compiled;
+  const compiled = compileMachine(def);
+  machines.set(def, { machine: def.machine, compiled });
+  return compiled;
+}
+
+function compileMachine(def: Definition): AnyStateMachine {
   const actors: Record<string, ReturnType<typeof fromPromise<unknown, StepInput>>> = {};
   const delays: Record<string, (a: { context: RunContext }) => number> = {};
 
@@ -97,9 +120,11 @@ export function compile(def: Definition, runtime: Runtime): AnyStateMachine {
       const meta = s.meta ?? {};
       const template = s.invoke.input;
       const src = s.invoke.src;
-      actors[`step:${key}`] = fromPromise<unknown, StepInput>(({ input, signal }) =>
-        runtime.runTask({ step: key, src, meta, ...input }, signal),
-      );
+      actors[`step:${key}`] = fromPromise<unknown, StepInput>(({ input, signal, system }) => {
+        const runtime = runtimes.get(system);
+        if (!runtime) throw new Error(`step <${key}> started by an actor with no runtime bound (bindRuntime)`);
+        return runtime.runTask({ step: key, src, meta, ...input }, signal);
+      });
       out.invoke = {
         id: key,
         src: `step:${key}`,

@@ -1,7 +1,7 @@
 // One execution (fresh or resumed) of a definition as an xstate actor: snapshots after every state, the end recorded.
 import { createActor, type AnyActorRef, type Snapshot } from 'xstate';
 import { CANCEL_EVENT, type Definition, type StateConfig } from './definition.js';
-import { compile, scopeOf, type RunContext, type Runtime, type TaskRequest } from './compile.js';
+import { bindRuntime, compile, scopeOf, type RunContext, type Runtime, type TaskRequest } from './compile.js';
 import { CancelledError, ErrorCode, GravityError, serializeError, type SerializedError } from './errors.js';
 import { resolveTemplate } from './expressions.js';
 import { RunStatus, summarizeSteps, type JournalEntry, type RunRecord } from './journal.js';
@@ -121,9 +121,21 @@ export class Execution implements Runtime, StepHost {
         ? Promise.reject(new GravityError(done.error.code as never, done.error.message, done.error.details))
         : Promise.resolve(done.output);
     }
-    const p = runTaskStep(this, request, AbortSignal.any([signal, this.halt.signal]));
+    // the step stops when its actor is stopped (signal) or the run halts; AbortSignal.any would do it too, at about
+    // a tenth of a no-op step's whole cost (weak references and their finalizers), so the link is made by hand
+    const link = new AbortController();
+    const onAbort = (e: Event) => link.abort((e.target as AbortSignal).reason);
+    for (const s of [signal, this.halt.signal]) {
+      if (s.aborted) link.abort(s.reason);
+      else s.addEventListener('abort', onAbort, { once: true });
+    }
+    const p = runTaskStep(this, request, link.signal);
     this.inflight.add(p);
-    p.finally(() => this.inflight.delete(p)).catch(() => undefined);
+    p.finally(() => {
+      this.inflight.delete(p);
+      signal.removeEventListener('abort', onAbort);
+      this.halt.signal.removeEventListener('abort', onAbort);
+    }).catch(() => undefined);
     // a step halted after the machine errored reports to nobody (its parent actor is already stopped)
     return p.catch((e: unknown) =>
       this.halt.signal.aborted ? new Promise<never>(() => undefined) : Promise.reject(e),
@@ -132,11 +144,12 @@ export class Execution implements Runtime, StepHost {
 
   /** Runs the actor to its end (or cancellation); `snapshot` (and its pending `timers`) resumes. */
   async execute(snapshot?: Snapshot<unknown>, timers: PersistedTimer[] = []): Promise<RunResult> {
-    const machine = compile(this.def, this);
+    const machine = compile(this.def);
     this.actor = createActor(
       machine,
       snapshot ? { snapshot, input: { params: this.record.params } } : { input: { params: this.record.params } },
     );
+    bindRuntime(this.actor, this);
     const ended = new Promise<Snapshot<unknown>>((resolve) => {
       this.actor.subscribe({
         next: (s) => {

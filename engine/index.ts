@@ -87,7 +87,7 @@ export {
 export { parseDelay } from './duration.js';
 export { jsonLike, parseParamPairs, resolveParams } from './params.js';
 export { assertValidDefinition, checkDefinition, type Problem, type ValidateOptions } from './validate.js';
-export { compile, scopeOf, type RunContext, type Runtime, type TaskRequest } from './compile.js';
+export { bindRuntime, compile, scopeOf, type RunContext, type Runtime, type TaskRequest } from './compile.js';
 export {
   openSteps,
   RunStatus,

@@ -3,6 +3,7 @@
 import { describe, it, expect } from 'vitest';
 import { createActor } from 'xstate';
 import {
+  bindRuntime,
   compile,
   fail,
   sequence,
@@ -34,7 +35,11 @@ describe('compile', () => {
         },
       },
     };
-    const start = () => createActor(compile(def, noTasks), { input: { params: {} } }).start();
+    const start = () => {
+      const actor = createActor(compile(def), { input: { params: {} } });
+      bindRuntime(actor, noTasks);
+      return actor.start();
+    };
     // when the machine starts, it waits there, with the state's meta
     const a = start();
     expect(a.getSnapshot().value).toBe('waiting');
@@ -45,6 +50,44 @@ describe('compile', () => {
     const b = start();
     b.send({ type: 'reject' });
     expect([b.getSnapshot().value, b.getSnapshot().status]).toEqual(['rejected', 'done']);
+  });
+
+  it('compiles a definition once, recompiles a replaced machine, and keeps concurrent runs of it apart', async () => {
+    // given one definition object
+    const { task: echo, calls } = echoTask();
+    const { engine } = engineWith([echo]);
+    const def = workflow({
+      id: 'test:shared',
+      params: { who: { type: 'string' } },
+      steps: sequence(
+        task('a', 'test.echo', { value: '="a:" + who' }),
+        task('b', 'test.echo', { value: '="b:" + who' }),
+      ),
+    });
+    // then compiling it twice gives the same machine, and a definition whose machine was replaced gets its own
+    expect(compile(def)).toBe(compile(def));
+    const copy = { ...def, machine: structuredClone(def.machine) };
+    expect(compile(copy)).not.toBe(compile(def));
+    // when two engines run it at once (each run binds its own runtime to the shared machine)
+    const other = engineWith([echo]).engine;
+    const [x, y] = await Promise.all([
+      startRun(engine, def, { params: { who: 'x' } }),
+      startRun(other, def, { params: { who: 'y' } }),
+    ]);
+    // then each run ran its own steps with its own params, journaled in its own store
+    expect([x.status, y.status]).toEqual(['succeeded', 'succeeded']);
+    expect([...calls].sort()).toEqual(['a:x', 'a:y', 'b:x', 'b:y']);
+    expect(x.steps.map((s) => s.id)).toEqual(['a', 'b']);
+    expect(await engine.store.list('runs/')).toHaveLength(1);
+    expect(await other.store.list('runs/')).toHaveLength(1);
+  });
+
+  it('refuses to run a step of an actor that has no runtime bound, naming the step', async () => {
+    const def = workflow({ id: 'test:unbound', steps: task('only', 'test.echo', { value: 'v' }) });
+    const actor = createActor(compile(def), { input: { params: {} } });
+    const failed = new Promise((resolve) => actor.subscribe({ error: resolve, complete: () => resolve(null) }));
+    actor.start();
+    expect(String(await failed)).toMatch(/step <only> started by an actor with no runtime bound/);
   });
 
   it('follows object targets of onDone', async () => {
