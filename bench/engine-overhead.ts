@@ -150,6 +150,8 @@ function countingStore(inner: Store, tally: Tally): Store {
     ),
     delete: (k, o) => inner.delete(k, o),
     list: (p) => inner.list(p),
+    scan: (p) => inner.scan(p),
+    locate: (k, kind) => inner.locate(k, kind),
     append: (k, r) => (tally.appends++, (tally.appendBytes += size(r) + 1), inner.append(k, r)),
     readLog: (k) => inner.readLog(k),
     lock: (n, o) => inner.lock(n, o),

@@ -57,6 +57,31 @@ export class BadInputError extends GravityError {
   }
 }
 
+/**
+ * Stored data that cannot be read back (not JSON, a torn or foreign file, the wrong shape): names where it is kept and
+ * what is wrong, separately, so that a listing can report it next to the entries that are fine. Exit code 2.
+ */
+export class CorruptDataError extends BadInputError {
+  /**
+   * @param message - the whole message (naming `location` and `problem`).
+   * @param location - where the data is kept: a file path for the JSON store.
+   * @param problem - what is wrong, on one line.
+   */
+  constructor(
+    message: string,
+    readonly location: string,
+    readonly problem: string,
+    details?: Record<string, unknown>,
+  ) {
+    super(message, details);
+  }
+}
+
+/** `text` with its control characters escaped, fit for one line of a terminal (JSON.parse quotes the bytes it choked on). */
+export function printable(text: string): string {
+  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
 /** A definition that is not in the gravity subset or references unknown parts. */
 export class DefinitionError extends GravityError {
   constructor(message: string, details?: Record<string, unknown>) {

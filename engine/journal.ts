@@ -1,5 +1,7 @@
 // The run journal and run records: what happened, in order, and the summaries read back from it.
+import { z } from 'zod';
 import type { SerializedError } from './errors.js';
+import type { SameShape } from './same-shape.js';
 
 /** Lifecycle of a run. */
 export const RunStatus = {
@@ -35,7 +37,48 @@ export interface RunRecord {
   error?: SerializedError & { step?: string };
   /** Why a run needs attention: the interrupted non-idempotent steps. */
   attention?: { message: string; steps: string[] };
+  /** The run root its workflow declared (engine/run-root.ts): file tasks may not write outside of it; resume and rollback use it. */
+  root?: string;
 }
+
+const serializedErrorSchema = z.object({
+  name: z.string(),
+  code: z.string(),
+  message: z.string(),
+  details: z.record(z.string(), z.unknown()).optional(),
+});
+
+/**
+ * What a stored run record must be to be used: checked whenever one is read back (engine/run-store.ts), so that a
+ * record of the wrong shape is reported as unreadable instead of failing later on a missing field. Unknown fields are
+ * allowed (and kept: the record read is the one stored, not the parse result).
+ */
+export const runRecordSchema = z.object({
+  id: z.string().min(1),
+  workflow: z.string(),
+  title: z.string().optional(),
+  definitionHash: z.string(),
+  source: z.object({
+    kind: z.enum(['catalog', 'file', 'inline']),
+    ref: z.string().optional(),
+    mappings: z.record(z.string(), z.string()).optional(),
+  }),
+  params: z.record(z.string(), z.unknown()),
+  status: z.enum(RunStatus),
+  pid: z.number().optional(),
+  pidStart: z.number().optional(),
+  host: z.string().optional(),
+  parent: z.string().optional(),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+  finishedAt: z.string().optional(),
+  output: z.unknown().optional(),
+  error: serializedErrorSchema.extend({ step: z.string().optional() }).optional(),
+  attention: z.object({ message: z.string(), steps: z.array(z.string()) }).optional(),
+  root: z.string().optional(),
+});
+// the schema and the interface describe the same record: a field added to one only is a type error here
+true satisfies SameShape<RunRecord, z.infer<typeof runRecordSchema>>;
 
 /** Kinds of journal entries (also the run events streamed to renderers). */
 export type JournalType =
@@ -75,6 +118,43 @@ export interface JournalEntry {
   /** On task.compensated: the `at` of the task.finished entry that was undone (identifies that execution). */
   finishedAt?: string;
 }
+
+/** What a journal line must be to be used: checked when a journal is read back (engine/run-store.ts). */
+export const journalEntrySchema = z.object({
+  type: z.enum([
+    'run.started',
+    'run.resumed',
+    'run.finished',
+    'run.failed',
+    'run.cancelled',
+    'run.needs-attention',
+    'run.rolled-back',
+    'task.started',
+    'task.process',
+    'task.retrying',
+    'task.finished',
+    'task.failed',
+    'task.cancelled',
+    'task.compensated',
+    'task.compensate-failed',
+  ]),
+  at: z.string(),
+  step: z.string().optional(),
+  task: z.string().optional(),
+  attempt: z.number().optional(),
+  idempotent: z.boolean().optional(),
+  input: z.unknown().optional(),
+  output: z.unknown().optional(),
+  error: serializedErrorSchema.optional(),
+  durationMs: z.number().optional(),
+  delayMs: z.number().optional(),
+  pid: z.number().optional(),
+  command: z.array(z.string()).optional(),
+  child: z.string().optional(),
+  message: z.string().optional(),
+  finishedAt: z.string().optional(),
+});
+true satisfies SameShape<JournalEntry, z.infer<typeof journalEntrySchema>>;
 
 /** A live event: a journal entry, or a log line of a task (not journaled). */
 export type RunEvent =
@@ -180,4 +260,19 @@ export function openSteps(
     } else if (e.type === 'task.finished' || e.type === 'task.failed') open.delete(e.step);
   }
   return [...open.values()];
+}
+
+/**
+ * The attempt a step was at when its run was interrupted (its last `task.started` or `task.retrying` since it last
+ * finished or failed), or 0 when it is not in the middle of one. A resumed step goes on from there, so a retry limit
+ * counts attempts across resumes: an interrupted attempt is made again under its own number, not a new one.
+ */
+export function interruptedAttempt(journal: readonly JournalEntry[], step: string): number {
+  let attempt = 0;
+  for (const e of journal) {
+    if (e.step !== step) continue;
+    if (e.type === 'task.started' || e.type === 'task.retrying') attempt = e.attempt ?? 1;
+    else if (e.type === 'task.finished' || e.type === 'task.failed') attempt = 0;
+  }
+  return attempt;
 }

@@ -1,8 +1,10 @@
 // Where a run lives in the store (the one key layout) and the writer of its journal and record.
+import { z } from 'zod';
 import type { Definition } from './definition.js';
-import { BadInputError, NotFoundError } from './errors.js';
-import type { JournalEntry, RunRecord } from './journal.js';
+import { BadInputError, CorruptDataError, NotFoundError } from './errors.js';
+import { journalEntrySchema, runRecordSchema, type JournalEntry, type RunRecord } from './journal.js';
 import type { EngineOptions, LogLevel, PersistedRunSnapshot } from './run-types.js';
+import type { SameShape } from './same-shape.js';
 import type { Store } from './store/types.js';
 
 /** The store keys of runs: nothing else spells them. */
@@ -12,31 +14,109 @@ export const keys = {
   run: (id: string) => `runs/${id}`,
   snapshot: (id: string) => `snapshots/${id}`,
   journal: (id: string) => `journal/${id}`,
+  /** Who drives a run right now (engine/run-lock.ts): one process at a time. */
+  locks: 'run-locks/',
+  lock: (id: string) => `run-locks/${id}`,
   /** Definitions are kept by hash, once, so `show` and resume need no source. */
   definition: (hash: string) => `definitions/${hash}`,
 };
 
-/** The run record `id`, or undefined. */
+/** A stored run record that cannot be used: its id (from its key), where it is kept (its file) and what is wrong. */
+export interface UnreadableRun {
+  id: string;
+  file: string;
+  problem: string;
+}
+
+/** Every run record that can be read, and the ones that cannot: one bad record never hides the others. */
+export interface RunListing {
+  /** In key order. */
+  runs: RunRecord[];
+  /** In key order. */
+  unreadable: UnreadableRun[];
+}
+
+/** zod issues on one line: `path: message; ...` (the first few). */
+function describeIssues(issues: z.core.$ZodIssue[]): string {
+  const shown = issues
+    .slice(0, 3)
+    .map((i) => `${i.path.length ? `${i.path.map(String).join('.')}: ` : ''}${i.message}`)
+    .join('; ');
+  return issues.length > 3 ? `${shown}; and ${issues.length - 3} more` : shown;
+}
+
+/** Why a stored value is not the record of run `id`, or undefined when it is. */
+function recordProblem(id: string, value: unknown): string | undefined {
+  const parsed = runRecordSchema.safeParse(value);
+  if (!parsed.success) return `not a run record: ${describeIssues(parsed.error.issues)}`;
+  if (parsed.data.id !== id)
+    return `its id ${JSON.stringify(parsed.data.id)} is not its file name ${JSON.stringify(id)}`;
+  return undefined;
+}
+
+/** The error for an unreadable run record (exit 2), naming its file and what is wrong. */
+function unreadableRunError(u: UnreadableRun): CorruptDataError {
+  return new CorruptDataError(`run record ${u.file} is unreadable: ${u.problem}`, u.file, u.problem, {
+    run: u.id,
+    file: u.file,
+    problem: u.problem,
+  });
+}
+
+/** The run record `id`, or undefined; throws a CorruptDataError naming the file when it cannot be read or used. */
 export async function getRun(store: Store, id: string): Promise<RunRecord | undefined> {
-  return (await store.get<RunRecord>(keys.run(id)))?.value;
+  const key = keys.run(id);
+  let entry;
+  try {
+    entry = await store.get(key);
+  } catch (err) {
+    if (err instanceof CorruptDataError) throw unreadableRunError({ id, file: err.location, problem: err.problem });
+    throw err;
+  }
+  if (!entry) return undefined;
+  const problem = recordProblem(id, entry.value);
+  if (problem) throw unreadableRunError({ id, file: store.locate(key), problem });
+  return entry.value as RunRecord;
 }
 
-/** Every run record, in key order. */
-export async function listRuns(store: Store): Promise<RunRecord[]> {
-  return (await store.list<RunRecord>(keys.runs)).map((e) => e.value);
+/** Every run record, in key order, with the records that cannot be read or used listed apart (never thrown). */
+export async function listRuns(store: Store): Promise<RunListing> {
+  const idOf = (key: string) => key.slice(keys.runs.length);
+  const { entries, unreadable } = await store.scan(keys.runs);
+  const listing: RunListing = {
+    runs: [],
+    unreadable: unreadable.map((u) => ({ id: idOf(u.key), file: u.location, problem: u.problem })),
+  };
+  for (const e of entries) {
+    const problem = recordProblem(idOf(e.key), e.value);
+    if (problem) listing.unreadable.push({ id: idOf(e.key), file: store.locate(e.key), problem });
+    else listing.runs.push(e.value as RunRecord);
+  }
+  listing.unreadable.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  return listing;
 }
 
-/** Loads a run record, accepting a unique prefix of the id. */
+/**
+ * Loads a run record, accepting a unique prefix of the id. An unreadable record that the id or prefix designates is an
+ * error naming its file (a CorruptDataError); an unreadable record elsewhere does not stand in the way.
+ */
 export async function loadRun(engine: Pick<EngineOptions, 'store'>, idOrPrefix: string): Promise<RunRecord> {
   const exact = await getRun(engine.store, idOrPrefix);
   if (exact) return exact;
-  const all = (await listRuns(engine.store)).filter((r) => r.id.startsWith(idOrPrefix));
-  if (all.length === 1) return all[0];
+  const { runs, unreadable } = await listRuns(engine.store);
+  const all = [
+    ...runs.filter((r) => r.id.startsWith(idOrPrefix)).map((r) => ({ id: r.id, run: r })),
+    ...unreadable.filter((u) => u.id.startsWith(idOrPrefix)).map((u) => ({ id: u.id, bad: u })),
+  ].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  if (all.length === 1) {
+    if ('bad' in all[0]) throw unreadableRunError(all[0].bad);
+    return all[0].run;
+  }
   if (all.length > 1)
     throw new BadInputError(
       `run id "${idOrPrefix}" is ambiguous: ${all
         .slice(0, 5)
-        .map((r) => r.id)
+        .map((m) => ('bad' in m ? `${m.id} (unreadable)` : m.id))
         .join(', ')}`,
     );
   throw new NotFoundError(`no run "${idOrPrefix}" in ${engine.store.location} (see \`gravity runs\`)`, {
@@ -44,14 +124,56 @@ export async function loadRun(engine: Pick<EngineOptions, 'store'>, idOrPrefix: 
   });
 }
 
-/** The journal of run `id` (empty when it has none). */
-export function readJournal(store: Store, id: string): Promise<JournalEntry[]> {
-  return store.readLog<JournalEntry>(keys.journal(id));
+/**
+ * The journal of run `id` (empty when it has none). A torn last line is dropped by the store; any other line that is
+ * not JSON, or not a journal entry, is a CorruptDataError naming the file and the line.
+ */
+export async function readJournal(store: Store, id: string): Promise<JournalEntry[]> {
+  const key = keys.journal(id);
+  const entries = await store.readLog(key);
+  for (const [i, entry] of entries.entries()) {
+    const parsed = journalEntrySchema.safeParse(entry);
+    if (parsed.success) continue;
+    const file = store.locate(key, 'log');
+    const problem = `line ${i + 1} is not a journal entry: ${describeIssues(parsed.error.issues)}`;
+    throw new CorruptDataError(`corrupt journal ${file}: ${problem}`, file, problem, { run: id, file, line: i + 1 });
+  }
+  return entries as JournalEntry[];
 }
 
-/** The last persisted snapshot of run `id`, or undefined. */
+/** What a stored snapshot must hold for resume to restore it (the xstate part: the fields resume and xstate read). */
+const snapshotSchema = z.object({
+  definitionHash: z.string(),
+  snapshot: z.looseObject({
+    status: z.string(),
+    value: z.union([z.string(), z.record(z.string(), z.unknown())]),
+    context: z.record(z.string(), z.unknown()),
+    children: z.record(z.string(), z.unknown()).optional(),
+  }),
+  timers: z
+    .array(
+      z.object({ id: z.string(), event: z.object({ type: z.string() }), delay: z.number(), startedAt: z.number() }),
+    )
+    .optional(),
+  stepsInJournal: z.boolean().optional(),
+});
+true satisfies SameShape<Omit<PersistedRunSnapshot, 'snapshot'>, Omit<z.infer<typeof snapshotSchema>, 'snapshot'>>;
+
+/**
+ * The last persisted snapshot of run `id`, or undefined. A snapshot that cannot be read or is not one is a
+ * CorruptDataError naming its file.
+ */
 export async function readSnapshot(store: Store, id: string): Promise<PersistedRunSnapshot | undefined> {
-  return (await store.get<PersistedRunSnapshot>(keys.snapshot(id)))?.value;
+  const key = keys.snapshot(id);
+  const entry = await store.get(key);
+  if (!entry) return undefined;
+  const parsed = snapshotSchema.safeParse(entry.value);
+  if (!parsed.success) {
+    const file = store.locate(key);
+    const problem = `not a run snapshot: ${describeIssues(parsed.error.issues)}`;
+    throw new CorruptDataError(`snapshot ${file} is unreadable: ${problem}`, file, problem, { run: id, file });
+  }
+  return entry.value as PersistedRunSnapshot;
 }
 
 /** The definition a run was started with, by its hash, or undefined. */
@@ -59,11 +181,12 @@ export async function readDefinition(store: Store, hash: string): Promise<Defini
   return (await store.get<Definition>(keys.definition(hash)))?.value;
 }
 
-/** Stores a new run record (refused if the id exists) and its definition (once per hash). */
+/** Stores a new run's definition (once per hash) and its record (refused if the id exists). */
 export async function createRun(store: Store, record: RunRecord, def: Definition): Promise<void> {
-  await store.put(keys.run(record.id), record, { ifVersion: null });
+  // the definition first: a run killed between the two writes must still find it on resume
   const defKey = keys.definition(record.definitionHash);
   if (!(await store.get(defKey))) await store.put(defKey, def);
+  await store.put(keys.run(record.id), record, { ifVersion: null });
 }
 
 /**

@@ -1,6 +1,15 @@
 // Commands that only read: list, describe, runs, show.
 import type { JournalEntry, RunRecord } from '../../engine/index.js';
-import { listRuns, loadRun, readJournal, planDefinition, resultOf, RunStatus, isRunLive } from '../../engine/index.js';
+import {
+  listRuns,
+  loadRun,
+  readJournal,
+  planDefinition,
+  printable,
+  resultOf,
+  RunStatus,
+  isRunLive,
+} from '../../engine/index.js';
 import type { App } from '../app.js';
 import { duration, Exit, formatParams, formatPlan, formatRuns, formatSteps, table, print } from '../format.js';
 
@@ -22,6 +31,9 @@ export async function describeCommand(app: App, ref: string, o: { json?: boolean
   const human = [
     `${def.id}${def.title ? ` — ${def.title}` : ''}`,
     ...(def.description ? [def.description] : []),
+    ...(def.root !== undefined
+      ? ['', `root: ${def.root} (declared: the folder its file tasks may not write outside of; --root is refused)`]
+      : []),
     '',
     'params:',
     formatParams(def),
@@ -34,6 +46,7 @@ export async function describeCommand(app: App, ref: string, o: { json?: boolean
     title: def.title,
     description: def.description,
     params: def.params ?? {},
+    ...(def.root !== undefined ? { root: def.root } : {}),
     steps,
     definition: def,
   });
@@ -45,20 +58,26 @@ function shownStatus(r: RunRecord): string {
   return r.status === RunStatus.Running && !isRunLive(r) && r.pid !== process.pid ? 'interrupted' : r.status;
 }
 
-/** `gravity runs`: newest first. */
+/**
+ * `gravity runs`: newest first, then one line per run record that cannot be read (its file and what is wrong), whatever
+ * the filters (its workflow and date are unknown). `--json`: `{ runs: [...], unreadable: [{ id, file, problem }] }`.
+ */
 export async function runsCommand(
   app: App,
   o: { json?: boolean; workflow?: string; limit?: string; all?: boolean },
 ): Promise<number> {
-  let runs = (await listRuns(app.store)).filter((r) => o.all || !r.parent);
+  const listing = await listRuns(app.store);
+  let runs = listing.runs.filter((r) => o.all || !r.parent);
   if (o.workflow) runs = runs.filter((r) => r.workflow === o.workflow);
   runs.sort((a, b) => b.createdAt.localeCompare(a.createdAt) || b.id.localeCompare(a.id));
   runs = runs.slice(0, Number(o.limit ?? 20));
   const rows = runs.map((r) => ({ ...r, shownStatus: shownStatus(r) }));
-  print(
-    o.json,
-    formatRuns(rows),
-    rows.map((r) => ({
+  const human = [
+    ...(rows.length || !listing.unreadable.length ? [formatRuns(rows)] : []),
+    ...listing.unreadable.map((u) => printable(`⚠ unreadable run record ${u.file}: ${u.problem}`)),
+  ].join('\n');
+  print(o.json, human, {
+    runs: rows.map((r) => ({
       id: r.id,
       workflow: r.workflow,
       status: r.shownStatus,
@@ -66,7 +85,8 @@ export async function runsCommand(
       finishedAt: r.finishedAt,
       parent: r.parent,
     })),
-  );
+    unreadable: listing.unreadable,
+  });
   return Exit.Ok;
 }
 
@@ -79,6 +99,7 @@ export async function showCommand(app: App, runId: string, o: { json?: boolean; 
     `run ${r.id}: ${r.workflow} — ${shownStatus(r)}`,
     `  started ${r.createdAt}${r.finishedAt ? `, finished ${r.finishedAt} (${duration(Date.parse(r.finishedAt) - Date.parse(r.createdAt))})` : ''}`,
     `  params ${JSON.stringify(r.params)}`,
+    ...(r.root ? [`  root ${r.root} (declared by ${r.workflow})`] : []),
     ...(r.attention ? [`  ⚠ ${r.attention.message}`] : []),
     ...(r.error ? [`  ✖ ${r.error.step ? `<${r.error.step}> ` : ''}${r.error.message}`] : []),
     ...(r.output !== undefined ? [`  output ${JSON.stringify(r.output)}`] : []),

@@ -2,7 +2,7 @@
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 
-export type { Entry, Lease, LockOptions, PutOptions, Store } from './types.js';
+export type { Entry, Lease, LockOptions, PutOptions, Store, UnreadableEntry } from './types.js';
 export { createJsonStore, type JsonStoreOptions } from './json-store.js';
 export { createMemoryStore } from './memory-store.js';
 export { isValidKey, validateKey, MAX_KEY_LENGTH } from './keys.js';

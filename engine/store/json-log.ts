@@ -2,7 +2,7 @@
 import type { FileHandle } from 'node:fs/promises';
 import { open, readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { BadInputError } from '../errors.js';
+import { BadInputError, CorruptDataError, printable } from '../errors.js';
 import { ensureDir, fsyncDir, isMissing } from './durable-fs.js';
 import { KeyedQueue, type KeyLocks } from './file-lock.js';
 
@@ -59,10 +59,13 @@ export class JsonLogs {
         records.push(JSON.parse(line) as T);
       } catch (err) {
         if (i === lines.length - 1 && terminated) break; // an invalid last line is a torn write too
-        throw new BadInputError(`corrupt log ${file} at line ${i + 1}: ${(err as Error).message}`, {
+        const reason = printable((err as Error).message);
+        throw new CorruptDataError(
+          `corrupt log ${file} at line ${i + 1}: ${reason}`,
           file,
-          line: i + 1,
-        });
+          `line ${i + 1}: ${reason}`,
+          { file, line: i + 1 },
+        );
       }
     }
     return records;

@@ -1,12 +1,12 @@
 // The embedded default store: JSON files under the data directory, safe for several gravity processes at once.
 import { mkdir, readdir, readFile, unlink } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
-import { BadInputError, ConflictError } from '../errors.js';
+import { BadInputError, ConflictError, CorruptDataError, printable } from '../errors.js';
 import { atomicWriteFile, ensureDir, fsyncDir, isMissing } from './durable-fs.js';
 import { acquireLease, KeyLocks } from './file-lock.js';
 import { JsonLogs } from './json-log.js';
 import { compareKeys, validateKey, validatePrefix } from './keys.js';
-import type { Entry, Lease, LockOptions, PutOptions, Store } from './types.js';
+import type { Entry, Lease, LockOptions, PutOptions, Store, UnreadableEntry } from './types.js';
 
 const DEFAULT_TTL_MS = 10_000;
 const DEFAULT_WAIT_MS = 30_000;
@@ -103,14 +103,23 @@ class JsonStore implements Store {
   }
 
   async list<T = unknown>(prefix: string): Promise<Entry<T>[]> {
-    const folder = validatePrefix(prefix);
-    const keys = (await this.walk(folder)).filter((k) => k.startsWith(prefix)).sort(compareKeys);
-    const entries: Entry<T>[] = [];
-    for (let i = 0; i < keys.length; i += LIST_BATCH) {
-      const batch = await Promise.all(keys.slice(i, i + LIST_BATCH).map((k) => this.get<T>(k)));
-      for (const entry of batch) if (entry) entries.push(entry); // deleted meanwhile: skip
-    }
-    return entries;
+    return (
+      await this.collect<T>(prefix, (_key, err) => {
+        throw err;
+      })
+    ).entries;
+  }
+
+  async scan<T = unknown>(prefix: string): Promise<{ entries: Entry<T>[]; unreadable: UnreadableEntry[] }> {
+    return this.collect<T>(prefix, (key, err) =>
+      err instanceof CorruptDataError
+        ? { key, location: err.location, problem: err.problem }
+        : { key, location: this.pathOf(key), problem: (err as Error).message },
+    );
+  }
+
+  locate(key: string, kind: 'value' | 'log' = 'value'): string {
+    return kind === 'log' ? this.logs.pathOf(key) : this.pathOf(key);
   }
 
   async append(key: string, record: unknown): Promise<void> {
@@ -148,6 +157,34 @@ class JsonStore implements Store {
     await this.logs.close();
   }
 
+  /** The entries under `prefix` in key order, reading a batch of files at a time; `failed` decides about a bad one. */
+  private async collect<T>(
+    prefix: string,
+    failed: (key: string, err: unknown) => UnreadableEntry,
+  ): Promise<{ entries: Entry<T>[]; unreadable: UnreadableEntry[] }> {
+    const folder = validatePrefix(prefix);
+    const keys = (await this.walk(folder)).filter((k) => k.startsWith(prefix)).sort(compareKeys);
+    const entries: Entry<T>[] = [];
+    const unreadable: UnreadableEntry[] = [];
+    for (let i = 0; i < keys.length; i += LIST_BATCH) {
+      const batch = await Promise.all(
+        keys.slice(i, i + LIST_BATCH).map(async (k) => {
+          try {
+            return await this.get<T>(k);
+          } catch (err) {
+            return failed(k, err);
+          }
+        }),
+      );
+      for (const got of batch) {
+        if (!got) continue; // deleted meanwhile: skip
+        if ('problem' in got) unreadable.push(got);
+        else entries.push(got);
+      }
+    }
+    return { entries, unreadable };
+  }
+
   private pathOf(key: string): string {
     return `${join(this.kvDir, ...key.split('/'))}.json`;
   }
@@ -161,13 +198,18 @@ class JsonStore implements Store {
       if (isMissing(err)) return undefined;
       throw err;
     }
-    try {
-      const stored = JSON.parse(text) as StoredValue;
-      if (typeof stored?.version !== 'number') throw new Error('no numeric "version"');
-      return stored;
-    } catch (err) {
-      throw new BadInputError(`corrupt store file ${file}: ${(err as Error).message}`, { file, key });
+    let problem: string;
+    if (!text.trim()) problem = 'empty file';
+    else {
+      try {
+        const stored = JSON.parse(text) as StoredValue;
+        if (typeof stored?.version === 'number') return stored;
+        problem = 'no numeric "version"';
+      } catch (err) {
+        problem = `not JSON: ${printable((err as Error).message)}`;
+      }
     }
+    throw new CorruptDataError(`corrupt store file ${file}: ${problem}`, file, problem, { file, key, problem });
   }
 
   private async write(key: string, version: number, valueJson: string): Promise<void> {

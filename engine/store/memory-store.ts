@@ -38,6 +38,14 @@ export function createMemoryStore(): Store {
     return { key, value: structuredClone(stored.value) as T, version: stored.version };
   }
 
+  function list<T>(prefix: string): Entry<T>[] {
+    validatePrefix(prefix);
+    return [...values.keys()]
+      .filter((k) => k.startsWith(prefix))
+      .sort(compareKeys)
+      .map((k) => entryOf<T>(k, values.get(k)!));
+  }
+
   function tryLock(name: string): Lease | undefined {
     if (held.has(name)) return undefined;
     const token = Symbol(name);
@@ -88,11 +96,16 @@ export function createMemoryStore(): Store {
     },
 
     async list<T = unknown>(prefix: string) {
-      validatePrefix(prefix);
-      return [...values.keys()]
-        .filter((k) => k.startsWith(prefix))
-        .sort(compareKeys)
-        .map((k) => entryOf<T>(k, values.get(k)!));
+      return list<T>(prefix);
+    },
+
+    async scan<T = unknown>(prefix: string) {
+      // values are structured clones of what was put: nothing stored here can be unreadable
+      return { entries: list<T>(prefix), unreadable: [] };
+    },
+
+    locate(key: string, kind: 'value' | 'log' = 'value') {
+      return `memory:${kind === 'log' ? 'log:' : ''}${key}`;
     },
 
     async append(key: string, record: unknown) {

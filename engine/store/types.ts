@@ -7,6 +7,13 @@ export interface Entry<T = unknown> {
   version: number;
 }
 
+/** An entry that `scan` could not read: its key, where it is kept (a file for the JSON store) and what is wrong. */
+export interface UnreadableEntry {
+  key: string;
+  location: string;
+  problem: string;
+}
+
 /** Options of a put: `ifVersion` makes it a compare-and-set (`null` = the key must not exist). */
 export interface PutOptions {
   ifVersion?: number | null;
@@ -39,8 +46,15 @@ export interface Store {
   /** Read-modify-write under the key's lock: `fn` gets the current value (undefined if absent). */
   update<T = unknown>(key: string, fn: (current: T | undefined) => T): Promise<Entry<T>>;
   delete(key: string, options?: PutOptions): Promise<boolean>;
-  /** Entries whose key starts with `prefix`, sorted by key. */
+  /** Entries whose key starts with `prefix`, sorted by key; throws on the first entry that cannot be read. */
   list<T = unknown>(prefix: string): Promise<Entry<T>[]>;
+  /**
+   * Like `list`, but an entry that cannot be read (corrupt or unreadable file, invalid key) is reported in `unreadable`
+   * instead of failing the whole listing: one bad entry never hides the others. Only a failure to list at all throws.
+   */
+  scan<T = unknown>(prefix: string): Promise<{ entries: Entry<T>[]; unreadable: UnreadableEntry[] }>;
+  /** Where the value of `key` (or with `'log'`, its log) is kept, for messages: a file path for the JSON store. */
+  locate(key: string, kind?: 'value' | 'log'): string;
   /** Appends one record to an append-only log (the run journal); durable when it resolves. */
   append(key: string, record: unknown): Promise<void>;
   /** All records of a log, oldest first; a torn last line (crash mid-write) is dropped. */

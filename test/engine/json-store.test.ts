@@ -119,6 +119,74 @@ describe('list()', () => {
   });
 });
 
+describe('scan()', () => {
+  it.each([
+    { name: 'an empty file', content: '', problem: 'empty file' },
+    { name: 'blanks only', content: ' \n', problem: 'empty file' },
+    { name: 'truncated JSON', content: '{"version": 1, "value": {"id":', problem: /^not JSON: / },
+    { name: 'null', content: 'null', problem: 'no numeric "version"' },
+    { name: '[]', content: '[]', problem: 'no numeric "version"' },
+  ])('reports $name as unreadable with its file, and still returns every other entry', async ({ content, problem }) => {
+    await store.put('runs/a', 'a');
+    await store.put('runs/c', 'c');
+    const file = join(dir, 'kv/runs/b.json');
+    writeFileSync(file, content);
+    const scanned = await store.scan('runs/');
+    expect(scanned.entries).toEqual([
+      { key: 'runs/a', value: 'a', version: 1 },
+      { key: 'runs/c', value: 'c', version: 1 },
+    ]);
+    expect(scanned.unreadable).toEqual([{ key: 'runs/b', location: file, problem: expect.anything() }]);
+    expect(scanned.unreadable[0].problem).toMatch(problem);
+    // list keeps its contract: the first bad entry fails it
+    await expect(store.list('runs/')).rejects.toMatchObject({ code: 'BAD_INPUT', details: { file, key: 'runs/b' } });
+  });
+
+  it('escapes the control characters of garbage bytes in the problem', async () => {
+    const file = join(dir, 'kv/runs/junk.json');
+    mkdirSync(join(dir, 'kv/runs'), { recursive: true });
+    writeFileSync(file, Buffer.from([0x00, 0x01, 0x1b, 0x5b, 0x33, 0x31, 0x6d, 0xff, 0xfe]));
+    const [bad] = (await store.scan('runs/')).unreadable;
+    expect(bad).toMatchObject({ key: 'runs/junk', location: file, problem: expect.stringMatching(/^not JSON: /) });
+    expect(bad.problem).toContain('\\u001b');
+    expect(bad.problem).not.toMatch(/[\u0000-\u001f]/);
+    await expect(store.get('runs/junk')).rejects.toMatchObject({
+      message: `corrupt store file ${file}: ${bad.problem}`,
+      location: file,
+      problem: bad.problem,
+    });
+  });
+
+  it('reports a file whose name is not a valid key next to the good entries', async () => {
+    await store.put('runs/a', 'a');
+    const file = join(dir, 'kv/runs/two words.json');
+    writeFileSync(file, '{"version": 1, "value": 2}');
+    const scanned = await store.scan('runs/');
+    expect(scanned.entries.map((e) => e.key)).toEqual(['runs/a']);
+    expect(scanned.unreadable).toEqual([
+      { key: 'runs/two words', location: file, problem: expect.stringMatching(/^invalid key "runs\/two words"/) },
+    ]);
+  });
+
+  it('reports every bad entry among more than one read batch, and every good one exactly once', async () => {
+    const fast = await createJsonStore(join(dir, 'fast'), { durable: false });
+    const keys = Array.from({ length: 70 }, (_, i) => `runs/r${String(i).padStart(3, '0')}`);
+    for (const key of keys) await fast.put(key, key);
+    for (const i of [0, 64, 69]) writeFileSync(join(dir, 'fast/kv', `${keys[i]}.json`), '{');
+    const scanned = await fast.scan('runs/');
+    expect(scanned.unreadable.map((u) => u.key)).toEqual([keys[0], keys[64], keys[69]]);
+    expect(scanned.entries.map((e) => e.key)).toEqual(keys.filter((_, i) => ![0, 64, 69].includes(i)));
+    await fast.close();
+  });
+});
+
+describe('locate()', () => {
+  it('names the value file and the log file of a key', () => {
+    expect(store.locate('runs/a')).toBe(join(dir, 'kv/runs/a.json'));
+    expect(store.locate('journal/a', 'log')).toBe(join(dir, 'logs/journal/a.jsonl'));
+  });
+});
+
 describe('named locks', () => {
   it('uses the given ttl: in the LOCKED error, and to take over a folder older than it', async () => {
     const folder = join(dir, 'locks/named/deploy.lock');

@@ -103,6 +103,19 @@ describe.each(backends)('the $name store', ({ open }) => {
     expect((await store.list('runs/a'))[0]).toEqual({ key: 'runs/a', value: 'runs/a', version: 1 });
   });
 
+  it('scans what list lists, in the same order, with nothing unreadable in a sound store', async () => {
+    for (const key of ['runs/b', 'runs-x', 'runs/a/deep', 'runs/a', 'inventory/hosts']) await store.put(key, { key });
+    for (const prefix of ['runs/', 'run', '', 'nothing/'])
+      expect(await store.scan(prefix)).toEqual({ entries: await store.list(prefix), unreadable: [] });
+    await expect(store.scan('../')).rejects.toMatchObject({ code: 'BAD_INPUT' });
+  });
+
+  it('locates a value and a log apart, naming the key', async () => {
+    expect(store.locate('runs/a')).toContain('runs');
+    expect(store.locate('runs/a')).not.toBe(store.locate('runs/a', 'log'));
+    expect(store.locate('runs/a')).toBe(store.locate('runs/a', 'value'));
+  });
+
   it('gives out copies, so mutating a value does not change what is stored', async () => {
     const value = { hosts: ['a'] };
     await store.put('inv', value);
@@ -314,6 +327,12 @@ describe('the json store on disk', () => {
 });
 
 describe('the memory store', () => {
+  it('locates keys as memory:<key> and logs as memory:log:<key>', () => {
+    const store = createMemoryStore();
+    expect(store.locate('runs/a')).toBe('memory:runs/a');
+    expect(store.locate('journal/a', 'log')).toBe('memory:log:journal/a');
+  });
+
   it('describes itself as memory:', () => {
     expect(createMemoryStore().location).toBe('memory:');
   });
