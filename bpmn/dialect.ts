@@ -53,9 +53,12 @@ export interface DialectDeclaration<N extends string = string> {
 
 /** How a dialect writes a definition's data into BPMN elements and reads it back. */
 export interface DialectCodec {
-  /** Workflow-level data on the process (id, version, params...). */
+  /** Workflow-level data on the process (id, version, params, run root...). */
   writeProcess(def: Definition, process: ModdleElement, w: WriteContext): void;
-  readProcess(process: ModdleElement, r: ReadContext): Partial<Pick<Definition, 'id' | 'version' | 'params' | 'meta'>>;
+  readProcess(
+    process: ModdleElement,
+    r: ReadContext,
+  ): Partial<Pick<Definition, 'id' | 'version' | 'params' | 'root' | 'meta'>>;
   /** A task state (service task, or call activity when `src` is `workflow:<id>`). */
   writeTask(key: string, state: StateConfig, el: ModdleElement, w: WriteContext): void;
   readTask(el: ModdleElement, r: ReadContext, element: string): TaskData;

@@ -132,6 +132,7 @@ export async function importBpmn(xml: string, o: ImportOptions = {}): Promise<Im
     ...(process.name ? { title: process.name } : {}),
     ...(docs.length ? { description: docs.map((d) => d.text).join('\n') } : {}),
     ...(info.params ? { params: info.params } : {}),
+    ...(info.root !== undefined ? { root: info.root } : {}),
     machine,
     meta: { ...(info.meta ?? {}), bpmn },
   };

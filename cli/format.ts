@@ -151,7 +151,7 @@ export function formatParams(def: Definition): string {
   for (const [name, p] of params)
     rows.push([
       name,
-      p.type + (p.enum ? ` (${p.enum.join('|')})` : ''),
+      p.type + (p.enum ? ` (${p.enum.join('|')})` : '') + (p.path ? ' (path)' : ''),
       p.default !== undefined ? JSON.stringify(p.default) : p.required === false ? '(optional)' : '(required)',
       p.description ?? '',
     ]);

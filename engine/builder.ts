@@ -417,6 +417,8 @@ export interface WorkflowSpec {
   description?: string;
   version?: string;
   params?: Record<string, ParamSpec>;
+  /** The run root (see {@link Definition.root}): a folder path or `=FEEL` over the params. */
+  root?: string;
   steps: Node;
   /** Run output: a template of literals and `=FEEL` strings. */
   output?: unknown;
@@ -435,5 +437,6 @@ export function workflow(spec: WorkflowSpec): Definition {
   if (spec.description) def.description = spec.description;
   if (spec.version) def.version = spec.version;
   if (spec.params) def.params = spec.params;
+  if (spec.root !== undefined) def.root = spec.root;
   return def;
 }

@@ -21,8 +21,10 @@ export interface TaskContext<I> {
   log: TaskLogger;
   /** Runs a command with an argument array; the whole process group is killed on abort. */
   exec: Exec;
-  /** Folder that destructive file operations may not leave. */
+  /** Folder file tasks resolve relative paths from and may not write outside of (the run root). */
   root: string;
+  /** Where `root` came from, for messages: `--root` when absent, or `declared by <workflow>`. */
+  rootOrigin?: string;
   store?: Store;
   /** Read-only expression scope of the run at this step (params, vars, steps), for assertion nodes. */
   scope: Readonly<Record<string, unknown>>;

@@ -23,6 +23,11 @@ export interface ParamSpec {
   enum?: unknown[];
   /** Regex source a string value must match (for names that become paths). */
   pattern?: string;
+  /**
+   * A file or folder path (type string): a relative value is made absolute when the run starts, from the folder it
+   * starts in (`--root`, default the current directory), and recorded so; the declared `root` and resume see it absolute.
+   */
+  path?: boolean;
 }
 
 /** A transition target: a sibling state key or `#id` / `#root.x`. */
@@ -91,6 +96,12 @@ export interface Definition {
   title?: string;
   description?: string;
   params?: Record<string, ParamSpec>;
+  /**
+   * The run root: the folder the run's file tasks resolve relative paths from and may not write outside of. A folder
+   * path, or `=FEEL` over the params, evaluated once when a run starts (relative: from `--root`, default the current
+   * directory) and recorded with the run. Absent: `--root`.
+   */
+  root?: string;
   machine: StateConfig & { initial: string; states: Record<string, StateConfig> };
   meta?: Record<string, unknown>;
 }

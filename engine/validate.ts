@@ -34,6 +34,19 @@ export function checkDefinition(def: Definition, registry: TaskRegistry, options
         `param ${name}`,
         `unknown type ${JSON.stringify(spec?.type)}; expected one of ${[...PARAM_TYPES].join(', ')}`,
       );
+    if (spec?.path !== undefined && (typeof spec.path !== 'boolean' || (spec.path && spec.type !== 'string')))
+      add(`param ${name}`, `path must be true or false, on a string param; got ${JSON.stringify(spec.path)}`);
+  }
+  if (def.root !== undefined) {
+    if (typeof def.root !== 'string' || def.root.trim() === '' || def.root.trim() === '=')
+      add(
+        'definition',
+        `root must be a non-empty string (a folder path, or =FEEL over the params), got ${JSON.stringify(def.root)}`,
+      );
+    else if (isExpression(def.root)) {
+      const err = checkExpression(expressionSource(def.root));
+      if (err) add('definition', `bad expression in root: ${err} (expression: ${expressionSource(def.root)})`);
+    }
   }
   if (!def.machine || typeof def.machine !== 'object' || !def.machine.states)
     return [...problems, { element: 'machine', message: 'missing machine.states' }];

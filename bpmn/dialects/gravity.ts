@@ -45,6 +45,7 @@ export const gravityDialect = defineDialect({
         type: p.type,
         ...(p.required !== undefined ? { required: p.required } : {}),
         ...(p.pattern ? { pattern: p.pattern } : {}),
+        ...(p.path !== undefined ? { path: p.path } : {}),
         ...(p.default !== undefined ? { default: JSON.stringify(p.default) } : {}),
         ...(p.enum ? { enum: JSON.stringify(p.enum) } : {}),
         ...(p.description ? { description: p.description } : {}),
@@ -61,6 +62,7 @@ export const gravityDialect = defineDialect({
       w.moddle.create('gravity:Workflow', {
         id: def.id,
         ...(def.version ? { version: def.version } : {}),
+        ...(def.root !== undefined ? { root: def.root } : {}),
         params,
         ...(meta ? { meta } : {}),
       }),
@@ -76,6 +78,7 @@ export const gravityDialect = defineDialect({
         type: p.type,
         ...(p.required !== undefined ? { required: p.required } : {}),
         ...(p.pattern ? { pattern: p.pattern } : {}),
+        ...(p.path !== undefined ? { path: p.path } : {}),
         ...(p.default !== undefined
           ? { default: parseJson(p.default, process.id!, `default of param ${p.name}`) }
           : {}),
@@ -87,6 +90,7 @@ export const gravityDialect = defineDialect({
     return {
       id: wf.id,
       ...(wf.version ? { version: wf.version } : {}),
+      ...(wf.root !== undefined ? { root: wf.root } : {}),
       ...(Object.keys(params).length ? { params } : {}),
       ...(meta ? { meta } : {}),
     };

@@ -70,15 +70,19 @@ export function restMeta(
   return Object.keys(rest).length ? rest : undefined;
 }
 
-/** Process-level properties: workflow id, params and workflow meta (without `bpmn`). */
+/** Process-level properties: workflow id, params, run root and workflow meta (without `bpmn`). */
 export function processProps(def: Definition): Record<string, unknown> {
-  return { id: def.id, params: def.params, meta: restMeta(def.meta, new Set(['bpmn'])) };
+  return { id: def.id, params: def.params, root: def.root, meta: restMeta(def.meta, new Set(['bpmn'])) };
 }
 
 /** Reads back what {@link processProps} wrote. */
-export function readProcessProps(props: Record<string, unknown>): Partial<Pick<Definition, 'id' | 'params' | 'meta'>> {
+export function readProcessProps(
+  props: Record<string, unknown>,
+): Partial<Pick<Definition, 'id' | 'params' | 'root' | 'meta'>> {
   return {
     ...(typeof props.id === 'string' ? { id: props.id } : {}),
+    // kept whatever its type: validation reports a root that is not a string
+    ...(props.root !== undefined ? { root: props.root as string } : {}),
     ...(props.params && typeof props.params === 'object' ? { params: props.params as Record<string, ParamSpec> } : {}),
     ...(props.meta && typeof props.meta === 'object' ? { meta: props.meta as Record<string, unknown> } : {}),
   };

@@ -1,10 +1,10 @@
-// Copies a list of files from one folder to another as a task node: relative paths only, never overwriting a different file.
+// Copies a list of files from one folder to another as a task node: relative paths only, never overwriting a different file, never writing outside the run root.
 import { cp, lstat, readFile, readlink, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { z } from 'zod';
 import { defineTask, TaskError } from '../../engine/index.js';
 import { errnoCode } from '../support/files.js';
-import { isStrictlyInside, realpathOfNearest, resolvePath } from '../support/paths.js';
+import { confineToRoot, isStrictlyInside, realpathOfNearest, resolvePath } from '../support/paths.js';
 import { exists } from './support.js';
 
 /** Why `path` is not a safe relative file path (absolute, empty, `..`, NUL), or undefined. */
@@ -58,7 +58,7 @@ async function inside(base: string, rel: string, side: 'from' | 'to'): Promise<s
 /**
  * Copies each of `files` from the folder `from` to the same relative path under `to` (parents created,
  * modes kept, symlinks copied as links). Everything is checked before anything is copied: a missing
- * source, a folder, a path escaping either side, or a destination holding something else fails the step
+ * source, a folder, a path escaping either side or the run root, or a destination holding something else fails the step
  * and copies nothing. A destination already identical is fine (so the node can run again).
  */
 export const fsCopyFiles = defineTask({
@@ -75,9 +75,13 @@ export const fsCopyFiles = defineTask({
     const files = [...new Set(ctx.input.files)];
     const todo: Array<{ rel: string; src: string; dst: string }> = [];
     const existing: string[] = [];
+    // each destination lands inside `to` and inside the run root (a dangling symlink there is followed for the check)
+    const confine = (rel: string) =>
+      confineToRoot(ctx.root, join(ctx.input.to, rel), { task: 'fs.copy-files', param: 'to', origin: ctx.rootOrigin });
     for (const rel of files) {
       const src = await inside(from, rel, 'from');
       const dst = await inside(to, rel, 'to');
+      await confine(rel);
       const st = await lstat(src).catch((e: unknown) => {
         if (errnoCode(e) === 'ENOENT')
           throw new TaskError(`cannot copy ${rel}: ${src} does not exist`, { file: rel, from });
@@ -93,8 +97,11 @@ export const fsCopyFiles = defineTask({
     }
     const copied: string[] = [];
     for (const { rel, src, dst } of todo) {
+      // checked again right before writing, and written through the checked path: a folder swapped for a symlink
+      // since the first check cannot lead the copy outside
+      const checked = await confine(rel);
       try {
-        await cp(src, dst, { errorOnExist: true, force: false, preserveTimestamps: true, verbatimSymlinks: true });
+        await cp(src, checked, { errorOnExist: true, force: false, preserveTimestamps: true, verbatimSymlinks: true });
       } catch (e) {
         throw new TaskError(
           `cannot copy ${src} to ${dst}: ${(e as Error).message} (copied so far: ${copied.join(', ') || 'none'})`,

@@ -1,10 +1,10 @@
-// Copies a file or a directory tree as a task node, refusing to clobber an existing destination unless asked.
+// Copies a file or a directory tree as a task node, refusing to clobber an existing destination unless asked or to write outside the run root.
 import { cp, lstat, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { defineTask, TaskError } from '../../engine/index.js';
 import { errnoCode } from '../support/files.js';
-import { resolvePath } from '../support/paths.js';
+import { confineToRoot, realpathOfNearest, resolvePath } from '../support/paths.js';
 import { exists } from './support.js';
 
 /** Input of `fs.copy`; relative paths are taken from the run root. */
@@ -33,7 +33,7 @@ async function countFiles(path: string): Promise<number> {
   return n;
 }
 
-/** Copies `from` to `to` recursively (symlinks are copied as links). */
+/** Copies `from` (anywhere) to `to` (inside the run root) recursively (symlinks are copied as links). */
 export const fsCopy = defineTask({
   id: 'fs.copy',
   title: 'Copy files',
@@ -42,10 +42,11 @@ export const fsCopy = defineTask({
   idempotent: true,
   plan: (i) => [`cp -R${i.overwrite ? 'f' : 'n'} ${i.from} ${i.to}`],
   async run(ctx) {
+    // the source is only read: it may be anywhere; the destination is checked inside the run root and written through
     const from = resolvePath(ctx.root, ctx.input.from);
-    const to = resolvePath(ctx.root, ctx.input.to);
-    if (!(await exists(from))) throw new TaskError(`cannot copy ${from}: it does not exist`, { from, to });
-    if (from === to) throw new TaskError(`cannot copy ${from} onto itself`, { from, to });
+    if (!(await exists(from))) throw new TaskError(`cannot copy ${from}: it does not exist`, { from });
+    const to = await confineToRoot(ctx.root, ctx.input.to, { task: 'fs.copy', param: 'to', origin: ctx.rootOrigin });
+    if ((await realpathOfNearest(from)) === to) throw new TaskError(`cannot copy ${from} onto itself`, { from, to });
     if (!ctx.input.overwrite && (await exists(to))) {
       throw new TaskError(`refusing to overwrite ${to}: it exists (set overwrite: true to replace it)`, { from, to });
     }

@@ -1,9 +1,9 @@
-// Creates a directory (and its parents) as a task node, remembering whether it was new so rollback can undo it.
+// Creates a directory (and its parents) inside the run root as a task node, remembering whether it was new so rollback can undo it.
 import { mkdir, rmdir, stat } from 'node:fs/promises';
 import { z } from 'zod';
 import { defineTask, TaskError } from '../../engine/index.js';
 import { errnoCode } from '../support/files.js';
-import { resolvePath } from '../support/paths.js';
+import { confineToRoot } from '../support/paths.js';
 import { modeSchema } from './support.js';
 
 /** Input of `fs.mkdir`; a relative path is taken from the run root. */
@@ -27,7 +27,11 @@ export const fsMkdir = defineTask({
   idempotent: true,
   plan: (i) => [`mkdir -p${i.mode === undefined ? '' : ` -m ${i.mode.toString(8)}`} ${i.path}`],
   async run(ctx) {
-    const path = resolvePath(ctx.root, ctx.input.path);
+    const path = await confineToRoot(ctx.root, ctx.input.path, {
+      task: 'fs.mkdir',
+      param: 'path',
+      origin: ctx.rootOrigin,
+    });
     let first: string | undefined;
     try {
       first = await mkdir(path, { recursive: true, mode: ctx.input.mode });

@@ -1,10 +1,10 @@
-// Moves (renames) a file or folder as a task node: never replaces anything, safe to run again, undone by moving back.
+// Moves (renames) a file or folder as a task node: inside the run root only, never replaces anything, safe to run again, undone by moving back.
 import { mkdir, rename } from 'node:fs/promises';
 import { dirname, sep } from 'node:path';
 import { z } from 'zod';
 import { defineTask, TaskError } from '../../engine/index.js';
 import { errnoCode } from '../support/files.js';
-import { resolvePath } from '../support/paths.js';
+import { confineToRoot } from '../support/paths.js';
 import { exists } from './support.js';
 
 /** Input of `fs.move`; relative paths are taken from the run root. */
@@ -39,7 +39,8 @@ async function renameOrExplain(from: string, to: string): Promise<void> {
 }
 
 /**
- * Moves `from` to `to` with a rename (parents of `to` are created). An existing `to` is refused, so
+ * Moves `from` to `to` with a rename (parents of `to` are created), both inside the run root, `from` strictly (symlinks
+ * resolved: a symlinked folder cannot lead either side outside). An existing `to` is refused, so
  * nothing is ever replaced. When `from` is gone and `to` exists, the move is taken as done by an earlier
  * attempt (`moved: false`), so a resumed run carries on. Rollback moves it back.
  */
@@ -53,8 +54,17 @@ export const fsMove = defineTask({
   idempotent: true,
   plan: (i) => [`mv -n ${i.from} ${i.to}`],
   async run(ctx) {
-    const from = resolvePath(ctx.root, ctx.input.from);
-    const to = resolvePath(ctx.root, ctx.input.to);
+    // both sides are written (the source goes away): both are checked inside the run root, on their real paths, and
+    // the rename goes through those; the source is the entry itself (a symlink is moved, not its target), never the root
+    const origin = ctx.rootOrigin;
+    const from = await confineToRoot(ctx.root, ctx.input.from, {
+      task: 'fs.move',
+      param: 'from',
+      origin,
+      keepLink: true,
+      strict: true,
+    });
+    const to = await confineToRoot(ctx.root, ctx.input.to, { task: 'fs.move', param: 'to', origin });
     if (from === to) throw new TaskError(`cannot move ${from} onto itself`, { from, to });
     if (to.startsWith(from + sep))
       throw new TaskError(`cannot move ${from} to ${to}: a folder cannot be moved inside itself`, { from, to });

@@ -1,11 +1,11 @@
-// Renders every `*-dist` template of a tree with handlebars as a task node: all in memory first, then written.
+// Renders every `*-dist` template of a tree with handlebars as a task node: all in memory first, then written, inside the run root only.
 import Handlebars from 'handlebars';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { z } from 'zod';
 import { defineTask, TaskError } from '../../engine/index.js';
 import { writeFileAtomic } from '../support/files.js';
-import { resolvePath } from '../support/paths.js';
+import { confineToRoot, resolvePath } from '../support/paths.js';
 import { exists } from './support.js';
 
 /** Input of `fs.render`; a relative dir is taken from the run root. */
@@ -57,7 +57,10 @@ function templateError(file: string, e: unknown): TaskError {
   return new TaskError(`${file}: template error: ${err.message}`, { file, line: err.lineNumber });
 }
 
-/** Renders `foo.conf-dist` into `foo.conf` for every template under `dir`; strict: a missing variable fails. */
+/**
+ * Renders `foo.conf-dist` into `foo.conf` for every template under `dir`; strict: a missing variable fails. Templates are
+ * only read (they may be anywhere); every rendered file must land inside the run root, or nothing is written.
+ */
 export const fsRender = defineTask({
   id: 'fs.render',
   title: 'Render templates',
@@ -95,8 +98,16 @@ export const fsRender = defineTask({
         errors: errors.map((e) => e.details),
       });
     }
-    // Every template rendered: only now touch the tree.
-    for (const r of rendered) await writeFileAtomic(r.target, r.content, r.mode);
+    // Every target checked inside the run root before anything is written (all or nothing); then each one is checked
+    // again right before it is written, and written through its real path.
+    const confine = (target: string) =>
+      confineToRoot(ctx.root, join(ctx.input.dir, relative(dir, target)), {
+        task: 'fs.render',
+        param: 'target',
+        origin: ctx.rootOrigin,
+      });
+    for (const r of rendered) await confine(r.target);
+    for (const r of rendered) await writeFileAtomic(await confine(r.target), r.content, r.mode);
     const files = rendered.map((r) => relative(dir, r.target));
     ctx.log.info(`rendered ${files.length} file(s) in ${dir}`, { files });
     return { dir, files };

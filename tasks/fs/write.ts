@@ -1,9 +1,9 @@
-// Writes a text file atomically as a task node, recording whether it existed so rollback can remove it.
+// Writes a text file atomically inside the run root as a task node, recording whether it existed so rollback can remove it.
 import { readFile, rm, stat } from 'node:fs/promises';
 import { z } from 'zod';
 import { defineTask, TaskError } from '../../engine/index.js';
 import { errnoCode, writeFileAtomic } from '../support/files.js';
-import { resolvePath } from '../support/paths.js';
+import { confineToRoot } from '../support/paths.js';
 import { modeSchema } from './support.js';
 
 /** Input of `fs.write`; a relative path is taken from the run root. */
@@ -32,7 +32,12 @@ export const fsWrite = defineTask({
   plan: (i) => [`write ${Buffer.byteLength(i.content)} bytes to ${i.path}${i.overwrite ? '' : ' (unless it exists)'}`],
   async run(ctx) {
     const { content, overwrite } = ctx.input;
-    const path = resolvePath(ctx.root, ctx.input.path);
+    // the real place, checked inside the run root right before writing, and written through
+    const path = await confineToRoot(ctx.root, ctx.input.path, {
+      task: 'fs.write',
+      param: 'path',
+      origin: ctx.rootOrigin,
+    });
     const bytes = Buffer.byteLength(content);
     let previousMode: number | undefined;
     let existed = false;

@@ -183,6 +183,55 @@ describe('girofle:sync', () => {
     expect(git(g.remote, 'show', 'main:notes.txt')).toBe('bob edit\n');
   });
 
+  describe('writes next to dir, whatever folder it is run from (its run root is the parent of dir)', () => {
+    it('takes a relative dir from the current folder, and puts the backup and moved folders beside it', async () => {
+      // given a remote ahead, and the command run from the sandbox (not the parent of the clone) with a relative dir
+      const g = galaxy();
+      g.bobPushes({ 'notes.txt': 'bob edit\n' });
+      const r = await g.sb.run('run', 'girofle:sync', '--param', 'dir=repos/alice/', '--json');
+      // then the sync reconciles, with everything aside in repos/, and records the root and the absolute dir
+      expect(r.code, r.stderr).toBe(0);
+      const res = JSON.parse(r.stdout);
+      expect(res.output.backup).toMatch(new RegExp(`^${g.root}/alice\\.backup-\\d{8}T\\d{6}$`));
+      expect(
+        g
+          .aside()
+          .map((f) => f.replace(/-\d{8}T\d{6}$/, ''))
+          .sort(),
+      ).toEqual(['alice.backup', 'alice.local']);
+      expect(g.sb.record(res.runId)).toMatchObject({ root: g.root, params: { dir: g.alice } });
+      expect(read(g.alice, 'notes.txt')).toBe('bob edit\n');
+    });
+
+    it('says where it writes in describe and --dry-run', async () => {
+      const g = galaxy();
+      const d = await g.sb.run('describe', 'girofle:sync');
+      expect(d.stdout).toContain('root: =dir + "/.." (declared: the folder its file tasks may not write outside of');
+      const plan = await g.sb.run('run', 'girofle:sync', '--param', `dir=${g.alice}`, '--dry-run');
+      expect(plan.code, plan.stderr).toBe(0);
+      expect(plan.stdout).toContain(`root: ${g.root} (declared by girofle:sync)`);
+    });
+
+    it('refuses --root (exit 2): the workflow declares its own root', async () => {
+      const g = galaxy();
+      const r = await g.sb.run('run', 'girofle:sync', '--param', `dir=${g.alice}`, '--root', g.sb.base);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain('--root cannot be used with girofle:sync: it declares its own root (=dir + "/..")');
+      expect(g.sb.runIds()).toEqual([]);
+    });
+
+    it('fails to start (exit 2) when the parent of dir does not exist, naming the workflow and the folder', async () => {
+      const g = galaxy();
+      const gone = join(g.sb.base, 'gone', 'notes');
+      const r = await g.sb.run('run', 'girofle:sync', '--param', `dir=${gone}`);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain(
+        `girofle:sync: its root (=dir + "/..") is ${join(g.sb.base, 'gone')} (from "${gone}/.."), which does not exist; the run is not started`,
+      );
+      expect(g.sb.runIds()).toEqual([]);
+    });
+  });
+
   it('fails with the remote and its URL when the remote is unreachable (exit 1), losing and moving nothing', async () => {
     const g = galaxy();
     writeFileSync(join(g.alice, 'notes.txt'), 'precious\n');

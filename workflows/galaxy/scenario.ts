@@ -1,4 +1,5 @@
 // Git-workflow tests as code: scenario() builds a galaxy, runs actors' git actions and expectations, and tears it down.
+import { tmpdir } from 'node:os';
 import {
   cleanup,
   decide,
@@ -286,6 +287,8 @@ export function scenario(spec: ScenarioSpec): Scenario {
     id,
     title: spec.name,
     ...(spec.description ? { description: spec.description } : {}),
+    // galaxy.build makes its galaxy in the temp folder: the steps' writes (write, expectations, moves) go there
+    root: tmpdir(),
     params: {
       transport: {
         type: 'string',

@@ -187,7 +187,8 @@ export const girofleSync: Definition = workflow({
     'Commits local changes, fetches, pushes when only local is ahead; when the remote moved, keeps a dated backup, swaps in a fresh clone, ' +
     'pushes the files the remote lacked and reports (needs attention) files changed on both sides. Nothing is ever deleted or overwritten.',
   params: {
-    dir: { type: 'string', description: 'the working folder (a git clone)' },
+    // made absolute when the run starts (from the current directory), so `dir=.` and `dir=notes` name the same folder
+    dir: { type: 'string', path: true, description: 'the working folder (a git clone)' },
     remote: {
       type: 'string',
       default: 'origin',
@@ -201,6 +202,9 @@ export const girofleSync: Definition = workflow({
       description: 'branch to sync (default: the checked-out one)',
     },
   },
+  // the backup, the moved folders and the report are siblings of dir: the run root is its parent folder, wherever the
+  // command is run from (file tasks may not write outside of it)
+  root: '=dir + "/.."',
   steps: sequence(
     task(
       'prepare',
