@@ -1,5 +1,5 @@
 // The `gravity` command: parses argv with commander, calls the engine through the commands, maps results to exit codes.
-import { Command, CommanderError, Option } from 'commander';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { ErrorCode, GravityError } from '../engine/index.js';
 import { createApp, type App } from './app.js';
 import { cancelCommand, resumeCommand, rollbackCommand, runCommand } from './commands/execute.js';
@@ -24,7 +24,17 @@ const BAD_INPUT = new Set<string>([
   ErrorCode.NotFound,
   ErrorCode.DefinitionChanged,
   ErrorCode.Expression,
+  // another process drives the run
+  ErrorCode.Locked,
 ]);
+
+/** The seconds of `--wait [seconds]`, bounded to a day. */
+function waitSeconds(v: string): number {
+  const n = Number(v);
+  if (v.trim() === '' || !Number.isFinite(n) || n < 0 || n > 86_400)
+    throw new InvalidArgumentError(`expected seconds between 0 and 86400, got "${v}"`);
+  return n;
+}
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
 
@@ -67,7 +77,10 @@ export function buildProgram(exit: (code: number) => void): Command {
       collect,
     )
     .option('--dry-run', 'print the plan and change nothing')
-    .option('--root <dir>', 'folder that file removals may not leave (default: current directory)')
+    .option(
+      '--root <dir>',
+      'folder file tasks may not write outside of (default: current directory; refused when the workflow declares its own root)',
+    )
     .addOption(json())
     .action(withApp((app, wf: string, o) => runCommand(app, wf, o)));
   program
@@ -89,9 +102,14 @@ export function buildProgram(exit: (code: number) => void): Command {
     .description('resume an interrupted or cancelled run where it stopped')
     .option('--force', 're-run interrupted steps that are not idempotent')
     .option('--allow-changed', 'resume even though the workflow definition changed')
-    .option('--root <dir>', 'folder that file removals may not leave')
+    .addOption(
+      new Option('--wait [seconds]', 'wait for another process driving the run to let go (default: refuse at once)')
+        .preset('600')
+        .argParser(waitSeconds),
+    )
+    .option('--root <dir>', 'folder file tasks may not write outside of (refused when the run has its own root)')
     .addOption(json())
-    .action(withApp((app, id: string, o) => resumeCommand(app, id, o)));
+    .action(withApp((app, id: string, o) => resumeCommand(app, id, { ...o, waitMs: (o.wait ?? 0) * 1000 })));
   program
     .command('cancel <run>')
     .description('cancel a running run (it stays resumable)')
@@ -101,7 +119,7 @@ export function buildProgram(exit: (code: number) => void): Command {
     .command('rollback <run>')
     .description('undo the finished steps of a run, newest first')
     .addOption(json())
-    .option('--root <dir>', 'folder that file removals may not leave')
+    .option('--root <dir>', 'folder file tasks may not write outside of (refused when the run has its own root)')
     .action(withApp((app, id: string, o) => rollbackCommand(app, id, o)));
   program
     .command('export [workflow]')

@@ -3,6 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { BadInputError } from './errors.js';
 import { RunStatus } from './journal.js';
 import { isRunLive } from './liveness.js';
+import { lockRun } from './run-lock.js';
 import { loadRun, RunWriter } from './run-store.js';
 import type { EngineOptions } from './run-types.js';
 
@@ -43,11 +44,23 @@ export async function cancelRun(
       pid: r.pid,
     });
   }
-  const writer = new RunWriter(engine, r);
-  await writer.log({
-    type: 'run.cancelled',
-    message: 'its process is gone: marked cancelled; resume with `gravity resume`',
-  });
-  await writer.saveRecord({ status: RunStatus.Cancelled, pid: undefined });
-  return { runId: r.id, status: RunStatus.Cancelled, signalled: false };
+  // its process is gone: mark it, unless another process took the run over meanwhile (a resume holds its lock)
+  const lock = await lockRun(engine.store, r.id, { purpose: 'cancel' });
+  try {
+    const now = await loadRun(engine, r.id);
+    if (now.status !== RunStatus.Running)
+      throw new BadInputError(`run ${r.id} is ${now.status}, not running: nothing to cancel`, {
+        run: r.id,
+        status: now.status,
+      });
+    const writer = new RunWriter(engine, now);
+    await writer.log({
+      type: 'run.cancelled',
+      message: 'its process is gone: marked cancelled; resume with `gravity resume`',
+    });
+    await writer.saveRecord({ status: RunStatus.Cancelled, pid: undefined });
+    return { runId: r.id, status: RunStatus.Cancelled, signalled: false };
+  } finally {
+    await lock.release();
+  }
 }

@@ -34,6 +34,8 @@ export class Execution implements Runtime, StepHost {
    * process died between journaling their end and writing the next snapshot. Used once instead of running them again.
    */
   readonly replay = new Map<string, { output?: unknown; error?: SerializedError }>();
+  /** Set on resume: the attempt each interrupted step was at (see interruptedAttempt), used once by that step. */
+  readonly interrupted = new Map<string, number>();
   private readonly pause = new AbortController();
   private attention?: { message: string; steps: string[] };
   /** Set by resume --force: interrupted steps of child runs are re-run too. */
@@ -104,6 +106,12 @@ export class Execution implements Runtime, StepHost {
     if (!this.writer.persists) return;
     await new Promise((r) => setImmediate(r));
     await this.persistSnapshot();
+  }
+
+  takeInterruptedAttempt(step: string): number {
+    const attempt = this.interrupted.get(step) ?? 0;
+    this.interrupted.delete(step);
+    return attempt;
   }
 
   /** The expression scope of the run right now. */

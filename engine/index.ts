@@ -4,6 +4,7 @@ export {
   CancelledError,
   closest,
   ConflictError,
+  CorruptDataError,
   DefinitionError,
   DuplicateTaskError,
   ErrorCode,
@@ -11,6 +12,7 @@ export {
   GravityError,
   levenshtein,
   NotFoundError,
+  printable,
   serializeError,
   TaskError,
   TimeoutError,
@@ -89,7 +91,10 @@ export { jsonLike, parseParamPairs, resolveParams } from './params.js';
 export { assertValidDefinition, checkDefinition, type Problem, type ValidateOptions } from './validate.js';
 export { bindRuntime, compile, scopeOf, type RunContext, type Runtime, type TaskRequest } from './compile.js';
 export {
+  interruptedAttempt,
+  journalEntrySchema,
   openSteps,
+  runRecordSchema,
   RunStatus,
   stepsFromJournal,
   summarizeSteps,
@@ -110,11 +115,23 @@ export type {
   StartOptions,
   StepHost,
 } from './run-types.js';
-export { getRun, keys, listRuns, loadRun, readDefinition, readJournal, readSnapshot } from './run-store.js';
+export { holderGone, lockRun, RUN_LOCK_TTL_MS, type RunLock, type RunLockHolder } from './run-lock.js';
+export {
+  getRun,
+  keys,
+  listRuns,
+  loadRun,
+  readDefinition,
+  readJournal,
+  readSnapshot,
+  type RunListing,
+  type UnreadableRun,
+} from './run-store.js';
 export { resultOf } from './execution.js';
 export { isRunLive } from './liveness.js';
 export { newRunId, resumeRun, startRun } from './runner.js';
 export { rollbackRun, type RollbackReport } from './rollback.js';
+export { absolutePathParams, declaredRoot } from './run-root.js';
 export { cancelRun, type CancelReport } from './cancel.js';
 export { planDefinition, type PlanItem } from './plan.js';
 export {
@@ -140,4 +157,5 @@ export {
   type LockOptions,
   type PutOptions,
   type Store,
+  type UnreadableEntry,
 } from './store/index.js';

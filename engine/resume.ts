@@ -17,7 +17,8 @@ export interface ResumePoint {
   record: RunRecord;
   def: Definition;
   journal: JournalEntry[];
-  snapshot: Snapshot<unknown>;
+  /** Absent when the run was interrupted before its first snapshot (before any step started): it starts over. */
+  snapshot?: Snapshot<unknown>;
   timers?: PersistedTimer[];
   /** Outcomes of steps that ended in the journal after the snapshot was written: replayed, not run again. */
   replay: Map<string, { output?: unknown; error?: SerializedError }>;
@@ -70,17 +71,27 @@ export async function prepareResume(
   def ??= await readDefinition(engine.store, record.definitionHash);
   if (!def) throw new NotFoundError(`definition of run ${id} not found`);
   const snap = await readSnapshot(engine.store, id);
-  if (!snap) throw new NotFoundError(`run ${id} has no snapshot to resume from`);
   // a cancel inside a cleanup()'s body ran the cleanup and ended the run: nothing is left to resume
   if (
     record.status === RunStatus.Cancelled &&
-    ((snap.snapshot as { status?: string }).status === 'done' || record.finishedAt)
+    ((snap?.snapshot as { status?: string } | undefined)?.status === 'done' || record.finishedAt)
   ) {
     throw new BadInputError(`run ${id} ended: its cleanup ran after the cancel; start a new run`, {
       status: record.status,
     });
   }
   const journal = await readJournal(engine.store, id);
+  if (!snap) {
+    // killed between its record and its first snapshot: a step makes the state durable before it starts (checkpoint),
+    // so no step can have started; the run starts over from the beginning
+    const started = journal.find((e) => e.type === 'task.started');
+    if (started)
+      throw new GravityError(
+        ErrorCode.NotFound,
+        `run ${id} has no snapshot although step <${started.step}> started: its snapshot file is missing; roll it back or start a new run`,
+        { run: id },
+      );
+  }
 
   const open = openSteps(journal);
   // what an interrupted step left running is stopped first, whatever is decided next: a leftover that finished later
@@ -102,7 +113,7 @@ export async function prepareResume(
   }
   // steps the snapshot shows running but the journal shows ended: the crash came before the next snapshot
   const replay: ResumePoint['replay'] = new Map();
-  const running = Object.keys((snap.snapshot as { children?: Record<string, unknown> }).children ?? {});
+  const running = Object.keys((snap?.snapshot as { children?: Record<string, unknown> } | undefined)?.children ?? {});
   for (const step of running) {
     const last = [...journal]
       .reverse()
@@ -126,11 +137,14 @@ export async function prepareResume(
   });
   await writer.log({
     type: 'run.resumed',
-    message: open.length
-      ? `re-running ${open.map((s) => `<${s.step}>`).join(', ')}${o.force ? ' (forced)' : ''}`
-      : 'resumed',
+    message: !snap
+      ? 'started over: it was interrupted before its first step'
+      : open.length
+        ? `re-running ${open.map((s) => `<${s.step}>`).join(', ')}${o.force ? ' (forced)' : ''}`
+        : 'resumed',
   });
   await writer.flushed();
+  if (!snap) return { record, def, journal: writer.journal, replay };
   const snapshot = snap.snapshot as typeof snap.snapshot & { context: RunContext };
   if (snap.stepsInJournal) snapshot.context = { ...snapshot.context, steps: stepsFromJournal(journal) };
   return { record, def, journal: writer.journal, snapshot, timers: snap.timers, replay };

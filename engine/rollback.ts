@@ -5,6 +5,8 @@ import { resultOf } from './execution.js';
 import { openSteps, RunStatus } from './journal.js';
 import { isRunLive } from './liveness.js';
 import { exec } from './process.js';
+import { lockRun } from './run-lock.js';
+import { engineOfRun } from './run-root.js';
 import { getRun, loadRun, readJournal, RunWriter } from './run-store.js';
 import type { EngineOptions, RunResult } from './run-types.js';
 
@@ -20,8 +22,20 @@ export interface RollbackReport extends RunResult {
 
 /** Runs compensations of the finished steps of a run in reverse order; stops at the first that fails. */
 export async function rollbackRun(engine: EngineOptions, runId: string): Promise<RollbackReport> {
-  const record = await loadRun(engine, runId);
-  const id = record.id;
+  const { id } = await loadRun(engine, runId);
+  const lock = await lockRun(engine.store, id, { purpose: 'rollback' });
+  try {
+    return await rollbackLocked(engine, id);
+  } finally {
+    await lock.release();
+  }
+}
+
+/** The rollback of run `id`, under its lock. */
+async function rollbackLocked(engine: EngineOptions, id: string): Promise<RollbackReport> {
+  const record = await loadRun(engine, id);
+  // compensations run in the run's recorded root, when it has one (its child runs without their own too)
+  const run = engineOfRun(engine, record);
   if (isRunLive(record))
     throw new BadInputError(`run ${id} is still running in process ${record.pid}; cancel it first`);
   if (record.status === RunStatus.RolledBack) throw new BadInputError(`run ${id} has already been rolled back`);
@@ -54,7 +68,7 @@ export async function rollbackRun(engine: EngineOptions, runId: string): Promise
       if (entry.child) {
         const child = await getRun(engine.store, entry.child);
         if (child && child.status !== RunStatus.RolledBack) {
-          const r = await rollbackRun(engine, entry.child);
+          const r = await rollbackRun(run, entry.child);
           if (r.failed)
             throw Object.assign(new Error(`child run ${entry.child}: ${r.failed.error.message}`), {
               code: r.failed.error.code,
@@ -71,7 +85,8 @@ export async function rollbackRun(engine: EngineOptions, runId: string): Promise
           output: entry.output,
           signal: new AbortController().signal,
           exec,
-          root: engine.root ?? process.cwd(),
+          root: run.root ?? process.cwd(),
+          rootOrigin: run.rootOrigin,
           store: engine.store,
           scope: {},
           runId: id,

@@ -13,8 +13,10 @@ export interface EngineOptions {
   registry: TaskRegistry;
   /** Finds called workflows (`workflow:<id>` steps). */
   resolveWorkflow?: (id: string) => Definition | undefined;
-  /** Folder destructive file tasks may not leave. Default: the current directory. */
+  /** Folder file tasks resolve relative paths from and may not write outside of. Default: the current directory. */
   root?: string;
+  /** Where `root` came from, for the tasks' messages: `--root` when absent, `declared by <workflow>` (engine/run-root.ts). */
+  rootOrigin?: string;
   /** Receives every run event (journal entries and task log lines). */
   onEvent?: (event: RunEvent) => void;
   /** Persist snapshot and journal (default true; false only for in-memory benchmarks). */
@@ -50,6 +52,8 @@ export interface ResumeOptions {
   /** Accept a definition that changed since the run started. */
   allowChanged?: boolean;
   signal?: AbortSignal;
+  /** How long to wait for another process driving the run to let go (default 0: refuse at once). */
+  waitMs?: number;
 }
 
 /**
@@ -96,6 +100,8 @@ export interface StepHost {
   emitLog(step: string, level: LogLevel, text: string): void;
   /** Makes the current state durable before a step starts its side effects. */
   checkpoint(): Promise<void>;
+  /** The attempt `step` was at when the run was interrupted (0 if none), once: a resumed step goes on from it. */
+  takeInterruptedAttempt(step: string): number;
   /** The expression scope of the run right now (a copy). */
   scope(): Record<string, unknown>;
   /** Stops the run as *needs attention* (resumable). */

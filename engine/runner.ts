@@ -4,10 +4,12 @@ import { randomBytes } from 'node:crypto';
 import type { Definition } from './definition.js';
 import { definitionHash } from './definition.js';
 import { Execution } from './execution.js';
-import { RunStatus, type RunRecord } from './journal.js';
+import { interruptedAttempt, openSteps, RunStatus, type RunRecord } from './journal.js';
 import { startTimeOf } from './process.js';
 import { prepareResume } from './resume.js';
-import { createRun } from './run-store.js';
+import { lockRun } from './run-lock.js';
+import { engineOfRun, startingRoot } from './run-root.js';
+import { createRun, loadRun } from './run-store.js';
 import type { ChildRuns, EngineOptions, ResumeOptions, RunResult, StartOptions } from './run-types.js';
 import { assertValidDefinition } from './validate.js';
 
@@ -26,6 +28,8 @@ function childRunsOf(engine: EngineOptions): ChildRuns {
 /** Starts a run of a (validated) definition and waits for its end. */
 export async function startRun(engine: EngineOptions, def: Definition, o: StartOptions): Promise<RunResult> {
   assertValidDefinition(def, engine.registry, { resolveWorkflow: engine.resolveWorkflow });
+  // path params made absolute, the declared root evaluated (a bad one refuses the start): engine/run-root.ts
+  const start = await startingRoot(engine, def, o.params);
   const now = new Date().toISOString();
   const record: RunRecord = {
     id: o.runId ?? newRunId(),
@@ -33,34 +37,52 @@ export async function startRun(engine: EngineOptions, def: Definition, o: StartO
     ...(def.title ? { title: def.title } : {}),
     definitionHash: definitionHash(def),
     source: o.source ?? { kind: 'inline' },
-    params: o.params,
+    params: start.params,
     status: RunStatus.Running,
     pid: process.pid,
     pidStart: startTimeOf(process.pid),
     host: hostname(),
     ...(o.parent ? { parent: o.parent } : {}),
+    ...(start.root ? { root: start.root } : {}),
     createdAt: now,
     updatedAt: now,
   };
-  if (engine.persist !== false) await createRun(engine.store, record, def);
-  const ex = new Execution(engine, def, record, o.signal ?? new AbortController().signal, childRunsOf(engine));
-  await ex.log({ type: 'run.started', input: o.params, message: def.title ?? def.id });
-  return ex.execute();
+  // the run is driven by this process from before its record exists to its end (a resume waits or is refused)
+  const lock = engine.persist === false ? undefined : await lockRun(engine.store, record.id, { purpose: 'run' });
+  try {
+    if (engine.persist !== false) await createRun(engine.store, record, def);
+    const run = start.engine;
+    const ex = new Execution(run, def, record, o.signal ?? new AbortController().signal, childRunsOf(run));
+    await ex.log({ type: 'run.started', input: start.params, message: def.title ?? def.id });
+    return await ex.execute();
+  } finally {
+    await lock?.release();
+  }
 }
 
 /** Resumes an interrupted, cancelled or needs-attention run from its last snapshot, and waits for its end. */
 export async function resumeRun(engine: EngineOptions, runId: string, o: ResumeOptions = {}): Promise<RunResult> {
-  const point = await prepareResume(engine, runId, o);
-  if (!('snapshot' in point)) return point;
-  const ex = new Execution(
-    engine,
-    point.def,
-    point.record,
-    o.signal ?? new AbortController().signal,
-    childRunsOf(engine),
-    point.journal,
-  );
-  ex.force = o.force === true;
-  for (const [step, outcome] of point.replay) ex.replay.set(step, outcome);
-  return ex.execute(point.snapshot, point.timers);
+  const { id } = await loadRun(engine, runId);
+  // one process drives a run: everything below reads and decides under the run's lock
+  const lock = await lockRun(engine.store, id, { purpose: 'resume', waitMs: o.waitMs });
+  try {
+    const point = await prepareResume(engine, id, o);
+    if (!('def' in point)) return point;
+    // a run with its own root (declared by its workflow) goes on in it, wherever it is resumed from
+    const run = engineOfRun(engine, point.record);
+    const ex = new Execution(
+      run,
+      point.def,
+      point.record,
+      o.signal ?? new AbortController().signal,
+      childRunsOf(run),
+      point.journal,
+    );
+    ex.force = o.force === true;
+    for (const [step, outcome] of point.replay) ex.replay.set(step, outcome);
+    for (const s of openSteps(point.journal)) ex.interrupted.set(s.step, interruptedAttempt(point.journal, s.step));
+    return await ex.execute(point.snapshot, point.timers);
+  } finally {
+    await lock.release();
+  }
 }

@@ -84,9 +84,11 @@ export async function runTaskStep(ex: StepHost, req: TaskRequest, signal: AbortS
   const idempotent = task.isIdempotent(input);
   const policy = { max: 1, backoffMs: 1000, factor: 2, maxBackoffMs: 60_000, ...req.meta.retry };
   const timeoutMs = req.meta.timeoutMs ?? task.timeoutMs;
-  for (let attempt = 1; ; attempt++) {
+  // a step interrupted at attempt N (the process died, or the run was cancelled) goes on at attempt N after a resume
+  const first = Math.max(1, ex.takeInterruptedAttempt(req.step));
+  for (let attempt = first; ; attempt++) {
     const started = performance.now();
-    if (attempt === 1) await ex.log({ type: 'task.started', ...base, attempt, idempotent, input });
+    if (attempt === first) await ex.log({ type: 'task.started', ...base, attempt, idempotent, input });
     try {
       const output = await attemptOnce(ex, task, input, req.step, attempt, signal, timeoutMs);
       await ex.log({
@@ -170,6 +172,7 @@ async function attemptOnce(
     log: loggerFor(ex, step),
     exec,
     root: ex.engine.root ?? process.cwd(),
+    rootOrigin: ex.engine.rootOrigin,
     store: ex.engine.store,
     // built on first read only (most tasks never read it, and it copies the step outputs)
     get scope() {

@@ -1,9 +1,12 @@
 // Commands that execute: run, resume, rollback, cancel. They render progress and return an exit code.
 import { existsSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import type { Definition, RunEvent, RunRecord, RunResult } from '../../engine/index.js';
 import {
+  absolutePathParams,
   BadInputError,
   cancelRun,
+  declaredRoot,
   loadRun,
   parseParamPairs,
   planDefinition,
@@ -73,6 +76,18 @@ async function execute(
   return exitCodeOf(result.status);
 }
 
+/**
+ * `--root` for a run that has a root of its own (declared by its workflow, recorded with the run) is refused (exit 2):
+ * the declared root is where that workflow writes, and silently confining it elsewhere would fail it halfway.
+ */
+function refuseRootOption(root: string | undefined, what: string, own: string | undefined): void {
+  if (root !== undefined && own !== undefined)
+    throw new BadInputError(
+      `--root cannot be used with ${what}: it declares its own root (${own}), the folder its file tasks may not write outside of; run it without --root`,
+      { root: own },
+    );
+}
+
 /** `gravity run <workflow | file.json> [--param k=v] [--dry-run]`. */
 export async function runCommand(
   app: App,
@@ -81,14 +96,19 @@ export async function runCommand(
 ): Promise<number> {
   const { def, source } = await app.load(ref, parseParamPairs(o.map ?? []));
   const params = resolveParams(def, parseParamPairs(o.param ?? []));
+  refuseRootOption(o.root, def.id, def.root);
   if (o.dryRun) {
-    const plan = planDefinition(def, app.registry, params);
-    print(o.json, `dry run of ${def.id} (nothing is changed)\nparams: ${JSON.stringify(params)}\n${formatPlan(plan)}`, {
-      workflow: def.id,
-      dryRun: true,
-      params,
-      steps: plan,
-    });
+    // what the run would start with: path params made absolute, the declared root evaluated (engine/run-root.ts)
+    const base = resolve(o.root ?? '.');
+    const planned = absolutePathParams(def, params, base);
+    const root = (await declaredRoot(def, planned, base)) ?? base;
+    const origin = def.root !== undefined ? `declared by ${def.id}` : '--root';
+    const plan = planDefinition(def, app.registry, planned);
+    print(
+      o.json,
+      `dry run of ${def.id} (nothing is changed)\nparams: ${JSON.stringify(planned)}\nroot: ${root} (${origin})\n${formatPlan(plan)}`,
+      { workflow: def.id, dryRun: true, params: planned, root, steps: plan },
+    );
     return Exit.Ok;
   }
   return execute(app, def, o, (engine, signal) => startRun(engine, def, { params, source, signal }));
@@ -104,21 +124,32 @@ async function currentDefinition(app: App, r: RunRecord): Promise<Definition | u
   return undefined;
 }
 
-/** `gravity resume <run> [--force] [--allow-changed]`. */
+/** `gravity resume <run> [--force] [--allow-changed] [--wait [seconds]]`. */
 export async function resumeCommand(
   app: App,
   runId: string,
-  o: ExecOptions & { force?: boolean; allowChanged?: boolean },
+  o: ExecOptions & { force?: boolean; allowChanged?: boolean; waitMs?: number },
 ): Promise<number> {
   const record = await loadRun(app.engine(), runId);
+  refuseRootOption(o.root, `run ${record.id} of ${record.workflow}`, record.root);
   const def = await currentDefinition(app, record);
   return execute(app, def, o, (engine, signal) =>
-    resumeRun(engine, record.id, { definition: def, force: o.force, allowChanged: o.allowChanged, signal }),
+    resumeRun(engine, record.id, {
+      definition: def,
+      force: o.force,
+      allowChanged: o.allowChanged,
+      signal,
+      waitMs: o.waitMs,
+    }),
   );
 }
 
 /** `gravity rollback <run>`. */
 export async function rollbackCommand(app: App, runId: string, o: ExecOptions): Promise<number> {
+  if (o.root !== undefined) {
+    const record = await loadRun(app.engine(), runId);
+    refuseRootOption(o.root, `run ${record.id} of ${record.workflow}`, record.root);
+  }
   const renderer = o.json ? undefined : plainRenderer(process.stdout, () => undefined);
   const report = await rollbackRun(
     app.engine((e) => renderer?.onEvent(e), o.root),

@@ -2,14 +2,24 @@
 import { describe, expect, it } from 'vitest';
 import { readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { sequence, task, workflow } from '../../engine/index.js';
+import { isAlive, sequence, task, workflow } from '../../engine/index.js';
 import { sandbox, waitFor } from '../support/cli.js';
 
-/** A step that appends its name to the marker file after `sleep` seconds (so a kill during the sleep leaves no mark). */
-const mark = (id: string, file: string, sleep = 0, idempotent = true) =>
+/**
+ * A step that appends its name to the marker file after `sleep` seconds (so a kill during the sleep leaves no mark).
+ * With `firstSleep`, its first run sleeps that long instead: the step's orphan outlives any resume, however loaded the
+ * machine, so the tests see resume kill it (a command that finishes after its engine died is another subject).
+ */
+const mark = (id: string, file: string, sleep = 0, idempotent = true, firstSleep = 0) =>
   task(id, 'exec.run', {
     command: 'sh',
-    args: ['-c', `${sleep ? `sleep ${sleep}; ` : ''}echo ${id} >> "$1"`, 'mark', file],
+    args: [
+      '-c',
+      `${firstSleep ? `[ -e "$2" ] || { : > "$2"; sleep ${firstSleep}; }; ` : ''}${sleep ? `sleep ${sleep}; ` : ''}echo ${id} >> "$1"`,
+      'mark',
+      file,
+      `${file}.${id}-started`,
+    ],
     idempotent,
   });
 
@@ -21,7 +31,7 @@ const counts = (file: string) => {
 function crashWorkflow(file: string, s3Idempotent: boolean) {
   return workflow({
     id: 'test:crash',
-    steps: sequence(mark('s1', file), mark('s2', file), mark('s3', file, 3, s3Idempotent), mark('s4', file)),
+    steps: sequence(mark('s1', file), mark('s2', file), mark('s3', file, 0.3, s3Idempotent, 60), mark('s4', file)),
   });
 }
 
@@ -46,14 +56,18 @@ describe('gravity run killed and resumed', () => {
     expect(killed.signal).toBe('SIGKILL');
     expect(counts(marks)).toEqual({ s1: 1, s2: 1, s3: 0, s4: 0 });
     const listed = await sb.run('runs', '--json');
-    expect(JSON.parse(listed.stdout)[0]).toMatchObject({ id: runId, status: 'interrupted' });
+    expect(JSON.parse(listed.stdout).runs[0]).toMatchObject({ id: runId, status: 'interrupted' });
 
     const resumed = await sb.run('resume', runId, '--json');
     expect(resumed.code, resumed.stderr).toBe(0);
     const result = JSON.parse(resumed.stdout);
     expect(result.status).toBe('succeeded');
     // read the side effects, not only the journal: every task ran exactly once
-    await new Promise((r) => setTimeout(r, 3500)); // longer than s3's sleep: a surviving orphan would have written by now
+    // the first s3's command (sleeping 60 s) was killed by resume: it can never write its mark
+    const orphan = sb.journal(runId).find((e) => e.type === 'task.process' && e.step === 's3') as unknown as {
+      pid: number;
+    };
+    await waitFor(() => !isAlive(orphan.pid) || undefined);
     expect(counts(marks)).toEqual({ s1: 1, s2: 1, s3: 1, s4: 1 });
     expect(result.steps.map((s: { id: string }) => s.id)).toEqual(['s1', 's2', 's3', 's4']);
   });

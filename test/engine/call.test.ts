@@ -18,7 +18,7 @@ import {
   type RunRecord,
   type Store,
 } from '../../engine/index.js';
-import { addTask, echoTask, engineWith, gateTask, journalOf, taskTrail } from './support.js';
+import { addTask, echoTask, engineWith, gateTask, journalOf, taskTrail, processDied } from './support.js';
 
 const catalog =
   (...defs: Definition[]) =>
@@ -180,6 +180,7 @@ describe('resuming a parent run at a call step', () => {
       expect((await journalOf(store, 'p-crash.sub')).map((e) => e.type)).toContain('task.started'),
     );
     expect((await recordOf(store, 'p-crash.sub'))?.status).toBe('running');
+    await processDied(store);
     // when another engine (persist: true, the default, said explicitly) resumes the parent
     const gate2 = gateTask({ idempotent: true });
     gate2.release();
@@ -279,6 +280,7 @@ describe('resuming a parent run at a call step', () => {
     void startRun(first, parent, { params: {}, runId: 'p-torn' });
     await vi.waitFor(async () => expect((await recordOf(store, 'p-torn.sub'))?.status).toBe('succeeded'));
     expect(echo1.calls).toEqual(['made']);
+    await processDied(store);
     const echo2 = echoTask();
     const { engine: second } = engineWith([echo2.task], { store, resolveWorkflow: catalog(child) });
     return { store, echo2, second };

@@ -14,7 +14,7 @@ import {
   workflow,
   type RunRecord,
 } from '../../engine/index.js';
-import { echoTask, engineWith, gateTask, journalOf } from './support.js';
+import { echoTask, engineWith, gateTask, journalOf, processDied } from './support.js';
 
 describe('cancelRun', () => {
   it('marks a run whose process died as cancelled, journals it, and leaves it resumable', async () => {
@@ -31,6 +31,7 @@ describe('cancelRun', () => {
     await new Promise((r) => setTimeout(r, 20));
     const record = (await store.get<RunRecord>(keys.run('r-dead')))!.value;
     await store.put(keys.run('r-dead'), { ...record, pid: 2 ** 22 + 11, pidStart: 1, host: hostname() });
+    await processDied(store);
 
     // when it is cancelled by its id prefix
     const report = await cancelRun(engine, 'r-de');

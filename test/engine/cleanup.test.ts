@@ -18,7 +18,16 @@ import {
   type EngineOptions,
   type RunRecord,
 } from '../../engine/index.js';
-import { echoTask, engineWith, failTask, gateTask, journalOf, taskTrail, tempJsonStore } from './support.js';
+import {
+  echoTask,
+  engineWith,
+  failTask,
+  gateTask,
+  journalOf,
+  taskTrail,
+  tempJsonStore,
+  processDied,
+} from './support.js';
 
 let tmp: Awaited<ReturnType<typeof tempJsonStore>>;
 beforeEach(async () => {
@@ -197,6 +206,7 @@ describe('cleanup()', () => {
     await new Promise((r) => setTimeout(r, 20));
     const rec = (await tmp.store.get<RunRecord>('runs/r-crash'))!;
     await tmp.store.put('runs/r-crash', { ...rec.value, pid: 999_999 });
+    await processDied(tmp.store);
     // when a new process resumes it
     const store2 = await createJsonStore(tmp.dir);
     const echo2 = echoTask();

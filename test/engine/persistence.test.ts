@@ -135,7 +135,11 @@ describe('run persistence in the JSON store', () => {
     // then there was at least one snapshot put per step, and the last put of the snapshot is the done state
     const snapshotPuts = keys.filter((k) => k === 'snapshots/r-snaps').length;
     expect(snapshotPuts).toBeGreaterThanOrEqual(3);
-    expect(keys[0]).toBe('runs/r-snaps');
+    // the run's lock is taken first, its definition is stored before its record (a record always finds its definition),
+    // the record comes before any snapshot, and the record's end is the last write
+    expect(keys[0]).toBe('run-locks/r-snaps');
+    expect(keys.findIndex((k) => k.startsWith('definitions/'))).toBeLessThan(keys.indexOf('runs/r-snaps'));
+    expect(keys.filter((k) => k === 'runs/r-snaps' || k === 'snapshots/r-snaps')[0]).toBe('runs/r-snaps');
     expect(keys.at(-1)).toBe('runs/r-snaps');
   });
 

@@ -20,7 +20,7 @@ import {
   type RunRecord,
   type Store,
 } from '../../engine/index.js';
-import { echoTask, engineWith, gateTask, journalOf } from './support.js';
+import { echoTask, engineWith, gateTask, journalOf, processDied } from './support.js';
 
 const def = workflow({
   id: 'test:resume2',
@@ -121,12 +121,31 @@ describe('resumeRun refusals', () => {
     });
   });
 
-  it('refuses a run that has no snapshot yet', async () => {
+  it('starts over a run interrupted before its first snapshot (no step can have started)', async () => {
+    // given a run record (left running by a dead process) with its run.started journaled but no snapshot yet
+    const echo = echoTask();
+    const gate = gateTask();
+    gate.release();
+    const { engine } = engineWith([echo.task, gate.task]);
+    await engine.store.put('runs/r-nosnap', record('r-nosnap', { status: 'running', pid: 2 ** 22 + 11 }));
+    await engine.store.append('journal/r-nosnap', { type: 'run.started', at: '', input: {} });
+    // when it is resumed, then it runs from its first step to its end, and the journal says it started over
+    const result = await resumeRun(engine, 'r-nosnap', { definition: def });
+    expect(result).toMatchObject({ status: 'succeeded', output: 'one-three' });
+    expect(echo.calls).toEqual(['one', 'one-three']);
+    expect((await journalOf(engine.store, 'r-nosnap')).find((e) => e.type === 'run.resumed')?.message).toBe(
+      'started over: it was interrupted before its first step',
+    );
+  });
+
+  it('refuses a run whose snapshot is missing although a step started, naming the step', async () => {
     const { engine } = engineWith([]);
     await engine.store.put('runs/r-nosnap', record('r-nosnap'));
+    await engine.store.append('journal/r-nosnap', { type: 'task.started', at: '', step: 's1', task: 'test.echo' });
     expect(await errorOf(resumeRun(engine, 'r-nosnap', { definition: def }))).toMatchObject({
       code: 'NOT_FOUND',
-      message: 'run r-nosnap has no snapshot to resume from',
+      message:
+        'run r-nosnap has no snapshot although step <s1> started: its snapshot file is missing; roll it back or start a new run',
     });
   });
 });
@@ -236,6 +255,7 @@ describe('the state resume rebuilds', () => {
     const a2 = gateTask({ id: 'test.a', idempotent: true });
     const b2 = gateTask({ id: 'test.b', idempotent: true });
     const echo = echoTask();
+    await processDied(store);
     const result = await resumeRun({ store, registry: createRegistry(a2.task, b2.task, echo.task) }, 'r-torn2');
     // then neither step ran again, and each kept its own output
     expect(result.status).toBe('succeeded');
@@ -291,6 +311,7 @@ describe('processes left behind by an interrupted step', () => {
     } satisfies JournalEntry);
     expect(isAlive(proc.pid!)).toBe(true);
     // when another engine resumes the run
+    await processDied(store);
     const result = await resumeRun({ store, registry: createRegistry(spawner(false)) }, 'r-spawn');
     // then the step's own process is gone, the other program still runs, and the step ran again
     expect(result.status).toBe('succeeded');
@@ -323,6 +344,7 @@ describe('processes left behind by an interrupted step', () => {
     });
     started.push({ pid: proc.pid } as ChildProcess);
     // when the run is resumed without --force
+    await processDied(store);
     const result = await resumeRun({ store, registry: createRegistry(spawner) }, 'r-unsafe');
     // then it waits for a person, and the step's process is already gone
     expect(result.status).toBe('needs-attention');

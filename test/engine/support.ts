@@ -9,10 +9,13 @@ import {
   createMemoryStore,
   createRegistry,
   defineTask,
+  keys,
   TaskError,
   type EngineOptions,
   type JournalEntry,
   type RunEvent,
+  type RunLockHolder,
+  type RunRecord,
   type Store,
   type TaskDefinition,
 } from '../../engine/index.js';
@@ -203,4 +206,19 @@ export function taskTrail(journal: Array<Pick<JournalEntry, 'type' | 'step'>>): 
   return journal
     .filter((e) => e.type.startsWith('task.') && e.type !== 'task.process')
     .map((e) => `${e.type}:${e.step}`);
+}
+
+/** A pid no process has (above the kernel's pid_max of 2^22). */
+export const DEAD_PID = 2 ** 22 + 11;
+
+/**
+ * What the death of this process would leave for the runs it drives, for tests that simulate a crash in-process (a step
+ * that never settles): their run locks held, and their records owned, by a pid that no longer exists. Another engine
+ * (another "process") may then take them over, as it would after a real crash.
+ */
+export async function processDied(store: Store): Promise<void> {
+  for (const e of await store.list<RunLockHolder>(keys.locks))
+    if (e.value.pid === process.pid) await store.put(e.key, { ...e.value, pid: DEAD_PID, pidStart: 1 });
+  for (const e of await store.list<RunRecord>(keys.runs))
+    if (e.value.pid === process.pid) await store.put(e.key, { ...e.value, pid: DEAD_PID, pidStart: 1 });
 }
