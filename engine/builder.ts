@@ -186,13 +186,20 @@ export function fail(id: string, message: string): FailNode {
  * fails or after the run is cancelled inside it (then the run ends failed with the body's error, or cancelled, once
  * `steps` ran). It emits the compound state `<id>` (the body, ending in `<id>_end`; a BPMN sub-process with an error
  * boundary and a cancel signal boundary), `steps` after it, and a second copy of `steps` for the failure path, each of
- * its ids suffixed `_failed`, ending in the fail end `<id>_failed`. FEEL in `steps` should not read the outputs of
- * `steps` by id (there are two copies). Cannot sit inside a parallel branch (put the parallel inside the body).
+ * its ids suffixed `_failed`, ending in the fail end `<id>_rethrow` (it fails the run with the body's error). FEEL in `steps` should not read the outputs of
+ * `steps` by id (there are two copies). Cannot sit inside a parallel branch (put the parallel inside the body), nor in
+ * the steps of another cleanup (nest it in that one's body).
  */
 export function cleanup(id: string, body: Node, steps: Node, title?: string): CleanupNode {
   if (typeof id !== 'string' || id === '')
     throw new DefinitionError(`cleanup(): the id must be a non-empty string, got ${JSON.stringify(id)}`);
   assertNodes([body, steps], `cleanup <${id}>`);
+  const nested = cleanupIn(steps);
+  if (nested)
+    throw new DefinitionError(
+      `cleanup <${nested.id}> cannot sit in the steps of cleanup <${id}>: the failure copy of those steps would copy its own failure copy; nest it in the body of <${id}>, or after it`,
+      { element: nested.id },
+    );
   return { kind: 'cleanup', id, body, steps, ...(title ? { title } : {}) };
 }
 
@@ -377,7 +384,8 @@ function emit(n: Node, next: string, states: Record<string, StateConfig>): void 
     case 'cleanup': {
       const inner: Record<string, StateConfig> = {};
       const end = `${n.id}_end`;
-      const failed = `${n.id}_failed`;
+      // not `<id>_failed`: that is the id of this cleanup's own copy when it sits in another cleanup's steps
+      const failed = `${n.id}_rethrow`;
       emit(n.body, end, inner);
       if (end in inner)
         throw new DefinitionError(`step id <${end}> is reserved (it names the end of cleanup <${n.id}>'s body)`, {

@@ -31,6 +31,8 @@ export interface RunContext {
   vars: Record<string, unknown>;
   steps: Record<string, unknown>;
   error: (SerializedError & { step?: string }) | null;
+  /** The error a cleanup()'s body ended with, which its failure path re-throws (absent until a body fails). */
+  rethrow?: (SerializedError & { step?: string }) | null;
 }
 
 /** The FEEL scope of a context: variables at top level plus `params`, `vars`, `steps`, `error`. */
@@ -50,7 +52,8 @@ function failError(
   element: string,
   fail: NonNullable<StateMeta['fail']>,
 ): NonNullable<RunContext['error']> {
-  if (typeof fail === 'object' && fail.message === RETHROW && context.error) return context.error;
+  if (typeof fail === 'object' && fail.message === RETHROW && (context.rethrow ?? context.error))
+    return (context.rethrow ?? context.error)!;
   const msg =
     typeof fail === 'object' && fail.message
       ? String(resolveTemplate(fail.message, scopeOf(context), element))
@@ -60,6 +63,9 @@ function failError(
 
 /** The runtime of each running actor system: the compiled machine is shared by runs, each run binds its own runtime. */
 const runtimes = new WeakMap<object, Runtime>();
+
+/** States each actor system entered since it last waited (for a step, a timer): see `countEntry`. */
+const entered = new WeakMap<object, number>();
 
 /** Binds `runtime` to the actor `actor` (created from a {@link compile}d machine): its steps call `runtime.runTask`. */
 export function bindRuntime(actor: AnyActorRef, runtime: Runtime): void {
@@ -85,6 +91,7 @@ export function compile(def: Definition): AnyStateMachine {
 function compileMachine(def: Definition): AnyStateMachine {
   const actors: Record<string, ReturnType<typeof fromPromise<unknown, StepInput>>> = {};
   const delays: Record<string, (a: { context: RunContext }) => number> = {};
+  let stateCount = 0;
 
   const transition = (t: Target | undefined, action?: { type: string; params: Record<string, unknown> }) => {
     if (t === undefined) return undefined;
@@ -95,20 +102,26 @@ function compileMachine(def: Definition): AnyStateMachine {
   // nested: below the top level; guarded: inside a compound with onError (a cleanup's body), which catches failures
   const convert = (key: string, s: StateConfig, nested = false, guarded = false): Record<string, unknown> => {
     const out: Record<string, unknown> = {};
+    stateCount++;
     if (s.type) out.type = s.type;
     if (s.initial) out.initial = s.initial;
     if (s.meta) out.meta = s.meta;
+    out.entry = [{ type: 'countEntry', params: { element: key } }];
     if (nested && stateKind(s) === StateKind.Fail) {
       const fail = s.meta!.fail!;
       if (guarded) {
         // inside a compound with onError: not an end (that would end the compound as done) but a failure it catches
         delete out.type;
         out.entry = [
+          { type: 'countEntry', params: { element: key } },
           raise(({ context }: { context: RunContext }) => ({ type: FAIL_EVENT, error: failError(context, key, fail) })),
         ];
       } else {
         // a failing end below the top level (in a parallel region) would only end its region: make it fail the run
-        out.entry = [{ type: 'failRun', params: { element: key, fail } }];
+        out.entry = [
+          { type: 'countEntry', params: { element: key } },
+          { type: 'failRun', params: { element: key, fail } },
+        ];
       }
     }
     const catches = !!s.states && s.type !== 'parallel' && s.onError !== undefined;
@@ -176,6 +189,11 @@ function compileMachine(def: Definition): AnyStateMachine {
   };
 
   const states = Object.fromEntries(Object.entries(def.machine.states).map(([k, c]) => [k, convert(k, c)]));
+  // The microstep budget: states a run may enter in a row without waiting for a step or a timer. Validation refuses the
+  // eventless cycles it can see (engine/validate.ts); this stops the others (a parallel state whose branches all end at
+  // once, leading back to itself), which would otherwise spin on the engine's thread, deaf to Ctrl-C. An acyclic
+  // definition enters each state at most once per region in a row, so the budget never stops one.
+  const entryBudget = 1_000 + 20 * stateCount;
   return setup({
     types: {} as { context: RunContext; input: { params: Record<string, unknown> } },
     actors,
@@ -185,6 +203,18 @@ function compileMachine(def: Definition): AnyStateMachine {
         evaluateCondition(params.expr, scopeOf(context), params.element),
     },
     actions: {
+      countEntry: ({ system }, params: { element: string }) => {
+        const n = (entered.get(system) ?? 0) + 1;
+        // reset once the machine settles: everything it does without waiting happens in one synchronous job
+        if (n === 1) queueMicrotask(() => entered.delete(system));
+        entered.set(system, n);
+        if (n > entryBudget)
+          throw new GravityError(
+            ErrorCode.InvalidDefinition,
+            `<${params.element}>: ${entryBudget} states entered in a row with no step and no timer between them: an eventless loop (a parallel state whose branches all end at once, leading back to itself?); the run is stopped`,
+            { element: params.element, limit: entryBudget },
+          );
+      },
       saveOutput: assign(
         ({ context, event }, params: { step: string; outputs?: Record<string, string>; merge: boolean }) => {
           const output = (event as { output?: unknown }).output;
@@ -213,13 +243,23 @@ function compileMachine(def: Definition): AnyStateMachine {
       saveError: assign(({ event }, params: { step: string }) => ({
         error: { step: params.step, ...serializeError((event as { error?: unknown }).error) },
       })),
-      saveCaughtError: assign(({ event }) => ({
-        error: { step: event.type.slice(STEP_ERROR.length), ...serializeError((event as { error?: unknown }).error) },
-      })),
-      saveRaisedError: assign(({ event }) => ({ error: (event as unknown as { error: RunContext['error'] }).error })),
-      saveCancel: assign((_, params: { element: string }) => ({
-        error: { ...new CancelledError(`run cancelled in <${params.element}>`).toJSON() },
-      })),
+      // the three below are what a cleanup's body ends with (a failure, a failing end, a cancel): kept apart as
+      // `rethrow` too, so that an error a cleanup step handles afterwards does not replace it (`error` does change)
+      saveCaughtError: assign(({ event }) => {
+        const error = {
+          step: event.type.slice(STEP_ERROR.length),
+          ...serializeError((event as { error?: unknown }).error),
+        };
+        return { error, rethrow: error };
+      }),
+      saveRaisedError: assign(({ event }) => {
+        const error = (event as unknown as { error: RunContext['error'] }).error;
+        return { error, rethrow: error };
+      }),
+      saveCancel: assign((_, params: { element: string }) => {
+        const error = { ...new CancelledError(`run cancelled in <${params.element}>`).toJSON() };
+        return { error, rethrow: error };
+      }),
     },
   }).createMachine({
     id: ROOT,

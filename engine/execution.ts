@@ -1,6 +1,6 @@
 // One execution (fresh or resumed) of a definition as an xstate actor: snapshots after every state, the end recorded.
 import { createActor, type AnyActorRef, type Snapshot } from 'xstate';
-import { CANCEL_EVENT, type Definition, type StateConfig } from './definition.js';
+import { CANCEL_EVENT, RETHROW, type Definition, type StateConfig } from './definition.js';
 import { bindRuntime, compile, scopeOf, type RunContext, type Runtime, type TaskRequest } from './compile.js';
 import { CancelledError, ErrorCode, GravityError, serializeError, type SerializedError } from './errors.js';
 import { resolveTemplate } from './expressions.js';
@@ -234,9 +234,20 @@ export class Execution implements Runtime, StepHost {
       const final: StateConfig | undefined = this.def.machine.states[key];
       const scope = scopeOf(s.context);
       const fail = final?.meta?.fail;
+      // a cleanup's failure end re-throws the error its body ended with, not one a cleanup step handled since
+      const rethrown =
+        typeof fail === 'object' && fail.message === RETHROW ? (s.context.rethrow ?? s.context.error) : undefined;
       try {
-        if (fail && this.cleaningUp && s.context.error?.code === ErrorCode.Cancelled) {
-          await this.endCancelled(s.context.error);
+        if (fail && this.cleaningUp && (rethrown ?? s.context.error)?.code === ErrorCode.Cancelled) {
+          await this.endCancelled((rethrown ?? s.context.error)!);
+        } else if (rethrown) {
+          await this.log({ type: 'run.failed', error: rethrown, message: rethrown.message });
+          await this.saveRecord({
+            status: RunStatus.Failed,
+            error: rethrown,
+            finishedAt: new Date().toISOString(),
+            pid: undefined,
+          });
         } else if (fail) {
           const msg =
             typeof fail === 'object' && fail.message

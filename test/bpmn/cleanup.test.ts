@@ -73,7 +73,7 @@ describe('cleanup() in BPMN', () => {
       // the failure copy starts with a parallel split that two paths lead to: entered through an exclusive merge
       expect(error.outgoing[0].targetRef.id).toBe('restart_failed_in');
       expect(cancel.outgoing[0].targetRef.id).toBe('restart_failed_in');
-      expect(elementsById.backup_failed.eventDefinitions[0].$type).toBe('bpmn:ErrorEventDefinition');
+      expect(elementsById.backup_rethrow.eventDefinitions[0].$type).toBe('bpmn:ErrorEventDefinition');
       // the nested cleanup is a sub-process inside the first, with its own boundaries; one signal element serves both
       expect(elementsById.snapshot.$parent?.id).toBe('backup');
       expect(elementsById.snapshot_cancel.attachedToRef.id).toBe('snapshot');

@@ -4,6 +4,7 @@ import {
   checkDefinition,
   cleanup,
   createJsonStore,
+  decide,
   createRegistry,
   DefinitionError,
   fail,
@@ -13,6 +14,7 @@ import {
   sequence,
   startRun,
   task,
+  wait,
   workflow,
   type Definition,
   type EngineOptions,
@@ -99,6 +101,91 @@ describe('cleanup()', () => {
       'task.started:restart_failed',
       'task.finished:restart_failed',
     ]);
+  });
+
+  it('copies cleanup steps of every kind for the failure path: ids, titles, handlers, timeouts and gotos renamed', async () => {
+    // given cleanup steps made of a decision (with an otherwise), a task with a handler node, a task with a timeout
+    // and a goto to another cleanup step, a wait, a parallel, and a goto that leaves the steps
+    const echo = echoTask();
+    const boom = failTask();
+    const { engine } = engineWith([echo.task, boom.task], { store: tmp.store });
+    const steps = sequence(
+      decide(
+        'pick',
+        [{ when: 'false', then: task('never', 'test.echo', { value: 'never' }) }],
+        task(
+          't1',
+          'test.fail',
+          { message: 'inner' },
+          { title: 'First', onError: task('h', 'test.echo', { value: 'h' }) },
+        ),
+      ),
+      task(
+        't2',
+        'test.fail',
+        { message: 'again' },
+        { timeout: { ms: 60_000, then: task('late', 'test.echo', { value: 'late' }) }, onError: { goto: 't4' } },
+      ),
+      task('t3', 'test.echo', { value: 'skipped' }),
+      task('t4', 'test.echo', { value: 't4' }, { onError: { goto: 'outside' } }),
+      wait('breath', 1),
+      parallel('both', task('p1', 'test.echo', { value: 'p1' }), task('p2', 'test.echo', { value: 'p2' })),
+    );
+    const def = workflow({
+      id: 'test:cleanup-kinds',
+      steps: sequence(
+        cleanup('c', task('body', 'test.fail', { message: 'boom' }), steps),
+        task('outside', 'test.echo', { value: 'outside' }),
+      ),
+    });
+    // then every state of the steps has its failure copy, with the copy's title saying so
+    const states = def.machine.states;
+    for (const id of ['pick', 'never', 't1', 'h', 't2', 'late', 't3', 't4', 'breath', 'both'])
+      expect(Object.keys(states), id).toEqual(expect.arrayContaining([id, `${id}_failed`]));
+    expect(states.t1_failed.meta?.title).toBe('First (after a failure)');
+    expect(states.t1.meta?.title).toBe('First');
+    // gotos to the steps' own ids lead to the copies; a goto elsewhere is kept
+    expect(states.t2_failed.onError).toBe('t4_failed');
+    expect(states.t2.onError).toBe('t4');
+    expect(states.t4_failed.onError).toBe('outside');
+    expect(JSON.stringify(states.both_failed)).toMatch(/"p1_failed".*"p2_failed"/);
+    // when the body fails, the copies run (the handler of t1 too, t2's goto skipping t3) and the run fails with the
+    // body's error, not with those the steps handled
+    const result = await startRun(engine, def, { params: {}, runId: 'r-kinds' });
+    expect(result).toMatchObject({ status: 'failed', error: { message: 'boom', step: 'body' } });
+    expect(echo.calls).toEqual(['h', 't4', expect.any(String), expect.any(String)]);
+    expect([...echo.calls.slice(2, 4)].sort()).toEqual(['p1', 'p2']);
+    expect(taskTrail(await journalOf(tmp.store, 'r-kinds'))).toContain('task.started:h_failed');
+    expect(taskTrail(await journalOf(tmp.store, 'r-kinds'))).not.toContain('task.started:t3_failed');
+  });
+
+  // found while covering the builder's copies (mutation run of engine-lang): the failure path used to end with the last
+  // error in the context, so an error a cleanup step handled replaced the body's
+  it('fails the run with the body error even when a cleanup step failed and was handled', async () => {
+    const echo = echoTask();
+    const boom = failTask();
+    const { engine } = engineWith([echo.task, boom.task], { store: tmp.store });
+    const def = backup(
+      task('dump', 'test.fail', { message: 'disk full' }),
+      task('restart', 'test.fail', { message: 'restart failed' }, { onError: 'continue' }),
+    );
+    const result = await startRun(engine, def, { params: {}, runId: 'r-handled' });
+    expect(result).toMatchObject({ status: 'failed', error: { message: 'disk full' } });
+  });
+
+  it('refuses a cleanup in the steps of another (its failure copy would be copied), naming it', () => {
+    const inner = cleanup('inner', task('i1', 'test.echo', {}), task('i2', 'test.echo', {}));
+    for (const steps of [
+      inner,
+      sequence(task('a', 'test.echo', {}), inner),
+      decide('d', [{ when: 'true', then: inner }]),
+    ]) {
+      const build = () => cleanup('outer', task('b', 'test.echo', {}), steps);
+      expect(build).toThrow(DefinitionError);
+      expect(build).toThrow(
+        'cleanup <inner> cannot sit in the steps of cleanup <outer>: the failure copy of those steps would copy its own failure copy; nest it in the body of <outer>, or after it',
+      );
+    }
   });
 
   it('runs its steps after a fail() end inside the body, and fails the run with its message', async () => {
@@ -362,7 +449,7 @@ describe('cleanup()', () => {
       ['dump', 'task', 1],
       ['restart', 'task', 0],
       ['restart_failed', 'task', 0],
-      ['backup_failed', 'fail', 0],
+      ['backup_rethrow', 'fail', 0],
       ['after', 'task', 0],
       ['done', 'end', 0],
     ]);
@@ -370,7 +457,7 @@ describe('cleanup()', () => {
       'then -> restart',
       'on error or cancel -> restart_failed (the cleanup, then the run fails)',
     ]);
-    expect(plan.find((i) => i.id === 'backup_failed')!.notes).toEqual([
+    expect(plan.find((i) => i.id === 'backup_rethrow')!.notes).toEqual([
       'fails the run with the error it handles (=error.message)',
     ]);
   });

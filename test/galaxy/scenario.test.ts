@@ -66,8 +66,8 @@ describe('scenario()', () => {
       onError: 'teardown_failed',
       on: { 'gravity.cancel': 'teardown_failed' },
     });
-    expect(states.teardown_failed).toMatchObject({ invoke: { src: 'galaxy.stop' }, onDone: 'scenario_failed' });
-    expect(states.scenario_failed).toEqual({ type: 'final', meta: { fail: { message: '=error.message' } } });
+    expect(states.teardown_failed).toMatchObject({ invoke: { src: 'galaxy.stop' }, onDone: 'scenario_rethrow' });
+    expect(states.scenario_rethrow).toEqual({ type: 'final', meta: { fail: { message: '=error.message' } } });
     // and no step of the scenario carries an onError of its own wiring it to the teardown
     expect(Object.values(states.scenario.states!).some((x) => x.onError !== undefined)).toBe(false);
   });
