@@ -26,21 +26,34 @@ export interface ExecOptions {
   root?: string;
 }
 
-/** Runs `fn` with SIGINT/SIGTERM turned into a graceful cancel (a second Ctrl-C exits at once). */
+/**
+ * Runs `fn` with SIGINT, SIGTERM and SIGHUP turned into a graceful cancel (a second signal exits at once): the running
+ * step's process group is stopped and the run recorded as cancelled, resumable. SIGHUP is what a dropped SSH session
+ * sends: the terminal may be gone, so writing to it must not kill the process before the run is recorded.
+ */
 async function withCancel<T>(fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
   const ac = new AbortController();
-  const onSignal = () => {
+  const ignoreWriteErrors = () => undefined;
+  const onSignal = (signal: NodeJS.Signals) => {
     if (ac.signal.aborted) process.exit(Exit.Cancelled);
-    process.stderr.write('\ncancelling: stopping the running step (Ctrl-C again to quit at once)\n');
+    if (signal === 'SIGHUP') {
+      // the terminal hung up: later writes to it fail (EIO, EPIPE); they must not end the process
+      process.stdout.on('error', ignoreWriteErrors);
+      process.stderr.on('error', ignoreWriteErrors);
+    }
+    try {
+      process.stderr.write(`\ncancelling (${signal}): stopping the running step (Ctrl-C again to quit at once)\n`);
+    } catch {
+      // no terminal any more: the run is recorded all the same
+    }
     ac.abort();
   };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+  for (const s of signals) process.on(s, onSignal);
   try {
     return await fn(ac.signal);
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    for (const s of signals) process.off(s, onSignal);
   }
 }
 
