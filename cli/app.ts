@@ -3,7 +3,14 @@ import { resolve } from 'node:path';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { destination, pino, type Logger } from 'pino';
-import type { Definition, EngineOptions, RunEvent, RunRecord, Store } from '../engine/index.js';
+import {
+  OUTPUT_TAIL_BYTES,
+  type Definition,
+  type EngineOptions,
+  type RunEvent,
+  type RunRecord,
+  type Store,
+} from '../engine/index.js';
 import { createJsonStore, defaultDataDir } from '../engine/store/index.js';
 import { createDefaultRegistry } from '../tasks/index.js';
 import { catalog, findWorkflow, suggestWorkflows } from '../workflows/index.js';
@@ -35,15 +42,29 @@ export async function createApp(o: GlobalOptions): Promise<App> {
   const store = await createJsonStore(dataDir);
   const registry = createDefaultRegistry();
   let logger: Logger | undefined;
-  // every run event and task output line also goes to <data dir>/logs/gravity.log (JSON lines, pino)
+  // characters of task output logged so far per running step (`<run> <step>`), forgotten when the step ends
+  const logged = new Map<string, number>();
+  // every run event and task output line also goes to <data dir>/logs/gravity.log (JSON lines, pino); of a step's
+  // output, the first OUTPUT_TAIL_BYTES characters only (a command's full output is in the run's files folder)
   const log = (e: RunEvent) => {
     logger ??= pino(
       { base: undefined },
       destination({ dest: join(dataDir, 'logs', 'gravity.log'), mkdir: true, sync: true }),
     );
     const { type, runId, ...rest } = e;
-    if (e.type === 'task.log') logger.info({ runId, step: e.step, stream: e.level }, e.text.trimEnd());
-    else logger[type.endsWith('failed') ? 'error' : 'info']({ runId, ...rest }, type);
+    if (e.type === 'task.log') {
+      const key = `${runId} ${e.step}`;
+      const before = logged.get(key) ?? 0;
+      if (before >= OUTPUT_TAIL_BYTES) return;
+      const room = OUTPUT_TAIL_BYTES - before;
+      logged.set(key, before + e.text.length);
+      logger.info({ runId, step: e.step, stream: e.level }, e.text.slice(0, room).trimEnd());
+      if (e.text.length > room) logger.info({ runId, step: e.step }, 'further output of this step is not logged here');
+      return;
+    }
+    if (type === 'task.finished' || type === 'task.failed' || type === 'task.cancelled')
+      logged.delete(`${runId} ${e.step}`);
+    logger[type.endsWith('failed') ? 'error' : 'info']({ runId, ...rest }, type);
   };
   const loader: LoadContext = {
     registry,
@@ -65,6 +86,7 @@ export async function createApp(o: GlobalOptions): Promise<App> {
         onEvent?.(e);
       },
       root: root ? resolve(root) : process.cwd(),
+      filesDir: (runId) => join(dataDir, 'files', runId),
     }),
     loader,
     async load(ref, mappings) {

@@ -32,6 +32,8 @@ export interface TaskContext<I> {
   stepId: string;
   attempt: number;
   dryRun: boolean;
+  /** The run's folder for files too big for its record (`EngineOptions.filesDir`); absent when it has none. */
+  filesDir?: string;
 }
 
 /** Context handed to `compensate()` on rollback: the input and the output the task produced. */

@@ -1,7 +1,13 @@
 // Child processes for task nodes: argument arrays only, own process group, whole group killed on abort.
 import { execa } from 'execa';
-import { readFileSync } from 'node:fs';
+import { createWriteStream, mkdirSync, readFileSync, type WriteStream } from 'node:fs';
+import { dirname } from 'node:path';
+import type { Readable } from 'node:stream';
+import { StringDecoder } from 'node:string_decoder';
 import { CancelledError } from './errors.js';
+
+/** How many bytes of each output stream a command's result keeps by default (the last ones). */
+export const OUTPUT_TAIL_BYTES = 64 * 1024;
 
 /** Options of one command. */
 export interface ExecOptions {
@@ -19,6 +25,18 @@ export interface ExecOptions {
   onSpawn?: (pid: number) => void;
   /** Grace period between SIGTERM and SIGKILL of the group, ms. Default 2000. */
   killGraceMs?: number;
+  /**
+   * How many bytes of each stream the result keeps: the last ones (default OUTPUT_TAIL_BYTES). Output is never held
+   * whole in memory: beyond this, only the tail and the byte count are kept.
+   */
+  tailBytes?: number;
+  /** The same for stderr alone (default `tailBytes`). */
+  stderrTailBytes?: number;
+  /**
+   * Files the whole of each stream goes to once it outgrows `tailBytes` (written as it comes, their folder created;
+   * an output that fits in the tail writes no file). Without one, what precedes the tail is dropped.
+   */
+  outputFiles?: { stdout?: string; stderr?: string };
 }
 
 /** What a finished command left. A non-zero exit is a result here, not an exception. */
@@ -26,8 +44,19 @@ export interface ExecResult {
   command: string;
   args: string[];
   exitCode: number;
+  /** The whole stdout, or its last `tailBytes` when `stdoutTruncated`. */
   stdout: string;
+  /** The whole stderr, or its last `tailBytes` when `stderrTruncated`. */
   stderr: string;
+  /** Bytes the command wrote to stdout in all. */
+  stdoutBytes: number;
+  stderrBytes: number;
+  /** True when stdout was longer than `tailBytes` (then `stdout` is its end). */
+  stdoutTruncated: boolean;
+  stderrTruncated: boolean;
+  /** The file holding the whole stdout, when it was truncated and `outputFiles.stdout` was given (and writable). */
+  stdoutFile?: string;
+  stderrFile?: string;
   /** Name of the signal that ended the process, if one did. */
   signal?: string;
   timedOut: boolean;
@@ -94,6 +123,112 @@ export function commandLineOf(pid: number): string[] | undefined {
   }
 }
 
+/**
+ * One output stream of a command: keeps its last `cap` bytes and counts them all; once it outgrows `cap`, copies the
+ * whole of it to `file` (what was held so far, then each chunk as it comes), pausing the stream while the file is
+ * behind, so memory stays bounded whatever the command prints. Text chunks go to `onText` as they come.
+ */
+class OutputSink {
+  private readonly chunks: Buffer[] = [];
+  private held = 0;
+  private bytes = 0;
+  private ws: WriteStream | undefined;
+  private fileFailed = false;
+  private stream: Readable | undefined;
+  private waiting = false;
+  private readonly decoder: StringDecoder | undefined;
+
+  constructor(
+    private readonly cap: number,
+    private readonly file: string | undefined,
+    private readonly onText: ((chunk: string) => void) | undefined,
+  ) {
+    if (onText) this.decoder = new StringDecoder('utf8');
+  }
+
+  attach(stream: Readable | null | undefined): void {
+    if (!stream) return;
+    this.stream = stream;
+    stream.on('data', (b: Buffer | string) => this.push(typeof b === 'string' ? Buffer.from(b) : b));
+  }
+
+  private push(b: Buffer): void {
+    if (this.decoder) {
+      const text = this.decoder.write(b);
+      if (text) this.onText!(text);
+    }
+    this.bytes += b.length;
+    // until now nothing was dropped: the chunks held are the whole output so far
+    if (this.bytes > this.cap && this.file && !this.ws && !this.fileFailed) this.open(this.file);
+    if (this.ws && !this.ws.write(b) && !this.waiting) {
+      this.waiting = true;
+      this.stream?.pause();
+      this.ws.once('drain', () => this.resume());
+    }
+    this.chunks.push(b);
+    this.held += b.length;
+    while (this.held > this.cap) {
+      const excess = this.held - this.cap;
+      if (this.chunks[0].length <= excess) this.held -= this.chunks.shift()!.length;
+      else {
+        this.chunks[0] = Buffer.from(this.chunks[0].subarray(excess));
+        this.held -= excess;
+      }
+    }
+  }
+
+  private resume(): void {
+    this.waiting = false;
+    this.stream?.resume();
+  }
+
+  private open(file: string): void {
+    try {
+      mkdirSync(dirname(file), { recursive: true });
+    } catch {
+      this.fileFailed = true;
+      return;
+    }
+    const ws = createWriteStream(file);
+    ws.on('error', () => {
+      // a log file that cannot be written (disk full, no permission) costs the full log, never the command
+      this.fileFailed = true;
+      this.ws = undefined;
+      ws.destroy();
+      if (this.waiting) this.resume();
+    });
+    this.ws = ws;
+    for (const c of this.chunks) ws.write(c);
+  }
+
+  /** Flushes the text decoder and closes the file; then the result of this stream. */
+  async finish(): Promise<{ text: string; bytes: number; truncated: boolean; file?: string }> {
+    const rest = this.decoder?.end();
+    if (rest) this.onText!(rest);
+    const ws = this.ws;
+    if (ws) {
+      await new Promise<void>((res) => {
+        ws.once('error', () => res());
+        ws.end(() => res());
+      });
+    }
+    const truncated = this.bytes > this.held;
+    let tail = Buffer.concat(this.chunks);
+    // a tail cut inside a UTF-8 character starts with continuation bytes: drop them
+    if (truncated) {
+      let i = 0;
+      while (i < 3 && i < tail.length && (tail[i] & 0xc0) === 0x80) i++;
+      tail = tail.subarray(i);
+    }
+    return {
+      text: tail.toString('utf8'),
+      bytes: this.bytes,
+      truncated,
+      file: this.ws && !this.fileFailed ? this.file : undefined,
+    };
+  }
+}
+
 /** Default Exec: execa with `detached` (own group), streaming, timeout and abort handled by group kill. */
 export const exec: Exec = async (command, args = [], o = {}) => {
   if (o.signal?.aborted) throw new CancelledError(`not started: ${command} (cancelled)`);
@@ -107,11 +242,15 @@ export const exec: Exec = async (command, args = [], o = {}) => {
     stripFinalNewline: false,
     input: o.input,
     stdin: o.input === undefined ? 'ignore' : undefined,
-    encoding: 'utf8',
+    // execa would hold each stream whole (up to its maxBuffer, 100 MB, then fail): the sinks keep a bounded tail
+    buffer: false,
   });
   const pid = child.pid;
-  if (o.onStdout) child.stdout?.on('data', (b: Buffer) => o.onStdout!(b.toString()));
-  if (o.onStderr) child.stderr?.on('data', (b: Buffer) => o.onStderr!(b.toString()));
+  const cap = o.tailBytes ?? OUTPUT_TAIL_BYTES;
+  const out = new OutputSink(cap, o.outputFiles?.stdout, o.onStdout);
+  const err = new OutputSink(o.stderrTailBytes ?? cap, o.outputFiles?.stderr, o.onStderr);
+  out.attach(child.stdout);
+  err.attach(child.stderr);
 
   let timedOut = false;
   let aborted = false;
@@ -140,15 +279,21 @@ export const exec: Exec = async (command, args = [], o = {}) => {
     const r = await child;
     // The leader may exit before its children: make sure nothing of the group survives an abort.
     if ((aborted || timedOut) && pid !== undefined) killGroup(pid, 'SIGKILL');
+    const [so, se] = await Promise.all([out.finish(), err.finish()]);
     if (aborted) throw new CancelledError(`cancelled: ${command}`);
     if (r.failed && r.exitCode === undefined && !r.signal && !timedOut) {
       // spawn failure (ENOENT, EACCES): report like a shell would, with exit code 127
+      const message = r.shortMessage ?? String(r.message);
       return {
         command,
         args,
         exitCode: 127,
         stdout: '',
-        stderr: r.shortMessage ?? String(r.message),
+        stderr: message,
+        stdoutBytes: 0,
+        stderrBytes: Buffer.byteLength(message),
+        stdoutTruncated: false,
+        stderrTruncated: false,
         timedOut,
         durationMs: performance.now() - started,
       };
@@ -157,8 +302,14 @@ export const exec: Exec = async (command, args = [], o = {}) => {
       command,
       args,
       exitCode: r.exitCode ?? (r.signal ? 128 : 1),
-      stdout: String(r.stdout ?? ''),
-      stderr: String(r.stderr ?? ''),
+      stdout: so.text,
+      stderr: se.text,
+      stdoutBytes: so.bytes,
+      stderrBytes: se.bytes,
+      stdoutTruncated: so.truncated,
+      stderrTruncated: se.truncated,
+      ...(so.file ? { stdoutFile: so.file } : {}),
+      ...(se.file ? { stderrFile: se.file } : {}),
       signal: r.signal ?? undefined,
       timedOut,
       durationMs: performance.now() - started,

@@ -21,6 +21,11 @@ export interface EngineOptions {
   onEvent?: (event: RunEvent) => void;
   /** Persist snapshot and journal (default true; false only for in-memory benchmarks). */
   persist?: boolean;
+  /**
+   * The folder where a run keeps files too big for its record and journal (the whole output of a command that printed
+   * more than the tail kept in its step output). Absent: only the tail is kept. The CLI sets `<data dir>/files/<run id>`.
+   */
+  filesDir?: (runId: string) => string;
 }
 
 /** The result of a run, as printed by `run --json`. */

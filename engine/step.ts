@@ -184,6 +184,7 @@ async function attemptOnce(
     stepId: step,
     attempt,
     dryRun: false,
+    filesDir: ex.engine.filesDir?.(ex.record.id),
   };
   try {
     const raw = await raceAbort(task.run(ctx), stepSignal);

@@ -1,6 +1,7 @@
 // Runs one command as a task node: argument array, streamed output, whole process group killed on timeout or cancel.
+import { join } from 'node:path';
 import { z } from 'zod';
-import { defineTask, ErrorCode, TaskError } from '../../engine/index.js';
+import { defineTask, ErrorCode, OUTPUT_TAIL_BYTES, TaskError, type ExecResult } from '../../engine/index.js';
 import { formatCommand, lastLines, quoteArg } from '../support/format.js';
 
 /** Input of `exec.run`. */
@@ -18,12 +19,71 @@ export const execRunInput = z.object({
   allowedExitCodes: z.array(z.number().int()).optional(),
 });
 
-/** Output of `exec.run`. */
+/**
+ * Output of `exec.run`. A stream longer than OUTPUT_TAIL_BYTES (64 KiB) keeps only its end in `stdout` / `stderr`,
+ * with `<stream>Truncated: true`, its size in `<stream>Bytes` and, when the run has a files folder, the file holding
+ * all of it in `<stream>File`; those fields are absent when the stream was kept whole.
+ */
 export const execRunOutput = z.object({
   exitCode: z.number().int(),
   stdout: z.string(),
   stderr: z.string(),
+  stdoutTruncated: z.literal(true).optional(),
+  stdoutBytes: z.number().int().nonnegative().optional(),
+  stdoutFile: z.string().optional(),
+  stderrTruncated: z.literal(true).optional(),
+  stderrBytes: z.number().int().nonnegative().optional(),
+  stderrFile: z.string().optional(),
 });
+
+type ExecRunOutput = z.infer<typeof execRunOutput>;
+
+/** The step output of a finished command: its streams, and for a truncated one its size and where it is whole. */
+function outputOf(r: ExecResult): ExecRunOutput {
+  const o: ExecRunOutput = { exitCode: r.exitCode, stdout: r.stdout, stderr: r.stderr };
+  if (r.stdoutTruncated)
+    Object.assign(
+      o,
+      { stdoutTruncated: true, stdoutBytes: r.stdoutBytes },
+      r.stdoutFile && { stdoutFile: r.stdoutFile },
+    );
+  if (r.stderrTruncated)
+    Object.assign(
+      o,
+      { stderrTruncated: true, stderrBytes: r.stderrBytes },
+      r.stderrFile && { stderrFile: r.stderrFile },
+    );
+  return o;
+}
+
+/** What a failure says of truncated output: its size and where the whole is (or that it was not kept). */
+function truncationNote(r: ExecResult): string {
+  const notes = (['stdout', 'stderr'] as const).flatMap((s) => {
+    if (!r[`${s}Truncated`]) return [];
+    const file = r[`${s}File`];
+    return [
+      `${s} was truncated to its last ${OUTPUT_TAIL_BYTES} of ${r[`${s}Bytes`]} bytes; ${file ? `full log: ${file}` : 'the rest was not kept'}`,
+    ];
+  });
+  return notes.length ? `\n(${notes.join('; ')})` : '';
+}
+
+/** How many characters of each output line a failure message quotes at most (one huge line would swamp it). */
+const QUOTED_LINE_CHARS = 500;
+
+/** `text` with each line longer than QUOTED_LINE_CHARS cut to its end, after an ellipsis. */
+function clip(text: string): string {
+  return text
+    .split('\n')
+    .map((l) => (l.length > QUOTED_LINE_CHARS ? `…${l.slice(-QUOTED_LINE_CHARS)}` : l))
+    .join('\n');
+}
+
+/** A file name for a step's output: its id (attempt after the first appended), safe as one path segment. */
+function logName(stepId: string, attempt: number): string {
+  const safe = stepId.replace(/[^\w.-]/g, '_').replace(/^\.+/, '_');
+  return attempt > 1 ? `${safe}.attempt-${attempt}` : safe;
+}
 
 /** Runs a command (never through a shell) and fails on a non-zero exit code. */
 export const execRun = defineTask({
@@ -41,6 +101,7 @@ export const execRun = defineTask({
   async run(ctx) {
     const { command, args, cwd, env, timeoutMs, input, allowedExitCodes = [] } = ctx.input;
     const shown = formatCommand(command, args);
+    const base = ctx.filesDir ? join(ctx.filesDir, logName(ctx.stepId, ctx.attempt)) : undefined;
     const r = await ctx.exec(command, args, {
       cwd,
       env,
@@ -49,20 +110,23 @@ export const execRun = defineTask({
       signal: ctx.signal,
       onStdout: (c) => ctx.log.stream('stdout', c),
       onStderr: (c) => ctx.log.stream('stderr', c),
+      tailBytes: OUTPUT_TAIL_BYTES,
+      ...(base ? { outputFiles: { stdout: `${base}.stdout`, stderr: `${base}.stderr` } } : {}),
     });
-    const details = { command, args, exitCode: r.exitCode, stdout: r.stdout, stderr: r.stderr };
+    const details = { command, args, ...outputOf(r) };
     if (r.timedOut) {
       throw new TaskError(
-        `${shown} timed out after ${timeoutMs} ms (process group killed)`,
+        `${shown} timed out after ${timeoutMs} ms (process group killed)${truncationNote(r)}`,
         { ...details, timeoutMs },
         ErrorCode.Timeout,
       );
     }
     if (r.exitCode !== 0 && !allowedExitCodes.includes(r.exitCode)) {
-      const tail = lastLines(r.stderr);
+      // the end of stderr; of stdout when stderr is empty
+      const tail = clip(lastLines(r.stderr) || lastLines(r.stdout));
       const how = r.signal ? `was killed by ${r.signal} (exit code ${r.exitCode})` : `exited with code ${r.exitCode}`;
-      throw new TaskError(`${shown} ${how}${tail ? `:\n${tail}` : ''}`, details);
+      throw new TaskError(`${shown} ${how}${tail ? `:\n${tail}` : ''}${truncationNote(r)}`, details);
     }
-    return { exitCode: r.exitCode, stdout: r.stdout, stderr: r.stderr };
+    return outputOf(r);
   },
 });

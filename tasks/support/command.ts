@@ -1,5 +1,5 @@
 // The one way task nodes run a helper command (git, and the tools of future domains): over ctx.exec, bounded, failing with a readable TaskError.
-import { CancelledError, TaskError, type ExecResult, type TaskContext } from '../../engine/index.js';
+import { CancelledError, OUTPUT_TAIL_BYTES, TaskError, type ExecResult, type TaskContext } from '../../engine/index.js';
 import { formatCommand, lastLines } from './format.js';
 
 /** What a command needs from the task context: its process runner and its abort signal. */
@@ -17,7 +17,16 @@ export interface CommandOptions {
   timeoutMs?: number;
   /** Return a non-zero exit as a result instead of throwing. */
   allowFail?: boolean;
+  /** Most bytes of stdout the caller accepts (default COMMAND_STDOUT_LIMIT); more fails the command. */
+  maxStdoutBytes?: number;
 }
+
+/**
+ * Most bytes of stdout a helper command may print. Callers parse stdout (git status, diff, ls-tree): a truncated one
+ * would be parsed wrong without a word, so more than this fails the command instead. It bounds the memory a command
+ * costs; stderr, only ever quoted in messages, keeps its last OUTPUT_TAIL_BYTES.
+ */
+export const COMMAND_STDOUT_LIMIT = 32 * 1024 * 1024;
 
 /** How many lines of the command's output a failure quotes. */
 const TAIL_LINES = 8;
@@ -34,24 +43,39 @@ export async function execCommand(
   args: string[],
   o: CommandOptions = {},
 ): Promise<ExecResult> {
-  const { cwd, env, input, timeoutMs, allowFail } = o;
+  const { cwd, env, input, timeoutMs, allowFail, maxStdoutBytes = COMMAND_STDOUT_LIMIT } = o;
   const shown = formatCommand(command, args);
   if (ctx.signal.aborted) throw new CancelledError(`cancelled: ${shown}`);
-  const r = await ctx.exec(command, args, { cwd, env, input, timeoutMs, signal: ctx.signal });
+  const r = await ctx.exec(command, args, {
+    cwd,
+    env,
+    input,
+    timeoutMs,
+    signal: ctx.signal,
+    tailBytes: maxStdoutBytes,
+    stderrTailBytes: OUTPUT_TAIL_BYTES,
+  });
   const where = cwd ? ` in ${cwd}` : '';
   if (r.timedOut)
     throw new TaskError(`${shown}${where} timed out after ${timeoutMs} ms`, { command, args, cwd, timeoutMs });
+  // what an error keeps of the output (it is journaled): the ends of the streams
+  const details = {
+    command,
+    args,
+    cwd,
+    exitCode: r.exitCode,
+    stdout: r.stdout.slice(-OUTPUT_TAIL_BYTES),
+    stderr: r.stderr,
+  };
   if (r.exitCode !== 0 && !allowFail) {
-    const tail = lastLines(`${r.stdout}\n${r.stderr}`, TAIL_LINES);
-    throw new TaskError(`${shown}${where} exited with code ${r.exitCode}${tail ? `:\n${tail}` : ''}`, {
-      command,
-      args,
-      cwd,
-      exitCode: r.exitCode,
-      stdout: r.stdout,
-      stderr: r.stderr,
-    });
+    const tail = lastLines(`${r.stdout.slice(-OUTPUT_TAIL_BYTES)}\n${r.stderr}`, TAIL_LINES);
+    throw new TaskError(`${shown}${where} exited with code ${r.exitCode}${tail ? `:\n${tail}` : ''}`, details);
   }
+  if (r.stdoutTruncated)
+    throw new TaskError(
+      `${shown}${where} printed ${r.stdoutBytes} bytes, more than the ${maxStdoutBytes} a command's output may have here`,
+      { ...details, stdoutBytes: r.stdoutBytes, maxStdoutBytes },
+    );
   return r;
 }
 

@@ -1,9 +1,9 @@
 // exec.run against real processes: output, failures, streaming, and whole-group kill on timeout and cancel.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { ErrorCode, isAlive } from '../../../engine/index.js';
+import { ErrorCode, exec, isAlive, OUTPUT_TAIL_BYTES } from '../../../engine/index.js';
 import { execRun } from '../../../tasks/exec/run.js';
 import { tempDir } from '../../support/git-fixtures.js';
 import { contextFor, rejection, runTask } from '../context.js';
@@ -112,6 +112,53 @@ describe('exec.run', () => {
     const err = await running;
     expect(err.code).toBe(ErrorCode.Cancelled);
     expect(await waitFor(() => isGone(grandchild))).toBe(true);
+  });
+
+  it('keeps the last 64 KiB of a longer output with its size, and the whole in the files folder', async () => {
+    const filesDir = join(root, 'files');
+    const script = `head -c 100000 /dev/zero | tr '\\0' a; echo; echo end; echo oops >&2`;
+    const { ctx, lines } = contextFor(execRun, { command: 'sh', args: ['-c', script] }, { root });
+    const out = await execRun.run({ ...ctx, filesDir, stepId: 'big step', attempt: 2 });
+    const file = join(filesDir, 'big_step.attempt-2.stdout');
+    expect(out).toEqual({
+      exitCode: 0,
+      stdout: `${'a'.repeat(OUTPUT_TAIL_BYTES - 5)}\nend\n`,
+      stderr: 'oops\n',
+      stdoutTruncated: true,
+      stdoutBytes: 100_005,
+      stdoutFile: file,
+    });
+    expect(statSync(file).size).toBe(100_005);
+    // a stream that fits writes no file; the live log gets everything
+    expect(existsSync(join(filesDir, 'big_step.attempt-2.stderr'))).toBe(false);
+    expect(lines.filter((l) => l.level === 'stdout').reduce((n, l) => n + l.message.length, 0)).toBe(100_005);
+  });
+
+  it('keeps only the tail when the run has no files folder', async () => {
+    const { ctx } = contextFor(
+      execRun,
+      { command: 'sh', args: ['-c', `head -c 70000 /dev/zero | tr '\\0' z; exit 2`] },
+      { root },
+    );
+    const err = await rejection(execRun.run(ctx));
+    expect(err.message).toMatch(
+      /exited with code 2:\n…z{500}\n\(stdout was truncated to its last 65536 of 70000 bytes; the rest was not kept\)$/,
+    );
+    expect(err.details).toMatchObject({ stdoutTruncated: true, stdoutBytes: 70000 });
+    expect((err.details as { stdout: string }).stdout).toHaveLength(OUTPUT_TAIL_BYTES);
+  });
+
+  it('never cuts a UTF-8 character in two at the start of the tail', async () => {
+    // 'é' is 2 bytes: 40000 of them are 80000 bytes, cut at an odd offset from the end
+    const r = await exec(
+      'sh',
+      ['-c', `printf x; i=0; while [ $i -lt 40 ]; do printf '${'é'.repeat(1000)}'; i=$((i+1)); done`],
+      {
+        tailBytes: 1001,
+      },
+    );
+    expect(r.stdoutBytes).toBe(80_001);
+    expect(r.stdout).toBe('é'.repeat(500));
   });
 
   it('plans the command line quoted for humans', () => {

@@ -66,6 +66,19 @@ describe('execCommand and runCommand', () => {
 });
 
 describe('git', () => {
+  it('refuses a stdout longer than the caller accepts rather than return it cut', async () => {
+    const err = await rejection(
+      runCommand(ctx(), 'sh', ['-c', 'head -c 5000 /dev/zero | tr "\\0" y; echo; echo tail >&2'], {
+        maxStdoutBytes: 4096,
+      }),
+    );
+    expect(err.message).toMatch(/printed 5001 bytes, more than the 4096 a command's output may have here$/);
+    expect(err.details).toMatchObject({ stdoutBytes: 5001, maxStdoutBytes: 4096, stderr: 'tail\n' });
+    expect(await runCommand(ctx(), 'sh', ['-c', 'head -c 4096 /dev/zero'], { maxStdoutBytes: 4096 })).toHaveLength(
+      4096,
+    );
+  });
+
   it('runs git with its environment: no prompt, no editor, English messages', async () => {
     expect(GIT_ENV).toEqual({ GIT_TERMINAL_PROMPT: '0', GIT_EDITOR: 'true', GIT_MERGE_AUTOEDIT: 'no', LC_ALL: 'C' });
     await git(ctx(), dir, ['init', '-q', '-b', 'main', 'repo']);
