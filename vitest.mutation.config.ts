@@ -2,7 +2,8 @@
 // file and process task nodes' own tests. Left out, so that a run fits a 2-core machine: the tests that drive the
 // compiled CLI (they run dist/, never mutated), the git and galaxy task tests (slow, real git, and they exercise the
 // engine only through the process runner, which test/engine and test/tasks/exec cover), the hostile-input limits
-// (10,000-task models, 50 MB files: seconds per run of each covered mutant) and the two-process store hammer.
+// (10,000-task models, 50 MB files, 10,000-level nesting: seconds per run of each covered mutant), the two-process store
+// hammer and the reliability attacks (real CLI processes and signals).
 // workflows/galaxy/expect*.ts has its own configuration (stryker.galaxy.config.mjs, over test/galaxy).
 import { defineConfig } from 'vitest/config';
 
@@ -25,6 +26,11 @@ export default defineConfig({
       'test/tasks/assert/expr.test.ts',
       'test/tasks/index.test.ts',
     ],
-    exclude: ['test/bpmn/hostile.test.ts', 'test/engine/store-concurrency.test.ts'],
+    exclude: [
+      'test/bpmn/hostile.test.ts',
+      'test/bpmn/limits.test.ts',
+      'test/engine/store-concurrency.test.ts',
+      'test/reliability/**',
+    ],
   },
 });

@@ -1,5 +1,5 @@
 // BPMN 2.0 XML -> definition: structured processes map onto the gravity subset; anything else is refused by element id.
-import { DefinitionError, parseDelay, type Definition, type StateConfig } from '../engine/index.js';
+import { DefinitionError, LIMITS, limitOf, parseDelay, type Definition, type StateConfig } from '../engine/index.js';
 import { createModdle, type ModdleElement, type ModdleWarning } from './moddle.js';
 import type { ReadContext } from './dialect.js';
 import { detectDialect, dialectNamed, type DialectName } from './dialects/index.js';
@@ -60,6 +60,34 @@ export function warningsToProblems(warnings: ModdleWarning[]): ImportProblem[] {
   });
 }
 
+/**
+ * The first flow element nested deeper than `GRAVITY_MAX_NESTING` levels (sub-processes inside sub-processes; the
+ * process's own elements are level 1, as a definition's top states are), found with a stack of its own before the
+ * import walks the levels recursively: a file nesting 10,000 sub-processes is refused with an element id, not a stack
+ * overflow. (bpmn-moddle reads such a file without trouble: its parser keeps its own stack too.)
+ */
+function nestingProblem(process: ModdleElement): ImportProblem | undefined {
+  const limit = limitOf('nesting');
+  let first: ModdleElement | undefined;
+  let deepest = 0;
+  const stack: Array<[ModdleElement, number]> = [[process, 0]];
+  while (stack.length) {
+    const [el, depth] = stack.pop()!;
+    for (const child of (el.flowElements ?? []) as ModdleElement[]) {
+      deepest = Math.max(deepest, depth + 1);
+      // the first element past the limit, a sub-process if there is one there (it is what nests)
+      if (depth + 1 === limit + 1 && (!first || (!first.flowElements && child.flowElements))) first = child;
+      if (child.flowElements) stack.push([child, depth + 1]);
+    }
+  }
+  if (!first) return undefined;
+  return {
+    element: first.id ?? 'process',
+    type: first.$type,
+    message: `nested ${limit + 1} levels deep (sub-processes inside sub-processes), more than the limit of ${limit}; the process goes ${deepest} levels deep; raise ${LIMITS.nesting.env}`,
+  };
+}
+
 /** Imports BPMN XML (already through readBpmnFile/checkBpmnText) into a definition. */
 export async function importBpmn(xml: string, o: ImportOptions = {}): Promise<ImportResult> {
   const source = o.source ?? 'BPMN input';
@@ -94,6 +122,9 @@ export async function importBpmn(xml: string, o: ImportOptions = {}): Promise<Im
       type: 'bpmn:Process',
       message: `${executable.length} executable processes; importing the first (choose with --process)`,
     });
+
+  const tooDeep = nestingProblem(process);
+  if (tooDeep) throw new NotExecutableError(source, [tooDeep]);
 
   const r: ReadContext = { extensions: (el) => (el.extensionElements?.values ?? []) as ModdleElement[] };
   // two elements with one id: references resolve to either, so nothing read after it can be trusted

@@ -64,9 +64,6 @@ function failError(
 /** The runtime of each running actor system: the compiled machine is shared by runs, each run binds its own runtime. */
 const runtimes = new WeakMap<object, Runtime>();
 
-/** States each actor system entered since it last waited (for a step, a timer): see `countEntry`. */
-const entered = new WeakMap<object, number>();
-
 /** Binds `runtime` to the actor `actor` (created from a {@link compile}d machine): its steps call `runtime.runTask`. */
 export function bindRuntime(actor: AnyActorRef, runtime: Runtime): void {
   runtimes.set(actor.system, runtime);
@@ -106,22 +103,17 @@ function compileMachine(def: Definition): AnyStateMachine {
     if (s.type) out.type = s.type;
     if (s.initial) out.initial = s.initial;
     if (s.meta) out.meta = s.meta;
-    out.entry = [{ type: 'countEntry', params: { element: key } }];
     if (nested && stateKind(s) === StateKind.Fail) {
       const fail = s.meta!.fail!;
       if (guarded) {
         // inside a compound with onError: not an end (that would end the compound as done) but a failure it catches
         delete out.type;
         out.entry = [
-          { type: 'countEntry', params: { element: key } },
           raise(({ context }: { context: RunContext }) => ({ type: FAIL_EVENT, error: failError(context, key, fail) })),
         ];
       } else {
         // a failing end below the top level (in a parallel region) would only end its region: make it fail the run
-        out.entry = [
-          { type: 'countEntry', params: { element: key } },
-          { type: 'failRun', params: { element: key, fail } },
-        ];
+        out.entry = [{ type: 'failRun', params: { element: key, fail } }];
       }
     }
     const catches = !!s.states && s.type !== 'parallel' && s.onError !== undefined;
@@ -189,11 +181,11 @@ function compileMachine(def: Definition): AnyStateMachine {
   };
 
   const states = Object.fromEntries(Object.entries(def.machine.states).map(([k, c]) => [k, convert(k, c)]));
-  // The microstep budget: states a run may enter in a row without waiting for a step or a timer. Validation refuses the
-  // eventless cycles it can see (engine/validate.ts); this stops the others (a parallel state whose branches all end at
-  // once, leading back to itself), which would otherwise spin on the engine's thread, deaf to Ctrl-C. An acyclic
-  // definition enters each state at most once per region in a row, so the budget never stops one.
-  const entryBudget = 1_000 + 20 * stateCount;
+  // The microstep budget (xstate's maxIterations): transitions a run may take in a row without waiting for a step or a
+  // timer. Validation refuses eventless cycles (engine/validate.ts); should one it does not know get through, it stops
+  // here with xstate's "Infinite loop detected" error instead of spinning on the engine's thread, deaf to Ctrl-C.
+  // Without a cycle a run takes each transition at most once in a row (per parallel branch), far below this.
+  const maxIterations = 1_000 + 20 * stateCount;
   return setup({
     types: {} as { context: RunContext; input: { params: Record<string, unknown> } },
     actors,
@@ -203,18 +195,6 @@ function compileMachine(def: Definition): AnyStateMachine {
         evaluateCondition(params.expr, scopeOf(context), params.element),
     },
     actions: {
-      countEntry: ({ system }, params: { element: string }) => {
-        const n = (entered.get(system) ?? 0) + 1;
-        // reset once the machine settles: everything it does without waiting happens in one synchronous job
-        if (n === 1) queueMicrotask(() => entered.delete(system));
-        entered.set(system, n);
-        if (n > entryBudget)
-          throw new GravityError(
-            ErrorCode.InvalidDefinition,
-            `<${params.element}>: ${entryBudget} states entered in a row with no step and no timer between them: an eventless loop (a parallel state whose branches all end at once, leading back to itself?); the run is stopped`,
-            { element: params.element, limit: entryBudget },
-          );
-      },
       saveOutput: assign(
         ({ context, event }, params: { step: string; outputs?: Record<string, string>; merge: boolean }) => {
           const output = (event as { output?: unknown }).output;
@@ -263,6 +243,7 @@ function compileMachine(def: Definition): AnyStateMachine {
     },
   }).createMachine({
     id: ROOT,
+    options: { maxIterations },
     initial: def.machine.initial,
     context: ({ input }) => ({ params: input.params, vars: { ...input.params }, steps: {}, error: null }),
     states: states as never,

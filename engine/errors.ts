@@ -89,13 +89,40 @@ export class DefinitionError extends GravityError {
   }
 }
 
-/** A FEEL expression that does not parse or does not evaluate; names the element and the expression. */
+/** Longest expression quoted whole in a message; a longer one is cut (a 5 MB expression must not make a 5 MB message). */
+const QUOTED_EXPRESSION_MAX = 120;
+
+/** `expression` as it is when short, else its start, an ellipsis and its length in characters. */
+export function shortExpression(expression: string): string {
+  return expression.length <= QUOTED_EXPRESSION_MAX
+    ? expression
+    : `${expression.slice(0, 80)}… (${expression.length} characters)`;
+}
+
+/** A FEEL expression that does not parse or does not evaluate; names the element and the expression (cut if long). */
 export class ExpressionError extends GravityError {
   constructor(element: string, expression: string, reason: string) {
-    super(ErrorCode.Expression, `expression in <${element}> failed: ${reason} (expression: ${expression})`, {
+    const shown = shortExpression(expression);
+    super(ErrorCode.Expression, `expression in <${element}> failed: ${reason} (expression: ${shown})`, {
       element,
-      expression,
+      expression: shown,
     });
+  }
+}
+
+/**
+ * A FEEL expression stopped by the evaluation budget (engine/limits.ts: too long, too deeply nested, too many items,
+ * too slow): names the element, the expression (cut if long) and the limit it went over.
+ */
+export class ExpressionBudgetError extends ExpressionError {
+  constructor(element: string, expression: string, limit: string) {
+    super(element, expression, `exceeds the evaluation budget (${limit})`);
+    const quoted =
+      expression.length <= QUOTED_EXPRESSION_MAX
+        ? JSON.stringify(expression)
+        : `${JSON.stringify(`${expression.slice(0, 80)}…`)} (${expression.length} characters)`;
+    this.message = `<${element}>: FEEL expression ${quoted} exceeds the evaluation budget (${limit})`;
+    Object.assign(this.details!, { limit });
   }
 }
 

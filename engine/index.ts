@@ -8,12 +8,14 @@ export {
   DefinitionError,
   DuplicateTaskError,
   ErrorCode,
+  ExpressionBudgetError,
   ExpressionError,
   GravityError,
   levenshtein,
   NotFoundError,
   printable,
   serializeError,
+  shortExpression,
   TaskError,
   TimeoutError,
   UnknownTaskError,
@@ -84,8 +86,10 @@ export {
   expressionsIn,
   isExpression,
   resolveTemplate,
+  sourceOverLimit,
   type EvaluateOptions,
 } from './expressions.js';
+export { LIMITS, limitOf, type LimitName, type LimitSpec } from './limits.js';
 export { parseDelay } from './duration.js';
 export { jsonLike, parseParamPairs, resolveParams } from './params.js';
 export { assertValidDefinition, checkDefinition, type Problem, type ValidateOptions } from './validate.js';
@@ -139,6 +143,7 @@ export {
   exec,
   isAlive,
   killGroup,
+  OUTPUT_TAIL_BYTES,
   startTimeOf,
   type Exec,
   type ExecOptions,

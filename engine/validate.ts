@@ -2,9 +2,10 @@
 import type { Definition, StateConfig, Target } from './definition.js';
 import { CANCEL_EVENT, calleeOf, stateKind, StateKind, targetOf } from './definition.js';
 import type { TaskRegistry } from './define-task.js';
-import { DefinitionError, closest } from './errors.js';
+import { DefinitionError, closest, shortExpression } from './errors.js';
 import { checkExpression, expressionSource, expressionsIn, isExpression } from './expressions.js';
 import { parseDelay } from './duration.js';
+import { LIMITS, limitOf } from './limits.js';
 
 /** One problem of a definition. */
 export interface Problem {
@@ -45,11 +46,18 @@ export function checkDefinition(def: Definition, registry: TaskRegistry, options
       );
     else if (isExpression(def.root)) {
       const err = checkExpression(expressionSource(def.root));
-      if (err) add('definition', `bad expression in root: ${err} (expression: ${expressionSource(def.root)})`);
+      if (err)
+        add(
+          'definition',
+          `bad expression in root: ${err} (expression: ${shortExpression(expressionSource(def.root))})`,
+        );
     }
   }
   if (!def.machine || typeof def.machine !== 'object' || !def.machine.states)
     return [...problems, { element: 'machine', message: 'missing machine.states' }];
+  // before anything walks the states recursively: a definition nested 10,000 deep is refused, not a stack overflow
+  const tooDeep = nestingProblems(def);
+  if (tooDeep.length) return [...problems, ...tooDeep];
 
   const ids = new Set<string>();
   const stepIds = new Set<string>();
@@ -77,7 +85,7 @@ export function checkDefinition(def: Definition, registry: TaskRegistry, options
   const checkExprs = (element: string, template: unknown, what: string) => {
     for (const e of expressionsIn(template, what)) {
       const err = checkExpression(e.source);
-      if (err) add(element, `bad expression in ${e.path}: ${err} (expression: ${e.source})`);
+      if (err) add(element, `bad expression in ${e.path}: ${err} (expression: ${shortExpression(e.source)})`);
     }
   };
 
@@ -173,7 +181,156 @@ export function checkDefinition(def: Definition, registry: TaskRegistry, options
   if (!(def.machine.initial in def.machine.states))
     add('machine', `initial state ${JSON.stringify(def.machine.initial)} is not one of its states`);
   walk(def.machine.states);
+  const cycle = eventlessCycle(def);
+  if (cycle) problems.push(cycle);
   return problems;
+}
+
+/** True when `value` holds objects or arrays more than `limit` levels deep. Iterative: any depth is measured. */
+function deeperThan(value: unknown, limit: number): boolean {
+  const stack: Array<[unknown, number]> = [[value, 1]];
+  while (stack.length) {
+    const [v, depth] = stack.pop()!;
+    if (!v || typeof v !== 'object') continue;
+    if (depth > limit) return true;
+    for (const x of Object.values(v)) stack.push([x, depth + 1]);
+  }
+  return false;
+}
+
+/**
+ * States nested more than `GRAVITY_MAX_NESTING` levels deep (64: hand-written workflows and BPMN models nest a few
+ * levels; every walk of a definition, xstate's included, recurses once per level), and fields (inputs, outputs, meta,
+ * params) nested deeper than that: the first state past the limit, named with the depth the definition reaches. The
+ * walk keeps its own stack, so any depth is measured without recursion.
+ */
+function nestingProblems(def: Definition): Problem[] {
+  const limit = limitOf('nesting');
+  const raise = `raise ${LIMITS.nesting.env}`;
+  const out: Problem[] = [];
+  for (const [field, v] of [
+    ['params', def.params],
+    ['meta', def.meta],
+  ] as const)
+    if (deeperThan(v, limit))
+      out.push({ element: 'definition', message: `${field} nests more than ${limit} levels deep; ${raise}` });
+  let first: string | undefined;
+  let deepest = 0;
+  const stack: Array<{ states: unknown; depth: number }> = [{ states: def.machine.states, depth: 1 }];
+  while (stack.length) {
+    const { states, depth } = stack.pop()!;
+    if (!states || typeof states !== 'object') continue;
+    for (const [key, s] of Object.entries(states)) {
+      deepest = Math.max(deepest, depth);
+      if (depth === limit + 1) first ??= key;
+      if (!s || typeof s !== 'object') continue;
+      for (const [field, v] of Object.entries(s))
+        if (field !== 'states' && depth <= limit && deeperThan(v, limit))
+          out.push({ element: key, message: `${field} nests more than ${limit} levels deep; ${raise}` });
+      if ((s as StateConfig).states !== undefined) stack.push({ states: (s as StateConfig).states, depth: depth + 1 });
+    }
+  }
+  if (first !== undefined)
+    out.unshift({
+      element: first,
+      message: `nested ${limit + 1} levels deep (states inside states), more than the limit of ${limit}; the definition goes ${deepest} levels deep; ${raise}`,
+    });
+  return out;
+}
+
+/**
+ * A cycle of eventless transitions: states that lead into each other at once, with no step run and no timer on the way
+ * (decisions, entering a compound state, an end leaving its compound through onDone, a parallel state whose branches
+ * can all end at once going on to its onDone, a failing end caught by an onError). Nothing changes the scope along such
+ * a loop, so the guards that let a run into it once choose the same way every time round: the run would loop forever
+ * on the engine's thread, deaf to Ctrl-C. Refused here, before any step runs; a loop this does not see meets the
+ * machine's microstep budget when it runs (engine/compile.ts).
+ */
+function eventlessCycle(def: Definition): Problem | undefined {
+  const next = new Map<string, string[]>();
+  const keyOf = (path: string) => path.slice(path.lastIndexOf('.') + 1);
+  const resolve = (t: Target | undefined, siblingsPath: string) => {
+    const target = targetOf(t);
+    return target === undefined ? undefined : target.startsWith('#') ? target.slice(1) : `${siblingsPath}.${target}`;
+  };
+  // `ancestors`: the compound states around `states`, innermost last, with the path of their siblings
+  type Around = { s: StateConfig; siblingsPath: string };
+  const parallels: Array<{ here: string; s: StateConfig; siblingsPath: string }> = [];
+  const visit = (states: Record<string, StateConfig>, path: string, ancestors: Around[]) => {
+    const parent = ancestors[ancestors.length - 1];
+    for (const [key, s] of Object.entries(states)) {
+      const here = `${path}.${key}`;
+      if (s.type === 'parallel' && s.states && s.onDone !== undefined) parallels.push({ here, s, siblingsPath: path });
+      const to: string[] = [];
+      for (const b of s.always ?? []) to.push(resolve(b.target, path)!);
+      if (s.states && s.type === 'parallel') to.push(...Object.keys(s.states).map((k) => `${here}.${k}`));
+      else if (s.states && s.initial) to.push(`${here}.${s.initial}`);
+      if (s.type === 'final' && parent) {
+        if (s.meta?.fail) {
+          // a failing end inside a compound with onError: raised, caught by the nearest such compound
+          const catcher = [...ancestors].reverse().find((a) => a.s.type !== 'parallel' && a.s.onError !== undefined);
+          if (catcher) to.push(resolve(catcher.s.onError, catcher.siblingsPath)!);
+        } else if (parent.s.type !== 'parallel' && parent.s.onDone !== undefined) {
+          const grand = ancestors[ancestors.length - 2];
+          // an end in a parallel region ends the region only: the parallel state goes on when all have ended
+          if (grand?.s.type !== 'parallel') to.push(resolve(parent.s.onDone, parent.siblingsPath)!);
+        }
+      }
+      next.set(here, to);
+      if (s.states) visit(s.states, here, [...ancestors, { s, siblingsPath: path }]);
+    }
+  };
+  visit(def.machine.states, 'root', []);
+  // a parallel state whose branches can all reach an end at once goes on to its onDone at once (inner ones first)
+  const endsAtOnce = (region: string, r: StateConfig) => {
+    const ends = new Set(
+      Object.entries(r.states ?? {})
+        .filter(([, x]) => x.type === 'final' && !x.meta?.fail)
+        .map(([k]) => `${region}.${k}`),
+    );
+    const seen = new Set<string>();
+    const todo = r.initial ? [`${region}.${r.initial}`] : [];
+    while (todo.length) {
+      const n = todo.pop()!;
+      if (ends.has(n)) return true;
+      if (seen.has(n)) continue;
+      seen.add(n);
+      todo.push(...(next.get(n) ?? []));
+    }
+    return false;
+  };
+  for (const p of parallels.reverse())
+    if (Object.entries(p.s.states!).every(([k, r]) => endsAtOnce(`${p.here}.${k}`, r)))
+      next.get(p.here)!.push(resolve(p.s.onDone, p.siblingsPath)!);
+  // depth-first search with its own stack (a definition may chain thousands of decisions)
+  const state = new Map<string, 'open' | 'done'>();
+  for (const start of next.keys()) {
+    if (state.has(start)) continue;
+    const path: Array<{ node: string; edges: string[]; i: number }> = [{ node: start, edges: next.get(start)!, i: 0 }];
+    state.set(start, 'open');
+    while (path.length) {
+      const top = path[path.length - 1];
+      if (top.i === top.edges.length) {
+        state.set(top.node, 'done');
+        path.pop();
+        continue;
+      }
+      const to = top.edges[top.i++];
+      if (!next.has(to)) continue;
+      if (state.get(to) === 'open') {
+        const loop = path.slice(path.findIndex((p) => p.node === to)).map((p) => keyOf(p.node));
+        return {
+          element: keyOf(to),
+          message: `eventless cycle ${[...loop, keyOf(to)].join(' -> ')}: these states lead into each other with no step and no timer between them, so a run that enters the loop never leaves it (nothing changes what the guards see); put a task or a timer on the loop, or take the way out before it`,
+        };
+      }
+      if (!state.has(to)) {
+        state.set(to, 'open');
+        path.push({ node: to, edges: next.get(to)!, i: 0 });
+      }
+    }
+  }
+  return undefined;
 }
 
 /** Throws a DefinitionError listing every problem. */

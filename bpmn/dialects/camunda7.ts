@@ -1,5 +1,5 @@
 // The Camunda 7 dialect (what Kytes runs): external tasks by topic, camunda:inputOutput with JUEL, gravity-only data as properties.
-import { calleeOf, callSrc, DefinitionError, type StateConfig } from '../../engine/index.js';
+import { calleeOf, callSrc, DefinitionError, shortExpression, type StateConfig } from '../../engine/index.js';
 import { defineDialect, processIdFor, type TaskData } from '../dialect.js';
 import type { ModdleElement } from '../moddle.js';
 import descriptor from 'camunda-bpmn-moddle/resources/camunda.json' with { type: 'json' };
@@ -173,13 +173,13 @@ export const camunda7Dialect = defineDialect({
     if (lang && lang !== 'juel')
       throw new DefinitionError(
         `<${element}>: ${expr.language} script conditions are not supported (write a \${...} expression)`,
-        { element, expression: body },
+        { element, expression: shortExpression(body) },
       );
     if (!isJuelTemplate(body))
-      throw new DefinitionError(`<${element}>: condition "${body}" is not an expression (write it as \${...})`, {
-        element,
-        expression: body,
-      });
+      throw new DefinitionError(
+        `<${element}>: condition "${shortExpression(body)}" is not an expression (write it as \${...})`,
+        { element, expression: shortExpression(body) },
+      );
     return juelToFeel(body, element);
   },
 

@@ -1,6 +1,6 @@
 // Zeebe writes every mapping as FEEL: gravity templates (literals, lists, objects, `=expr`) <-> FEEL literal source.
 import { evaluate, parseExpression } from 'feelin';
-import { DefinitionError, isExpression } from '../../engine/index.js';
+import { DefinitionError, isExpression, sourceOverLimit } from '../../engine/index.js';
 import { feelString } from './feel-parse.js';
 import { canonicalNumber } from './juel-parse.js';
 
@@ -113,6 +113,8 @@ export function decodeFeel(source: string | undefined): unknown {
   const s = (source ?? '').trim();
   if (!s.startsWith('=')) return s;
   const src = s.slice(1).trim();
+  // past the FEEL size limits the parser would take minutes: kept as an expression, which validation refuses
+  if (sourceOverLimit(src)) return s;
   let top: SyntaxNode | null;
   try {
     const tree = parseExpression(src, {}, undefined);

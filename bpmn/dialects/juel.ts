@@ -1,5 +1,6 @@
 // Camunda 7 writes expressions as JUEL `${...}` values, gravity's definitions carry FEEL: this translates between the two.
 import { ExpressionError } from '../../engine/errors.js';
+import { ExpressionBudgetError, sourceOverLimit } from '../../engine/index.js';
 import { feelString, parseFeel, printFeel } from './feel-parse.js';
 import { juelString, parseJuel, printJuel, SubsetError, type Expr } from './juel-parse.js';
 
@@ -79,6 +80,9 @@ function toExpressionError(err: unknown, element: string, expression: string): u
  *   names FEEL cannot hold (`$` in a name, FEEL keywords such as `if`, `in`, `for`).
  */
 export function juelToFeel(text: string, element: string): string {
+  // the FEEL size limits, before the recursive parser meets 100,000 nested parentheses
+  const over = sourceOverLimit(text);
+  if (over) throw new ExpressionBudgetError(element, text, over);
   try {
     if (!isJuelTemplate(text)) return feelString(text);
     const pieces = splitTemplate(text);
