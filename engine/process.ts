@@ -91,6 +91,11 @@ export function isAlive(pid: number): boolean {
   }
 }
 
+/** True when `pid` is alive and still the process that had start time `pidStart` (a reused pid is not it). */
+export function isSameLiveProcess(pid: number, pidStart: number | undefined): boolean {
+  return isAlive(pid) && (pidStart === undefined || startTimeOf(pid) === pidStart);
+}
+
 /** This process's own start time, read once (every run records it; reading /proc cost a tenth of a 10-step run). */
 let ownStart: { pid: number; start: number | undefined } | undefined;
 

@@ -2,7 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { ConflictError, ErrorCode, GravityError } from './errors.js';
-import { isAlive, startTimeOf } from './process.js';
+import { isSameLiveProcess, startTimeOf } from './process.js';
 import { keys } from './run-store.js';
 import type { Store } from './store/types.js';
 
@@ -36,9 +36,7 @@ const RENEW_EVERY_MS = 10_000;
 export function holderGone(h: RunLockHolder, now = Date.now()): boolean {
   if (h.expiresAt < now) return true;
   if (h.host !== hostname()) return false;
-  if (!isAlive(h.pid)) return true;
-  // the pid may have been reused by another process since the holder died
-  return h.pidStart !== undefined && startTimeOf(h.pid) !== h.pidStart;
+  return !isSameLiveProcess(h.pid, h.pidStart);
 }
 
 /** The LOCKED error for a run held by `h`: who drives it, since when, and what to do. */
