@@ -27,7 +27,9 @@ export const shared = {
 export const parts = {
   // the engine in three: its store, its language (definitions, FEEL, params, validation, plans) and its runs
   'engine-store': ['engine/store/**/*.ts'],
-  'engine-lang': ['engine/{builder,definition,define-task,duration,errors,expressions,limits,params,plan,same-shape,validate}.ts'],
+  'engine-lang': [
+    'engine/{builder,definition,define-task,duration,errors,expressions,limits,params,plan,same-shape,validate}.ts',
+  ],
   'engine-run': [
     'engine/{call,cancel,compile,execution,journal,liveness,process,resume,rollback,run-lock,run-root,run-store,runner,step}.ts',
   ],

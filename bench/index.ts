@@ -3,6 +3,7 @@ import { cpus, platform, release } from 'node:os';
 import { engineOverhead } from './engine-overhead.js';
 import { bpmnBench } from './bpmn.js';
 import { galaxyBench } from './galaxy.js';
+import { supervisorBench } from './supervisor.js';
 import { benchJsonLine, printResult, type BenchResult, type Benchmark } from './report.js';
 
 /**
@@ -13,6 +14,7 @@ export const benchmarks: Benchmark[] = [
   { name: 'engine-overhead', run: () => engineOverhead() },
   { name: 'bpmn', run: () => bpmnBench() },
   { name: 'galaxy', run: () => galaxyBench() },
+  { name: 'supervisor', run: () => supervisorBench() },
 ];
 
 const USAGE = `usage: npm run bench [-- [--list] [name ...]]

@@ -19,6 +19,7 @@ export function exitCodeOf(status: string): number {
     case RunStatus.NeedsAttention:
       return Exit.NeedsAttention;
     case RunStatus.Cancelled:
+    case RunStatus.Detached:
       return Exit.Cancelled;
     default:
       return Exit.Failed;
@@ -34,6 +35,7 @@ const icon: Record<string, string> = {
   compensated: '↶',
   'needs-attention': '⚠',
   'rolled-back': '↶',
+  detached: '⇥',
 };
 
 /** Milliseconds as `850 ms` / `12.3 s` / `4 m 02 s`. */
@@ -83,6 +85,11 @@ export function formatResult(r: RunResult): string {
         r.error
           ? `■ ${r.workflow} cancelled; its cleanup ran, so the run is over (start a new run) — run ${r.runId}`
           : `■ ${r.workflow} cancelled — resume with: gravity resume ${r.runId}`,
+      );
+      break;
+    case RunStatus.Detached:
+      lines.push(
+        `⇥ ${r.workflow} detached: its running step goes on under the step supervisor — re-attach with: gravity resume ${r.runId}`,
       );
       break;
     case RunStatus.RolledBack:

@@ -1,7 +1,7 @@
 // Sub-workflow calls: a call step runs a child run (`<run>.<step>`), persisted and resumed on its own.
 import type { TaskRequest } from './compile.js';
 import { calleeOf } from './definition.js';
-import { CancelledError, GravityError, ErrorCode, NotFoundError, serializeError } from './errors.js';
+import { CancelledError, DetachedError, GravityError, ErrorCode, NotFoundError, serializeError } from './errors.js';
 import { RunStatus } from './journal.js';
 import { resolveParams } from './params.js';
 import { getRun } from './run-store.js';
@@ -31,7 +31,12 @@ export async function runCall(ex: StepHost, req: TaskRequest, signal: AbortSigna
 
   let result: RunResult;
   const status = existing?.status;
-  if (status === RunStatus.Running || status === RunStatus.Cancelled || status === RunStatus.NeedsAttention) {
+  if (
+    status === RunStatus.Running ||
+    status === RunStatus.Cancelled ||
+    status === RunStatus.Detached ||
+    status === RunStatus.NeedsAttention
+  ) {
     result = await ex.children.resume(childId, { definition: def, signal, force: ex.force });
   } else if (status) {
     result = { runId: childId, workflow: def.id, status, steps: [], output: existing!.output, error: existing!.error };
@@ -56,6 +61,9 @@ export async function runCall(ex: StepHost, req: TaskRequest, signal: AbortSigna
     case RunStatus.Succeeded:
       await ex.log({ type: 'task.finished', ...base, attempt: 1, output: result.output ?? null });
       return result.output ?? null;
+    case RunStatus.Detached:
+      // the child was let go of with this run: the step stays open, a resume of this run resumes the child
+      throw new DetachedError(`step <${req.step}> detached`);
     case RunStatus.Cancelled:
       await ex.log({ type: 'task.cancelled', ...base, attempt: 1 });
       throw new CancelledError(`step <${req.step}> cancelled`);

@@ -1,11 +1,12 @@
 // Cancel from outside a run's process: a graceful SIGINT to the live process, or a dead run marked cancelled.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { BadInputError } from './errors.js';
-import { RunStatus } from './journal.js';
+import { interruptedAttempt, openSteps, RunStatus } from './journal.js';
 import { isRunLive } from './liveness.js';
 import { lockRun } from './run-lock.js';
-import { loadRun, RunWriter } from './run-store.js';
+import { loadRun, readJournal, RunWriter } from './run-store.js';
 import type { EngineOptions } from './run-types.js';
+import { attemptCommands, attemptFolder, stopCommands } from './supervisor.js';
 
 /** What `cancelRun` did. */
 export interface CancelReport {
@@ -17,21 +18,22 @@ export interface CancelReport {
 
 /**
  * Cancels run `idOrPrefix`: sends SIGINT to the process running it (the same graceful cancel as Ctrl-C) and waits up to
- * `waitMs` for it to record the end, or marks a run whose process is gone as cancelled. Either way it can be resumed.
+ * `waitMs` for it to record the end, or marks a run whose process is gone (or that was detached) as cancelled, after
+ * stopping the supervised commands its steps left running. Either way it can be resumed.
  */
 export async function cancelRun(
-  engine: Pick<EngineOptions, 'store' | 'onEvent'>,
+  engine: Pick<EngineOptions, 'store' | 'onEvent' | 'filesDir' | 'persist'>,
   idOrPrefix: string,
   o: { waitMs?: number } = {},
 ): Promise<CancelReport> {
   const r = await loadRun(engine, idOrPrefix);
-  if (r.status !== RunStatus.Running)
+  if (r.status !== RunStatus.Running && r.status !== RunStatus.Detached)
     throw new BadInputError(`run ${r.id} is ${r.status}, not running: nothing to cancel`, {
       run: r.id,
       status: r.status,
     });
   const waitMs = o.waitMs ?? 15_000;
-  if (isRunLive(r)) {
+  if (r.status === RunStatus.Running && isRunLive(r)) {
     process.kill(r.pid!, 'SIGINT');
     const deadline = Date.now() + waitMs;
     while (Date.now() < deadline) {
@@ -48,15 +50,27 @@ export async function cancelRun(
   const lock = await lockRun(engine.store, r.id, { purpose: 'cancel' });
   try {
     const now = await loadRun(engine, r.id);
-    if (now.status !== RunStatus.Running)
+    if (now.status !== RunStatus.Running && now.status !== RunStatus.Detached)
       throw new BadInputError(`run ${r.id} is ${now.status}, not running: nothing to cancel`, {
         run: r.id,
         status: now.status,
       });
     const writer = new RunWriter(engine, now);
+    const journal = await readJournal(engine.store, r.id);
+    writer.journal.push(...journal);
+    // the supervised commands its steps left running are stopped, and those steps closed as cancelled: a resume
+    // makes them again instead of adopting what a person asked to stop
+    const filesDir = engine.persist === false ? undefined : engine.filesDir?.(r.id);
+    for (const s of filesDir ? openSteps(journal) : []) {
+      if (!s.supervised || s.cancelled) continue;
+      const attempt = interruptedAttempt(journal, s.step);
+      const commands = attemptCommands(attemptFolder(filesDir!, s.step, attempt));
+      await stopCommands(commands.flatMap((c) => (c.state.state === 'not-started' ? [] : [c.state.record])));
+      await writer.log({ type: 'task.cancelled', step: s.step, task: s.task, attempt });
+    }
     await writer.log({
       type: 'run.cancelled',
-      message: 'its process is gone: marked cancelled; resume with `gravity resume`',
+      message: `${now.status === RunStatus.Detached ? 'detached' : 'its process is gone'}: marked cancelled; resume with \`gravity resume\``,
     });
     await writer.saveRecord({ status: RunStatus.Cancelled, pid: undefined });
     return { runId: r.id, status: RunStatus.Cancelled, signalled: false };

@@ -51,6 +51,14 @@ export interface TaskSpec<IS extends z.ZodType, OS extends z.ZodType> {
   output: OS;
   /** Safe to run again after a crash. A function decides from the input. Default false. */
   idempotent?: boolean | ((input: z.output<IS>) => boolean);
+  /**
+   * The task's side effects are the commands it runs through `ctx.exec`, and running its code again with the same
+   * results of those commands gives the same result. Its commands then run under the step supervisor
+   * (engine/supervisor.ts): they outlive the engine, and after a crash or a SIGHUP an interrupted attempt is adopted
+   * (its commands' recorded ends) or re-attached (a command still running) instead of needing attention. A function
+   * decides from the input (a short step may opt out: supervision costs a few milliseconds per command). Default false.
+   */
+  supervised?: boolean | ((input: z.output<IS>) => boolean);
   /** Default time budget per attempt, in ms. */
   timeoutMs?: number;
   /** What `--dry-run` shows for this input. */
@@ -72,6 +80,8 @@ export interface TaskDefinition<I = any, O = any, In = any> {
   readonly output: z.ZodType<O>;
   readonly timeoutMs?: number;
   isIdempotent(input: I): boolean;
+  /** See TaskSpec.supervised. */
+  isSupervised(input: I): boolean;
   plan(input: I): string[];
   run(ctx: TaskContext<I>): Promise<unknown>;
   compensate?(ctx: CompensateContext<I, O>): Promise<void>;
@@ -88,6 +98,7 @@ export function defineTask<IS extends z.ZodType, OS extends z.ZodType>(
       task: spec.id,
     });
   const idem = spec.idempotent;
+  const sup = spec.supervised;
   return {
     id: spec.id,
     title: spec.title,
@@ -96,6 +107,7 @@ export function defineTask<IS extends z.ZodType, OS extends z.ZodType>(
     output: spec.output as z.ZodType<z.output<OS>>,
     timeoutMs: spec.timeoutMs,
     isIdempotent: (input) => (typeof idem === 'function' ? idem(input) : idem === true),
+    isSupervised: (input) => (typeof sup === 'function' ? sup(input) : sup === true),
     plan: (input) => (spec.plan ? spec.plan(input) : [`${spec.id} ${JSON.stringify(input)}`]),
     run: (ctx) => spec.run(ctx),
     compensate: spec.compensate ? (ctx) => spec.compensate!(ctx) : undefined,

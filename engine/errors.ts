@@ -12,6 +12,7 @@ export const ErrorCode = {
   TaskFailed: 'TASK_FAILED',
   Timeout: 'TIMEOUT',
   Cancelled: 'CANCELLED',
+  Detached: 'DETACHED',
   Conflict: 'CONFLICT',
   NotFound: 'NOT_FOUND',
   NeedsAttention: 'NEEDS_ATTENTION',
@@ -151,6 +152,16 @@ export class TimeoutError extends GravityError {
 export class CancelledError extends GravityError {
   constructor(message = 'cancelled') {
     super(ErrorCode.Cancelled, message);
+  }
+}
+
+/**
+ * The reason a run's signal aborts when its process lets go of it without stopping its work (SIGHUP: the terminal is
+ * gone): supervised commands go on running, the run is recorded as detached, and `gravity resume` re-attaches.
+ */
+export class DetachedError extends GravityError {
+  constructor(message = 'detached') {
+    super(ErrorCode.Detached, message);
   }
 }
 

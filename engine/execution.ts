@@ -2,9 +2,16 @@
 import { createActor, type AnyActorRef, type Snapshot } from 'xstate';
 import { CANCEL_EVENT, RETHROW, type Definition, type StateConfig } from './definition.js';
 import { bindRuntime, compile, scopeOf, type RunContext, type Runtime, type TaskRequest } from './compile.js';
-import { CancelledError, ErrorCode, GravityError, serializeError, type SerializedError } from './errors.js';
+import {
+  CancelledError,
+  DetachedError,
+  ErrorCode,
+  GravityError,
+  serializeError,
+  type SerializedError,
+} from './errors.js';
 import { resolveTemplate } from './expressions.js';
-import { RunStatus, summarizeSteps, type JournalEntry, type RunRecord } from './journal.js';
+import { openSteps, RunStatus, summarizeSteps, type JournalEntry, type RunRecord } from './journal.js';
 import { RunWriter } from './run-store.js';
 import type { ChildRuns, EngineOptions, LogLevel, PersistedTimer, RunResult, StepHost } from './run-types.js';
 import { runTaskStep } from './step.js';
@@ -36,6 +43,8 @@ export class Execution implements Runtime, StepHost {
   readonly replay = new Map<string, { output?: unknown; error?: SerializedError }>();
   /** Set on resume: the attempt each interrupted step was at (see interruptedAttempt), used once by that step. */
   readonly interrupted = new Map<string, number>();
+  /** Set on resume: interrupted supervised steps whose commands are adopted or re-attached (see takeAdoption). */
+  readonly adopt = new Set<string>();
   private readonly pause = new AbortController();
   private attention?: { message: string; steps: string[] };
   /** Set by resume --force: interrupted steps of child runs are re-run too. */
@@ -114,6 +123,15 @@ export class Execution implements Runtime, StepHost {
     return attempt;
   }
 
+  takeAdoption(step: string): boolean {
+    return this.adopt.delete(step);
+  }
+
+  /** True when the run's process let go of it (SIGHUP): its supervised steps go on, the run is recorded as detached. */
+  private get detached(): boolean {
+    return this.signal.aborted && this.signal.reason instanceof DetachedError;
+  }
+
   /** The expression scope of the run right now. */
   scope(): Record<string, unknown> {
     const ctx = this.actor.getSnapshot().context as RunContext;
@@ -132,7 +150,8 @@ export class Execution implements Runtime, StepHost {
     // the step stops when its actor is stopped (signal) or the run halts; AbortSignal.any would do it too, at about
     // a tenth of a no-op step's whole cost (weak references and their finalizers), so the link is made by hand
     const link = new AbortController();
-    const onAbort = (e: Event) => link.abort((e.target as AbortSignal).reason);
+    // a step stopped because the run was let go of hears so (a supervised one then leaves its command running)
+    const onAbort = (e: Event) => link.abort(this.detached ? this.signal.reason : (e.target as AbortSignal).reason);
     for (const s of [signal, this.halt.signal]) {
       if (s.aborted) link.abort(s.reason);
       else s.addEventListener('abort', onAbort, { once: true });
@@ -171,7 +190,12 @@ export class Execution implements Runtime, StepHost {
     // cancel inside a cleanup()'s body is an event instead: the body's steps are cancelled, the cleanup runs, the run ends
     const stop = AbortSignal.any([this.signal, this.pause.signal]);
     const onAbort = () => {
-      if (this.signal.aborted && !this.pause.signal.aborted && this.actor.getSnapshot().can({ type: CANCEL_EVENT })) {
+      if (
+        this.signal.aborted &&
+        !this.detached &&
+        !this.pause.signal.aborted &&
+        this.actor.getSnapshot().can({ type: CANCEL_EVENT })
+      ) {
         this.cleaningUp = true;
         this.actor.send({ type: CANCEL_EVENT });
       } else this.actor.stop();
@@ -225,6 +249,15 @@ export class Execution implements Runtime, StepHost {
     if (!snap && this.attention && !this.signal.aborted) {
       await this.log({ type: 'run.needs-attention', message: this.attention.message });
       await this.saveRecord({ status: RunStatus.NeedsAttention, attention: this.attention, pid: undefined });
+    } else if (!snap && this.detached) {
+      const left = openSteps(this.journal)
+        .filter((s) => s.supervised && !s.cancelled)
+        .map((s) => `<${s.step}>`);
+      await this.log({
+        type: 'run.detached',
+        message: `${(this.signal.reason as Error).message}: ${left.length ? `${left.join(', ')} left running under the step supervisor` : 'no step was running'}; \`gravity resume ${r.id}\` re-attaches`,
+      });
+      await this.saveRecord({ status: RunStatus.Detached, pid: undefined });
     } else if (!snap) {
       await this.log({ type: 'run.cancelled', message: 'cancelled; resume with `gravity resume`' });
       await this.saveRecord({ status: RunStatus.Cancelled, pid: undefined });

@@ -2,6 +2,7 @@
 export {
   BadInputError,
   CancelledError,
+  DetachedError,
   closest,
   ConflictError,
   CorruptDataError,

@@ -9,6 +9,8 @@ export const RunStatus = {
   Succeeded: 'succeeded',
   Failed: 'failed',
   Cancelled: 'cancelled',
+  /** Its process let go of it (SIGHUP) and left its supervised steps running: `gravity resume` re-attaches. */
+  Detached: 'detached',
   NeedsAttention: 'needs-attention',
   RolledBack: 'rolled-back',
 } as const;
@@ -87,6 +89,7 @@ export type JournalType =
   | 'run.finished'
   | 'run.failed'
   | 'run.cancelled'
+  | 'run.detached'
   | 'run.needs-attention'
   | 'run.rolled-back'
   | 'task.started'
@@ -106,6 +109,8 @@ export interface JournalEntry {
   task?: string;
   attempt?: number;
   idempotent?: boolean;
+  /** On task.started: the step's commands run under the step supervisor (engine/supervisor.ts) and can be adopted. */
+  supervised?: boolean;
   input?: unknown;
   output?: unknown;
   error?: SerializedError;
@@ -127,6 +132,7 @@ export const journalEntrySchema = z.object({
     'run.finished',
     'run.failed',
     'run.cancelled',
+    'run.detached',
     'run.needs-attention',
     'run.rolled-back',
     'task.started',
@@ -143,6 +149,7 @@ export const journalEntrySchema = z.object({
   task: z.string().optional(),
   attempt: z.number().optional(),
   idempotent: z.boolean().optional(),
+  supervised: z.boolean().optional(),
   input: z.unknown().optional(),
   output: z.unknown().optional(),
   error: serializedErrorSchema.optional(),
@@ -236,14 +243,22 @@ export function stepsFromJournal(journal: JournalEntry[]): Record<string, unknow
   return steps;
 }
 
+/** A step started and never finished (crash) or cancelled: what resume must decide about. */
+export interface OpenStep {
+  step: string;
+  task: string;
+  idempotent: boolean;
+  /** Its commands ran under the step supervisor: they may be adopted or re-attached. */
+  supervised: boolean;
+  /** Its last word in the journal is task.cancelled: its commands were stopped, nothing of it can be adopted. */
+  cancelled: boolean;
+  pids: number[];
+  commands: string[][];
+}
+
 /** Steps started and never finished (crash) or cancelled: what resume must decide about. */
-export function openSteps(
-  journal: JournalEntry[],
-): Array<{ step: string; task: string; idempotent: boolean; pids: number[]; commands: string[][] }> {
-  const open = new Map<
-    string,
-    { step: string; task: string; idempotent: boolean; pids: number[]; commands: string[][] }
-  >();
+export function openSteps(journal: JournalEntry[]): OpenStep[] {
+  const open = new Map<string, OpenStep>();
   for (const e of journal) {
     if (!e.step) continue;
     if (e.type === 'task.started')
@@ -251,12 +266,20 @@ export function openSteps(
         step: e.step,
         task: e.task ?? '?',
         idempotent: e.idempotent === true,
+        supervised: e.supervised === true,
+        cancelled: false,
         pids: [],
         commands: [],
       });
     else if (e.type === 'task.process' && e.pid) {
       open.get(e.step)?.pids.push(e.pid);
       open.get(e.step)?.commands.push(e.command ?? []);
+    } else if (e.type === 'task.cancelled') {
+      const s = open.get(e.step);
+      if (s) s.cancelled = true;
+    } else if (e.type === 'task.retrying') {
+      const s = open.get(e.step);
+      if (s) s.cancelled = false;
     } else if (e.type === 'task.finished' || e.type === 'task.failed') open.delete(e.step);
   }
   return [...open.values()];

@@ -207,7 +207,7 @@ class OutputSink {
   }
 
   /** Flushes the text decoder and closes the file; then the result of this stream. */
-  async finish(): Promise<{ text: string; bytes: number; truncated: boolean; file?: string }> {
+  async finish(): Promise<StreamEnd> {
     const rest = this.decoder?.end();
     if (rest) this.onText!(rest);
     const ws = this.ws;
@@ -232,6 +232,57 @@ class OutputSink {
       file: this.ws && !this.fileFailed ? this.file : undefined,
     };
   }
+}
+
+/** How one output stream ended: its text (whole or tail), its size, whether it was cut, and the file holding it all. */
+export interface StreamEnd {
+  text: string;
+  bytes: number;
+  truncated: boolean;
+  file?: string;
+}
+
+/** The result of a command that ended, from its two streams and how it ended. */
+export function commandResult(
+  command: string,
+  args: string[],
+  so: StreamEnd,
+  se: StreamEnd,
+  end: { exitCode: number; signal?: string; timedOut: boolean; durationMs: number },
+): ExecResult {
+  return {
+    command,
+    args,
+    exitCode: end.exitCode,
+    stdout: so.text,
+    stderr: se.text,
+    stdoutBytes: so.bytes,
+    stderrBytes: se.bytes,
+    stdoutTruncated: so.truncated,
+    stderrTruncated: se.truncated,
+    ...(so.file ? { stdoutFile: so.file } : {}),
+    ...(se.file ? { stderrFile: se.file } : {}),
+    ...(end.signal ? { signal: end.signal } : {}),
+    timedOut: end.timedOut,
+    durationMs: end.durationMs,
+  };
+}
+
+/** The result of a command that could not be started (ENOENT, EACCES): exit code 127 and the reason, as a shell does. */
+export function spawnFailure(command: string, args: string[], message: string, durationMs: number): ExecResult {
+  return {
+    command,
+    args,
+    exitCode: 127,
+    stdout: '',
+    stderr: message,
+    stdoutBytes: 0,
+    stderrBytes: Buffer.byteLength(message),
+    stdoutTruncated: false,
+    stderrTruncated: false,
+    timedOut: false,
+    durationMs,
+  };
 }
 
 /** Default Exec: execa with `detached` (own group), streaming, timeout and abort handled by group kill. */
@@ -288,37 +339,14 @@ export const exec: Exec = async (command, args = [], o = {}) => {
     if (aborted) throw new CancelledError(`cancelled: ${command}`);
     if (r.failed && r.exitCode === undefined && !r.signal && !timedOut) {
       // spawn failure (ENOENT, EACCES): report like a shell would, with exit code 127
-      const message = r.shortMessage ?? String(r.message);
-      return {
-        command,
-        args,
-        exitCode: 127,
-        stdout: '',
-        stderr: message,
-        stdoutBytes: 0,
-        stderrBytes: Buffer.byteLength(message),
-        stdoutTruncated: false,
-        stderrTruncated: false,
-        timedOut,
-        durationMs: performance.now() - started,
-      };
+      return spawnFailure(command, args, r.shortMessage ?? String(r.message), performance.now() - started);
     }
-    return {
-      command,
-      args,
+    return commandResult(command, args, so, se, {
       exitCode: r.exitCode ?? (r.signal ? 128 : 1),
-      stdout: so.text,
-      stderr: se.text,
-      stdoutBytes: so.bytes,
-      stderrBytes: se.bytes,
-      stdoutTruncated: so.truncated,
-      stderrTruncated: se.truncated,
-      ...(so.file ? { stdoutFile: so.file } : {}),
-      ...(se.file ? { stderrFile: se.file } : {}),
       signal: r.signal ?? undefined,
       timedOut,
       durationMs: performance.now() - started,
-    };
+    });
   } finally {
     if (timer) clearTimeout(timer);
     if (hardKill && !aborted && !timedOut) clearTimeout(hardKill);

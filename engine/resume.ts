@@ -6,11 +6,20 @@ import type { Definition } from './definition.js';
 import { definitionHash } from './definition.js';
 import { BadInputError, ErrorCode, GravityError, NotFoundError, type SerializedError } from './errors.js';
 import { resultOf } from './execution.js';
-import { openSteps, RunStatus, stepsFromJournal, type JournalEntry, type RunRecord } from './journal.js';
+import {
+  interruptedAttempt,
+  openSteps,
+  RunStatus,
+  stepsFromJournal,
+  type JournalEntry,
+  type OpenStep,
+  type RunRecord,
+} from './journal.js';
 import { isRunLive } from './liveness.js';
 import { commandLineOf, killGroup, startTimeOf } from './process.js';
 import { loadRun, readDefinition, readJournal, readSnapshot, RunWriter } from './run-store.js';
 import type { EngineOptions, PersistedTimer, ResumeOptions, RunResult } from './run-types.js';
+import { attemptCommands, attemptFolder, killCommand } from './supervisor.js';
 
 /** A run ready to go on: an execution of `def` over `record` from `snapshot`, with the journal read so far. */
 export interface ResumePoint {
@@ -22,10 +31,12 @@ export interface ResumePoint {
   timers?: PersistedTimer[];
   /** Outcomes of steps that ended in the journal after the snapshot was written: replayed, not run again. */
   replay: Map<string, { output?: unknown; error?: SerializedError }>;
+  /** Interrupted supervised steps made again over their commands: adopted if they ended, re-attached if they run. */
+  adopt: Set<string>;
 }
 
 /** Kills what an interrupted step left running (its recorded process groups, if they are still the same command). */
-function killLeftovers(steps: ReturnType<typeof openSteps>): void {
+function killLeftovers(steps: OpenStep[]): void {
   for (const s of steps) {
     s.pids.forEach((pid, i) => {
       const cmd = commandLineOf(pid);
@@ -53,6 +64,7 @@ export async function prepareResume(
   if (
     record.status !== RunStatus.Running &&
     record.status !== RunStatus.Cancelled &&
+    record.status !== RunStatus.Detached &&
     record.status !== RunStatus.NeedsAttention
   ) {
     throw new BadInputError(
@@ -94,10 +106,20 @@ export async function prepareResume(
   }
 
   const open = openSteps(journal);
+  // a supervised step interrupted by the end of its process (not cancelled) is adopted when each of its commands either
+  // ended with its status recorded or still runs under a live supervisor; one whose supervisor died too is lost
+  const adopt = new Set<string>();
+  const filesDir = engine.persist === false ? undefined : engine.filesDir?.(id);
+  for (const s of filesDir ? open : []) {
+    if (!s.supervised || s.cancelled) continue;
+    const commands = attemptCommands(attemptFolder(filesDir!, s.step, interruptedAttempt(journal, s.step)));
+    if (commands.every((c) => c.state.state !== 'lost')) adopt.add(s.step);
+    else for (const c of commands) if (c.state.state === 'lost') killCommand(c.state.record, 'SIGKILL');
+  }
   // what an interrupted step left running is stopped first, whatever is decided next: a leftover that finished later
   // would make its step's work happen twice once a person forces it again
-  killLeftovers(open);
-  const unsafe = open.filter((s) => !s.idempotent);
+  killLeftovers(open.filter((s) => !adopt.has(s.step)));
+  const unsafe = open.filter((s) => !s.idempotent && !adopt.has(s.step));
   const writer = new RunWriter(engine, record);
   writer.journal.push(...journal);
   if (unsafe.length && !o.force) {
@@ -140,12 +162,22 @@ export async function prepareResume(
     message: !snap
       ? 'started over: it was interrupted before its first step'
       : open.length
-        ? `re-running ${open.map((s) => `<${s.step}>`).join(', ')}${o.force ? ' (forced)' : ''}`
+        ? [
+            ...(adopt.size ? [`adopting ${[...adopt].map((s) => `<${s}>`).join(', ')} (its commands ran on)`] : []),
+            ...(open.length > adopt.size
+              ? [
+                  `re-running ${open
+                    .filter((s) => !adopt.has(s.step))
+                    .map((s) => `<${s.step}>`)
+                    .join(', ')}${o.force ? ' (forced)' : ''}`,
+                ]
+              : []),
+          ].join('; ')
         : 'resumed',
   });
   await writer.flushed();
-  if (!snap) return { record, def, journal: writer.journal, replay };
+  if (!snap) return { record, def, journal: writer.journal, replay, adopt };
   const snapshot = snap.snapshot as typeof snap.snapshot & { context: RunContext };
   if (snap.stepsInJournal) snapshot.context = { ...snapshot.context, steps: stepsFromJournal(journal) };
-  return { record, def, journal: writer.journal, snapshot, timers: snap.timers, replay };
+  return { record, def, journal: writer.journal, snapshot, timers: snap.timers, replay, adopt };
 }

@@ -107,6 +107,8 @@ export interface StepHost {
   checkpoint(): Promise<void>;
   /** The attempt `step` was at when the run was interrupted (0 if none), once: a resumed step goes on from it. */
   takeInterruptedAttempt(step: string): number;
+  /** True, once, when resume found the interrupted attempt of `step` adoptable (engine/supervisor.ts). */
+  takeAdoption(step: string): boolean;
   /** The expression scope of the run right now (a copy). */
   scope(): Record<string, unknown>;
   /** Stops the run as *needs attention* (resumable). */

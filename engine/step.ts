@@ -2,8 +2,16 @@
 import type { TaskRequest } from './compile.js';
 import { calleeOf } from './definition.js';
 import type { TaskContext, TaskDefinition, TaskLogger } from './define-task.js';
-import { CancelledError, GravityError, TimeoutError, ValidationError, type SerializedError } from './errors.js';
+import {
+  CancelledError,
+  DetachedError,
+  GravityError,
+  TimeoutError,
+  ValidationError,
+  type SerializedError,
+} from './errors.js';
 import { exec as defaultExec, type Exec } from './process.js';
+import { attemptFolder, setAsideAttempt, supervisedExec } from './supervisor.js';
 import type { StepHost } from './run-types.js';
 import { runCall } from './call.js';
 
@@ -82,15 +90,41 @@ export async function runTaskStep(ex: StepHost, req: TaskRequest, signal: AbortS
   }
   const input = parsed.data;
   const idempotent = task.isIdempotent(input);
+  // commands under the step supervisor need a folder of the run's that outlives this process
+  const filesDir = ex.engine.persist === false ? undefined : ex.engine.filesDir?.(ex.record.id);
+  const supervised = filesDir !== undefined && task.isSupervised(input);
   const policy = { max: 1, backoffMs: 1000, factor: 2, maxBackoffMs: 60_000, ...req.meta.retry };
   const timeoutMs = req.meta.timeoutMs ?? task.timeoutMs;
   // a step interrupted at attempt N (the process died, or the run was cancelled) goes on at attempt N after a resume
   const first = Math.max(1, ex.takeInterruptedAttempt(req.step));
+  // resume found the interrupted attempt's commands adoptable: it is made again over them, not afresh
+  const adopting = supervised && ex.takeAdoption(req.step);
   for (let attempt = first; ; attempt++) {
     const started = performance.now();
-    if (attempt === first) await ex.log({ type: 'task.started', ...base, attempt, idempotent, input });
+    const replay = adopting && attempt === first;
+    const dir = supervised ? attemptFolder(filesDir, req.step, attempt) : undefined;
+    // before the attempt is journaled: a crash right after must not find an older attempt's commands to adopt
+    if (dir && !replay) setAsideAttempt(dir);
+    if (attempt === first)
+      await ex.log({
+        type: 'task.started',
+        ...base,
+        attempt,
+        idempotent,
+        ...(supervised ? { supervised } : {}),
+        input,
+      });
     try {
-      const output = await attemptOnce(ex, task, input, req.step, attempt, signal, timeoutMs);
+      const output = await attemptOnce(
+        ex,
+        task,
+        input,
+        req.step,
+        attempt,
+        signal,
+        timeoutMs,
+        dir ? { dir, replay } : undefined,
+      );
       await ex.log({
         type: 'task.finished',
         ...base,
@@ -100,6 +134,8 @@ export async function runTaskStep(ex: StepHost, req: TaskRequest, signal: AbortS
       });
       return output;
     } catch (e) {
+      // let go of (SIGHUP): a supervised step goes on running, open in the journal, for resume to re-attach
+      if (signal.aborted && signal.reason instanceof DetachedError && supervised) throw signal.reason;
       if (signal.aborted) {
         await ex.log({ type: 'task.cancelled', ...base, attempt, durationMs: Math.round(performance.now() - started) });
         throw new CancelledError(`step <${req.step}> cancelled`);
@@ -140,7 +176,8 @@ async function attemptOnce(
   step: string,
   attempt: number,
   signal: AbortSignal,
-  timeoutMs?: number,
+  timeoutMs: number | undefined,
+  supervision: { dir: string; replay: boolean } | undefined,
 ): Promise<unknown> {
   // the step may have been cancelled while its start was being journaled: an abort listener added now would never fire
   // (an AbortSignal that already aborted does not dispatch again), so the work must not start at all
@@ -157,8 +194,9 @@ async function attemptOnce(
     timer = setTimeout(() => own.abort(new TimeoutError(step, timeoutMs)), timeoutMs);
   }
   const stepSignal = ac?.signal ?? signal;
+  const run: Exec = supervision ? supervisedExec(supervision.dir, supervision.replay) : defaultExec;
   const exec: Exec = (command, args = [], o = {}) =>
-    defaultExec(command, args, {
+    run(command, args, {
       ...o,
       signal: o.signal ?? stepSignal,
       onSpawn: (pid) => {

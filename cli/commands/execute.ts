@@ -7,6 +7,7 @@ import {
   BadInputError,
   cancelRun,
   declaredRoot,
+  DetachedError,
   loadRun,
   parseParamPairs,
   planDefinition,
@@ -27,9 +28,11 @@ export interface ExecOptions {
 }
 
 /**
- * Runs `fn` with SIGINT, SIGTERM and SIGHUP turned into a graceful cancel (a second signal exits at once): the running
- * step's process group is stopped and the run recorded as cancelled, resumable. SIGHUP is what a dropped SSH session
- * sends: the terminal may be gone, so writing to it must not kill the process before the run is recorded.
+ * Runs `fn` with SIGINT and SIGTERM turned into a graceful cancel (a second signal exits at once): the running step's
+ * process group is stopped and the run recorded as cancelled, resumable. SIGHUP (what a dropped SSH session sends)
+ * detaches instead: the running step goes on under the step supervisor if it is supervised (a step that is not is
+ * stopped as on a cancel), the run is recorded as detached, and `gravity resume` re-attaches to it. The terminal may be
+ * gone then, so writing to it must not kill the process before the run is recorded.
  */
 async function withCancel<T>(fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
   const ac = new AbortController();
@@ -42,11 +45,15 @@ async function withCancel<T>(fn: (signal: AbortSignal) => Promise<T>): Promise<T
       process.stderr.on('error', ignoreWriteErrors);
     }
     try {
-      process.stderr.write(`\ncancelling (${signal}): stopping the running step (Ctrl-C again to quit at once)\n`);
+      process.stderr.write(
+        signal === 'SIGHUP'
+          ? `\ndetaching (SIGHUP): the running step goes on under the step supervisor; \`gravity resume\` re-attaches\n`
+          : `\ncancelling (${signal}): stopping the running step (Ctrl-C again to quit at once)\n`,
+      );
     } catch {
       // no terminal any more: the run is recorded all the same
     }
-    ac.abort();
+    ac.abort(signal === 'SIGHUP' ? new DetachedError('detached on SIGHUP (the terminal hung up)') : undefined);
   };
   const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
   for (const s of signals) process.on(s, onSignal);

@@ -56,7 +56,7 @@ describe('a step with big output', () => {
     const shown = await sb.run('show', big.runId, '--json');
     expect(shown.code).toBe(0);
     const step = JSON.parse(shown.stdout).steps.find((s: { id: string }) => s.id === 'print');
-    const file = join(sb.dataDir, 'files', big.runId, 'print.stdout');
+    const file = join(sb.dataDir, 'files', big.runId, 'steps', 'print', 'attempt-1', 'c1', 'stdout');
     expect(step.output).toEqual({
       exitCode: 0,
       stdout: 'x'.repeat(TAIL),
@@ -82,7 +82,7 @@ describe('a step with big output', () => {
     const r = await sb.run('run', def, '--json');
     expect(r.code).toBe(1);
     const result = JSON.parse(r.stdout);
-    const file = join(sb.dataDir, 'files', result.runId, 'print.stdout');
+    const file = join(sb.dataDir, 'files', result.runId, 'steps', 'print', 'attempt-1', 'c1', 'stdout');
     // the end of the output (stderr is empty), its one huge line cut short
     expect(result.error.message).toMatch(/exited with code 3:\n…x{500}\nthe last words\n\(/);
     expect(result.error.message).toContain(

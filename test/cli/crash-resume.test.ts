@@ -8,7 +8,8 @@ import { sandbox, waitFor } from '../support/cli.js';
 /**
  * A step that appends its name to the marker file after `sleep` seconds (so a kill during the sleep leaves no mark).
  * With `firstSleep`, its first run sleeps that long instead: the step's orphan outlives any resume, however loaded the
- * machine, so the tests see resume kill it (a command that finishes after its engine died is another subject).
+ * machine, so the tests see resume kill it. The steps are not supervised (`supervised: false`): what resume does with
+ * a command that ran on under the step supervisor is test/reliability/supervised.test.ts.
  */
 const mark = (id: string, file: string, sleep = 0, idempotent = true, firstSleep = 0) =>
   task(id, 'exec.run', {
@@ -21,6 +22,7 @@ const mark = (id: string, file: string, sleep = 0, idempotent = true, firstSleep
       `${file}.${id}-started`,
     ],
     idempotent,
+    supervised: false,
   });
 
 const counts = (file: string) => {

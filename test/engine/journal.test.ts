@@ -120,7 +120,7 @@ describe('openSteps', () => {
       { type: 'task.finished', at: at(2), step: 'done', task: 't.done' },
       { type: 'task.started', at: at(1), step: 'bad', task: 't.bad', idempotent: true },
       { type: 'task.failed', at: at(2), step: 'bad', task: 't.bad', error: err },
-      { type: 'task.started', at: at(3), step: 'sh', task: 'exec.run', idempotent: false },
+      { type: 'task.started', at: at(3), step: 'sh', task: 'exec.run', idempotent: false, supervised: true },
       { type: 'task.process', at: at(4), step: 'sh', task: 'exec.run', pid: 4242, command: ['sleep', '30'] },
       { type: 'task.process', at: at(4), step: 'sh', task: 'exec.run', pid: 4343 },
       // a process entry without a pid, or for a step that is not open, adds nothing
@@ -129,12 +129,27 @@ describe('openSteps', () => {
       { type: 'task.started', at: at(5), step: 'quiet', idempotent: true },
       { type: 'task.started', at: at(6), step: 'cut', task: 't.cut' },
       { type: 'task.cancelled', at: at(7), step: 'cut', task: 't.cut' },
+      // cancelled, then retried: the retry's attempt is interrupted, not cancelled
+      { type: 'task.started', at: at(8), step: 'again', task: 't.again', supervised: true },
+      { type: 'task.cancelled', at: at(9), step: 'again', task: 't.again' },
+      { type: 'task.retrying', at: at(10), step: 'again', task: 't.again', attempt: 2 },
     ];
+    const open = (step: string, task: string, o: object = {}) => ({
+      step,
+      task,
+      idempotent: false,
+      supervised: false,
+      cancelled: false,
+      pids: [],
+      commands: [],
+      ...o,
+    });
     expect(openSteps(journal)).toStrictEqual([
-      { step: 'sh', task: 'exec.run', idempotent: false, pids: [4242, 4343], commands: [['sleep', '30'], []] },
-      { step: 'quiet', task: '?', idempotent: true, pids: [], commands: [] },
+      open('sh', 'exec.run', { supervised: true, pids: [4242, 4343], commands: [['sleep', '30'], []] }),
+      open('quiet', '?', { idempotent: true }),
       // cancelled is not finished: its effect is unknown, and it is not idempotent unless its start said so
-      { step: 'cut', task: 't.cut', idempotent: false, pids: [], commands: [] },
+      open('cut', 't.cut', { cancelled: true }),
+      open('again', 't.again', { supervised: true }),
     ]);
   });
 
@@ -146,7 +161,15 @@ describe('openSteps', () => {
       { type: 'task.process', at: at(4), step: 'sh', task: 'exec.run', pid: 2, command: ['b'] },
     ];
     expect(openSteps(journal)).toStrictEqual([
-      { step: 'sh', task: 'exec.run', idempotent: true, pids: [2], commands: [['b']] },
+      {
+        step: 'sh',
+        task: 'exec.run',
+        idempotent: true,
+        supervised: false,
+        cancelled: false,
+        pids: [2],
+        commands: [['b']],
+      },
     ]);
   });
 });
