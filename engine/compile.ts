@@ -33,6 +33,18 @@ export interface RunContext {
   error: (SerializedError & { step?: string }) | null;
   /** The error a cleanup()'s body ended with, which its failure path re-throws (absent until a body fails). */
   rethrow?: (SerializedError & { step?: string }) | null;
+  /**
+   * How many outcomes (an output, or a failure the machine handled) of each step the machine has taken in. A snapshot
+   * carries it: resume replays each step's journaled outcomes beyond it (engine/resume.ts).
+   */
+  outcomes?: Record<string, number>;
+}
+
+/** Counts one more outcome of `step` in `context` (in place: nothing keeps older contexts; snapshots copy it). */
+function countOutcome(context: RunContext, step: string): Record<string, number> {
+  const outcomes = context.outcomes ?? {};
+  outcomes[step] = (outcomes[step] ?? 0) + 1;
+  return outcomes;
 }
 
 /** The FEEL scope of a context: variables at top level plus `params`, `vars`, `steps`, `error`. */
@@ -213,24 +225,23 @@ function compileMachine(def: Definition): AnyStateMachine {
             for (const [name, expr] of Object.entries(params.outputs))
               vars[name] = resolveTemplate(expr, scope, `${params.step}.outputs.${name}`);
           }
-          return { steps, vars };
+          return { steps, vars, outcomes: countOutcome(context, params.step) };
         },
       ),
       failRun: ({ context }, params: { element: string; fail: NonNullable<StateMeta['fail']> }) => {
         const e = failError(context, params.element, params.fail);
         throw new GravityError(e.code as ErrorCode, e.message, e.details ?? { element: params.element });
       },
-      saveError: assign(({ event }, params: { step: string }) => ({
+      saveError: assign(({ context, event }, params: { step: string }) => ({
         error: { step: params.step, ...serializeError((event as { error?: unknown }).error) },
+        outcomes: countOutcome(context, params.step),
       })),
       // the three below are what a cleanup's body ends with (a failure, a failing end, a cancel): kept apart as
       // `rethrow` too, so that an error a cleanup step handles afterwards does not replace it (`error` does change)
-      saveCaughtError: assign(({ event }) => {
-        const error = {
-          step: event.type.slice(STEP_ERROR.length),
-          ...serializeError((event as { error?: unknown }).error),
-        };
-        return { error, rethrow: error };
+      saveCaughtError: assign(({ context, event }) => {
+        const step = event.type.slice(STEP_ERROR.length);
+        const error = { step, ...serializeError((event as { error?: unknown }).error) };
+        return { error, rethrow: error, outcomes: countOutcome(context, step) };
       }),
       saveRaisedError: assign(({ event }) => {
         const error = (event as unknown as { error: RunContext['error'] }).error;
@@ -245,7 +256,7 @@ function compileMachine(def: Definition): AnyStateMachine {
     id: ROOT,
     options: { maxIterations },
     initial: def.machine.initial,
-    context: ({ input }) => ({ params: input.params, vars: { ...input.params }, steps: {}, error: null }),
+    context: ({ input }) => ({ params: input.params, vars: { ...input.params }, steps: {}, error: null, outcomes: {} }),
     states: states as never,
   }) as unknown as AnyStateMachine;
 }

@@ -16,6 +16,19 @@ import { RunWriter } from './run-store.js';
 import type { ChildRuns, EngineOptions, LogLevel, PersistedTimer, RunResult, StepHost } from './run-types.js';
 import { runTaskStep } from './step.js';
 
+/** A snapshot every this many machine states at least (resume replays at most about as many step outcomes). */
+const SNAPSHOT_EVERY = 32;
+/** And at least this often, ms, while states come. */
+const SNAPSHOT_MS = 1000;
+
+/** The identity of a set of pending timers, to notice when it changes. */
+function timerKey(timers: PersistedTimer[]): string {
+  return timers
+    .map((t) => `${t.id}@${t.startedAt}`)
+    .sort()
+    .join(',');
+}
+
 /** The `--json` shape of a run, from its record and journal. */
 export function resultOf(r: RunRecord, journal: JournalEntry[]): RunResult {
   return {
@@ -34,13 +47,25 @@ export class Execution implements Runtime, StepHost {
   private readonly writer: RunWriter;
   private actor!: AnyActorRef;
   private lastPersisted: unknown;
+  /** States since the last snapshot, and when it was taken (see onState). */
+  private sinceSnapshot = 0;
+  private lastSnapshotAt = Date.now();
+  /** The pending timers the last snapshot holds (see timerKey). */
+  private lastTimers = '';
+  /** Step outcomes handed to the machine so far, and as of the last state: a state reached without one is forced. */
+  private delivered = 0;
+  private seenDelivered = 0;
+  /** Set when the machine stopped a running step (a transition out of its state). */
+  private stoppedByMachine = false;
+  /** A snapshot the next step must wait for. */
+  private forced: Promise<unknown> | undefined;
   private inflight = new Set<Promise<unknown>>();
   private restoredTimers: PersistedTimer[] = [];
   /**
    * Set on resume: journaled outcomes (output or error) of steps the snapshot still shows running because the
    * process died between journaling their end and writing the next snapshot. Used once instead of running them again.
    */
-  readonly replay = new Map<string, { output?: unknown; error?: SerializedError }>();
+  readonly replay = new Map<string, Array<{ output?: unknown; error?: SerializedError }>>();
   /** Set on resume: the attempt each interrupted step was at (see interruptedAttempt), used once by that step. */
   readonly interrupted = new Map<string, number>();
   /** Set on resume: interrupted supervised steps whose commands are adopted or re-attached (see takeAdoption). */
@@ -71,8 +96,8 @@ export class Execution implements Runtime, StepHost {
     return this.writer.journal;
   }
 
-  log(entry: Omit<JournalEntry, 'at'>): Promise<void> {
-    return this.writer.log(entry);
+  log(entry: Omit<JournalEntry, 'at'>, o?: { sync?: boolean }): Promise<void> {
+    return this.writer.log(entry, o);
   }
 
   emitLog(step: string, level: LogLevel, text: string): void {
@@ -83,23 +108,52 @@ export class Execution implements Runtime, StepHost {
     return this.writer.saveRecord(patch);
   }
 
+  /**
+   * Queues a snapshot of the current state (skipped when it is the one written last, or the actor is stopped: a stopped
+   * actor is not a state to resume from, the last active one is).
+   */
   private persistSnapshot(): Promise<unknown> {
     if (!this.writer.persists) return Promise.resolve();
-    // one write per machine state: getPersistedSnapshot() builds a new object each call, the live snapshot does not
     const live = this.actor.getSnapshot();
-    // a stopped actor (cancel) is not a state to resume from: the last active one is
     if (live === this.lastPersisted || live.status === 'stopped') return this.writer.flushed();
     this.lastPersisted = live;
+    this.sinceSnapshot = 0;
+    this.lastSnapshotAt = Date.now();
     const snap = this.actor.getPersistedSnapshot();
-    // step outputs are in the journal already: the snapshot leaves them out (rebuilt on resume), so it stays small
+    // step outputs are in the journal already: the snapshot leaves them out (rebuilt on resume), so it stays small; the
+    // outcome counts are copied (the machine updates them in place) so that the snapshot is this moment's
     const s = snap as Snapshot<unknown> & { context: RunContext };
-    const slim = { ...s, context: { ...s.context, steps: {} } } as unknown as Snapshot<unknown>;
+    const slim = {
+      ...s,
+      context: { ...s.context, steps: {}, outcomes: { ...s.context.outcomes } },
+    } as unknown as Snapshot<unknown>;
+    const timers = this.timers();
+    this.lastTimers = timerKey(timers);
     return this.writer.saveSnapshot({
       definitionHash: this.record.definitionHash,
       snapshot: slim,
       stepsInJournal: true,
-      timers: this.timers(),
+      timers,
     });
+  }
+
+  /**
+   * After each machine state: a snapshot is a checkpoint, written every SNAPSHOT_EVERY states or SNAPSHOT_MS, since
+   * resume replays the journaled step outcomes that came after it. It is written at once, and waited for before the
+   * next step starts (`checkpoint`), when what happened cannot be replayed from the journal: a transition no step
+   * outcome caused (the start, a timer, a cancel handed to a cleanup), a step the machine stopped, timers armed or
+   * disarmed (their deadlines live in the snapshot), and the end.
+   */
+  private onState(s: Snapshot<unknown>): void {
+    if (!this.writer.persists) return;
+    const fromOutcome = this.delivered !== this.seenDelivered;
+    this.seenDelivered = this.delivered;
+    const force =
+      !fromOutcome || this.stoppedByMachine || s.status === 'done' || timerKey(this.timers()) !== this.lastTimers;
+    this.stoppedByMachine = false;
+    if (force) this.forced = this.persistSnapshot();
+    else if (++this.sinceSnapshot >= SNAPSHOT_EVERY || Date.now() - this.lastSnapshotAt >= SNAPSHOT_MS)
+      void this.persistSnapshot();
   }
 
   /** The machine's pending timers, in a JSON form (plus restored ones not re-armed yet). */
@@ -110,11 +164,17 @@ export class Execution implements Runtime, StepHost {
     return [...armed, ...this.restoredTimers.filter((r) => !armed.some((t) => t.id === r.id))];
   }
 
-  /** Makes the current state durable before a step starts its side effects. */
+  /**
+   * Before a step starts its side effects: the journal is what makes the step durable (its task.started is synced);
+   * this only waits for a snapshot the last transition made necessary (see onState).
+   */
   async checkpoint(): Promise<void> {
     if (!this.writer.persists) return;
-    await new Promise((r) => setImmediate(r));
-    await this.persistSnapshot();
+    // let the machine finish the transition that started the step: xstate starts a state's steps before it tells its
+    // observers of the state (onState), in the same synchronous pass, so one microtask is enough
+    await Promise.resolve();
+    // every step the state started waits for it (parallel branches included), in the order they started
+    if (this.forced) await this.forced;
   }
 
   takeInterruptedAttempt(step: string): number {
@@ -140,9 +200,9 @@ export class Execution implements Runtime, StepHost {
   }
 
   runTask(request: TaskRequest, signal: AbortSignal): Promise<unknown> {
-    const done = this.replay.get(request.step);
+    const done = this.replay.get(request.step)?.shift();
     if (done) {
-      this.replay.delete(request.step);
+      this.delivered++;
       return done.error
         ? Promise.reject(new GravityError(done.error.code as never, done.error.message, done.error.details))
         : Promise.resolve(done.output);
@@ -164,8 +224,16 @@ export class Execution implements Runtime, StepHost {
       this.halt.signal.removeEventListener('abort', onAbort);
     }).catch(() => undefined);
     // a step halted after the machine errored reports to nobody (its parent actor is already stopped)
-    return p.catch((e: unknown) =>
-      this.halt.signal.aborted ? new Promise<never>(() => undefined) : Promise.reject(e),
+    return p.then(
+      (v) => {
+        this.delivered++;
+        return v;
+      },
+      (e: unknown) => {
+        if (this.halt.signal.aborted) return new Promise<never>(() => undefined);
+        this.delivered++;
+        return Promise.reject(e);
+      },
     );
   }
 
@@ -180,7 +248,7 @@ export class Execution implements Runtime, StepHost {
     const ended = new Promise<Snapshot<unknown>>((resolve) => {
       this.actor.subscribe({
         next: (s) => {
-          if (s.status === 'active' || s.status === 'done') void this.persistSnapshot();
+          if (s.status === 'active' || s.status === 'done') this.onState(s);
           if (s.status !== 'active') resolve(s);
         },
         error: () => resolve(this.actor.getSnapshot()),
@@ -190,6 +258,8 @@ export class Execution implements Runtime, StepHost {
     // cancel inside a cleanup()'s body is an event instead: the body's steps are cancelled, the cleanup runs, the run ends
     const stop = AbortSignal.any([this.signal, this.pause.signal]);
     const onAbort = () => {
+      // the state the run is stopped in is where a resume goes on from: written before the machine stops
+      if (this.writer.persists) this.forced = this.persistSnapshot();
       if (
         this.signal.aborted &&
         !this.detached &&
@@ -214,9 +284,11 @@ export class Execution implements Runtime, StepHost {
         );
     }
     if (stop.aborted) {
-      // cancelled before it could start: keep it resumable from where it stands
-      await this.persistSnapshot();
+      // cancelled before it could start: keep it resumable from where it stands (the snapshot is taken now, written
+      // after), and stop it before its first step can journal its start
+      const written = this.persistSnapshot();
       this.actor.stop();
+      await written;
     }
     this.restoredTimers = [];
     const first = this.actor.getSnapshot();

@@ -236,10 +236,43 @@ export function summarizeSteps(journal: JournalEntry[], finished = true): StepSu
   return out;
 }
 
-/** Step outputs as the machine's context holds them: the last finished output of each step, from the journal. */
-export function stepsFromJournal(journal: JournalEntry[]): Record<string, unknown> {
+/** A step's outcome as the journal has it: its output (task.finished) or its error (task.failed). */
+export interface StepOutcome {
+  output?: unknown;
+  error?: SerializedError;
+}
+
+/** Each step's outcomes, in journal order. */
+export function stepOutcomes(journal: readonly JournalEntry[]): Map<string, StepOutcome[]> {
+  const out = new Map<string, StepOutcome[]>();
+  for (const e of journal) {
+    if (!e.step || (e.type !== 'task.finished' && e.type !== 'task.failed')) continue;
+    const list = out.get(e.step) ?? [];
+    list.push(
+      e.type === 'task.finished'
+        ? { output: e.output }
+        : { error: e.error ?? { name: 'Error', code: 'TASK_FAILED', message: `step <${e.step}> failed` } },
+    );
+    out.set(e.step, list);
+  }
+  return out;
+}
+
+/**
+ * Step outputs as the machine's context holds them: the last finished output of each step, from the journal. With
+ * `taken` (how many outcomes of each step the machine had taken in, from a snapshot), only those count: the outcomes
+ * after them are yet to be replayed.
+ */
+export function stepsFromJournal(journal: JournalEntry[], taken?: Record<string, number>): Record<string, unknown> {
   const steps: Record<string, unknown> = {};
-  for (const e of journal) if (e.type === 'task.finished' && e.step) steps[e.step] = e.output;
+  const seen = new Map<string, number>();
+  for (const e of journal) {
+    if (!e.step || (e.type !== 'task.finished' && e.type !== 'task.failed')) continue;
+    const n = (seen.get(e.step) ?? 0) + 1;
+    seen.set(e.step, n);
+    if (taken && n > (taken[e.step] ?? 0)) continue;
+    if (e.type === 'task.finished') steps[e.step] = e.output;
+  }
   return steps;
 }
 

@@ -10,15 +10,17 @@ import {
   interruptedAttempt,
   openSteps,
   RunStatus,
+  stepOutcomes,
   stepsFromJournal,
   type JournalEntry,
+  type StepOutcome,
   type OpenStep,
   type RunRecord,
 } from './journal.js';
 import { isRunLive } from './liveness.js';
 import { commandLineOf, killGroup, startTimeOf } from './process.js';
 import { loadRun, readDefinition, readJournal, readSnapshot, RunWriter } from './run-store.js';
-import type { EngineOptions, PersistedTimer, ResumeOptions, RunResult } from './run-types.js';
+import type { EngineOptions, PersistedRunSnapshot, PersistedTimer, ResumeOptions, RunResult } from './run-types.js';
 import { attemptCommands, attemptFolder, killCommand } from './supervisor.js';
 
 /** A run ready to go on: an execution of `def` over `record` from `snapshot`, with the journal read so far. */
@@ -29,10 +31,38 @@ export interface ResumePoint {
   /** Absent when the run was interrupted before its first snapshot (before any step started): it starts over. */
   snapshot?: Snapshot<unknown>;
   timers?: PersistedTimer[];
-  /** Outcomes of steps that ended in the journal after the snapshot was written: replayed, not run again. */
-  replay: Map<string, { output?: unknown; error?: SerializedError }>;
+  /** Per step, its journaled outcomes the snapshot's machine had not taken in yet: replayed in order, not run again. */
+  replay: Map<string, StepOutcome[]>;
   /** Interrupted supervised steps made again over their commands: adopted if they ended, re-attached if they run. */
   adopt: Set<string>;
+}
+
+/**
+ * How many outcomes of each step the machine of snapshot `snap` had taken in: its own count (`context.outcomes`); for
+ * a snapshot written before it had one (one snapshot per state, then), every journaled outcome except the last one of
+ * a step it shows running; without a snapshot, none.
+ */
+function outcomesTaken(journal: JournalEntry[], snap: PersistedRunSnapshot | undefined): Record<string, number> {
+  if (!snap) return {};
+  const ctx = (snap.snapshot as { context?: { outcomes?: Record<string, number> } }).context;
+  if (ctx?.outcomes) return ctx.outcomes;
+  const taken: Record<string, number> = {};
+  for (const [step, list] of stepOutcomes(journal)) taken[step] = list.length;
+  const running = Object.keys((snap.snapshot as { children?: Record<string, unknown> }).children ?? {});
+  for (const step of running) {
+    const last = [...journal]
+      .reverse()
+      .find(
+        (e) =>
+          e.step === step &&
+          (e.type === 'task.started' ||
+            e.type === 'task.finished' ||
+            e.type === 'task.failed' ||
+            e.type === 'task.cancelled'),
+      );
+    if (last?.type === 'task.finished' || last?.type === 'task.failed') taken[step]--;
+  }
+  return taken;
 }
 
 /** Kills what an interrupted step left running (its recorded process groups, if they are still the same command). */
@@ -93,18 +123,6 @@ export async function prepareResume(
     });
   }
   const journal = await readJournal(engine.store, id);
-  if (!snap) {
-    // killed between its record and its first snapshot: a step makes the state durable before it starts (checkpoint),
-    // so no step can have started; the run starts over from the beginning
-    const started = journal.find((e) => e.type === 'task.started');
-    if (started)
-      throw new GravityError(
-        ErrorCode.NotFound,
-        `run ${id} has no snapshot although step <${started.step}> started: its snapshot file is missing; roll it back or start a new run`,
-        { run: id },
-      );
-  }
-
   const open = openSteps(journal);
   // a supervised step interrupted by the end of its process (not cancelled) is adopted when each of its commands either
   // ended with its status recorded or still runs under a live supervisor; one whose supervisor died too is lost
@@ -133,22 +151,13 @@ export async function prepareResume(
     });
     return resultOf(record, writer.journal);
   }
-  // steps the snapshot shows running but the journal shows ended: the crash came before the next snapshot
+  // the journal is what a resume trusts; the snapshot is a checkpoint: each step's outcomes beyond those the snapshot's
+  // machine had taken in are replayed, in order, instead of running the step again (none: from the start)
+  const taken = outcomesTaken(journal, snap);
   const replay: ResumePoint['replay'] = new Map();
-  const running = Object.keys((snap?.snapshot as { children?: Record<string, unknown> } | undefined)?.children ?? {});
-  for (const step of running) {
-    const last = [...journal]
-      .reverse()
-      .find(
-        (e) =>
-          e.step === step &&
-          (e.type === 'task.started' ||
-            e.type === 'task.finished' ||
-            e.type === 'task.failed' ||
-            e.type === 'task.cancelled'),
-      );
-    if (last?.type === 'task.finished') replay.set(step, { output: last.output });
-    else if (last?.type === 'task.failed' && last.error) replay.set(step, { error: last.error });
+  for (const [step, list] of stepOutcomes(journal)) {
+    const rest = list.slice(taken[step] ?? 0);
+    if (rest.length) replay.set(step, rest);
   }
   await writer.saveRecord({
     status: RunStatus.Running,
@@ -159,25 +168,26 @@ export async function prepareResume(
   });
   await writer.log({
     type: 'run.resumed',
-    message: !snap
-      ? 'started over: it was interrupted before its first step'
-      : open.length
-        ? [
-            ...(adopt.size ? [`adopting ${[...adopt].map((s) => `<${s}>`).join(', ')} (its commands ran on)`] : []),
-            ...(open.length > adopt.size
-              ? [
-                  `re-running ${open
-                    .filter((s) => !adopt.has(s.step))
-                    .map((s) => `<${s.step}>`)
-                    .join(', ')}${o.force ? ' (forced)' : ''}`,
-                ]
-              : []),
-          ].join('; ')
-        : 'resumed',
+    message:
+      !snap && !journal.some((e) => e.type === 'task.started')
+        ? 'started over: it was interrupted before its first step'
+        : open.length
+          ? [
+              ...(adopt.size ? [`adopting ${[...adopt].map((s) => `<${s}>`).join(', ')} (its commands ran on)`] : []),
+              ...(open.length > adopt.size
+                ? [
+                    `re-running ${open
+                      .filter((s) => !adopt.has(s.step))
+                      .map((s) => `<${s.step}>`)
+                      .join(', ')}${o.force ? ' (forced)' : ''}`,
+                  ]
+                : []),
+            ].join('; ')
+          : 'resumed',
   });
   await writer.flushed();
   if (!snap) return { record, def, journal: writer.journal, replay, adopt };
   const snapshot = snap.snapshot as typeof snap.snapshot & { context: RunContext };
-  if (snap.stepsInJournal) snapshot.context = { ...snapshot.context, steps: stepsFromJournal(journal) };
+  if (snap.stepsInJournal) snapshot.context = { ...snapshot.context, steps: stepsFromJournal(journal, taken) };
   return { record, def, journal: writer.journal, snapshot, timers: snap.timers, replay, adopt };
 }

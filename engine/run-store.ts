@@ -190,12 +190,19 @@ export async function createRun(store: Store, record: RunRecord, def: Definition
 }
 
 /**
- * Writes one run's journal, record and snapshots, in order (each write waits for the previous one), and streams its
- * events. With `persist: false` nothing is written, events still flow.
+ * Writes one run's journal, record and snapshots, and streams its events. Journal lines are appended at once, in order
+ * (the store writes the ones that come together in one write and one sync); a record or snapshot write waits for the
+ * lines journaled before it, and a snapshot for them to be durable (a snapshot is never ahead of the journal it is
+ * rebuilt with). With `persist: false` nothing is written, events still flow.
  */
 export class RunWriter {
   readonly journal: JournalEntry[] = [];
+  /** The record and snapshot writes, one after the other. */
   private writes: Promise<unknown> = Promise.resolve();
+  /** The last journal append (appends to one log complete in order). */
+  private appended: Promise<unknown> = Promise.resolve();
+  /** The first journal write that failed. */
+  private writeError: Error | undefined;
 
   constructor(
     private readonly engine: Pick<EngineOptions, 'store' | 'onEvent' | 'persist'>,
@@ -207,24 +214,35 @@ export class RunWriter {
     return this.engine.persist !== false;
   }
 
-  /** Queues a durable write; writes happen in order. */
+  /** Queues a write of the record or a snapshot: after the previous one and after the lines journaled so far. */
   private enqueue(fn: () => Promise<unknown>): Promise<unknown> {
-    const p = this.writes.then(fn);
+    const p = Promise.all([this.writes, this.appended]).then(fn);
     this.writes = p.catch(() => undefined);
     return p;
   }
 
-  /** Resolves once every queued write is done (failed writes included). */
+  /** Resolves once every write asked for so far is done (failed writes included). */
   flushed(): Promise<unknown> {
-    return this.writes;
+    return Promise.all([this.writes, this.appended]);
   }
 
-  /** Appends to the journal (durably) and streams the entry to subscribers. */
-  async log(entry: Omit<JournalEntry, 'at'>): Promise<void> {
+  /**
+   * Appends to the journal and streams the entry to subscribers. Durable when it resolves, unless `sync: false`: then
+   * written (a crash of this process cannot lose it) and made durable by the next synced line, at the latest before the
+   * next step starts its work (its task.started is synced) or the run ends.
+   */
+  async log(entry: Omit<JournalEntry, 'at'>, o: { sync?: boolean } = {}): Promise<void> {
     const e = { at: new Date().toISOString(), ...entry } as JournalEntry;
     this.journal.push(e);
     this.engine.onEvent?.({ runId: this.record.id, ...e });
-    if (this.persists) await this.enqueue(() => this.engine.store.append(keys.journal(this.record.id), e));
+    if (!this.persists) return;
+    // a line that could not be written fails the next one (a line not waited for reports its failure there)
+    if (this.writeError) throw this.writeError;
+    const p = this.engine.store.append(keys.journal(this.record.id), e, { sync: o.sync !== false });
+    this.appended = p.catch((err: unknown) => {
+      this.writeError ??= err instanceof Error ? err : new Error(String(err));
+    });
+    await p;
   }
 
   /** Streams a task log line to subscribers (not journaled). */
@@ -238,9 +256,17 @@ export class RunWriter {
     if (this.persists) await this.enqueue(() => this.engine.store.put(keys.run(this.record.id), this.record));
   }
 
-  /** Queues a snapshot write; resolves when it is durable. */
+  /**
+   * Queues a snapshot write: when its turn comes, the journal is made durable (everything the snapshot was taken after,
+   * and more), then the snapshot is written atomically, not synced: it is a checkpoint that makes resume fast; the
+   * journal is what a resume trusts, and it replays what came after the snapshot (engine/resume.ts).
+   */
   saveSnapshot(value: PersistedRunSnapshot): Promise<unknown> {
     if (!this.persists) return Promise.resolve();
-    return this.enqueue(() => this.engine.store.put(keys.snapshot(this.record.id), value));
+    const key = keys.journal(this.record.id);
+    return this.enqueue(async () => {
+      await this.engine.store.syncLog(key);
+      await this.engine.store.put(keys.snapshot(this.record.id), value, { durable: false });
+    });
   }
 }

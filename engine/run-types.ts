@@ -99,8 +99,11 @@ export interface StepHost {
   /** Set by resume --force: interrupted steps of child runs are re-run too. */
   readonly force: boolean;
   readonly children: ChildRuns;
-  /** Appends to the journal (durably) and streams the entry. */
-  log(entry: Omit<JournalEntry, 'at'>): Promise<void>;
+  /**
+   * Appends to the journal and streams the entry: durable when it resolves, or with `sync: false` written and made
+   * durable by the next synced line (a step's end: the next step's start syncs it, before its work).
+   */
+  log(entry: Omit<JournalEntry, 'at'>, o?: { sync?: boolean }): Promise<void>;
   /** Streams a task log line (not journaled). */
   emitLog(step: string, level: LogLevel, text: string): void;
   /** Makes the current state durable before a step starts its side effects. */

@@ -79,7 +79,7 @@ export async function resumeRun(engine: EngineOptions, runId: string, o: ResumeO
       point.journal,
     );
     ex.force = o.force === true;
-    for (const [step, outcome] of point.replay) ex.replay.set(step, outcome);
+    for (const [step, outcomes] of point.replay) ex.replay.set(step, outcomes);
     for (const step of point.adopt) ex.adopt.add(step);
     for (const s of openSteps(point.journal)) ex.interrupted.set(s.step, interruptedAttempt(point.journal, s.step));
     return await ex.execute(point.snapshot, point.timers);

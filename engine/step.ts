@@ -125,13 +125,12 @@ export async function runTaskStep(ex: StepHost, req: TaskRequest, signal: AbortS
         timeoutMs,
         dir ? { dir, replay } : undefined,
       );
-      await ex.log({
-        type: 'task.finished',
-        ...base,
-        attempt,
-        output,
-        durationMs: Math.round(performance.now() - started),
-      });
+      // written, not waited for nor synced: the journal keeps the order of its lines, so the next step's start (synced,
+      // and waited for before its work) or the run's end makes it durable first; a failed write fails that next line
+      ex.log(
+        { type: 'task.finished', ...base, attempt, output, durationMs: Math.round(performance.now() - started) },
+        { sync: false },
+      ).catch(() => undefined);
       return output;
     } catch (e) {
       // let go of (SIGHUP): a supervised step goes on running, open in the journal, for resume to re-attach
@@ -151,13 +150,16 @@ export async function runTaskStep(ex: StepHost, req: TaskRequest, signal: AbortS
         });
         continue;
       }
-      await ex.log({
-        type: 'task.failed',
-        ...base,
-        attempt,
-        error: toJson(err),
-        durationMs: Math.round(performance.now() - started),
-      });
+      await ex.log(
+        {
+          type: 'task.failed',
+          ...base,
+          attempt,
+          error: toJson(err),
+          durationMs: Math.round(performance.now() - started),
+        },
+        { sync: false },
+      );
       throw err;
     }
   }
@@ -201,7 +203,9 @@ async function attemptOnce(
       signal: o.signal ?? stepSignal,
       onSpawn: (pid) => {
         o.onSpawn?.(pid);
-        void ex.log({ type: 'task.process', step, task: task.id, pid, command: [command, ...args] });
+        ex.log({ type: 'task.process', step, task: task.id, pid, command: [command, ...args] }, { sync: false }).catch(
+          () => undefined,
+        );
       },
     });
   const ctx: TaskContext<unknown> = {

@@ -6,7 +6,7 @@ import { atomicWriteFile, ensureDir, fsyncDir, isMissing } from './durable-fs.js
 import { acquireLease, KeyLocks } from './file-lock.js';
 import { JsonLogs } from './json-log.js';
 import { compareKeys, validateKey, validatePrefix } from './keys.js';
-import type { Entry, Lease, LockOptions, PutOptions, Store, UnreadableEntry } from './types.js';
+import type { AppendOptions, Entry, Lease, LockOptions, PutOptions, Store, UnreadableEntry } from './types.js';
 
 const DEFAULT_TTL_MS = 10_000;
 const DEFAULT_WAIT_MS = 30_000;
@@ -71,7 +71,7 @@ class JsonStore implements Store {
       const current = await this.read(key);
       checkVersion(key, options.ifVersion, current);
       const version = (current?.version ?? 0) + 1;
-      await this.write(key, version, json);
+      await this.write(key, version, json, options.durable !== false);
       return version;
     });
   }
@@ -122,9 +122,14 @@ class JsonStore implements Store {
     return kind === 'log' ? this.logs.pathOf(key) : this.pathOf(key);
   }
 
-  async append(key: string, record: unknown): Promise<void> {
+  async append(key: string, record: unknown, options: AppendOptions = {}): Promise<void> {
     validateKey(key);
-    await this.logs.append(key, record);
+    await this.logs.append(key, record, options.sync !== false);
+  }
+
+  async syncLog(key: string): Promise<void> {
+    validateKey(key);
+    await this.logs.sync(key);
   }
 
   async readLog<T = unknown>(key: string): Promise<T[]> {
@@ -212,10 +217,10 @@ class JsonStore implements Store {
     throw new CorruptDataError(`corrupt store file ${file}: ${problem}`, file, problem, { file, key, problem });
   }
 
-  private async write(key: string, version: number, valueJson: string): Promise<void> {
+  private async write(key: string, version: number, valueJson: string, durable = true): Promise<void> {
     const file = this.pathOf(key);
     await ensureDir(this.kvDir, dirname(file), this.knownDirs);
-    await atomicWriteFile(file, `{\n  "version": ${version},\n  "value": ${valueJson}\n}\n`, this.durable);
+    await atomicWriteFile(file, `{\n  "version": ${version},\n  "value": ${valueJson}\n}\n`, durable && this.durable);
   }
 
   /** Keys of every value file under `kv/<folder>`. */

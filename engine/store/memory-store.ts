@@ -118,6 +118,10 @@ export function createMemoryStore(): Store {
       logs.set(key, log);
     },
 
+    async syncLog(key: string) {
+      validateKey(key);
+    },
+
     async readLog<T = unknown>(key: string) {
       validateKey(key);
       return (logs.get(key) ?? []).map((line) => JSON.parse(line) as T);

@@ -15,8 +15,19 @@ export interface UnreadableEntry {
 }
 
 /** Options of a put: `ifVersion` makes it a compare-and-set (`null` = the key must not exist). */
+export interface AppendOptions {
+  /** Durable when the append resolves (default true). */
+  sync?: boolean;
+}
+
 export interface PutOptions {
   ifVersion?: number | null;
+  /**
+   * Sync the write to disk before resolving (default true). `false` keeps it atomic (a reader sees the old value or the
+   * new one, never a mix) and safe from a crash of the process, not from one of the machine: for values that can be
+   * rebuilt from a durable log (run snapshots, rebuilt from the journal).
+   */
+  durable?: boolean;
 }
 
 /** A held lock; renewed automatically while held, released explicitly. */
@@ -55,8 +66,14 @@ export interface Store {
   scan<T = unknown>(prefix: string): Promise<{ entries: Entry<T>[]; unreadable: UnreadableEntry[] }>;
   /** Where the value of `key` (or with `'log'`, its log) is kept, for messages: a file path for the JSON store. */
   locate(key: string, kind?: 'value' | 'log'): string;
-  /** Appends one record to an append-only log (the run journal); durable when it resolves. */
-  append(key: string, record: unknown): Promise<void>;
+  /**
+   * Appends one record to an append-only log (the run journal), after every earlier append to it; durable when it
+   * resolves, unless `sync: false` (then written, not yet synced: the next synced append, or `syncLog`, makes it
+   * durable with everything before it). Appends that come while one is being synced are written and synced together.
+   */
+  append(key: string, record: unknown, options?: AppendOptions): Promise<void>;
+  /** Makes every record appended to the log so far durable (nothing to do when they are). */
+  syncLog(key: string): Promise<void>;
   /** All records of a log, oldest first; a torn last line (crash mid-write) is dropped. */
   readLog<T = unknown>(key: string): Promise<T[]>;
   /** Takes a named lock with a lease. */

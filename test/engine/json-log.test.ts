@@ -137,3 +137,48 @@ describe('the json store log lock', () => {
     await store.close();
   });
 });
+
+describe('group commit', () => {
+  /** Counts the fdatasync calls made on any file handle while `fn` runs. */
+  async function countSyncs(fn: () => Promise<unknown>): Promise<number> {
+    const { open } = await import('node:fs/promises');
+    const probe = await open(join(dir, 'probe'), 'w');
+    const proto = Object.getPrototypeOf(probe) as { datasync: () => Promise<void> };
+    await probe.close();
+    const original = proto.datasync;
+    let n = 0;
+    proto.datasync = function (this: unknown) {
+      n++;
+      return original.call(this);
+    };
+    try {
+      await fn();
+    } finally {
+      proto.datasync = original;
+    }
+    return n;
+  }
+
+  it('writes the lines appended together in call order, with far fewer syncs than lines', async () => {
+    const syncs = await countSyncs(() =>
+      Promise.all(Array.from({ length: 200 }, (_, i) => logs.append('journal/g', { i }, i % 3 !== 0))),
+    );
+    expect(await logs.read<{ i: number }>('journal/g')).toEqual(Array.from({ length: 200 }, (_, i) => ({ i })));
+    // the first batch is written alone, the rest while it syncs: a handful of syncs, not 200
+    expect(syncs).toBeGreaterThanOrEqual(1);
+    expect(syncs).toBeLessThanOrEqual(5);
+  });
+
+  it('does not sync an append asked not to, until the next synced one or sync()', async () => {
+    expect(await countSyncs(() => logs.append('journal/u', { a: 1 }, false))).toBe(0);
+    expect(readFileSync(logs.pathOf('journal/u'), 'utf8')).toBe('{"a":1}\n');
+    // sync() syncs what is pending, once; then there is nothing left to sync
+    expect(await countSyncs(() => logs.sync('journal/u'))).toBe(1);
+    expect(await countSyncs(() => logs.sync('journal/u'))).toBe(0);
+    // a synced append syncs itself and what came before it
+    await logs.append('journal/u', { b: 2 }, false);
+    expect(await countSyncs(() => logs.append('journal/u', { c: 3 }))).toBe(1);
+    expect(await countSyncs(() => logs.sync('journal/u'))).toBe(0);
+    expect(await logs.read('journal/u')).toEqual([{ a: 1 }, { b: 2 }, { c: 3 }]);
+  });
+});

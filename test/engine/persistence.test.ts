@@ -3,6 +3,7 @@ import { describe, it, expect, beforeEach, afterEach } from 'vitest';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import {
+  createJsonStore,
   definitionHash,
   stepsFromJournal,
   parallel,
@@ -125,16 +126,20 @@ describe('run persistence in the JSON store', () => {
     expect([...times].sort((a, b) => a - b)).toEqual(times);
   });
 
-  it('writes a snapshot after every step', async () => {
+  it('writes snapshots as checkpoints (the journal is what resume trusts), in order with the record', async () => {
     // given a store whose puts are recorded
     const keys = recordPuts(tmp.store);
     const { task: echo } = echoTask();
     const { engine } = engineWith([echo], { store: tmp.store });
     // when a three-step run finishes
     await startRun(engine, def, { params: {}, runId: 'r-snaps' });
-    // then there was at least one snapshot put per step, and the last put of the snapshot is the done state
-    const snapshotPuts = keys.filter((k) => k === 'snapshots/r-snaps').length;
-    expect(snapshotPuts).toBeGreaterThanOrEqual(3);
+    // then a snapshot was written at the start and at the end, not after every step
+    expect(keys.filter((k) => k === 'snapshots/r-snaps')).toHaveLength(2);
+    const snap = await tmp.store.get<{ snapshot: { status: string; context: { outcomes: object } } }>(
+      'snapshots/r-snaps',
+    );
+    expect(snap?.value.snapshot.status).toBe('done');
+    expect(snap?.value.snapshot.context.outcomes).toEqual({ one: 1, two: 1, three: 1 });
     // the run's lock is taken first, its definition is stored before its record (a record always finds its definition),
     // the record comes before any snapshot, and the record's end is the last write
     expect(keys[0]).toBe('run-locks/r-snaps');
@@ -143,18 +148,22 @@ describe('run persistence in the JSON store', () => {
     expect(keys.at(-1)).toBe('runs/r-snaps');
   });
 
-  it('has persisted the state of a step before that step runs', async () => {
-    // given a task that reads the stored snapshot when it runs
+  it("has journaled a step's start, and the outputs before it, before that step runs", async () => {
+    // given a task that reads the stored journal when it runs (another process would read the same file)
     const seen: unknown[] = [];
     const { task: echo } = echoTask();
     const probe = {
       ...echo,
       id: 'test.probe',
       run: async (ctx: Parameters<typeof echo.run>[0]) => {
-        const snap = await tmp.store.get<{ snapshot: { value: unknown } }>('snapshots/r-before');
+        const journal = await createJsonStore(tmp.dir).then(async (other) => {
+          const j = await other.readLog<{ type: string; step?: string }>('journal/r-before');
+          await other.close();
+          return j;
+        });
         seen.push({
-          value: snap?.value.snapshot.value,
-          steps: Object.keys(stepsFromJournal(await tmp.store.readLog('journal/r-before'))),
+          value: journal.filter((e) => e.type === 'task.started').at(-1)?.step,
+          steps: Object.keys(stepsFromJournal(journal as never)),
         });
         return echo.run(ctx);
       },
@@ -169,7 +178,7 @@ describe('run persistence in the JSON store', () => {
       }),
       { params: {}, runId: 'r-before' },
     );
-    // then the snapshot it saw already is "in two", with one's output
+    // then the journal it saw already says "two started", with one's output
     expect(seen).toEqual([{ value: 'two', steps: ['one'] }]);
   });
 

@@ -138,15 +138,30 @@ describe('resumeRun refusals', () => {
     );
   });
 
-  it('refuses a run whose snapshot is missing although a step started, naming the step', async () => {
-    const { engine } = engineWith([]);
+  it('resumes a run that has no snapshot from its start, replaying what its journal says each step did', async () => {
+    // given a run whose snapshot is gone (or was never written) but whose journal says s1 finished and s2 started
+    const echo = echoTask();
+    const gate = gateTask({ idempotent: true });
+    gate.release();
+    const { engine } = engineWith([echo.task, gate.task]);
     await engine.store.put('runs/r-nosnap', record('r-nosnap'));
-    await engine.store.append('journal/r-nosnap', { type: 'task.started', at: '', step: 's1', task: 'test.echo' });
-    expect(await errorOf(resumeRun(engine, 'r-nosnap', { definition: def }))).toMatchObject({
-      code: 'NOT_FOUND',
-      message:
-        'run r-nosnap has no snapshot although step <s1> started: its snapshot file is missing; roll it back or start a new run',
+    const j = 'journal/r-nosnap';
+    await engine.store.append(j, { type: 'task.started', at: '', step: 's1', task: 'test.echo', idempotent: true });
+    await engine.store.append(j, {
+      type: 'task.finished',
+      at: '',
+      step: 's1',
+      task: 'test.echo',
+      output: { value: 'ONE' },
     });
+    await engine.store.append(j, { type: 'task.started', at: '', step: 's2', task: 'test.gate', idempotent: true });
+    // when it is resumed
+    const result = await resumeRun(engine, 'r-nosnap', { definition: def });
+    // then s1 is not run again, its journaled output is what s3 sees, and the open s2 runs
+    expect(result.status).toBe('succeeded');
+    expect(echo.calls).toEqual(['ONE-three']);
+    expect(gate.calls()).toBe(1);
+    expect(result.output).toBe('ONE-three');
   });
 });
 

@@ -375,16 +375,19 @@ describe('resumeRun after a crash', () => {
     },
   );
 
-  /** A copy of `store` whose snapshot writes for `runId` never land once `when` returned true for an appended journal entry. */
+  /** A copy of `store` whose writes (snapshots of `runId`, journal lines) never land once `when` returned true for an appended journal entry. */
   function dyingAfter(store: typeof tmp.store, runId: string, when: (e: { type: string; step?: string }) => boolean) {
     const state = { dead: false };
     const dying = Object.create(store) as typeof store;
     dying.put = (key, value, options) =>
       state.dead && key === `snapshots/${runId}` ? new Promise<never>(() => undefined) : store.put(key, value, options);
-    dying.append = async (key, record) => {
-      await store.append(key, record);
+    // dead: nothing it writes lands any more (a dead process writes nothing)
+    dying.append = async (key, record, options) => {
+      if (state.dead) return new Promise<never>(() => undefined);
+      await store.append(key, record, options);
       if (when(record as { type: string; step?: string })) state.dead = true;
     };
+    dying.syncLog = (key) => (state.dead ? new Promise<never>(() => undefined) : store.syncLog(key));
     return { dying, state };
   }
 
@@ -414,6 +417,45 @@ describe('resumeRun after a crash', () => {
       await store2.close();
     },
   );
+
+  it('fast-forwards from a checkpoint many steps old: the journal replays what came after it, nothing runs twice', async () => {
+    // given a 60-step chain whose process dies once s46 started (s45's end is written with it); its snapshot is older
+    const chain = workflow({
+      id: 'test:ff',
+      steps: sequence(
+        task('s0', 'test.echo', { value: 0 }),
+        ...Array.from({ length: 59 }, (_, i) => task(`s${i + 1}`, 'test.echo', { value: `=steps.s${i}.value + 1` })),
+      ),
+      output: '=steps.s59.value',
+    });
+    const { dying, state } = dyingAfter(tmp.store, 'r-ff', (e) => e.type === 'task.started' && e.step === 's46');
+    const echo1 = echoTask();
+    void startRun(engineWith([echo1.task], { store: dying }).engine, chain, { params: {}, runId: 'r-ff' }).catch(
+      () => undefined,
+    );
+    await vi.waitFor(() => expect(state.dead).toBe(true));
+    await new Promise((r) => setTimeout(r, 20));
+    await processDied(tmp.store);
+    const snap = await tmp.store.get<{ snapshot: { context: { outcomes: Record<string, number> } } }>('snapshots/r-ff');
+    const taken = snap!.value.snapshot.context.outcomes;
+    expect(taken.s30).toBe(1);
+    expect(taken.s45).toBeUndefined();
+    // when another process resumes it
+    const store2 = await createJsonStore(tmp.dir);
+    const echo2 = echoTask();
+    const result = await resumeRun({ store: store2, registry: createRegistry(echo2.task) }, 'r-ff');
+    // then the steps up to s45 are replayed from the journal (outputs included); s46, interrupted (idempotent), runs
+    // again, and the others once
+    expect(result.status).toBe('succeeded');
+    expect(result.output).toBe(59);
+    expect(echo1.calls).toEqual(Array.from({ length: 47 }, (_, i) => i));
+    expect(echo2.calls).toEqual(Array.from({ length: 14 }, (_, i) => 46 + i));
+    const finished = (await store2.readLog<{ type: string; step?: string }>('journal/r-ff')).filter(
+      (e) => e.type === 'task.finished',
+    );
+    expect(finished.map((e) => e.step)).toEqual(Array.from({ length: 60 }, (_, i) => `s${i}`));
+    await store2.close();
+  });
 
   it('takes the error path of s2 when the process died after journaling its failure but before the snapshot', async () => {
     // given a run whose s2 fails (handled by onError) and whose process dies right after journaling that failure

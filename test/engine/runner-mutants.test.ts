@@ -89,7 +89,7 @@ describe('what a run writes', () => {
     });
   });
 
-  it('writes one snapshot per machine state, not one per checkpoint', async () => {
+  it('writes snapshots as checkpoints: at the start and the end of a short run, not one per state', async () => {
     const store = createMemoryStore();
     const written = recordPuts(store);
     const { engine } = engineWith([echoTask().task], { store });
@@ -101,8 +101,18 @@ describe('what a run writes', () => {
       }),
       { params: {}, runId: 'r-snaps' },
     );
-    // states: one, two, done
-    expect(written.filter((k) => k === 'snapshots/r-snaps')).toHaveLength(3);
+    // states: one (the start: forced), two (after an outcome: not yet due), done (the end: forced)
+    expect(written.filter((k) => k === 'snapshots/r-snaps')).toHaveLength(2);
+  });
+
+  it('writes a checkpoint every 32 states of a long run, and one for a transition no step caused', async () => {
+    const store = createMemoryStore();
+    const written = recordPuts(store);
+    const { engine } = engineWith([echoTask().task], { store });
+    const steps = Array.from({ length: 70 }, (_, i) => task(`s${i}`, 'test.echo', { value: i }));
+    await startRun(engine, workflow({ id: 'test:long', steps: sequence(...steps) }), { params: {}, runId: 'r-long' });
+    // start, after 32 and 64 more states, end
+    expect(written.filter((k) => k === 'snapshots/r-long')).toHaveLength(4);
   });
 
   it('stores the definition once, however many runs use it', async () => {
