@@ -9,7 +9,8 @@ import { sandbox, waitFor } from '../support/cli.js';
 /**
  * Five steps that each append their name to `file` after a short sleep: not idempotent (a re-run appends again). The
  * first run of s2 sleeps 30 s first, so the resumes always find its orphaned command still sleeping (resume kills it
- * before re-running s2); a command that finished after its engine died is another test's subject.
+ * before re-running s2). The steps are not supervised: a command that runs on after its engine died, and is adopted,
+ * is supervised.test.ts's subject; here a resume would wait the 30 s for it.
  */
 function appending(file: string) {
   const step = (id: string) =>
@@ -23,6 +24,7 @@ function appending(file: string) {
         `${file}.s2-started`,
       ],
       idempotent: false,
+      supervised: false,
     });
   return workflow({ id: 'test:appending', steps: sequence(...['s1', 's2', 's3', 's4', 's5'].map(step)) });
 }
