@@ -164,9 +164,24 @@ function growthNotes(rows: Array<Record<string, Cell>>): string[] {
 function ratioNotes(rows: Array<Record<string, Cell>>): string[] {
   const pick = (mode: string, key: string) =>
     rows.filter((r) => r.mode === mode && typeof r[key] === 'number').map((r) => `${r[key]} at N=${r.n}`);
+  // what one more step costs, between the two largest N: the run's fixed start and end (its lock, record and
+  // definition, written durably once) left out
+  const at = (mode: string) => rows.filter((r) => r.mode === mode).slice(-2);
+  const [p1, p2] = at('persisted');
+  const [f1, f2] = at('floor');
+  const marginal =
+    p1 && p2 && f1 && f2
+      ? [
+          `persisted per extra step vs floor per step (N=${p1.n} -> ${p2.n}): ${round(
+            ((p2.totalMs as number) - (p1.totalMs as number)) / ((f2.totalMs as number) - (f1.totalMs as number)),
+            2,
+          )} (${round((((p2.totalMs as number) - (p1.totalMs as number)) * 1000) / ((p2.n as number) - (p1.n as number)), 0)} us vs ${round((((f2.totalMs as number) - (f1.totalMs as number)) * 1000) / ((f2.n as number) - (f1.n as number)), 0)} us)`,
+        ]
+      : [];
   return [
     `memory vs hand-written xstate (goal <= 1.5): ${pick('memory', 'vsXstate').join(', ')}`,
     `persisted vs disk floor (goal <= 2): ${pick('persisted', 'vsFloor').join(', ')}`,
+    ...marginal,
   ];
 }
 

@@ -21,6 +21,11 @@ const SNAPSHOT_EVERY = 32;
 /** And at least this often, ms, while states come. */
 const SNAPSHOT_MS = 1000;
 
+/** True when a state, at any depth, has `after` timers. */
+function hasTimers(states: Record<string, StateConfig> | undefined): boolean {
+  return Object.values(states ?? {}).some((s) => s.after !== undefined || hasTimers(s.states));
+}
+
 /** The identity of a set of pending timers, to notice when it changes. */
 function timerKey(timers: PersistedTimer[]): string {
   return timers
@@ -57,6 +62,8 @@ export class Execution implements Runtime, StepHost {
   private seenDelivered = 0;
   /** Set when the machine stopped a running step (a transition out of its state). */
   private stoppedByMachine = false;
+  /** The definition has timers (`after`): only then can the pending timers change. */
+  private readonly usesTimers: boolean;
   /** A snapshot the next step must wait for. */
   private forced: Promise<unknown> | undefined;
   private inflight = new Set<Promise<unknown>>();
@@ -89,6 +96,7 @@ export class Execution implements Runtime, StepHost {
   ) {
     this.writer = new RunWriter(engine, record);
     this.writer.journal.push(...journal);
+    this.usesTimers = hasTimers(def.machine.states);
   }
 
   /** The journal so far (what was read on resume, then every entry logged). */
@@ -149,7 +157,10 @@ export class Execution implements Runtime, StepHost {
     const fromOutcome = this.delivered !== this.seenDelivered;
     this.seenDelivered = this.delivered;
     const force =
-      !fromOutcome || this.stoppedByMachine || s.status === 'done' || timerKey(this.timers()) !== this.lastTimers;
+      !fromOutcome ||
+      this.stoppedByMachine ||
+      s.status === 'done' ||
+      (this.usesTimers && timerKey(this.timers()) !== this.lastTimers);
     this.stoppedByMachine = false;
     if (force) this.forced = this.persistSnapshot();
     else if (++this.sinceSnapshot >= SNAPSHOT_EVERY || Date.now() - this.lastSnapshotAt >= SNAPSHOT_MS)
