@@ -195,7 +195,15 @@ export type CommandState =
 export function commandState(dir: string): CommandState {
   const status = readJson<CommandStatus>(join(dir, 'status.json'));
   const record = readJson<CommandRecord>(join(dir, 'command.json'));
-  if (!record) return { state: 'not-started' };
+  if (!record) {
+    // written atomically, so a crash never leaves it torn: one that is there but unreadable was damaged, and what its
+    // command did is unknown (never taken for a command that did not start)
+    if (!existsSync(join(dir, 'command.json'))) return { state: 'not-started' };
+    return {
+      state: 'lost',
+      record: { command: '?', args: [], supervisor: { pid: 0 }, startedAt: '' },
+    };
+  }
   if (status) return { state: 'finished', record, status };
   if (isSameLiveProcess(record.supervisor.pid, record.supervisor.start)) return { state: 'running', record };
   // the supervisor may have written the status just before it ended

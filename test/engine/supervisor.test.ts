@@ -204,6 +204,10 @@ describe('what resume reads from a folder', () => {
       ['c10', 'finished'],
     ]);
     await expect(attachCommand(join(base, 'c3'))).rejects.toThrow(/ended without recording how the command ended/);
+    // a command.json that is there but unreadable (damaged: it is written atomically) is lost, never "not started"
+    mkdirSync(join(base, 'c4'));
+    writeFileSync(join(base, 'c4', 'command.json'), '{"command": "sh", "ar');
+    expect(commandState(join(base, 'c4')).state).toBe('lost');
   });
 
   it('replays an interrupted attempt: ended commands adopted, not run again; a changed command refused', async () => {
