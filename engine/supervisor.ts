@@ -485,8 +485,9 @@ export async function attachCommand(dir: string, o: ExecOptions = {}): Promise<E
       // the pid is written just after the spawn: a command re-attached to in between learns it here
       if (current.pid === undefined) current = readJson<CommandRecord>(join(dir, 'command.json')) ?? current;
       if (++ticks % 10 === 0) {
+        // its supervisor died without a status, or its folder went away: nothing will ever say how it ended
         const st = commandState(dir);
-        if (st.state === 'lost') {
+        if (st.state === 'lost' || st.state === 'not-started') {
           clearInterval(timer);
           reject(lost());
         }

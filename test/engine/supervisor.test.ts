@@ -1,6 +1,6 @@
 // The step supervisor (engine/supervisor.ts, engine/supervisor-child.mjs): real commands run by a real detached
 // supervisor process, their folders, their ends, caps, cancel and detach, and what resume reads back from a folder.
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CancelledError, DetachedError, isAlive } from '../../engine/index.js';
@@ -121,6 +121,22 @@ describe('superviseCommand', () => {
     // adopted once it ended: the same result, read from the folder
     expect(commandState(dir).state).toBe('finished');
     expect(await attachCommand(dir)).toMatchObject({ exitCode: 0, stdout: 'begun\ndone\n' });
+  });
+
+  it('gives up attaching, with a clear error, when the folder of the command it waits for goes away', async () => {
+    const dir = join(tempDir('gravity-sup-'), 'c1');
+    const ac = new AbortController();
+    const p = superviseCommand(dir, 'sleep', ['30'], { signal: ac.signal });
+    await waitFor(
+      () => existsSync(join(dir, 'command.json')) && readJson<CommandRecord>(join(dir, 'command.json')).pid,
+    );
+    const record = readJson<CommandRecord>(join(dir, 'command.json'));
+    ac.abort(new DetachedError());
+    await expect(p).rejects.toBeInstanceOf(DetachedError);
+    const attached = attachCommand(dir);
+    rmSync(dir, { recursive: true, force: true });
+    await expect(attached).rejects.toThrow(/ended without recording how the command ended/);
+    process.kill(-record.pid!, 'SIGKILL');
   });
 
   it('keeps the tail asked for, the byte count and where the whole output is', async () => {
