@@ -299,7 +299,7 @@ export async function engineOverhead(options: EngineOverheadOptions = {}): Promi
       'reference = a plain for loop of N awaited no-op async functions (median, many loops per sample).',
       'memory    = startRun() with createMemoryStore() and persist: false (validation, compile, xstate actor, zod, journal in RAM).',
       "persisted = startRun() with createJsonStore(<fresh temp dir>): each step's start synced in the journal (its end",
-      "            written, synced with the next start), snapshots as checkpoints (start, end, every 32 states), the run's",
+      "            written, synced with the next start), snapshots as checkpoints (start, end, every 128 states), the run's",
       '            record, definition and lock written durably at its start and end.',
       'overhead us/step = (run ms - reference ms) * 1000 / N (empty for the reference itself);',
       'x reference = run ms / reference ms; every time is the median of its samples, after a warm-up.',

@@ -17,7 +17,7 @@ import type { ChildRuns, EngineOptions, LogLevel, PersistedTimer, RunResult, Ste
 import { runTaskStep } from './step.js';
 
 /** A snapshot every this many machine states at least (resume replays at most about as many step outcomes). */
-const SNAPSHOT_EVERY = 32;
+const SNAPSHOT_EVERY = 128;
 /** And at least this often, ms, while states come. */
 const SNAPSHOT_MS = 1000;
 

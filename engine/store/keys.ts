@@ -41,6 +41,8 @@ export function keyProblem(key: unknown): string | undefined {
  * @throws BadInputError naming the key, what is wrong with it and what is expected.
  */
 export function validateKey(key: unknown, what = 'key'): string {
+  // a run writes the same few keys over and over (its journal line per step): those already found valid pass at once
+  if (typeof key === 'string' && validKeys.has(key)) return key;
   const problem = keyProblem(key);
   if (problem !== undefined) {
     const shown =
@@ -51,8 +53,14 @@ export function validateKey(key: unknown, what = 'key'): string {
       expected: EXPECTED,
     });
   }
+  if (validKeys.size >= VALID_KEYS_KEPT) validKeys.clear();
+  validKeys.add(key as string);
   return key as string;
 }
+
+/** Keys found valid lately (a bounded set: cleared when full). */
+const validKeys = new Set<string>();
+const VALID_KEYS_KEPT = 1024;
 
 /** True when `key` passes {@link validateKey}. */
 export function isValidKey(key: unknown): key is string {

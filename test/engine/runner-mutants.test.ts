@@ -16,6 +16,7 @@ import {
   sequence,
   startRun,
   task,
+  wait,
   workflow,
   type Definition,
   type JournalEntry,
@@ -105,14 +106,34 @@ describe('what a run writes', () => {
     expect(written.filter((k) => k === 'snapshots/r-snaps')).toHaveLength(2);
   });
 
-  it('writes a checkpoint every 32 states of a long run, and one for a transition no step caused', async () => {
+  it('writes a checkpoint every 128 states of a long run', async () => {
     const store = createMemoryStore();
     const written = recordPuts(store);
     const { engine } = engineWith([echoTask().task], { store });
-    const steps = Array.from({ length: 70 }, (_, i) => task(`s${i}`, 'test.echo', { value: i }));
+    const steps = Array.from({ length: 300 }, (_, i) => task(`s${i}`, 'test.echo', { value: i }));
     await startRun(engine, workflow({ id: 'test:long', steps: sequence(...steps) }), { params: {}, runId: 'r-long' });
-    // start, after 32 and 64 more states, end
+    // start, after 128 and 256 more states, end
     expect(written.filter((k) => k === 'snapshots/r-long')).toHaveLength(4);
+  });
+
+  it('writes a checkpoint at once when timers are armed and when one fires (the journal cannot replay them)', async () => {
+    const store = createMemoryStore();
+    const written = recordPuts(store);
+    const { engine } = engineWith([echoTask().task], { store });
+    await startRun(
+      engine,
+      workflow({
+        id: 'test:timer-snaps',
+        steps: sequence(
+          task('a', 'test.echo', { value: 1 }),
+          wait('w', 'PT0.01S'),
+          task('b', 'test.echo', { value: 2 }),
+        ),
+      }),
+      { params: {}, runId: 'r-timer' },
+    );
+    // start; entering w (a timer armed); leaving it when the timer fired (no step caused it); the end
+    expect(written.filter((k) => k === 'snapshots/r-timer')).toHaveLength(4);
   });
 
   it('stores the definition once, however many runs use it', async () => {
