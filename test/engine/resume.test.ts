@@ -419,16 +419,16 @@ describe('resumeRun after a crash', () => {
   );
 
   it('fast-forwards from a checkpoint many steps old: the journal replays what came after it, nothing runs twice', async () => {
-    // given a 60-step chain whose process dies once s46 started (s45's end is written with it); its snapshot is older
+    // given a 200-step chain whose process dies once s151 started (s150's end is written with it); its snapshot is older
     const chain = workflow({
       id: 'test:ff',
       steps: sequence(
         task('s0', 'test.echo', { value: 0 }),
-        ...Array.from({ length: 59 }, (_, i) => task(`s${i + 1}`, 'test.echo', { value: `=steps.s${i}.value + 1` })),
+        ...Array.from({ length: 199 }, (_, i) => task(`s${i + 1}`, 'test.echo', { value: `=steps.s${i}.value + 1` })),
       ),
-      output: '=steps.s59.value',
+      output: '=steps.s199.value',
     });
-    const { dying, state } = dyingAfter(tmp.store, 'r-ff', (e) => e.type === 'task.started' && e.step === 's46');
+    const { dying, state } = dyingAfter(tmp.store, 'r-ff', (e) => e.type === 'task.started' && e.step === 's151');
     const echo1 = echoTask();
     void startRun(engineWith([echo1.task], { store: dying }).engine, chain, { params: {}, runId: 'r-ff' }).catch(
       () => undefined,
@@ -438,22 +438,22 @@ describe('resumeRun after a crash', () => {
     await processDied(tmp.store);
     const snap = await tmp.store.get<{ snapshot: { context: { outcomes: Record<string, number> } } }>('snapshots/r-ff');
     const taken = snap!.value.snapshot.context.outcomes;
-    expect(taken.s30).toBe(1);
-    expect(taken.s45).toBeUndefined();
+    expect(taken.s100).toBe(1);
+    expect(taken.s150).toBeUndefined();
     // when another process resumes it
     const store2 = await createJsonStore(tmp.dir);
     const echo2 = echoTask();
     const result = await resumeRun({ store: store2, registry: createRegistry(echo2.task) }, 'r-ff');
-    // then the steps up to s45 are replayed from the journal (outputs included); s46, interrupted (idempotent), runs
+    // then the steps up to s150 are replayed from the journal (outputs included); s151, interrupted (idempotent), runs
     // again, and the others once
     expect(result.status).toBe('succeeded');
-    expect(result.output).toBe(59);
-    expect(echo1.calls).toEqual(Array.from({ length: 47 }, (_, i) => i));
-    expect(echo2.calls).toEqual(Array.from({ length: 14 }, (_, i) => 46 + i));
+    expect(result.output).toBe(199);
+    expect(echo1.calls).toEqual(Array.from({ length: 152 }, (_, i) => i));
+    expect(echo2.calls).toEqual(Array.from({ length: 49 }, (_, i) => 151 + i));
     const finished = (await store2.readLog<{ type: string; step?: string }>('journal/r-ff')).filter(
       (e) => e.type === 'task.finished',
     );
-    expect(finished.map((e) => e.step)).toEqual(Array.from({ length: 60 }, (_, i) => `s${i}`));
+    expect(finished.map((e) => e.step)).toEqual(Array.from({ length: 200 }, (_, i) => `s${i}`));
     await store2.close();
   });
 
