@@ -69,8 +69,8 @@ export class Execution implements Runtime, StepHost {
   private inflight = new Set<Promise<unknown>>();
   private restoredTimers: PersistedTimer[] = [];
   /**
-   * Set on resume: journaled outcomes (output or error) of steps the snapshot still shows running because the
-   * process died between journaling their end and writing the next snapshot. Used once instead of running them again.
+   * Set on resume: per step, its journaled outcomes (output or error) that the snapshot's machine had not taken in
+   * (engine/resume.ts). Each is used once, in order, instead of running the step again: the run fast-forwards.
    */
   readonly replay = new Map<string, Array<{ output?: unknown; error?: SerializedError }>>();
   /** Set on resume: the attempt each interrupted step was at (see interruptedAttempt), used once by that step. */
