@@ -31,7 +31,7 @@ export const parts = {
     'engine/{builder,definition,define-task,duration,errors,expressions,limits,params,plan,same-shape,validate}.ts',
   ],
   'engine-run': [
-    'engine/{call,cancel,compile,execution,journal,liveness,process,resume,rollback,run-lock,run-root,run-store,runner,step}.ts',
+    'engine/{call,cancel,compile,execution,journal,liveness,process,resume,rollback,run-lock,run-root,run-store,runner,step,supervisor}.ts',
   ],
   'bpmn-dialects': ['bpmn/dialects/**/*.ts'],
   'bpmn-import': ['bpmn/import*.ts'],
