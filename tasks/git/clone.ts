@@ -1,5 +1,5 @@
 // Clones a repository as a task node, writing the actor's identity into the clone's own config.
-import { readdir } from 'node:fs/promises';
+import { readdir, rename, rm } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { defineTask, TaskError } from '../../engine/index.js';
@@ -30,6 +30,11 @@ export const gitCloneOutput = z.object({
 /** The `git clone` arguments for an input. */
 function cloneArgs(i: z.output<typeof gitCloneInput>, dir: string): string[] {
   return ['clone', '-q', ...(i.branch ? ['--branch', i.branch] : []), '--', i.url, dir];
+}
+
+/** Where `dir` is cloned before it is renamed into place (a name only git.clone uses). */
+export function partialDir(dir: string): string {
+  return `${dir.replace(/\/+$/, '')}.gravity-partial`;
 }
 
 /** The `git config` argument lists that write the identity. */
@@ -83,7 +88,12 @@ export const gitClone = defineTask({
     } else {
       const entries = await readdir(dir).catch(() => [] as string[]);
       if (entries.length > 0) throw new TaskError(`git.clone: dir ${dir} exists and is not empty`, { dir, url });
-      await git(ctx, ctx.root, cloneArgs(ctx.input, dir));
+      // cloned beside it, then renamed: a clone killed halfway (a crash, SIGKILL) never leaves a half repository in
+      // dir, which a re-run would take for a finished clone; what such a clone left beside it is removed first
+      const partial = partialDir(dir);
+      await rm(partial, { recursive: true, force: true });
+      await git(ctx, ctx.root, cloneArgs(ctx.input, partial));
+      await rename(partial, dir);
       ctx.log.info(`cloned ${url} into ${dir}`);
     }
     for (const args of userArgs(ctx.input.user)) await git(ctx, dir, args);

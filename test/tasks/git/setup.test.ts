@@ -1,11 +1,11 @@
 // git.init, git.clone, git.config, git.checkout and git.hook against real repos, plus name validation.
-import { statSync } from 'node:fs';
+import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { gitCheckout } from '../../../tasks/git/checkout.js';
-import { gitClone } from '../../../tasks/git/clone.js';
+import { gitClone, partialDir } from '../../../tasks/git/clone.js';
 import { gitConfig } from '../../../tasks/git/config.js';
 import { gitHook } from '../../../tasks/git/hook.js';
 import { gitInit } from '../../../tasks/git/init.js';
@@ -72,6 +72,20 @@ describe('git.clone', () => {
     sh(root, 'init', '-q', '--bare', '-b', 'main', 'empty.git');
     const out = await runTask(gitClone, { url: 'empty.git', dir: 'c' }, { root });
     expect(out.head).toBeNull();
+  });
+
+  it('never leaves a half clone in dir: it clones beside it, then renames; a leftover of a killed clone is removed', async () => {
+    const g = await makeGalaxy();
+    // what a clone killed halfway left: a repository without commits, beside dir
+    const partial = partialDir(join(g.root, 'dave'));
+    sh(g.root, 'init', '-q', partial);
+    const out = await runTask(gitClone, { url: g.remote, dir: 'dave' }, { root: g.root });
+    expect(out).toEqual({ dir: join(g.root, 'dave'), head: sh(g.alice, 'rev-parse', 'HEAD'), branch: 'main' });
+    expect(existsSync(partial)).toBe(false);
+    // an empty dir (made by hand, or by a tool before) is filled the same way
+    mkdirSync(join(g.root, 'erin'));
+    const erin = await runTask(gitClone, { url: g.remote, dir: 'erin' }, { root: g.root });
+    expect(erin.head).toBe(sh(g.alice, 'rev-parse', 'HEAD'));
   });
 
   it('checks out the asked branch', async () => {
