@@ -1,12 +1,12 @@
 // Cancel from outside a run's process: a graceful SIGINT to the live process, or a dead run marked cancelled.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { BadInputError } from './errors.js';
-import { interruptedAttempt, openSteps, RunStatus } from './journal.js';
+import { RunStatus } from './journal.js';
 import { isRunLive } from './liveness.js';
 import { lockRun } from './run-lock.js';
 import { loadRun, readJournal, RunWriter } from './run-store.js';
 import type { EngineOptions } from './run-types.js';
-import { attemptCommands, attemptFolder, stopCommands } from './supervisor.js';
+import { interruptedCommands, stopCommands } from './supervisor.js';
 
 /** What `cancelRun` did. */
 export interface CancelReport {
@@ -60,13 +60,9 @@ export async function cancelRun(
     writer.journal.push(...journal);
     // the supervised commands its steps left running are stopped, and those steps closed as cancelled: a resume
     // makes them again instead of adopting what a person asked to stop
-    const filesDir = engine.persist === false ? undefined : engine.filesDir?.(r.id);
-    for (const s of filesDir ? openSteps(journal) : []) {
-      if (!s.supervised || s.cancelled) continue;
-      const attempt = interruptedAttempt(journal, s.step);
-      const commands = attemptCommands(attemptFolder(filesDir!, s.step, attempt));
+    for (const { step, attempt, commands } of interruptedCommands(engine, r.id, journal)) {
       await stopCommands(commands.flatMap((c) => (c.state.state === 'not-started' ? [] : [c.state.record])));
-      await writer.log({ type: 'task.cancelled', step: s.step, task: s.task, attempt });
+      await writer.log({ type: 'task.cancelled', step: step.step, task: step.task, attempt });
     }
     await writer.log({
       type: 'run.cancelled',

@@ -7,7 +7,6 @@ import { definitionHash } from './definition.js';
 import { BadInputError, ErrorCode, GravityError, NotFoundError, type SerializedError } from './errors.js';
 import { resultOf } from './execution.js';
 import {
-  interruptedAttempt,
   openSteps,
   RunStatus,
   stepOutcomes,
@@ -21,7 +20,7 @@ import { isRunLive } from './liveness.js';
 import { commandLineOf, killGroup, startTimeOf } from './process.js';
 import { loadRun, readDefinition, readJournal, readSnapshot, RunWriter } from './run-store.js';
 import type { EngineOptions, PersistedRunSnapshot, PersistedTimer, ResumeOptions, RunResult } from './run-types.js';
-import { attemptCommands, attemptFolder, killCommand } from './supervisor.js';
+import { interruptedCommands, killCommand } from './supervisor.js';
 
 /** A run ready to go on: an execution of `def` over `record` from `snapshot`, with the journal read so far. */
 export interface ResumePoint {
@@ -127,11 +126,8 @@ export async function prepareResume(
   // a supervised step interrupted by the end of its process (not cancelled) is adopted when each of its commands either
   // ended with its status recorded or still runs under a live supervisor; one whose supervisor died too is lost
   const adopt = new Set<string>();
-  const filesDir = engine.persist === false ? undefined : engine.filesDir?.(id);
-  for (const s of filesDir ? open : []) {
-    if (!s.supervised || s.cancelled) continue;
-    const commands = attemptCommands(attemptFolder(filesDir!, s.step, interruptedAttempt(journal, s.step)));
-    if (commands.every((c) => c.state.state !== 'lost')) adopt.add(s.step);
+  for (const { step, commands } of interruptedCommands(engine, id, journal, open)) {
+    if (commands.every((c) => c.state.state !== 'lost')) adopt.add(step.step);
     else for (const c of commands) if (c.state.state === 'lost') killCommand(c.state.record, 'SIGKILL');
   }
   // what an interrupted step left running is stopped first, whatever is decided next: a leftover that finished later

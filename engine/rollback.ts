@@ -2,10 +2,10 @@
 import type { CompensateContext } from './define-task.js';
 import { BadInputError, serializeError, type SerializedError } from './errors.js';
 import { resultOf } from './execution.js';
-import { interruptedAttempt, openSteps, RunStatus } from './journal.js';
+import { openSteps, RunStatus } from './journal.js';
 import { isRunLive } from './liveness.js';
 import { exec } from './process.js';
-import { attemptCommands, attemptFolder } from './supervisor.js';
+import { interruptedCommands } from './supervisor.js';
 import { lockRun } from './run-lock.js';
 import { engineOfRun } from './run-root.js';
 import { getRun, loadRun, readJournal, RunWriter } from './run-store.js';
@@ -42,17 +42,13 @@ async function rollbackLocked(engine: EngineOptions, id: string): Promise<Rollba
   if (record.status === RunStatus.RolledBack) throw new BadInputError(`run ${id} has already been rolled back`);
   const journal = await readJournal(engine.store, id);
   // undoing steps while a command of the run still runs (detached, or its process died) would race it
-  const filesDir = engine.persist === false ? undefined : engine.filesDir?.(id);
-  for (const s of filesDir ? openSteps(journal) : []) {
-    if (!s.supervised || s.cancelled) continue;
-    const running = attemptCommands(attemptFolder(filesDir!, s.step, interruptedAttempt(journal, s.step))).find(
-      (c) => c.state.state === 'running',
-    );
-    if (running && running.state.state === 'running')
-      throw new BadInputError(
-        `run ${id}: the command of step <${s.step}> (${running.state.record.command}) is still running under the step supervisor (pid ${running.state.record.supervisor.pid}); cancel the run first with \`gravity cancel ${id}\``,
-        { run: id, step: s.step },
-      );
+  for (const { step, commands } of interruptedCommands(engine, id, journal)) {
+    for (const { state } of commands)
+      if (state.state === 'running')
+        throw new BadInputError(
+          `run ${id}: the command of step <${step.step}> (${state.record.command}) is still running under the step supervisor (pid ${state.record.supervisor.pid}); cancel the run first with \`gravity cancel ${id}\``,
+          { run: id, step: step.step },
+        );
   }
   const ex = new RunWriter(engine, record);
   ex.journal.push(...journal);

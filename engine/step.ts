@@ -11,7 +11,7 @@ import {
   type SerializedError,
 } from './errors.js';
 import { exec as defaultExec, type Exec } from './process.js';
-import { attemptFolder, setAsideAttempt, supervisedExec } from './supervisor.js';
+import { attemptFolder, setAsideAttempt, supervisedExec, supervisedFilesDir } from './supervisor.js';
 import type { StepHost } from './run-types.js';
 import { runCall } from './call.js';
 
@@ -91,7 +91,7 @@ export async function runTaskStep(ex: StepHost, req: TaskRequest, signal: AbortS
   const input = parsed.data;
   const idempotent = task.isIdempotent(input);
   // commands under the step supervisor need a folder of the run's that outlives this process
-  const filesDir = ex.engine.persist === false ? undefined : ex.engine.filesDir?.(ex.record.id);
+  const filesDir = supervisedFilesDir(ex.engine, ex.record.id);
   const supervised = filesDir !== undefined && task.isSupervised(input);
   const policy = { max: 1, backoffMs: 1000, factor: 2, maxBackoffMs: 60_000, ...req.meta.retry };
   const timeoutMs = req.meta.timeoutMs ?? task.timeoutMs;

@@ -8,6 +8,8 @@ import { join } from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import { fileURLToPath } from 'node:url';
 import { CancelledError, DetachedError, GravityError, ErrorCode } from './errors.js';
+import { interruptedAttempt, openSteps, type JournalEntry, type OpenStep } from './journal.js';
+import type { EngineOptions } from './run-types.js';
 import {
   isSameLiveProcess,
   killGroup,
@@ -209,6 +211,37 @@ export function commandState(dir: string): CommandState {
   // the supervisor may have written the status just before it ended
   const late = readJson<CommandStatus>(join(dir, 'status.json'));
   return late ? { state: 'finished', record, status: late } : { state: 'lost', record };
+}
+
+/**
+ * The folder a run keeps the files of its supervised commands under: absent when the engine gives runs none, or does not
+ * persist (then nothing is supervised).
+ */
+export function supervisedFilesDir(
+  engine: Pick<EngineOptions, 'filesDir' | 'persist'>,
+  runId: string,
+): string | undefined {
+  return engine.persist === false ? undefined : engine.filesDir?.(runId);
+}
+
+/**
+ * Each supervised step the journal shows interrupted (open, not cancelled), with the attempt it was at and where each
+ * command of that attempt stands: what resume adopts, cancel stops and rollback waits for.
+ */
+export function interruptedCommands(
+  engine: Pick<EngineOptions, 'filesDir' | 'persist'>,
+  runId: string,
+  journal: JournalEntry[],
+  open: OpenStep[] = openSteps(journal),
+): Array<{ step: OpenStep; attempt: number; commands: Array<{ dir: string; state: CommandState }> }> {
+  const filesDir = supervisedFilesDir(engine, runId);
+  if (filesDir === undefined) return [];
+  return open
+    .filter((s) => s.supervised && !s.cancelled)
+    .map((step) => {
+      const attempt = interruptedAttempt(journal, step.step);
+      return { step, attempt, commands: attemptCommands(attemptFolder(filesDir, step.step, attempt)) };
+    });
 }
 
 /** The commands of an interrupted attempt (its folder's `c<n>`, in order) and where each stands. */

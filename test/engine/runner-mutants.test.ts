@@ -90,50 +90,37 @@ describe('what a run writes', () => {
     });
   });
 
-  it('writes snapshots as checkpoints: at the start and the end of a short run, not one per state', async () => {
+  /** How many snapshot writes a run of `steps` makes, start to end. */
+  async function snapshotWrites(id: string, steps: Parameters<typeof sequence>): Promise<number> {
     const store = createMemoryStore();
     const written = recordPuts(store);
     const { engine } = engineWith([echoTask().task], { store });
-    await startRun(
-      engine,
-      workflow({
-        id: 'test:snaps',
-        steps: sequence(task('one', 'test.echo', { value: 1 }), task('two', 'test.echo', { value: 2 })),
-      }),
-      { params: {}, runId: 'r-snaps' },
-    );
+    await startRun(engine, workflow({ id: `test:${id}`, steps: sequence(...steps) }), { params: {}, runId: id });
+    return written.filter((k) => k === `snapshots/${id}`).length;
+  }
+
+  it('writes snapshots as checkpoints: at the start and the end of a short run, not one per state', async () => {
     // states: one (the start: forced), two (after an outcome: not yet due), done (the end: forced)
-    expect(written.filter((k) => k === 'snapshots/r-snaps')).toHaveLength(2);
+    expect(
+      await snapshotWrites('r-snaps', [task('one', 'test.echo', { value: 1 }), task('two', 'test.echo', { value: 2 })]),
+    ).toBe(2);
   });
 
   it('writes a checkpoint every 128 states of a long run', async () => {
-    const store = createMemoryStore();
-    const written = recordPuts(store);
-    const { engine } = engineWith([echoTask().task], { store });
     const steps = Array.from({ length: 300 }, (_, i) => task(`s${i}`, 'test.echo', { value: i }));
-    await startRun(engine, workflow({ id: 'test:long', steps: sequence(...steps) }), { params: {}, runId: 'r-long' });
     // start, after 128 and 256 more states, end
-    expect(written.filter((k) => k === 'snapshots/r-long')).toHaveLength(4);
+    expect(await snapshotWrites('r-long', steps)).toBe(4);
   });
 
   it('writes a checkpoint at once when timers are armed and when one fires (the journal cannot replay them)', async () => {
-    const store = createMemoryStore();
-    const written = recordPuts(store);
-    const { engine } = engineWith([echoTask().task], { store });
-    await startRun(
-      engine,
-      workflow({
-        id: 'test:timer-snaps',
-        steps: sequence(
-          task('a', 'test.echo', { value: 1 }),
-          wait('w', 'PT0.01S'),
-          task('b', 'test.echo', { value: 2 }),
-        ),
-      }),
-      { params: {}, runId: 'r-timer' },
-    );
     // start; entering w (a timer armed); leaving it when the timer fired (no step caused it); the end
-    expect(written.filter((k) => k === 'snapshots/r-timer')).toHaveLength(4);
+    expect(
+      await snapshotWrites('r-timer', [
+        task('a', 'test.echo', { value: 1 }),
+        wait('w', 'PT0.01S'),
+        task('b', 'test.echo', { value: 2 }),
+      ]),
+    ).toBe(4);
   });
 
   it('stores the definition once, however many runs use it', async () => {
