@@ -504,7 +504,8 @@ export async function attachCommand(dir: string, o: ExecOptions = {}): Promise<E
       { dir },
     );
   if (first.state === 'lost') throw lost();
-  if (first.state === 'finished') return resultOf(dir, record, first.status, o);
+  // ended while no engine watched: its output is shown all the same, as it would have been
+  if (first.state === 'finished') return follow(dir, o, resultOf(dir, record, first.status, o));
   if (record.pid !== undefined) o.onSpawn?.(record.pid);
   let current = record;
   const ended = new Promise<CommandStatus>((resolve, reject) => {

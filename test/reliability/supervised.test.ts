@@ -101,6 +101,8 @@ describe('a supervised step outlives the CLI', () => {
     const resumed = await sb.run('resume', runId);
     expect(resumed.code, resumed.stderr).toBe(0);
     expect(lines(file)).toEqual(['s1', 's2', 's3']);
+    // what it printed while no CLI watched is shown by the resume that adopts it
+    expect(resumed.stdout).toContain('s2 working');
   }, 60_000);
 
   it('SIGHUP, then resume while the command runs: re-attached, its output followed, its line once', async () => {
