@@ -34,10 +34,17 @@ export interface TaskContext<I> {
   dryRun: boolean;
   /** The run's folder for files too big for its record (`EngineOptions.filesDir`); absent when it has none. */
   filesDir?: string;
+  /**
+   * A decision the attempt makes once: `compute` runs, and its value (JSON) is kept with the attempt's supervised
+   * commands, so that the replay of an interrupted attempt (after a crash or a SIGHUP) gets the value the attempt had
+   * and takes the path it took, even where its own work has changed what `compute` looks at since. Outside a
+   * supervised attempt it simply runs `compute`. `name`: letters, digits and `-`, unique in the task.
+   */
+  once<T>(name: string, compute: () => T | Promise<T>): Promise<T>;
 }
 
 /** Context handed to `compensate()` on rollback: the input and the output the task produced. */
-export interface CompensateContext<I, O> extends Omit<TaskContext<I>, 'attempt'> {
+export interface CompensateContext<I, O> extends Omit<TaskContext<I>, 'attempt' | 'once'> {
   output: O;
 }
 

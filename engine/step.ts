@@ -11,7 +11,7 @@ import {
   type SerializedError,
 } from './errors.js';
 import { exec as defaultExec, type Exec } from './process.js';
-import { attemptFolder, setAsideAttempt, supervisedExec, supervisedFilesDir } from './supervisor.js';
+import { attemptFolder, onceIn, setAsideAttempt, supervisedExec, supervisedFilesDir } from './supervisor.js';
 import type { StepHost } from './run-types.js';
 import { runCall } from './call.js';
 
@@ -227,6 +227,7 @@ async function attemptOnce(
     attempt,
     dryRun: false,
     filesDir: ex.engine.filesDir?.(ex.record.id),
+    once: supervision ? onceIn(supervision.dir) : async (_name, compute) => compute(),
   };
   try {
     const raw = await raceAbort(task.run(ctx), stepSignal);

@@ -3,7 +3,7 @@
 // (its status.json) and re-attaches to one still running (follows its output, waits for its status, can still kill it).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, renameSync } from 'node:fs';
-import { open } from 'node:fs/promises';
+import { mkdir, open, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import { fileURLToPath } from 'node:url';
@@ -570,5 +570,58 @@ export function supervisedExec(attemptDir: string, replay: boolean): Exec {
       }
     }
     return superviseCommand(dir, command, args, o);
+  };
+}
+
+/**
+ * `ctx.once` of a supervised attempt: the value `compute` gave is kept in the attempt's folder (`once-<name>.json`,
+ * written whole and synced before the attempt goes on), and given back without computing it again when the attempt
+ * is replayed. A damaged file needs attention: which path the attempt took is then unknown.
+ */
+export function onceIn(attemptDir: string): <T>(name: string, compute: () => T | Promise<T>) => Promise<T> {
+  return async <T>(name: string, compute: () => T | Promise<T>): Promise<T> => {
+    if (!/^[A-Za-z0-9-]{1,64}$/.test(name))
+      throw new Error(`ctx.once: name ${JSON.stringify(name)} must be 1 to 64 letters, digits or -`);
+    const file = join(attemptDir, `once-${name}.json`);
+    let text: string | undefined;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    }
+    if (text !== undefined) {
+      const kept = (() => {
+        try {
+          return JSON.parse(text) as { kept?: number; value?: T };
+        } catch {
+          return undefined;
+        }
+      })();
+      if (!kept || typeof kept !== 'object' || kept.kept !== 1)
+        throw new GravityError(
+          ErrorCode.NeedsAttention,
+          `${file} is damaged: the interrupted step's decision "${name}" is unknown, so its commands cannot be adopted`,
+          { file },
+        );
+      return kept.value as T;
+    }
+    const value = await compute();
+    await mkdir(attemptDir, { recursive: true });
+    const tmp = `${file}.${process.pid}.tmp`;
+    const fh = await open(tmp, 'w');
+    try {
+      await fh.writeFile(JSON.stringify({ kept: 1, value }));
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    await rename(tmp, file);
+    const d = await open(attemptDir, 'r');
+    try {
+      await d.sync();
+    } finally {
+      await d.close();
+    }
+    return value;
   };
 }

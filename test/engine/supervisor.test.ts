@@ -8,6 +8,7 @@ import {
   attachCommand,
   attemptCommands,
   commandState,
+  onceIn,
   setAsideAttempt,
   stepFolderName,
   superviseCommand,
@@ -242,6 +243,32 @@ describe('what resume reads from a folder', () => {
     // a command that differs from the one recorded is not taken for it
     const changed = supervisedExec(attempt, true);
     await expect(changed('echo', ['other'])).rejects.toThrow(/changed, so its earlier command cannot be adopted/);
+  });
+
+  it("keeps an attempt's once-decisions: computed once, given back on replay; a damaged one needs attention", async () => {
+    const attempt = join(tempDir('gravity-sup-'), 'attempt-1');
+    let computed = 0;
+    const decide = () => {
+      computed++;
+      return { path: 'clone', n: computed };
+    };
+    expect(await onceIn(attempt)('path', decide)).toEqual({ path: 'clone', n: 1 });
+    // the replay of the attempt (a new process) gets the value the attempt had, without computing it
+    expect(await onceIn(attempt)('path', decide)).toEqual({ path: 'clone', n: 1 });
+    expect(computed).toBe(1);
+    // undefined is a value like any other
+    expect(await onceIn(attempt)('nothing', () => undefined)).toBeUndefined();
+    expect(await onceIn(attempt)('nothing', () => 'late')).toBeUndefined();
+    // a failed decision is not kept: the replay decides again
+    await expect(onceIn(attempt)('fails', () => Promise.reject(new Error('no')))).rejects.toThrow('no');
+    expect(await onceIn(attempt)('fails', () => 'now')).toBe('now');
+    writeFileSync(join(attempt, 'once-path.json'), '{"kept": 1, "val');
+    await expect(onceIn(attempt)('path', decide)).rejects.toMatchObject({
+      code: 'NEEDS_ATTENTION',
+      message: expect.stringContaining(`${join(attempt, 'once-path.json')} is damaged`),
+    });
+    await expect(onceIn(attempt)('../x', decide)).rejects.toThrow(/must be 1 to 64 letters, digits or -/);
+    expect(readdirSync(attempt).sort()).toEqual(['once-fails.json', 'once-nothing.json', 'once-path.json']);
   });
 
   it('puts an attempt made afresh aside, keeping its logs', async () => {

@@ -58,6 +58,7 @@ export function contextFor<I>(
     stepId: 'step',
     attempt: 1,
     dryRun: false,
+    once: async (_name, compute) => compute(),
   };
   return { ctx, lines, controller, root: o.root };
 }
