@@ -1,4 +1,5 @@
 // Clones a repository as a task node, writing the actor's identity into the clone's own config.
+import { existsSync } from 'node:fs';
 import { readdir, rename, rm } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { z } from 'zod';
@@ -66,12 +67,30 @@ export const gitClone = defineTask({
   input: gitCloneInput,
   output: gitCloneOutput,
   idempotent: true,
-  plan: (i) => [formatCommand('git', cloneArgs(i, i.dir)), ...userArgs(i.user).map((a) => gitLine(i.dir, a))],
+  // a clone of a big repository takes long: its commands outlive the CLI, and resume adopts or re-attaches them
+  supervised: true,
+  plan: (i) => [
+    formatCommand('git', cloneArgs(i, partialDir(i.dir))),
+    `rename ${partialDir(i.dir)} -> ${i.dir}`,
+    ...userArgs(i.user).map((a) => gitLine(i.dir, a)),
+  ],
   async run(ctx) {
     const { url } = ctx.input;
     const dir = repoDir(ctx.root, ctx.input.dir);
-    const kind = repoKind(dir);
-    if (kind) {
+    const partial = partialDir(dir);
+    // decided once per attempt: the replay of an interrupted attempt (resume adopting its commands) must take the path
+    // it took, though its clone may have been renamed into dir since
+    const cloning = await ctx.once('clone', async () => {
+      if (repoKind(dir)) return false;
+      const entries = await readdir(dir).catch(() => [] as string[]);
+      if (entries.length > 0) throw new TaskError(`git.clone: dir ${dir} exists and is not empty`, { dir, url });
+      // cloned beside it, then renamed: a clone killed halfway (a crash, SIGKILL) never leaves a half repository in
+      // dir, which a re-run would take for a finished clone; what such a clone left beside it is removed first
+      await rm(partial, { recursive: true, force: true });
+      return true;
+    });
+    if (!cloning) {
+      const kind = repoKind(dir);
       const origin = await git(ctx, dir, ['config', '--local', '--get', 'remote.origin.url'], { allowFail: true });
       const existing = origin.stdout.trim();
       if (kind !== 'work-tree' || !sameUrl(ctx.root, existing, url)) {
@@ -86,14 +105,9 @@ export const gitClone = defineTask({
       }
       ctx.log.info(`${dir} is already a clone of ${url}: reused`);
     } else {
-      const entries = await readdir(dir).catch(() => [] as string[]);
-      if (entries.length > 0) throw new TaskError(`git.clone: dir ${dir} exists and is not empty`, { dir, url });
-      // cloned beside it, then renamed: a clone killed halfway (a crash, SIGKILL) never leaves a half repository in
-      // dir, which a re-run would take for a finished clone; what such a clone left beside it is removed first
-      const partial = partialDir(dir);
-      await rm(partial, { recursive: true, force: true });
       await git(ctx, ctx.root, cloneArgs(ctx.input, partial));
-      await rename(partial, dir);
+      // a replayed attempt that was killed after its rename finds its clone in dir already
+      if (existsSync(partial) || !repoKind(dir)) await rename(partial, dir);
       ctx.log.info(`cloned ${url} into ${dir}`);
     }
     for (const args of userArgs(ctx.input.user)) await git(ctx, dir, args);

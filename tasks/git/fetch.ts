@@ -35,6 +35,8 @@ export const gitFetch = defineTask({
   input: gitFetchInput,
   output: gitFetchOutput,
   idempotent: true,
+  // network-bound, so possibly long: its commands outlive the CLI, and resume adopts or re-attaches them
+  supervised: true,
   plan: (i) => [gitLine(i.repo, fetchArgs(i))],
   async run(ctx) {
     const repo = repoDir(ctx.root, ctx.input.repo);

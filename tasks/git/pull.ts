@@ -48,6 +48,8 @@ export const gitPull = defineTask({
   input: gitPullInput,
   output: gitPullOutput,
   idempotent: false,
+  // network-bound, so possibly long: its commands outlive the CLI, and resume adopts or re-attaches them
+  supervised: true,
   plan: (i) => [gitLine(i.repo, pullArgs(i, i.branch ?? '<current branch>'))],
   async run(ctx) {
     const { remote, mode } = ctx.input;

@@ -37,6 +37,8 @@ export const gitPush = defineTask({
   input: gitPushInput,
   output: gitPushOutput,
   idempotent: false,
+  // network-bound, so possibly long: its commands outlive the CLI, and resume adopts or re-attaches them
+  supervised: true,
   plan: (i) => [`${gitLine(i.repo, pushArgs(i, i.branch ?? '<current branch>'))} (expect ${i.expect})`],
   async run(ctx) {
     const repo = repoDir(ctx.root, ctx.input.repo);

@@ -1,9 +1,10 @@
 // git.init, git.clone, git.config, git.checkout and git.hook against real repos, plus name validation.
-import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { onceIn, supervisedExec } from '../../../engine/supervisor.js';
 import { gitCheckout } from '../../../tasks/git/checkout.js';
 import { gitClone, partialDir } from '../../../tasks/git/clone.js';
 import { gitConfig } from '../../../tasks/git/config.js';
@@ -86,6 +87,36 @@ describe('git.clone', () => {
     mkdirSync(join(g.root, 'erin'));
     const erin = await runTask(gitClone, { url: g.remote, dir: 'erin' }, { root: g.root });
     expect(erin.head).toBe(sh(g.alice, 'rev-parse', 'HEAD'));
+  });
+
+  it('replays an interrupted attempt over its commands: the path it took, no second clone, the rename not redone', async () => {
+    const g = await makeGalaxy();
+    const attempt = join(tempDir('gravity-tasks-'), 'attempt-1');
+    const input = { url: g.remote, dir: 'fay', user: ALICE };
+    // a supervised attempt of the clone (its commands under the supervisor, its decisions kept in its folder)
+    const supervised = (replay: boolean) => {
+      const t = contextFor(gitClone, input, { root: g.root });
+      t.ctx.exec = supervisedExec(attempt, replay);
+      t.ctx.once = onceIn(attempt);
+      return t;
+    };
+    const first = await gitClone.run(supervised(false).ctx);
+    const clones = () =>
+      readdirSync(attempt)
+        .filter((c) => /^c\d+$/.test(c))
+        .map((c) => JSON.parse(readFileSync(join(attempt, c, 'command.json'), 'utf8')) as { args: string[] })
+        .filter((c) => c.args[0] === 'clone');
+    expect(clones()).toHaveLength(1);
+    // killed after its rename, before its end was journaled: dir is a clone now, yet the replay takes the clone path
+    // (reuse would run other commands, which the recorded ones refuse), adopts the clone and leaves dir as it is
+    const made = statSync(join(g.root, 'fay', '.git')).ino;
+    const again = await gitClone.run(supervised(true).ctx);
+    expect(again).toEqual(first);
+    expect(clones()).toHaveLength(1);
+    expect(statSync(join(g.root, 'fay', '.git')).ino).toBe(made);
+    expect(existsSync(partialDir(join(g.root, 'fay')))).toBe(false);
+    // a fresh attempt (not a replay) over a folder that holds the clone reuses it
+    expect(await runTask(gitClone, input, { root: g.root })).toEqual(first);
   });
 
   it('checks out the asked branch', async () => {
