@@ -2,7 +2,7 @@
 import type { TaskDefinition } from './define-task.js';
 import type { Definition, ParamSpec, RetryPolicy, StateConfig, StateMeta } from './definition.js';
 import { callSrc, CANCEL_EVENT, RETHROW } from './definition.js';
-import { DefinitionError } from './errors.js';
+import { closest, DefinitionError } from './errors.js';
 
 /** A piece of a workflow under construction. */
 export type Node =
@@ -104,7 +104,31 @@ export function task(id: string, src: string | TaskDefinition, input?: unknown, 
     throw new DefinitionError(`step <${id}>: expected a task id or a task node, got ${JSON.stringify(src)}`, {
       element: id,
     });
+  refuseUnknownOptions(`step <${id}>`, options, TASK_OPTIONS);
   return { kind: 'task', id, src: taskId, input, options };
+}
+
+/** The keys of TaskOptions (a JavaScript author's misspelt option is an error, not silently ignored). */
+export const TASK_OPTIONS: readonly string[] = [
+  'title',
+  'documentation',
+  'retry',
+  'timeoutMs',
+  'outputs',
+  'onError',
+  'timeout',
+];
+
+/** Throws a DefinitionError naming `where`, the first key of `options` not in `known`, and the closest known key. */
+export function refuseUnknownOptions(where: string, options: object | undefined, known: readonly string[]): void {
+  for (const k of Object.keys(options ?? {})) {
+    if (known.includes(k)) continue;
+    const near = closest(k, [...known]);
+    throw new DefinitionError(
+      `${where}: unknown option "${k}"${near.length ? `; did you mean "${near[0]}"?` : ''} (options: ${known.join(', ')})`,
+      { element: where, option: k },
+    );
+  }
 }
 
 /** A call of another workflow by id, with its params. */
@@ -114,6 +138,7 @@ export function call(
   params?: Record<string, unknown>,
   options: TaskOptions = {},
 ): TaskNode {
+  refuseUnknownOptions(`step <${id}>`, options, TASK_OPTIONS);
   return { kind: 'task', id, src: callSrc(workflowId), input: params ?? {}, options };
 }
 

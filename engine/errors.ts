@@ -229,12 +229,13 @@ export function levenshtein(a: string, b: string): number {
   return row[b.length];
 }
 
-/** Up to three known names closest to `name` (substring matches first, then by edit distance). */
+/** Up to three known names closest to `name` (the same name in another case, then substring matches, then by edit distance). */
 export function closest(name: string, known: string[]): string[] {
   const n = name.toLowerCase();
   const scored = known.map((k) => {
     const l = k.toLowerCase();
-    const d = l.includes(n) || n.includes(l) ? 0 : levenshtein(n, l);
+    // the same name in another case first (timeoutMS -> timeoutMs, not ms, which it merely contains)
+    const d = l === n ? -1 : l.includes(n) || n.includes(l) ? 0 : levenshtein(n, l);
     return { k, d };
   });
   const limit = Math.max(2, Math.ceil(n.length / 2));

@@ -93,12 +93,21 @@ function coerce(name: string, spec: ParamSpec, raw: unknown): unknown {
 
 /**
  * Coerces and validates raw params (strings from the CLI, or typed values) against the definition.
- * Without declared params, every value is typed like JSON and accepted.
+ * Without declared params: a BPMN process (`meta.bpmn`) takes every value, typed like JSON; any other workflow takes none.
  */
 export function resolveParams(def: Definition, raw: Record<string, unknown>): Record<string, unknown> {
   const specs = def.params;
-  if (!specs)
+  if (!specs) {
+    // a BPMN process declares its variables nowhere (Camunda takes any): its params are whatever is given, typed like
+    // JSON; any other workflow that declares none takes none (a misspelt or stray --param is an error, not ignored)
+    const given = Object.keys(raw);
+    if (def.meta?.bpmn === undefined && given.length)
+      throw new BadInputError(`unknown param "${given[0]}" for ${def.id}: it declares no params`, {
+        param: given[0],
+        declared: [],
+      });
     return Object.fromEntries(Object.entries(raw).map(([k, v]) => [k, typeof v === 'string' ? jsonLike(v) : v]));
+  }
   const out: Record<string, unknown> = {};
   for (const k of Object.keys(raw)) {
     if (!(k in specs)) {

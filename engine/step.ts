@@ -1,4 +1,5 @@
 // One step of a run: input validation, attempts with timeout and backoff, cancellation, journaling, calls.
+import { describeIssues } from './schema-keys.js';
 import type { TaskRequest } from './compile.js';
 import { calleeOf } from './definition.js';
 import type { TaskContext, TaskDefinition, TaskLogger } from './define-task.js';
@@ -18,10 +19,6 @@ import { runCall } from './call.js';
 /** Rebuilds an error from its JSON form (input errors computed inside the machine). */
 function revive(e: SerializedError): GravityError {
   return new GravityError(e.code as never, e.message, e.details);
-}
-
-function describeIssues(issues: Array<{ path: PropertyKey[]; message: string }>): string {
-  return issues.map((i) => `${i.path.length ? i.path.map(String).join('.') : '(input)'}: ${i.message}`).join('; ');
 }
 
 /** Sleeps `ms`, rejecting with CancelledError when `signal` aborts. */
@@ -81,7 +78,7 @@ export async function runTaskStep(ex: StepHost, req: TaskRequest, signal: AbortS
   const parsed = task.input.safeParse(req.input);
   if (!parsed.success) {
     const err = new ValidationError(
-      `input of <${req.step}> (${task.id}) is invalid: ${describeIssues(parsed.error.issues)}`,
+      `input of <${req.step}> (${task.id}) is invalid: ${describeIssues(task.input, parsed.error.issues)}`,
       { step: req.step, task: task.id },
     );
     await ex.log({ type: 'task.started', ...base, attempt: 1, idempotent: true, input: req.input });
@@ -233,10 +230,13 @@ async function attemptOnce(
     const raw = await raceAbort(task.run(ctx), stepSignal);
     const out = task.output.safeParse(raw);
     if (!out.success)
-      throw new ValidationError(`output of <${step}> (${task.id}) is invalid: ${describeIssues(out.error.issues)}`, {
-        step,
-        task: task.id,
-      });
+      throw new ValidationError(
+        `output of <${step}> (${task.id}) is invalid: ${describeIssues(task.output, out.error.issues)}`,
+        {
+          step,
+          task: task.id,
+        },
+      );
     return out.data;
   } finally {
     if (timer) {

@@ -3,6 +3,7 @@ import type { Definition, StateConfig, Target } from './definition.js';
 import { CANCEL_EVENT, calleeOf, stateKind, StateKind, targetOf } from './definition.js';
 import type { TaskRegistry } from './define-task.js';
 import { DefinitionError, closest, shortExpression } from './errors.js';
+import { unknownKeys } from './schema-keys.js';
 import { checkExpression, expressionSource, expressionsIn, isExpression } from './expressions.js';
 import { parseDelay } from './duration.js';
 import { LIMITS, limitOf } from './limits.js';
@@ -21,15 +22,72 @@ export interface ValidateOptions {
 const KEY = /^[A-Za-z_][A-Za-z0-9_-]*$/;
 const PARAM_TYPES = new Set(['string', 'number', 'integer', 'boolean', 'array', 'object', 'json']);
 
+/** The keys each part of a definition may hold (definition files are strict: a misspelt key is an error, not ignored). */
+const KNOWN = {
+  definition: ['id', 'version', 'title', 'description', 'params', 'root', 'machine', 'meta'],
+  param: ['type', 'description', 'default', 'required', 'enum', 'pattern', 'path'],
+  state: [
+    'type',
+    'initial',
+    'states',
+    'invoke',
+    'onDone',
+    'onError',
+    'always',
+    'after',
+    'on',
+    'output',
+    'description',
+    'meta',
+  ],
+  machine: [
+    'id',
+    'type',
+    'initial',
+    'states',
+    'invoke',
+    'onDone',
+    'onError',
+    'always',
+    'after',
+    'on',
+    'output',
+    'description',
+    'meta',
+  ],
+  invoke: ['src', 'input', 'id'],
+  meta: ['title', 'documentation', 'retry', 'timeoutMs', 'outputs', 'mergeOutput', 'fail', 'attention', 'bpmn'],
+  retry: ['max', 'backoffMs', 'factor', 'maxBackoffMs'],
+  branch: ['target', 'guard'],
+  target: ['target', 'meta'],
+} as const;
+
+/** Each key of `value` (when it is an object) that `known` does not hold, as a problem naming the closest known key. */
+function unknownKeyProblems(element: string, what: string, value: unknown, known: readonly string[]): Problem[] {
+  if (!value || typeof value !== 'object' || Array.isArray(value)) return [];
+  return Object.keys(value)
+    .filter((k) => !known.includes(k))
+    .map((k) => {
+      const near = closest(k, [...known]);
+      return {
+        element,
+        message: `unknown key "${k}" in ${what}${near.length ? `; did you mean "${near[0]}"?` : ` (known: ${known.join(', ')})`}`,
+      };
+    });
+}
+
 /** Lists every problem of `def`; an empty list means it compiles. */
 export function checkDefinition(def: Definition, registry: TaskRegistry, options: ValidateOptions = {}): Problem[] {
   const problems: Problem[] = [];
   const add = (element: string, message: string) => problems.push({ element, message });
   if (!def || typeof def !== 'object') return [{ element: 'definition', message: 'expected an object' }];
+  problems.push(...unknownKeyProblems('definition', 'the definition', def, KNOWN.definition));
+  problems.push(...unknownKeyProblems('machine', 'the machine', def.machine, KNOWN.machine));
   if (typeof def.id !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9_.-]*(:[A-Za-z0-9][A-Za-z0-9_.-]*)*$/.test(def.id))
     add('definition', `bad workflow id ${JSON.stringify(def.id)}: expected family:verb`);
   for (const [name, spec] of Object.entries(def.params ?? {})) {
     if (!KEY.test(name)) add(`param ${name}`, 'param names are letters, digits, _ and -');
+    problems.push(...unknownKeyProblems(`param ${name}`, `param "${name}"`, spec, KNOWN.param));
     if (!spec || !PARAM_TYPES.has(spec.type))
       add(
         `param ${name}`,
@@ -92,6 +150,21 @@ export function checkDefinition(def: Definition, registry: TaskRegistry, options
   const walk = (states: Record<string, StateConfig>, parallel = false) => {
     for (const [key, s] of Object.entries(states)) {
       if (!KEY.test(key)) add(key, 'state keys are letters, digits, _ and -');
+      problems.push(
+        ...unknownKeyProblems(key, 'the state', s, KNOWN.state),
+        ...unknownKeyProblems(key, 'invoke', s.invoke, KNOWN.invoke),
+        ...unknownKeyProblems(key, 'meta', s.meta, KNOWN.meta),
+        ...unknownKeyProblems(key, 'meta.retry', s.meta?.retry, KNOWN.retry),
+        ...(Array.isArray(s.always) ? s.always : []).flatMap((b, i) =>
+          unknownKeyProblems(key, `always[${i}]`, b, KNOWN.branch),
+        ),
+        ...[
+          ['onDone', s.onDone],
+          ['onError', s.onError],
+          ...Object.entries(s.after ?? {}).map(([d, t]) => [`after[${d}]`, t]),
+          ...Object.entries(s.on ?? {}).map(([e, t]) => [`on.${e}`, t]),
+        ].flatMap(([what, t]) => unknownKeyProblems(key, String(what), t, KNOWN.target)),
+      );
       if (s.type === 'final' && (s.invoke || s.always || s.after || s.states))
         add(key, 'a final state cannot invoke, decide, wait or nest');
       if (s.states) {
@@ -127,6 +200,14 @@ export function checkDefinition(def: Definition, registry: TaskRegistry, options
           );
         }
         checkExprs(key, s.invoke.input, 'input');
+        if (typeof src === 'string' && calleeOf(src) === undefined && registry.has(src))
+          for (const u of unknownKeys(registry.get(src).input, s.invoke.input))
+            add(
+              key,
+              `unknown key "${u.key}" in the input${u.path.length ? ` at ${u.path.map(String).join('.')}` : ''} of ${src}${
+                u.near ? `; did you mean "${u.near}"?` : ` (known: ${u.known.join(', ')})`
+              }`,
+            );
         if (s.onDone === undefined) add(key, 'a task state needs onDone (where to go next)');
         checkTarget(key, states, s.onDone, 'onDone');
         checkTarget(key, states, s.onError, 'onError');

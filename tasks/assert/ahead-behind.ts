@@ -6,7 +6,7 @@ import { branchOrCurrent, refName } from '../git/support.js';
 import { assertedRepo, assertionFailed, assertOutput } from './support-git.js';
 
 /** Input of `assert.ahead-behind`. */
-export const assertAheadBehindInput = z.object({
+export const assertAheadBehindInput = z.strictObject({
   /** A clone. */
   repo: z.string().min(1),
   /** Commits HEAD has that the remote branch lacks. */

@@ -6,7 +6,7 @@ import { git } from '../support/git.js';
 import { assertedRepo, assertionFailed, assertOutput } from './support-git.js';
 
 /** Input of `assert.branch-exists`. */
-export const assertBranchExistsInput = z.object({
+export const assertBranchExistsInput = z.strictObject({
   /** A clone or a bare remote (absolute, or relative to the run root). */
   repo: z.string().min(1),
   /** A local branch (refs/heads/<branch>); for a clone's view of its remote, fetch then use assert.branch-head. */

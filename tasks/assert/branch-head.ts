@@ -6,7 +6,7 @@ import { git } from '../support/git.js';
 import { assertedRepo, assertionFailed, assertOutput, describeCommit } from './support-git.js';
 
 /** Input of `assert.branch-head`. */
-export const assertBranchHeadInput = z.object({
+export const assertBranchHeadInput = z.strictObject({
   /** A clone or a bare remote (absolute, or relative to the run root). */
   repo: z.string().min(1),
   /** The ref checked in `repo`: a branch, `origin/main`, a tag, HEAD. */

@@ -5,7 +5,7 @@ import { revision, revParse, short } from '../git/support.js';
 import { assertedRepo, assertionFailed, assertOutput, commitMessage, quote, regex, regexFlags } from './support-git.js';
 
 /** Input of `assert.commit-message`. */
-export const assertCommitMessageInput = z.object({
+export const assertCommitMessageInput = z.strictObject({
   /** A clone or a bare remote (absolute, or relative to the run root). */
   repo: z.string().min(1),
   /** The commit whose message is checked: a branch, a tag, a sha, HEAD~1... */

@@ -5,7 +5,7 @@ import { conflictedFiles, repoRelativePath } from '../git/support.js';
 import { assertedRepo, assertionFailed, assertOutput } from './support-git.js';
 
 /** Input of `assert.conflicted`; an empty list asserts that nothing is in conflict. */
-export const assertConflictedInput = z.object({
+export const assertConflictedInput = z.strictObject({
   /** A clone with a merge, pull or rebase stopped on conflicts. */
   repo: z.string().min(1),
   /** Paths relative to the work tree, in any order; a leading "./" is ignored. */

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { defineTask, ErrorCode, evaluateExpression, TaskError } from '../../engine/index.js';
 
 /** Input of `assert.expr`. */
-export const assertExprInput = z.object({
+export const assertExprInput = z.strictObject({
   /** FEEL source, without the leading `=`. */
   expr: z.string().min(1),
   /** Said instead of the expression when the assertion fails. */

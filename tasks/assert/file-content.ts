@@ -9,7 +9,7 @@ import { git } from '../support/git.js';
 import { assertedRepo, assertionFailed, assertOutput, quote, regex, regexFlags } from './support-git.js';
 
 /** Input of `assert.file-content`; with none of equals/contains/matches it only asserts the file exists. */
-export const assertFileContentInput = z.object({
+export const assertFileContentInput = z.strictObject({
   repo: z.string().min(1),
   /** Path relative to the repo's work tree. */
   path: repoRelativePath,

@@ -6,7 +6,7 @@ import { gitLine, refName } from '../git/support.js';
 import { assertedRepo, assertionFailed, assertOutput } from './support-git.js';
 
 /** Input of `assert.push-rejected`. */
-export const assertPushRejectedInput = z.object({
+export const assertPushRejectedInput = z.strictObject({
   /** The clone that tries the push. */
   repo: z.string().min(1),
   /** A configured remote name, not a url. */

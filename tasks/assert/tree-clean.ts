@@ -5,7 +5,7 @@ import { readWorkTree } from '../git/support-status.js';
 import { assertedRepo, assertionFailed, assertOutput } from './support-git.js';
 
 /** Input of `assert.tree-clean`. */
-export const assertTreeCleanInput = z.object({
+export const assertTreeCleanInput = z.strictObject({
   repo: z.string().min(1),
 });
 

@@ -5,7 +5,7 @@ import { defineTask, ErrorCode, OUTPUT_TAIL_BYTES, TaskError, type ExecResult } 
 import { formatCommand, lastLines, quoteArg } from '../support/format.js';
 
 /** Input of `exec.run`. */
-export const execRunInput = z.object({
+export const execRunInput = z.strictObject({
   command: z.string().min(1),
   args: z.array(z.string()).default([]),
   cwd: z.string().optional(),

@@ -8,7 +8,7 @@ import { confineToRoot, realpathOfNearest, resolvePath } from '../support/paths.
 import { exists } from './support.js';
 
 /** Input of `fs.copy`; relative paths are taken from the run root. */
-export const fsCopyInput = z.object({
+export const fsCopyInput = z.strictObject({
   from: z.string().min(1),
   to: z.string().min(1),
   /** Replace an existing destination. Default false: an existing destination is an error. */

@@ -8,7 +8,7 @@ import { confineToRoot } from '../support/paths.js';
 import { exists } from './support.js';
 
 /** Input of `fs.move`; relative paths are taken from the run root. */
-export const fsMoveInput = z.object({
+export const fsMoveInput = z.strictObject({
   from: z.string().min(1),
   to: z.string().min(1),
 });

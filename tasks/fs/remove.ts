@@ -6,7 +6,7 @@ import { errnoCode } from '../support/files.js';
 import { confineToRoot } from '../support/paths.js';
 
 /** Input of `fs.remove`; a relative path is taken from the run root. */
-export const fsRemoveInput = z.object({
+export const fsRemoveInput = z.strictObject({
   path: z.string().min(1),
   /** Remove a non-empty directory with everything in it. */
   recursive: z.boolean().optional(),

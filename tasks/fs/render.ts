@@ -9,7 +9,7 @@ import { confineToRoot, resolvePath } from '../support/paths.js';
 import { exists } from './support.js';
 
 /** Input of `fs.render`; a relative dir is taken from the run root. */
-export const fsRenderInput = z.object({
+export const fsRenderInput = z.strictObject({
   dir: z.string().min(1),
   vars: z.record(z.string(), z.unknown()),
   /** Replace rendered files that already exist (default). When false, existing targets are kept. */

@@ -51,14 +51,14 @@ export function branchProblem(branch: string): string | undefined {
 const fileMap = z.record(z.string(), z.string());
 
 /** One bare remote: initial files on the default branch, server hooks, extra branches (files on top of the default branch). */
-export const remoteSpec = z.object({
+export const remoteSpec = z.strictObject({
   files: fileMap.optional(),
   hooks: z.record(z.string(), z.string()).optional(),
   branches: z.record(z.string(), fileMap).optional(),
 });
 
 /** One actor: a git identity and the remotes it clones (default: every remote). */
-export const actorSpec = z.object({
+export const actorSpec = z.strictObject({
   name: z.string().min(1).max(200).optional(),
   email: z.string().min(3).max(200).optional(),
   clones: z.array(z.string()).min(1).optional(),
@@ -122,7 +122,7 @@ function checkNames(
 
 /** Input of `galaxy.build`. */
 export const galaxyBuildInput = z
-  .object({
+  .strictObject({
     /** A label for the galaxy; only its safe characters reach the temp folder's name. */
     name: z.string().max(200).optional(),
     transport: z.enum(TRANSPORTS).default('file'),
@@ -138,7 +138,7 @@ export const galaxyBuildInput = z
 export type GalaxyBuildInput = z.output<typeof galaxyBuildInput>;
 
 /** A server a galaxy started: what galaxy.stop needs to kill it. */
-export const serverInfo = z.object({
+export const serverInfo = z.strictObject({
   kind: z.enum(['daemon', 'http']),
   pid: z.number().int().positive(),
   address: z.string(),
@@ -151,17 +151,17 @@ export const galaxyBuildOutput = z.object({
   root: z.string(),
   transport: z.enum(TRANSPORTS),
   defaultBranch: z.string(),
-  remotes: z.record(z.string(), z.object({ dir: z.string(), url: z.string() })),
+  remotes: z.record(z.string(), z.strictObject({ dir: z.string(), url: z.string() })),
   actors: z.record(
     z.string(),
-    z.object({ name: z.string(), email: z.string(), dir: z.string(), repos: z.record(z.string(), z.string()) }),
+    z.strictObject({ name: z.string(), email: z.string(), dir: z.string(), repos: z.record(z.string(), z.string()) }),
   ),
   servers: z.array(serverInfo),
 });
 export type GalaxyBuildOutput = z.output<typeof galaxyBuildOutput>;
 
 /** Input of `galaxy.stop`; `servers` and `root` may be null when the build never finished (teardown after a failure). */
-export const galaxyStopInput = z.object({
+export const galaxyStopInput = z.strictObject({
   servers: z
     .array(serverInfo)
     .nullish()

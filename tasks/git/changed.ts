@@ -5,7 +5,7 @@ import { git } from '../support/git.js';
 import { gitLine, repoDir, requireRepo, revParse, revision } from './support.js';
 
 /** Input of `git.changed`: the files `head` changed since its fork point with `base` (`git diff base...head`). */
-export const gitChangedInput = z.object({
+export const gitChangedInput = z.strictObject({
   repo: z.string().min(1),
   base: revision,
   head: revision.default('HEAD'),

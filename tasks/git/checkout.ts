@@ -5,7 +5,7 @@ import { git } from '../support/git.js';
 import { currentBranch, gitLine, refName, repoDir, requireRepo, revision, revParse, short } from './support.js';
 
 /** Input of `git.checkout`. */
-export const gitCheckoutInput = z.object({
+export const gitCheckoutInput = z.strictObject({
   repo: z.string().min(1),
   branch: refName('branch'),
   /** Create the branch (`git switch -c`). */

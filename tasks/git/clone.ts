@@ -9,7 +9,7 @@ import { git } from '../support/git.js';
 import { currentBranch, gitLine, identity, refName, repoDir, repoKind, revParse } from './support.js';
 
 /** Input of `git.clone`; a relative `dir` (and a relative local `url`) is taken from the run root. */
-export const gitCloneInput = z.object({
+export const gitCloneInput = z.strictObject({
   url: z
     .string()
     .min(1)

@@ -9,7 +9,7 @@ import { git } from '../support/git.js';
 import { gitLine, identity, identityArgs, repoDir, repoRelativePath, requireRepo, revParse, short } from './support.js';
 
 /** Input of `git.commit`. */
-export const gitCommitInput = z.object({
+export const gitCommitInput = z.strictObject({
   repo: z.string().min(1),
   /** Files to write before committing, by path relative to the work tree; null deletes the file. */
   files: z.record(repoRelativePath, z.string().nullable()).optional(),

@@ -5,7 +5,7 @@ import { git } from '../support/git.js';
 import { configKey, gitLine, repoDir, requireRepo } from './support.js';
 
 /** Input of `git.config`: values written with `git config <key> <value>` into the repo's own config. */
-export const gitConfigInput = z.object({
+export const gitConfigInput = z.strictObject({
   repo: z.string().min(1),
   values: z.record(configKey, z.string()),
 });

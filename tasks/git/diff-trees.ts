@@ -7,7 +7,7 @@ import { errnoCode } from '../support/files.js';
 import { resolvePath } from '../support/paths.js';
 
 /** Input of `git.diff-trees`; `ignore` holds path prefixes ("build/") or globs ("*.log", "dist/**"). */
-export const gitDiffTreesInput = z.object({
+export const gitDiffTreesInput = z.strictObject({
   left: z.string().min(1),
   right: z.string().min(1),
   ignore: z.array(z.string().min(1)).default([]),

@@ -5,7 +5,7 @@ import { git } from '../support/git.js';
 import { gitLine, refName, repoDir, requireRemote, requireRepo } from './support.js';
 
 /** Input of `git.fetch`. */
-export const gitFetchInput = z.object({
+export const gitFetchInput = z.strictObject({
   /** A clone (absolute, or relative to the run root). */
   repo: z.string().min(1),
   /** A configured remote name, not a url. */

@@ -10,7 +10,7 @@ import { repoDir, requireRepo } from './support.js';
 export const HOOK_NAMES = ['pre-receive', 'update', 'post-receive', 'pre-commit', 'commit-msg', 'pre-push'] as const;
 
 /** Input of `git.hook`; a script without a `#!` line runs with /bin/sh. */
-export const gitHookInput = z.object({
+export const gitHookInput = z.strictObject({
   repo: z.string().min(1),
   hook: z.enum(HOOK_NAMES),
   script: z.string().min(1),

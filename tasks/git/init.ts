@@ -7,7 +7,7 @@ import { git } from '../support/git.js';
 import { refName, repoDir, repoKind } from './support.js';
 
 /** Input of `git.init`; a relative `dir` is taken from the run root. */
-export const gitInitInput = z.object({
+export const gitInitInput = z.strictObject({
   dir: z.string().min(1),
   /** A bare repository (a remote to push to) instead of one with a work tree. */
   bare: z.boolean().default(false),

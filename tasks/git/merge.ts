@@ -6,7 +6,7 @@ import { git } from '../support/git.js';
 import { conflictedFiles, gitLine, repoDir, requireRepo, revision, revParse, short } from './support.js';
 
 /** Input of `git.merge`. */
-export const gitMergeInput = z.object({
+export const gitMergeInput = z.strictObject({
   repo: z.string().min(1),
   /** What to merge: a branch, `origin/main`, a tag or a sha. */
   from: revision,

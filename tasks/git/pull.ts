@@ -16,7 +16,7 @@ import {
 } from './support.js';
 
 /** Input of `git.pull`. */
-export const gitPullInput = z.object({
+export const gitPullInput = z.strictObject({
   repo: z.string().min(1),
   remote: refName('remote').default('origin'),
   /** Remote branch to pull (default: the checked-out branch's name). */

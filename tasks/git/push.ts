@@ -5,7 +5,7 @@ import { pushArgs, pushOnce } from './support-push.js';
 import { gitLine, refName, repoDir, requireRepo } from './support.js';
 
 /** Input of `git.push`. */
-export const gitPushInput = z.object({
+export const gitPushInput = z.strictObject({
   repo: z.string().min(1),
   remote: refName('remote').default('origin'),
   /** Branch to push (default: the checked-out one), to the branch of the same name. */

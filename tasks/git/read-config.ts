@@ -11,7 +11,7 @@ const VALUE_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
  * Input of `git.read-config`: `keys` maps a name of the workflow's choice to a config key, e.g.
  * `{ name: "user.name", url: "remote.origin.url" }`.
  */
-export const gitReadConfigInput = z.object({
+export const gitReadConfigInput = z.strictObject({
   repo: z.string().min(1),
   keys: z.record(z.string(), configKey).superRefine((keys, c) => {
     if (Object.keys(keys).length === 0) c.addIssue({ code: 'custom', message: 'name at least one key to read' });

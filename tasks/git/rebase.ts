@@ -9,7 +9,7 @@ import { git } from '../support/git.js';
 import { conflictedFiles, gitLine, repoDir, requireRepo, revision, revParse } from './support.js';
 
 /** Input of `git.rebase`. */
-export const gitRebaseInput = z.object({
+export const gitRebaseInput = z.strictObject({
   repo: z.string().min(1),
   /** Where to replay the branch's commits (default: its upstream); only for `start`. */
   onto: revision.optional(),

@@ -5,7 +5,7 @@ import { readStatus, STATUS_ARGS, workTreeStatus } from './support-status.js';
 import { gitLine, refName, repoDir, requireRepo } from './support.js';
 
 /** Input of `git.status`. */
-export const gitStatusInput = z.object({
+export const gitStatusInput = z.strictObject({
   repo: z.string().min(1),
   remote: refName('remote').default('origin'),
   /** Branch of the remote to count ahead/behind against (default: the checked-out branch's name). */

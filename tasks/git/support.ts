@@ -61,7 +61,7 @@ export const repoRelativePath = z.string().superRefine((v, c) => {
 });
 
 /** An identity for commits: becomes user.name / user.email of the command (author and committer). */
-export const identity = z.object({ name: z.string().min(1), email: z.string().min(1) });
+export const identity = z.strictObject({ name: z.string().min(1), email: z.string().min(1) });
 
 /** `-c user.name=... -c user.email=...` for `who`, or nothing. */
 export function identityArgs(who?: { name: string; email: string }): string[] {

@@ -5,7 +5,7 @@ import { git } from '../support/git.js';
 import { gitLine, refName, repoDir, requireRepo, revision, revParse, short } from './support.js';
 
 /** Input of `git.tag`. */
-export const gitTagInput = z.object({
+export const gitTagInput = z.strictObject({
   repo: z.string().min(1),
   name: refName('tag'),
   /** What to tag (default HEAD). */

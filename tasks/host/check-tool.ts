@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { defineTask, type ExecResult } from '../../engine/index.js';
 
 /** Input of `host.check-tool`. */
-export const checkToolInput = z.object({
+export const checkToolInput = z.strictObject({
   /** Name shown in reports, e.g. "docker". */
   tool: z.string().min(1),
   /** Binary to look for, e.g. "docker"; a path containing `/` is checked as is. */
@@ -17,7 +17,7 @@ export const checkToolInput = z.object({
   /** Extra folders searched after PATH, e.g. /usr/sbin, /sbin. */
   alsoSearch: z.array(z.string()).optional(),
   /** A second command proving the tool is usable, e.g. that the docker daemon answers. */
-  probe: z.object({ args: z.array(z.string()), label: z.string() }).optional(),
+  probe: z.strictObject({ args: z.array(z.string()), label: z.string() }).optional(),
 });
 
 /** Output of `host.check-tool`; a missing tool is a result (`found: false`), not a failure. */

@@ -4,8 +4,8 @@ import { defineTask } from '../../engine/index.js';
 import { checkToolOutput, type CheckToolOutput } from './check-tool.js';
 
 /** Input of `host.report`: outputs of `host.check-tool` steps. */
-export const hostReportInput = z.object({
-  checks: z.array(checkToolOutput),
+export const hostReportInput = z.strictObject({
+  checks: z.array(z.strictObject(checkToolOutput.shape)),
   title: z.string().optional(),
 });
 

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { defineTask } from '../../engine/index.js';
 
 /** Input of `log.info`. */
-export const logInfoInput = z.object({
+export const logInfoInput = z.strictObject({
   message: z.string(),
   data: z.record(z.string(), z.unknown()).optional(),
 });

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { CancelledError, defineTask } from '../../engine/index.js';
 
 /** Input of `time.wait`. */
-export const timeWaitInput = z.object({
+export const timeWaitInput = z.strictObject({
   ms: z.number().int().min(0),
 });
 

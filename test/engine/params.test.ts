@@ -8,6 +8,9 @@ const def = (params?: Record<string, ParamSpec>): Definition => ({
   machine: { initial: 'end', states: { end: { type: 'final' } } },
 });
 
+/** A workflow imported from BPMN (it keeps its BPMN in meta.bpmn), without declared params. */
+const bpmnDef = (): Definition => ({ ...def(), meta: { bpmn: {} } });
+
 /** The error resolveParams throws, or fails the test. */
 function errorOf(params: Record<string, ParamSpec> | undefined, raw: Record<string, unknown>): BadInputError {
   try {
@@ -118,9 +121,16 @@ describe('resolveParams', () => {
     expect(errorOf({ n: { type: 'number' } }, { n: true }).message).toMatch(/param n: .*number/);
   });
 
-  it('types values like JSON when no params are declared', () => {
-    // given a definition without declared params, when CLI strings are given
-    const out = resolveParams(def(), {
+  it('refuses any param for a workflow that declares none, naming it (a stray --param is not ignored)', () => {
+    const err = errorOf(undefined, { x: '1' });
+    expect(err.message).toBe('unknown param "x" for test:params: it declares no params');
+    expect(err.details).toEqual({ param: 'x', declared: [] });
+    expect(resolveParams(def(), {})).toEqual({});
+  });
+
+  it('types values like JSON for a BPMN process, which declares no params', () => {
+    // given a BPMN process without declared params, when CLI strings are given
+    const out = resolveParams(bpmnDef(), {
       a: '20',
       b: 'true',
       c: 'abc',
@@ -169,7 +179,7 @@ describe('parseParamPairs', () => {
 
 describe('resolveParams: edge cases of coercion and messages', () => {
   it('types numbers with fractions and exponents, and padded values, when no params are declared', () => {
-    expect(resolveParams(def(), { a: '2.25', b: '1e10', c: '2E-2', d: ' 20 ', e: ' [1] ' })).toEqual({
+    expect(resolveParams(bpmnDef(), { a: '2.25', b: '1e10', c: '2E-2', d: ' 20 ', e: ' [1] ' })).toEqual({
       a: 2.25,
       b: 1e10,
       c: 0.02,

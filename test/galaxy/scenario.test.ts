@@ -86,3 +86,49 @@ describe('scenario()', () => {
       );
   });
 });
+
+describe('scenario actions are strict', () => {
+  // an option an action does not take would be dropped: the scenario then tests something else than it says
+  it.each([
+    ['pull', (h: Handles) => h.alice.pull({ rebase: true } as never), 'alice: pull: unknown option "rebase"'],
+    [
+      'commit',
+      (h: Handles) => h.alice.commit('m', {}, { amen: true } as never),
+      'alice: commit: unknown option "amen"',
+    ],
+    [
+      'push',
+      (h: Handles) => h.alice.push({ forse: true } as never),
+      'alice: push: unknown option "forse"; did you mean "force"?',
+    ],
+    [
+      'checkout',
+      (h: Handles) => h.alice.checkout('b', { start: 'main' } as never),
+      'alice: checkout: unknown option "start"; did you mean "startPoint"?',
+    ],
+    [
+      'rebase',
+      (h: Handles) => h.alice.rebase('main', { timeoutMS: 5 } as never),
+      'alice: rebase: unknown option "timeoutMS"; did you mean "timeoutMs"?',
+    ],
+  ])('refuses an option %s does not take, naming the actor, the action and the closest option', (_a, act, message) => {
+    expect(() => scenario({ name: 'typo', galaxy, steps: (h) => [act(h)] })).toThrow(message);
+  });
+
+  it('takes every option an action documents', () => {
+    const s = scenario({
+      name: 'all-options',
+      galaxy,
+      steps: ({ alice }) => [
+        alice.checkout('b', { create: true, startPoint: 'main', title: 'branch off' }),
+        alice.commit('m', { 'a.txt': 'a' }, { allowEmpty: true, retry: { max: 2 }, timeoutMs: 1000 }),
+        alice.push({ remote: 'origin', branch: 'b', force: true, setUpstream: true, tags: true, expect: 'any' }),
+        alice.fetch({ remote: 'origin', prune: true }),
+        alice.pull({ remote: 'origin', branch: 'b', mode: 'rebase' }),
+        alice.merge('main', { noFf: true, message: 'merge' }),
+        alice.tag('v1', { ref: 'HEAD', message: 'one' }),
+      ],
+    });
+    expect(ids(s)).toContain('s7_alice_tag');
+  });
+});

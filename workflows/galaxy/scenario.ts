@@ -5,6 +5,7 @@ import {
   decide,
   DefinitionError,
   parallel,
+  refuseUnknownOptions,
   sequence,
   task,
   workflow,
@@ -58,6 +59,7 @@ const RESERVED = ['main', 'folder'];
 
 /** Options every action takes: a title for reports, and retries/timeouts like any task. */
 export type ActionOptions = Pick<TaskOptions, 'title' | 'retry' | 'timeoutMs'>;
+const ACTION_OPTIONS = ['title', 'retry', 'timeoutMs'] as const;
 
 /** An actor: a person with a clone of each remote; each method is one git action step. */
 export class Actor implements RepoRef {
@@ -67,6 +69,10 @@ export class Actor implements RepoRef {
     readonly ids: StepIds,
     readonly label: string = name,
   ) {}
+  /** Refuses an option `action` does not take (a misspelt option would otherwise be dropped), naming the closest. */
+  private options(action: string, o: object, own: readonly string[]): void {
+    refuseUnknownOptions(`${this.label}: ${action}`, o, [...ACTION_OPTIONS, ...own]);
+  }
   /** The same actor, acting on its clone of another remote. */
   repo(remote: string): Actor {
     return new Actor(
@@ -77,6 +83,7 @@ export class Actor implements RepoRef {
     );
   }
   private act(verb: string, src: string, input: Record<string, unknown>, o: ActionOptions = {}): Node {
+    refuseUnknownOptions(`${this.label}: ${verb}`, o, ACTION_OPTIONS);
     return task(
       this.ids.next(this.name, verb),
       src,
@@ -85,6 +92,7 @@ export class Actor implements RepoRef {
     );
   }
   checkout(branch: string, o: ActionOptions & { create?: boolean; startPoint?: string } = {}) {
+    this.options('checkout', o, ['create', 'startPoint']);
     const { create, startPoint, ...rest } = o;
     return this.act(
       'checkout',
@@ -95,6 +103,7 @@ export class Actor implements RepoRef {
   }
   /** Writes (string) or deletes (null) files, then commits everything with `message`. */
   commit(message: string, files: Record<string, string | null> = {}, o: ActionOptions & { allowEmpty?: boolean } = {}) {
+    this.options('commit', o, ['allowEmpty']);
     const { allowEmpty, ...rest } = o;
     return this.act('commit', 'git.commit', { message, files, ...(allowEmpty ? { allowEmpty } : {}) }, rest);
   }
@@ -108,11 +117,13 @@ export class Actor implements RepoRef {
       expect?: 'accepted' | 'rejected' | 'any';
     } = {},
   ) {
+    this.options('push', o, ['remote', 'branch', 'force', 'setUpstream', 'tags', 'expect']);
     const { title, retry, timeoutMs, ...input } = o;
     return this.act(o.expect === 'rejected' ? 'push_rejected' : 'push', 'git.push', input, { title, retry, timeoutMs });
   }
   /** What a developer does when a push races another: push; if it was refused, pull --rebase and push again. */
   pushOrRebase(o: ActionOptions & { remote?: string; branch?: string } = {}) {
+    this.options('pushOrRebase', o, ['remote', 'branch']);
     const first = this.push({ ...o, expect: 'any' }) as TaskNode;
     const { title: _t, ...again } = o;
     return sequence(
@@ -126,14 +137,17 @@ export class Actor implements RepoRef {
     );
   }
   fetch(o: ActionOptions & { remote?: string; prune?: boolean } = {}) {
+    this.options('fetch', o, ['remote', 'prune']);
     const { title, retry, timeoutMs, ...input } = o;
     return this.act('fetch', 'git.fetch', input, { title, retry, timeoutMs });
   }
   pull(o: ActionOptions & { remote?: string; branch?: string; mode?: 'merge' | 'rebase' } = {}) {
+    this.options('pull', o, ['remote', 'branch', 'mode']);
     const { title, retry, timeoutMs, ...input } = o;
     return this.act('pull', 'git.pull', input, { title, retry, timeoutMs });
   }
   merge(from: string, o: ActionOptions & { noFf?: boolean; message?: string } = {}) {
+    this.options('merge', o, ['noFf', 'message']);
     const { title, retry, timeoutMs, ...input } = o;
     return this.act('merge', 'git.merge', { from, ...input }, { title, retry, timeoutMs });
   }
@@ -142,10 +156,12 @@ export class Actor implements RepoRef {
   }
   /** Stages the working tree as it is (after resolving conflicts) and continues the rebase. */
   rebaseContinue(files: Record<string, string | null> = {}, o: ActionOptions = {}) {
+    this.options('rebaseContinue', o, []);
     return sequence(this.write(files), this.act('rebase_continue', 'git.rebase', { action: 'continue' }, o));
   }
   /** Writes files without committing (to resolve conflicts, or to leave local changes). */
   write(files: Record<string, string | null>, o: ActionOptions = {}) {
+    this.options('write', o, []);
     const entries = Object.entries(files);
     if (!entries.length) return this.act('noop', 'log.info', { message: 'nothing to write' }, o);
     return sequence(
@@ -167,6 +183,7 @@ export class Actor implements RepoRef {
     );
   }
   tag(name: string, o: ActionOptions & { ref?: string; message?: string } = {}) {
+    this.options('tag', o, ['ref', 'message']);
     const { title, retry, timeoutMs, ...input } = o;
     return this.act('tag', 'git.tag', { name, ...input }, { title, retry, timeoutMs });
   }
