@@ -1,14 +1,14 @@
 // Human text for results, runs, definitions: tables and trees; `--json` bypasses all of it.
-import type { Definition, PlanItem, RunRecord, RunResult, StepSummary } from '../engine/index.js';
+import type { Definition, JournalEntry, PlanItem, RunRecord, RunResult, StepSummary } from '../engine/index.js';
 import { RunStatus } from '../engine/index.js';
+import { Exit, jsonText } from './output.js';
+
+export { Exit };
 
 /** Writes a command's result: the human text, or with `--json` the data as one JSON document. */
 export function print(json: boolean | undefined, human: string, data: unknown): void {
-  process.stdout.write(json ? `${JSON.stringify(data, null, 2)}\n` : `${human}\n`);
+  process.stdout.write(json ? jsonText(data) : `${human}\n`);
 }
-
-/** Exit codes of the CLI. */
-export const Exit = { Ok: 0, Failed: 1, BadInput: 2, NeedsAttention: 3, Cancelled: 130 } as const;
 
 /** Exit code of a run result. */
 export function exitCodeOf(status: string): number {
@@ -44,6 +44,47 @@ export function duration(ms?: number): string {
   if (ms < 1000) return `${Math.round(ms)} ms`;
   if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`;
   return `${Math.floor(ms / 60_000)} m ${String(Math.round((ms % 60_000) / 1000)).padStart(2, '0')} s`;
+}
+
+/** Journal entries written after a run stopped, by a command that does not drive it: a rollback. */
+const AFTER_THE_RUN = new Set(['task.compensated', 'task.compensate-failed', 'run.rolled-back']);
+
+/** The `run.cancelled` that `gravity cancel` writes for a run whose process is gone (engine/cancel.ts). */
+const markedCancelled = (e: JournalEntry) => e.type === 'run.cancelled' && /marked cancelled/.test(e.message ?? '');
+
+/**
+ * How long a run was driven, from its journal: from its start, and from each resume, to the last entry its driver wrote
+ * before it stopped (it ended, or was interrupted, cancelled or detached). The time a run spent stopped before a resume
+ * is not counted, nor what a rollback or a `gravity cancel` of a dead run wrote later: an interrupted run shows the time
+ * it ran until it died, a resumed one the time actually spent on it. Undefined when the journal has no start.
+ */
+export function drivenMs(journal: JournalEntry[]): number | undefined {
+  let total: number | undefined;
+  let segment: JournalEntry[] = [];
+  const close = () => {
+    // what `gravity cancel` wrote for a dead run (its task.cancelled lines, then run.cancelled) is not run time
+    let end = segment.length;
+    if (end > 1 && markedCancelled(segment[end - 1])) {
+      end--;
+      while (end > 1 && segment[end - 1].type === 'task.cancelled') end--;
+    }
+    if (segment.length) total = (total ?? 0) + Date.parse(segment[end - 1].at) - Date.parse(segment[0].at);
+    segment = [];
+  };
+  for (const e of journal) {
+    if (e.type === 'run.started' || e.type === 'run.resumed') close();
+    else if (!segment.length || AFTER_THE_RUN.has(e.type)) continue;
+    segment.push(e);
+  }
+  close();
+  return total;
+}
+
+/** The duration of a run as `runs` and `show` print it: driven time (drivenMs), else its record's start to end. */
+export function runDuration(r: RunRecord, journal: JournalEntry[] | undefined): number | undefined {
+  const driven = journal && drivenMs(journal);
+  if (driven !== undefined) return driven;
+  return r.finishedAt ? Date.parse(r.finishedAt) - Date.parse(r.createdAt) : undefined;
 }
 
 /** Left-aligned columns. */
@@ -118,18 +159,17 @@ export function formatSteps(steps: StepSummary[]): string {
     .join('\n');
 }
 
-/** `gravity runs` rows. */
-export function formatRuns(runs: Array<RunRecord & { shownStatus: string }>): string {
+/** `gravity runs` rows (`durationMs` from runDuration). */
+export function formatRuns(runs: Array<RunRecord & { shownStatus: string; durationMs?: number }>): string {
   if (!runs.length) return 'no runs yet (start one with `gravity run <workflow>`)';
   const rows = [['run', 'workflow', 'status', 'started', 'duration']];
   for (const r of runs) {
-    const end = r.finishedAt ?? r.updatedAt;
     rows.push([
       r.id,
       r.workflow,
       `${icon[r.shownStatus] ?? ''} ${r.shownStatus}`,
       r.createdAt.replace('T', ' ').slice(0, 19),
-      duration(Date.parse(end) - Date.parse(r.createdAt)),
+      duration(r.durationMs),
     ]);
   }
   return table(rows);

@@ -1,19 +1,12 @@
 // The `gravity` command: parses argv with commander, calls the engine through the commands, maps results to exit codes.
-import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { ErrorCode, GravityError } from '../engine/index.js';
-import { createApp, type App } from './app.js';
-import { cancelCommand, resumeCommand, rollbackCommand, runCommand } from './commands/execute.js';
-import { testCommand } from './commands/test.js';
-import {
-  DIALECT_CHOICES,
-  EXPORT_DIALECT_HELP,
-  IMPORT_DIALECTS,
-  exportCommand,
-  importCommand,
-  validateCommand,
-} from './commands/bpmn.js';
-import { describeCommand, listCommand, runsCommand, showCommand } from './commands/inspect.js';
-import { Exit } from './format.js';
+// Only commander and this file load up front: each command's module (and with it the engine, the BPMN code, the task
+// registry, pino, listr2) is imported when that command runs, so `gravity --help` or `gravity list` start fast.
+import { readFileSync } from 'node:fs';
+import { Command, CommanderError, Option } from 'commander';
+import { BadInputError, ErrorCode, GravityError } from '../engine/errors.js';
+import type { App } from './app.js';
+import { Exit, jsonText } from './output.js';
+import { numberOption } from './options.js';
 
 const BAD_INPUT = new Set<string>([
   ErrorCode.BadInput,
@@ -28,26 +21,47 @@ const BAD_INPUT = new Set<string>([
   ErrorCode.Locked,
 ]);
 
-/** The seconds of `--wait [seconds]`, bounded to a day. */
-function waitSeconds(v: string): number {
-  const n = Number(v);
-  if (v.trim() === '' || !Number.isFinite(n) || n < 0 || n > 86_400)
-    throw new InvalidArgumentError(`expected seconds between 0 and 86400, got "${v}"`);
-  return n;
-}
-
 const collect = (v: string, prev: string[] = []) => [...prev, v];
 
-/** Builds the program; `exit` receives the exit code of the command. */
-export function buildProgram(exit: (code: number) => void): Command {
+/** The version in package.json: two folders up from dist/cli/main.js, one up from cli/main.ts (under tsx). */
+function packageVersion(): string {
+  for (const up of ['../../package.json', '../package.json']) {
+    try {
+      const pkg = JSON.parse(readFileSync(new URL(up, import.meta.url), 'utf8')) as { name?: string; version?: string };
+      if (pkg.name === 'gravity' && pkg.version) return pkg.version;
+    } catch {
+      // not this folder: try the next one
+    }
+  }
+  return 'unknown';
+}
+
+/** What the `--dialect` options of export and import show and accept; it comes with the BPMN code (cli/commands/bpmn.ts). */
+export type DialectTexts = Pick<
+  typeof import('./commands/bpmn.js'),
+  'DIALECT_CHOICES' | 'EXPORT_DIALECT_HELP' | 'IMPORT_DIALECTS'
+>;
+
+// the command modules, imported when their command runs
+const inspect = () => import('./commands/inspect.js');
+const execute = () => import('./commands/execute.js');
+const bpmn = () => import('./commands/bpmn.js');
+
+/**
+ * Builds the program; `exit` receives the exit code of the command. The `--dialect` options of export and import are
+ * there only when `dialects` is given: their choices come with the BPMN code, loaded only for those commands.
+ */
+export function buildProgram(exit: (code: number) => void, dialects?: DialectTexts): Command {
   const program = new Command('gravity')
     .description('Workflows for DevOps operations: persisted, resumable, exportable to BPMN.')
+    .version(packageVersion(), '-V, --version', 'print the version of gravity')
     .option('--data-dir <dir>', 'where runs are stored (default: $GRAVITY_HOME or ~/.gravity)')
     .showSuggestionAfterError(true)
     .exitOverride();
   const withApp =
     <A extends unknown[]>(fn: (app: App, ...args: A) => Promise<number>) =>
     async (...args: A) => {
+      const { createApp } = await import('./app.js');
       const app = await createApp({ dataDir: program.opts().dataDir });
       try {
         exit(await fn(app, ...args));
@@ -61,12 +75,12 @@ export function buildProgram(exit: (code: number) => void): Command {
     .command('list')
     .description('list the workflows of the catalog')
     .addOption(json())
-    .action(withApp((app, o) => listCommand(app, o)));
+    .action(withApp(async (app, o) => (await inspect()).listCommand(app, o)));
   program
     .command('describe <workflow>')
     .description('show the params and the steps of a workflow as a tree')
     .addOption(json())
-    .action(withApp((app, wf: string, o) => describeCommand(app, wf, o)));
+    .action(withApp(async (app, wf: string, o) => (await inspect()).describeCommand(app, wf, o)));
   program
     .command('run <workflow>')
     .description('run a catalog workflow, a definition file (.json) or a BPMN file (.bpmn)')
@@ -82,21 +96,21 @@ export function buildProgram(exit: (code: number) => void): Command {
       'folder file tasks may not write outside of (default: current directory; refused when the workflow declares its own root)',
     )
     .addOption(json())
-    .action(withApp((app, wf: string, o) => runCommand(app, wf, o)));
+    .action(withApp(async (app, wf: string, o) => (await execute()).runCommand(app, wf, o)));
   program
     .command('runs')
     .description('list runs, newest first')
     .addOption(json())
     .option('--workflow <id>', 'only runs of this workflow')
-    .option('--limit <n>', 'how many', '20')
+    .option('--limit <n>', 'how many', numberOption({ min: 1 }), 20)
     .option('--all', 'include child runs of call steps')
-    .action(withApp((app, o) => runsCommand(app, o)));
+    .action(withApp(async (app, o) => (await inspect()).runsCommand(app, o)));
   program
     .command('show <run>')
     .description('a run: status, steps with durations, outputs and errors')
     .addOption(json())
     .option('--journal', 'also print every journal entry')
-    .action(withApp((app, id: string, o) => showCommand(app, id, o)));
+    .action(withApp(async (app, id: string, o) => (await inspect()).showCommand(app, id, o)));
   program
     .command('resume <run>')
     .description('resume an interrupted or cancelled run where it stopped')
@@ -105,77 +119,118 @@ export function buildProgram(exit: (code: number) => void): Command {
     .addOption(
       new Option('--wait [seconds]', 'wait for another process driving the run to let go (default: refuse at once)')
         .preset('600')
-        .argParser(waitSeconds),
+        .argParser(numberOption({ min: 0, max: 86_400, decimals: true, unit: 'seconds' })),
     )
     .option('--root <dir>', 'folder file tasks may not write outside of (refused when the run has its own root)')
     .addOption(json())
-    .action(withApp((app, id: string, o) => resumeCommand(app, id, { ...o, waitMs: (o.wait ?? 0) * 1000 })));
+    .action(
+      withApp(async (app, id: string, o) =>
+        (await execute()).resumeCommand(app, id, { ...o, waitMs: (o.wait ?? 0) * 1000 }),
+      ),
+    );
   program
     .command('cancel <run>')
     .description('cancel a running run (it stays resumable)')
     .addOption(json())
-    .action(withApp((app, id: string, o) => cancelCommand(app, id, o)));
+    .action(withApp(async (app, id: string, o) => (await execute()).cancelCommand(app, id, o)));
   program
     .command('rollback <run>')
     .description('undo the finished steps of a run, newest first')
     .addOption(json())
     .option('--root <dir>', 'folder file tasks may not write outside of (refused when the run has its own root)')
-    .action(withApp((app, id: string, o) => rollbackCommand(app, id, o)));
-  program
+    .action(withApp(async (app, id: string, o) => (await execute()).rollbackCommand(app, id, o)));
+  const exportCmd = program
     .command('export [workflow]')
     .description('export a workflow to BPMN 2.0 XML with a diagram')
-    .addOption(new Option('--dialect <dialect>', EXPORT_DIALECT_HELP).choices(DIALECT_CHOICES))
     .option('-o, --output <path>', 'file to write (a folder with --all); default: stdout')
     .option('--all', 'export every catalog workflow into the -o folder')
     .addOption(json())
-    .action(withApp((app, wf: string | undefined, o) => exportCommand(app, wf, o)));
-  program
+    .action(withApp(async (app, wf: string | undefined, o) => (await bpmn()).exportCommand(app, wf, o)));
+  // the list of subcommands (`gravity --help`) shows the summary, which needs no BPMN code; `import --help` the rest
+  const importCmd = program
     .command('import <file>')
-    .description(`import a BPMN file (${IMPORT_DIALECTS} dialect) into a definition`)
+    .summary('import a BPMN file into a definition')
+    .description('import a BPMN file into a definition')
     .option('--as <id>', 'workflow id to give it')
     .option('--map <element=task>', 'run this element (id or BPMN type) as this task node', collect)
-    .addOption(new Option('--dialect <dialect>', 'force a dialect instead of detecting it').choices(DIALECT_CHOICES))
     .option('-o, --output <file>', 'write the definition JSON here instead of stdout')
     .addOption(json())
-    .action(withApp((app, file: string, o) => importCommand(app, file, o)));
+    .action(withApp(async (app, file: string, o) => (await bpmn()).importCommand(app, file, o)));
+  if (dialects) {
+    const { DIALECT_CHOICES, EXPORT_DIALECT_HELP, IMPORT_DIALECTS } = dialects;
+    exportCmd.addOption(new Option('--dialect <dialect>', EXPORT_DIALECT_HELP).choices(DIALECT_CHOICES));
+    importCmd
+      .description(`import a BPMN file (${IMPORT_DIALECTS} dialect) into a definition`)
+      .addOption(new Option('--dialect <dialect>', 'force a dialect instead of detecting it').choices(DIALECT_CHOICES));
+  }
   program
     .command('validate <file>')
     .description('list every problem of a BPMN file (element id, type, line); exit 2 if any')
     .option('--map <element=task>', 'run this element (id or BPMN type) as this task node', collect)
     .addOption(json())
-    .action(withApp((app, file: string, o) => validateCommand(app, file, o)));
+    .action(withApp(async (app, file: string, o) => (await bpmn()).validateCommand(app, file, o)));
   program
     .command('test [paths...]')
     .description(
       'run git-workflow scenarios (*.scenario.ts, .json, .bpmn) as a test suite; default: the shipped examples',
     )
     .option('--filter <text>', 'only scenarios whose name, file or id contains this')
-    .option('--jobs <n>', 'scenarios run at once, each in its own galaxy', '1')
+    .option('--jobs <n>', 'scenarios run at once, each in its own galaxy', numberOption({ min: 1, max: 64 }), 1)
     .option('--keep', 'leave each galaxy on disk to inspect it')
     .addOption(new Option('--reporter <name>', 'output format').choices(['plain', 'json', 'junit']).default('plain'))
+    .addOption(new Option('--json', 'the same as --reporter json').conflicts('reporter'))
     .option('--matrix', 'run each scenario once per transport (file, daemon, http) and default branch (main, master)')
     .addOption(new Option('--transport <t>', 'transport without --matrix').choices(['file', 'daemon', 'http']))
     .option('--branch <name>', 'default branch without --matrix (default main)')
-    .action(withApp((app, paths: string[], o) => testCommand(app, paths, o)));
+    .action(
+      withApp(async (app, paths: string[], o) =>
+        (await import('./commands/test.js')).testCommand(app, paths, { ...o, reporter: o.json ? 'json' : o.reporter }),
+      ),
+    );
   return program;
+}
+
+/** argv without the global options (`--data-dir <dir>`): empty when no command is named. */
+function commandArgs(argv: string[]): string[] {
+  const rest: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i].startsWith('--data-dir=')) continue;
+    if (argv[i] === '--data-dir' && i + 1 < argv.length) i++;
+    else rest.push(argv[i]);
+  }
+  return rest;
+}
+
+/** A usage error of commander (`error: unknown option '--x'`) as the CLI's JSON error object. */
+function usageError(e: CommanderError): BadInputError {
+  return new BadInputError(e.message.replace(/^error: /, ''), { usage: e.code });
 }
 
 /** Runs the CLI with `argv` and returns the exit code. */
 export async function main(argv: string[]): Promise<number> {
   let code = Exit.Ok as number;
-  const program = buildProgram((c) => (code = c));
+  // the BPMN code (and the engine under it) is loaded for the commands whose options need its dialect list only
+  const dialects = argv.some((a) => a === 'export' || a === 'import') ? await bpmn() : undefined;
+  const program = buildProgram((c) => (code = c), dialects);
   const wantsJson = argv.includes('--json');
+  if (!commandArgs(argv).length) {
+    // `gravity` alone asks what there is: the help, on stdout, and no error
+    program.outputHelp();
+    return Exit.Ok;
+  }
   try {
     await program.parseAsync(argv, { from: 'user' });
     return code;
   } catch (e) {
-    if (e instanceof CommanderError) return e.exitCode === 0 ? Exit.Ok : Exit.BadInput;
+    if (e instanceof CommanderError) {
+      if (e.exitCode === 0) return Exit.Ok;
+      if (wantsJson) process.stdout.write(jsonText({ error: usageError(e).toJSON() }));
+      return Exit.BadInput;
+    }
     const err = e instanceof GravityError ? e : undefined;
-    const exitCode = err && BAD_INPUT.has(err.code) ? Exit.BadInput : err ? Exit.Failed : Exit.Failed;
+    const exitCode = err && BAD_INPUT.has(err.code) ? Exit.BadInput : Exit.Failed;
     if (wantsJson)
-      process.stdout.write(
-        `${JSON.stringify({ error: err ? err.toJSON() : { code: 'ERROR', message: (e as Error).message } }, null, 2)}\n`,
-      );
+      process.stdout.write(jsonText({ error: err ? err.toJSON() : { code: 'ERROR', message: (e as Error).message } }));
     process.stderr.write(`gravity: ${(e as Error).message}\n`);
     if (!err && process.env.GRAVITY_DEBUG) process.stderr.write(`${(e as Error).stack}\n`);
     return exitCode;

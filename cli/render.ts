@@ -1,5 +1,5 @@
-// Live progress of a run: listr2 on a TTY, plain lines otherwise; both fed by the engine's run events.
-import { Listr } from 'listr2';
+// Live progress of a run: listr2 on a TTY, plain lines otherwise; both fed by the engine's run events. listr2 is
+// imported when a TTY display starts: the plain lines of CI, pipes and rollback do without it.
 import type { Definition, RunEvent } from '../engine/index.js';
 import { listSteps } from '../engine/index.js';
 
@@ -13,11 +13,29 @@ export interface Renderer {
 const ms = (n?: number) => (n === undefined ? '' : n < 1000 ? `${n} ms` : `${(n / 1000).toFixed(1)} s`);
 const lastLine = (s: string) => s.trimEnd().split('\n').pop() ?? '';
 
-/** Plain lines (CI logs, pipes): one line per step event, task output indented. */
-export function plainRenderer(out: NodeJS.WritableStream, rootRunId: () => string | undefined): Renderer {
+/**
+ * Plain lines (CI logs, pipes): one line per step event, task output indented. For a rollback (`compensation`), what a
+ * step's compensation logged (`removed x`, `kept x: not empty`, `x already gone`) is held and printed on its line, since
+ * only the compensation knows what it did: a bare "compensated" after "kept x" would say the opposite.
+ */
+export function plainRenderer(
+  out: NodeJS.WritableStream,
+  rootRunId: () => string | undefined,
+  o: { compensation?: boolean } = {},
+): Renderer {
+  const held = new Map<string, string[]>();
+  const said = (step: string) => {
+    const lines = held.get(step) ?? [];
+    held.delete(step);
+    return lines;
+  };
   return {
     onEvent(e) {
       const nested = rootRunId() !== undefined && e.runId !== rootRunId() ? '  ' : '';
+      if (o.compensation && e.type === 'task.log' && e.step) {
+        held.set(e.step, [...(held.get(e.step) ?? []), ...e.text.trimEnd().split('\n').filter(Boolean)]);
+        return;
+      }
       switch (e.type) {
         case 'task.started':
           out.write(`${nested}▶ ${e.step} (${e.task})\n`);
@@ -34,10 +52,13 @@ export function plainRenderer(out: NodeJS.WritableStream, rootRunId: () => strin
         case 'task.cancelled':
           out.write(`${nested}■ ${e.step} cancelled\n`);
           break;
-        case 'task.compensated':
-          out.write(`${nested}↶ ${e.step} compensated\n`);
+        case 'task.compensated': {
+          const lines = said(e.step!);
+          out.write(`${nested}↶ ${e.step}: ${lines.length ? lines.join('; ') : 'compensation done'}\n`);
           break;
+        }
         case 'task.compensate-failed':
+          for (const l of said(e.step!)) out.write(`${nested}    ${l}\n`);
           out.write(`${nested}✖ ${e.step} compensation failed: ${e.error?.message}\n`);
           break;
         case 'task.log':
@@ -59,7 +80,8 @@ interface Pending {
 }
 
 /** listr2 display: one line per step of the definition, in order; parallel branches advance together. */
-export function ttyRenderer(def: Definition, rootRunId: () => string | undefined): Renderer {
+export async function ttyRenderer(def: Definition, rootRunId: () => string | undefined): Promise<Renderer> {
+  const { Listr } = await import('listr2');
   const steps = listSteps(def);
   const pending = new Map<string, Pending>();
   for (const s of steps) {

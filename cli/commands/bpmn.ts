@@ -15,7 +15,7 @@ import {
   type DialectName,
 } from '../../bpmn/index.js';
 import type { App } from '../app.js';
-import { Exit } from '../format.js';
+import { Exit, print } from '../format.js';
 
 /** The choices of `--dialect`: every dialect's name, in the order bpmn/dialects lists them. */
 export const DIALECT_CHOICES: readonly DialectName[] = dialectNames;
@@ -52,7 +52,7 @@ export async function exportCommand(
     if (!o.output) throw new BadInputError('export --all needs -o <dir>');
     const dir = resolve(o.output);
     const written: string[] = [];
-    for (const def of app.catalog) {
+    for (const def of (await app.catalog()).workflows) {
       const file = join(
         dir,
         `${def.id.replace(/:/g, '-')}${dialect === defaultDialect.name ? '' : `.${dialect}`}.bpmn`,
@@ -60,11 +60,7 @@ export async function exportCommand(
       await writeAtomic(file, await exportBpmn(def, { dialect }));
       written.push(file);
     }
-    process.stdout.write(
-      o.json
-        ? `${JSON.stringify({ dialect, files: written }, null, 2)}\n`
-        : `${written.map((f) => `wrote ${f}`).join('\n')}\n`,
-    );
+    print(o.json, written.map((f) => `wrote ${f}`).join('\n'), { dialect, files: written });
     return Exit.Ok;
   }
   if (!ref) throw new BadInputError('export needs a workflow (or --all -o <dir>)');
@@ -72,11 +68,11 @@ export async function exportCommand(
   const xml = await exportBpmn(def, { dialect });
   if (o.output) {
     await writeAtomic(resolve(o.output), xml);
-    process.stdout.write(
-      o.json
-        ? `${JSON.stringify({ workflow: def.id, dialect, file: resolve(o.output) })}\n`
-        : `wrote ${o.output} (${def.id}, ${dialect} dialect)\n`,
-    );
+    print(o.json, `wrote ${o.output} (${def.id}, ${dialect} dialect)`, {
+      workflow: def.id,
+      dialect,
+      file: resolve(o.output),
+    });
   } else process.stdout.write(xml);
   return Exit.Ok;
 }
@@ -99,8 +95,10 @@ export async function importCommand(
   const text = `${JSON.stringify(definition, null, 2)}\n`;
   if (o.output) {
     await writeAtomic(resolve(o.output), text);
-    process.stdout.write(
-      `wrote ${o.output}: ${definition.id} (${dialect} dialect, ${warnings.length} warning(s)); run it with: gravity run ${o.output}\n`,
+    print(
+      o.json,
+      `wrote ${o.output}: ${definition.id} (${dialect} dialect, ${warnings.length} warning(s)); run it with: gravity run ${o.output}`,
+      { workflow: definition.id, dialect, file: resolve(o.output), warnings },
     );
   } else process.stdout.write(text);
   return Exit.Ok;
@@ -108,13 +106,13 @@ export async function importCommand(
 
 /** `gravity validate <file.bpmn>`: every problem with element id, type and line; exit 2 when any. */
 export async function validateCommand(app: App, file: string, o: { map?: string[]; json?: boolean }): Promise<number> {
-  const { problems } = await validateBpmnFile(file, app.registry, { mappings: mappingsOf(o.map) });
-  if (o.json) process.stdout.write(`${JSON.stringify({ file, valid: problems.length === 0, problems }, null, 2)}\n`);
-  else
-    process.stdout.write(
-      problems.length
-        ? `${formatProblems(file, problems)}\n✖ ${problems.length} problem(s)\n`
-        : `✔ ${file} is valid and runs here\n`,
-    );
+  const { problems } = await validateBpmnFile(file, await app.registry(), { mappings: mappingsOf(o.map) });
+  print(
+    o.json,
+    problems.length
+      ? `${formatProblems(file, problems)}\n✖ ${problems.length} problem(s)`
+      : `✔ ${file} is valid and runs here`,
+    { file, valid: problems.length === 0, problems },
+  );
   return problems.length ? Exit.BadInput : Exit.Ok;
 }

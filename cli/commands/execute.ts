@@ -1,7 +1,7 @@
 // Commands that execute: run, resume, rollback, cancel. They render progress and return an exit code.
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import type { Definition, RunEvent, RunRecord, RunResult } from '../../engine/index.js';
+import type { Definition, EngineOptions, RunEvent, RunRecord, RunResult } from '../../engine/index.js';
 import {
   absolutePathParams,
   BadInputError,
@@ -19,7 +19,6 @@ import {
 import type { App } from '../app.js';
 import { exitCodeOf, Exit, formatPlan, formatResult, print } from '../format.js';
 import { plainRenderer, ttyRenderer, type Renderer } from '../render.js';
-import { findWorkflow } from '../../workflows/index.js';
 
 /** Options shared by run and resume. */
 export interface ExecOptions {
@@ -64,11 +63,11 @@ async function withCancel<T>(fn: (signal: AbortSignal) => Promise<T>): Promise<T
   }
 }
 
-function rendererFor(
+async function rendererFor(
   def: Definition | undefined,
   o: ExecOptions,
   runId: () => string | undefined,
-): Renderer | undefined {
+): Promise<Renderer | undefined> {
   if (o.json) return undefined;
   if (process.stdout.isTTY && def && !process.env.CI) return ttyRenderer(def, runId);
   return plainRenderer(process.stdout, runId);
@@ -78,10 +77,10 @@ async function execute(
   app: App,
   def: Definition | undefined,
   o: ExecOptions,
-  go: (engine: ReturnType<App['engine']>, signal: AbortSignal) => Promise<RunResult>,
+  go: (engine: EngineOptions, signal: AbortSignal) => Promise<RunResult>,
 ): Promise<number> {
   let root: string | undefined;
-  const renderer = rendererFor(def, o, () => root);
+  const renderer = await rendererFor(def, o, () => root);
   const onEvent = (e: RunEvent) => {
     if (
       root === undefined &&
@@ -90,7 +89,8 @@ async function execute(
       root = e.runId;
     renderer?.onEvent(e);
   };
-  const result = await withCancel((signal) => go(app.engine(onEvent, o.root), signal));
+  const engine = await app.engine(onEvent, o.root);
+  const result = await withCancel((signal) => go(engine, signal));
   await renderer?.done();
   print(o.json, formatResult(result), result);
   return exitCodeOf(result.status);
@@ -123,7 +123,7 @@ export async function runCommand(
     const planned = absolutePathParams(def, params, base);
     const root = (await declaredRoot(def, planned, base)) ?? base;
     const origin = def.root !== undefined ? `declared by ${def.id}` : '--root';
-    const plan = planDefinition(def, app.registry, planned);
+    const plan = planDefinition(def, await app.registry(), planned);
     print(
       o.json,
       `dry run of ${def.id} (nothing is changed)\nparams: ${JSON.stringify(planned)}\nroot: ${root} (${origin})\n${formatPlan(plan)}`,
@@ -135,7 +135,7 @@ export async function runCommand(
 }
 
 async function currentDefinition(app: App, r: RunRecord): Promise<Definition | undefined> {
-  if (r.source.kind === 'catalog' && r.source.ref) return findWorkflow(r.source.ref);
+  if (r.source.kind === 'catalog' && r.source.ref) return (await app.catalog()).findWorkflow(r.source.ref);
   if (r.source.kind === 'file' && r.source.ref) {
     if (!existsSync(r.source.ref)) return undefined; // the file is gone: the stored copy is used
     if (/\.json$/i.test(r.source.ref)) return JSON.parse(readFileSync(r.source.ref, 'utf8')) as Definition;
@@ -150,7 +150,7 @@ export async function resumeCommand(
   runId: string,
   o: ExecOptions & { force?: boolean; allowChanged?: boolean; waitMs?: number },
 ): Promise<number> {
-  const record = await loadRun(app.engine(), runId);
+  const record = await loadRun(app, runId);
   refuseRootOption(o.root, `run ${record.id} of ${record.workflow}`, record.root);
   const def = await currentDefinition(app, record);
   return execute(app, def, o, (engine, signal) =>
@@ -167,17 +167,15 @@ export async function resumeCommand(
 /** `gravity rollback <run>`. */
 export async function rollbackCommand(app: App, runId: string, o: ExecOptions): Promise<number> {
   if (o.root !== undefined) {
-    const record = await loadRun(app.engine(), runId);
+    const record = await loadRun(app, runId);
     refuseRootOption(o.root, `run ${record.id} of ${record.workflow}`, record.root);
   }
-  const renderer = o.json ? undefined : plainRenderer(process.stdout, () => undefined);
-  const report = await rollbackRun(
-    app.engine((e) => renderer?.onEvent(e), o.root),
-    runId,
-  );
+  const renderer = o.json ? undefined : plainRenderer(process.stdout, () => undefined, { compensation: true });
+  const report = await rollbackRun(await app.engine((e) => renderer?.onEvent(e), o.root), runId);
   const human = [
     formatResult(report),
-    report.compensated.length ? `  compensated: ${report.compensated.join(', ')}` : '  nothing to compensate',
+    // what each compensation did (removed, kept, already gone) is on its line above
+    report.compensated.length ? `  compensations run: ${report.compensated.join(', ')}` : '  nothing to compensate',
     ...(report.skipped.length ? [`  no compensation defined: ${report.skipped.join(', ')}`] : []),
     ...(report.interrupted.length ? [`  interrupted, left as they are: ${report.interrupted.join(', ')}`] : []),
     ...(report.failed ? [`  ✖ compensation of <${report.failed.step}> failed: ${report.failed.error.message}`] : []),
@@ -188,7 +186,7 @@ export async function rollbackCommand(app: App, runId: string, o: ExecOptions): 
 
 /** `gravity cancel <run>`: SIGINT to the process running it (a graceful cancel), or marks a dead run cancelled. */
 export async function cancelCommand(app: App, runId: string, o: { json?: boolean; waitMs?: number }): Promise<number> {
-  const r = await cancelRun(app.engine(), runId, { waitMs: o.waitMs });
+  const r = await cancelRun(await app.engine(), runId, { waitMs: o.waitMs });
   const human = r.signalled
     ? `■ run ${r.runId} ${r.status}`
     : `■ run ${r.runId} was interrupted (its process is gone); marked cancelled, resume with: gravity resume ${r.runId}`;

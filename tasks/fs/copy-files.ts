@@ -22,7 +22,7 @@ const relativeFile = z.string().superRefine((v, c) => {
 });
 
 /** Input of `fs.copy-files`; `from` and `to` are folders, relative ones taken from the run root. */
-export const fsCopyFilesInput = z.object({
+export const fsCopyFilesInput = z.strictObject({
   from: z.string().min(1),
   to: z.string().min(1),
   files: z.array(relativeFile),
@@ -118,7 +118,13 @@ export const fsCopyFiles = defineTask({
   /** Removes the files this step copied; files that were already there are left alone. */
   async compensate(ctx) {
     const to = resolvePath(ctx.root, ctx.input.to);
-    for (const rel of ctx.output.copied) await rm(join(to, rel), { force: true });
-    ctx.log.info(`removed ${ctx.output.copied.length} copied file(s) from ${to}`);
+    let gone = 0;
+    for (const rel of ctx.output.copied) {
+      if (!(await exists(join(to, rel)))) gone++;
+      else await rm(join(to, rel), { force: true });
+    }
+    ctx.log.info(
+      `removed ${ctx.output.copied.length - gone} copied file(s) from ${to}${gone ? ` (${gone} already gone)` : ''}`,
+    );
   },
 });

@@ -7,7 +7,7 @@ import { confineToRoot } from '../support/paths.js';
 import { modeSchema } from './support.js';
 
 /** Input of `fs.mkdir`; a relative path is taken from the run root. */
-export const fsMkdirInput = z.object({
+export const fsMkdirInput = z.strictObject({
   path: z.string().min(1),
   mode: modeSchema.optional(),
 });
@@ -51,13 +51,13 @@ export const fsMkdir = defineTask({
   },
   /** Removes the directory only if this step created it and it is still empty. */
   async compensate(ctx) {
-    if (!ctx.output.created) return;
+    if (!ctx.output.created) return ctx.log.info(`kept ${ctx.output.path}: it was there before the step`);
     try {
       await rmdir(ctx.output.path);
       ctx.log.info(`removed ${ctx.output.path}`);
     } catch (e) {
       const code = errnoCode(e);
-      if (code === 'ENOENT') return;
+      if (code === 'ENOENT') return ctx.log.info(`${ctx.output.path} already gone`);
       if (code === 'ENOTEMPTY' || code === 'EEXIST') {
         ctx.log.warn(`kept ${ctx.output.path}: not empty`);
         return;

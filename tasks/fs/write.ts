@@ -7,7 +7,7 @@ import { confineToRoot } from '../support/paths.js';
 import { modeSchema } from './support.js';
 
 /** Input of `fs.write`; a relative path is taken from the run root. */
-export const fsWriteInput = z.object({
+export const fsWriteInput = z.strictObject({
   path: z.string().min(1),
   content: z.string(),
   mode: modeSchema.optional(),
@@ -59,10 +59,12 @@ export const fsWrite = defineTask({
     ctx.log.info(`wrote ${bytes} bytes to ${path}`);
     return { path, bytes, existed };
   },
-  /** Removes the file if this step created it; a file that existed before is left alone. */
+  /** Removes the file if this step created it; a file that existed before is left alone. Logs which it was. */
   async compensate(ctx) {
-    if (ctx.output.existed) return;
-    await rm(ctx.output.path, { force: true });
-    ctx.log.info(`removed ${ctx.output.path}`);
+    const { path } = ctx.output;
+    if (ctx.output.existed) return ctx.log.info(`kept ${path}: it was there before the step (not restored)`);
+    if (!(await stat(path).catch(() => undefined))) return ctx.log.info(`${path} already gone`);
+    await rm(path, { force: true });
+    ctx.log.info(`removed ${path}`);
   },
 });

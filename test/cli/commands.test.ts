@@ -33,7 +33,7 @@ describe('gravity CLI', () => {
     const sb = sandbox();
     const list = await sb.run('list', '--json');
     expect(list.code).toBe(0);
-    expect(JSON.parse(list.stdout).map((w: { id: string }) => w.id)).toContain('host:doctor');
+    expect(JSON.parse(list.stdout).map((w: { workflow: string }) => w.workflow)).toContain('host:doctor');
     const d = await sb.run('describe', sb.writeDefinition('greet', greet));
     expect(d.code).toBe(0);
     expect(d.stdout).toMatch(/name\s+string\s+\(required\)\s+who to greet/);
@@ -187,7 +187,8 @@ describe('gravity CLI', () => {
     expect(readdirSync(join(sb.work, 'made'))).toEqual(['f.txt']);
     const rb = await sb.run('rollback', runId);
     expect(rb.code, rb.stderr).toBe(0);
-    expect(rb.stdout).toMatch(/compensated: file, dir/);
+    expect(rb.stdout).toMatch(/compensations run: file, dir/);
+    expect(rb.stdout).toMatch(/↶ file: removed .*f\.txt\n↶ dir: removed .*made\n/);
     expect(existsSync(join(sb.work, 'made'))).toBe(false);
     expect(sb.record(runId).status).toBe('rolled-back');
     expect((await sb.run('rollback', runId)).code).toBe(2);

@@ -58,7 +58,7 @@ describe('gravity run killed and resumed', () => {
     expect(killed.signal).toBe('SIGKILL');
     expect(counts(marks)).toEqual({ s1: 1, s2: 1, s3: 0, s4: 0 });
     const listed = await sb.run('runs', '--json');
-    expect(JSON.parse(listed.stdout).runs[0]).toMatchObject({ id: runId, status: 'interrupted' });
+    expect(JSON.parse(listed.stdout).runs[0]).toMatchObject({ runId, status: 'interrupted' });
 
     const resumed = await sb.run('resume', runId, '--json');
     expect(resumed.code, resumed.stderr).toBe(0);

@@ -97,7 +97,7 @@ describe('gravity test', () => {
 
   it.each([
     [['--reporter', 'tap'], /tap/],
-    [['--jobs', '0'], /--jobs must be an integer from 1 to 64/],
+    [['--jobs', '0'], /option '--jobs <n>' argument '0' is invalid\. expected a whole number from 1 to 64/],
     [['--filter', 'no-such-scenario'], /no scenario found matching "no-such-scenario"/],
     [['nowhere/'], /nowhere\/: no such file or folder/],
   ])('refuses %j with exit 2', async (args, message) => {

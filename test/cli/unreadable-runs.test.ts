@@ -86,8 +86,8 @@ describe('gravity with unreadable run records', () => {
         const listed = await sb.run('runs', '--json');
         expect(listed.code).toBe(0);
         const json = JSON.parse(listed.stdout);
-        expect(json.runs.map((r: { id: string }) => r.id)).toEqual([good]);
-        expect(json.unreadable).toEqual([{ id: 'bad-run', file, problem: expect.stringMatching(problem) }]);
+        expect(json.runs.map((r: { runId: string }) => r.runId)).toEqual([good]);
+        expect(json.unreadable).toEqual([{ runId: 'bad-run', file, problem: expect.stringMatching(problem) }]);
 
         const show = await sb.run('show', 'bad-run');
         expect(show.code).toBe(2);
@@ -159,8 +159,8 @@ describe('gravity with unreadable run records', () => {
       const listed = await sb.run('runs', '--limit', '100', '--json');
       expect(listed.code, listed.stderr).toBe(0);
       const json = JSON.parse(listed.stdout);
-      expect(json.runs.map((r: { id: string }) => r.id).sort()).toEqual([...ids, good].sort());
-      expect(json.unreadable).toEqual([{ id: 'many-bad', file, problem: expect.stringMatching(/^not JSON: /) }]);
+      expect(json.runs.map((r: { runId: string }) => r.runId).sort()).toEqual([...ids, good].sort());
+      expect(json.unreadable).toEqual([{ runId: 'many-bad', file, problem: expect.stringMatching(/^not JSON: /) }]);
       const human = await sb.run('runs', '--limit', '100');
       expect(human.code).toBe(0);
       for (const id of ids) expect(human.stdout).toMatch(new RegExp(`^${id}\\s+test:hello`, 'm'));
