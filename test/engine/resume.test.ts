@@ -400,7 +400,7 @@ describe('resumeRun after a crash', () => {
       const { dying, state } = dyingAfter(tmp.store, 'r-torn', (e) => e.type === 'task.finished' && e.step === 's2');
       const { engine: first } = engineWith([echoTask().task, gate1.task], { store: dying });
       void startRun(first, def, { params: {}, runId: 'r-torn' }).catch(() => undefined);
-      await vi.waitFor(() => expect(state.dead).toBe(true));
+      await vi.waitFor(() => expect(state.dead).toBe(true), { timeout: 30_000 });
       await new Promise((r) => setTimeout(r, 20));
       await processDied(tmp.store);
       // when another process resumes the run
@@ -433,7 +433,7 @@ describe('resumeRun after a crash', () => {
     void startRun(engineWith([echo1.task], { store: dying }).engine, chain, { params: {}, runId: 'r-ff' }).catch(
       () => undefined,
     );
-    await vi.waitFor(() => expect(state.dead).toBe(true));
+    await vi.waitFor(() => expect(state.dead).toBe(true), { timeout: 30_000 });
     await new Promise((r) => setTimeout(r, 20));
     await processDied(tmp.store);
     const snap = await tmp.store.get<{ snapshot: { context: { outcomes: Record<string, number> } } }>('snapshots/r-ff');
@@ -475,7 +475,7 @@ describe('resumeRun after a crash', () => {
     const boom1 = failTask();
     const { engine: first } = engineWith([echoTask().task, boom1.task], { store: dying });
     void startRun(first, failing, { params: {}, runId: 'r-tornfail' }).catch(() => undefined);
-    await vi.waitFor(() => expect(state.dead).toBe(true));
+    await vi.waitFor(() => expect(state.dead).toBe(true), { timeout: 30_000 });
     await new Promise((r) => setTimeout(r, 20));
     await processDied(tmp.store);
     // when another process resumes it
