@@ -60,6 +60,12 @@ type FlowIds = Record<string, string>;
 export function definitionToGraph(def: Definition): Graph {
   const flowIds: FlowIds = (def.meta?.bpmn as { flows?: FlowIds } | undefined)?.flows ?? {};
   const ids = new Set<string>();
+  const bpmnId = (s: StateConfig | undefined, key: string) => (s?.meta?.bpmn as { id?: string } | undefined)?.id ?? key;
+  // the ids of the states are given (a state's key, or the id its BPMN had): the ids made up for the elements around
+  // them (boundaries, joins, starts, flows) step aside from them, so no two elements ever share an id (a step named
+  // `<task>_error` beside the error boundary of <task> once made the export fail)
+  const given = new Set(Object.entries(allStates(def.machine.states)).map(([k, s]) => bpmnId(s, k)));
+  /** Takes an id that must be exactly this one: a state's, or one an imported file had (kept for round trips). */
   const claim = (id: string, element: string) => {
     if (ids.has(id))
       throw new DefinitionError(
@@ -69,24 +75,33 @@ export function definitionToGraph(def: Definition): Graph {
     ids.add(id);
     return id;
   };
+  /** Takes `preferred`, or `preferred_2`, `_3`... when a state or another element has it. */
+  const fresh = (preferred: string) => {
+    let id = preferred;
+    for (let n = 2; ids.has(id) || given.has(id); n++) id = `${preferred}_${n}`;
+    ids.add(id);
+    return id;
+  };
+  /** The id an imported file gave the element (`kept`), or a fresh one made from `preferred`. */
+  const own = (kept: string | undefined, preferred: string, element: string) =>
+    kept !== undefined ? claim(kept, element) : fresh(preferred);
   const flowId = (key: string, source: string, target: string, kind = '') => {
     const k = `${source}>${kind}${target}`;
-    return claim(flowIds[k] ?? `Flow_${source}_${kind.replace(/>$/, '_')}${target}`, key);
+    return own(flowIds[k], `Flow_${source}_${kind.replace(/>$/, '_')}${target}`, key);
   };
-  const bpmnId = (s: StateConfig | undefined, key: string) => (s?.meta?.bpmn as { id?: string } | undefined)?.id ?? key;
   // a parallel gateway with several incoming flows joins them (it waits for a token on each): a parallel split that
   // several transitions lead to is entered through an exclusive merge instead, or it would wait forever
   const entries = new Map<string, string>();
   const refs = references(def);
   for (const [key, s] of Object.entries(allStates(def.machine.states))) {
     if (s.type === 'parallel' && (refs.get(key) ?? 0) > 1)
-      entries.set(key, (s.meta?.bpmn as { entry?: string } | undefined)?.entry ?? `${bpmnId(s, key)}_in`);
+      entries.set(key, own((s.meta?.bpmn as { entry?: string } | undefined)?.entry, `${bpmnId(s, key)}_in`, key));
   }
 
   const level = (
     states: Record<string, StateConfig>,
     initial: string,
-    startId: string,
+    start: { kept?: string; preferred: string },
     exit?: { finals: Set<string>; join: string },
   ): Graph => {
     const g: Graph = { nodes: [], flows: [] };
@@ -99,7 +114,8 @@ export function definitionToGraph(def: Definition): Graph {
       if (exit?.finals.has(key)) return exit.join;
       return entries.get(key) ?? idOf.get(key) ?? key;
     };
-    g.nodes.push({ id: claim(startId, 'start'), type: 'bpmn:StartEvent' });
+    const startId = own(start.kept, start.preferred, 'start');
+    g.nodes.push({ id: startId, type: 'bpmn:StartEvent' });
     g.flows.push({
       id: flowId('start', startId, resolve(initial, 'start')),
       source: startId,
@@ -127,7 +143,7 @@ export function definitionToGraph(def: Definition): Graph {
           const next = resolve(s.onDone, key);
           g.flows.push({ id: flowId(key, id, next), source: id, target: next });
           if (s.onError !== undefined) {
-            const b = claim(meta.errorBoundary ?? `${id}_error`, key);
+            const b = own(meta.errorBoundary, `${id}_error`, key);
             const t = resolve(s.onError, key);
             g.nodes.push({ id: b, type: 'bpmn:BoundaryEvent', attachedTo: id, catches: 'error', key });
             g.flows.push({ id: flowId(key, id, t, 'error>'), source: b, target: t });
@@ -136,7 +152,7 @@ export function definitionToGraph(def: Definition): Graph {
           if (timers.length > 1)
             throw new DefinitionError(`cannot export <${key}>: one timer per task at most`, { element: key });
           for (const [delay, t] of timers) {
-            const b = claim(meta.timerBoundary ?? `${id}_timer`, key);
+            const b = own(meta.timerBoundary, `${id}_timer`, key);
             const target = resolve(t, key);
             g.nodes.push({ id: b, type: 'bpmn:BoundaryEvent', attachedTo: id, catches: 'timer', delay, key });
             g.flows.push({ id: flowId(key, id, target, 'timer>'), source: b, target });
@@ -156,14 +172,14 @@ export function definitionToGraph(def: Definition): Graph {
             if (!b.guard && s.always.length > 1) node.defaultFlow = f.id;
           }
         } else if (kind === StateKind.Parallel) {
-          const join = claim(meta.join ?? `${id}_join`, key);
+          const join = own(meta.join, `${id}_join`, key);
           g.nodes.push(
             { id: claim(id, key), type: 'bpmn:ParallelGateway', key, state: s },
             { id: join, type: 'bpmn:ParallelGateway', key },
           );
           const entry = entries.get(key);
           if (entry) {
-            g.nodes.push({ id: claim(entry, key), type: 'bpmn:ExclusiveGateway', key });
+            g.nodes.push({ id: entry, type: 'bpmn:ExclusiveGateway', key });
             g.flows.push({ id: flowId(key, entry, id), source: entry, target: id });
           }
           const merges = (meta as { merges?: Record<string, string> }).merges ?? {};
@@ -178,8 +194,7 @@ export function definitionToGraph(def: Definition): Graph {
             for (const [k, v] of regionIds) idOf.set(k, v);
             // a parallel join waits for a token on every incoming flow: a branch that reaches its end by more than one
             // path (a decision, a timeout) goes through an exclusive merge first, or the join would wait forever
-            const merge =
-              endings(region, finals) > 1 ? claim(merges[regionKey] ?? `${regionKey}_merge`, key) : undefined;
+            const merge = endings(region, finals) > 1 ? own(merges[regionKey], `${regionKey}_merge`, key) : undefined;
             const end = merge ?? join;
             const first = finals.has(region.initial!) ? end : regionIds.get(region.initial!)!;
             g.flows.push({ id: flowId(key, id, first), source: id, target: first });
@@ -195,7 +210,7 @@ export function definitionToGraph(def: Definition): Graph {
           const next = resolve(s.onDone, key);
           g.flows.push({ id: flowId(key, join, next), source: join, target: next });
         } else if (kind === StateKind.Compound && s.states) {
-          const inner = level(s.states, s.initial!, meta.start ?? `${id}_start`);
+          const inner = level(s.states, s.initial!, { kept: meta.start, preferred: `${id}_start` });
           g.nodes.push({ id: claim(id, key), type: 'bpmn:SubProcess', key, state: s, children: inner });
           if (s.onDone !== undefined) {
             const next = resolve(s.onDone, key);
@@ -203,7 +218,7 @@ export function definitionToGraph(def: Definition): Graph {
           }
           // a failure inside that no inner state handles: an error boundary on the sub-process
           if (s.onError !== undefined) {
-            const b = claim(meta.errorBoundary ?? `${id}_error`, key);
+            const b = own(meta.errorBoundary, `${id}_error`, key);
             const t = resolve(s.onError, key);
             g.nodes.push({ id: b, type: 'bpmn:BoundaryEvent', attachedTo: id, catches: 'error', key });
             g.flows.push({ id: flowId(key, id, t, 'error>'), source: b, target: t });
@@ -215,7 +230,7 @@ export function definitionToGraph(def: Definition): Graph {
                 `cannot export <${key}>: a sub-process handles only ${CANCEL_EVENT} (not ${event})`,
                 { element: key },
               );
-            const b = claim(meta.cancelBoundary ?? `${id}_cancel`, key);
+            const b = own(meta.cancelBoundary, `${id}_cancel`, key);
             const target = resolve(t, key);
             g.nodes.push({ id: b, type: 'bpmn:BoundaryEvent', attachedTo: id, catches: 'signal', signal: event, key });
             g.flows.push({ id: flowId(key, id, target, 'cancel>'), source: b, target });
@@ -241,8 +256,8 @@ export function definitionToGraph(def: Definition): Graph {
     walk(states, exit);
     return g;
   };
-  const rootStart = (def.meta?.bpmn as { start?: string } | undefined)?.start ?? 'StartEvent_1';
-  return level(def.machine.states, def.machine.initial, rootStart);
+  const rootStart = (def.meta?.bpmn as { start?: string } | undefined)?.start;
+  return level(def.machine.states, def.machine.initial, { kept: rootStart, preferred: 'StartEvent_1' });
 }
 
 /** Every state of a definition by key, at every level (keys are unique across levels). */
