@@ -134,6 +134,8 @@ const EMPTY_PATTERN =
 export function parseFeel(src: string): Expr {
   const toks = tokenizeFeel(src);
   let p = 0;
+  // token positions where the `empty x` pattern was tried and failed (see tryEmpty)
+  const notEmptyAt = new Set<number>();
   const peek = (k = 0): Token => toks[Math.min(p + k, toks.length - 1)];
   const isWord = (t: Token, w: string): boolean => t.type === 'name' && t.text === w;
   const unsupported = (t: Token): never => {
@@ -293,6 +295,9 @@ export function parseFeel(src: string): Expr {
   /** Recognises the FEEL that printFeel writes for `empty x`, so that it reads back as `empty x`. */
   function tryEmpty(): Expr | null {
     const start = p;
+    // each "(" is tried as the start of the pattern, then parsed plainly: without remembering where the pattern failed,
+    // n nested brackets took 2^n tries (18 levels: 2.4 s; the 64 validation allows: forever)
+    if (notEmptyAt.has(start)) return null;
     let operand: Expr | null = null;
     try {
       for (const want of EMPTY_PATTERN) {
@@ -306,6 +311,7 @@ export function parseFeel(src: string): Expr {
       return { kind: 'unary', op: 'empty', operand: operand! };
     } catch {
       p = start;
+      notEmptyAt.add(start);
       return null;
     }
   }

@@ -145,6 +145,9 @@ function templateText(text: string): string {
  *   reserves (`empty`, `div`...).
  */
 export function feelToJuel(source: string, element: string): string {
+  // the same size limits as on the way in: the recursive parser would overflow the stack on a long chain of operators
+  const over = sourceOverLimit(source);
+  if (over) throw new ExpressionBudgetError(element, source, over);
   try {
     const ast = parseFeel(source.startsWith('=') ? source.slice(1) : source);
     const operands = concatenation(ast);

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { createRegistry, defineTask, type Definition } from '../../engine/index.js';
+import { createRegistry, defineTask, sequence, task, workflow, type Definition } from '../../engine/index.js';
 import { exportBpmn, importBpmn, NotExecutableError, validateBpmnFile } from '../../bpmn/index.js';
 import { nestedSubProcessesXml as nestedSubProcesses } from '../support/deep.js';
 import { tempDir } from '../support/git-fixtures.js';
@@ -107,4 +107,25 @@ describe('hostile expressions in BPMN files', () => {
       expect(['d', 'a', 'Flow_d_a']).toContain(problems[0].element);
     },
   );
+});
+
+describe('export of expressions at the limits, in the Camunda 7 dialect (FEEL translated to JUEL)', () => {
+  const exportWith = (expr: string) =>
+    exportBpmn(workflow({ id: 'test:deep', steps: sequence(task('a', 'log.info', { message: expr })) }), {
+      dialect: 'camunda7',
+    });
+
+  it('translates brackets nested as deep as validation allows (each level once, not 2^n tries)', async () => {
+    // 64 levels took 2^64 tries of the `empty x` pattern before: the export never ended
+    const xml = await exportWith(`=${'('.repeat(64)}x${')'.repeat(64)}`);
+    expect(xml).toContain('${x}');
+  });
+
+  it('keeps a chain of operators too long to translate as FEEL instead of overflowing the stack', async () => {
+    const expr = `=${'- '.repeat(20_000)}x`;
+    const xml = await exportWith(expr);
+    // not translated to JUEL (over the size limit): written as a FEEL script, whole
+    expect(xml).not.toContain('${- -');
+    expect(xml).toContain('- - - - x');
+  });
 });
