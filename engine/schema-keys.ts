@@ -151,3 +151,34 @@ export function describeIssue(schema: z.ZodType, issue: Issue): string {
 export function describeIssues(schema: z.ZodType, issues: readonly Issue[]): string {
   return issues.map((i) => describeIssue(schema, i)).join('; ');
 }
+
+/**
+ * What is wrong with a task input as a definition holds it, as far as can be known before the run: `template` is
+ * checked against `schema` with its `=FEEL` strings as they are, and an issue is kept unless it is about a value an
+ * expression gives (its path goes through an expression), or is a check of the whole input while some of it is only known
+ * when the step runs. A missing key, a literal of the wrong type or an unknown key is known now. An input that is one
+ * expression as a whole is only known when the step runs.
+ */
+export function knownInputIssues(
+  schema: z.ZodType,
+  template: unknown,
+  isExpression: (v: unknown) => boolean,
+): string[] {
+  if (isExpression(template)) return [];
+  const r = schema.safeParse(template ?? {});
+  if (r.success) return [];
+  const anyExpression = (v: unknown): boolean =>
+    isExpression(v) || (!!v && typeof v === 'object' && Object.values(v).some(anyExpression));
+  const throughExpression = (path: readonly PropertyKey[]): boolean => {
+    let v: unknown = template;
+    for (const k of path) {
+      if (isExpression(v)) return true;
+      if (!v || typeof v !== 'object') return false;
+      v = (v as Record<PropertyKey, unknown>)[k];
+    }
+    return isExpression(v);
+  };
+  return r.error.issues
+    .filter((i) => !throughExpression(i.path) && !(i.code === 'custom' && anyExpression(template)))
+    .map((i) => describeIssue(schema, i as Issue));
+}

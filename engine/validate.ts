@@ -3,7 +3,7 @@ import type { Definition, StateConfig, Target } from './definition.js';
 import { CANCEL_EVENT, calleeOf, stateKind, StateKind, targetOf } from './definition.js';
 import type { TaskRegistry } from './define-task.js';
 import { DefinitionError, closest, shortExpression } from './errors.js';
-import { unknownKeys } from './schema-keys.js';
+import { knownInputIssues, unknownKeys } from './schema-keys.js';
 import { checkExpression, expressionSource, expressionsIn, isExpression } from './expressions.js';
 import { parseDelay } from './duration.js';
 import { LIMITS, limitOf } from './limits.js';
@@ -200,14 +200,21 @@ export function checkDefinition(def: Definition, registry: TaskRegistry, options
           );
         }
         checkExprs(key, s.invoke.input, 'input');
-        if (typeof src === 'string' && calleeOf(src) === undefined && registry.has(src))
-          for (const u of unknownKeys(registry.get(src).input, s.invoke.input))
+        if (typeof src === 'string' && calleeOf(src) === undefined && registry.has(src)) {
+          const schema = registry.get(src).input;
+          const unknown = unknownKeys(schema, s.invoke.input);
+          for (const u of unknown)
             add(
               key,
               `unknown key "${u.key}" in the input${u.path.length ? ` at ${u.path.map(String).join('.')}` : ''} of ${src}${
                 u.near ? `; did you mean "${u.near}"?` : ` (known: ${u.known.join(', ')})`
               }`,
             );
+          // what the step would refuse when it runs, as far as the literals tell (`run` agrees with `validate`)
+          if (!unknown.length)
+            for (const issue of knownInputIssues(schema, s.invoke.input, isExpression))
+              add(key, `input of ${src} is invalid: ${issue}`);
+        }
         if (s.onDone === undefined) add(key, 'a task state needs onDone (where to go next)');
         checkTarget(key, states, s.onDone, 'onDone');
         checkTarget(key, states, s.onError, 'onError');

@@ -145,7 +145,7 @@ describe('call steps', () => {
 
   it('fails the step with the child error code, message and child run id', async () => {
     // given a child whose step gets an invalid input (a VALIDATION error)
-    const child = workflow({ id: 'child:bad', steps: task('add', 'test.add', { a: 1, b: 'two' }) });
+    const child = workflow({ id: 'child:bad', steps: task('add', 'test.add', { a: 1, b: '="two"' }) });
     const { engine } = engineWith([addTask], { resolveWorkflow: catalog(child) });
     const result = await startRun(engine, workflow({ id: 'parent:bad', steps: call('sub', 'child:bad') }), {
       params: {},

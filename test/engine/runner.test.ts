@@ -322,9 +322,10 @@ describe('startRun', () => {
   });
 
   it('fails with a validation error naming the step and the field of a bad input', async () => {
-    // given a step whose input misses a required number
+    // given a step whose input gets a string where a number is required, from an expression (a literal is refused by
+    // validation before the run starts)
     const { engine } = engineWith([addTask]);
-    const def = workflow({ id: 'test:input', steps: task('adding', 'test.add', { a: 1, b: 'two' }) });
+    const def = workflow({ id: 'test:input', steps: task('adding', 'test.add', { a: 1, b: '="two"' }) });
     // when it runs
     const result = await startRun(engine, def, { params: {} });
     // then it fails with VALIDATION naming <adding> and field b

@@ -158,3 +158,33 @@ describe('builder options are strict', () => {
     );
   });
 });
+
+describe('validate agrees with run on task inputs', () => {
+  const adder = defineTask({
+    id: 'test.add',
+    title: 'add',
+    input: z.strictObject({ a: z.number(), b: z.number(), label: z.string().optional() }),
+    output: z.object({}),
+    run: async () => ({}),
+  });
+  const adding = (input: unknown) =>
+    checkDefinition(workflow({ id: 'test:add', steps: task('s', 'test.add', input) }), createRegistry(adder));
+
+  it('refuses what the step would refuse, as far as the literals tell: a missing key, a literal of the wrong type', () => {
+    expect(adding({ a: 1 })).toEqual([
+      { element: 's', message: 'input of test.add is invalid: b: Invalid input: expected number, received undefined' },
+    ]);
+    expect(adding({ a: 1, b: 'two' })).toEqual([
+      { element: 's', message: 'input of test.add is invalid: b: Invalid input: expected number, received string' },
+    ]);
+  });
+
+  it('leaves what expressions give to the run: a value, an object, or the whole input', () => {
+    expect(adding({ a: 1, b: '=params.b' })).toEqual([]);
+    expect(adding('={a: 1, b: 2}')).toEqual([]);
+    // a literal beside an expression is still checked
+    expect(adding({ a: 'one', b: '=params.b' })).toEqual([
+      { element: 's', message: 'input of test.add is invalid: a: Invalid input: expected number, received string' },
+    ]);
+  });
+});
