@@ -191,8 +191,22 @@ export function convertLevel(
       const m = { ...meta, ...extra, ...(Object.keys(bpmn).length ? { bpmn } : {}) };
       return Object.keys(m).length ? { ...s, meta: m } : s;
     };
+    /**
+     * A problem of this element; the walk goes on past it (along its flows and its boundaries' flows), so one refused
+     * element does not hide the problems after it. Its state is a placeholder: a file with problems imports nothing.
+     */
+    const refuse = (message: string): void => {
+      problem(el, message);
+      const state: StateConfig = { onDone: '' };
+      scope.states[key] = state;
+      outgoing(el.id!).forEach((f, i) => {
+        const target = follow(f, el.id!, scope);
+        if (i === 0) state.onDone = target;
+      });
+      for (const b of boundaries(el.id!)) for (const f of outgoing(b.id!)) follow(f, b.id!, scope, 'boundary>');
+    };
     const mapped = ctx.mappings[el.id!] ?? ctx.mappings[el.$type];
-    if (el.loopCharacteristics) return problem(el, 'multi-instance and loop activities are not supported');
+    if (el.loopCharacteristics) return refuse('multi-instance and loop activities are not supported');
 
     if (el.$type === 'bpmn:ServiceTask' || el.$type === 'bpmn:CallActivity' || (TASKLIKE.has(el.$type) && mapped)) {
       let data;
@@ -201,7 +215,7 @@ export function convertLevel(
           mapped && el.$type !== 'bpmn:ServiceTask' ? { src: mapped, input: {} } : dialect.readTask(el, ctx.r, el.id!);
       } catch (e) {
         // a service task that names no task node falls back to a mapping of its id or of bpmn:ServiceTask
-        if (!mapped || el.$type !== 'bpmn:ServiceTask') return problem(el, (e as Error).message);
+        if (!mapped || el.$type !== 'bpmn:ServiceTask') return refuse((e as Error).message);
         data = { src: mapped, input: {} };
       }
       const state: StateConfig = {
@@ -229,8 +243,7 @@ export function convertLevel(
       return;
     }
     if (TASKLIKE.has(el.$type)) {
-      return problem(
-        el,
+      return refuse(
         `gravity runs service tasks only; map this ${el.$type.slice(5)} to a task node with --map ${el.id}=<task id>${el.$type === 'bpmn:ScriptTask' ? ' (its script is never executed)' : ''}`,
       );
     }
@@ -385,7 +398,7 @@ export function convertLevel(
       case 'bpmn:StartEvent':
         return problem(el, 'a flow leads back into the start event');
       default:
-        return problem(el, 'this element is not supported by gravity');
+        return refuse('this element is not supported by gravity');
     }
     function readDelay(def: ModdleElement, at: ModdleElement): string {
       const body = String(def.timeDuration?.body ?? '').trim();

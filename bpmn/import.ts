@@ -88,6 +88,24 @@ function nestingProblem(process: ModdleElement): ImportProblem | undefined {
   };
 }
 
+/** The processes of a BPMN file (participants of a collaboration included), in document order. */
+export async function listProcesses(
+  xml: string,
+  o: Pick<ImportOptions, 'dialect'> = {},
+): Promise<Array<{ id: string; executable: boolean }>> {
+  const dialect = dialectNamed(o.dialect ?? detectDialect(xml));
+  let parsed;
+  try {
+    parsed = await createModdle(dialect.packages).fromXML(xml);
+  } catch {
+    // not readable: importBpmn says why, naming the file
+    return [];
+  }
+  return ((parsed.rootElement.rootElements ?? []) as ModdleElement[])
+    .filter((e) => e.$type === 'bpmn:Process' && e.id)
+    .map((e) => ({ id: e.id!, executable: e.isExecutable === true }));
+}
+
 /** Imports BPMN XML (already through readBpmnFile/checkBpmnText) into a definition. */
 export async function importBpmn(xml: string, o: ImportOptions = {}): Promise<ImportResult> {
   const source = o.source ?? 'BPMN input';
@@ -120,7 +138,7 @@ export async function importBpmn(xml: string, o: ImportOptions = {}): Promise<Im
     warnings.push({
       element: process.id!,
       type: 'bpmn:Process',
-      message: `${executable.length} executable processes; importing the first (choose with --process)`,
+      message: `${executable.length} executable processes; importing the first`,
     });
 
   const tooDeep = nestingProblem(process);

@@ -106,13 +106,14 @@ export async function importCommand(
 
 /** `gravity validate <file.bpmn>`: every problem with element id, type and line; exit 2 when any. */
 export async function validateCommand(app: App, file: string, o: { map?: string[]; json?: boolean }): Promise<number> {
-  const { problems } = await validateBpmnFile(file, await app.registry(), { mappings: mappingsOf(o.map) });
+  const { problems, notes } = await validateBpmnFile(file, await app.registry(), { mappings: mappingsOf(o.map) });
+  const noted = notes.length ? `${formatProblems(file, notes).replace(/\) /g, ') note: ')}\n` : '';
   print(
     o.json,
     problems.length
-      ? `${formatProblems(file, problems)}\n✖ ${problems.length} problem(s)`
-      : `✔ ${file} is valid and runs here`,
-    { file, valid: problems.length === 0, problems },
+      ? `${noted}${formatProblems(file, problems)}\n✖ ${problems.length} problem(s)`
+      : `${noted}✔ ${file} is valid and runs here`,
+    { file, valid: problems.length === 0, problems, notes },
   );
   return problems.length ? Exit.BadInput : Exit.Ok;
 }
