@@ -86,7 +86,7 @@ async function runFailure(file: string, mappings: Record<string, string>): Promi
     const err = r.error as { code?: string; step?: string; message: string } | undefined;
     if (r.status === 'failed' && err?.code === 'VALIDATION' && err.step) {
       const input = steps(def).get(err.step);
-      if (expressionsIn(input, 'input').length === 0) return `input of <${err.step}>: ${err.message}`;
+      if ([...expressionsIn(input, 'input')].length === 0) return `input of <${err.step}>: ${err.message}`;
     }
     if (r.status === 'failed' && (err?.code === 'UNKNOWN_TASK' || err?.code === 'INVALID_DEFINITION'))
       return `${err.code}: ${err.message}`;
