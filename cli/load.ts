@@ -1,9 +1,11 @@
 // The one definition loader: a catalog id, a definition (.json), a BPMN file or a scenario module becomes a validated
 // definition, or a BadInputError naming the file (or the closest workflow ids). run, describe, export, resume and
 // `gravity test` all load through it.
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { register } from 'node:module';
 import { basename, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import {
   assertValidDefinition,
   BadInputError,
@@ -37,7 +39,49 @@ export interface Loaded {
 /** Scenario modules: TypeScript or JavaScript files whose default export is a `scenario({...})`. */
 export const SCENARIO_MODULE = /\.scenario\.(ts|mts|js|mjs)$/;
 
+/** The bare specifier a scenario imports the authoring API by (`"exports"` of package.json, checked by a test). */
+export const SCENARIO_API = 'gravity/scenario';
+
+/**
+ * Module hooks (run on Node's loader thread, hence a string: no file to find next to the compiled or the source
+ * loader) so that a scenario loads from any folder: `gravity/scenario` resolves to this installation's authoring API
+ * even where no node_modules holds gravity (and to this installation even where one does: a definition built by
+ * another version's API would be run by this one), and a scenario file, with the TypeScript files it imports outside
+ * node_modules, loads as an ES module whatever the nearest package.json says (tsx would make it CommonJS, whose
+ * require() of the ESM-only dependencies fails).
+ */
+const HOOKS = `
+let api;
+const esm = new Set();
+export function initialize(data) { api = data.api; }
+const bare = (url) => url.replace(/[?#].*$/, '');
+export async function resolve(specifier, context, next) {
+  if (specifier === ${JSON.stringify(SCENARIO_API)}) return { url: api, shortCircuit: true };
+  const r = await next(specifier, context);
+  const url = bare(r.url);
+  if (!url.startsWith('file:')) return r;
+  const scenario = /\\.scenario\\.(ts|js)$/.test(url);
+  const imported = context.parentURL !== undefined && esm.has(bare(context.parentURL)) && /\\.ts$/.test(url) && !url.includes('/node_modules/');
+  if (!scenario && !imported) return r;
+  esm.add(url);
+  return { ...r, format: 'module' };
+}
+`;
+
+let hooked = false;
+
+/** Registers HOOKS once per process, before the first scenario module is imported. */
+function hookScenarios(): void {
+  if (hooked) return;
+  hooked = true;
+  // next to this file: dist/workflows/... once built; under tsx or vitest, the source (tsx compiles it)
+  const js = new URL('../workflows/galaxy/scenario.js', import.meta.url);
+  const api = existsSync(fileURLToPath(js)) ? js : new URL('../workflows/galaxy/scenario.ts', import.meta.url);
+  register(`data:text/javascript,${encodeURIComponent(HOOKS)}`, { data: { api: api.href } });
+}
+
 async function importModule(file: string): Promise<Record<string, unknown>> {
+  hookScenarios();
   if (/\.(ts|mts)$/.test(file)) {
     const { tsImport } = await import('tsx/esm/api');
     return (await tsImport(pathToFileURL(file).href, import.meta.url)) as Record<string, unknown>;
@@ -45,13 +89,72 @@ async function importModule(file: string): Promise<Record<string, unknown>> {
   return (await import(pathToFileURL(file).href)) as Record<string, unknown>;
 }
 
-/** Reads the definition of a scenario module; an error says what the file lacks. */
+/** Where a scenario failed to load: `line` and `column` in `at` (the scenario, or a file it imports), when known. */
+interface Where {
+  at: string;
+  line: number;
+  column: number;
+}
+
+/** This installation's folder, and its code in it: stack frames there are the authoring API's, not the author's. */
+const INSTALL = fileURLToPath(new URL('../', import.meta.url)).replace(/dist\/$/, '');
+const OURS = [
+  'dist/',
+  'engine/',
+  'tasks/',
+  'cli/',
+  'bpmn/',
+  'workflows/feel.ts',
+  'workflows/galaxy/scenario.ts',
+  'workflows/galaxy/expect.ts',
+];
+
+/** True for a frame in Node's internals, a dependency or gravity's own code. */
+function notTheAuthors(path: string): boolean {
+  if (path.includes('/node_modules/')) return true;
+  return path.startsWith(INSTALL) && OURS.some((o) => path.slice(INSTALL.length).startsWith(o));
+}
+
+/**
+ * The author's line an error points at, and its message without the location. esbuild's syntax errors carry it in the
+ * message (`<file>:6:32: ERROR: ...`: the error crossed the loader thread, its `errors` are lost); an error thrown
+ * while the module runs (an unknown action option, a reserved handle name) in its stack: the innermost frame outside
+ * gravity's code and the dependencies (in the scenario, or in a helper it imports, where the bad call is). tsx
+ * source-maps the stack: lines are those of the .ts file.
+ */
+export function locate(e: unknown): { message: string; where?: Where } {
+  const message = e instanceof Error ? e.message : String(e);
+  const syntax = /^(?:Transform failed with \d+ errors?:\n)?(.+?):(\d+):(\d+): ERROR: ([\s\S]*)$/.exec(message);
+  if (syntax)
+    return { message: syntax[4], where: { at: syntax[1], line: Number(syntax[2]), column: Number(syntax[3]) } };
+  const frames = [
+    ...(e instanceof Error ? (e.stack ?? '') : '').matchAll(
+      /^\s+at (?:async )?(?:.*? \()?((?:file:\/\/)?\/[^():]+):(\d+):(\d+)\)?$/gm,
+    ),
+  ].map((m) => ({
+    at: m[1].startsWith('file:') ? fileURLToPath(m[1]) : m[1],
+    line: Number(m[2]),
+    column: Number(m[3]),
+  }));
+  const where = frames.find((f) => !notTheAuthors(f.at));
+  return where ? { message, where } : { message };
+}
+
+/** Reads the definition of a scenario module; an error says what the file lacks, and where, when it can tell. */
 async function loadModule(file: string): Promise<{ def: Definition; name: string }> {
   let mod: Record<string, unknown>;
   try {
     mod = await importModule(file);
   } catch (e) {
-    throw new BadInputError(`${file}: cannot load scenario: ${(e as Error).message}`, { file });
+    const { message, where } = locate(e);
+    // an error in the scenario itself is prefixed with its line, as compilers do (editors jump to it); elsewhere it is added
+    const inFile = where?.at === file;
+    const prefix = inFile ? `${file}:${where.line}:${where.column}` : file;
+    const suffix = where && !inFile ? ` (at ${where.at}:${where.line}:${where.column})` : '';
+    throw new BadInputError(`${prefix}: cannot load scenario: ${message}${suffix}`, {
+      file,
+      ...(where ? { at: where.at, line: where.line, column: where.column } : {}),
+    });
   }
   const s = (mod.default ?? mod.scenario) as { name?: string; definition?: Definition } | undefined;
   if (!s?.definition)

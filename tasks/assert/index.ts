@@ -7,6 +7,7 @@ import { assertConflicted } from './conflicted.js';
 import { assertExpr } from './expr.js';
 import { assertFileContent } from './file-content.js';
 import { assertPushRejected } from './push-rejected.js';
+import { assertTag } from './tag.js';
 import { assertTreeClean } from './tree-clean.js';
 
 export {
@@ -18,6 +19,7 @@ export {
   assertExpr,
   assertFileContent,
   assertPushRejected,
+  assertTag,
   assertTreeClean,
 };
 
@@ -32,4 +34,5 @@ export const assertTasks = [
   assertAheadBehind,
   assertCommitMessage,
   assertPushRejected,
+  assertTag,
 ] as const;

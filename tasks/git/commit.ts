@@ -19,12 +19,21 @@ export const gitCommitInput = z.strictObject({
   /** Author and committer of the commit; default: the repo's user.name / user.email. */
   author: identity.optional(),
   allowEmpty: z.boolean().default(false),
+  /**
+   * Replace the last commit (`git commit --amend`) instead of adding one: its changes plus what is staged, with
+   * `message`; its author is kept unless `author` is given. Rewrites history: pushing it afterwards takes a force push.
+   */
+  amend: z.boolean().default(false),
 });
 
-/** Output of `git.commit`: HEAD after the step ("" in a repo without commits) and whether a commit was made. */
+/**
+ * Output of `git.commit`: HEAD after the step ("" in a repo without commits), whether a commit was made and, after an
+ * amend, the commit it replaced.
+ */
 export const gitCommitOutput = z.object({
   sha: z.string(),
   changed: z.boolean(),
+  replaced: z.string().optional(),
 });
 
 type Input = z.output<typeof gitCommitInput>;
@@ -38,7 +47,16 @@ function addArgs(i: Input): string[] | undefined {
 
 /** The `git commit` arguments for an input (identity first, as `-c` options). */
 function commitArgs(i: Input): string[] {
-  return [...identityArgs(i.author), 'commit', '-q', '-m', i.message, ...(i.allowEmpty ? ['--allow-empty'] : [])];
+  return [
+    ...identityArgs(i.author),
+    'commit',
+    '-q',
+    '-m',
+    i.message,
+    ...(i.allowEmpty ? ['--allow-empty'] : []),
+    // the author given becomes the amended commit's author too, as it is a new commit's
+    ...(i.amend ? ['--amend', ...(i.author ? ['--reset-author'] : [])] : []),
+  ];
 }
 
 /**
@@ -50,7 +68,8 @@ function commitArgs(i: Input): string[] {
 export const gitCommit = defineTask({
   id: 'git.commit',
   title: 'Commit changes',
-  description: 'Writes files, stages, and commits; a no-op (changed: false) when there is nothing to commit.',
+  description:
+    'Writes files, stages, and commits (or amends the last commit); a no-op (changed: false) when there is nothing to commit.',
   input: gitCommitInput,
   output: gitCommitOutput,
   idempotent: false,
@@ -65,6 +84,10 @@ export const gitCommit = defineTask({
     const i = ctx.input;
     const repo = repoDir(ctx.root, i.repo);
     requireRepo(repo, 'git.commit');
+    // checked before any file is written: an amend without a commit to replace must change nothing
+    const replaced = i.amend ? await revParse(ctx, repo, 'HEAD') : undefined;
+    if (replaced === null)
+      throw new TaskError(`git.commit: nothing to amend in ${repo}: it has no commit yet`, { repo });
     for (const [path, content] of Object.entries(i.files ?? {})) {
       const abs = join(repo, path);
       if (content === null) {
@@ -84,7 +107,8 @@ export const gitCommit = defineTask({
       existsSync(join(repo, '.git')) && statSync(join(repo, '.git')).isDirectory()
         ? existsSync(join(repo, '.git', 'MERGE_HEAD'))
         : (await revParse(ctx, repo, 'MERGE_HEAD')) !== null;
-    if (staged.exitCode === 0 && !merging && !i.allowEmpty) {
+    // an amend always makes a commit: a new message alone replaces the last one
+    if (staged.exitCode === 0 && !merging && !i.allowEmpty && !i.amend) {
       const head = await revParse(ctx, repo, 'HEAD');
       ctx.log.info(`nothing to commit in ${repo} (HEAD ${short(head)})`);
       return { sha: head ?? '', changed: false };
@@ -103,6 +127,10 @@ export const gitCommit = defineTask({
       );
     }
     const sha = (await revParse(ctx, repo, 'HEAD')) ?? '';
+    if (replaced) {
+      ctx.log.info(`amended ${short(replaced)} into ${short(sha)} in ${repo}: ${i.message.split('\n')[0]}`);
+      return { sha, changed: true, replaced };
+    }
     ctx.log.info(`committed ${short(sha)} in ${repo}: ${i.message.split('\n')[0]}`);
     return { sha, changed: true };
   },

@@ -13,6 +13,7 @@ import { gitPull } from './pull.js';
 import { gitPush } from './push.js';
 import { gitReadConfig } from './read-config.js';
 import { gitRebase } from './rebase.js';
+import { gitReset } from './reset.js';
 import { gitStatus } from './status.js';
 import { gitTag } from './tag.js';
 
@@ -31,6 +32,7 @@ export {
   gitPush,
   gitReadConfig,
   gitRebase,
+  gitReset,
   gitStatus,
   gitTag,
 };
@@ -48,6 +50,7 @@ export const gitTasks = [
   gitPull,
   gitMerge,
   gitRebase,
+  gitReset,
   gitTag,
   gitHook,
   gitStatus,

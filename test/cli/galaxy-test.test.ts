@@ -12,15 +12,16 @@ describe('gravity test', () => {
     const r = await sandbox().run('test', '--reporter', 'json', '--jobs', '2');
     expect(r.code, r.stdout + r.stderr).toBe(0);
     const report = JSON.parse(r.stdout);
-    expect(report).toMatchObject({ passed: 5, failed: 0 });
+    expect(report).toMatchObject({ passed: 6, failed: 0 });
     expect(report.results.map((x: { name: string }) => x.name).sort()).toEqual([
+      'amend a pushed commit and force-push it',
       'feature branch merged into main',
       'git-flow release and hotfix',
       'pre-receive hook refuses force pushes to main',
       'rebase with a conflict resolved by a step',
       'two actors pushing concurrently',
     ]);
-    expect(readdirSync(EXAMPLES).filter((f) => f.endsWith('.scenario.ts'))).toHaveLength(5);
+    expect(readdirSync(EXAMPLES).filter((f) => f.endsWith('.scenario.ts'))).toHaveLength(6);
   }, 120_000);
 
   it('fails with exit 1 naming the failing step and expected vs actual, and keeps the galaxy on --keep', async () => {

@@ -21,6 +21,7 @@ import * as failure from '../fixtures/scenarios/expect/failure.js';
 import * as file from '../fixtures/scenarios/expect/file.js';
 import * as message from '../fixtures/scenarios/expect/message.js';
 import * as push from '../fixtures/scenarios/expect/push.js';
+import * as tag from '../fixtures/scenarios/expect/tag.js';
 import * as tree from '../fixtures/scenarios/expect/tree.js';
 import { tempDir } from '../support/git-fixtures.js';
 
@@ -156,6 +157,39 @@ describe('branch expectations', () => {
     const r = await failsAt(branch.notToExistPresent, 'assert.branch-exists');
     expect(r.message).toBe(
       `assert.branch-exists: ${r.dir('alice')} has branch topic at ${r.short('topic')}, expected it not to exist`,
+    );
+  });
+});
+
+describe('tag expectations', () => {
+  it('hold: toExist, notToExist, toPointAt a sha / a ref, lightweight and annotated, in a clone and a remote', async () => {
+    await passes(tag.holds);
+  });
+
+  it('toExist fails on a branch of that name, saying so (the branch is not a tag)', async () => {
+    const r = await failsAt(tag.toExistBranch, 'assert.tag');
+    const head = (r.result.steps.find((s) => s.id === 's1_alice_checkout')?.output as { head: string }).head;
+    expect(r.message).toBe(
+      `assert.tag: ${r.dir('alice')} has no tag v1.0.0, expected it to exist (tags: none; a branch v1.0.0 exists (at ${head.slice(0, 7)}): tag it with tag(), not checkout())`,
+    );
+  });
+
+  it('toExist fails on a remote the tag was not pushed to', async () => {
+    const r = await failsAt(tag.notPushed, 'assert.tag');
+    expect(r.message).toBe(`assert.tag: ${r.dir('origin')} has no tag v1, expected it to exist (tags: none)`);
+  });
+
+  it('toPointAt fails on a tag at another commit, with both commits', async () => {
+    const r = await failsAt(tag.toPointAtOlder, 'assert.tag');
+    expect(r.message).toBe(
+      `assert.tag: ${r.dir('alice')} tag v1 is ${r.short('tagged')} (message "release"), expected ${r.short('fix')} (message "fix", main)`,
+    );
+  });
+
+  it('notToExist fails on an existing tag, with its commit', async () => {
+    const r = await failsAt(tag.notToExistPresent, 'assert.tag');
+    expect(r.message).toBe(
+      `assert.tag: ${r.dir('alice')} has tag oops at ${r.short('tagged')} (message "tagged"), expected it not to exist`,
     );
   });
 });
@@ -332,6 +366,9 @@ describe('expectOn (what each expectation compiles to)', () => {
       e.branch('main').toBe('v1'),
       e.branch('dev').toExist(),
       e.branch('dev').notToExist(),
+      e.tag('v1').toExist(),
+      e.tag('v1').notToExist(),
+      e.tag('v1').toPointAt('main'),
       e.file('a.txt').toBe('x\n'),
       e.file('a.txt', 'HEAD~1').toContain('x'),
       e.file('a.txt', 'v1').toMatch(/^x$/m),
@@ -375,6 +412,19 @@ describe('expectOn (what each expectation compiles to)', () => {
         src: 'assert.branch-exists',
         input: { branch: 'dev', exists: false },
         title: 'expect bob not to have branch dev',
+      },
+      { verb: 'tag_exists', src: 'assert.tag', input: { tag: 'v1' }, title: 'expect bob to have tag v1' },
+      {
+        verb: 'tag_absent',
+        src: 'assert.tag',
+        input: { tag: 'v1', exists: false },
+        title: 'expect bob not to have tag v1',
+      },
+      {
+        verb: 'tag_points_at',
+        src: 'assert.tag',
+        input: { tag: 'v1', pointsAt: 'main' },
+        title: 'expect bob tag v1 to point at main',
       },
       {
         verb: 'file',

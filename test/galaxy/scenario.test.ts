@@ -107,6 +107,12 @@ describe('scenario actions are strict', () => {
       'alice: checkout: unknown option "start"; did you mean "startPoint"?',
     ],
     [
+      'commit (amend)',
+      (h: Handles) => h.alice.commit('m', {}, { ammend: true } as never),
+      'alice: commit: unknown option "ammend"; did you mean "amend"?',
+    ],
+    ['reset', (h: Handles) => h.alice.reset('HEAD~1', { hard: true } as never), 'alice: reset: unknown option "hard"'],
+    [
       'rebase',
       (h: Handles) => h.alice.rebase('main', { timeoutMS: 5 } as never),
       'alice: rebase: unknown option "timeoutMS"; did you mean "timeoutMs"?',
@@ -127,8 +133,34 @@ describe('scenario actions are strict', () => {
         alice.pull({ remote: 'origin', branch: 'b', mode: 'rebase' }),
         alice.merge('main', { noFf: true, message: 'merge' }),
         alice.tag('v1', { ref: 'HEAD', message: 'one' }),
+        alice.commit('m2', {}, { amend: true, allowEmpty: true }),
+        alice.reset('HEAD~1', { mode: 'soft', title: 'undo' }),
       ],
     });
     expect(ids(s)).toContain('s7_alice_tag');
+    expect(ids(s)).toContain('s8_alice_amend');
+    expect(ids(s)).toContain('s9_alice_reset');
+  });
+
+  it('compiles amend and reset to git.commit and git.reset with their inputs', () => {
+    const s = scenario({
+      name: 'rewrite',
+      galaxy,
+      steps: ({ alice }) => [
+        alice.commit('m', { 'a.txt': 'a' }, { amend: true }),
+        alice.commit('plain', {}, { amend: false }),
+        alice.reset('origin/main', { mode: 'hard' }),
+        alice.reset('HEAD~1'),
+      ],
+    });
+    const inputs = listSteps(s.definition)
+      .filter((x) => x.src.startsWith('git.'))
+      .map((x) => `${x.src} ${JSON.stringify(x.state.invoke!.input)}`);
+    expect(inputs).toEqual([
+      'git.commit {"repo":"=steps.galaxy.actors.alice.dir","message":"m","files":{"a.txt":"a"},"amend":true}',
+      'git.commit {"repo":"=steps.galaxy.actors.alice.dir","message":"plain","files":{}}',
+      'git.reset {"repo":"=steps.galaxy.actors.alice.dir","ref":"origin/main","mode":"hard"}',
+      'git.reset {"repo":"=steps.galaxy.actors.alice.dir","ref":"HEAD~1"}',
+    ]);
   });
 });

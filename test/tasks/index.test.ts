@@ -25,6 +25,7 @@ describe('default task registry', () => {
       'assert.expr',
       'assert.file-content',
       'assert.push-rejected',
+      'assert.tag',
       'assert.tree-clean',
       'exec.run',
       'fs.copy',
@@ -50,6 +51,7 @@ describe('default task registry', () => {
       'git.push',
       'git.read-config',
       'git.rebase',
+      'git.reset',
       'git.status',
       'git.tag',
       'host.check-tool',
@@ -200,6 +202,11 @@ const PLAN_INPUTS: Record<string, (d: string) => PlanCase> = {
     mentions: 'origin/main',
     trace: join(d, 'repo'),
   }),
+  'git.reset': (d) => ({
+    input: { repo: join(d, 'repo'), ref: 'origin/main', mode: 'hard' },
+    mentions: `${join(d, 'repo')} reset -q --hard origin/main`,
+    trace: join(d, 'repo'),
+  }),
   'git.tag': (d) => ({ input: { repo: join(d, 'repo'), name: 'v1.2.3' }, mentions: 'v1.2.3', trace: join(d, 'repo') }),
   'git.hook': (d) => ({
     input: { repo: join(d, 'repo'), hook: 'pre-commit', script: 'exit 1' },
@@ -230,6 +237,10 @@ const PLAN_INPUTS: Record<string, (d: string) => PlanCase> = {
   'assert.branch-exists': (d) => ({
     input: { repo: join(d, 'repo'), branch: 'feature-x' },
     mentions: `feature-x exists in ${join(d, 'repo')}`,
+  }),
+  'assert.tag': (d) => ({
+    input: { repo: join(d, 'repo'), tag: 'v1.2.3', pointsAt: 'main' },
+    mentions: `tag v1.2.3 points at main in ${join(d, 'repo')}`,
   }),
   'assert.file-content': (d) => ({
     input: { repo: join(d, 'repo'), path: 'README.md', contains: 'hello' },

@@ -20,6 +20,14 @@ export interface BranchExpectation {
   notToExist(): Node;
 }
 
+/** Expectations on a tag. */
+export interface TagExpectation {
+  toExist(): Node;
+  notToExist(): Node;
+  /** The tag points at this commit (a sha or a ref of the same repo; an annotated tag is peeled to its commit). */
+  toPointAt(shaOrRef: string): Node;
+}
+
 /** Expectations on a file (working tree, or a commit with `ref`). */
 export interface FileExpectation {
   toBe(content: string): Node;
@@ -30,6 +38,7 @@ export interface FileExpectation {
 /** Everything expect(repo) offers. */
 export interface Expectation {
   branch(ref: string): BranchExpectation;
+  tag(name: string): TagExpectation;
   file(path: string, ref?: string): FileExpectation;
   toBeClean(): Node;
   toHaveConflicts(files: string[]): Node;
@@ -81,6 +90,20 @@ export function expectOn(repo: Repo, step: MakeStep): Expectation {
             'assert.branch-exists',
             { branch: ref, exists: false },
             `expect ${who} not to have branch ${ref}`,
+          ),
+      };
+    },
+    tag(name) {
+      return {
+        toExist: () => step('tag_exists', 'assert.tag', { tag: name }, `expect ${who} to have tag ${name}`),
+        notToExist: () =>
+          step('tag_absent', 'assert.tag', { tag: name, exists: false }, `expect ${who} not to have tag ${name}`),
+        toPointAt: (shaOrRef) =>
+          step(
+            'tag_points_at',
+            'assert.tag',
+            { tag: name, pointsAt: shaOrRef },
+            `expect ${who} tag ${name} to point at ${shaOrRef}`,
           ),
       };
     },

@@ -101,11 +101,29 @@ export class Actor implements RepoRef {
       rest,
     );
   }
-  /** Writes (string) or deletes (null) files, then commits everything with `message`. */
-  commit(message: string, files: Record<string, string | null> = {}, o: ActionOptions & { allowEmpty?: boolean } = {}) {
-    this.options('commit', o, ['allowEmpty']);
-    const { allowEmpty, ...rest } = o;
-    return this.act('commit', 'git.commit', { message, files, ...(allowEmpty ? { allowEmpty } : {}) }, rest);
+  /**
+   * Writes (string) or deletes (null) files, then commits everything with `message`; `amend: true` replaces the last
+   * commit instead (pushing it again then takes `push({ force: true })`).
+   */
+  commit(
+    message: string,
+    files: Record<string, string | null> = {},
+    o: ActionOptions & { allowEmpty?: boolean; amend?: boolean } = {},
+  ) {
+    this.options('commit', o, ['allowEmpty', 'amend']);
+    const { allowEmpty, amend, ...rest } = o;
+    return this.act(
+      amend ? 'amend' : 'commit',
+      'git.commit',
+      { message, files, ...(allowEmpty ? { allowEmpty } : {}), ...(amend ? { amend } : {}) },
+      rest,
+    );
+  }
+  /** Moves the checked-out branch to `ref` (`git reset`): `mode` soft, mixed (git's default) or hard. */
+  reset(ref: string, o: ActionOptions & { mode?: 'soft' | 'mixed' | 'hard' } = {}) {
+    this.options('reset', o, ['mode']);
+    const { title, retry, timeoutMs, ...input } = o;
+    return this.act('reset', 'git.reset', { ref, ...input }, { title, retry, timeoutMs });
   }
   push(
     o: ActionOptions & {

@@ -107,6 +107,67 @@ describe('git.commit', () => {
   });
 });
 
+describe('git.commit amend', () => {
+  it('replaces the last commit: its changes plus the new ones, the new message, the same parent and author', async () => {
+    const base = sh(g.alice, 'rev-parse', 'HEAD');
+    const first = await runTask(
+      gitCommit,
+      { repo: g.alice, files: { 'a.txt': 'a\n' }, message: 'add a' },
+      { root: g.root },
+    );
+    const out = await runTask(
+      gitCommit,
+      { repo: g.alice, files: { 'b.txt': 'b\n' }, message: 'add a and b', amend: true },
+      { root: g.root },
+    );
+    expect(out).toEqual({ sha: sh(g.alice, 'rev-parse', 'HEAD'), changed: true, replaced: first.sha });
+    expect(out.sha).not.toBe(first.sha);
+    expect(sh(g.alice, 'rev-parse', 'HEAD~1')).toBe(base);
+    expect(sh(g.alice, 'show', '--name-only', '--format=%s|%an', 'HEAD')).toBe(
+      'add a and b|Alice Liddell\n\na.txt\nb.txt',
+    );
+  });
+
+  it('amends the message alone when nothing is staged (a plain commit would be a no-op)', async () => {
+    const first = await runTask(
+      gitCommit,
+      { repo: g.alice, files: { 'a.txt': 'a\n' }, message: 'tpyo' },
+      { root: g.root },
+    );
+    const out = await runTask(gitCommit, { repo: g.alice, message: 'typo fixed', amend: true }, { root: g.root });
+    expect(out.changed).toBe(true);
+    expect(out.replaced).toBe(first.sha);
+    expect(sh(g.alice, 'log', '--format=%s', '-2')).toBe('typo fixed\ninitial commit');
+  });
+
+  it('makes `author` the author of the amended commit too', async () => {
+    await runTask(gitCommit, { repo: g.alice, files: { 'a.txt': 'a\n' }, message: 'by alice' }, { root: g.root });
+    await runTask(gitCommit, { repo: g.alice, message: 'now by bob', amend: true, author: BOB }, { root: g.root });
+    expect(sh(g.alice, 'log', '-1', '--format=%an / %cn')).toBe('Bob Builder / Bob Builder');
+  });
+
+  it('refuses to amend in a repo without commits, before writing any file', async () => {
+    const repo = join(g.root, 'empty');
+    sh(g.root, 'init', '-q', repo);
+    const err = await rejection(
+      runTask(gitCommit, { repo, files: { 'a.txt': 'a' }, message: 'm', amend: true }, { root: g.root }),
+    );
+    expect(err.message).toBe(`git.commit: nothing to amend in ${repo}: it has no commit yet`);
+    expect(existsSync(join(repo, 'a.txt'))).toBe(false);
+  });
+
+  it('plans git commit --amend, and is not idempotent (each run replaces the commit again)', () => {
+    const input = gitCommit.input.parse({ repo: 'alice', message: 'm', amend: true, author: BOB });
+    expect(gitCommit.plan(input).at(-1)).toBe(
+      "git -C alice -c 'user.name=Bob Builder' -c user.email=bob@example.test commit -q -m m --amend --reset-author",
+    );
+    expect(gitCommit.plan(gitCommit.input.parse({ repo: 'alice', message: 'm', amend: true })).at(-1)).toBe(
+      'git -C alice commit -q -m m --amend',
+    );
+    expect(gitCommit.isIdempotent(input)).toBe(false);
+  });
+});
+
 describe('git.tag', () => {
   it('tags HEAD, accepts the same tag again and refuses it on another commit', async () => {
     const head = sh(g.alice, 'rev-parse', 'HEAD');
