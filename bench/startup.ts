@@ -3,7 +3,7 @@
 import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createTempRoot, measure, round, type Repetitions } from './harness.js';
+import { createTempRoot, median, round, type Repetitions } from './harness.js';
 import { GRAVITY_BIN, loadedModules, packageOf } from './loaded-modules.js';
 import type { BenchResult } from './report.js';
 
@@ -12,7 +12,7 @@ const GOAL = 2.5;
 
 export async function startupBench(o: { reps?: Repetitions } = {}): Promise<BenchResult> {
   const t0 = performance.now();
-  const reps = o.reps ?? { min: 7, max: 25, budgetMs: 3000, warmup: 2 };
+  const reps = o.reps ?? { min: 15, max: 41, budgetMs: 15000, warmup: 2 };
   const tmp = await createTempRoot('gravity-bench-start-');
   try {
     const env = { ...process.env, GRAVITY_HOME: join(tmp.path, 'data'), CI: 'true', FORCE_COLOR: '0' };
@@ -46,9 +46,25 @@ export async function startupBench(o: { reps?: Repetitions } = {}): Promise<Benc
       { case: 'gravity runs', args: [GRAVITY_BIN, 'runs'], gravity: ['runs'] },
       { case: 'gravity show <run>', args: [GRAVITY_BIN, 'show', runId], gravity: ['show', runId] },
     ];
-    const timed = [];
-    for (const c of cases) timed.push({ ...c, t: await measure({ run: async () => node(c.args) }, reps) });
-    const ref = timed[0].t.medianMs;
+    // in rounds, each running every case once: the reference and the commands share the machine's load, which drifts
+    // over seconds on a busy machine; a case's ratio is the median of its ratios to the reference of the same round
+    const timeOnce = (args: string[]) => {
+      const t0 = performance.now();
+      node(args);
+      return performance.now() - t0;
+    };
+    for (let w = 0; w < (reps.warmup ?? 1); w++) for (const c of cases) node(c.args);
+    const samples: number[][] = cases.map(() => []);
+    const started = performance.now();
+    for (let n = 1; n <= reps.max; n++) {
+      for (const [i, c] of cases.entries()) samples[i].push(timeOnce(c.args));
+      if (n >= reps.min && performance.now() - started >= reps.budgetMs) break;
+    }
+    const timed = cases.map((c, i) => ({
+      ...c,
+      ms: median(samples[i]),
+      ratio: median(samples[i].map((ms, k) => ms / samples[0][k])),
+    }));
     const heaviest: string[] = [];
     const rows = timed.map((c) => {
       let modules: number | null = null;
@@ -60,10 +76,10 @@ export async function startupBench(o: { reps?: Repetitions } = {}): Promise<Benc
         const top = [...byPackage].sort((a, b) => b[1] - a[1]).slice(0, 5);
         heaviest.push(`${c.case}: ${top.map(([p, n]) => `${p} ${n}`).join(', ')}`);
       }
-      const ratio = c.t.medianMs / ref;
+      const ratio = c.ratio;
       return {
         case: c.case,
-        ms: round(c.t.medianMs, 1),
+        ms: round(c.ms, 1),
         ratio: round(ratio, 2),
         modules,
         goal: c.gravity ? (ratio <= GOAL ? 'ok' : `> ${GOAL}x`) : '',
@@ -73,7 +89,8 @@ export async function startupBench(o: { reps?: Repetitions } = {}): Promise<Benc
       name: 'startup',
       title: 'Start time of the CLI: a fresh process per command, against `node -e 0`',
       explain: [
-        'Each case spawns node and waits for it to exit (the same spawnSync for the reference), median of the samples.',
+        'Each case spawns node and waits for it to exit (the same spawnSync for the reference); the cases run in turn,',
+        `round after round (${samples[0].length} rounds): ms is the median of a case, the ratio the median of its ratios to the reference of the same round.`,
         `modules: the files the command loads (ES and CommonJS, ours and node_modules'); the goal is ${GOAL}x node -e 0.`,
       ],
       columns: [

@@ -1,6 +1,7 @@
 // Human text for results, runs, definitions: tables and trees; `--json` bypasses all of it.
 import type { Definition, JournalEntry, PlanItem, RunRecord, RunResult, StepSummary } from '../engine/index.js';
-import { RunStatus } from '../engine/index.js';
+// the light entry point: `gravity runs` and `show` format runs without loading the engine that makes them
+import { RunStatus } from '../engine/records.js';
 import { Exit, jsonText } from './output.js';
 
 export { Exit };

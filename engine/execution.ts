@@ -11,7 +11,8 @@ import {
   type SerializedError,
 } from './errors.js';
 import { resolveTemplate } from './expressions.js';
-import { openSteps, RunStatus, summarizeSteps, type JournalEntry, type RunRecord } from './journal.js';
+import { openSteps, RunStatus, type JournalEntry, type RunRecord } from './journal.js';
+import { resultOf } from './run-result.js';
 import { RunWriter } from './run-store.js';
 import type { ChildRuns, EngineOptions, LogLevel, PersistedTimer, RunResult, StepHost } from './run-types.js';
 import { runTaskStep } from './step.js';
@@ -32,19 +33,6 @@ function timerKey(timers: PersistedTimer[]): string {
     .map((t) => `${t.id}@${t.startedAt}`)
     .sort()
     .join(',');
-}
-
-/** The `--json` shape of a run, from its record and journal. */
-export function resultOf(r: RunRecord, journal: JournalEntry[]): RunResult {
-  return {
-    runId: r.id,
-    workflow: r.workflow,
-    status: r.status,
-    steps: summarizeSteps(journal, r.status !== RunStatus.Running),
-    ...(r.output !== undefined ? { output: r.output } : {}),
-    ...(r.error ? { error: r.error } : {}),
-    ...(r.attention ? { attention: r.attention } : {}),
-  };
 }
 
 /** One execution (fresh or resumed) of a definition, bound to a run record. */

@@ -99,9 +99,7 @@ export { assertValidDefinition, checkDefinition, type Problem, type ValidateOpti
 export { bindRuntime, compile, scopeOf, type RunContext, type Runtime, type TaskRequest } from './compile.js';
 export {
   interruptedAttempt,
-  journalEntrySchema,
   openSteps,
-  runRecordSchema,
   RunStatus,
   stepsFromJournal,
   summarizeSteps,
@@ -134,7 +132,8 @@ export {
   type RunListing,
   type UnreadableRun,
 } from './run-store.js';
-export { resultOf } from './execution.js';
+export { journalEntrySchema, runRecordSchema } from './record-schemas.js';
+export { resultOf } from './run-result.js';
 export { isRunLive } from './liveness.js';
 export { newRunId, resumeRun, startRun } from './runner.js';
 export { rollbackRun, type RollbackReport } from './rollback.js';

@@ -1,7 +1,7 @@
 // The run journal and run records: what happened, in order, and the summaries read back from it.
-import { z } from 'zod';
 import type { SerializedError } from './errors.js';
 import type { SameShape } from './same-shape.js';
+import { s, type Infer } from './shape.js';
 
 /** Lifecycle of a run. */
 export const RunStatus = {
@@ -43,44 +43,45 @@ export interface RunRecord {
   root?: string;
 }
 
-const serializedErrorSchema = z.object({
-  name: z.string(),
-  code: z.string(),
-  message: z.string(),
-  details: z.record(z.string(), z.unknown()).optional(),
+const serializedErrorShape = s.object({
+  name: s.string(),
+  code: s.string(),
+  message: s.string(),
+  details: s.optional(s.record(s.unknown())),
 });
 
 /**
  * What a stored run record must be to be used: checked whenever one is read back (engine/run-store.ts), so that a
  * record of the wrong shape is reported as unreadable instead of failing later on a missing field. Unknown fields are
- * allowed (and kept: the record read is the one stored, not the parse result).
+ * allowed (and kept: the record read is the one stored, not the parse result). A shape (engine/shape.ts), not a zod
+ * schema, so that reading runs does not load zod; `runRecordSchema` (engine/record-schemas.ts) is the same in zod.
  */
-export const runRecordSchema = z.object({
-  id: z.string().min(1),
-  workflow: z.string(),
-  title: z.string().optional(),
-  definitionHash: z.string(),
-  source: z.object({
-    kind: z.enum(['catalog', 'file', 'inline']),
-    ref: z.string().optional(),
-    mappings: z.record(z.string(), z.string()).optional(),
+export const runRecordShape = s.object({
+  id: s.string({ min: 1 }),
+  workflow: s.string(),
+  title: s.optional(s.string()),
+  definitionHash: s.string(),
+  source: s.object({
+    kind: s.enum(['catalog', 'file', 'inline']),
+    ref: s.optional(s.string()),
+    mappings: s.optional(s.record(s.string())),
   }),
-  params: z.record(z.string(), z.unknown()),
-  status: z.enum(RunStatus),
-  pid: z.number().optional(),
-  pidStart: z.number().optional(),
-  host: z.string().optional(),
-  parent: z.string().optional(),
-  createdAt: z.string(),
-  updatedAt: z.string(),
-  finishedAt: z.string().optional(),
-  output: z.unknown().optional(),
-  error: serializedErrorSchema.extend({ step: z.string().optional() }).optional(),
-  attention: z.object({ message: z.string(), steps: z.array(z.string()) }).optional(),
-  root: z.string().optional(),
+  params: s.record(s.unknown()),
+  status: s.enum(Object.values(RunStatus)),
+  pid: s.optional(s.number()),
+  pidStart: s.optional(s.number()),
+  host: s.optional(s.string()),
+  parent: s.optional(s.string()),
+  createdAt: s.string(),
+  updatedAt: s.string(),
+  finishedAt: s.optional(s.string()),
+  output: s.optional(s.unknown()),
+  error: s.optional(s.object({ ...serializedErrorShape.fields, step: s.optional(s.string()) })),
+  attention: s.optional(s.object({ message: s.string(), steps: s.array(s.string()) })),
+  root: s.optional(s.string()),
 });
-// the schema and the interface describe the same record: a field added to one only is a type error here
-true satisfies SameShape<RunRecord, z.infer<typeof runRecordSchema>>;
+// the shape and the interface describe the same record: a field added to one only is a type error here
+true satisfies SameShape<RunRecord, Infer<typeof runRecordShape>>;
 
 /** Kinds of journal entries (also the run events streamed to renderers). */
 export type JournalType =
@@ -124,44 +125,50 @@ export interface JournalEntry {
   finishedAt?: string;
 }
 
-/** What a journal line must be to be used: checked when a journal is read back (engine/run-store.ts). */
-export const journalEntrySchema = z.object({
-  type: z.enum([
-    'run.started',
-    'run.resumed',
-    'run.finished',
-    'run.failed',
-    'run.cancelled',
-    'run.detached',
-    'run.needs-attention',
-    'run.rolled-back',
-    'task.started',
-    'task.process',
-    'task.retrying',
-    'task.finished',
-    'task.failed',
-    'task.cancelled',
-    'task.compensated',
-    'task.compensate-failed',
-  ]),
-  at: z.string(),
-  step: z.string().optional(),
-  task: z.string().optional(),
-  attempt: z.number().optional(),
-  idempotent: z.boolean().optional(),
-  supervised: z.boolean().optional(),
-  input: z.unknown().optional(),
-  output: z.unknown().optional(),
-  error: serializedErrorSchema.optional(),
-  durationMs: z.number().optional(),
-  delayMs: z.number().optional(),
-  pid: z.number().optional(),
-  command: z.array(z.string()).optional(),
-  child: z.string().optional(),
-  message: z.string().optional(),
-  finishedAt: z.string().optional(),
+/** Every kind of journal entry, in the order of JournalType. */
+export const JOURNAL_TYPES = [
+  'run.started',
+  'run.resumed',
+  'run.finished',
+  'run.failed',
+  'run.cancelled',
+  'run.detached',
+  'run.needs-attention',
+  'run.rolled-back',
+  'task.started',
+  'task.process',
+  'task.retrying',
+  'task.finished',
+  'task.failed',
+  'task.cancelled',
+  'task.compensated',
+  'task.compensate-failed',
+] as const satisfies readonly JournalType[];
+
+/**
+ * What a journal line must be to be used: checked when a journal is read back (engine/run-store.ts). A shape, like
+ * runRecordShape; `journalEntrySchema` (engine/record-schemas.ts) is the same in zod.
+ */
+export const journalEntryShape = s.object({
+  type: s.enum(JOURNAL_TYPES),
+  at: s.string(),
+  step: s.optional(s.string()),
+  task: s.optional(s.string()),
+  attempt: s.optional(s.number()),
+  idempotent: s.optional(s.boolean()),
+  supervised: s.optional(s.boolean()),
+  input: s.optional(s.unknown()),
+  output: s.optional(s.unknown()),
+  error: s.optional(serializedErrorShape),
+  durationMs: s.optional(s.number()),
+  delayMs: s.optional(s.number()),
+  pid: s.optional(s.number()),
+  command: s.optional(s.array(s.string())),
+  child: s.optional(s.string()),
+  message: s.optional(s.string()),
+  finishedAt: s.optional(s.string()),
 });
-true satisfies SameShape<JournalEntry, z.infer<typeof journalEntrySchema>>;
+true satisfies SameShape<JournalEntry, Infer<typeof journalEntryShape>>;
 
 /** A live event: a journal entry, or a log line of a task (not journaled). */
 export type RunEvent =

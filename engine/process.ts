@@ -1,5 +1,4 @@
 // Child processes for task nodes: argument arrays only, own process group, whole group killed on abort.
-import { execa } from 'execa';
 import { createWriteStream, mkdirSync, readFileSync, type WriteStream } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -285,8 +284,17 @@ export function spawnFailure(command: string, args: string[], message: string, d
   };
 }
 
+/**
+ * execa, imported on the first command: it is ~100 files, and the commands that only read runs (`gravity runs`, `show`)
+ * load this file for its process checks (isSameLiveProcess) and run nothing.
+ */
+let execaModule: Promise<typeof import('execa')> | undefined;
+
 /** Default Exec: execa with `detached` (own group), streaming, timeout and abort handled by group kill. */
 export const exec: Exec = async (command, args = [], o = {}) => {
+  if (o.signal?.aborted) throw new CancelledError(`not started: ${command} (cancelled)`);
+  const { execa } = await (execaModule ??= import('execa'));
+  // the import may have taken a while, the first time: a cancel meanwhile still means not started
   if (o.signal?.aborted) throw new CancelledError(`not started: ${command} (cancelled)`);
   const started = performance.now();
   const child = execa(command, args, {

@@ -5,7 +5,7 @@ import type { RunContext } from './compile.js';
 import type { Definition } from './definition.js';
 import { definitionHash } from './definition.js';
 import { BadInputError, ErrorCode, GravityError, NotFoundError, type SerializedError } from './errors.js';
-import { resultOf } from './execution.js';
+import { resultOf } from './run-result.js';
 import {
   openSteps,
   RunStatus,

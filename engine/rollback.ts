@@ -1,7 +1,7 @@
 // Rollback: the compensations of finished steps, newest first; child runs of call steps are rolled back too.
 import type { CompensateContext } from './define-task.js';
 import { BadInputError, serializeError, type SerializedError } from './errors.js';
-import { resultOf } from './execution.js';
+import { resultOf } from './run-result.js';
 import { openSteps, RunStatus } from './journal.js';
 import { isRunLive } from './liveness.js';
 import { exec } from './process.js';

@@ -1,10 +1,9 @@
 // Where a run lives in the store (the one key layout) and the writer of its journal and record.
-import { z } from 'zod';
 import type { Definition } from './definition.js';
 import { BadInputError, CorruptDataError, NotFoundError } from './errors.js';
-import { journalEntrySchema, runRecordSchema, type JournalEntry, type RunRecord } from './journal.js';
+import { journalEntryShape, runRecordShape, type JournalEntry, type RunRecord } from './journal.js';
 import type { EngineOptions, LogLevel, PersistedRunSnapshot } from './run-types.js';
-import type { SameShape } from './same-shape.js';
+import { shapeIssues, type ShapeIssue } from './shape.js';
 import type { Store } from './store/types.js';
 
 /** The store keys of runs: nothing else spells them. */
@@ -36,8 +35,8 @@ export interface RunListing {
   unreadable: UnreadableRun[];
 }
 
-/** zod issues on one line: `path: message; ...` (the first few). */
-function describeIssues(issues: z.core.$ZodIssue[]): string {
+/** Shape (or zod) issues on one line: `path: message; ...` (the first few). */
+function describeIssues(issues: readonly ShapeIssue[]): string {
   const shown = issues
     .slice(0, 3)
     .map((i) => `${i.path.length ? `${i.path.map(String).join('.')}: ` : ''}${i.message}`)
@@ -47,10 +46,10 @@ function describeIssues(issues: z.core.$ZodIssue[]): string {
 
 /** Why a stored value is not the record of run `id`, or undefined when it is. */
 function recordProblem(id: string, value: unknown): string | undefined {
-  const parsed = runRecordSchema.safeParse(value);
-  if (!parsed.success) return `not a run record: ${describeIssues(parsed.error.issues)}`;
-  if (parsed.data.id !== id)
-    return `its id ${JSON.stringify(parsed.data.id)} is not its file name ${JSON.stringify(id)}`;
+  const issues = shapeIssues(runRecordShape, value);
+  if (issues.length) return `not a run record: ${describeIssues(issues)}`;
+  const record = value as RunRecord;
+  if (record.id !== id) return `its id ${JSON.stringify(record.id)} is not its file name ${JSON.stringify(id)}`;
   return undefined;
 }
 
@@ -132,32 +131,14 @@ export async function readJournal(store: Store, id: string): Promise<JournalEntr
   const key = keys.journal(id);
   const entries = await store.readLog(key);
   for (const [i, entry] of entries.entries()) {
-    const parsed = journalEntrySchema.safeParse(entry);
-    if (parsed.success) continue;
+    const issues = shapeIssues(journalEntryShape, entry);
+    if (!issues.length) continue;
     const file = store.locate(key, 'log');
-    const problem = `line ${i + 1} is not a journal entry: ${describeIssues(parsed.error.issues)}`;
+    const problem = `line ${i + 1} is not a journal entry: ${describeIssues(issues)}`;
     throw new CorruptDataError(`corrupt journal ${file}: ${problem}`, file, problem, { run: id, file, line: i + 1 });
   }
   return entries as JournalEntry[];
 }
-
-/** What a stored snapshot must hold for resume to restore it (the xstate part: the fields resume and xstate read). */
-const snapshotSchema = z.object({
-  definitionHash: z.string(),
-  snapshot: z.looseObject({
-    status: z.string(),
-    value: z.union([z.string(), z.record(z.string(), z.unknown())]),
-    context: z.record(z.string(), z.unknown()),
-    children: z.record(z.string(), z.unknown()).optional(),
-  }),
-  timers: z
-    .array(
-      z.object({ id: z.string(), event: z.object({ type: z.string() }), delay: z.number(), startedAt: z.number() }),
-    )
-    .optional(),
-  stepsInJournal: z.boolean().optional(),
-});
-true satisfies SameShape<Omit<PersistedRunSnapshot, 'snapshot'>, Omit<z.infer<typeof snapshotSchema>, 'snapshot'>>;
 
 /**
  * The last persisted snapshot of run `id`, or undefined. A snapshot that cannot be read or is not one is a
@@ -167,6 +148,8 @@ export async function readSnapshot(store: Store, id: string): Promise<PersistedR
   const key = keys.snapshot(id);
   const entry = await store.get(key);
   if (!entry) return undefined;
+  // zod, loaded here: only resume reads snapshots, and it has loaded zod with the task registry already
+  const { snapshotSchema } = await import('./record-schemas.js');
   const parsed = snapshotSchema.safeParse(entry.value);
   if (!parsed.success) {
     const file = store.locate(key);

@@ -1,6 +1,7 @@
 // The catalog: every workflow the CLI can run by name.
-import type { Definition } from '../engine/index.js';
-import { closest } from '../engine/index.js';
+// the engine's entry point for authors (no zod, execa, xstate, feelin): `gravity list` loads the catalog and no more
+import type { Definition } from '../engine/authoring.js';
+import { closest } from '../engine/authoring.js';
 import { girofleSync } from './girofle/sync.js';
 import { hostDoctor } from './host/doctor.js';
 

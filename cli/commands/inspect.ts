@@ -1,18 +1,8 @@
-// Commands that only read: list, describe, runs, show.
-import type { JournalEntry, RunRecord } from '../../engine/index.js';
-import {
-  BadInputError,
-  closest,
-  ErrorCode,
-  listRuns,
-  loadRun,
-  readJournal,
-  planDefinition,
-  printable,
-  resultOf,
-  RunStatus,
-  isRunLive,
-} from '../../engine/index.js';
+// Commands that only read: list, describe, runs, show. They import the engine's light entry points (records, errors):
+// `runs` and `show` load no zod, execa, xstate or feelin; describe imports the planner (and FEEL) when it runs.
+import { BadInputError, closest, ErrorCode, printable } from '../../engine/errors.js';
+import type { JournalEntry, RunRecord } from '../../engine/records.js';
+import { isRunLive, listRuns, loadRun, readJournal, resultOf, RunStatus } from '../../engine/records.js';
 import type { App } from '../app.js';
 import {
   duration,
@@ -41,6 +31,7 @@ export async function listCommand(app: App, o: { json?: boolean }): Promise<numb
 /** `gravity describe <workflow>`: title, params and the steps as a tree. */
 export async function describeCommand(app: App, ref: string, o: { json?: boolean }): Promise<number> {
   const { def } = await app.load(ref);
+  const { planDefinition } = await import('../../engine/index.js');
   const steps = planDefinition(def, await app.registry());
   const human = [
     `${def.id}${def.title ? ` — ${def.title}` : ''}`,

@@ -1,7 +1,6 @@
 // Locks for the JSON store that hold across processes: an in-process queue per name plus a proper-lockfile lock folder.
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
-import lockfile from 'proper-lockfile';
 import { ErrorCode, GravityError } from '../errors.js';
 import type { Lease } from './types.js';
 
@@ -36,6 +35,16 @@ export class KeyedQueue {
   }
 }
 
+let lockfileModule: Promise<typeof import('proper-lockfile')> | undefined;
+
+/**
+ * proper-lockfile, imported with the first lock taken (it and graceful-fs under it are ~15 files): the commands that
+ * only read the store (`gravity runs`, `show`) take none.
+ */
+function properLockfile(): Promise<typeof import('proper-lockfile')> {
+  return (lockfileModule ??= import('proper-lockfile'));
+}
+
 /** Short exclusive locks on names (store keys), for read-compare-write sections across processes. */
 export class KeyLocks {
   private readonly queue = new KeyedQueue();
@@ -48,6 +57,7 @@ export class KeyLocks {
     return this.queue.run(name, async () => {
       const target = join(this.folder, lockFileName(name));
       let lost: Error | undefined;
+      const lockfile = await properLockfile();
       const release = await lockfile
         .lock(target, {
           lockfilePath: `${target}.lock`,
@@ -88,6 +98,7 @@ export class KeyLocks {
  * Polls until `waitMs` has passed, then throws GravityError LOCKED.
  */
 export async function acquireLease(folder: string, name: string, ttlMs: number, waitMs: number): Promise<Lease> {
+  const lockfile = await properLockfile();
   const target = join(folder, lockFileName(name));
   const deadline = Date.now() + waitMs;
   for (;;) {

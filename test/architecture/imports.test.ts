@@ -72,6 +72,54 @@ export function circles(graph: Map<string, string[]>): string[][] {
   return found;
 }
 
+/**
+ * What code outside engine/ may import from it: the barrel (everything) and the light entry points, each a part of it
+ * that loads none of the engine's heavy libraries, for the commands that must start fast (docs/architecture.md).
+ */
+const LIGHT_ENTRY_POINTS = ['engine/authoring.ts', 'engine/records.ts', 'engine/errors.ts', 'engine/store/index.ts'];
+const ENTRY_POINTS = ['engine/index.ts', ...LIGHT_ENTRY_POINTS];
+/** Libraries that each cost a large share of a start (~100 files for zod and execa): imported where used, on demand. */
+const HEAVY = ['zod', 'execa', 'xstate', 'feelin', 'proper-lockfile', 'pino', 'listr2', 'handlebars'];
+
+const STATIC_IMPORT = /^\s*(?:import|export)\s+(?!type\b)(?:([^'";]*?)\s+from\s+)?['"]([^'"]+)['"]/gm;
+
+/**
+ * What `file` loads when it is loaded: its static imports and re-exports, not the type-only ones (TypeScript drops
+ * them) nor the dynamic ones (loaded when the code runs), as specifiers (`./x.js`, `zod`, `node:fs`).
+ */
+function staticImportsOf(file: string): string[] {
+  const source = readFileSync(join(ROOT, file), 'utf8');
+  const out: string[] = [];
+  for (const m of source.matchAll(STATIC_IMPORT)) {
+    const names = m[1]?.match(/^\{([^}]*)\}$/)?.[1];
+    const onlyTypes = names !== undefined && names.split(',').every((n) => !n.trim() || /^type\s/.test(n.trim()));
+    if (!onlyTypes && !m[2].startsWith('node:')) out.push(m[2]);
+  }
+  return out;
+}
+
+/** The packages loading `entry` loads with it, through its static imports, its files' and theirs. */
+function packagesLoadedBy(entry: string): string[] {
+  const seen = new Set<string>();
+  const packages = new Set<string>();
+  const visit = (f: string) => {
+    if (seen.has(f)) return;
+    seen.add(f);
+    for (const spec of staticImportsOf(f)) {
+      if (spec.startsWith('.')) visit(importsOf(f, `import x from '${spec}';`)[0] ?? spec);
+      else
+        packages.add(
+          spec
+            .split('/')
+            .slice(0, spec.startsWith('@') ? 2 : 1)
+            .join('/'),
+        );
+    }
+  };
+  visit(entry);
+  return [...packages].sort();
+}
+
 const files = sourceFiles();
 const graph = new Map(files.map((f) => [f, importsOf(f)]));
 const layer = (file: string) => file.split('/')[0];
@@ -104,7 +152,29 @@ describe('the import graph', () => {
   });
 
   it('names the engine barrel exports one by one (no export * leaking helpers)', () => {
-    expect(readFileSync(join(ROOT, 'engine/index.ts'), 'utf8')).not.toMatch(/export\s+\*/);
+    for (const entry of ENTRY_POINTS) expect(readFileSync(join(ROOT, entry), 'utf8'), entry).not.toMatch(/export\s+\*/);
+  });
+
+  it('lets cli/, bpmn/, tasks/ and workflows/ import engine/ through its entry points only', () => {
+    const wrong = files
+      .filter((f) => ['cli', 'bpmn', 'tasks', 'workflows'].includes(layer(f)))
+      .flatMap((f) =>
+        graph
+          .get(f)!
+          .filter((d) => layer(d) === 'engine' && !ENTRY_POINTS.includes(d))
+          .map((d) => `${f} -> ${d}`),
+      );
+    expect(wrong).toEqual([]);
+  });
+
+  it('sees the heavy libraries the barrel loads (the walk below works)', () => {
+    expect(packagesLoadedBy('engine/index.ts').filter((p) => HEAVY.includes(p))).toEqual(
+      expect.arrayContaining(['zod', 'xstate', 'feelin']),
+    );
+  });
+
+  it.each(LIGHT_ENTRY_POINTS)(`lets the light entry point %s load none of ${HEAVY.join(', ')} up front`, (entry) => {
+    expect(packagesLoadedBy(entry).filter((p) => HEAVY.includes(p))).toEqual([]);
   });
 });
 

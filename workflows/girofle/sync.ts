@@ -1,5 +1,5 @@
 // girofle:sync — backs a versioned folder up to its remote: save, fetch, push, or reconcile through a fresh clone, never losing a file.
-import { attention, decide, fail, sequence, task, workflow, type Definition } from '../../engine/index.js';
+import { attention, decide, fail, sequence, task, workflow, type Definition } from '../../engine/authoring.js';
 import { feelLines } from '../feel.js';
 
 /** A step that records the run's result (variable `result`, the workflow output) and says it. */

@@ -1,5 +1,5 @@
 // host:doctor — which host tools the workflow families need are here, with versions; never fails on a missing one.
-import { parallel, sequence, task, workflow, type Definition } from '../../engine/index.js';
+import { parallel, sequence, task, workflow, type Definition } from '../../engine/authoring.js';
 
 const SBIN = ['/usr/sbin', '/sbin', '/usr/local/sbin'];
 
