@@ -77,6 +77,13 @@ export function buildProgram(exit: (code: number) => void, dialects?: DialectTex
     .addOption(json())
     .action(withApp(async (app, o) => (await inspect()).listCommand(app, o)));
   program
+    .command('tasks [task]')
+    .description("list the task nodes, or show one task's inputs and outputs")
+    .addOption(json())
+    .action(
+      withApp(async (app, id: string | undefined, o) => (await import('./commands/tasks.js')).tasksCommand(app, id, o)),
+    );
+  program
     .command('describe <workflow>')
     .description('show the params and the steps of a workflow as a tree')
     .addOption(json())

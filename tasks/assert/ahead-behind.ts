@@ -7,19 +7,24 @@ import { assertedRepo, assertionFailed, assertOutput } from './support-git.js';
 
 /** Input of `assert.ahead-behind`. */
 export const assertAheadBehindInput = z.strictObject({
-  /** A clone. */
-  repo: z.string().min(1),
-  /** Commits HEAD has that the remote branch lacks. */
-  ahead: z.number().int().min(0),
-  /** Commits of the remote branch that HEAD lacks. */
-  behind: z.number().int().min(0),
-  remote: refName('remote').default('origin'),
-  /** Branch of the remote to compare HEAD with (default: the checked-out branch's name). */
-  branch: refName('branch').optional(),
+  repo: z.string().min(1).describe('A clone.'),
+  ahead: z.number().int().min(0).describe('Commits HEAD has that the remote branch lacks.'),
+  behind: z.number().int().min(0).describe('Commits of the remote branch that HEAD lacks.'),
+  remote: refName('remote').default('origin').describe('A configured remote name, not a url.'),
+  branch: refName('branch')
+    .optional()
+    .describe("Branch of the remote to compare HEAD with (default: the checked-out branch's name)."),
 });
 
 /** Output of `assert.ahead-behind`: the actual counts. */
-export const assertAheadBehindOutput = assertOutput(z.object({ ahead: z.number().int(), behind: z.number().int() }));
+export const assertAheadBehindOutput = assertOutput(
+  z
+    .object({
+      ahead: z.number().int().describe('Commits HEAD has that the remote branch lacks.'),
+      behind: z.number().int().describe('Commits of the remote branch that HEAD lacks.'),
+    })
+    .describe('The actual counts.'),
+);
 
 const TASK = 'assert.ahead-behind';
 
@@ -35,7 +40,8 @@ function counts(c: { ahead: number; behind: number }): string {
 export const assertAheadBehind = defineTask({
   id: TASK,
   title: 'Assert ahead/behind counts',
-  description: 'Fails unless HEAD of <repo> is exactly <ahead> ahead of and <behind> behind <remote>/<branch>.',
+  description:
+    'Fails unless HEAD of <repo> is exactly <ahead> ahead of and <behind> behind <remote>/<branch>. A scenario expectation: a failure says expected vs actual, repo and ref.',
   input: assertAheadBehindInput,
   output: assertAheadBehindOutput,
   idempotent: true,

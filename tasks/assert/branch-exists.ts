@@ -7,16 +7,17 @@ import { assertedRepo, assertionFailed, assertOutput } from './support-git.js';
 
 /** Input of `assert.branch-exists`. */
 export const assertBranchExistsInput = z.strictObject({
-  /** A clone or a bare remote (absolute, or relative to the run root). */
-  repo: z.string().min(1),
-  /** A local branch (refs/heads/<branch>); for a clone's view of its remote, fetch then use assert.branch-head. */
-  branch: refName('branch'),
-  /** False asserts that the branch is absent. */
-  exists: z.boolean().default(true),
+  repo: z.string().min(1).describe('A clone or a bare remote (absolute, or relative to the run root).'),
+  branch: refName('branch').describe(
+    "A local branch (refs/heads/<branch>); for a clone's view of its remote, fetch then use assert.branch-head.",
+  ),
+  exists: z.boolean().default(true).describe('False asserts that the branch is absent.'),
 });
 
 /** Output of `assert.branch-exists`: the branch's sha, or null when it is absent. */
-export const assertBranchExistsOutput = assertOutput(z.string().nullable());
+export const assertBranchExistsOutput = assertOutput(
+  z.string().nullable().describe("The branch's sha, or null when it is absent."),
+);
 
 const TASK = 'assert.branch-exists';
 
@@ -28,7 +29,8 @@ const TASK = 'assert.branch-exists';
 export const assertBranchExists = defineTask({
   id: TASK,
   title: 'Assert a branch exists',
-  description: 'Fails unless refs/heads/<branch> exists in <repo> (or, with exists: false, is absent).',
+  description:
+    'Fails unless refs/heads/<branch> exists in <repo> (or, with exists: false, is absent). A scenario expectation: a failure says expected vs actual, repo and ref.',
   input: assertBranchExistsInput,
   output: assertBranchExistsOutput,
   idempotent: true,

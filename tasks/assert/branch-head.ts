@@ -7,18 +7,18 @@ import { assertedRepo, assertionFailed, assertOutput, describeCommit } from './s
 
 /** Input of `assert.branch-head`. */
 export const assertBranchHeadInput = z.strictObject({
-  /** A clone or a bare remote (absolute, or relative to the run root). */
-  repo: z.string().min(1),
-  /** The ref checked in `repo`: a branch, `origin/main`, a tag, HEAD. */
-  ref: revision,
-  /** The expected commit: a full sha, or a revision resolved in `in` (default: in `repo`). */
-  equals: revision,
-  /** Another repo dir where `equals` is resolved, e.g. the clone of the actor who pushed. */
-  in: z.string().min(1).optional(),
+  repo: z.string().min(1).describe('A clone or a bare remote (absolute, or relative to the run root).'),
+  ref: revision.describe('The ref checked in `repo`: a branch, `origin/main`, a tag, HEAD.'),
+  equals: revision.describe('The expected commit: a full sha, or a revision resolved in `in` (default: in `repo`).'),
+  in: z
+    .string()
+    .min(1)
+    .optional()
+    .describe('Another repo dir where `equals` is resolved, e.g. the clone of the actor who pushed.'),
 });
 
 /** Output of `assert.branch-head`: the sha `ref` points at. */
-export const assertBranchHeadOutput = assertOutput(z.string());
+export const assertBranchHeadOutput = assertOutput(z.string().describe('The sha `ref` points at.'));
 
 const TASK = 'assert.branch-head';
 
@@ -45,7 +45,8 @@ const FULL_SHA = /^[0-9a-f]{40}$/;
 export const assertBranchHead = defineTask({
   id: TASK,
   title: 'Assert a branch head',
-  description: 'Fails unless <ref> in <repo> points at the commit <equals> names (resolved in <in>, if given).',
+  description:
+    'Fails unless <ref> in <repo> points at the commit <equals> names (resolved in <in>, if given). A scenario expectation: a failure says expected vs actual, repo and ref.',
   input: assertBranchHeadInput,
   output: assertBranchHeadOutput,
   idempotent: true,

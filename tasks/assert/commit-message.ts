@@ -6,21 +6,23 @@ import { assertedRepo, assertionFailed, assertOutput, commitMessage, quote, rege
 
 /** Input of `assert.commit-message`. */
 export const assertCommitMessageInput = z.strictObject({
-  /** A clone or a bare remote (absolute, or relative to the run root). */
-  repo: z.string().min(1),
-  /** The commit whose message is checked: a branch, a tag, a sha, HEAD~1... */
-  ref: revision.default('HEAD'),
-  /**
-   * A regular expression (JavaScript syntax, multi-line: ^ and $ match at line ends) over the whole
-   * message, e.g. `^(feat|fix)(\\(.+\\))?: ` for a conventional subject or `^Signed-off-by: ` for a trailer.
-   */
-  matches: z.string().min(1),
-  /** Flags of `matches` besides the multi-line one (`i` to ignore case, `s`, `u`, `v`). */
-  flags: regexFlags.optional(),
+  repo: z.string().min(1).describe('A clone or a bare remote (absolute, or relative to the run root).'),
+  ref: revision.default('HEAD').describe('The commit whose message is checked: a branch, a tag, a sha, HEAD~1...'),
+  matches: z
+    .string()
+    .min(1)
+    .describe(
+      'A regular expression (JavaScript syntax, multi-line: ^ and $ match at line ends) over the whole message, e.g. `^(feat|fix)(\\\\(.+\\\\))?: ` for a conventional subject or `^Signed-off-by: ` for a trailer.',
+    ),
+  flags: regexFlags
+    .optional()
+    .describe('Flags of `matches` besides the multi-line one (`i` to ignore case, `s`, `u`, `v`).'),
 });
 
 /** Output of `assert.commit-message`: the commit's full message, without trailing newlines. */
-export const assertCommitMessageOutput = assertOutput(z.string());
+export const assertCommitMessageOutput = assertOutput(
+  z.string().describe("The commit's full message, without trailing newlines."),
+);
 
 const TASK = 'assert.commit-message';
 
@@ -31,7 +33,8 @@ const TASK = 'assert.commit-message';
 export const assertCommitMessage = defineTask({
   id: TASK,
   title: 'Assert a commit message',
-  description: 'Fails unless the message of <ref> in <repo> matches the regular expression <matches>.',
+  description:
+    'Fails unless the message of <ref> in <repo> matches the regular expression <matches>. A scenario expectation: a failure says expected vs actual, repo and ref.',
   input: assertCommitMessageInput,
   output: assertCommitMessageOutput,
   idempotent: true,

@@ -6,14 +6,14 @@ import { assertedRepo, assertionFailed, assertOutput } from './support-git.js';
 
 /** Input of `assert.conflicted`; an empty list asserts that nothing is in conflict. */
 export const assertConflictedInput = z.strictObject({
-  /** A clone with a merge, pull or rebase stopped on conflicts. */
-  repo: z.string().min(1),
-  /** Paths relative to the work tree, in any order; a leading "./" is ignored. */
-  files: z.array(repoRelativePath),
+  repo: z.string().min(1).describe('A clone with a merge, pull or rebase stopped on conflicts.'),
+  files: z
+    .array(repoRelativePath)
+    .describe('Paths relative to the work tree, in any order; a leading "./" is ignored.'),
 });
 
 /** Output of `assert.conflicted`: the conflicted paths, sorted. */
-export const assertConflictedOutput = assertOutput(z.array(z.string()));
+export const assertConflictedOutput = assertOutput(z.array(z.string()).describe('The conflicted paths, sorted.'));
 
 const TASK = 'assert.conflicted';
 
@@ -30,7 +30,8 @@ function list(paths: readonly string[]): string {
 export const assertConflicted = defineTask({
   id: TASK,
   title: 'Assert conflicted files',
-  description: 'Fails unless exactly <files> are in conflict in <repo>.',
+  description:
+    'Fails unless exactly <files> are in conflict in <repo>. A scenario expectation: a failure says expected vs actual, repo and ref.',
   input: assertConflictedInput,
   output: assertConflictedOutput,
   idempotent: true,

@@ -4,15 +4,13 @@ import { defineTask, ErrorCode, evaluateExpression, TaskError } from '../../engi
 
 /** Input of `assert.expr`. */
 export const assertExprInput = z.strictObject({
-  /** FEEL source, without the leading `=`. */
-  expr: z.string().min(1),
-  /** Said instead of the expression when the assertion fails. */
-  message: z.string().optional(),
+  expr: z.string().min(1).describe('FEEL source, without the leading `=`.'),
+  message: z.string().optional().describe('Said instead of the expression when the assertion fails.'),
 });
 
 /** Output of `assert.expr`: always `{ value: true }`, since anything else fails. */
 export const assertExprOutput = z.object({
-  value: z.literal(true),
+  value: z.literal(true).describe('Always true: any other value fails the step.'),
 });
 
 /** A value as the failure message shows it. */
@@ -29,6 +27,7 @@ function show(value: unknown): string {
 export const assertExpr = defineTask({
   id: 'assert.expr',
   title: 'Assert',
+  description: 'Fails unless a FEEL expression over the run scope is true, with expected vs actual.',
   input: assertExprInput,
   output: assertExprOutput,
   idempotent: true,

@@ -10,21 +10,24 @@ import { assertedRepo, assertionFailed, assertOutput, quote, regex, regexFlags }
 
 /** Input of `assert.file-content`; with none of equals/contains/matches it only asserts the file exists. */
 export const assertFileContentInput = z.strictObject({
-  repo: z.string().min(1),
-  /** Path relative to the repo's work tree. */
-  path: repoRelativePath,
-  /** Read the file from this commit (`git show <ref>:<path>`) instead of the work tree. */
-  ref: revision.optional(),
-  equals: z.string().optional(),
-  contains: z.string().optional(),
-  /** A regular expression (JavaScript syntax, multi-line: ^ and $ match at line ends). */
-  matches: z.string().optional(),
-  /** Flags of `matches` besides the multi-line one (`i` to ignore case, `s`, `u`, `v`). */
-  flags: regexFlags.optional(),
+  repo: z.string().min(1).describe('A clone or a bare remote (absolute, or relative to the run root).'),
+  path: repoRelativePath.describe("Path relative to the repo's work tree."),
+  ref: revision
+    .optional()
+    .describe('Read the file from this commit (`git show <ref>:<path>`) instead of the work tree.'),
+  equals: z.string().optional().describe('The exact text the file must hold.'),
+  contains: z.string().optional().describe('A text the file must contain.'),
+  matches: z
+    .string()
+    .optional()
+    .describe('A regular expression (JavaScript syntax, multi-line: ^ and $ match at line ends).'),
+  flags: regexFlags
+    .optional()
+    .describe('Flags of `matches` besides the multi-line one (`i` to ignore case, `s`, `u`, `v`).'),
 });
 
 /** Output of `assert.file-content`: the file's text. */
-export const assertFileContentOutput = assertOutput(z.string());
+export const assertFileContentOutput = assertOutput(z.string().describe("The file's text."));
 
 const TASK = 'assert.file-content';
 
@@ -54,7 +57,8 @@ async function readAt(
 export const assertFileContent = defineTask({
   id: TASK,
   title: 'Assert a file content',
-  description: 'Fails unless <path> (in the work tree, or at <ref>) equals / contains / matches the expected text.',
+  description:
+    'Fails unless <path> (in the work tree, or at <ref>) equals / contains / matches the expected text. A scenario expectation: a failure says expected vs actual, repo and ref.',
   input: assertFileContentInput,
   output: assertFileContentOutput,
   idempotent: true,

@@ -7,18 +7,21 @@ import { assertedRepo, assertionFailed, assertOutput } from './support-git.js';
 
 /** Input of `assert.push-rejected`. */
 export const assertPushRejectedInput = z.strictObject({
-  /** The clone that tries the push. */
-  repo: z.string().min(1),
-  /** A configured remote name, not a url. */
-  remote: refName('remote').default('origin'),
-  /** Branch to push (default: the checked-out one), to the remote branch of the same name. */
-  branch: refName('branch').optional(),
-  /** Try a forced push: passes only if the remote itself (a hook, receive.denyNonFastForwards) refuses. */
-  force: z.boolean().default(false),
+  repo: z.string().min(1).describe('The clone that tries the push.'),
+  remote: refName('remote').default('origin').describe('A configured remote name, not a url.'),
+  branch: refName('branch')
+    .optional()
+    .describe('Branch to push (default: the checked-out one), to the remote branch of the same name.'),
+  force: z
+    .boolean()
+    .default(false)
+    .describe('Try a forced push: passes only if the remote itself (a hook, receive.denyNonFastForwards) refuses.'),
 });
 
 /** Output of `assert.push-rejected`: git's reason for the refusal (hook output included). */
-export const assertPushRejectedOutput = assertOutput(z.string());
+export const assertPushRejectedOutput = assertOutput(
+  z.string().describe("git's reason for the refusal (hook output included)."),
+);
 
 const TASK = 'assert.push-rejected';
 
@@ -32,7 +35,8 @@ const TASK = 'assert.push-rejected';
 export const assertPushRejected = defineTask({
   id: TASK,
   title: 'Assert a push is rejected',
-  description: 'Tries git push <remote> <branch>; fails unless the push is refused.',
+  description:
+    'Tries git push <remote> <branch>; fails unless the push is refused. A scenario expectation: a failure says expected vs actual, repo and ref.',
   input: assertPushRejectedInput,
   output: assertPushRejectedOutput,
   idempotent: true,

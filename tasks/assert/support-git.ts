@@ -6,7 +6,7 @@ import { git } from '../support/git.js';
 
 /** Output of every git assertion: `ok` (a failure throws instead) and the actual value it checked. */
 export function assertOutput<T extends z.ZodType>(actual: T) {
-  return z.object({ ok: z.literal(true), actual });
+  return z.object({ ok: z.literal(true).describe('Always true: a failed assertion fails the step instead.'), actual });
 }
 
 /** The ASSERTION_FAILED error of `task`: `<task>: <message>`, with the details for the journal. */

@@ -8,14 +8,14 @@ import { assertedRepo, assertionFailed, assertOutput, describeCommit } from './s
 /** Input of `assert.tag`. */
 export const assertTagInput = z
   .strictObject({
-    /** A clone or a bare remote (absolute, or relative to the run root). */
-    repo: z.string().min(1),
-    /** The tag (refs/tags/<tag>). */
-    tag: refName('tag'),
-    /** False asserts that the tag is absent. */
-    exists: z.boolean().default(true),
-    /** The commit the tag must point at (an annotated tag is peeled): a full sha or a revision resolved in `repo`. */
-    pointsAt: revision.optional(),
+    repo: z.string().min(1).describe('A clone or a bare remote (absolute, or relative to the run root).'),
+    tag: refName('tag').describe('The tag (refs/tags/<tag>).'),
+    exists: z.boolean().default(true).describe('False asserts that the tag is absent.'),
+    pointsAt: revision
+      .optional()
+      .describe(
+        'The commit the tag must point at (an annotated tag is peeled): a full sha or a revision resolved in `repo`.',
+      ),
   })
   .refine((i) => i.exists || i.pointsAt === undefined, {
     message: 'pointsAt asserts where an existing tag points: it cannot go with exists: false',
@@ -23,7 +23,9 @@ export const assertTagInput = z
   });
 
 /** Output of `assert.tag`: the commit the tag points at, or null when it is absent. */
-export const assertTagOutput = assertOutput(z.string().nullable());
+export const assertTagOutput = assertOutput(
+  z.string().nullable().describe('The commit the tag points at, or null when it is absent.'),
+);
 
 const TASK = 'assert.tag';
 
@@ -44,7 +46,7 @@ export const assertTag = defineTask({
   id: TASK,
   title: 'Assert a tag',
   description:
-    'Fails unless refs/tags/<tag> exists in <repo> (or, with exists: false, is absent) and points at <pointsAt>, if given.',
+    'Fails unless refs/tags/<tag> exists in <repo> (or, with exists: false, is absent) and points at <pointsAt>, if given. A scenario expectation: a failure says expected vs actual, repo and tag.',
   input: assertTagInput,
   output: assertTagOutput,
   idempotent: true,

@@ -6,11 +6,13 @@ import { assertedRepo, assertionFailed, assertOutput } from './support-git.js';
 
 /** Input of `assert.tree-clean`. */
 export const assertTreeCleanInput = z.strictObject({
-  repo: z.string().min(1),
+  repo: z.string().min(1).describe('A clone (absolute, or relative to the run root).'),
 });
 
 /** Output of `assert.tree-clean`: the dirty paths, always empty when it passes. */
-export const assertTreeCleanOutput = assertOutput(z.array(z.string()));
+export const assertTreeCleanOutput = assertOutput(
+  z.array(z.string()).describe('The dirty paths: always empty when it passes.'),
+);
 
 const TASK = 'assert.tree-clean';
 
@@ -31,7 +33,8 @@ function listChanges(changes: Array<[string, string]>): string {
 export const assertTreeClean = defineTask({
   id: TASK,
   title: 'Assert a clean work tree',
-  description: 'Fails unless git status of <repo> shows no modified, staged, conflicted or untracked file.',
+  description:
+    'Fails unless git status of <repo> shows no modified, staged, conflicted or untracked file. A scenario expectation: a failure says expected vs actual, repo and ref.',
   input: assertTreeCleanInput,
   output: assertTreeCleanOutput,
   idempotent: true,

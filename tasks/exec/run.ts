@@ -5,24 +5,30 @@ import { defineTask, ErrorCode, OUTPUT_TAIL_BYTES, TaskError, type ExecResult } 
 import { formatCommand, lastLines, quoteArg } from '../support/format.js';
 
 /** Input of `exec.run`. */
-export const execRunInput = z.strictObject({
-  command: z.string().min(1),
-  args: z.array(z.string()).default([]),
-  cwd: z.string().optional(),
-  env: z.record(z.string(), z.string()).optional(),
-  timeoutMs: z.number().int().positive().optional(),
-  /** Declares the command safe to run again after a crash. */
-  idempotent: z.boolean().optional(),
-  /**
-   * Run the command under the step supervisor (default true): it outlives the engine, and a resume after a crash or a
-   * SIGHUP adopts its end or re-attaches to it. `false` saves a few milliseconds per step for short commands.
-   */
-  supervised: z.boolean().optional(),
-  /** Text written to the command's stdin. */
-  input: z.string().optional(),
-  /** Exit codes besides 0 that count as success. */
-  allowedExitCodes: z.array(z.number().int()).optional(),
-});
+export const execRunInput = z
+  .strictObject({
+    command: z.string().min(1).describe('The program to run (looked up in PATH); never a shell string.'),
+    args: z.array(z.string()).default([]).describe('Its arguments, one element each (no shell quoting).'),
+    cwd: z.string().optional().describe('The folder the command runs in.'),
+    env: z.record(z.string(), z.string()).optional().describe('Environment variables set for the command.'),
+    timeoutMs: z
+      .number()
+      .int()
+      .positive()
+      .optional()
+      .describe('Kill the whole process group after this many milliseconds (the step then fails).'),
+    idempotent: z.boolean().optional().describe('Declares the command safe to run again after a crash.'),
+    supervised: z
+      .boolean()
+      .optional()
+      .describe(
+        'Run the command under the step supervisor (default true): it outlives the engine, and a resume after a crash or a SIGHUP adopts its end or re-attaches to it. `false` saves a few milliseconds per step for short commands.',
+      ),
+    input: z.string().optional().describe("Text written to the command's stdin."),
+    allowedExitCodes: z.array(z.number().int()).optional().describe('Exit codes besides 0 that count as success.'),
+  })
+  // what `gravity tasks` and the README say of its idempotence and supervision, which depend on the input
+  .meta({ idempotent: 'only with `idempotent: true`', supervised: 'unless `supervised: false`' });
 
 /**
  * Output of `exec.run`. A stream longer than OUTPUT_TAIL_BYTES (64 KiB) keeps only its end in `stdout` / `stderr`,
@@ -30,15 +36,31 @@ export const execRunInput = z.strictObject({
  * all of it in `<stream>File`; those fields are absent when the stream was kept whole.
  */
 export const execRunOutput = z.object({
-  exitCode: z.number().int(),
-  stdout: z.string(),
-  stderr: z.string(),
-  stdoutTruncated: z.literal(true).optional(),
-  stdoutBytes: z.number().int().nonnegative().optional(),
-  stdoutFile: z.string().optional(),
-  stderrTruncated: z.literal(true).optional(),
-  stderrBytes: z.number().int().nonnegative().optional(),
-  stderrFile: z.string().optional(),
+  exitCode: z.number().int().describe("The command's exit code."),
+  stdout: z.string().describe('What it printed on stdout: all of it, or its last 64 KiB when it printed more.'),
+  stderr: z.string().describe('What it printed on stderr: all of it, or its last 64 KiB when it printed more.'),
+  stdoutTruncated: z.literal(true).optional().describe('Present when stdout was cut to its last 64 KiB.'),
+  stdoutBytes: z
+    .number()
+    .int()
+    .nonnegative()
+    .optional()
+    .describe('The whole size of stdout, in bytes, when it was cut.'),
+  stdoutFile: z
+    .string()
+    .optional()
+    .describe('The file holding the whole of stdout, when it was cut and the run has a files folder.'),
+  stderrTruncated: z.literal(true).optional().describe('Present when stderr was cut to its last 64 KiB.'),
+  stderrBytes: z
+    .number()
+    .int()
+    .nonnegative()
+    .optional()
+    .describe('The whole size of stderr, in bytes, when it was cut.'),
+  stderrFile: z
+    .string()
+    .optional()
+    .describe('The file holding the whole of stderr, when it was cut and the run has a files folder.'),
 });
 
 type ExecRunOutput = z.infer<typeof execRunOutput>;
@@ -95,7 +117,7 @@ export const execRun = defineTask({
   id: 'exec.run',
   title: 'Run a command',
   description:
-    'Runs a command with an argument array; fails with the exit code and the end of stderr on a non-zero exit.',
+    'Runs a command with an argument array (never through a shell) under the step supervisor: it outlives the CLI, and resume adopts its end or re-attaches to it (`supervised: false` saves that cost, about 1 ms, for short commands). A non-zero exit fails, with the exit code and the end of stderr (of stdout when stderr is empty) and where a truncated output is whole. A stream over 64 KiB keeps its last 64 KiB, with `stdoutTruncated: true`, `stdoutBytes` (its size) and `stdoutFile` (the whole of it, in `<data dir>/files/<run>/steps/<step>/attempt-<n>/c1/stdout`; likewise for stderr). The whole process group is killed on cancel or timeout.',
   input: execRunInput,
   output: execRunOutput,
   idempotent: (input) => input.idempotent === true,

@@ -23,15 +23,23 @@ const relativeFile = z.string().superRefine((v, c) => {
 
 /** Input of `fs.copy-files`; `from` and `to` are folders, relative ones taken from the run root. */
 export const fsCopyFilesInput = z.strictObject({
-  from: z.string().min(1),
-  to: z.string().min(1),
-  files: z.array(relativeFile),
+  from: z.string().min(1).describe('The source folder (relative to the run root, or absolute); only read.'),
+  to: z
+    .string()
+    .min(1)
+    .describe(
+      'The destination folder (relative to the run root, or absolute); every copied file must land inside the run root.',
+    ),
+  files: z.array(relativeFile).describe('The files to copy, relative to `from` and `to` (no absolute path, no `..`).'),
 });
 
 /** Output of `fs.copy-files`: the files copied, and those already in `to` with the same content (left as they are). */
 export const fsCopyFilesOutput = z.object({
-  copied: z.array(z.string()),
-  existing: z.array(z.string()).default([]),
+  copied: z.array(z.string()).describe('The files copied.'),
+  existing: z
+    .array(z.string())
+    .default([])
+    .describe('The files already in `to` with the same content, left as they are.'),
 });
 
 /** True when the two entries (files or symlinks) have the same content or target. */
@@ -64,7 +72,8 @@ async function inside(base: string, rel: string, side: 'from' | 'to'): Promise<s
 export const fsCopyFiles = defineTask({
   id: 'fs.copy-files',
   title: 'Copy files between folders',
-  description: 'Copies listed files (relative paths) from one folder to another; never overwrites a different file.',
+  description:
+    'Copies listed files (relative paths) from one folder to another; never overwrites a different file. Rollback removes the files this step copied; files that were already there are left alone. Writes confined to the run root: every copied file.',
   input: fsCopyFilesInput,
   output: fsCopyFilesOutput,
   idempotent: true,

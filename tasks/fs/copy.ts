@@ -9,17 +9,25 @@ import { exists } from './support.js';
 
 /** Input of `fs.copy`; relative paths are taken from the run root. */
 export const fsCopyInput = z.strictObject({
-  from: z.string().min(1),
-  to: z.string().min(1),
-  /** Replace an existing destination. Default false: an existing destination is an error. */
-  overwrite: z.boolean().default(false),
+  from: z
+    .string()
+    .min(1)
+    .describe('The file or folder to copy (relative to the run root, or absolute); may be anywhere: it is only read.'),
+  to: z
+    .string()
+    .min(1)
+    .describe('Where to copy it (relative to the run root, or absolute); must be inside the run root.'),
+  overwrite: z
+    .boolean()
+    .default(false)
+    .describe('Replace an existing destination. Default false: an existing destination is an error.'),
 });
 
 /** Output of `fs.copy`: absolute paths and the number of files (not directories) copied. */
 export const fsCopyOutput = z.object({
-  from: z.string(),
-  to: z.string(),
-  files: z.number().int(),
+  from: z.string().describe('The absolute source path.'),
+  to: z.string().describe('The absolute destination path.'),
+  files: z.number().int().describe('The number of files (not folders) copied.'),
 });
 
 /** Number of non-directory entries at or below `path`. */
@@ -37,6 +45,8 @@ async function countFiles(path: string): Promise<number> {
 export const fsCopy = defineTask({
   id: 'fs.copy',
   title: 'Copy files',
+  description:
+    'Copies a file or a tree (symlinks are copied as links); refuses to overwrite unless asked. Writes confined to the run root: `to` (`from` may be anywhere: it is only read).',
   input: fsCopyInput,
   output: fsCopyOutput,
   idempotent: true,

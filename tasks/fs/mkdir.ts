@@ -8,20 +8,25 @@ import { modeSchema } from './support.js';
 
 /** Input of `fs.mkdir`; a relative path is taken from the run root. */
 export const fsMkdirInput = z.strictObject({
-  path: z.string().min(1),
-  mode: modeSchema.optional(),
+  path: z
+    .string()
+    .min(1)
+    .describe('The folder to create (relative to the run root, or absolute); must be inside the run root.'),
+  mode: modeSchema.optional().describe('The folder\'s mode: a number (0o755) or an octal string ("755", "0o700").'),
 });
 
 /** Output of `fs.mkdir`: the absolute path, and whether this step created it. */
 export const fsMkdirOutput = z.object({
-  path: z.string(),
-  created: z.boolean(),
+  path: z.string().describe('The absolute path of the folder.'),
+  created: z.boolean().describe('Whether this step created it (false: it existed already).'),
 });
 
 /** Creates a directory with its missing parents; an existing directory is fine. */
 export const fsMkdir = defineTask({
   id: 'fs.mkdir',
   title: 'Create a directory',
+  description:
+    'Creates a folder and its parents; an existing folder is fine. Rollback removes it if this step created it and it is still empty. Writes confined to the run root: `path`.',
   input: fsMkdirInput,
   output: fsMkdirOutput,
   idempotent: true,

@@ -9,15 +9,18 @@ import { exists } from './support.js';
 
 /** Input of `fs.move`; relative paths are taken from the run root. */
 export const fsMoveInput = z.strictObject({
-  from: z.string().min(1),
-  to: z.string().min(1),
+  from: z
+    .string()
+    .min(1)
+    .describe('What to move (relative to the run root, or absolute); must be strictly inside the run root.'),
+  to: z.string().min(1).describe('Where to move it; must be inside the run root and not exist.'),
 });
 
 /** Output of `fs.move`: absolute paths, and whether this attempt moved it (false: it had been moved already). */
 export const fsMoveOutput = z.object({
-  from: z.string(),
-  to: z.string(),
-  moved: z.boolean(),
+  from: z.string().describe('The absolute source path.'),
+  to: z.string().describe('The absolute destination path.'),
+  moved: z.boolean().describe('Whether this attempt moved it (false: an earlier attempt had).'),
 });
 
 /** Renames `from` to `to`, failing with a message that names both paths and why. */
@@ -48,7 +51,7 @@ export const fsMove = defineTask({
   id: 'fs.move',
   title: 'Move a file or folder',
   description:
-    'Renames a file or folder; refuses an existing destination; already moved is fine; rollback moves it back.',
+    'Renames a file or folder without overwriting: refuses an existing destination; already moved is fine. Rollback moves it back, unless something took its former place meanwhile. Writes confined to the run root: `from` (strictly) and `to`.',
   input: fsMoveInput,
   output: fsMoveOutput,
   idempotent: true,

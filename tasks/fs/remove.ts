@@ -7,21 +7,27 @@ import { confineToRoot } from '../support/paths.js';
 
 /** Input of `fs.remove`; a relative path is taken from the run root. */
 export const fsRemoveInput = z.strictObject({
-  path: z.string().min(1),
-  /** Remove a non-empty directory with everything in it. */
-  recursive: z.boolean().optional(),
+  path: z
+    .string()
+    .min(1)
+    .describe(
+      'What to remove (relative to the run root, or absolute); must be strictly inside the run root. A final symlink is removed, never its target.',
+    ),
+  recursive: z.boolean().optional().describe('Remove a non-empty directory with everything in it.'),
 });
 
 /** Output of `fs.remove`: the absolute path that was checked and whether something was removed. */
 export const fsRemoveOutput = z.object({
-  path: z.string(),
-  removed: z.boolean(),
+  path: z.string().describe('The absolute path that was checked.'),
+  removed: z.boolean().describe('Whether something was removed (false: nothing was there).'),
 });
 
 /** Removes a file, a symlink or a directory strictly inside the run root; a missing path is fine. */
 export const fsRemove = defineTask({
   id: 'fs.remove',
   title: 'Remove files',
+  description:
+    'Removes a file, a symlink (never its target) or a tree; a missing path is fine. Writes confined to the run root: `path`, strictly (never the root itself or `/`).',
   input: fsRemoveInput,
   output: fsRemoveOutput,
   idempotent: true,

@@ -10,16 +10,23 @@ import { exists } from './support.js';
 
 /** Input of `fs.render`; a relative dir is taken from the run root. */
 export const fsRenderInput = z.strictObject({
-  dir: z.string().min(1),
-  vars: z.record(z.string(), z.unknown()),
-  /** Replace rendered files that already exist (default). When false, existing targets are kept. */
-  overwrite: z.boolean().default(true),
+  dir: z
+    .string()
+    .min(1)
+    .describe('The folder whose `*-dist` templates are rendered (relative to the run root, or absolute).'),
+  vars: z
+    .record(z.string(), z.unknown())
+    .describe('The variables the templates may use; a missing one fails the step, naming file and variable.'),
+  overwrite: z
+    .boolean()
+    .default(true)
+    .describe('Replace rendered files that already exist (default). When false, existing targets are kept.'),
 });
 
 /** Output of `fs.render`: the absolute dir and the rendered files, relative to it. */
 export const fsRenderOutput = z.object({
-  dir: z.string(),
-  files: z.array(z.string()),
+  dir: z.string().describe('The absolute folder.'),
+  files: z.array(z.string()).describe('The rendered files, relative to `dir`.'),
 });
 
 const SUFFIX = '-dist';
@@ -65,7 +72,7 @@ export const fsRender = defineTask({
   id: 'fs.render',
   title: 'Render templates',
   description:
-    'Renders every *-dist file under a folder with handlebars (strict mode) into the same path without -dist.',
+    'Renders every *-dist file under a folder with handlebars (strict mode: a missing variable names the file and the variable) into the same path without -dist; all or nothing. Writes confined to the run root: every rendered file (the templates may be anywhere).',
   input: fsRenderInput,
   output: fsRenderOutput,
   idempotent: true,

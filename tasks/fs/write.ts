@@ -8,24 +8,37 @@ import { modeSchema } from './support.js';
 
 /** Input of `fs.write`; a relative path is taken from the run root. */
 export const fsWriteInput = z.strictObject({
-  path: z.string().min(1),
-  content: z.string(),
-  mode: modeSchema.optional(),
-  /** Replace an existing file (default). When false, an existing file with other content is an error. */
-  overwrite: z.boolean().default(true),
+  path: z
+    .string()
+    .min(1)
+    .describe(
+      'The file to write (relative to the run root, or absolute); must be inside the run root. Parent folders are created.',
+    ),
+  content: z.string().describe('The text to write.'),
+  mode: modeSchema
+    .optional()
+    .describe(
+      'The file\'s mode: a number (0o644) or an octal string ("644", "0o600"); default: the mode of the file replaced, if any.',
+    ),
+  overwrite: z
+    .boolean()
+    .default(true)
+    .describe('Replace an existing file (default). When false, an existing file with other content is an error.'),
 });
 
 /** Output of `fs.write`: absolute path, bytes written, and whether a file was there before. */
 export const fsWriteOutput = z.object({
-  path: z.string(),
-  bytes: z.number().int(),
-  existed: z.boolean(),
+  path: z.string().describe('The absolute path written.'),
+  bytes: z.number().int().describe('The number of bytes written.'),
+  existed: z.boolean().describe('Whether a file was there before the step.'),
 });
 
 /** Writes `content` to a file through a temp file and a rename; parent folders are created. */
 export const fsWrite = defineTask({
   id: 'fs.write',
   title: 'Write a file',
+  description:
+    'Writes a file atomically (a temp file, then a rename); parent folders are created. Rollback removes the file if it did not exist before; a file it overwrote is kept as it is now, not restored. Writes confined to the run root: `path`.',
   input: fsWriteInput,
   output: fsWriteOutput,
   idempotent: true,

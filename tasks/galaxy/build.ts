@@ -33,7 +33,7 @@ export const galaxyBuild = defineTask({
   id: 'galaxy.build',
   title: 'Build a git galaxy',
   description:
-    'Creates bare remotes (initial files, branches, hooks) in a fresh temp folder, starts git daemon or an http server on 127.0.0.x for the transport, and clones the remotes for each actor with its identity.',
+    'Creates bare remotes (initial files, branches, hooks) in a fresh temp folder, starts git daemon or an http server on 127.0.0.x for the transport, and clones the remotes for each actor with its identity. Rollback stops it, as galaxy.stop does.',
   input: galaxyBuildInput,
   output: galaxyBuildOutput,
   idempotent: false,

@@ -52,16 +52,22 @@ const fileMap = z.record(z.string(), z.string());
 
 /** One bare remote: initial files on the default branch, server hooks, extra branches (files on top of the default branch). */
 export const remoteSpec = z.strictObject({
-  files: fileMap.optional(),
-  hooks: z.record(z.string(), z.string()).optional(),
-  branches: z.record(z.string(), fileMap).optional(),
+  files: fileMap.optional().describe('Files of the first commit on the default branch, by path.'),
+  hooks: z
+    .record(z.string(), z.string())
+    .optional()
+    .describe('Server hooks to install (pre-receive, update, post-receive...), by name: their scripts.'),
+  branches: z
+    .record(z.string(), fileMap)
+    .optional()
+    .describe('Extra branches, by name: files committed on top of the default branch.'),
 });
 
 /** One actor: a git identity and the remotes it clones (default: every remote). */
 export const actorSpec = z.strictObject({
-  name: z.string().min(1).max(200).optional(),
-  email: z.string().min(3).max(200).optional(),
-  clones: z.array(z.string()).min(1).optional(),
+  name: z.string().min(1).max(200).optional().describe("The actor's user.name (default: the actor's key)."),
+  email: z.string().min(3).max(200).optional().describe("The actor's user.email (default: <actor>@galaxy.invalid)."),
+  clones: z.array(z.string()).min(1).optional().describe('The remotes the actor clones (default: every remote).'),
 });
 
 type Issue = (path: PropertyKey[], message: string) => void;
@@ -123,40 +129,67 @@ function checkNames(
 /** Input of `galaxy.build`. */
 export const galaxyBuildInput = z
   .strictObject({
-    /** A label for the galaxy; only its safe characters reach the temp folder's name. */
-    name: z.string().max(200).optional(),
-    transport: z.enum(TRANSPORTS).default('file'),
-    defaultBranch: z.string().min(1).max(200).default('main'),
+    name: z
+      .string()
+      .max(200)
+      .optional()
+      .describe("A label for the galaxy; only its safe characters reach the temp folder's name."),
+    transport: z
+      .enum(TRANSPORTS)
+      .default('file')
+      .describe('How actors reach the remotes: file://, git daemon or smart HTTP (on a 127.0.0.x address).'),
+    defaultBranch: z.string().min(1).max(200).default('main').describe('The default branch of every remote.'),
     remotes: z
       .record(z.string(), remoteSpec)
-      .refine((r) => Object.keys(r).length > 0, 'a galaxy needs at least one remote'),
-    actors: z.record(z.string(), actorSpec).default({}),
-    /** Leave the folder on disk when the build fails (servers are stopped anyway). */
-    keep: z.boolean().default(false),
+      .refine((r) => Object.keys(r).length > 0, 'a galaxy needs at least one remote')
+      .describe('The bare remotes, by name (at least one).'),
+    actors: z
+      .record(z.string(), actorSpec)
+      .default({})
+      .describe('The actors, by name: each gets a clone of its remotes.'),
+    keep: z
+      .boolean()
+      .default(false)
+      .describe('Leave the folder on disk when the build fails (servers are stopped anyway).'),
   })
   .superRefine((i, ctx) => checkNames(i, (path, message) => ctx.addIssue({ code: 'custom', path, message })));
 export type GalaxyBuildInput = z.output<typeof galaxyBuildInput>;
 
 /** A server a galaxy started: what galaxy.stop needs to kill it. */
 export const serverInfo = z.strictObject({
-  kind: z.enum(['daemon', 'http']),
-  pid: z.number().int().positive(),
-  address: z.string(),
-  port: z.number().int().positive(),
+  kind: z.enum(['daemon', 'http']).describe('git daemon or the smart HTTP server.'),
+  pid: z.number().int().positive().describe('Its process id (the leader of its process group).'),
+  address: z.string().describe('The 127.0.0.x address it listens on.'),
+  port: z.number().int().positive().describe('The port it listens on.'),
 });
 export type ServerInfo = z.output<typeof serverInfo>;
 
 /** Output of `galaxy.build`. */
 export const galaxyBuildOutput = z.object({
-  root: z.string(),
-  transport: z.enum(TRANSPORTS),
-  defaultBranch: z.string(),
-  remotes: z.record(z.string(), z.strictObject({ dir: z.string(), url: z.string() })),
-  actors: z.record(
-    z.string(),
-    z.strictObject({ name: z.string(), email: z.string(), dir: z.string(), repos: z.record(z.string(), z.string()) }),
-  ),
-  servers: z.array(serverInfo),
+  root: z.string().describe("The galaxy's temp folder."),
+  transport: z.enum(TRANSPORTS).describe('The transport the actors use.'),
+  defaultBranch: z.string().describe('The default branch of the remotes.'),
+  remotes: z
+    .record(
+      z.string(),
+      z.strictObject({
+        dir: z.string().describe("The bare repository's folder."),
+        url: z.string().describe('The URL actors clone it from.'),
+      }),
+    )
+    .describe('The remotes, by name.'),
+  actors: z
+    .record(
+      z.string(),
+      z.strictObject({
+        name: z.string().describe("The actor's user.name."),
+        email: z.string().describe("The actor's user.email."),
+        dir: z.string().describe("The folder holding the actor's clones."),
+        repos: z.record(z.string(), z.string()).describe("The actor's clones, by remote name: their folders."),
+      }),
+    )
+    .describe('The actors, by name.'),
+  servers: z.array(serverInfo).describe('The servers started for the transport (none for file).'),
 });
 export type GalaxyBuildOutput = z.output<typeof galaxyBuildOutput>;
 
@@ -165,13 +198,19 @@ export const galaxyStopInput = z.strictObject({
   servers: z
     .array(serverInfo)
     .nullish()
-    .transform((s) => s ?? []),
-  root: z.string().nullish(),
-  keep: z.boolean().nullish(),
+    .transform((s) => s ?? [])
+    .describe("The servers to stop (galaxy.build's `servers`); null when the build never finished."),
+  root: z
+    .string()
+    .nullish()
+    .describe(
+      "The galaxy's folder, removed unless `keep` (only when it holds the galaxy marker); null when the build never finished.",
+    ),
+  keep: z.boolean().nullish().describe('Leave the folder on disk.'),
 });
 
 /** Output of `galaxy.stop`: how many servers were running and got stopped, and the folder left on disk if kept. */
 export const galaxyStopOutput = z.object({
-  stopped: z.number().int(),
-  kept: z.string().optional(),
+  stopped: z.number().int().describe('How many servers were running and got stopped.'),
+  kept: z.string().optional().describe('The folder left on disk, when kept.'),
 });

@@ -6,9 +6,9 @@ import { gitLine, repoDir, requireRepo, revParse, revision } from './support.js'
 
 /** Input of `git.changed`: the files `head` changed since its fork point with `base` (`git diff base...head`). */
 export const gitChangedInput = z.strictObject({
-  repo: z.string().min(1),
-  base: revision,
-  head: revision.default('HEAD'),
+  repo: z.string().min(1).describe('A clone (absolute, or relative to the run root).'),
+  base: revision.describe('The other side of the fork: a branch, `origin/main`, a tag or a sha.'),
+  head: revision.default('HEAD').describe('The side whose changes are listed.'),
 });
 
 /**
@@ -17,9 +17,14 @@ export const gitChangedInput = z.strictObject({
  * fetched), so a workflow can tell "nothing changed" from "cannot tell".
  */
 export const gitChangedOutput = z.object({
-  repo: z.string(),
-  base: z.string(),
-  files: z.array(z.string()).nullable(),
+  repo: z.string().describe('The absolute repo dir.'),
+  base: z.string().describe('The `base` of the input.'),
+  files: z
+    .array(z.string())
+    .nullable()
+    .describe(
+      'Sorted paths changed, added or deleted on `head` since the merge base (a rename counts as a deletion and an addition); null when `base` does not resolve, so a workflow can tell "nothing changed" from "cannot tell".',
+    ),
 });
 
 /** Paths from `git diff --name-only -z` output: whole (spaces, newlines, non-ASCII), sorted, once each. */
@@ -32,7 +37,7 @@ export const gitChanged = defineTask({
   id: 'git.changed',
   title: 'List the files changed since a fork point',
   description:
-    'git diff --name-only base...head: the files head changed since it forked from base; null when base does not exist.',
+    'git diff --name-only base...head: the files head changed since it forked from base; null when base does not exist. Reads only.',
   input: gitChangedInput,
   output: gitChangedOutput,
   idempotent: true,

@@ -6,18 +6,16 @@ import { currentBranch, gitLine, refName, repoDir, requireRepo, revision, revPar
 
 /** Input of `git.checkout`. */
 export const gitCheckoutInput = z.strictObject({
-  repo: z.string().min(1),
-  branch: refName('branch'),
-  /** Create the branch (`git switch -c`). */
-  create: z.boolean().default(false),
-  /** Where a created branch starts (default HEAD). */
-  startPoint: revision.optional(),
+  repo: z.string().min(1).describe('A clone (absolute, or relative to the run root).'),
+  branch: refName('branch').describe('The branch to check out.'),
+  create: z.boolean().default(false).describe('Create the branch (`git switch -c`).'),
+  startPoint: revision.optional().describe('Where a created branch starts (default HEAD).'),
 });
 
 /** Output of `git.checkout`: the branch now checked out and its commit (null on an unborn branch). */
 export const gitCheckoutOutput = z.object({
-  branch: z.string(),
-  head: z.string().nullable(),
+  branch: z.string().describe('The branch now checked out.'),
+  head: z.string().nullable().describe('Its commit; null on an unborn branch.'),
 });
 
 /** The `git switch` arguments for an input. */

@@ -13,19 +13,18 @@ export const gitCloneInput = z.strictObject({
   url: z
     .string()
     .min(1)
-    .refine((v) => !v.startsWith('-'), { message: 'must not start with "-"' }),
-  dir: z.string().min(1),
-  /** Branch to check out instead of the remote's HEAD. */
-  branch: refName('branch').optional(),
-  /** Written into the clone's local config as user.name / user.email. */
-  user: identity.optional(),
+    .refine((v) => !v.startsWith('-'), { message: 'must not start with "-"' })
+    .describe('What to clone: a URL or a path (a relative local path is taken from the run root).'),
+  dir: z.string().min(1).describe('Where the clone goes (relative to the run root, or absolute).'),
+  branch: refName('branch').optional().describe("Branch to check out instead of the remote's HEAD."),
+  user: identity.optional().describe("Written into the clone's local config as user.name / user.email."),
 });
 
 /** Output of `git.clone`: the absolute dir, the checked-out commit (null for an empty repo) and branch. */
 export const gitCloneOutput = z.object({
-  dir: z.string(),
-  head: z.string().nullable(),
-  branch: z.string().nullable(),
+  dir: z.string().describe('The absolute dir of the clone.'),
+  head: z.string().nullable().describe('The checked-out commit; null for an empty repository.'),
+  branch: z.string().nullable().describe('The checked-out branch; null when there is none.'),
 });
 
 /** The `git clone` arguments for an input. */
@@ -63,7 +62,8 @@ function sameUrl(root: string, a: string, b: string): boolean {
 export const gitClone = defineTask({
   id: 'git.clone',
   title: 'Clone a repository',
-  description: 'git clone, then the actor identity in the clone config; reuses an existing clone of the same url.',
+  description:
+    'git clone, then the actor identity in the clone config; reuses an existing clone of the same url. It clones into `<dir>.gravity-partial` and renames it into place, so a clone killed halfway never leaves a half repository that a resume would take for a finished one; after a crash or a SIGHUP, resume re-attaches to the clone or adopts its end, then renames it.',
   input: gitCloneInput,
   output: gitCloneOutput,
   idempotent: true,

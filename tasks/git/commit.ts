@@ -10,20 +10,26 @@ import { gitLine, identity, identityArgs, repoDir, repoRelativePath, requireRepo
 
 /** Input of `git.commit`. */
 export const gitCommitInput = z.strictObject({
-  repo: z.string().min(1),
-  /** Files to write before committing, by path relative to the work tree; null deletes the file. */
-  files: z.record(repoRelativePath, z.string().nullable()).optional(),
-  message: z.string().min(1),
-  /** Stage every change of the work tree (default); when false only `files` (and what is already staged). */
-  all: z.boolean().default(true),
-  /** Author and committer of the commit; default: the repo's user.name / user.email. */
-  author: identity.optional(),
-  allowEmpty: z.boolean().default(false),
-  /**
-   * Replace the last commit (`git commit --amend`) instead of adding one: its changes plus what is staged, with
-   * `message`; its author is kept unless `author` is given. Rewrites history: pushing it afterwards takes a force push.
-   */
-  amend: z.boolean().default(false),
+  repo: z.string().min(1).describe('A clone (absolute, or relative to the run root).'),
+  files: z
+    .record(repoRelativePath, z.string().nullable())
+    .optional()
+    .describe('Files to write before committing, by path relative to the work tree; null deletes the file.'),
+  message: z.string().min(1).describe('The commit message.'),
+  all: z
+    .boolean()
+    .default(true)
+    .describe('Stage every change of the work tree (default); when false only `files` (and what is already staged).'),
+  author: identity
+    .optional()
+    .describe("Author and committer of the commit; default: the repo's user.name / user.email."),
+  allowEmpty: z.boolean().default(false).describe('Commit even when nothing changed (`git commit --allow-empty`).'),
+  amend: z
+    .boolean()
+    .default(false)
+    .describe(
+      'Replace the last commit (`git commit --amend`) instead of adding one: its changes plus what is staged, with `message`; its author is kept unless `author` is given. Rewrites history: pushing it afterwards takes a force push.',
+    ),
 });
 
 /**
@@ -31,9 +37,9 @@ export const gitCommitInput = z.strictObject({
  * amend, the commit it replaced.
  */
 export const gitCommitOutput = z.object({
-  sha: z.string(),
-  changed: z.boolean(),
-  replaced: z.string().optional(),
+  sha: z.string().describe('HEAD after the step.'),
+  changed: z.boolean().describe('Whether a commit was made (false: there was nothing to commit).'),
+  replaced: z.string().optional().describe('With `amend`, the commit it replaced.'),
 });
 
 type Input = z.output<typeof gitCommitInput>;

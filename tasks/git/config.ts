@@ -6,13 +6,15 @@ import { configKey, gitLine, repoDir, requireRepo } from './support.js';
 
 /** Input of `git.config`: values written with `git config <key> <value>` into the repo's own config. */
 export const gitConfigInput = z.strictObject({
-  repo: z.string().min(1),
-  values: z.record(configKey, z.string()),
+  repo: z.string().min(1).describe('A repository (absolute, or relative to the run root).'),
+  values: z
+    .record(configKey, z.string())
+    .describe('The values to set, by key (`section.name` or `section.subsection.name`).'),
 });
 
 /** Output of `git.config`: the absolute repo dir. */
 export const gitConfigOutput = z.object({
-  repo: z.string(),
+  repo: z.string().describe('The absolute repo dir.'),
 });
 
 /** The `git config` argument lists for the values, in a stable order. */

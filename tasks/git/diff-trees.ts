@@ -8,16 +8,19 @@ import { resolvePath } from '../support/paths.js';
 
 /** Input of `git.diff-trees`; `ignore` holds path prefixes ("build/") or globs ("*.log", "dist/**"). */
 export const gitDiffTreesInput = z.strictObject({
-  left: z.string().min(1),
-  right: z.string().min(1),
-  ignore: z.array(z.string().min(1)).default([]),
+  left: z.string().min(1).describe('One folder (relative to the run root, or absolute).'),
+  right: z.string().min(1).describe('The other folder (relative to the run root, or absolute).'),
+  ignore: z
+    .array(z.string().min(1))
+    .default([])
+    .describe('Paths left out of the comparison besides .git: prefixes ("build/") or globs ("*.log", "dist/**").'),
 });
 
 /** Output of `git.diff-trees`: sorted relative paths. */
 export const gitDiffTreesOutput = z.object({
-  onlyLeft: z.array(z.string()),
-  onlyRight: z.array(z.string()),
-  differing: z.array(z.string()),
+  onlyLeft: z.array(z.string()).describe('Files only in `left`, sorted, relative.'),
+  onlyRight: z.array(z.string()).describe('Files only in `right`, sorted, relative.'),
+  differing: z.array(z.string()).describe('Files in both whose bytes differ, sorted, relative.'),
 });
 
 /** A glob as a regex over a relative path: `**` crosses folders, `*` and `?` do not. */
@@ -84,7 +87,7 @@ async function sameContent(a: string, b: string): Promise<boolean> {
 export const gitDiffTrees = defineTask({
   id: 'git.diff-trees',
   title: 'Compare two folders',
-  description: 'Recursive byte comparison of two folders, ignoring .git and the ignore list.',
+  description: 'Recursive byte comparison of two folders, ignoring .git and the ignore list. Reads only.',
   input: gitDiffTreesInput,
   output: gitDiffTreesOutput,
   idempotent: true,

@@ -6,17 +6,14 @@ import { gitLine, refName, repoDir, requireRemote, requireRepo } from './support
 
 /** Input of `git.fetch`. */
 export const gitFetchInput = z.strictObject({
-  /** A clone (absolute, or relative to the run root). */
-  repo: z.string().min(1),
-  /** A configured remote name, not a url. */
-  remote: refName('remote').default('origin'),
-  /** Drop remote-tracking branches whose branch is gone from the remote. */
-  prune: z.boolean().default(false),
+  repo: z.string().min(1).describe('A clone (absolute, or relative to the run root).'),
+  remote: refName('remote').default('origin').describe('A configured remote name, not a url.'),
+  prune: z.boolean().default(false).describe('Drop remote-tracking branches whose branch is gone from the remote.'),
 });
 
 /** Output of `git.fetch`: the absolute repo dir. */
 export const gitFetchOutput = z.object({
-  repo: z.string(),
+  repo: z.string().describe('The absolute repo dir.'),
 });
 
 /** The `git fetch` arguments for an input. */

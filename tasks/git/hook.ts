@@ -11,14 +11,14 @@ export const HOOK_NAMES = ['pre-receive', 'update', 'post-receive', 'pre-commit'
 
 /** Input of `git.hook`; a script without a `#!` line runs with /bin/sh. */
 export const gitHookInput = z.strictObject({
-  repo: z.string().min(1),
-  hook: z.enum(HOOK_NAMES),
-  script: z.string().min(1),
+  repo: z.string().min(1).describe('A clone or a bare repository (absolute, or relative to the run root).'),
+  hook: z.enum(HOOK_NAMES).describe("The hook's name (pre-commit, pre-receive...)."),
+  script: z.string().min(1).describe("The hook's script; one without a `#!` line runs with /bin/sh."),
 });
 
 /** Output of `git.hook`: the absolute path of the installed hook. */
 export const gitHookOutput = z.object({
-  path: z.string(),
+  path: z.string().describe('The absolute path of the installed hook.'),
 });
 
 /** The file content: the script, with `#!/bin/sh` in front when it has no interpreter line. */

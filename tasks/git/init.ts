@@ -8,17 +8,15 @@ import { refName, repoDir, repoKind } from './support.js';
 
 /** Input of `git.init`; a relative `dir` is taken from the run root. */
 export const gitInitInput = z.strictObject({
-  dir: z.string().min(1),
-  /** A bare repository (a remote to push to) instead of one with a work tree. */
-  bare: z.boolean().default(false),
-  /** Name of the unborn first branch (`git init -b`). */
-  defaultBranch: refName('branch').default('main'),
+  dir: z.string().min(1).describe("The repository's folder (relative to the run root, or absolute)."),
+  bare: z.boolean().default(false).describe('A bare repository (a remote to push to) instead of one with a work tree.'),
+  defaultBranch: refName('branch').default('main').describe('Name of the unborn first branch (`git init -b`).'),
 });
 
 /** Output of `git.init`: the absolute dir and its kind. */
 export const gitInitOutput = z.object({
-  dir: z.string(),
-  bare: z.boolean(),
+  dir: z.string().describe('The absolute dir.'),
+  bare: z.boolean().describe('Whether it is a bare repository.'),
 });
 
 /** The `git init` arguments for an input. */

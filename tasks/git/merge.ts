@@ -7,19 +7,17 @@ import { conflictedFiles, gitLine, repoDir, requireRepo, revision, revParse, sho
 
 /** Input of `git.merge`. */
 export const gitMergeInput = z.strictObject({
-  repo: z.string().min(1),
-  /** What to merge: a branch, `origin/main`, a tag or a sha. */
-  from: revision,
-  /** Always make a merge commit, even when a fast-forward would do. */
-  noFf: z.boolean().default(false),
-  message: z.string().min(1).optional(),
+  repo: z.string().min(1).describe('A clone (absolute, or relative to the run root).'),
+  from: revision.describe('What to merge: a branch, `origin/main`, a tag or a sha.'),
+  noFf: z.boolean().default(false).describe('Always make a merge commit, even when a fast-forward would do.'),
+  message: z.string().min(1).optional().describe("The merge commit's message (default: git's)."),
 });
 
 /** Output of `git.merge`: HEAD after the merge, whether it moved, and the conflicted paths (sorted). */
 export const gitMergeOutput = z.object({
-  head: z.string(),
-  merged: z.boolean(),
-  conflicts: z.array(z.string()),
+  head: z.string().describe('HEAD after the merge.'),
+  merged: z.boolean().describe('Whether HEAD moved (false on conflicts, or when already up to date).'),
+  conflicts: z.array(z.string()).describe('The conflicted paths, sorted; empty when the merge went through.'),
 });
 
 /** The `git merge` arguments for an input. */

@@ -17,18 +17,19 @@ import {
 
 /** Input of `git.pull`. */
 export const gitPullInput = z.strictObject({
-  repo: z.string().min(1),
-  remote: refName('remote').default('origin'),
-  /** Remote branch to pull (default: the checked-out branch's name). */
-  branch: refName('branch').optional(),
-  /** Reconcile diverged histories with a merge commit or by replaying local commits. */
-  mode: z.enum(['merge', 'rebase']).default('merge'),
+  repo: z.string().min(1).describe('A clone (absolute, or relative to the run root).'),
+  remote: refName('remote').default('origin').describe('A configured remote name, not a url.'),
+  branch: refName('branch').optional().describe("Remote branch to pull (default: the checked-out branch's name)."),
+  mode: z
+    .enum(['merge', 'rebase'])
+    .default('merge')
+    .describe('Reconcile diverged histories with a merge commit or by replaying local commits.'),
 });
 
 /** Output of `git.pull`: HEAD afterwards and the conflicted paths (empty when the pull went through). */
 export const gitPullOutput = z.object({
-  head: z.string(),
-  conflicts: z.array(z.string()),
+  head: z.string().describe('HEAD afterwards.'),
+  conflicts: z.array(z.string()).describe('The conflicted paths; empty when the pull went through.'),
 });
 
 /** The `git pull` arguments for an input and a branch. */

@@ -6,23 +6,31 @@ import { gitLine, refName, repoDir, requireRepo } from './support.js';
 
 /** Input of `git.push`. */
 export const gitPushInput = z.strictObject({
-  repo: z.string().min(1),
-  remote: refName('remote').default('origin'),
-  /** Branch to push (default: the checked-out one), to the branch of the same name. */
-  branch: refName('branch').optional(),
-  force: z.boolean().default(false),
-  setUpstream: z.boolean().default(false),
-  /** Push every tag as well. */
-  tags: z.boolean().default(false),
-  /** What the scenario expects of the remote; the step fails when the outcome differs. */
-  expect: z.enum(['accepted', 'rejected', 'any']).default('accepted'),
+  repo: z.string().min(1).describe('A clone (absolute, or relative to the run root).'),
+  remote: refName('remote').default('origin').describe('A configured remote name, not a url.'),
+  branch: refName('branch')
+    .optional()
+    .describe('Branch to push (default: the checked-out one), to the branch of the same name.'),
+  force: z
+    .boolean()
+    .default(false)
+    .describe('Force the push (`--force`): replaces the remote branch even when it is not an ancestor.'),
+  setUpstream: z
+    .boolean()
+    .default(false)
+    .describe('Make the remote branch the upstream of the local one (`--set-upstream`).'),
+  tags: z.boolean().default(false).describe('Push every tag as well.'),
+  expect: z
+    .enum(['accepted', 'rejected', 'any'])
+    .default('accepted')
+    .describe('What the scenario expects of the remote; the step fails when the outcome differs.'),
 });
 
 /** Output of `git.push`: the outcome and, when refused, git's reason (hook output included). */
 export const gitPushOutput = z.object({
-  accepted: z.boolean(),
-  rejected: z.boolean(),
-  reason: z.string(),
+  accepted: z.boolean().describe('Whether the remote took the push.'),
+  rejected: z.boolean().describe('Whether the remote refused it.'),
+  reason: z.string().describe("When refused, git's reason (hook output included)."),
 });
 
 /**

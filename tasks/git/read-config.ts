@@ -12,22 +12,27 @@ const VALUE_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
  * `{ name: "user.name", url: "remote.origin.url" }`.
  */
 export const gitReadConfigInput = z.strictObject({
-  repo: z.string().min(1),
-  keys: z.record(z.string(), configKey).superRefine((keys, c) => {
-    if (Object.keys(keys).length === 0) c.addIssue({ code: 'custom', message: 'name at least one key to read' });
-    for (const name of Object.keys(keys).filter((n) => !VALUE_NAME.test(n)))
-      c.addIssue({
-        code: 'custom',
-        path: [name],
-        message: `"${name}" is not a name a FEEL path can reach: use letters, digits and _, not a digit first (e.g. "email")`,
-      });
-  }),
+  repo: z.string().min(1).describe('A repository (absolute, or relative to the run root).'),
+  keys: z
+    .record(z.string(), configKey)
+    .superRefine((keys, c) => {
+      if (Object.keys(keys).length === 0) c.addIssue({ code: 'custom', message: 'name at least one key to read' });
+      for (const name of Object.keys(keys).filter((n) => !VALUE_NAME.test(n)))
+        c.addIssue({
+          code: 'custom',
+          path: [name],
+          message: `"${name}" is not a name a FEEL path can reach: use letters, digits and _, not a digit first (e.g. "email")`,
+        });
+    })
+    .describe(
+      'The keys to read, under names of the workflow\'s choice (letters, digits and _), e.g. `{ name: "user.name", url: "remote.origin.url" }`.',
+    ),
 });
 
 /** Output of `git.read-config`: the absolute repo dir and each name's value, null when the key is not set. */
 export const gitReadConfigOutput = z.object({
-  repo: z.string(),
-  values: z.record(z.string(), z.string().nullable()),
+  repo: z.string().describe('The absolute repo dir.'),
+  values: z.record(z.string(), z.string().nullable()).describe("Each name's value; null when the key is not set."),
 });
 
 /**
@@ -37,7 +42,7 @@ export const gitReadConfigOutput = z.object({
 export const gitReadConfig = defineTask({
   id: 'git.read-config',
   title: 'Read git config values',
-  description: 'git config --get <key> for each key; a key that is not set reads as null.',
+  description: 'git config --get <key> for each key; a key that is not set reads as null. Reads only.',
   input: gitReadConfigInput,
   output: gitReadConfigOutput,
   idempotent: true,

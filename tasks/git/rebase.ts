@@ -10,17 +10,19 @@ import { conflictedFiles, gitLine, repoDir, requireRepo, revision, revParse } fr
 
 /** Input of `git.rebase`. */
 export const gitRebaseInput = z.strictObject({
-  repo: z.string().min(1),
-  /** Where to replay the branch's commits (default: its upstream); only for `start`. */
-  onto: revision.optional(),
-  action: z.enum(['start', 'continue', 'abort']).default('start'),
+  repo: z.string().min(1).describe('A clone (absolute, or relative to the run root).'),
+  onto: revision.optional().describe("Where to replay the branch's commits (default: its upstream); only for `start`."),
+  action: z
+    .enum(['start', 'continue', 'abort'])
+    .default('start')
+    .describe('Start a rebase, or continue or abort the one in progress.'),
 });
 
 /** Output of `git.rebase`: HEAD, the conflicted paths, and whether no rebase is left in progress. */
 export const gitRebaseOutput = z.object({
-  head: z.string(),
-  conflicts: z.array(z.string()),
-  done: z.boolean(),
+  head: z.string().describe('HEAD afterwards.'),
+  conflicts: z.array(z.string()).describe('The conflicted paths; empty when the rebase went through.'),
+  done: z.boolean().describe('Whether no rebase is left in progress.'),
 });
 
 type Input = z.output<typeof gitRebaseInput>;

@@ -6,19 +6,31 @@ import { git } from '../support/git.js';
 import { gitLine, repoDir, requireRepo, revision, revParse, short } from './support.js';
 
 /** Input of `git.reset`. */
-export const gitResetInput = z.strictObject({
-  repo: z.string().min(1),
-  /** The commit the current branch is moved to: a sha, a branch, `origin/main`, `HEAD~1`... */
-  ref: revision.default('HEAD'),
-  /** soft: keep the index and the work tree; mixed (git's default): reset the index; hard: reset both. */
-  mode: z.enum(['soft', 'mixed', 'hard']).default('mixed'),
-});
+export const gitResetInput = z
+  .strictObject({
+    repo: z
+      .string()
+      .min(1)
+      .describe('A clone with a work tree (absolute, or relative to the run root); a bare repository is refused.'),
+    ref: revision
+      .default('HEAD')
+      .describe('The commit the current branch is moved to: a sha, a branch, `origin/main`, `HEAD~1`...'),
+    mode: z
+      .enum(['soft', 'mixed', 'hard'])
+      .default('mixed')
+      .describe("soft: keep the index and the work tree; mixed (git's default): reset the index; hard: reset both."),
+  })
+  // what `gravity tasks` and the README say of its idempotence, which depends on the input (see resetIsIdempotent)
+  .meta({
+    idempotent:
+      'for a plain name or a sha, not for a `ref` that moves with the reset (`HEAD~1`, `main^`, `@{1}`, `ORIG_HEAD`)',
+  });
 
 /** Output of `git.reset`: HEAD before and after the step, and whether it moved. */
 export const gitResetOutput = z.object({
-  sha: z.string(),
-  previous: z.string(),
-  moved: z.boolean(),
+  sha: z.string().describe('HEAD after the step.'),
+  previous: z.string().describe('HEAD before the step.'),
+  moved: z.boolean().describe('Whether HEAD moved.'),
 });
 
 type Input = z.output<typeof gitResetInput>;
@@ -46,7 +58,7 @@ export const gitReset = defineTask({
   id: 'git.reset',
   title: 'Reset the current branch',
   description:
-    'git reset --soft|--mixed|--hard <ref>: moves the checked-out branch (and HEAD) to the commit <ref> names.',
+    'git reset --soft|--mixed|--hard <ref>: moves the checked-out branch (and HEAD) to the commit <ref> names. The ref is resolved first (one naming no commit fails, nothing moved); a bare repo is refused.',
   input: gitResetInput,
   output: gitResetOutput,
   idempotent: (i) => resetIsIdempotent(i.ref),

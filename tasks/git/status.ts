@@ -6,10 +6,11 @@ import { gitLine, refName, repoDir, requireRepo } from './support.js';
 
 /** Input of `git.status`. */
 export const gitStatusInput = z.strictObject({
-  repo: z.string().min(1),
-  remote: refName('remote').default('origin'),
-  /** Branch of the remote to count ahead/behind against (default: the checked-out branch's name). */
-  branch: refName('branch').optional(),
+  repo: z.string().min(1).describe('A clone (absolute, or relative to the run root).'),
+  remote: refName('remote').default('origin').describe('A configured remote name, not a url.'),
+  branch: refName('branch')
+    .optional()
+    .describe("Branch of the remote to count ahead/behind against (default: the checked-out branch's name)."),
 });
 
 /** Output of `git.status`; `branch` is "HEAD" when detached, `head` "" before the first commit. */
@@ -19,7 +20,7 @@ export const gitStatusOutput = workTreeStatus;
 export const gitStatus = defineTask({
   id: 'git.status',
   title: 'Read a work tree status',
-  description: 'git status plus ahead/behind counts against <remote>/<branch> as of the last fetch.',
+  description: 'git status plus ahead/behind counts against <remote>/<branch> as of the last fetch. Reads only.',
   input: gitStatusInput,
   output: gitStatusOutput,
   idempotent: true,

@@ -6,14 +6,14 @@ import { revParse } from './support.js';
 
 /** The state of a work tree (git.status's output); `branch` is "HEAD" when detached, `head` "" before the first commit. */
 export const workTreeStatus = z.object({
-  branch: z.string(),
-  head: z.string(),
-  clean: z.boolean(),
-  ahead: z.number().int(),
-  behind: z.number().int(),
-  conflicted: z.array(z.string()),
-  modified: z.array(z.string()),
-  untracked: z.array(z.string()),
+  branch: z.string().describe('The checked-out branch; "HEAD" when detached.'),
+  head: z.string().describe('The commit checked out; "" before the first commit.'),
+  clean: z.boolean().describe('Whether nothing is modified, staged, conflicted or untracked.'),
+  ahead: z.number().int().describe('Commits HEAD has that the remote branch lacks (as of the last fetch).'),
+  behind: z.number().int().describe('Commits of the remote branch that HEAD lacks (as of the last fetch).'),
+  conflicted: z.array(z.string()).describe('Paths in conflict.'),
+  modified: z.array(z.string()).describe('Paths modified or staged.'),
+  untracked: z.array(z.string()).describe('Untracked paths.'),
 });
 
 /** The state `git.status` reports. */

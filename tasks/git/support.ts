@@ -61,7 +61,10 @@ export const repoRelativePath = z.string().superRefine((v, c) => {
 });
 
 /** An identity for commits: becomes user.name / user.email of the command (author and committer). */
-export const identity = z.strictObject({ name: z.string().min(1), email: z.string().min(1) });
+export const identity = z.strictObject({
+  name: z.string().min(1).describe("user.name: the author's and committer's name."),
+  email: z.string().min(1).describe("user.email: the author's and committer's email."),
+});
 
 /** `-c user.name=... -c user.email=...` for `who`, or nothing. */
 export function identityArgs(who?: { name: string; email: string }): string[] {

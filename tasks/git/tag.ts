@@ -6,18 +6,20 @@ import { gitLine, refName, repoDir, requireRepo, revision, revParse, short } fro
 
 /** Input of `git.tag`. */
 export const gitTagInput = z.strictObject({
-  repo: z.string().min(1),
-  name: refName('tag'),
-  /** What to tag (default HEAD). */
-  ref: revision.default('HEAD'),
-  /** Makes an annotated tag with this message (tagger: the repo's user.name / user.email). */
-  message: z.string().min(1).optional(),
+  repo: z.string().min(1).describe('A repository (absolute, or relative to the run root).'),
+  name: refName('tag').describe("The tag's name."),
+  ref: revision.default('HEAD').describe('What to tag (default HEAD).'),
+  message: z
+    .string()
+    .min(1)
+    .optional()
+    .describe("Makes an annotated tag with this message (tagger: the repo's user.name / user.email)."),
 });
 
 /** Output of `git.tag`: the tag name and the commit it points at. */
 export const gitTagOutput = z.object({
-  name: z.string(),
-  sha: z.string(),
+  name: z.string().describe("The tag's name."),
+  sha: z.string().describe('The commit it points at.'),
 });
 
 /** The `git tag` arguments for an input and the resolved commit. */

@@ -7,27 +7,33 @@ import { defineTask, type ExecResult } from '../../engine/index.js';
 
 /** Input of `host.check-tool`. */
 export const checkToolInput = z.strictObject({
-  /** Name shown in reports, e.g. "docker". */
-  tool: z.string().min(1),
-  /** Binary to look for, e.g. "docker"; a path containing `/` is checked as is. */
-  command: z.string().min(1),
-  versionArgs: z.array(z.string()),
-  /** Regex source; its first capture group is the version. Default: the first `N.N[.N]`. */
-  versionPattern: z.string().optional(),
-  /** Extra folders searched after PATH, e.g. /usr/sbin, /sbin. */
-  alsoSearch: z.array(z.string()).optional(),
-  /** A second command proving the tool is usable, e.g. that the docker daemon answers. */
-  probe: z.strictObject({ args: z.array(z.string()), label: z.string() }).optional(),
+  tool: z.string().min(1).describe('Name shown in reports, e.g. "docker".'),
+  command: z.string().min(1).describe('Binary to look for, e.g. "docker"; a path containing `/` is checked as is.'),
+  versionArgs: z
+    .array(z.string())
+    .describe('The arguments that make the command print its version, e.g. ["--version"].'),
+  versionPattern: z
+    .string()
+    .optional()
+    .describe('Regex source; its first capture group is the version. Default: the first `N.N[.N]`.'),
+  alsoSearch: z.array(z.string()).optional().describe('Extra folders searched after PATH, e.g. /usr/sbin, /sbin.'),
+  probe: z
+    .strictObject({
+      args: z.array(z.string()).describe("The probe command's arguments (to the same binary)."),
+      label: z.string().describe('What the probe checks, for the report (e.g. "docker daemon").'),
+    })
+    .optional()
+    .describe('A second command proving the tool is usable, e.g. that the docker daemon answers.'),
 });
 
 /** Output of `host.check-tool`; a missing tool is a result (`found: false`), not a failure. */
 export const checkToolOutput = z.object({
-  tool: z.string(),
-  found: z.boolean(),
-  path: z.string().optional(),
-  version: z.string().optional(),
-  ok: z.boolean(),
-  detail: z.string().optional(),
+  tool: z.string().describe('The name shown in reports.'),
+  found: z.boolean().describe('Whether the binary was found.'),
+  path: z.string().optional().describe('Where it was found.'),
+  version: z.string().optional().describe('The version it printed.'),
+  ok: z.boolean().describe('Whether it was found and works (its version command and probe succeeded).'),
+  detail: z.string().optional().describe('What is wrong, when not ok.'),
 });
 /** One tool's check result. */
 export type CheckToolOutput = z.output<typeof checkToolOutput>;
@@ -62,6 +68,8 @@ function firstLine(r: ExecResult): string {
 export const hostCheckTool = defineTask({
   id: 'host.check-tool',
   title: 'Check a host tool',
+  description:
+    'Finds a tool in PATH (plus extra folders), reads its version and optionally probes it; a missing tool is a result (`found: false`), not a failure.',
   input: checkToolInput,
   output: checkToolOutput,
   idempotent: true,

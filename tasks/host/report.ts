@@ -5,18 +5,18 @@ import { checkToolOutput, type CheckToolOutput } from './check-tool.js';
 
 /** Input of `host.report`: outputs of `host.check-tool` steps. */
 export const hostReportInput = z.strictObject({
-  checks: z.array(z.strictObject(checkToolOutput.shape)),
-  title: z.string().optional(),
+  checks: z.array(z.strictObject(checkToolOutput.shape)).describe('The outputs of host.check-tool steps.'),
+  title: z.string().optional().describe('A line printed above the table.'),
 });
 
 /** Output of `host.report`. */
 export const hostReportOutput = z.object({
-  report: z.string(),
-  /** Tools found and working. */
-  available: z.number().int(),
-  /** Tools not found or not working, by name. */
-  missing: z.array(z.string()),
-  tools: z.array(checkToolOutput),
+  report: z
+    .string()
+    .describe('The report: a table of tool, ✔/✖, version, path (or what is wrong), then "N of M tools available".'),
+  available: z.number().int().describe('Tools found and working.'),
+  missing: z.array(z.string()).describe('Tools not found or not working, by name.'),
+  tools: z.array(checkToolOutput).describe('The checks, as given.'),
 });
 
 /** Renders the checks as a table: tool, ✔/✖, version, path (or what is wrong); then "N of M tools available". */
@@ -50,6 +50,7 @@ export function formatReport(checks: readonly CheckToolOutput[], title?: string)
 export const hostReport = defineTask({
   id: 'host.report',
   title: 'Report host tools',
+  description: 'Formats the doctor report of `host.check-tool` results; never fails, even when tools are missing.',
   input: hostReportInput,
   output: hostReportOutput,
   idempotent: true,

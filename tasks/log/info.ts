@@ -4,19 +4,20 @@ import { defineTask } from '../../engine/index.js';
 
 /** Input of `log.info`. */
 export const logInfoInput = z.strictObject({
-  message: z.string(),
-  data: z.record(z.string(), z.unknown()).optional(),
+  message: z.string().describe('The message.'),
+  data: z.record(z.string(), z.unknown()).optional().describe('Structured data logged with it.'),
 });
 
 /** Output of `log.info`: the message, echoed. */
 export const logInfoOutput = z.object({
-  message: z.string(),
+  message: z.string().describe('The message, echoed.'),
 });
 
 /** Logs `message` (with optional structured data) at info level. */
 export const logInfo = defineTask({
   id: 'log.info',
   title: 'Log a message',
+  description: 'Writes a message (with optional structured data) to the run log.',
   input: logInfoInput,
   output: logInfoOutput,
   idempotent: true,

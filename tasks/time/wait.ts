@@ -5,12 +5,12 @@ import { CancelledError, defineTask } from '../../engine/index.js';
 
 /** Input of `time.wait`. */
 export const timeWaitInput = z.strictObject({
-  ms: z.number().int().min(0),
+  ms: z.number().int().min(0).describe('How long to wait, in milliseconds.'),
 });
 
 /** Output of `time.wait`: how long the wait really took, ms. */
 export const timeWaitOutput = z.object({
-  waitedMs: z.number(),
+  waitedMs: z.number().describe('How long the wait really took, in milliseconds.'),
 });
 
 /** Sleeps `ms` milliseconds; rejects with CancelledError as soon as the signal aborts. */
@@ -28,6 +28,7 @@ export async function abortableSleep(ms: number, signal: AbortSignal): Promise<v
 export const timeWait = defineTask({
   id: 'time.wait',
   title: 'Wait',
+  description: 'Waits `ms` milliseconds; a cancel ends the wait at once.',
   input: timeWaitInput,
   output: timeWaitOutput,
   idempotent: true,

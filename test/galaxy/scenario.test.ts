@@ -164,3 +164,24 @@ describe('scenario actions are strict', () => {
     ]);
   });
 });
+
+describe('scenario step titles', () => {
+  it('gives every action a title, the author\'s or "<actor>: <verb>" (push, fetch, pull, merge and tag lost theirs)', () => {
+    const s = scenario({
+      name: 'titles',
+      galaxy,
+      steps: ({ alice }) => [
+        alice.push(),
+        alice.fetch(),
+        alice.pull(),
+        alice.merge('main'),
+        alice.tag('v1'),
+        alice.push({ title: 'publish' }),
+      ],
+    });
+    const titles = listSteps(s.definition)
+      .filter((x) => /^s\d/.test(x.id))
+      .map((x) => x.state.meta?.title);
+    expect(titles).toEqual(['alice: push', 'alice: fetch', 'alice: pull', 'alice: merge', 'alice: tag', 'publish']);
+  });
+});

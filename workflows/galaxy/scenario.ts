@@ -59,7 +59,98 @@ const RESERVED = ['main', 'folder'];
 
 /** Options every action takes: a title for reports, and retries/timeouts like any task. */
 export type ActionOptions = Pick<TaskOptions, 'title' | 'retry' | 'timeoutMs'>;
-const ACTION_OPTIONS = ['title', 'retry', 'timeoutMs'] as const;
+export const ACTION_OPTIONS = ['title', 'retry', 'timeoutMs'] as const;
+
+/** One scenario action: the task node it runs, its arguments, what it does and the options it takes. */
+export interface ActionSpec {
+  /** The task node the action runs; its options and arguments are that task's input fields of the same names. */
+  readonly task: string;
+  /** Its positional arguments, in order. */
+  readonly args: readonly string[];
+  /** What it does, for the README. */
+  readonly does: string;
+  /** The options it takes besides ACTION_OPTIONS (none for an action without an options object). */
+  readonly options: readonly string[];
+}
+
+/**
+ * The actions of an actor (`alice.push(...)`): the one list of the options each takes, against which each action checks
+ * the options it is given (an unknown one is refused, naming the closest) and from which the README's list of actions
+ * is generated (`npm run docs`). Each also takes ACTION_OPTIONS.
+ */
+export const ACTOR_ACTIONS = {
+  checkout: {
+    task: 'git.checkout',
+    args: ['branch'],
+    does: 'checks a branch out (`create: true` creates it first)',
+    options: ['create', 'startPoint'],
+  },
+  commit: {
+    task: 'git.commit',
+    args: ['message', 'files'],
+    does: 'writes (a string) or deletes (`null`) `files`, then commits everything; `amend: true` replaces the last commit instead (`git commit --amend`)',
+    options: ['allowEmpty', 'amend'],
+  },
+  reset: {
+    task: 'git.reset',
+    args: ['ref'],
+    does: 'moves the checked-out branch to `ref` (`git reset`), mixed by default',
+    options: ['mode'],
+  },
+  push: {
+    task: 'git.push',
+    args: [],
+    does: "pushes the current branch; `expect: 'rejected'` makes a refusal the expected result",
+    options: ['remote', 'branch', 'force', 'setUpstream', 'tags', 'expect'],
+  },
+  pushOrRebase: {
+    task: 'git.push',
+    args: [],
+    does: 'pushes; if the push is refused (it lost a race), pulls with a rebase and pushes again',
+    options: ['remote', 'branch'],
+  },
+  fetch: { task: 'git.fetch', args: [], does: 'fetches a remote', options: ['remote', 'prune'] },
+  pull: {
+    task: 'git.pull',
+    args: [],
+    does: 'pulls (merge or rebase); conflicts are a result',
+    options: ['remote', 'branch', 'mode'],
+  },
+  merge: {
+    task: 'git.merge',
+    args: ['from'],
+    does: 'merges a branch into the current one; conflicts are a result',
+    options: ['noFf', 'message'],
+  },
+  rebase: {
+    task: 'git.rebase',
+    args: ['onto'],
+    does: 'rebases the current branch; conflicts are a result',
+    options: [],
+  },
+  rebaseContinue: {
+    task: 'git.rebase',
+    args: ['files'],
+    does: 'writes `files` (to resolve the conflicts), stages the work tree as it is and continues the rebase',
+    options: [],
+  },
+  write: {
+    task: 'fs.write',
+    args: ['files'],
+    does: 'writes (a string) or deletes (`null`) files without committing',
+    options: [],
+  },
+  tag: { task: 'git.tag', args: ['name'], does: 'tags a commit (HEAD by default)', options: ['ref', 'message'] },
+  config: { task: 'git.config', args: ['values'], does: 'sets git config values of the clone', options: [] },
+  hook: { task: 'git.hook', args: ['hook', 'script'], does: 'installs a git hook in the clone', options: [] },
+} as const satisfies Record<string, ActionSpec>;
+
+/** The actions of a remote (`origin.hook(...)`): they take no options object. */
+export const REMOTE_ACTIONS = {
+  hook: { task: 'git.hook', args: ['hook', 'script'], does: 'installs a server hook in the bare remote', options: [] },
+} as const satisfies Record<string, ActionSpec>;
+
+export type ActorAction = keyof typeof ACTOR_ACTIONS;
 
 /** An actor: a person with a clone of each remote; each method is one git action step. */
 export class Actor implements RepoRef {
@@ -70,8 +161,8 @@ export class Actor implements RepoRef {
     readonly label: string = name,
   ) {}
   /** Refuses an option `action` does not take (a misspelt option would otherwise be dropped), naming the closest. */
-  private options(action: string, o: object, own: readonly string[]): void {
-    refuseUnknownOptions(`${this.label}: ${action}`, o, [...ACTION_OPTIONS, ...own]);
+  private options(action: ActorAction, o: object): void {
+    refuseUnknownOptions(`${this.label}: ${action}`, o, [...ACTION_OPTIONS, ...ACTOR_ACTIONS[action].options]);
   }
   /** The same actor, acting on its clone of another remote. */
   repo(remote: string): Actor {
@@ -88,11 +179,12 @@ export class Actor implements RepoRef {
       this.ids.next(this.name, verb),
       src,
       { repo: this.dir, ...input },
-      { title: o.title ?? `${this.label}: ${verb}`, ...o },
+      // the default title last: actions pass `title: undefined` on when the author gave none
+      { ...o, title: o.title ?? `${this.label}: ${verb}` },
     );
   }
   checkout(branch: string, o: ActionOptions & { create?: boolean; startPoint?: string } = {}) {
-    this.options('checkout', o, ['create', 'startPoint']);
+    this.options('checkout', o);
     const { create, startPoint, ...rest } = o;
     return this.act(
       'checkout',
@@ -110,7 +202,7 @@ export class Actor implements RepoRef {
     files: Record<string, string | null> = {},
     o: ActionOptions & { allowEmpty?: boolean; amend?: boolean } = {},
   ) {
-    this.options('commit', o, ['allowEmpty', 'amend']);
+    this.options('commit', o);
     const { allowEmpty, amend, ...rest } = o;
     return this.act(
       amend ? 'amend' : 'commit',
@@ -121,7 +213,7 @@ export class Actor implements RepoRef {
   }
   /** Moves the checked-out branch to `ref` (`git reset`): `mode` soft, mixed (git's default) or hard. */
   reset(ref: string, o: ActionOptions & { mode?: 'soft' | 'mixed' | 'hard' } = {}) {
-    this.options('reset', o, ['mode']);
+    this.options('reset', o);
     const { title, retry, timeoutMs, ...input } = o;
     return this.act('reset', 'git.reset', { ref, ...input }, { title, retry, timeoutMs });
   }
@@ -135,13 +227,13 @@ export class Actor implements RepoRef {
       expect?: 'accepted' | 'rejected' | 'any';
     } = {},
   ) {
-    this.options('push', o, ['remote', 'branch', 'force', 'setUpstream', 'tags', 'expect']);
+    this.options('push', o);
     const { title, retry, timeoutMs, ...input } = o;
     return this.act(o.expect === 'rejected' ? 'push_rejected' : 'push', 'git.push', input, { title, retry, timeoutMs });
   }
   /** What a developer does when a push races another: push; if it was refused, pull --rebase and push again. */
   pushOrRebase(o: ActionOptions & { remote?: string; branch?: string } = {}) {
-    this.options('pushOrRebase', o, ['remote', 'branch']);
+    this.options('pushOrRebase', o);
     const first = this.push({ ...o, expect: 'any' }) as TaskNode;
     const { title: _t, ...again } = o;
     return sequence(
@@ -155,31 +247,32 @@ export class Actor implements RepoRef {
     );
   }
   fetch(o: ActionOptions & { remote?: string; prune?: boolean } = {}) {
-    this.options('fetch', o, ['remote', 'prune']);
+    this.options('fetch', o);
     const { title, retry, timeoutMs, ...input } = o;
     return this.act('fetch', 'git.fetch', input, { title, retry, timeoutMs });
   }
   pull(o: ActionOptions & { remote?: string; branch?: string; mode?: 'merge' | 'rebase' } = {}) {
-    this.options('pull', o, ['remote', 'branch', 'mode']);
+    this.options('pull', o);
     const { title, retry, timeoutMs, ...input } = o;
     return this.act('pull', 'git.pull', input, { title, retry, timeoutMs });
   }
   merge(from: string, o: ActionOptions & { noFf?: boolean; message?: string } = {}) {
-    this.options('merge', o, ['noFf', 'message']);
+    this.options('merge', o);
     const { title, retry, timeoutMs, ...input } = o;
     return this.act('merge', 'git.merge', { from, ...input }, { title, retry, timeoutMs });
   }
   rebase(onto: string, o: ActionOptions = {}) {
+    this.options('rebase', o);
     return this.act('rebase', 'git.rebase', { onto, action: 'start' }, o);
   }
   /** Stages the working tree as it is (after resolving conflicts) and continues the rebase. */
   rebaseContinue(files: Record<string, string | null> = {}, o: ActionOptions = {}) {
-    this.options('rebaseContinue', o, []);
+    this.options('rebaseContinue', o);
     return sequence(this.write(files), this.act('rebase_continue', 'git.rebase', { action: 'continue' }, o));
   }
   /** Writes files without committing (to resolve conflicts, or to leave local changes). */
   write(files: Record<string, string | null>, o: ActionOptions = {}) {
-    this.options('write', o, []);
+    this.options('write', o);
     const entries = Object.entries(files);
     if (!entries.length) return this.act('noop', 'log.info', { message: 'nothing to write' }, o);
     return sequence(
@@ -201,14 +294,16 @@ export class Actor implements RepoRef {
     );
   }
   tag(name: string, o: ActionOptions & { ref?: string; message?: string } = {}) {
-    this.options('tag', o, ['ref', 'message']);
+    this.options('tag', o);
     const { title, retry, timeoutMs, ...input } = o;
     return this.act('tag', 'git.tag', { name, ...input }, { title, retry, timeoutMs });
   }
   config(values: Record<string, string>, o: ActionOptions = {}) {
+    this.options('config', o);
     return this.act('config', 'git.config', { values }, o);
   }
   hook(hook: string, script: string, o: ActionOptions = {}) {
+    this.options('hook', o);
     return this.act('hook', 'git.hook', { hook, script }, o);
   }
 }
