@@ -16,7 +16,9 @@ export function encodeText(v: unknown, element: string): string {
   if (typeof v === 'string') return v === '' || v !== v.trim() || /\\|\$\{|#\{/.test(v) ? `\${${juelString(v)}}` : v;
   if (typeof v === 'number') return `\${${plainNumber(v, element)}}`;
   if (typeof v === 'boolean' || v === null) return `\${${v}}`;
-  throw new DefinitionError(`<${element}>: cannot write ${JSON.stringify(v)} as a Camunda value`, { element });
+  // a bigint, a function or undefined (a JavaScript author's builder input): named, never a TypeError of JSON.stringify
+  const shown = typeof v === 'bigint' ? `${v}n (a bigint)` : (JSON.stringify(v) ?? String(v));
+  throw new DefinitionError(`<${element}>: cannot write ${shown} as a Camunda value`, { element });
 }
 
 /** True when Camunda's JUEL can say this FEEL expression; otherwise it travels as a FEEL script (Camunda 7.13+ evaluates those). */

@@ -49,6 +49,12 @@ describe('writing Camunda 7 values', () => {
     expect(err.details).toEqual({ element: 'Task_1' });
   });
 
+  it('refuses a bigint by name, not with a TypeError of JSON.stringify', () => {
+    const err = thrown(() => encodeText(10n, 'Task_1'));
+    expect(err).toBeInstanceOf(DefinitionError);
+    expect(err.message).toBe('<Task_1>: cannot write 10n (a bigint) as a Camunda value');
+  });
+
   it('refuses to export a task input holding undefined, naming the task', async () => {
     // given
     const def = workflow({ id: 'test:undef', steps: task('t', 'exec.run', { a: undefined }) });
