@@ -23,38 +23,27 @@ const KEY = /^[A-Za-z_][A-Za-z0-9_-]*$/;
 const PARAM_TYPES = new Set(['string', 'number', 'integer', 'boolean', 'array', 'object', 'json']);
 
 /** The keys each part of a definition may hold (definition files are strict: a misspelt key is an error, not ignored). */
+const STATE_KEYS = [
+  'type',
+  'initial',
+  'states',
+  'invoke',
+  'onDone',
+  'onError',
+  'always',
+  'after',
+  'on',
+  'output',
+  'description',
+  'meta',
+] as const;
+
 const KNOWN = {
   definition: ['id', 'version', 'title', 'description', 'params', 'root', 'machine', 'meta'],
   param: ['type', 'description', 'default', 'required', 'enum', 'pattern', 'path'],
-  state: [
-    'type',
-    'initial',
-    'states',
-    'invoke',
-    'onDone',
-    'onError',
-    'always',
-    'after',
-    'on',
-    'output',
-    'description',
-    'meta',
-  ],
-  machine: [
-    'id',
-    'type',
-    'initial',
-    'states',
-    'invoke',
-    'onDone',
-    'onError',
-    'always',
-    'after',
-    'on',
-    'output',
-    'description',
-    'meta',
-  ],
+  state: STATE_KEYS,
+  // the machine is a state that may also carry xstate's id
+  machine: ['id', ...STATE_KEYS],
   invoke: ['src', 'input', 'id'],
   meta: ['title', 'documentation', 'retry', 'timeoutMs', 'outputs', 'mergeOutput', 'fail', 'attention', 'bpmn'],
   retry: ['max', 'backoffMs', 'factor', 'maxBackoffMs'],
