@@ -4,8 +4,3 @@ declare module 'bpmn-moddle' {
   /** The moddle factory preloaded with the BPMN 2.0, DI and color packages, plus `packages` (by prefix). */
   export const BpmnModdle: new (packages?: Record<string, object>, options?: Record<string, unknown>) => unknown;
 }
-
-declare module 'bpmn-auto-layout' {
-  /** Lays out the first process of a BPMN XML document and returns the XML with a diagram. */
-  export function layoutProcess(xml: string): Promise<string>;
-}

@@ -1,11 +1,11 @@
 // Definition -> BPMN 2.0 XML with a diagram, in one of the dialects; the diagram is kept when the definition came from BPMN.
-import { layoutProcess } from 'bpmn-auto-layout';
 import { BadInputError, parseDelay, type Definition } from '../engine/index.js';
 import { createModdle, type Moddle, type ModdleElement } from './moddle.js';
-import { definitionToGraph, isMsDelay, type Graph } from './graph.js';
+import { definitionToGraph, isMsDelay, type Graph, type GraphNode } from './graph.js';
+import { BOUNDARY_LABEL, conditionLabel, generatedLabel } from './labels.js';
 import { msToIso, processIdFor, type Dialect, type WriteContext } from './dialect.js';
 import { defaultDialect, dialectNamed, type DialectName } from './dialects/index.js';
-import { boundaryGroups, spreadBoundaryEvents } from './layout.js';
+import { layoutDiagram } from './layout.js';
 import { isOwnPrefix, restoreDiagram, restoreForeign, type StoredDiagram } from './preserve.js';
 
 /** Options of export. */
@@ -31,7 +31,8 @@ function build(
   for (const n of graph.nodes) {
     const s = n.state;
     const attrs: Record<string, unknown> = { id: n.id };
-    if (s?.meta?.title) attrs.name = s.meta.title;
+    const name = s?.meta?.title ?? nameOf(n);
+    if (name) attrs.name = name;
     const el = moddle.create(n.type, attrs);
     el.$parent = container;
     if (s?.meta?.documentation)
@@ -81,6 +82,7 @@ function build(
         `cannot export flow <${f.id}>: ${!src ? f.source : f.target} is not an element of the same level`,
       );
     const flow = moddle.create('bpmn:SequenceFlow', { id: f.id, sourceRef: src, targetRef: tgt });
+    if (f.condition !== undefined) flow.name = f.description ?? conditionLabel(f.condition);
     if (f.condition !== undefined)
       flow.conditionExpression = moddle.create('bpmn:FormalExpression', dialect.writeCondition(f.condition, f.id));
     src.get('outgoing').push(flow);
@@ -89,6 +91,30 @@ function build(
     container.get('flowElements').push(flow);
   }
   for (const n of graph.nodes) if (n.defaultFlow) els.get(n.id)!.default = flowEls.find((f) => f.id === n.defaultFlow);
+}
+
+/** The name of an element whose state has no title (every shape of the diagram says what it is); none for joins. */
+function nameOf(n: GraphNode): string | undefined {
+  switch (n.type) {
+    case 'bpmn:ServiceTask':
+    case 'bpmn:CallActivity':
+      return generatedLabel('task', n.id, n.state);
+    case 'bpmn:SubProcess':
+      return generatedLabel('scope', n.id, n.state);
+    case 'bpmn:IntermediateCatchEvent':
+      return generatedLabel('wait', n.id, n.state);
+    case 'bpmn:StartEvent':
+      return generatedLabel('start', n.id);
+    case 'bpmn:EndEvent':
+      return generatedLabel('end', n.id, n.state);
+    case 'bpmn:BoundaryEvent':
+      return BOUNDARY_LABEL[n.catches!];
+    case 'bpmn:ExclusiveGateway':
+      // a decision says what it decides; the merges gravity adds only join
+      return n.state ? generatedLabel('decision', n.id, n.state) : undefined;
+    default:
+      return undefined;
+  }
 }
 
 /** The root `bpmn:Signal` named `name`, created once per file. */
@@ -110,16 +136,23 @@ function timerDefinition(moddle: Moddle, dialect: Dialect, delay: string, elemen
   return moddle.create('bpmn:TimerEventDefinition', { timeDuration: moddle.create('bpmn:FormalExpression', { body }) });
 }
 
+/** The ids of the root elements (errors, signals, the process) and of the definitions, which diagram ids step aside from. */
+const rootIds = (definitions: ModdleElement) => [
+  definitions.id as string,
+  ...((definitions.rootElements ?? []) as ModdleElement[]).map((e) => e.id as string),
+];
+
 /** Exports a definition to BPMN XML (formatted), with a diagram. */
 export async function exportBpmn(def: Definition, o: ExportOptions = {}): Promise<string> {
   const dialect = o.dialect === undefined ? defaultDialect : dialectNamed(o.dialect);
   const moddle = createModdle(dialect.packages);
-  const graph = definitionToGraph(def);
   const bpmnMeta = (def.meta?.bpmn ?? {}) as {
     definitionsId?: string;
     diagram?: StoredDiagram;
     namespaces?: Record<string, string>;
   };
+  // a file's own diagram is kept as it was drawn: joins are made explicit only in diagrams gravity draws
+  const graph = definitionToGraph(def, { explicitJoins: !bpmnMeta.diagram });
   const process = moddle.create('bpmn:Process', {
     id: processIdOf(def),
     isExecutable: true,
@@ -152,7 +185,6 @@ export async function exportBpmn(def: Definition, o: ExportOptions = {}): Promis
       if (!isOwnPrefix(prefix)) definitions.$attrs[`xmlns:${prefix}`] = uri;
   }
   const restored = bpmnMeta.diagram && restoreDiagram(moddle, definitions, process, bpmnMeta.diagram);
-  if (restored) return (await moddle.toXML(definitions, { format: true })).xml;
-  const { xml } = await moddle.toXML(definitions, { format: true });
-  return spreadBoundaryEvents(await layoutProcess(xml), boundaryGroups(process));
+  if (!restored) definitions.diagrams = [layoutDiagram(moddle, process, rootIds(definitions))];
+  return (await moddle.toXML(definitions, { format: true })).xml;
 }

@@ -39,6 +39,16 @@ export interface GraphNode {
   defaultFlow?: string;
 }
 
+/** Options of {@link definitionToGraph}. */
+export interface GraphOptions {
+  /**
+   * Make every join explicit: a step, an event or a forking gateway that several flows enter is entered through an
+   * exclusive merge gateway of its own (bpmnlint's fake-join and no-gateway-join-fork). Off when the definition keeps
+   * the diagram of the file it came from (that file's merges, kept by id, are written again in any case).
+   */
+  explicitJoins?: boolean;
+}
+
 /** A sequence flow to create. */
 export interface GraphFlow {
   id: string;
@@ -46,6 +56,19 @@ export interface GraphFlow {
   target: string;
   /** FEEL guard. */
   condition?: string;
+  /** What the condition means, in words (the branch's description). */
+  description?: string;
+}
+
+/** A flow before its id is chosen (ids are chosen once the level is complete: a merge may still redirect it). */
+interface PendingFlow extends Omit<GraphFlow, 'id'> {
+  /** The state the flow belongs to (named in errors). */
+  key: string;
+  /** What the flow's id is made of: its source (a boundary's host), its kind (`error>`...), its target. */
+  from: string;
+  kind: string;
+  /** The flow a gateway takes when no condition holds. */
+  isDefault?: boolean;
 }
 
 /** One container level (process or sub-process). */
@@ -57,7 +80,7 @@ export interface Graph {
 type FlowIds = Record<string, string>;
 
 /** Builds the graph of a definition. Flow ids come from `meta.bpmn.flows` when the definition was imported. */
-export function definitionToGraph(def: Definition): Graph {
+export function definitionToGraph(def: Definition, options: GraphOptions = {}): Graph {
   const flowIds: FlowIds = (def.meta?.bpmn as { flows?: FlowIds } | undefined)?.flows ?? {};
   const ids = new Set<string>();
   const bpmnId = (s: StateConfig | undefined, key: string) => (s?.meta?.bpmn as { id?: string } | undefined)?.id ?? key;
@@ -105,6 +128,13 @@ export function definitionToGraph(def: Definition): Graph {
     exit?: { finals: Set<string>; join: string },
   ): Graph => {
     const g: Graph = { nodes: [], flows: [] };
+    const pending: PendingFlow[] = [];
+    /** A flow of this level from `source` (a boundary's flow is keyed by its host, `from`) to `target`. */
+    const link = (key: string, from: string, source: string, target: string, kind = ''): PendingFlow => {
+      const f: PendingFlow = { key, from, kind, source, target };
+      pending.push(f);
+      return f;
+    };
     const idOf = new Map<string, string>();
     for (const [k, s] of Object.entries(states)) idOf.set(k, bpmnId(s, k));
     const resolve = (t: Target | undefined, element: string): string => {
@@ -116,11 +146,7 @@ export function definitionToGraph(def: Definition): Graph {
     };
     const startId = own(start.kept, start.preferred, 'start');
     g.nodes.push({ id: startId, type: 'bpmn:StartEvent' });
-    g.flows.push({
-      id: flowId('start', startId, resolve(initial, 'start')),
-      source: startId,
-      target: resolve(initial, 'start'),
-    });
+    link('start', startId, startId, resolve(initial, 'start'));
     const walk = (states: Record<string, StateConfig>, exit2: typeof exit) => {
       for (const [key, s] of Object.entries(states)) {
         const id = idOf.get(key) ?? bpmnId(s, key);
@@ -141,12 +167,12 @@ export function definitionToGraph(def: Definition): Graph {
             state: s,
           });
           const next = resolve(s.onDone, key);
-          g.flows.push({ id: flowId(key, id, next), source: id, target: next });
+          link(key, id, id, next);
           if (s.onError !== undefined) {
             const b = own(meta.errorBoundary, `${id}_error`, key);
             const t = resolve(s.onError, key);
             g.nodes.push({ id: b, type: 'bpmn:BoundaryEvent', attachedTo: id, catches: 'error', key });
-            g.flows.push({ id: flowId(key, id, t, 'error>'), source: b, target: t });
+            link(key, id, b, t, 'error>');
           }
           const timers = Object.entries(s.after ?? {});
           if (timers.length > 1)
@@ -155,21 +181,17 @@ export function definitionToGraph(def: Definition): Graph {
             const b = own(meta.timerBoundary, `${id}_timer`, key);
             const target = resolve(t, key);
             g.nodes.push({ id: b, type: 'bpmn:BoundaryEvent', attachedTo: id, catches: 'timer', delay, key });
-            g.flows.push({ id: flowId(key, id, target, 'timer>'), source: b, target });
+            link(key, id, b, target, 'timer>');
           }
         } else if (kind === StateKind.Decision && s.always) {
           const node: GraphNode = { id: claim(id, key), type: 'bpmn:ExclusiveGateway', key, state: s };
           g.nodes.push(node);
           for (const b of s.always) {
             const t = resolve(b.target, key);
-            const f: GraphFlow = {
-              id: flowId(key, id, t),
-              source: id,
-              target: t,
-              ...(b.guard ? { condition: b.guard.params.expr } : {}),
-            };
-            g.flows.push(f);
-            if (!b.guard && s.always.length > 1) node.defaultFlow = f.id;
+            const f = link(key, id, id, t);
+            if (b.guard) f.condition = b.guard.params.expr;
+            if (b.description) f.description = b.description;
+            if (!b.guard && s.always.length > 1) f.isDefault = true;
           }
         } else if (kind === StateKind.Parallel) {
           const join = own(meta.join, `${id}_join`, key);
@@ -180,7 +202,7 @@ export function definitionToGraph(def: Definition): Graph {
           const entry = entries.get(key);
           if (entry) {
             g.nodes.push({ id: entry, type: 'bpmn:ExclusiveGateway', key });
-            g.flows.push({ id: flowId(key, entry, id), source: entry, target: id });
+            link(key, entry, entry, id);
           }
           const merges = (meta as { merges?: Record<string, string> }).merges ?? {};
           for (const [regionKey, region] of Object.entries(s.states ?? {})) {
@@ -197,31 +219,31 @@ export function definitionToGraph(def: Definition): Graph {
             const merge = endings(region, finals) > 1 ? own(merges[regionKey], `${regionKey}_merge`, key) : undefined;
             const end = merge ?? join;
             const first = finals.has(region.initial!) ? end : regionIds.get(region.initial!)!;
-            g.flows.push({ id: flowId(key, id, first), source: id, target: first });
+            link(key, id, id, first);
             const outer = exit;
             exit = { finals, join: end };
             walk(region.states ?? {}, exit);
             exit = outer;
             if (merge) {
               g.nodes.push({ id: merge, type: 'bpmn:ExclusiveGateway', key });
-              g.flows.push({ id: flowId(key, merge, join), source: merge, target: join });
+              link(key, merge, merge, join);
             }
           }
           const next = resolve(s.onDone, key);
-          g.flows.push({ id: flowId(key, join, next), source: join, target: next });
+          link(key, join, join, next);
         } else if (kind === StateKind.Compound && s.states) {
           const inner = level(s.states, s.initial!, { kept: meta.start, preferred: `${id}_start` });
           g.nodes.push({ id: claim(id, key), type: 'bpmn:SubProcess', key, state: s, children: inner });
           if (s.onDone !== undefined) {
             const next = resolve(s.onDone, key);
-            g.flows.push({ id: flowId(key, id, next), source: id, target: next });
+            link(key, id, id, next);
           }
           // a failure inside that no inner state handles: an error boundary on the sub-process
           if (s.onError !== undefined) {
             const b = own(meta.errorBoundary, `${id}_error`, key);
             const t = resolve(s.onError, key);
             g.nodes.push({ id: b, type: 'bpmn:BoundaryEvent', attachedTo: id, catches: 'error', key });
-            g.flows.push({ id: flowId(key, id, t, 'error>'), source: b, target: t });
+            link(key, id, b, t, 'error>');
           }
           // the run's cancel inside it (a cleanup): an interrupting signal boundary named after the event
           for (const [event, t] of Object.entries(s.on ?? {})) {
@@ -233,7 +255,7 @@ export function definitionToGraph(def: Definition): Graph {
             const b = own(meta.cancelBoundary, `${id}_cancel`, key);
             const target = resolve(t, key);
             g.nodes.push({ id: b, type: 'bpmn:BoundaryEvent', attachedTo: id, catches: 'signal', signal: event, key });
-            g.flows.push({ id: flowId(key, id, target, 'cancel>'), source: b, target });
+            link(key, id, b, target, 'cancel>');
           }
         } else if (kind === StateKind.Wait && s.after) {
           const timers = Object.entries(s.after);
@@ -242,7 +264,7 @@ export function definitionToGraph(def: Definition): Graph {
           const [delay, t] = timers[0];
           g.nodes.push({ id: claim(id, key), type: 'bpmn:IntermediateCatchEvent', key, state: s, delay });
           const next = resolve(t, key);
-          g.flows.push({ id: flowId(key, id, next), source: id, target: next });
+          link(key, id, id, next);
         } else if (kind === StateKind.End || kind === StateKind.Fail || kind === StateKind.Attention) {
           g.nodes.push({ id: claim(id, key), type: 'bpmn:EndEvent', key, state: s });
         } else if (kind === StateKind.Event && s.on) {
@@ -254,7 +276,37 @@ export function definitionToGraph(def: Definition): Graph {
       }
     };
     walk(states, exit);
+    joinExplicitly(g, pending);
+    // ids last, in the order the flows were made: a merge may have redirected a flow
+    for (const f of pending) {
+      const { key, from, kind, isDefault, ...flow } = f;
+      const id = flowId(key, from, flow.target, kind);
+      g.flows.push({ id, ...flow });
+      if (isDefault) g.nodes.find((n) => n.id === flow.source)!.defaultFlow = id;
+    }
     return g;
+  };
+  /**
+   * Gives each node that several flows enter an exclusive merge gateway of its own (when joins are explicit, or when the
+   * file it came from had one: its id is kept), except the gateways that only join (a parallel join, an exclusive merge).
+   */
+  const joinExplicitly = (g: Graph, flows: PendingFlow[]) => {
+    const into = new Map<string, PendingFlow[]>();
+    for (const f of flows) into.set(f.target, [...(into.get(f.target) ?? []), f]);
+    const outs = new Map<string, number>();
+    for (const f of flows) outs.set(f.source, (outs.get(f.source) ?? 0) + 1);
+    for (const n of [...g.nodes]) {
+      const ins = into.get(n.id) ?? [];
+      if (ins.length < 2 || n.type === 'bpmn:BoundaryEvent' || n.type === 'bpmn:ParallelGateway') continue;
+      if (n.type === 'bpmn:ExclusiveGateway' && (outs.get(n.id) ?? 0) <= 1) continue;
+      const kept = (n.state?.meta?.bpmn as { merge?: string } | undefined)?.merge;
+      if (!options.explicitJoins && kept === undefined) continue;
+      const key = n.key ?? n.id;
+      const merge = own(kept, `${n.id}_merge`, key);
+      g.nodes.push({ id: merge, type: 'bpmn:ExclusiveGateway', key });
+      for (const f of ins) f.target = merge;
+      flows.push({ key, from: merge, kind: '', source: merge, target: n.id });
+    }
   };
   const rootStart = (def.meta?.bpmn as { start?: string } | undefined)?.start;
   return level(def.machine.states, def.machine.initial, { kept: rootStart, preferred: 'StartEvent_1' });

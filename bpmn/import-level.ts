@@ -3,6 +3,7 @@ import { CANCEL_EVENT, parseDelay, type StateConfig, type StateMeta } from '../e
 import type { ModdleElement } from './moddle.js';
 import type { ImportContext } from './import-context.js';
 import { captureForeign } from './preserve.js';
+import { conditionLabel, generatedLabel, type LabelKind } from './labels.js';
 
 const TASKLIKE = new Set([
   'bpmn:Task',
@@ -75,6 +76,12 @@ export function convertLevel(
       ctx.flowIds[`${t.id}>${split.id}`] = outgoing(t.id!)[0].id!;
       return go(split, scope);
     }
+    const into = mergeInto(t);
+    if (into) {
+      ctx.flowIds[`${t.id}>${into.id}`] = outgoing(t.id!)[0].id!;
+      merged.push({ states: scope.states, key: ctx.keyOf(into), merge: t.id! });
+      return go(into, scope);
+    }
     const key = ctx.keyOf(t);
     if (!scope.done.has(t.id!)) {
       scope.done.add(t.id!);
@@ -129,6 +136,20 @@ export function convertLevel(
       : undefined;
   };
 
+  // an exclusive merge that only joins (several flows in, one plain flow out) into an element nothing else enters is
+  // no step of its own: it folds into that element, its id kept for the next export (which writes a merge before every
+  // element several flows enter). A merge with a name, documentation or extensions stays a step, as drawn.
+  const merged: Array<{ states: Record<string, StateConfig>; key: string; merge: string }> = [];
+  const mergeInto = (t: ModdleElement): ModdleElement | undefined => {
+    if (t.$type !== 'bpmn:ExclusiveGateway' || incoming(t.id!).length < 2) return undefined;
+    const outs = outgoing(t.id!);
+    if (outs.length !== 1 || outs[0].conditionExpression) return undefined;
+    const into = outs[0].targetRef as ModdleElement | undefined;
+    if (!into || into.$type === 'bpmn:ParallelGateway' || incoming(into.id!).length !== 1) return undefined;
+    if (t.name || (t.documentation ?? []).length || t.extensionElements || captureForeign(t)) return undefined;
+    return into;
+  };
+
   const isErrorEnd = (el: ModdleElement) =>
     el.$type === 'bpmn:EndEvent' &&
     ((el.eventDefinitions ?? []) as ModdleElement[])[0]?.$type === 'bpmn:ErrorEventDefinition';
@@ -168,7 +189,8 @@ export function convertLevel(
 
   const convert = (el: ModdleElement, key: string, scope: Scope): void => {
     const meta: StateMeta = {};
-    if (el.name) meta.title = el.name;
+    // the name an export makes up for an untitled step is not a title
+    if (el.name && el.name !== generatedName(el)) meta.title = el.name;
     const docs = (el.documentation ?? []) as ModdleElement[];
     if (docs.length) meta.documentation = docs.map((d) => d.text).join('\n');
     const bpmn: Record<string, unknown> = {};
@@ -267,7 +289,13 @@ export function convertLevel(
             problem(f, (e as Error).message);
             continue;
           }
-          state.always!.push({ target: follow(f, el.id!, scope), guard: { type: 'expr', params: { expr } } });
+          // a flow's name says what its condition means, unless it is the condition itself (what an export writes)
+          const name = typeof f.name === 'string' ? f.name.trim() : '';
+          state.always!.push({
+            target: follow(f, el.id!, scope),
+            guard: { type: 'expr', params: { expr } },
+            ...(name && name !== conditionLabel(expr) ? { description: name } : {}),
+          });
         }
         if (def) state.always!.push({ target: follow(def, el.id!, scope) });
         else {
@@ -358,8 +386,7 @@ export function convertLevel(
       case 'bpmn:EndEvent': {
         const def = ((el.eventDefinitions ?? []) as ModdleElement[])[0];
         const extra: StateMeta = {};
-        if (def?.$type === 'bpmn:ErrorEventDefinition')
-          extra.fail = { message: def.errorRef?.name ?? def.errorRef?.errorCode ?? `error end event ${el.id}` };
+        if (def?.$type === 'bpmn:ErrorEventDefinition') extra.fail = { message: errorMessage(def, el) };
         else if (def && def.$type !== 'bpmn:TerminateEventDefinition')
           return problem(el, `${def.$type} end events are not supported`);
         const output = dialect.readResult(el, ctx.r);
@@ -452,6 +479,10 @@ export function convertLevel(
   const root: Scope = { states: {}, done: new Set() };
   const initial = next(start, root);
   drain();
+  for (const { states, key, merge } of merged) {
+    const s = states[key];
+    if (s) s.meta = { ...s.meta, bpmn: { ...(s.meta?.bpmn as object | undefined), merge } };
+  }
   for (const { holder, scope } of sortLater) holder.states = inDocumentOrder(scope.states, order);
   // reachability over the flows themselves (not over what converted), so one refused element does not hide the rest
   const reached = new Set<string>([start.id!]);
@@ -476,6 +507,29 @@ export function convertLevel(
   }
   return { initial, states: inDocumentOrder(root.states, order) };
 }
+
+const LABEL_KIND: Record<string, LabelKind> = {
+  'bpmn:ServiceTask': 'task',
+  'bpmn:CallActivity': 'task',
+  'bpmn:SubProcess': 'scope',
+  'bpmn:ExclusiveGateway': 'decision',
+  'bpmn:IntermediateCatchEvent': 'wait',
+  'bpmn:EndEvent': 'end',
+};
+
+/** The name an export gives `el` when its state has no title (see bpmn/labels.ts), or undefined. */
+function generatedName(el: ModdleElement): string | undefined {
+  const kind = TASKLIKE.has(el.$type) ? 'task' : LABEL_KIND[el.$type];
+  if (!kind) return undefined;
+  const def = ((el.eventDefinitions ?? []) as ModdleElement[])[0];
+  const fail =
+    kind === 'end' && def?.$type === 'bpmn:ErrorEventDefinition' ? { message: errorMessage(def, el) } : undefined;
+  return generatedLabel(kind, el.id!, fail ? { meta: { fail } } : undefined);
+}
+
+/** The message of the error an error end event throws. */
+const errorMessage = (def: ModdleElement, el: ModdleElement): string =>
+  def.errorRef?.name ?? def.errorRef?.errorCode ?? `error end event ${el.id}`;
 
 // States in the order their elements appear in the file (finals gravity adds go last), so re-export keeps it.
 function inDocumentOrder(states: Record<string, StateConfig>, order: Map<string, number>): Record<string, StateConfig> {

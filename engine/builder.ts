@@ -36,9 +36,15 @@ export interface SequenceNode {
 export interface DecideNode {
   kind: 'decide';
   id: string;
-  branches: Array<{ when: string; then: Node }>;
+  branches: DecideBranch[];
   otherwise?: Node;
   title?: string;
+}
+/** One branch of a decision: its FEEL condition, what runs when it holds, and what it means in words (diagrams show it). */
+export interface DecideBranch {
+  when: string;
+  then: Node;
+  label?: string;
 }
 export interface ParallelNode {
   kind: 'parallel';
@@ -163,17 +169,15 @@ export function sequence(...nodes: Node[]): SequenceNode {
 }
 
 /** An exclusive decision: the first branch whose FEEL condition holds, else `otherwise` (else carry on). */
-export function decide(
-  id: string,
-  branches: Array<{ when: string; then: Node }>,
-  otherwise?: Node,
-  title?: string,
-): DecideNode {
+export function decide(id: string, branches: DecideBranch[], otherwise?: Node, title?: string): DecideNode {
   if (!Array.isArray(branches))
     throw new DefinitionError(`decide <${id}>: branches must be a list of { when, then }`, { element: id });
   branches.forEach((b, i) => {
     if (typeof b?.when !== 'string')
       throw new DefinitionError(`decide <${id}>: branch ${i + 1} needs a FEEL condition in "when"`, { element: id });
+    refuseUnknownOptions(`decide <${id}> branch ${i + 1}`, b, ['when', 'then', 'label']);
+    if (b.label !== undefined && typeof b.label !== 'string')
+      throw new DefinitionError(`decide <${id}>: branch ${i + 1}'s label must be a string`, { element: id });
   });
   assertNodes([...branches.map((b) => b.then), ...(otherwise === undefined ? [] : [otherwise])], `decide <${id}>`);
   return { kind: 'decide', id, branches, otherwise, title };
@@ -366,6 +370,7 @@ function emit(n: Node, next: string, states: Record<string, StateConfig>): void 
           ...n.branches.map((b) => ({
             target: entryOf(b.then),
             guard: { type: 'expr' as const, params: { expr: b.when } },
+            ...(b.label ? { description: b.label } : {}),
           })),
           { target: n.otherwise ? entryOf(n.otherwise) : next },
         ],

@@ -78,7 +78,8 @@ export interface StateConfig {
    * goes (a BPMN error boundary on the sub-process); `context.error` names the failing step either way.
    */
   onError?: Target;
-  always?: Array<{ target: string; guard?: ExprGuard }>;
+  /** Taken in order: the first whose guard holds (one without a guard always holds); `description` says what it means. */
+  always?: Array<{ target: string; guard?: ExprGuard; description?: string }>;
   after?: Record<string, Target>;
   /** Events: only {@link CANCEL_EVENT} on a compound state (the run was cancelled inside it) is in the subset today. */
   on?: Record<string, Target>;

@@ -47,7 +47,7 @@ const KNOWN = {
   invoke: ['src', 'input', 'id'],
   meta: ['title', 'documentation', 'retry', 'timeoutMs', 'outputs', 'mergeOutput', 'fail', 'attention', 'bpmn'],
   retry: ['max', 'backoffMs', 'factor', 'maxBackoffMs'],
-  branch: ['target', 'guard'],
+  branch: ['target', 'guard', 'description'],
   target: ['target', 'meta'],
 } as const;
 
@@ -154,6 +154,10 @@ export function checkDefinition(def: Definition, registry: TaskRegistry, options
           ...Object.entries(s.on ?? {}).map(([e, t]) => [`on.${e}`, t]),
         ].flatMap(([what, t]) => unknownKeyProblems(key, String(what), t, KNOWN.target)),
       );
+      (Array.isArray(s.always) ? s.always : []).forEach((b, i) => {
+        if (b && typeof b === 'object' && b.description !== undefined && typeof b.description !== 'string')
+          add(key, `always[${i}].description must be a string (what the branch means, in words)`);
+      });
       if (s.type === 'final' && (s.invoke || s.always || s.after || s.states))
         add(key, 'a final state cannot invoke, decide, wait or nest');
       if (s.states) {
