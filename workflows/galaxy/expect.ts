@@ -62,6 +62,16 @@ function pattern(p: RegExp | string): { matches: string; flags?: string; shown: 
   return { matches: p.source, ...(flags ? { flags } : {}), shown: `/${p.source}/${flags}` };
 }
 
+/**
+ * A ref as a reader says it, for step titles (diagrams show them): a literal ref as it is, `=defaultBranch` as
+ * "default branch", any other FEEL expression as "ref named by <expression>", never as raw FEEL.
+ */
+export function refWords(ref: string): string {
+  if (!ref.startsWith('=')) return ref;
+  const expr = ref.slice(1).trim();
+  return expr === 'defaultBranch' ? 'default branch' : `ref named by ${expr}`;
+}
+
 /** Builds the expectation API over one repo. */
 export function expectOn(repo: Repo, step: MakeStep): Expectation {
   const who = repo.label;
@@ -74,22 +84,23 @@ export function expectOn(repo: Repo, step: MakeStep): Expectation {
           head(
             'branch_head',
             { equals: otherRef, in: other.dir },
-            `expect ${who} ${ref} to equal ${other.label} ${otherRef}`,
+            `expect ${who} ${refWords(ref)} to equal ${other.label} ${refWords(otherRef)}`,
           ),
-        toBe: (shaOrRef) => head('branch_head', { equals: shaOrRef }, `expect ${who} ${ref} to be ${shaOrRef}`),
+        toBe: (shaOrRef) =>
+          head('branch_head', { equals: shaOrRef }, `expect ${who} ${refWords(ref)} to be ${refWords(shaOrRef)}`),
         toExist: () =>
           step(
             'branch_exists',
             'assert.branch-exists',
             { branch: ref, exists: true },
-            `expect ${who} to have branch ${ref}`,
+            `expect ${who} to have branch ${refWords(ref)}`,
           ),
         notToExist: () =>
           step(
             'branch_absent',
             'assert.branch-exists',
             { branch: ref, exists: false },
-            `expect ${who} not to have branch ${ref}`,
+            `expect ${who} not to have branch ${refWords(ref)}`,
           ),
       };
     },
@@ -103,13 +114,13 @@ export function expectOn(repo: Repo, step: MakeStep): Expectation {
             'tag_points_at',
             'assert.tag',
             { tag: name, pointsAt: shaOrRef },
-            `expect ${who} tag ${name} to point at ${shaOrRef}`,
+            `expect ${who} tag ${name} to point at ${refWords(shaOrRef)}`,
           ),
       };
     },
     file(path, ref) {
       const at = ref ? { ref } : {};
-      const where = `${who}:${path}${ref ? `@${ref}` : ''}`;
+      const where = `${who}:${path}${ref ? `@${refWords(ref)}` : ''}`;
       return {
         toBe: (content) =>
           step(
@@ -153,7 +164,7 @@ export function expectOn(repo: Repo, step: MakeStep): Expectation {
           'message',
           'assert.commit-message',
           { ref, ...input },
-          `expect ${who} ${ref} message to match ${shown}`,
+          `expect ${who} ${refWords(ref)} message to match ${shown}`,
         );
       },
     }),

@@ -238,12 +238,18 @@ export class Actor implements RepoRef {
     const { title: _t, ...again } = o;
     return sequence(
       first,
-      decide(this.ids.next(this.name, 'lost_race'), [
-        {
-          when: `steps.${first.id}.rejected`,
-          then: sequence(this.pull({ mode: 'rebase', ...again }), this.push(again)),
-        },
-      ]),
+      decide(
+        this.ids.next(this.name, 'lost_race'),
+        [
+          {
+            when: `steps.${first.id}.rejected`,
+            label: 'push refused',
+            then: sequence(this.pull({ mode: 'rebase', ...again }), this.push(again)),
+          },
+        ],
+        undefined,
+        `${this.label}: lost the race?`,
+      ),
     );
   }
   fetch(o: ActionOptions & { remote?: string; prune?: boolean } = {}) {

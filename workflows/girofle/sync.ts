@@ -62,6 +62,7 @@ const reconcile = sequence(
     [
       {
         when: 'user_name != null and user_email != null and user_name != "" and user_email != ""',
+        label: 'identity set',
         then: task(
           'clone_as_user',
           'git.clone',
@@ -112,6 +113,7 @@ const reconcile = sequence(
     [
       {
         when: 'count(added) > 0',
+        label: 'some missing',
         then: sequence(
           task(
             'copy_missing',
@@ -146,6 +148,7 @@ const reconcile = sequence(
     [
       {
         when: 'count(conflicts) > 0',
+        label: 'some changed on both sides',
         then: sequence(
           task(
             'report',
@@ -228,6 +231,7 @@ export const girofleSync: Definition = workflow({
     decide('branch_check', [
       {
         when: 'current = "HEAD"',
+        label: 'detached HEAD',
         then: fail(
           'not_on_branch',
           '="girofle: " + folder + " is not on a branch (detached HEAD); check out the branch to sync first"',
@@ -235,6 +239,7 @@ export const girofleSync: Definition = workflow({
       },
       {
         when: 'branch != "" and branch != current',
+        label: 'on another branch',
         then: fail(
           'wrong_branch',
           '="girofle: " + folder + " is on branch " + current + ", not " + branch + "; check out " + branch + " first"',
@@ -250,6 +255,7 @@ export const girofleSync: Definition = workflow({
     decide('remote_check', [
       {
         when: 'url = null',
+        label: 'no such remote',
         then: fail(
           'no_remote',
           '="girofle: " + folder + " has no remote " + remote + " (no remote." + remote + ".url)"',
@@ -285,10 +291,12 @@ export const girofleSync: Definition = workflow({
       [
         {
           when: 'steps.status.ahead = 0 and steps.status.behind = 0',
+          label: 'in sync',
           then: finish('clean', 'clean', '="girofle: " + folder + " and " + remote + " are in sync"'),
         },
         {
           when: 'steps.status.behind = 0',
+          label: 'only ahead',
           then: sequence(
             task(
               'push',
