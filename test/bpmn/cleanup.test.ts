@@ -124,8 +124,8 @@ describe('cleanup() in BPMN', () => {
       // given the backup workflow exported, when linted as Camunda Modeler lints it (recommended + camunda-compat)
       const xml = await exportBpmn(backup, { dialect });
       const problems = await lintBpmn(xml, dialect);
-      // then the engine the dialect targets accepts every element, and no two shapes overlap (bpmn-auto-layout puts two
-      // boundary events of a 100 px task 33 px apart: 36 px circles on top of each other)
+      // then the engine the dialect targets accepts every element, and no two shapes overlap (two boundary events of
+      // one host sit side by side, not on top of each other)
       expect(problems.filter((p) => p.rule.startsWith('camunda-compat/') && p.category === 'error')).toEqual([]);
       expect(problems.filter((p) => p.rule === 'no-overlapping-elements')).toEqual([]);
       // and each flow leaving a boundary event starts under that event

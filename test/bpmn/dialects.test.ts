@@ -52,7 +52,7 @@ const full = (): Definition =>
             empty: '',
           },
           {
-            title: 'Clone',
+            title: 'Clone the repository',
             documentation: 'Clones the repository',
             timeoutMs: 30_000,
             outputs: { head: '=output.head', tag: 'v1' },
