@@ -62,7 +62,8 @@ function build(
           w.errors.push(err);
           el.eventDefinitions = [moddle.create('bpmn:ErrorEventDefinition', { errorRef: err })];
         }
-        dialect.writeResult(n.key!, s!, el, w);
+        // the end of a scope the export made up has no state, and no result
+        if (s) dialect.writeResult(n.key!, s, el, w);
         break;
       case 'bpmn:SubProcess':
         el.flowElements = [];
@@ -100,13 +101,13 @@ function nameOf(n: GraphNode): string | undefined {
     case 'bpmn:CallActivity':
       return generatedLabel('task', n.id, n.state);
     case 'bpmn:SubProcess':
-      return generatedLabel('scope', n.id, n.state);
+      return n.state ? generatedLabel('scope', n.id, n.state) : n.name;
     case 'bpmn:IntermediateCatchEvent':
       return generatedLabel('wait', n.id, n.state);
     case 'bpmn:StartEvent':
       return generatedLabel('start', n.id);
     case 'bpmn:EndEvent':
-      return generatedLabel('end', n.id, n.state);
+      return n.state ? generatedLabel('end', n.id, n.state) : n.name;
     case 'bpmn:BoundaryEvent':
       return BOUNDARY_LABEL[n.catches!];
     case 'bpmn:ExclusiveGateway':

@@ -10,6 +10,7 @@ import {
   type StateConfig,
   type Target,
 } from '../engine/index.js';
+import { readable } from './labels.js';
 
 /** A BPMN flow node to create. */
 export interface GraphNode {
@@ -37,7 +38,22 @@ export interface GraphNode {
   children?: Graph;
   /** Gateways: id of the default flow. */
   defaultFlow?: string;
+  /** The name of an element made up by the export (a scope around steps that share one error path). */
+  name?: string;
 }
+
+/** What an imported file's scope around steps sharing one error path was made of (kept on its first step). */
+export interface KeptScope {
+  id?: string;
+  start?: string;
+  end?: string;
+  error?: string;
+  /** How many steps it held. */
+  steps?: number;
+}
+
+/** The name of a scope around the steps `first` to `last` (titles, else ids in words). */
+export const scopeName = (first: string, last: string) => `${first} … ${last}`;
 
 /** Options of {@link definitionToGraph}. */
 export interface GraphOptions {
@@ -121,6 +137,59 @@ export function definitionToGraph(def: Definition, options: GraphOptions = {}): 
       entries.set(key, own((s.meta?.bpmn as { entry?: string } | undefined)?.entry, `${bpmnId(s, key)}_in`, key));
   }
 
+  /**
+   * The chains of consecutive steps of `states` that share one error path: each step's only way in is the previous
+   * one's onDone, all go to the same place on error (not inside the chain), none has a timer. Two steps at least.
+   * Only in diagrams gravity draws, or as the file they came from had them (the kept scope says how many steps).
+   */
+  const errorChains = (states: Record<string, StateConfig>, finals?: Set<string>): string[][] => {
+    const key = (t: Target | undefined) => {
+      const k = targetOf(t);
+      return k?.startsWith('#') ? k.split('.').pop() : k;
+    };
+    const candidate = (k: string | undefined): k is string => {
+      const s = k === undefined ? undefined : states[k];
+      if (!s || finals?.has(k!) || s.onError === undefined || s.after) return false;
+      const kind = stateKind(s);
+      return kind === StateKind.Task || kind === StateKind.Call;
+    };
+    const follows = (a: string, b: string | undefined): b is string =>
+      candidate(b) && b !== a && key(states[b].onError) === key(states[a].onError) && (refs.get(b) ?? 0) === 1;
+    const heads = Object.keys(states).filter(
+      (k) =>
+        candidate(k) && !Object.keys(states).some((p) => candidate(p) && key(states[p].onDone) === k && follows(p, k)),
+    );
+    const chains: string[][] = [];
+    const taken = new Set<string>();
+    for (const h of heads) {
+      let at: string | undefined = h;
+      while (candidate(at) && !taken.has(at)) {
+        const kept = keptScope(states[at]);
+        const chain: string[] = [at];
+        let n = key(states[at].onDone);
+        // a step that starts a scope of its own (in the file it came from) is not taken into this one
+        const room = (next: string) =>
+          kept.steps !== undefined ? chain.length < kept.steps : keptScope(states[next]).steps === undefined;
+        while (follows(chain[chain.length - 1], n) && !taken.has(n) && !chain.includes(n) && room(n)) {
+          chain.push(n);
+          n = key(states[n].onDone);
+        }
+        const error = key(states[at].onError);
+        const drawn = kept.steps === undefined ? options.explicitJoins === true : kept.steps === chain.length;
+        if (chain.length >= 2 && drawn && !chain.includes(error!)) {
+          chains.push(chain);
+          for (const k of chain) taken.add(k);
+          at = follows(chain[chain.length - 1], n) ? n : undefined;
+        } else {
+          taken.add(at);
+          const next = key(states[at].onDone);
+          at = follows(at, next) ? next : undefined;
+        }
+      }
+    }
+    return chains;
+  };
+
   const level = (
     states: Record<string, StateConfig>,
     initial: string,
@@ -142,15 +211,39 @@ export function definitionToGraph(def: Definition, options: GraphOptions = {}): 
       if (key === undefined) throw new DefinitionError(`cannot export <${element}>: missing target`, { element });
       if (key.startsWith('#')) key = key.split('.').pop()!;
       if (exit?.finals.has(key)) return exit.join;
-      return entries.get(key) ?? idOf.get(key) ?? key;
+      return entries.get(key) ?? scopeFor.get(key) ?? idOf.get(key) ?? key;
     };
+    /** The scope each chain of steps sharing one error path is drawn in, by its first step. */
+    const scopeFor = new Map<string, string>();
+    // the scopes of this level (its parallel branches included) are known before any flow is drawn to them
+    const chainsOf = new Map<Record<string, StateConfig>, string[][]>();
+    const prepare = (states: Record<string, StateConfig>, finals?: Set<string>) => {
+      const chains = errorChains(states, finals);
+      chainsOf.set(states, chains);
+      for (const c of chains)
+        scopeFor.set(c[0], own(keptScope(states[c[0]]).id, `${bpmnId(states[c[0]], c[0])}_scope`, c[0]));
+      for (const s of Object.values(states))
+        if (stateKind(s) === StateKind.Parallel)
+          for (const region of Object.values(s.states ?? {})) {
+            const ends = Object.entries(region.states ?? {}).filter(([, r]) => stateKind(r) === StateKind.End);
+            prepare(region.states ?? {}, new Set(ends.map(([k]) => k)));
+          }
+    };
+    prepare(states, exit?.finals);
     const startId = own(start.kept, start.preferred, 'start');
     g.nodes.push({ id: startId, type: 'bpmn:StartEvent' });
     link('start', startId, startId, resolve(initial, 'start'));
     const walk = (states: Record<string, StateConfig>, exit2: typeof exit) => {
+      const chains = chainsOf.get(states) ?? [];
+      const inChain = new Set(chains.flatMap((c) => c.slice(1)));
       for (const [key, s] of Object.entries(states)) {
         const id = idOf.get(key) ?? bpmnId(s, key);
-        if (exit2?.finals.has(key)) continue;
+        if (exit2?.finals.has(key) || inChain.has(key)) continue;
+        const chain = chains.find((c) => c[0] === key);
+        if (chain) {
+          scope(states, chain);
+          continue;
+        }
         const meta = (s.meta?.bpmn ?? {}) as {
           errorBoundary?: string;
           timerBoundary?: string;
@@ -218,7 +311,9 @@ export function definitionToGraph(def: Definition, options: GraphOptions = {}): 
             // path (a decision, a timeout) goes through an exclusive merge first, or the join would wait forever
             const merge = endings(region, finals) > 1 ? own(merges[regionKey], `${regionKey}_merge`, key) : undefined;
             const end = merge ?? join;
-            const first = finals.has(region.initial!) ? end : regionIds.get(region.initial!)!;
+            const first = finals.has(region.initial!)
+              ? end
+              : (scopeFor.get(region.initial!) ?? regionIds.get(region.initial!)!);
             link(key, id, id, first);
             const outer = exit;
             exit = { finals, join: end };
@@ -275,6 +370,42 @@ export function definitionToGraph(def: Definition, options: GraphOptions = {}): 
         }
       }
     };
+    /**
+     * Steps that share one error path, drawn as one scope: a sub-process holding them in sequence, with one error
+     * boundary, instead of a boundary on each (the import flattens it back into the same steps).
+     */
+    const scope = (states: Record<string, StateConfig>, chain: string[]) => {
+      const head = chain[0];
+      const last = chain[chain.length - 1];
+      const kept = keptScope(states[head]);
+      const scopeId = scopeFor.get(head)!;
+      const startId = own(kept.start, `${scopeId}_start`, head);
+      const inner: Graph = { nodes: [{ id: startId, type: 'bpmn:StartEvent' }], flows: [] };
+      let prev = startId;
+      for (const k of chain) {
+        const s = states[k];
+        const id = claim(idOf.get(k) ?? bpmnId(s, k), k);
+        const type = stateKind(s) === StateKind.Call ? 'bpmn:CallActivity' : 'bpmn:ServiceTask';
+        inner.nodes.push({ id, type, key: k, state: s });
+        inner.flows.push({ id: flowId(k, prev, id), source: prev, target: id });
+        prev = id;
+      }
+      const endId = own(kept.end, `${scopeId}_end`, last);
+      inner.nodes.push({ id: endId, type: 'bpmn:EndEvent', name: 'End' });
+      inner.flows.push({ id: flowId(last, prev, endId), source: prev, target: endId });
+      const label = (k: string) => states[k].meta?.title ?? readable(idOf.get(k) ?? k);
+      g.nodes.push({
+        id: scopeId,
+        type: 'bpmn:SubProcess',
+        key: head,
+        children: inner,
+        name: scopeName(label(head), label(last)),
+      });
+      link(head, scopeId, scopeId, resolve(states[last].onDone, last));
+      const b = own(kept.error, `${scopeId}_error`, head);
+      g.nodes.push({ id: b, type: 'bpmn:BoundaryEvent', attachedTo: scopeId, catches: 'error', key: head });
+      link(head, scopeId, b, resolve(states[head].onError, head), 'error>');
+    };
     walk(states, exit);
     joinExplicitly(g, pending);
     // ids last, in the order the flows were made: a merge may have redirected a flow
@@ -311,6 +442,10 @@ export function definitionToGraph(def: Definition, options: GraphOptions = {}): 
   const rootStart = (def.meta?.bpmn as { start?: string } | undefined)?.start;
   return level(def.machine.states, def.machine.initial, { kept: rootStart, preferred: 'StartEvent_1' });
 }
+
+/** The scope an imported file drew around `s` and the steps after it, if any. */
+const keptScope = (s: StateConfig | undefined): KeptScope =>
+  ((s?.meta?.bpmn as { scope?: KeptScope } | undefined)?.scope ?? {}) as KeptScope;
 
 /** Every state of a definition by key, at every level (keys are unique across levels). */
 function allStates(

@@ -3,7 +3,8 @@ import { CANCEL_EVENT, parseDelay, type StateConfig, type StateMeta } from '../e
 import type { ModdleElement } from './moddle.js';
 import type { ImportContext } from './import-context.js';
 import { captureForeign } from './preserve.js';
-import { conditionLabel, generatedLabel, type LabelKind } from './labels.js';
+import { conditionLabel, generatedLabel, readable, type LabelKind } from './labels.js';
+import { scopeName } from './graph.js';
 
 const TASKLIKE = new Set([
   'bpmn:Task',
@@ -149,6 +150,61 @@ export function convertLevel(
     if (t.name || (t.documentation ?? []).length || t.extensionElements || captureForeign(t)) return undefined;
     return into;
   };
+
+  /**
+   * A scope around steps that share one error path (what the export draws, see bpmn/graph.ts): a sub-process with no
+   * name of its own, no documentation or extensions, one error boundary and nothing else, holding two steps or more in
+   * sequence and a plain end. It is the same as each step with that error path, so it imports as those steps, in place
+   * of the sub-process (its ids kept on the first step for the next export).
+   */
+  const flattenScope = (el: ModdleElement, key: string, scope: Scope, startId: string | undefined): void => {
+    const s = scope.states[key];
+    if (!s?.states || s.onError === undefined || s.on || boundaries(el.id!).length !== 1) return;
+    if ((el.documentation ?? []).length || el.extensionElements || captureForeign(el)) return;
+    const finals = Object.entries(s.states).filter(([, x]) => x.type === 'final');
+    if (finals.length !== 1) return;
+    const [endKey, end] = finals[0];
+    const endMeta = { ...end.meta };
+    delete endMeta.bpmn;
+    if (
+      end.output !== undefined ||
+      Object.keys(endMeta).some((k) => k !== 'title') ||
+      ![undefined, 'End'].includes(endMeta.title)
+    )
+      return;
+    const chain: string[] = [];
+    for (let k: string | undefined = s.initial; k !== undefined && k !== endKey; k = s.states[k]?.onDone as string) {
+      const t = s.states[k];
+      if (!t?.invoke || t.onError !== undefined || t.after || t.always || t.states || t.on || chain.includes(k)) return;
+      chain.push(k);
+    }
+    if (chain.length < 2 || chain.length !== Object.keys(s.states).length - 1) return;
+    const idOf = (k: string) => (s.states![k].meta?.bpmn as { id?: string } | undefined)?.id ?? k;
+    const label = (k: string) => s.states![k].meta?.title ?? readable(idOf(k));
+    if (el.name && el.name !== scopeName(label(chain[0]), label(chain[chain.length - 1]))) return;
+    delete scope.states[key];
+    const at = order.get(el.id!) ?? Number.MAX_SAFE_INTEGER;
+    chain.forEach((k, i) => {
+      const t: StateConfig = { ...s.states![k], onError: s.onError };
+      if (i === chain.length - 1) t.onDone = s.onDone;
+      if (i === 0) {
+        const kept = {
+          id: el.id,
+          ...(startId ? { start: startId } : {}),
+          end: idOf(endKey),
+          error: (s.meta?.bpmn as { errorBoundary?: string } | undefined)?.errorBoundary,
+          steps: chain.length,
+        };
+        t.meta = { ...t.meta, bpmn: { ...(t.meta?.bpmn as object | undefined), scope: kept } };
+      }
+      scope.states[k] = t;
+      // in the document's order, where the sub-process was
+      order.set(idOf(k), at + (i + 1) / (chain.length + 1));
+    });
+    renamed.set(key, chain[0]);
+  };
+  /** Sub-processes flattened into their steps: what led to one now leads to its first step. */
+  const renamed = new Map<string, string>();
 
   const isErrorEnd = (el: ModdleElement) =>
     el.$type === 'bpmn:EndEvent' &&
@@ -419,7 +475,11 @@ export function convertLevel(
             );
           }
         }
+        // the inner start's id, kept for the next export
+        const innerStart = ((el.flowElements ?? []) as ModdleElement[]).find((e) => e.$type === 'bpmn:StartEvent');
+        if (innerStart?.id) bpmn.start = innerStart.id;
         scope.states[key] = withMeta(state);
+        flattenScope(el, key, scope, innerStart?.id);
         return;
       }
       case 'bpmn:StartEvent':
@@ -479,6 +539,23 @@ export function convertLevel(
   const root: Scope = { states: {}, done: new Set() };
   const initial = next(start, root);
   drain();
+  if (renamed.size) {
+    const to = (t: string | undefined) => (t !== undefined ? (renamed.get(t) ?? t) : t);
+    const retarget = (states: Record<string, StateConfig>) => {
+      for (const st of Object.values(states)) {
+        if (typeof st.onDone === 'string') st.onDone = to(st.onDone);
+        if (typeof st.onError === 'string') st.onError = to(st.onError);
+        for (const b of st.always ?? []) b.target = to(b.target)!;
+        for (const m of [st.after, st.on]) if (m) for (const k of Object.keys(m)) m[k] = to(m[k] as string)!;
+        if (st.type === 'parallel')
+          for (const region of Object.values(st.states ?? {})) {
+            region.initial = to(region.initial);
+            retarget(region.states ?? {});
+          }
+      }
+    };
+    retarget(root.states);
+  }
   for (const { states, key, merge } of merged) {
     const s = states[key];
     if (s) s.meta = { ...s.meta, bpmn: { ...(s.meta?.bpmn as object | undefined), merge } };
@@ -505,7 +582,7 @@ export function convertLevel(
         e.triggeredByEvent ? 'event sub-processes are not supported' : 'is not reachable from the start event',
       );
   }
-  return { initial, states: inDocumentOrder(root.states, order) };
+  return { initial: renamed.get(initial) ?? initial, states: inDocumentOrder(root.states, order) };
 }
 
 const LABEL_KIND: Record<string, LabelKind> = {

@@ -136,6 +136,71 @@ describe('diagrams people can read', () => {
     expect(await exportBpmn(back, { dialect: 'camunda7' })).toBe(xml);
   });
 
+  const shared = workflow({
+    id: 'test:shared-error-path',
+    steps: sequence(
+      task('a', 'log.info', { message: 'a' }, { onError: { goto: 'cleanup' } }),
+      task('b', 'log.info', { message: 'b' }, { onError: { goto: 'cleanup' }, title: 'Bee' }),
+      task('c', 'log.info', { message: 'c' }, { onError: { goto: 'cleanup' } }),
+      task('d', 'log.info', { message: 'd' }),
+      task('cleanup', 'log.info', { message: 'clean' }),
+    ),
+  });
+
+  it.each(dialectNames)(
+    'draws steps that share one error path as one scope with one boundary, and imports it as those steps (%s)',
+    async (dialect) => {
+      const xml = await exportBpmn(shared, { dialect });
+      const { rootElement } = await createModdle().fromXML(xml);
+      const process = (rootElement.rootElements as ModdleElement[]).find((e) => e.$type === 'bpmn:Process')!;
+      const boundaries = elementsOf(process).filter((e) => e.$type === 'bpmn:BoundaryEvent');
+      expect(boundaries.map((b) => b.attachedToRef.id)).toEqual(['a_scope']);
+      const scope = elementsOf(process).find((e) => e.id === 'a_scope')!;
+      expect(scope.$type).toBe('bpmn:SubProcess');
+      expect(scope.name).toBe('A … C');
+      expect(
+        (scope.flowElements as ModdleElement[]).filter((e) => e.$type === 'bpmn:ServiceTask').map((e) => e.id),
+      ).toEqual(['a', 'b', 'c']);
+      expect((await lintBpmn(xml, dialect)).filter((p) => p.category !== 'info')).toEqual([]);
+      expect((await measureDiagram(xml))[0].crossings).toEqual([]);
+      const back = (await importBpmn(xml, { dialect })).definition;
+      expect(Object.keys(back.machine.states)).not.toContain('a_scope');
+      expect(normalized(back)).toEqual(normalized(shared));
+      expect(await exportBpmn(back, { dialect })).toBe(xml);
+    },
+  );
+
+  it('keeps a sub-process a modeler named (or with a step of another error path) as a sub-process', async () => {
+    const xml = await exportBpmn(shared, { dialect: 'camunda7' });
+    const named = xml.replace(
+      '<bpmn:subProcess id="a_scope" name="A … C">',
+      '<bpmn:subProcess id="a_scope" name="Deploy">',
+    );
+    expect(named).not.toBe(xml);
+    const states = (await importBpmn(named, { dialect: 'camunda7' })).definition.machine.states;
+    expect(Object.keys(states.a_scope?.states ?? {})).toEqual(['a', 'b', 'c', 'a_scope_end']);
+    expect(states.a_scope.meta?.title).toBe('Deploy');
+    expect(states.a_scope.onError).toBe('cleanup');
+    // one step with a timer of its own: not the same as each step with the scope's error path
+    const one = exportBpmn(
+      workflow({
+        id: 'test:one',
+        steps: sequence(
+          task('a', 'log.info', { message: 'a' }, { onError: { goto: 'z' } }),
+          task(
+            'b',
+            'log.info',
+            { message: 'b' },
+            { onError: { goto: 'z' }, timeout: { ms: 5000, then: task('late', 'log.info', { message: 'late' }) } },
+          ),
+          task('z', 'log.info', { message: 'z' }),
+        ),
+      }),
+      { dialect: 'camunda7' },
+    );
+    expect(await one).not.toContain('<bpmn:subProcess');
+  });
+
   it('keeps a merge gateway a modeler named as a step of its own', async () => {
     const xml = (
       await exportBpmn(
