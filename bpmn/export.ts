@@ -58,8 +58,12 @@ function build(
       case 'bpmn:EndEvent':
         if (s?.meta?.fail) {
           const msg = typeof s.meta.fail === 'object' && s.meta.fail.message ? s.meta.fail.message : 'failed';
-          const err = moddle.create('bpmn:Error', { id: `Error_${n.id}`, name: msg, errorCode: n.id });
-          w.errors.push(err);
+          // ends that fail with the same message throw one error (two errors of one name: bpmnlint's global rule)
+          let err = w.errors.find((e) => e.$type === 'bpmn:Error' && e.name === msg);
+          if (!err) {
+            err = moddle.create('bpmn:Error', { id: `Error_${n.id}`, name: msg, errorCode: n.id });
+            w.errors.push(err);
+          }
           el.eventDefinitions = [moddle.create('bpmn:ErrorEventDefinition', { errorRef: err })];
         }
         // the end of a scope the export made up has no state, and no result
