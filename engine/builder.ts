@@ -1,6 +1,6 @@
 // The authoring builder: sequence / task / decide / parallel / retry / call / wait / cleanup, emitting the gravity subset.
 import type { TaskDefinition } from './define-task.js';
-import type { Definition, ParamSpec, RetryPolicy, StateConfig, StateMeta } from './definition.js';
+import type { Definition, EachConfig, ParamSpec, RetryPolicy, StateConfig, StateMeta } from './definition.js';
 import { callSrc, CANCEL_EVENT, RETHROW } from './definition.js';
 import { closest, DefinitionError } from './errors.js';
 
@@ -20,6 +20,8 @@ export interface TaskOptions {
   onError?: Node | 'continue' | { goto: string };
   /** Interrupting timer: after this many ms, cancel the step and go to `timeout.then` (or carry on). */
   timeout?: { ms: number; then?: Node };
+  /** Run the step once per item of a list (see {@link forEach}). */
+  each?: EachConfig;
 }
 
 export interface TaskNode {
@@ -123,6 +125,7 @@ export const TASK_OPTIONS: readonly string[] = [
   'outputs',
   'onError',
   'timeout',
+  'each',
 ];
 
 /** Throws a DefinitionError naming `where`, the first key of `options` not in `known`, and the closest known key. */
@@ -146,6 +149,56 @@ export function call(
 ): TaskNode {
   refuseUnknownOptions(`step <${id}>`, options, TASK_OPTIONS);
   return { kind: 'task', id, src: callSrc(workflowId), input: params ?? {}, options };
+}
+
+/** Options of {@link forEach}: the list's item and index names, concurrency, failure policy, and the step's own options. */
+export interface ForEachOptions extends Omit<EachConfig, 'items'>, Omit<TaskOptions, 'each' | 'timeout'> {}
+
+const EACH_OPTIONS = ['as', 'index', 'concurrency', 'onFailure'] as const;
+
+/**
+ * Runs `body` (a task or a call of a workflow, made with task() or call()) once per item of `items` (a FEEL expression
+ * giving a list, or a list), with the item and its index in scope (`item` and `index` unless renamed with `as` /
+ * `index`); one at a time unless `concurrency` says more. The step's output is the list of the items' outputs, in item
+ * order. `body`'s retry and timeoutMs apply to each item; title, onError and outputs are the for-each's own options.
+ *
+ * @example forEach('backups', '=instances', task('backup', 'gitlab.backup', { instance: '=item' }), { concurrency: 2 })
+ */
+export function forEach(id: string, items: string | unknown[], body: TaskNode, options: ForEachOptions = {}): TaskNode {
+  refuseUnknownOptions(`forEach <${id}>`, options, [
+    ...TASK_OPTIONS.filter((k) => k !== 'each' && k !== 'timeout'),
+    ...EACH_OPTIONS,
+  ]);
+  if (!body || typeof body !== 'object' || (body as { kind?: unknown }).kind !== 'task')
+    throw new DefinitionError(`forEach <${id}>: the body must be a task or a call (made with task() or call())`, {
+      element: id,
+    });
+  for (const k of ['onError', 'timeout', 'outputs', 'each'] as const)
+    if (body.options[k] !== undefined)
+      throw new DefinitionError(
+        `forEach <${id}>: the body's "${k}" is not supported; give it to forEach (it applies to the whole for-each)`,
+        { element: id },
+      );
+  const { as, index, concurrency, onFailure, ...own } = options;
+  const each: EachConfig = {
+    items,
+    ...(as !== undefined ? { as } : {}),
+    ...(index !== undefined ? { index } : {}),
+    ...(concurrency !== undefined ? { concurrency } : {}),
+    ...(onFailure !== undefined ? { onFailure } : {}),
+  };
+  return {
+    kind: 'task',
+    id,
+    src: body.src,
+    input: body.input,
+    options: {
+      ...(body.options.title && !own.title ? { title: body.options.title } : {}),
+      ...body.options,
+      ...own,
+      each,
+    },
+  };
 }
 
 const KINDS = new Set(['task', 'sequence', 'decide', 'parallel', 'wait', 'fail', 'attention', 'cleanup']);
@@ -350,6 +403,7 @@ function emit(n: Node, next: string, states: Record<string, StateConfig>): void 
       if (o.retry) meta.retry = o.retry;
       if (o.timeoutMs) meta.timeoutMs = o.timeoutMs;
       if (o.outputs) meta.outputs = o.outputs;
+      if (o.each) meta.each = o.each;
       const s: StateConfig = {
         invoke: { src: n.src, ...(n.input !== undefined ? { input: n.input } : {}) },
         onDone: next,

@@ -15,6 +15,8 @@ export interface TaskRequest {
   meta: StateMeta;
   /** Set when the input template could not be evaluated. */
   inputError?: SerializedError;
+  /** Names added to the scope the task sees (a for-each item's `item` and `index`). */
+  vars?: Record<string, unknown>;
 }
 
 /** What the machine hands to a step's actor (persisted with the snapshot, so kept small). */
@@ -137,15 +139,18 @@ function compileMachine(def: Definition): AnyStateMachine {
       const meta = s.meta ?? {};
       const template = s.invoke.input;
       const src = s.invoke.src;
+      const each = meta.each !== undefined;
       actors[`step:${key}`] = fromPromise<unknown, StepInput>(({ input, signal, system }) => {
         const runtime = runtimes.get(system);
         if (!runtime) throw new Error(`step <${key}> started by an actor with no runtime bound (bindRuntime)`);
-        return runtime.runTask({ step: key, src, meta, ...input }, signal);
+        // a for-each resolves its input once per item (engine/each.ts): it gets the template
+        return runtime.runTask({ step: key, src, meta, ...(each ? { input: template ?? {} } : input) }, signal);
       });
       out.invoke = {
         id: key,
         src: `step:${key}`,
         input: ({ context }: { context: RunContext }): StepInput => {
+          if (each) return { input: null };
           try {
             return { input: resolveTemplate(template ?? {}, scopeOf(context), key) };
           } catch (e) {

@@ -62,8 +62,34 @@ export interface StateMeta {
   fail?: { message?: string } | true;
   /** On a final state: the run ends in *needs attention* (exit 3) with this message (FEEL when it starts with `=`); its output is kept. */
   attention?: { message: string };
+  /** On a task or call: run it once per item of a list (a for-each), see {@link EachConfig}. */
+  each?: EachConfig;
   bpmn?: Record<string, unknown>;
   [key: string]: unknown;
+}
+
+/** What happens when an item of a for-each fails. */
+export type EachFailure = 'stop' | 'all';
+
+/**
+ * A for-each: the step runs once per item of `items`, each run a step of its own (`<step>:<index>`, journaled and
+ * resumed like any step), with the item and its index in scope; the step's output is the list of their outputs, in item
+ * order.
+ */
+export interface EachConfig {
+  /** The list: a FEEL expression (`=instances`) or a literal list. */
+  items: string | unknown[];
+  /** The name of the item in scope (default `item`). */
+  as?: string;
+  /** The name of its index in scope, from 0 (default `index`). */
+  index?: string;
+  /** How many items run at once (default 1: one after the other, in order). */
+  concurrency?: number;
+  /**
+   * `stop` (default): the first failure starts no further item (the running ones finish), then the step fails;
+   * `all`: every item runs, then the step fails naming every failed item.
+   */
+  onFailure?: EachFailure;
 }
 
 /** A state node of the subset (see docs/architecture.md: "The definition is the hub"). */

@@ -50,6 +50,9 @@ function takenBranch(
   return undefined;
 }
 
+/** How many items of a for-each a plan details. */
+const PLANNED_ITEMS = 5;
+
 /** Walks a definition in document order and describes every state; with params, resolves inputs and asks tasks for their plan. */
 export function planDefinition(def: Definition, registry: TaskRegistry, params?: Record<string, unknown>): PlanItem[] {
   const scope = params ? { ...params, params, vars: { ...params }, steps: {} } : undefined;
@@ -63,15 +66,32 @@ export function planDefinition(def: Definition, registry: TaskRegistry, params?:
       if (s.invoke && (kind === StateKind.Task || kind === StateKind.Call)) {
         const callee = calleeOf(s.invoke.src);
         const lines: string[] = [];
-        if (scope) {
-          const input = lenient(s.invoke.input ?? {}, scope, id);
+        const each = s.meta?.each;
+        const describe = (input: unknown) => {
           if (callee !== undefined) lines.push(`run workflow ${callee} with ${JSON.stringify(input)}`);
-          else if (registry.has(s.invoke.src)) {
-            const task = registry.get(s.invoke.src);
+          else if (registry.has(s.invoke!.src)) {
+            const task = registry.get(s.invoke!.src);
             const parsed = task.input.safeParse(input);
             lines.push(...(parsed.success ? task.plan(parsed.data) : [`${task.id} ${JSON.stringify(input)}`]));
           }
+        };
+        if (each) {
+          const c = each.concurrency ?? 1;
+          notes.push(
+            `for each ${each.as ?? 'item'} of ${Array.isArray(each.items) ? JSON.stringify(each.items) : each.items} (${c > 1 ? `${c} at a time` : 'one at a time'}; ${each.onFailure === 'all' ? 'every item runs, then it fails if one failed' : 'stops at the first failure'})`,
+          );
         }
+        if (scope && each) {
+          // the plan of each item, with the list as the params give it (the first few)
+          const list = Array.isArray(each.items) ? each.items : lenient(each.items, scope, id);
+          if (Array.isArray(list)) {
+            list.slice(0, PLANNED_ITEMS).forEach((item, i) => {
+              const itemScope = { ...scope, [each.as ?? 'item']: item, [each.index ?? 'index']: i };
+              describe(lenient(s.invoke!.input ?? {}, itemScope, id));
+            });
+            if (list.length > PLANNED_ITEMS) lines.push(`... and ${list.length - PLANNED_ITEMS} more items`);
+          } else lines.push(`over ${JSON.stringify(list)}`);
+        } else if (scope) describe(lenient(s.invoke.input ?? {}, scope, id));
         if (s.meta?.retry && s.meta.retry.max > 1) notes.push(`retry up to ${s.meta.retry.max} attempts`);
         if (s.meta?.timeoutMs) notes.push(`timeout ${s.meta.timeoutMs} ms`);
         if (s.onError !== undefined) notes.push(`on error -> ${targetOf(s.onError)}`);

@@ -1,4 +1,5 @@
 // Rollback: the compensations of finished steps, newest first; child runs of call steps are rolled back too.
+import { FOR_EACH } from './each.js';
 import type { CompensateContext } from './define-task.js';
 import { BadInputError, serializeError, type SerializedError } from './errors.js';
 import { resultOf } from './run-result.js';
@@ -84,6 +85,9 @@ async function rollbackLocked(engine: EngineOptions, id: string): Promise<Rollba
               code: r.failed.error.code,
             });
         }
+      } else if (entry.task === FOR_EACH) {
+        // its items are steps of their own, undone one by one
+        continue;
       } else {
         const task = engine.registry.has(entry.task ?? '') ? engine.registry.get(entry.task!) : undefined;
         if (!task?.compensate) {

@@ -116,6 +116,8 @@ export interface StepHost {
   scope(): Record<string, unknown>;
   /** Stops the run as *needs attention* (resumable). */
   requestAttention(message: string, step: string): void;
+  /** Runs a step as the machine's steps run (a finished one a resume replays is not run again): for-each items. */
+  runTask(request: TaskRequest, signal: AbortSignal): Promise<unknown>;
 }
 
 /** A step request as the step runner receives it (re-exported for hosts). */

@@ -15,6 +15,7 @@ import { exec as defaultExec, type Exec } from './process.js';
 import { attemptFolder, onceIn, setAsideAttempt, supervisedExec, supervisedFilesDir } from './supervisor.js';
 import type { StepHost } from './run-types.js';
 import { runCall } from './call.js';
+import { runEach } from './each.js';
 
 /** Rebuilds an error from its JSON form (input errors computed inside the machine). */
 function revive(e: SerializedError): GravityError {
@@ -67,6 +68,7 @@ function loggerFor(ex: StepHost, step: string): TaskLogger {
 export async function runTaskStep(ex: StepHost, req: TaskRequest, signal: AbortSignal): Promise<unknown> {
   await ex.checkpoint();
   if (signal.aborted) throw new CancelledError();
+  if (req.meta.each) return runEach(ex, req, signal, (r, s) => ex.runTask(r, s));
   if (calleeOf(req.src) !== undefined) return runCall(ex, req, signal);
   const task = ex.engine.registry.get(req.src);
   const base = { step: req.step, task: task.id };
@@ -121,6 +123,7 @@ export async function runTaskStep(ex: StepHost, req: TaskRequest, signal: AbortS
         signal,
         timeoutMs,
         dir ? { dir, replay } : undefined,
+        req.vars,
       );
       // written, not waited for nor synced: the journal keeps the order of its lines, so the next step's start (synced,
       // and waited for before its work) or the run's end makes it durable first; a failed write fails that next line
@@ -177,6 +180,7 @@ async function attemptOnce(
   signal: AbortSignal,
   timeoutMs: number | undefined,
   supervision: { dir: string; replay: boolean } | undefined,
+  vars?: Record<string, unknown>,
 ): Promise<unknown> {
   // the step may have been cancelled while its start was being journaled: an abort listener added now would never fire
   // (an AbortSignal that already aborted does not dispatch again), so the work must not start at all
@@ -215,7 +219,7 @@ async function attemptOnce(
     store: ex.engine.store,
     // built on first read only (most tasks never read it, and it copies the step outputs)
     get scope() {
-      const value = ex.scope();
+      const value = vars ? { ...ex.scope(), ...vars } : ex.scope();
       Object.defineProperty(this, 'scope', { value });
       return value;
     },

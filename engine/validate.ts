@@ -1,4 +1,5 @@
 // Static checks of a definition before it compiles: every problem found, each naming its element id.
+import { eachProblems } from './each.js';
 import type { Definition, StateConfig, Target } from './definition.js';
 import { CANCEL_EVENT, calleeOf, stateKind, StateKind, targetOf } from './definition.js';
 import type { TaskRegistry } from './define-task.js';
@@ -45,7 +46,8 @@ const KNOWN = {
   // the machine is a state that may also carry xstate's id
   machine: ['id', ...STATE_KEYS],
   invoke: ['src', 'input', 'id'],
-  meta: ['title', 'documentation', 'retry', 'timeoutMs', 'outputs', 'mergeOutput', 'fail', 'attention', 'bpmn'],
+  meta: ['title', 'documentation', 'retry', 'timeoutMs', 'outputs', 'mergeOutput', 'fail', 'attention', 'each', 'bpmn'],
+  each: ['items', 'as', 'index', 'concurrency', 'onFailure'],
   retry: ['max', 'backoffMs', 'factor', 'maxBackoffMs'],
   branch: ['target', 'guard', 'description'],
   target: ['target', 'meta'],
@@ -154,6 +156,11 @@ export function checkDefinition(def: Definition, registry: TaskRegistry, options
           ...Object.entries(s.on ?? {}).map(([e, t]) => [`on.${e}`, t]),
         ].flatMap(([what, t]) => unknownKeyProblems(key, String(what), t, KNOWN.target)),
       );
+      if (s.meta?.each !== undefined) {
+        if (!s.invoke) add(key, 'meta.each (a for-each) belongs on a task or call state');
+        problems.push(...unknownKeyProblems(key, 'meta.each', s.meta.each, KNOWN.each));
+        for (const m of eachProblems(s.meta.each)) add(key, m);
+      }
       (Array.isArray(s.always) ? s.always : []).forEach((b, i) => {
         if (b && typeof b === 'object' && b.description !== undefined && typeof b.description !== 'string')
           add(key, `always[${i}].description must be a string (what the branch means, in words)`);
