@@ -1,6 +1,6 @@
 // What a BPMN flavour (gravity, Camunda 7, Zeebe) is: its declaration (name, namespace, moddle package) and how it writes and reads
 // task data, conditions, timers and metadata. The dialects themselves are declared in bpmn/dialects/, listed in bpmn/dialects/index.ts.
-import type { Definition, StateConfig } from '../engine/index.js';
+import type { Definition, EachConfig, StateConfig } from '../engine/index.js';
 import type { Moddle, ModdleElement, ModdlePackage } from './moddle.js';
 
 /** Task data read back from an element. */
@@ -62,6 +62,19 @@ export interface DialectCodec {
   /** A task state (service task, or call activity when `src` is `workflow:<id>`). */
   writeTask(key: string, state: StateConfig, el: ModdleElement, w: WriteContext): void;
   readTask(el: ModdleElement, r: ReadContext, element: string): TaskData;
+  /**
+   * A for-each (`meta.each`) on the multi-instance element `mi` of a task: its list and item name in the engine's own
+   * terms (isSequential is written by export; what the engine has no word for travels in the task's properties).
+   */
+  writeLoop(each: EachConfig, mi: ModdleElement, w: WriteContext, element: string): void;
+  /** The for-each of the multi-instance element `mi` of task `el` (`meta`: what readTask found), or undefined if it has no list. */
+  readLoop(
+    mi: ModdleElement,
+    el: ModdleElement,
+    r: ReadContext,
+    meta: StateConfig['meta'],
+    element: string,
+  ): EachConfig | undefined;
   /** A FEEL guard -> the body (and language) of a bpmn:FormalExpression, and back. */
   writeCondition(feel: string, element: string): { body: string; language?: string };
   readCondition(expr: { body?: string; language?: string }, element: string): string;

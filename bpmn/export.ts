@@ -41,6 +41,14 @@ function build(
       case 'bpmn:ServiceTask':
       case 'bpmn:CallActivity':
         dialect.writeTask(n.key!, s!, el, w);
+        // a for-each: a multi-instance activity, sequential when one item runs at a time
+        if (s!.meta?.each) {
+          const mi = moddle.create('bpmn:MultiInstanceLoopCharacteristics', {
+            isSequential: (s!.meta.each.concurrency ?? 1) === 1,
+          });
+          dialect.writeLoop(s!.meta.each, mi, w, n.id);
+          el.loopCharacteristics = mi;
+        }
         break;
       case 'bpmn:BoundaryEvent':
         el.cancelActivity = true;

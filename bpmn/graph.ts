@@ -256,11 +256,6 @@ export function definitionToGraph(def: Definition, options: GraphOptions = {}): 
         };
         const kind = stateKind(s);
         if (kind === StateKind.Task || kind === StateKind.Call) {
-          if (s.meta?.each)
-            throw new DefinitionError(
-              `cannot export <${key}>: for-each steps have no BPMN form yet (multi-instance activities are planned)`,
-              { element: key },
-            );
           g.nodes.push({
             id: claim(id, key),
             type: kind === StateKind.Call ? 'bpmn:CallActivity' : 'bpmn:ServiceTask',

@@ -284,7 +284,11 @@ export function convertLevel(
       for (const b of boundaries(el.id!)) for (const f of outgoing(b.id!)) follow(f, b.id!, scope, 'boundary>');
     };
     const mapped = ctx.mappings[el.id!] ?? ctx.mappings[el.$type];
-    if (el.loopCharacteristics) return refuse('multi-instance and loop activities are not supported');
+    const loop = el.loopCharacteristics as ModdleElement | undefined;
+    if (loop && loop.$type !== 'bpmn:MultiInstanceLoopCharacteristics')
+      return refuse('standard loops (loop until a condition) are not supported; multi-instance activities are');
+    if (loop && el.$type === 'bpmn:SubProcess')
+      return refuse('multi-instance sub-processes are not supported yet (a multi-instance task or call activity is)');
 
     if (el.$type === 'bpmn:ServiceTask' || el.$type === 'bpmn:CallActivity' || (TASKLIKE.has(el.$type) && mapped)) {
       let data;
@@ -300,6 +304,22 @@ export function convertLevel(
         invoke: { src: data.src, ...(data.input !== undefined ? { input: data.input } : {}) },
         onDone: '',
       };
+      if (loop) {
+        // a for-each: the list and item name as the dialect writes them
+        let each;
+        try {
+          each = dialect.readLoop(loop, el, ctx.r, data.meta, el.id!);
+        } catch (e) {
+          return refuse((e as Error).message);
+        }
+        if (!each)
+          return refuse(
+            'a multi-instance activity runs once per item of a list: give it one (camunda:collection, zeebe:loopCharacteristics inputCollection); a loopCardinality alone is not supported',
+          );
+        if (loop.completionCondition)
+          return refuse('a multi-instance completionCondition is not supported (every item runs)');
+        data = { ...data, meta: { ...data.meta, each } };
+      }
       scope.states[key] = withMeta(state, data.meta);
       state.onDone = next(el, scope);
       for (const { b, def, outs } of boundaryFlows(el.id!)) {

@@ -171,3 +171,4 @@ export {
   type Store,
   type UnreadableEntry,
 } from './store/index.js';
+export { FOR_EACH, MAX_CONCURRENCY, MAX_ITEMS } from './each.js';

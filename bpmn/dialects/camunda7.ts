@@ -1,5 +1,12 @@
 // The Camunda 7 dialect (what Kytes runs): external tasks by topic, camunda:inputOutput with JUEL, gravity-only data as properties.
-import { calleeOf, callSrc, DefinitionError, shortExpression, type StateConfig } from '../../engine/index.js';
+import {
+  calleeOf,
+  callSrc,
+  DefinitionError,
+  shortExpression,
+  type EachConfig,
+  type StateConfig,
+} from '../../engine/index.js';
 import { defineDialect, processIdFor, type TaskData } from '../dialect.js';
 import type { ModdleElement } from '../moddle.js';
 import descriptor from 'camunda-bpmn-moddle/resources/camunda.json' with { type: 'json' };
@@ -15,6 +22,8 @@ import {
 import { feelOf } from './feel-literal.js';
 import { feelToJuel, isJuelTemplate, juelToFeel } from './juel.js';
 import {
+  eachExtras,
+  eachFrom,
   isParamInput,
   parseRetryCycle,
   processProps,
@@ -110,6 +119,8 @@ export const camunda7Dialect = defineDialect({
     );
     writeProps(el, w, PROPS, {
       ...taskProps(state, call ? m.mergeOutput === true : outputs.length === 0, call),
+      // JUEL has no list literal: a literal list travels here
+      each: eachExtras(m.each, true),
       feel: feel.length ? feel : undefined,
       call: callee !== undefined && callee !== processIdFor(callee) ? callee : undefined,
     });
@@ -119,6 +130,33 @@ export const camunda7Dialect = defineDialect({
     if (call && m.mergeOutput) w.extend(el, w.moddle.create('camunda:Out', { variables: 'all' }));
     if (m.retry && m.retry.max > 1)
       w.extend(el, w.moddle.create('camunda:FailedJobRetryTimeCycle', { body: retryCycle(m.retry) }));
+  },
+
+  writeLoop(each, mi, w, element) {
+    if (typeof each.items === 'string') {
+      if (!juelCan(each.items, element))
+        throw new DefinitionError(
+          `cannot export <${element}> to camunda7: its list ${each.items} has no JUEL form (camunda:collection)`,
+          { element },
+        );
+      mi.set('camunda:collection', feelToJuel(each.items, element));
+    } else {
+      // a literal list (in gravity.each): Camunda runs as many instances
+      mi.loopCardinality = w.moddle.create('bpmn:FormalExpression', { body: String(each.items.length) });
+    }
+    mi.set('camunda:elementVariable', each.as ?? 'item');
+  },
+
+  readLoop(mi, el, r, _meta, element) {
+    const extras = readProps(el, r, PROPS, element).each as Record<string, unknown> | undefined;
+    const collection = mi.get('camunda:collection');
+    let items: EachConfig['items'];
+    if (typeof collection === 'string' && collection.trim())
+      // an expression, or (as Camunda allows) the name of a variable
+      items = isJuelTemplate(collection) ? `=${juelToFeel(collection, element)}` : `=${collection.trim()}`;
+    else if (Array.isArray(extras?.items)) items = extras.items;
+    else return undefined;
+    return eachFrom(items, mi.get('camunda:elementVariable'), mi.isSequential === true, extras);
   },
 
   readTask(el, r, element): TaskData {

@@ -128,6 +128,10 @@ export const gravityDialect = defineDialect({
     );
   },
 
+  // the for-each travels whole in gravity:meta; the multi-instance element only shows it
+  writeLoop() {},
+  readLoop: (_mi, _el, _r, meta) => meta?.each,
+
   readTask(el, r, element): TaskData {
     const t = r.extensions(el).find((e) => e.$type === 'gravity:Task');
     if (!t?.type)

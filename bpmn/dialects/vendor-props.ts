@@ -5,6 +5,8 @@ import {
   type Definition,
   type ParamSpec,
   type RetryPolicy,
+  MAX_CONCURRENCY,
+  type EachConfig,
   type StateConfig,
   type StateMeta,
 } from '../../engine/index.js';
@@ -59,7 +61,17 @@ export function readProps(
 }
 
 /** Meta keys a vendor dialect maps on its own; the rest travels in `gravity.meta`. */
-const OWN_META = new Set(['title', 'documentation', 'retry', 'timeoutMs', 'outputs', 'mergeOutput', 'fail', 'bpmn']);
+const OWN_META = new Set([
+  'title',
+  'documentation',
+  'retry',
+  'timeoutMs',
+  'outputs',
+  'mergeOutput',
+  'fail',
+  'each',
+  'bpmn',
+]);
 
 /** The meta of a state without the keys dialects map themselves, or undefined when nothing is left. */
 export function restMeta(
@@ -104,6 +116,7 @@ export function taskProps(state: StateConfig, impliedMerge: boolean, call: boole
   return {
     retry: m.retry,
     timeoutMs: m.timeoutMs,
+    each: eachExtras(m.each),
     mergeOutput: (m.mergeOutput === true) !== impliedMerge ? m.mergeOutput === true : undefined,
     input: isParamInput(input) || defaultInput ? undefined : input,
     meta: restMeta(m),
@@ -146,4 +159,39 @@ export function parseRetryCycle(text: string, element: string): RetryPolicy {
   const ivs = t.split(',').map((s) => parseDelay(s.trim(), element));
   const factor = ivs.length > 1 && ivs[0] > 0 ? ivs[1] / ivs[0] : 1;
   return { max: ivs.length + 1, backoffMs: ivs[0], factor };
+}
+
+/**
+ * What a vendor's multi-instance element has no word for, kept as `gravity.each`: the concurrency (the engines run a
+ * parallel multi-instance all at once), the failure policy, the index's name, and a literal list (Camunda 7's JUEL has
+ * no list literal).
+ */
+export function eachExtras(each: EachConfig | undefined, literalItems = false): Record<string, unknown> | undefined {
+  if (!each) return undefined;
+  const extras = {
+    ...((each.concurrency ?? 1) > 1 ? { concurrency: each.concurrency } : {}),
+    ...(each.onFailure ? { onFailure: each.onFailure } : {}),
+    ...(each.index ? { index: each.index } : {}),
+    ...(literalItems && Array.isArray(each.items) ? { items: each.items } : {}),
+  };
+  return Object.keys(extras).length ? extras : undefined;
+}
+
+/** A for-each read back from a vendor's list and item name plus the `gravity.each` extras. */
+export function eachFrom(
+  items: EachConfig['items'],
+  as: string | undefined,
+  sequential: boolean,
+  extras: Record<string, unknown> | undefined,
+): EachConfig {
+  const x = (extras ?? {}) as Partial<EachConfig>;
+  // a parallel multi-instance with no limit of gravity's: as many at once as gravity runs
+  const concurrency = x.concurrency ?? (sequential ? undefined : MAX_CONCURRENCY);
+  return {
+    items,
+    ...(as && as !== 'item' ? { as } : {}),
+    ...(x.index !== undefined ? { index: x.index } : {}),
+    ...(concurrency !== undefined ? { concurrency } : {}),
+    ...(x.onFailure !== undefined ? { onFailure: x.onFailure } : {}),
+  };
 }

@@ -5,6 +5,7 @@ import type { ModdleElement } from '../moddle.js';
 import descriptor from 'zeebe-bpmn-moddle/resources/zeebe.json' with { type: 'json' };
 import { decodeFeel, decodeFeelOutput, encodeFeel } from './feel-literal.js';
 import {
+  eachFrom,
   isParamInput,
   processProps,
   readProcessProps,
@@ -90,6 +91,27 @@ export const zeebeDialect = defineDialect({
       ...taskProps(state, !outputs.length && !noMergeCall, call),
       call: callee !== undefined && callee !== processIdFor(callee) ? callee : undefined,
     });
+  },
+
+  writeLoop(each, mi, w, element) {
+    w.extend(
+      mi,
+      w.moddle.create('zeebe:LoopCharacteristics', {
+        inputCollection: encodeFeel(each.items, element),
+        inputElement: each.as ?? 'item',
+      }),
+    );
+  },
+
+  readLoop(mi, el, r, _meta, element) {
+    const loop = r.extensions(mi).find((e) => e.$type === 'zeebe:LoopCharacteristics');
+    const source = typeof loop?.inputCollection === 'string' ? loop.inputCollection.trim() : '';
+    if (!source) return undefined;
+    // a literal list comes back as the list; anything else as its expression
+    const decoded = decodeFeel(source.startsWith('=') ? source : `=${source}`);
+    const items = Array.isArray(decoded) ? decoded : `=${source.replace(/^=/, '').trim()}`;
+    const extras = readProps(el, r, PROPS, element).each as Record<string, unknown> | undefined;
+    return eachFrom(items, loop!.inputElement, mi.isSequential === true, extras);
   },
 
   readTask(el, r, element): TaskData {

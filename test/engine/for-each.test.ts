@@ -381,11 +381,4 @@ describe('forEach elsewhere', () => {
     expect(item.notes).toEqual(['for each item of =names (2 at a time; stops at the first failure)']);
     expect(item.lines.join('\n')).toMatch(/hello ann[\s\S]*hello bob/);
   });
-
-  it('is refused by BPMN export with the step named, never exported as a plain task', async () => {
-    const { exportBpmn } = await import('../../bpmn/index.js');
-    await expect(exportBpmn(def, { dialect: 'camunda7' })).rejects.toThrow(
-      'cannot export <greet>: for-each steps have no BPMN form yet',
-    );
-  });
 });
