@@ -10,6 +10,7 @@ import {
   createMemoryStore,
   createRegistry,
   defineTask,
+  forEach,
   sequence,
   startRun,
   task,
@@ -41,6 +42,18 @@ export function noopWorkflow(n: number): Definition {
   return workflow({
     id: `bench:noop-${n}`,
     steps: sequence(...Array.from({ length: n }, (_, k) => task(`s${k}`, 'bench.noop', { i: k }))),
+  });
+}
+
+/** The same `n` no-ops as one for-each over the items 0 .. n-1: each item a step of its own (`each:<i>`). */
+export function noopForEach(n: number): Definition {
+  return workflow({
+    id: `bench:each-${n}`,
+    steps: forEach(
+      'each',
+      Array.from({ length: n }, (_, k) => k),
+      task('s', 'bench.noop', { i: '=item' }),
+    ),
   });
 }
 
@@ -181,6 +194,8 @@ function ratioNotes(rows: Array<Record<string, Cell>>): string[] {
   return [
     `memory vs hand-written xstate (goal <= 1.5): ${pick('memory', 'vsXstate').join(', ')}`,
     `persisted vs disk floor (goal <= 2): ${pick('persisted', 'vsFloor').join(', ')}`,
+    `for-each of N items vs N steps, memory (goal <= 1): ${pick('each-memory', 'vsSequence').join(', ')}`,
+    `for-each of N items vs N steps, persisted (goal <= 1): ${pick('each-persisted', 'vsSequence').join(', ')}`,
     ...marginal,
   ];
 }
@@ -206,6 +221,7 @@ export async function engineOverhead(options: EngineOverheadOptions = {}): Promi
       ratio: round(ms / refMs, 1),
       vsXstate: null,
       vsFloor: null,
+      vsSequence: null,
       samples,
       diskBytesPerStep: null,
       writesPerStep: null,
@@ -288,6 +304,33 @@ export async function engineOverhead(options: EngineOverheadOptions = {}): Promi
         writtenBytesPerStep: round((tally.appendBytes + tally.putBytes) / n, 0),
         vsFloor: round(persisted.medianMs / floor.medianMs, 2),
       });
+
+      // the same no-ops as the items of one for-each: per item, no more than a step (x sequence <= 1)
+      const each = noopForEach(n);
+      const eachMem = await measure(
+        { run: () => check(startRun({ store: createMemoryStore(), registry, persist: false }, each, { params: {} })) },
+        REPS.memory(n),
+      );
+      row(n, 'each-memory', eachMem.medianMs, ref.medianMs, eachMem.samples, {
+        vsSequence: round(eachMem.medianMs / mem.medianMs, 2),
+      });
+      const eachPersisted = await measure(
+        {
+          prepare: async () => {
+            const dir = tmp.fresh();
+            return { dir, store: await createJsonStore(dir) };
+          },
+          run: ({ store }) => check(startRun({ store, registry }, each, { params: {} })),
+          cleanup: async ({ dir, store }) => {
+            await store.close();
+            await tmp.remove(dir);
+          },
+        },
+        REPS.persisted(n),
+      );
+      row(n, 'each-persisted', eachPersisted.medianMs, ref.medianMs, eachPersisted.samples, {
+        vsSequence: round(eachPersisted.medianMs / persisted.medianMs, 2),
+      });
     }
   } finally {
     await tmp.dispose();
@@ -310,6 +353,8 @@ export async function engineOverhead(options: EngineOverheadOptions = {}): Promi
       "floor     = N appends of a journal-line-sized record (the run's mean) to one file, each followed by fdatasync:",
       '            a durable step cannot cost less (its start is on disk before its work; its end rides with the next start);',
       "            x floor (persisted rows) = persisted ms / floor ms: the whole engine against the disk's own cost (goal <= 2).",
+      'each-*    = the same N no-ops as the items of one forEach (each item a journaled step <id>:<i>); x sequence =',
+      '            for-each ms / the N-step sequence ms in the same mode: a for-each costs no more per item than a step (goal <= 1).',
     ],
     columns: [
       { key: 'n', label: 'N' },
@@ -319,6 +364,7 @@ export async function engineOverhead(options: EngineOverheadOptions = {}): Promi
       { key: 'ratio', label: 'x reference', digits: 1 },
       { key: 'vsXstate', label: 'x xstate', digits: 2 },
       { key: 'vsFloor', label: 'x floor', digits: 2 },
+      { key: 'vsSequence', label: 'x sequence', digits: 2 },
       { key: 'samples', label: 'samples' },
       { key: 'diskBytesPerStep', label: 'disk B/step' },
       { key: 'writesPerStep', label: 'writes/step', digits: 2 },
