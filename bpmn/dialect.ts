@@ -63,10 +63,11 @@ export interface DialectCodec {
   writeTask(key: string, state: StateConfig, el: ModdleElement, w: WriteContext): void;
   readTask(el: ModdleElement, r: ReadContext, element: string): TaskData;
   /**
-   * A for-each (`meta.each`) on the multi-instance element `mi` of a task: its list and item name in the engine's own
-   * terms (isSequential is written by export; what the engine has no word for travels in the task's properties).
+   * A for-each (`meta.each`) on the multi-instance element `mi` of a task or sub-process `el`: its list and item name
+   * in the engine's own terms (isSequential is written by export; what the engine has no word for travels in the
+   * element's properties: a task's are written by writeTask, a sub-process's here).
    */
-  writeLoop(each: EachConfig, mi: ModdleElement, w: WriteContext, element: string): void;
+  writeLoop(each: EachConfig, mi: ModdleElement, el: ModdleElement, w: WriteContext, element: string): void;
   /** The for-each of the multi-instance element `mi` of task `el` (`meta`: what readTask found), or undefined if it has no list. */
   readLoop(
     mi: ModdleElement,

@@ -1,5 +1,5 @@
 // Definition -> BPMN 2.0 XML with a diagram, in one of the dialects; the diagram is kept when the definition came from BPMN.
-import { BadInputError, parseDelay, type Definition } from '../engine/index.js';
+import { BadInputError, parseDelay, type Definition, type StateConfig } from '../engine/index.js';
 import { createModdle, type Moddle, type ModdleElement } from './moddle.js';
 import { definitionToGraph, isMsDelay, type Graph, type GraphNode } from './graph.js';
 import { BOUNDARY_LABEL, conditionLabel, generatedLabel } from './labels.js';
@@ -41,14 +41,7 @@ function build(
       case 'bpmn:ServiceTask':
       case 'bpmn:CallActivity':
         dialect.writeTask(n.key!, s!, el, w);
-        // a for-each: a multi-instance activity, sequential when one item runs at a time
-        if (s!.meta?.each) {
-          const mi = moddle.create('bpmn:MultiInstanceLoopCharacteristics', {
-            isSequential: (s!.meta.each.concurrency ?? 1) === 1,
-          });
-          dialect.writeLoop(s!.meta.each, mi, w, n.id);
-          el.loopCharacteristics = mi;
-        }
+        writeLoop(moddle, dialect, s!, el, w, n.id);
         break;
       case 'bpmn:BoundaryEvent':
         el.cancelActivity = true;
@@ -80,6 +73,7 @@ function build(
       case 'bpmn:SubProcess':
         el.flowElements = [];
         build(moddle, dialect, n.children!, el, w, preserve);
+        if (s) writeLoop(moddle, dialect, s, el, w, n.id);
         break;
     }
     if (preserve && s) restoreForeign(moddle, el, s.meta?.bpmn);
@@ -104,6 +98,15 @@ function build(
     container.get('flowElements').push(flow);
   }
   for (const n of graph.nodes) if (n.defaultFlow) els.get(n.id)!.default = flowEls.find((f) => f.id === n.defaultFlow);
+}
+
+/** A for-each (`meta.each`) as a multi-instance activity, sequential when one item runs at a time. */
+function writeLoop(moddle: Moddle, dialect: Dialect, s: StateConfig, el: ModdleElement, w: WriteContext, id: string) {
+  const each = s.meta?.each;
+  if (!each) return;
+  const mi = moddle.create('bpmn:MultiInstanceLoopCharacteristics', { isSequential: (each.concurrency ?? 1) === 1 });
+  dialect.writeLoop(each, mi, el, w, id);
+  el.loopCharacteristics = mi;
 }
 
 /** The name of an element whose state has no title (every shape of the diagram says what it is); none for joins. */

@@ -287,8 +287,6 @@ export function convertLevel(
     const loop = el.loopCharacteristics as ModdleElement | undefined;
     if (loop && loop.$type !== 'bpmn:MultiInstanceLoopCharacteristics')
       return refuse('standard loops (loop until a condition) are not supported; multi-instance activities are');
-    if (loop && el.$type === 'bpmn:SubProcess')
-      return refuse('multi-instance sub-processes are not supported yet (a multi-instance task or call activity is)');
 
     if (el.$type === 'bpmn:ServiceTask' || el.$type === 'bpmn:CallActivity' || (TASKLIKE.has(el.$type) && mapped)) {
       let data;
@@ -312,12 +310,8 @@ export function convertLevel(
         } catch (e) {
           return refuse((e as Error).message);
         }
-        if (!each)
-          return refuse(
-            'a multi-instance activity runs once per item of a list: give it one (camunda:collection, zeebe:loopCharacteristics inputCollection); a loopCardinality alone is not supported',
-          );
-        if (loop.completionCondition)
-          return refuse('a multi-instance completionCondition is not supported (every item runs)');
+        if (!each) return refuse(NO_LIST);
+        if (loop.completionCondition) return refuse(NO_COMPLETION);
         data = { ...data, meta: { ...data.meta, each } };
       }
       scope.states[key] = withMeta(state, data.meta);
@@ -498,6 +492,20 @@ export function convertLevel(
         // the inner start's id, kept for the next export
         const innerStart = ((el.flowElements ?? []) as ModdleElement[]).find((e) => e.$type === 'bpmn:StartEvent');
         if (innerStart?.id) bpmn.start = innerStart.id;
+        if (loop) {
+          // a for-each over the sub-process's steps (each item runs them as a child run)
+          let each;
+          try {
+            each = dialect.readLoop(loop, el, ctx.r, undefined, el.id!);
+          } catch (e) {
+            return problem(el, (e as Error).message);
+          }
+          if (!each) return problem(el, NO_LIST);
+          if (loop.completionCondition) return problem(el, NO_COMPLETION);
+          if (state.on) return problem(el, 'a multi-instance sub-process cannot have a cancel (signal) boundary');
+          scope.states[key] = withMeta(state, { each });
+          return;
+        }
         scope.states[key] = withMeta(state);
         flattenScope(el, key, scope, innerStart?.id);
         return;
@@ -604,6 +612,10 @@ export function convertLevel(
   }
   return { initial: renamed.get(initial) ?? initial, states: inDocumentOrder(root.states, order) };
 }
+
+const NO_LIST =
+  'a multi-instance activity runs once per item of a list: give it one (camunda:collection, zeebe:loopCharacteristics inputCollection); a loopCardinality alone is not supported';
+const NO_COMPLETION = 'a multi-instance completionCondition is not supported (every item runs)';
 
 const LABEL_KIND: Record<string, LabelKind> = {
   'bpmn:ServiceTask': 'task',

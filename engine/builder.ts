@@ -6,7 +6,7 @@ import { closest, DefinitionError } from './errors.js';
 
 /** A piece of a workflow under construction. */
 export type Node =
-  TaskNode | SequenceNode | DecideNode | ParallelNode | WaitNode | FailNode | AttentionNode | CleanupNode;
+  TaskNode | SequenceNode | DecideNode | ParallelNode | WaitNode | FailNode | AttentionNode | CleanupNode | EachNode;
 
 /** Options of a task step. */
 export interface TaskOptions {
@@ -151,6 +151,15 @@ export function call(
   return { kind: 'task', id, src: callSrc(workflowId), input: params ?? {}, options };
 }
 
+/** A for-each whose body is a whole sub-sequence (each item runs it as a child run `<run>.<id>:<i>`). */
+export interface EachNode {
+  kind: 'each';
+  id: string;
+  body: Node;
+  each: EachConfig;
+  options: Pick<TaskOptions, 'title' | 'documentation' | 'outputs' | 'onError'>;
+}
+
 /** Options of {@link forEach}: the list's item and index names, concurrency, failure policy, and the step's own options. */
 export interface ForEachOptions extends Omit<EachConfig, 'items'>, Omit<TaskOptions, 'each' | 'timeout'> {}
 
@@ -164,15 +173,36 @@ const EACH_OPTIONS = ['as', 'index', 'concurrency', 'onFailure'] as const;
  *
  * @example forEach('backups', '=instances', task('backup', 'gitlab.backup', { instance: '=item' }), { concurrency: 2 })
  */
-export function forEach(id: string, items: string | unknown[], body: TaskNode, options: ForEachOptions = {}): TaskNode {
+export function forEach(id: string, items: string | unknown[], body: TaskNode, options?: ForEachOptions): TaskNode;
+export function forEach(id: string, items: string | unknown[], body: Node, options?: ForEachOptions): EachNode;
+export function forEach(
+  id: string,
+  items: string | unknown[],
+  body: Node,
+  options: ForEachOptions = {},
+): TaskNode | EachNode {
   refuseUnknownOptions(`forEach <${id}>`, options, [
     ...TASK_OPTIONS.filter((k) => k !== 'each' && k !== 'timeout'),
     ...EACH_OPTIONS,
   ]);
-  if (!body || typeof body !== 'object' || (body as { kind?: unknown }).kind !== 'task')
-    throw new DefinitionError(`forEach <${id}>: the body must be a task or a call (made with task() or call())`, {
-      element: id,
-    });
+  assertNodes([body], `forEach <${id}>`);
+  const { as: asName, index: indexName, concurrency: c, onFailure: policy, ...mine } = options;
+  if (body.kind !== 'task') {
+    for (const k of ['retry', 'timeoutMs'] as const)
+      if (mine[k] !== undefined)
+        throw new DefinitionError(
+          `forEach <${id}>: "${k}" applies to a task: give it to the body's steps (a sub-sequence's items are child runs)`,
+          { element: id },
+        );
+    const each: EachConfig = {
+      items,
+      ...(asName !== undefined ? { as: asName } : {}),
+      ...(indexName !== undefined ? { index: indexName } : {}),
+      ...(c !== undefined ? { concurrency: c } : {}),
+      ...(policy !== undefined ? { onFailure: policy } : {}),
+    };
+    return { kind: 'each', id, body, each, options: mine };
+  }
   for (const k of ['onError', 'timeout', 'outputs', 'each'] as const)
     if (body.options[k] !== undefined)
       throw new DefinitionError(
@@ -201,7 +231,7 @@ export function forEach(id: string, items: string | unknown[], body: TaskNode, o
   };
 }
 
-const KINDS = new Set(['task', 'sequence', 'decide', 'parallel', 'wait', 'fail', 'attention', 'cleanup']);
+const KINDS = new Set(['task', 'sequence', 'decide', 'parallel', 'wait', 'fail', 'attention', 'cleanup', 'each']);
 
 /** Throws a coded error unless `n` is a builder node (a JavaScript author may pass anything). */
 function assertNodes(nodes: unknown[], where: string): void {
@@ -315,6 +345,12 @@ function idsOf(n: Node, out = new Set<string>()): Set<string> {
       idsOf(n.body, out);
       idsOf(n.steps, out);
       break;
+    case 'each':
+      out.add(n.id);
+      idsOf(n.body, out);
+      if (n.options.onError && typeof n.options.onError === 'object' && !('goto' in n.options.onError))
+        idsOf(n.options.onError, out);
+      break;
     default:
       out.add(n.id);
   }
@@ -356,6 +392,27 @@ function renamed(n: Node, suffix: string, own: Set<string>): Node {
       return { ...n, id: `${n.id}${suffix}`, branches: n.branches.map(r) };
     case 'cleanup':
       return { ...n, id: `${n.id}${suffix}`, body: r(n.body), steps: r(n.steps) };
+    case 'each': {
+      const o = n.options;
+      const onError =
+        o.onError && typeof o.onError === 'object'
+          ? 'goto' in o.onError
+            ? own.has(o.onError.goto)
+              ? { goto: `${o.onError.goto}${suffix}` }
+              : o.onError
+            : r(o.onError)
+          : o.onError;
+      return {
+        ...n,
+        id: `${n.id}${suffix}`,
+        body: r(n.body),
+        options: {
+          ...o,
+          ...(o.title ? { title: `${o.title} (after a failure)` } : {}),
+          ...(onError ? { onError } : {}),
+        },
+      };
+    }
     default:
       return { ...n, id: `${n.id}${suffix}` };
   }
@@ -465,6 +522,29 @@ function emit(n: Node, next: string, states: Record<string, StateConfig>): void 
         meta: { attention: { message: n.message } },
       });
       return;
+    case 'each': {
+      // the body is a level of its own, run per item as a child run: its steps never run in this machine
+      const inner: Record<string, StateConfig> = {};
+      const end = `${n.id}_end`;
+      emit(n.body, end, inner);
+      if (end in inner)
+        throw new DefinitionError(`step id <${end}> is reserved (it names the end of for-each <${n.id}>'s body)`, {
+          element: end,
+        });
+      inner[end] = { type: 'final' };
+      const o = n.options;
+      const meta: StateMeta = { each: n.each };
+      if (o.title) meta.title = o.title;
+      if (o.documentation) meta.documentation = o.documentation;
+      if (o.outputs) meta.outputs = o.outputs;
+      const s: StateConfig = { initial: entryOf(n.body), states: inner, onDone: next, meta };
+      if (o.onError === 'continue') s.onError = next;
+      else if (o.onError && 'goto' in o.onError) s.onError = o.onError.goto;
+      else if (o.onError) s.onError = entryOf(o.onError);
+      add(n.id, s);
+      if (o.onError && o.onError !== 'continue' && !('goto' in o.onError)) emit(o.onError, next, states);
+      return;
+    }
     case 'cleanup': {
       const inner: Record<string, StateConfig> = {};
       const end = `${n.id}_end`;

@@ -9,8 +9,9 @@ import type { RunResult, StepHost } from './run-types.js';
 
 /** Runs the child workflow of a call step and returns its output (or throws its error). */
 export async function runCall(ex: StepHost, req: TaskRequest, signal: AbortSignal): Promise<unknown> {
-  const workflowId = calleeOf(req.src)!;
-  const def = ex.engine.resolveWorkflow?.(workflowId);
+  // a for-each item over a sub-sequence runs the body it carries; a call, the catalog's workflow
+  const workflowId = req.body?.id ?? calleeOf(req.src)!;
+  const def = req.body ?? ex.engine.resolveWorkflow?.(workflowId);
   if (!def)
     throw new NotFoundError(`step <${req.step}> calls workflow "${workflowId}", which is not in the catalog`, {
       step: req.step,
@@ -43,7 +44,9 @@ export async function runCall(ex: StepHost, req: TaskRequest, signal: AbortSigna
   } else {
     let params: Record<string, unknown>;
     try {
-      params = resolveParams(def, (req.input ?? {}) as Record<string, unknown>);
+      params = req.body
+        ? ((req.input ?? {}) as Record<string, unknown>)
+        : resolveParams(def, (req.input ?? {}) as Record<string, unknown>);
     } catch (e) {
       await ex.log({ type: 'task.failed', ...base, attempt: 1, error: serializeError(e) });
       throw e;
@@ -53,7 +56,7 @@ export async function runCall(ex: StepHost, req: TaskRequest, signal: AbortSigna
       runId: childId,
       parent: ex.record.id,
       signal,
-      source: { kind: 'catalog', ref: workflowId },
+      source: { kind: req.body ? 'inline' : 'catalog', ref: workflowId },
     });
   }
 

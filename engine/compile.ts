@@ -17,6 +17,8 @@ export interface TaskRequest {
   inputError?: SerializedError;
   /** Names added to the scope the task sees (a for-each item's `item` and `index`). */
   vars?: Record<string, unknown>;
+  /** A for-each over a sub-sequence: the body, a workflow of its own that each item runs as a child run. */
+  body?: Definition;
 }
 
 /** What the machine hands to a step's actor (persisted with the snapshot, so kept small). */
@@ -130,6 +132,7 @@ function compileMachine(def: Definition): AnyStateMachine {
         out.entry = [{ type: 'failRun', params: { element: key, fail } }];
       }
     }
+    if (s.meta?.each && s.states && s.type !== 'parallel') return forEachState(key, s, out);
     const catches = !!s.states && s.type !== 'parallel' && s.onError !== undefined;
     if (s.states)
       out.states = Object.fromEntries(
@@ -194,6 +197,42 @@ function compileMachine(def: Definition): AnyStateMachine {
       on[FAIL_EVENT] = transition(s.onError, { type: 'saveRaisedError', params: {} });
     }
     if (Object.keys(on).length) out.on = on;
+    return out;
+  };
+
+  /**
+   * A for-each over a sub-sequence (a compound with meta.each): one step whose actor runs the body once per item, each a
+   * child run of the body as a workflow of its own (its output: the outputs of its steps, by id). Its states are never
+   * states of this machine.
+   */
+  const forEachState = (key: string, s: StateConfig, out: Record<string, unknown>) => {
+    const states = Object.fromEntries(
+      Object.entries(s.states!).map(([k, c]) => [
+        k,
+        c.type === 'final' && !c.meta?.fail && !c.meta?.attention && c.output === undefined
+          ? { ...c, output: '=steps' }
+          : c,
+      ]),
+    );
+    const body: Definition = { id: `${def.id}:${key}`, machine: { initial: s.initial!, states } };
+    const meta = s.meta!;
+    actors[`step:${key}`] = fromPromise<unknown, StepInput>(({ signal, system }) => {
+      const runtime = runtimes.get(system);
+      if (!runtime) throw new Error(`step <${key}> started by an actor with no runtime bound (bindRuntime)`);
+      return runtime.runTask({ step: key, src: `each:${key}`, meta, input: null, body }, signal);
+    });
+    delete out.initial;
+    delete out.type;
+    out.invoke = {
+      id: key,
+      src: `step:${key}`,
+      input: (): StepInput => ({ input: null }),
+      onDone: transition(s.onDone, {
+        type: 'saveOutput',
+        params: { step: key, outputs: meta.outputs, merge: false },
+      }),
+      onError: transition(s.onError, { type: 'saveError', params: { step: key } }),
+    };
     return out;
   };
 

@@ -1,7 +1,7 @@
 // For-each steps: a task or call run once per item of a list, each item a step of its own (`<step>:<index>`), journaled,
 // replayed and resumed like any step, so a crash never runs a finished item again.
 import type { TaskRequest } from './compile.js';
-import type { EachConfig } from './definition.js';
+import { callSrc, type EachConfig } from './definition.js';
 import { CancelledError, DetachedError, ErrorCode, GravityError, serializeError } from './errors.js';
 import { evaluateExpression, isExpression, resolveTemplate } from './expressions.js';
 import type { StepHost } from './run-types.js';
@@ -113,26 +113,31 @@ export async function runEach(
   const failed: Failed[] = [];
   const scope = ex.scope();
   const { each: _each, ...meta } = req.meta;
+  // a sub-sequence's items are child runs of the body: they start with the run's params and variables, plus the item
+  const { params: _p, vars: _v, steps: _s, error: _e, ...seed } = scope;
+  const body = req.body;
   let next = 0;
   const worker = async () => {
     while (next < items.length && !(stopOnFailure && failed.length) && !signal.aborted) {
       const i = next++;
       const item = items[i];
       const step = itemStep(req.step, execution, i);
-      let input: unknown;
-      let inputError;
-      try {
-        input = resolveTemplate(req.input ?? {}, { ...scope, [as]: item, [indexName]: i }, step);
-      } catch (e) {
-        input = null;
-        inputError = serializeError(e);
+      const vars = { [as]: item, [indexName]: i };
+      let request: TaskRequest;
+      if (body) request = { step, src: callSrc(body.id), meta: {}, input: { ...seed, ...vars }, body };
+      else {
+        let input: unknown;
+        let inputError;
+        try {
+          input = resolveTemplate(req.input ?? {}, { ...scope, ...vars }, step);
+        } catch (e) {
+          input = null;
+          inputError = serializeError(e);
+        }
+        request = { step, src: req.src, meta, input, vars, ...(inputError ? { inputError } : {}) };
       }
       try {
-        const vars = { [as]: item, [indexName]: i };
-        outputs[i] = await run(
-          { step, src: req.src, meta, input, vars, ...(inputError ? { inputError } : {}) },
-          signal,
-        );
+        outputs[i] = await run(request, signal);
       } catch (e) {
         if (signal.aborted || e instanceof CancelledError || e instanceof DetachedError) throw e;
         failed.push({ index: i, item, error: e as Error });

@@ -157,7 +157,9 @@ export function checkDefinition(def: Definition, registry: TaskRegistry, options
         ].flatMap(([what, t]) => unknownKeyProblems(key, String(what), t, KNOWN.target)),
       );
       if (s.meta?.each !== undefined) {
-        if (!s.invoke) add(key, 'meta.each (a for-each) belongs on a task or call state');
+        if (!s.invoke && !(s.states && s.type !== 'parallel'))
+          add(key, 'meta.each (a for-each) belongs on a task or call state, or a compound state (its body)');
+        if (s.states && s.on) add(key, 'a for-each over a sub-sequence cannot handle events (on)');
         problems.push(...unknownKeyProblems(key, 'meta.each', s.meta.each, KNOWN.each));
         for (const m of eachProblems(s.meta.each)) add(key, m);
       }

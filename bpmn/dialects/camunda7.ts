@@ -132,7 +132,8 @@ export const camunda7Dialect = defineDialect({
       w.extend(el, w.moddle.create('camunda:FailedJobRetryTimeCycle', { body: retryCycle(m.retry) }));
   },
 
-  writeLoop(each, mi, w, element) {
+  writeLoop(each, mi, el, w, element) {
+    if (el.$type === 'bpmn:SubProcess') writeProps(el, w, PROPS, { each: eachExtras(each, true) });
     if (typeof each.items === 'string') {
       if (!juelCan(each.items, element))
         throw new DefinitionError(

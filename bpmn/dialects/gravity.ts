@@ -1,5 +1,5 @@
 // The gravity dialect: our own namespace holds task ids, JSON inputs, retries and FEEL expressions exactly.
-import { calleeOf, DefinitionError, type ParamSpec, type StateConfig } from '../../engine/index.js';
+import { calleeOf, DefinitionError, type EachConfig, type ParamSpec, type StateConfig } from '../../engine/index.js';
 import { defineDialect, processIdFor, type TaskData } from '../dialect.js';
 import type { ModdleElement } from '../moddle.js';
 import descriptor from './gravity-descriptor.json' with { type: 'json' };
@@ -128,9 +128,16 @@ export const gravityDialect = defineDialect({
     );
   },
 
-  // the for-each travels whole in gravity:meta; the multi-instance element only shows it
-  writeLoop() {},
-  readLoop: (_mi, _el, _r, meta) => meta?.each,
+  // the for-each travels whole in gravity:meta (a task's, or the sub-process's own); the multi-instance element shows it
+  writeLoop(each, _mi, el, w) {
+    if (el.$type === 'bpmn:SubProcess')
+      w.extend(el, w.moddle.create('gravity:Meta', { value: JSON.stringify({ each }) }));
+  },
+  readLoop(_mi, el, r, meta, element) {
+    if (el.$type !== 'bpmn:SubProcess') return meta?.each;
+    const ext = r.extensions(el).find((e) => e.$type === 'gravity:Meta');
+    return (parseJson(ext?.value, element, 'gravity:meta') as { each?: EachConfig } | undefined)?.each;
+  },
 
   readTask(el, r, element): TaskData {
     const t = r.extensions(el).find((e) => e.$type === 'gravity:Task');

@@ -5,6 +5,7 @@ import type { ModdleElement } from '../moddle.js';
 import descriptor from 'zeebe-bpmn-moddle/resources/zeebe.json' with { type: 'json' };
 import { decodeFeel, decodeFeelOutput, encodeFeel } from './feel-literal.js';
 import {
+  eachExtras,
   eachFrom,
   isParamInput,
   processProps,
@@ -93,7 +94,8 @@ export const zeebeDialect = defineDialect({
     });
   },
 
-  writeLoop(each, mi, w, element) {
+  writeLoop(each, mi, el, w, element) {
+    if (el.$type === 'bpmn:SubProcess') writeProps(el, w, PROPS, { each: eachExtras(each) });
     w.extend(
       mi,
       w.moddle.create('zeebe:LoopCharacteristics', {

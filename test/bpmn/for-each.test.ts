@@ -3,7 +3,17 @@
 // in every dialect, and multi-instance activities written by other modelers run once per item.
 import { describe, expect, it } from 'vitest';
 import { dialectNames, exportBpmn, importBpmn } from '../../bpmn/index.js';
-import { createMemoryStore, forEach, startRun, task, workflow, call, type Definition } from '../../engine/index.js';
+import {
+  call,
+  createMemoryStore,
+  decide,
+  forEach,
+  sequence,
+  startRun,
+  task,
+  workflow,
+  type Definition,
+} from '../../engine/index.js';
 import { createDefaultRegistry } from '../../tasks/index.js';
 import { lintBpmn } from '../support/bpmnlint.js';
 import { measureDiagram } from '../support/diagram.js';
@@ -24,14 +34,33 @@ const literalEach = workflow({
   id: 'test:each-literal',
   steps: forEach('greet', ['ann', 'bob'], task('hello', 'log.info', { message: '=who' }), { as: 'who' }),
 });
+const sequenceEach = workflow({
+  id: 'test:each-sequence',
+  params: { names: { type: 'array' } },
+  steps: sequence(
+    forEach(
+      'greet',
+      '=names',
+      sequence(
+        task('hello', 'log.info', { message: '="hi " + item' }),
+        decide('long', [{ when: 'string length(item) > 3', then: task('shout', 'log.info', { message: '=item' }) }]),
+      ),
+      { concurrency: 2, title: 'Greet each', onError: 'continue' },
+    ),
+    task('summary', 'log.info', { message: '=string(count(steps.greet))' }),
+  ),
+});
 const callEach = workflow({
   id: 'test:each-call',
   params: { hosts: { type: 'array' } },
   steps: forEach('check', '=hosts', call('doctor', 'host:doctor', { quiet: true })),
 });
 
+const run = async (def: Definition, params: Record<string, unknown>) =>
+  startRun({ store: createMemoryStore(), registry: createDefaultRegistry(), persist: false }, def, { params });
+
 describe.each(dialectNames)('for-each in the %s dialect', (dialect) => {
-  it.each([parallelEach, literalEach, callEach].map((d) => [d.id, d] as const))(
+  it.each([parallelEach, literalEach, callEach, sequenceEach].map((d) => [d.id, d] as const))(
     '%s: a multi-instance activity, lint-clean, that imports back to the same for-each',
     async (_id, def: Definition) => {
       const xml = await exportBpmn(def, { dialect });
@@ -47,6 +76,8 @@ describe.each(dialectNames)('for-each in the %s dialect', (dialect) => {
       // (the gravity dialect drops a call's empty input: the same call)
       if (def !== callEach || dialect !== 'gravity') expect(normalized(back)).toEqual(normalized(def));
       expect(Object.values(back.machine.states)[0].meta?.each).toEqual(Object.values(def.machine.states)[0].meta?.each);
+      // and it runs
+      if (def === sequenceEach) expect((await run(back, { names: ['ann', 'bobby'] })).status).toBe('succeeded');
       expect(await exportBpmn(back, { dialect })).toBe(xml);
     },
   );
@@ -103,9 +134,6 @@ const CAMUNDA = 'xmlns:camunda="http://camunda.org/schema/1.0/bpmn"';
 const ZEEBE = 'xmlns:zeebe="http://camunda.org/schema/zeebe/1.0"';
 
 describe('multi-instance activities from other modelers', () => {
-  const run = async (def: Definition, params: Record<string, unknown>) =>
-    startRun({ store: createMemoryStore(), registry: createDefaultRegistry(), persist: false }, def, { params });
-
   it('runs a Camunda 7 multi-instance external task once per item of its collection, in parallel', async () => {
     const xml = file(
       `<bpmn:serviceTask id="t" camunda:type="external" camunda:topic="log.info">
@@ -162,15 +190,21 @@ describe('multi-instance activities from other modelers', () => {
     await expect(importBpmn(xml, { dialect: 'camunda7' })).rejects.toThrow(message);
   });
 
-  it('refuses a multi-instance sub-process for now, naming it', async () => {
+  it('runs a Zeebe multi-instance sub-process once per item, each a child run of its steps', async () => {
     const xml = file(
       `<bpmn:subProcess id="t"><bpmn:incoming>f1</bpmn:incoming><bpmn:outgoing>f2</bpmn:outgoing>
-        <bpmn:multiInstanceLoopCharacteristics camunda:collection="docs" />
-        <bpmn:startEvent id="is" /></bpmn:subProcess>`,
-      CAMUNDA,
+        <bpmn:multiInstanceLoopCharacteristics><bpmn:extensionElements><zeebe:loopCharacteristics inputCollection="=documents" inputElement="document" /></bpmn:extensionElements></bpmn:multiInstanceLoopCharacteristics>
+        <bpmn:startEvent id="is"><bpmn:outgoing>g1</bpmn:outgoing></bpmn:startEvent>
+        <bpmn:serviceTask id="log"><bpmn:extensionElements><zeebe:taskDefinition type="log.info" /><zeebe:ioMapping><zeebe:input source="=document" target="message" /></zeebe:ioMapping></bpmn:extensionElements><bpmn:incoming>g1</bpmn:incoming><bpmn:outgoing>g2</bpmn:outgoing></bpmn:serviceTask>
+        <bpmn:endEvent id="ie"><bpmn:incoming>g2</bpmn:incoming></bpmn:endEvent>
+        <bpmn:sequenceFlow id="g1" sourceRef="is" targetRef="log" /><bpmn:sequenceFlow id="g2" sourceRef="log" targetRef="ie" />
+      </bpmn:subProcess>`,
+      ZEEBE,
     );
-    await expect(importBpmn(xml, { dialect: 'camunda7' })).rejects.toThrow(
-      /<t> \(bpmn:SubProcess\): multi-instance sub-processes are not supported yet/,
-    );
+    const { definition } = await importBpmn(xml, { dialect: 'zeebe' });
+    expect(definition.machine.states.t.meta?.each).toEqual({ items: '=documents', as: 'document', concurrency: 64 });
+    const r = await run(definition, { documents: ['x', 'y', 'z'] });
+    expect(r.status).toBe('succeeded');
+    expect(r.steps.filter((s) => s.id.startsWith('t:')).map((s) => s.id)).toEqual(['t:0', 't:1', 't:2']);
   });
 });

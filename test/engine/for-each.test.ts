@@ -8,6 +8,7 @@ import {
   checkDefinition,
   createJsonStore,
   createRegistry,
+  decide,
   defineTask,
   forEach,
   resumeRun,
@@ -304,6 +305,125 @@ describe('forEach', () => {
   });
 });
 
+describe('forEach over a sub-sequence', () => {
+  const body = () =>
+    sequence(
+      task('first', 'test.work', { label: '=prefix + item' }),
+      decide('long', [
+        { when: 'string length(item) > 2', then: task('extra', 'test.work', { label: '="x-" + item' }) },
+      ]),
+    );
+  const def = (o: Parameters<typeof forEach>[3] = {}) =>
+    workflow({
+      id: 'test:each-seq',
+      params: { items: { type: 'array' }, prefix: { type: 'string' } },
+      steps: forEach('each', '=items', body(), o),
+      output: '=steps.each',
+    });
+
+  it('runs the body once per item as a child run, with the params, the item and its index; each output maps step ids to outputs', async () => {
+    const work = workTask();
+    const { engine } = engineWith([work.task], { store: tmp.store });
+    const r = await startRun(engine, def({ concurrency: 2 }), {
+      params: { items: ['ab', 'abc'], prefix: 'p-' },
+      runId: 'r-seq',
+    });
+    expect(r.status).toBe('succeeded');
+    expect(r.output).toEqual([{ first: { label: 'p-ab' } }, { first: { label: 'p-abc' }, extra: { label: 'x-abc' } }]);
+    // each item is a child run of its own, named after the item's step
+    const child = (await tmp.store.get<RunRecord>('runs/r-seq.each:1'))?.value;
+    expect(child?.status).toBe('succeeded');
+    expect(child?.parent).toBe('r-seq');
+    expect(taskTrail(await journalOf(tmp.store, 'r-seq.each:1'))).toEqual([
+      'task.started:first',
+      'task.finished:first',
+      'task.started:extra',
+      'task.finished:extra',
+    ]);
+  });
+
+  it('names every failed item, and stops the others on cancel', async () => {
+    const work = workTask();
+    const { engine } = engineWith([work.task], { store: tmp.store });
+    const failed = await startRun(engine, def({ onFailure: 'all' }), { params: { items: ['bad', 'ok'], prefix: '' } });
+    expect(failed.status).toBe('failed');
+    expect(failed.error?.message).toMatch(
+      /^for-each <each>: 1 of 2 items failed: \[0\] bad: called workflow test:each-seq:each failed: bad went wrong$/,
+    );
+    const ac = new AbortController();
+    const slow = workflow({
+      id: 'test:each-slow',
+      params: { items: { type: 'array' } },
+      steps: forEach('each', '=items', sequence(task('nap', 'test.work', { label: '=item', ms: 10_000 })), {
+        concurrency: 2,
+      }),
+    });
+    const running = startRun(engine, slow, {
+      params: { items: ['a', 'b', 'c'] },
+      runId: 'r-seq-cancel',
+      signal: ac.signal,
+    });
+    for (let i = 0; i < 500 && work.state.ran.filter((l) => l === 'a' || l === 'b').length < 2; i++) await sleep(5);
+    ac.abort();
+    const r = await running;
+    expect(r.status).toBe('cancelled');
+    expect([...work.state.aborted].sort()).toEqual(['a', 'b']);
+    expect((await tmp.store.get<RunRecord>('runs/r-seq-cancel.each:0'))?.value.status).toBe('cancelled');
+    expect(await tmp.store.get('runs/r-seq-cancel.each:2')).toBeUndefined();
+  });
+
+  it('after a crash, never runs a finished item again, and resumes the interrupted child run', async () => {
+    const calls: string[] = [];
+    let hang = true;
+    let started: () => void = () => undefined;
+    const atB = new Promise<void>((r) => (started = r));
+    const counted = defineTask({
+      id: 'test.count',
+      title: 'Count',
+      input: z.object({ label: z.string() }),
+      output: z.object({ label: z.string() }),
+      idempotent: true,
+      async run({ input }) {
+        calls.push(input.label);
+        if (input.label === 'b2' && hang) {
+          started();
+          return new Promise<never>(() => undefined);
+        }
+        return { label: input.label };
+      },
+    });
+    const crashing = workflow({
+      id: 'test:each-seq-crash',
+      params: { items: { type: 'array' } },
+      steps: forEach(
+        'each',
+        '=items',
+        sequence(
+          task('one', 'test.count', { label: '=item + "1"' }),
+          task('two', 'test.count', { label: '=item + "2"' }),
+        ),
+      ),
+      output: '=steps.each',
+    });
+    void startRun({ store: tmp.store, registry: createRegistry(counted) }, crashing, {
+      params: { items: ['a', 'b', 'c'] },
+      runId: 'r-seq-crash',
+    }).catch(() => undefined);
+    await atB;
+    expect(calls).toEqual(['a1', 'a2', 'b1', 'b2']);
+    await processDied(tmp.store);
+    hang = false;
+    calls.length = 0;
+    const store2 = await createJsonStore(tmp.dir);
+    const r = await resumeRun({ store: store2, registry: createRegistry(counted) }, 'r-seq-crash');
+    // item a (a finished child run) never runs again; in b, one (finished) is not run again, two is; then c
+    expect(r.status).toBe('succeeded');
+    expect(calls).toEqual(['b2', 'c1', 'c2']);
+    expect((r.output as Array<Record<string, { label: string }>>).map((o) => o.two.label)).toEqual(['a2', 'b2', 'c2']);
+    await store2.close();
+  });
+});
+
 describe('forEach definitions', () => {
   it('refuses a body with its own onError, timeout or outputs, and an unknown option naming the closest', () => {
     const body = task('w', 'test.work', { label: 'x' }, { onError: 'continue' });
@@ -313,8 +433,9 @@ describe('forEach definitions', () => {
     expect(() => forEach('e', '=xs', task('w', 'test.work', {}), { concurency: 2 } as never)).toThrow(
       /forEach <e>: unknown option "concurency"; did you mean "concurrency"\?/,
     );
-    expect(() => forEach('e', '=xs', sequence(task('a', 'x', {})) as never)).toThrow(
-      /forEach <e>: the body must be a task or a call/,
+    expect(() => forEach('e', '=xs', 'nope' as never)).toThrow(/forEach <e>/);
+    expect(() => forEach('e', '=xs', sequence(task('a', 'x', {})), { retry: { max: 2 } })).toThrow(
+      /forEach <e>: "retry" applies to a task: give it to the body's steps/,
     );
   });
 
