@@ -236,7 +236,10 @@ export function listSteps(def: Definition): StepRef[] {
   const walk = (states: Record<string, StateConfig> | undefined, path: string[], parallel: boolean) => {
     for (const [key, s] of Object.entries(states ?? {})) {
       if (s.invoke) out.push({ id: key, path: [...path, key], state: s, src: s.invoke.src, parallel });
-      walk(s.states, [...path, key], parallel || s.type === 'parallel');
+      // a for-each over a sub-sequence is one step: its body runs in child runs, not here
+      else if (s.meta?.each && s.states)
+        out.push({ id: key, path: [...path, key], state: s, src: 'for-each', parallel });
+      else walk(s.states, [...path, key], parallel || s.type === 'parallel');
     }
   };
   walk(def.machine.states, [], false);

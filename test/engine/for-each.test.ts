@@ -11,6 +11,7 @@ import {
   decide,
   defineTask,
   forEach,
+  listSteps,
   resumeRun,
   rollbackRun,
   sequence,
@@ -320,6 +321,10 @@ describe('forEach over a sub-sequence', () => {
       steps: forEach('each', '=items', body(), o),
       output: '=steps.each',
     });
+
+  it('is one step of the run (its body runs in child runs): the progress display lists it, not its body', () => {
+    expect(listSteps(def()).map((x) => [x.id, x.src])).toEqual([['each', 'for-each']]);
+  });
 
   it('runs the body once per item as a child run, with the params, the item and its index; each output maps step ids to outputs', async () => {
     const work = workTask();
