@@ -363,13 +363,17 @@ function layoutLevel(container: ModdleElement, maxWidth: number): LevelLayout {
       const [[x0, y0], [x1, y1]] = pts;
       const vertical = Math.abs(x0 - x1) < 0.5;
       const side = `${src.id}:${vertical ? (y1 > y0 ? 'down' : 'up') : 'right'}`;
-      const h = labelHeight(String(f.name));
+      // below a horizontal segment, no wider than the room before the next column (or the target) starts
+      const room = vertical
+        ? LABEL_W
+        : Math.max(MIN_LABEL_W, Math.min(LABEL_W, (Math.abs(x1 - tb.x) < 0.5 ? x1 : x1 + COL_GAP / 2) - x0 - 12));
+      const h = labelHeight(String(f.name), room);
       const before = stacked.get(side) ?? 0;
       stacked.set(side, before + h + 2);
       labels.set(f, {
         x: x0 + 6,
         y: vertical && y1 < y0 ? y0 - 4 - h - before : y0 + 4 + before,
-        w: LABEL_W,
+        w: room,
         h,
       });
     }
@@ -391,8 +395,10 @@ function layoutLevel(container: ModdleElement, maxWidth: number): LevelLayout {
 
 /** Width of a flow's label, and the height of one of its lines (about 6 px a character). */
 const LABEL_W = 72;
+/** The narrowest a flow's label gets (beside a short segment). */
+const MIN_LABEL_W = 40;
 const LINE_H = 14;
-const labelHeight = (name: string) => LINE_H * Math.min(4, Math.ceil((name.length * 6) / LABEL_W));
+const labelHeight = (name: string, width = LABEL_W) => LINE_H * Math.min(5, Math.ceil((name.length * 6) / width));
 
 /** Drops repeated points and the middle one of three on a line. */
 function simplify(points: Point[]): Point[] {
