@@ -31,7 +31,7 @@ export const parts = {
     'engine/{builder,definition,define-task,duration,errors,expressions,limits,params,plan,same-shape,schema-keys,validate}.ts',
   ],
   'engine-run': [
-    'engine/{call,cancel,compile,execution,journal,liveness,process,resume,rollback,run-lock,run-result,run-root,run-store,runner,shape,step,supervisor}.ts',
+    'engine/{call,cancel,compile,each,execution,journal,liveness,process,resume,rollback,run-lock,run-result,run-root,run-store,runner,shape,step,supervisor}.ts',
   ],
   'bpmn-dialects': ['bpmn/dialects/**/*.ts'],
   'bpmn-import': ['bpmn/import*.ts'],
