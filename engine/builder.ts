@@ -357,6 +357,25 @@ function idsOf(n: Node, out = new Set<string>()): Set<string> {
   return out;
 }
 
+/** A step's onError in a renamed copy: a node renamed, a `goto` to a step of the copy renamed with it. */
+function renamedOnError(onError: TaskOptions['onError'], suffix: string, own: Set<string>): TaskOptions['onError'] {
+  if (!onError || typeof onError !== 'object') return onError;
+  if (!('goto' in onError)) return renamed(onError, suffix, own);
+  return own.has(onError.goto) ? { goto: `${onError.goto}${suffix}` } : onError;
+}
+
+/** Where a step's failure goes: the next step ('continue'), a `goto` step, or the first step of its handler node. */
+function errorTarget(onError: TaskOptions['onError'], next: string): string | undefined {
+  if (onError === 'continue') return next;
+  if (onError && 'goto' in onError) return onError.goto;
+  return onError ? entryOf(onError) : undefined;
+}
+
+/** Emits the handler node of a step's onError, if it has one (after the step's own state, keeping document order). */
+function emitHandler(onError: TaskOptions['onError'], next: string, states: Record<string, StateConfig>): void {
+  if (onError && onError !== 'continue' && !('goto' in onError)) emit(onError, next, states);
+}
+
 /** A copy of `n` whose ids (and `goto`s to them) end with `suffix`, and whose titles say it runs after a failure. */
 function renamed(n: Node, suffix: string, own: Set<string>): Node {
   const r = (c: Node) => renamed(c, suffix, own);
@@ -365,14 +384,7 @@ function renamed(n: Node, suffix: string, own: Set<string>): Node {
       return { ...n, nodes: n.nodes.map(r) };
     case 'task': {
       const o = n.options;
-      const onError =
-        o.onError && typeof o.onError === 'object'
-          ? 'goto' in o.onError
-            ? own.has(o.onError.goto)
-              ? { goto: `${o.onError.goto}${suffix}` }
-              : o.onError
-            : r(o.onError)
-          : o.onError;
+      const onError = renamedOnError(o.onError, suffix, own);
       const options: TaskOptions = {
         ...o,
         ...(o.title ? { title: `${o.title} (after a failure)` } : {}),
@@ -394,14 +406,7 @@ function renamed(n: Node, suffix: string, own: Set<string>): Node {
       return { ...n, id: `${n.id}${suffix}`, body: r(n.body), steps: r(n.steps) };
     case 'each': {
       const o = n.options;
-      const onError =
-        o.onError && typeof o.onError === 'object'
-          ? 'goto' in o.onError
-            ? own.has(o.onError.goto)
-              ? { goto: `${o.onError.goto}${suffix}` }
-              : o.onError
-            : r(o.onError)
-          : o.onError;
+      const onError = renamedOnError(o.onError, suffix, own);
       return {
         ...n,
         id: `${n.id}${suffix}`,
@@ -465,13 +470,12 @@ function emit(n: Node, next: string, states: Record<string, StateConfig>): void 
         invoke: { src: n.src, ...(n.input !== undefined ? { input: n.input } : {}) },
         onDone: next,
       };
-      if (o.onError === 'continue') s.onError = next;
-      else if (o.onError && 'goto' in o.onError) s.onError = o.onError.goto;
-      else if (o.onError) s.onError = entryOf(o.onError);
+      const onError = errorTarget(o.onError, next);
+      if (onError !== undefined) s.onError = onError;
       if (o.timeout) s.after = { [String(o.timeout.ms)]: o.timeout.then ? entryOf(o.timeout.then) : next };
       if (Object.keys(meta).length) s.meta = meta;
       add(n.id, s);
-      if (o.onError && o.onError !== 'continue' && !('goto' in o.onError)) emit(o.onError, next, states);
+      emitHandler(o.onError, next, states);
       if (o.timeout?.then) emit(o.timeout.then, next, states);
       return;
     }
@@ -538,11 +542,10 @@ function emit(n: Node, next: string, states: Record<string, StateConfig>): void 
       if (o.documentation) meta.documentation = o.documentation;
       if (o.outputs) meta.outputs = o.outputs;
       const s: StateConfig = { initial: entryOf(n.body), states: inner, onDone: next, meta };
-      if (o.onError === 'continue') s.onError = next;
-      else if (o.onError && 'goto' in o.onError) s.onError = o.onError.goto;
-      else if (o.onError) s.onError = entryOf(o.onError);
+      const onError = errorTarget(o.onError, next);
+      if (onError !== undefined) s.onError = onError;
       add(n.id, s);
-      if (o.onError && o.onError !== 'continue' && !('goto' in o.onError)) emit(o.onError, next, states);
+      emitHandler(o.onError, next, states);
       return;
     }
     case 'cleanup': {
