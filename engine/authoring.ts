@@ -40,6 +40,8 @@ export {
   task,
   TASK_OPTIONS,
   wait,
+  approval,
+  receive,
   workflow,
   type AttentionNode,
   type CleanupNode,

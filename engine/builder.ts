@@ -283,6 +283,78 @@ export function wait(id: string, delay: number | string, title?: string): WaitNo
   return { kind: 'wait', id, delay, title };
 }
 
+/** Options of an approval step (see {@link approval}). */
+export interface ApprovalOptions {
+  title?: string;
+  documentation?: string;
+  /** Who is expected to answer, and the groups whose members may (kept as BPMN assignee / candidate groups). */
+  assignee?: string;
+  candidateGroups?: string[];
+  /** A FEEL expression (or a boolean): when true, the step approves at once without asking, e.g. `=params.yes`. */
+  skip?: string | boolean;
+  /** The path of a rejection (or 'continue', or `{ goto }`); default: a rejection fails the run. */
+  onReject?: TaskOptions['onError'];
+  /** After this many ms without an answer, take `timeout.then` (or carry on). */
+  timeout?: TaskOptions['timeout'];
+  outputs?: Record<string, string>;
+}
+
+const APPROVAL_OPTIONS = [
+  'title',
+  'documentation',
+  'assignee',
+  'candidateGroups',
+  'skip',
+  'onReject',
+  'timeout',
+  'outputs',
+];
+
+/**
+ * A step that waits for a person: the run parks as *waiting* (exit 4) until `gravity approve <run>` (the step outputs
+ * `{ approved, by, at, reason }`) or `gravity reject <run> --reason` (the step fails with code REJECTED: `onReject` runs,
+ * else the run fails). `message` may be FEEL, e.g. `'="Destroy " + params.env + "?"'`.
+ */
+export function approval(id: string, message: string, options: ApprovalOptions = {}): TaskNode {
+  refuseUnknownOptions(`approval <${id}>`, options, APPROVAL_OPTIONS);
+  const { assignee, candidateGroups, skip, onReject, ...rest } = options;
+  return task(
+    id,
+    'gravity.approval',
+    {
+      message,
+      ...(assignee !== undefined ? { assignee } : {}),
+      ...(candidateGroups !== undefined ? { candidateGroups } : {}),
+      ...(skip !== undefined ? { skip } : {}),
+    },
+    { ...rest, ...(onReject !== undefined ? { onError: onReject } : {}) },
+  );
+}
+
+/** Options of a message wait (see {@link receive}). */
+export interface ReceiveOptions {
+  title?: string;
+  documentation?: string;
+  /** Correlation key (FEEL or a value): only a message delivered with this key is taken. */
+  key?: string | number;
+  /** After this many ms without the message, take `timeout.then` (or carry on). */
+  timeout?: TaskOptions['timeout'];
+  outputs?: Record<string, string>;
+  onError?: TaskOptions['onError'];
+}
+
+const RECEIVE_OPTIONS = ['title', 'documentation', 'key', 'timeout', 'outputs', 'onError'];
+
+/**
+ * A step that waits for message `name`: the run parks as *waiting* until `gravity signal <run> <name> [--data json]` (or
+ * `gravity signal --message <name> --key <k>`) delivers it; the step outputs `{ name, key, data, by, at }`.
+ */
+export function receive(id: string, name: string, options: ReceiveOptions = {}): TaskNode {
+  refuseUnknownOptions(`receive <${id}>`, options, RECEIVE_OPTIONS);
+  const { key, ...rest } = options;
+  return task(id, 'gravity.message', { name, ...(key !== undefined ? { key } : {}) }, rest);
+}
+
 /** An end that leaves the run in *needs attention* (exit 3): work is done but a person must look (message may be `=FEEL`). */
 export function attention(id: string, message: string, output?: unknown): AttentionNode {
   return { kind: 'attention', id, message, output };

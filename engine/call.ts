@@ -36,7 +36,8 @@ export async function runCall(ex: StepHost, req: TaskRequest, signal: AbortSigna
     status === RunStatus.Running ||
     status === RunStatus.Cancelled ||
     status === RunStatus.Detached ||
-    status === RunStatus.NeedsAttention
+    status === RunStatus.NeedsAttention ||
+    status === RunStatus.Waiting
   ) {
     result = await ex.children.resume(childId, { definition: def, signal, force: ex.force });
   } else if (status) {
@@ -90,6 +91,30 @@ export async function runCall(ex: StepHost, req: TaskRequest, signal: AbortSigna
         req.step,
       );
       throw new CancelledError(`step <${req.step}> waits for its child run ${childId}`);
+    }
+    case RunStatus.Waiting: {
+      // the child waits for a person or a message: so does this run, at this step (answers are passed on to the child)
+      const w = result.waiting?.[0];
+      ex.park({
+        step: req.step,
+        kind: w?.kind ?? 'approval',
+        message: w?.message ?? `child run ${childId} waits`,
+        since: w?.since ?? new Date().toISOString(),
+        ...(w?.assignee ? { assignee: w.assignee } : {}),
+        ...(w?.candidateGroups ? { candidateGroups: w.candidateGroups } : {}),
+        ...(w?.key !== undefined ? { key: w.key } : {}),
+        ...(w?.until ? { until: w.until } : {}),
+        child: childId,
+      });
+      await new Promise<never>((_, reject) => {
+        if (signal.aborted) reject(signal.reason);
+        else signal.addEventListener('abort', () => reject(signal.reason), { once: true });
+      }).catch(async (e: unknown) => {
+        if (ex.parked(req.step)) throw new CancelledError(`step <${req.step}> waits for its child run ${childId}`);
+        await ex.log({ type: 'task.cancelled', ...base, attempt: 1 });
+        throw e;
+      });
+      throw new CancelledError(`step <${req.step}> cancelled`);
     }
     default: {
       const err = new GravityError(

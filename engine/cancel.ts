@@ -27,7 +27,7 @@ export async function cancelRun(
   o: { waitMs?: number } = {},
 ): Promise<CancelReport> {
   const r = await loadRun(engine, idOrPrefix);
-  if (r.status !== RunStatus.Running && r.status !== RunStatus.Detached)
+  if (r.status !== RunStatus.Running && r.status !== RunStatus.Detached && r.status !== RunStatus.Waiting)
     throw new BadInputError(`run ${r.id} is ${r.status}, not running: nothing to cancel`, {
       run: r.id,
       status: r.status,
@@ -50,7 +50,7 @@ export async function cancelRun(
   const lock = await lockRun(engine.store, r.id, { purpose: 'cancel' });
   try {
     const now = await loadRun(engine, r.id);
-    if (now.status !== RunStatus.Running && now.status !== RunStatus.Detached)
+    if (now.status !== RunStatus.Running && now.status !== RunStatus.Detached && now.status !== RunStatus.Waiting)
       throw new BadInputError(`run ${r.id} is ${now.status}, not running: nothing to cancel`, {
         run: r.id,
         status: now.status,
@@ -66,9 +66,9 @@ export async function cancelRun(
     }
     await writer.log({
       type: 'run.cancelled',
-      message: `${now.status === RunStatus.Detached ? 'detached' : 'its process is gone'}: marked cancelled; resume with \`gravity resume\``,
+      message: `${now.status === RunStatus.Detached ? 'detached' : now.status === RunStatus.Waiting ? 'waiting' : 'its process is gone'}: marked cancelled; resume with \`gravity resume\``,
     });
-    await writer.saveRecord({ status: RunStatus.Cancelled, pid: undefined });
+    await writer.saveRecord({ status: RunStatus.Cancelled, pid: undefined, waiting: undefined });
     return { runId: r.id, status: RunStatus.Cancelled, signalled: false };
   } finally {
     await lock.release();

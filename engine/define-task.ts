@@ -3,6 +3,7 @@ import type { z } from 'zod';
 import { DefinitionError, DuplicateTaskError, UnknownTaskError } from './errors.js';
 import type { Exec } from './process.js';
 import type { Store } from './store/types.js';
+import { waitTasks } from './wait.js';
 
 /** Where a task writes its log lines; they reach the run log, the journal and the live renderer. */
 export interface TaskLogger {
@@ -121,13 +122,14 @@ export function defineTask<IS extends z.ZodType, OS extends z.ZodType>(
   };
 }
 
-/** Task nodes by id. Registering an id twice throws. */
+/** Task nodes by id. Registering an id twice throws. Every registry holds the built-in wait tasks (engine/wait.ts). */
 export class TaskRegistry {
-  readonly #tasks = new Map<string, TaskDefinition>();
+  readonly #tasks = new Map<string, TaskDefinition>(waitTasks().map((t) => [t.id, t]));
 
-  /** Adds task nodes; throws DuplicateTaskError on an id already present. */
+  /** Adds task nodes; throws DuplicateTaskError on an id already present (the same task node again is a no-op). */
   register(...tasks: TaskDefinition[]): this {
     for (const t of tasks) {
+      if (this.#tasks.get(t.id) === t) continue;
       if (this.#tasks.has(t.id)) throw new DuplicateTaskError(t.id);
       this.#tasks.set(t.id, t);
     }

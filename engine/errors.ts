@@ -20,6 +20,8 @@ export const ErrorCode = {
   Locked: 'LOCKED',
   PathOutsideRoot: 'PATH_OUTSIDE_ROOT',
   AssertionFailed: 'ASSERTION_FAILED',
+  /** A person rejected an approval step (engine/wait.ts): its onError path runs, or the run fails. */
+  Rejected: 'REJECTED',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 

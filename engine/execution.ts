@@ -11,7 +11,7 @@ import {
   type SerializedError,
 } from './errors.js';
 import { resolveTemplate } from './expressions.js';
-import { openSteps, RunStatus, type JournalEntry, type RunRecord } from './journal.js';
+import { openSteps, RunStatus, type JournalEntry, type RunRecord, type Waiting } from './journal.js';
 import { resultOf } from './run-result.js';
 import { RunWriter } from './run-store.js';
 import type { ChildRuns, EngineOptions, LogLevel, PersistedTimer, RunResult, StepHost } from './run-types.js';
@@ -73,6 +73,12 @@ export class Execution implements Runtime, StepHost {
   private readonly halt = new AbortController();
   /** Set when a cancel was handed to the machine as {@link CANCEL_EVENT} (a cleanup runs) instead of stopping it. */
   private cleaningUp = false;
+  /** Steps parked (engine/wait.ts), by step id; the run stops as waiting once nothing else runs. */
+  private readonly waits = new Map<string, Waiting>();
+  /** Steps running other steps (for-each): not counted as running when deciding to park. */
+  private holding = 0;
+  /** Set when the run stops because every running step waits. */
+  private parking = false;
 
   constructor(
     readonly engine: EngineOptions,
@@ -182,6 +188,40 @@ export class Execution implements Runtime, StepHost {
     return attempt;
   }
 
+  park(w: Waiting): void {
+    this.waits.set(w.step, w);
+    this.parkWhenIdle();
+  }
+
+  parked(step: string): boolean {
+    return this.parking && this.waits.has(step);
+  }
+
+  holdOpen(delta: 1 | -1): void {
+    this.holding += delta;
+  }
+
+  /**
+   * Stops the run as waiting once every step still running is parked (a step of another branch that runs is waited
+   * for). A timer due within a second (a wait's timeout) is let fire first: its path may be taken at once.
+   */
+  private parkWhenIdle(): void {
+    if (!this.waits.size || this.parking) return;
+    setImmediate(() => {
+      if (this.parking || this.pause.signal.aborted || this.actor.getSnapshot().status !== 'active') return;
+      if (this.inflight.size - this.waits.size - this.holding > 0) return;
+      const due = Math.min(...this.timers().map((t) => t.startedAt + t.delay));
+      if (due - Date.now() < 1000) {
+        setTimeout(() => this.parkWhenIdle(), Math.max(0, due - Date.now()) + 20);
+        return;
+      }
+      const until = Number.isFinite(due) ? new Date(due).toISOString() : undefined;
+      if (until) for (const w of this.waits.values()) w.until = until;
+      this.parking = true;
+      this.pause.abort();
+    });
+  }
+
   takeAdoption(step: string): boolean {
     return this.adopt.delete(step);
   }
@@ -221,6 +261,9 @@ export class Execution implements Runtime, StepHost {
       this.inflight.delete(p);
       signal.removeEventListener('abort', onAbort);
       this.halt.signal.removeEventListener('abort', onAbort);
+      // a parked step that ended otherwise (a timeout path, a cancel) waits no more
+      if (!this.parking) this.waits.delete(request.step);
+      this.parkWhenIdle();
     }).catch(() => undefined);
     // a step halted after the machine errored reports to nobody (its parent actor is already stopped)
     return p.then(
@@ -320,6 +363,21 @@ export class Execution implements Runtime, StepHost {
     if (!snap && this.attention && !this.signal.aborted) {
       await this.log({ type: 'run.needs-attention', message: this.attention.message });
       await this.saveRecord({ status: RunStatus.NeedsAttention, attention: this.attention, pid: undefined });
+    } else if (!snap && this.parking && !this.signal.aborted) {
+      const waiting = [...this.waits.values()];
+      await this.log({
+        type: 'run.waiting',
+        message: `waiting for ${waiting
+          .map((w) =>
+            w.kind === 'approval'
+              ? `an approval at <${w.step}> (${w.message})`
+              : `message "${w.message}" at <${w.step}>`,
+          )
+          .join(
+            ', ',
+          )}; answer with \`gravity ${waiting[0].kind === 'approval' ? 'approve|reject' : 'signal'} ${r.id}\``,
+      });
+      await this.saveRecord({ status: RunStatus.Waiting, waiting, pid: undefined });
     } else if (!snap && this.detached) {
       const left = openSteps(this.journal)
         .filter((s) => s.supervised && !s.cancelled)

@@ -71,6 +71,8 @@ export {
   task,
   TASK_OPTIONS,
   wait,
+  approval,
+  receive,
   workflow,
   type AttentionNode,
   type CleanupNode,
@@ -109,6 +111,8 @@ export {
   stepsFromJournal,
   summarizeSteps,
   type JournalEntry,
+  type StepAnswer,
+  type Waiting,
   type JournalType,
   type RunEvent,
   type RunRecord,
@@ -172,3 +176,13 @@ export {
   type UnreadableEntry,
 } from './store/index.js';
 export { FOR_EACH, MAX_CONCURRENCY, MAX_ITEMS } from './each.js';
+export {
+  APPROVAL_TASK,
+  MESSAGE_TASK,
+  isWaitTask,
+  localUser,
+  waitingFor,
+  type AnswerRequest,
+  type AskAnswer,
+} from './wait.js';
+export { deliverAnswer } from './answer.js';

@@ -12,6 +12,8 @@ export const RunStatus = {
   /** Its process let go of it (SIGHUP) and left its supervised steps running: `gravity resume` re-attaches. */
   Detached: 'detached',
   NeedsAttention: 'needs-attention',
+  /** Parked: a step waits for a person (an approval) or an outside event (a message); no process holds it. */
+  Waiting: 'waiting',
   RolledBack: 'rolled-back',
 } as const;
 export type RunStatus = (typeof RunStatus)[keyof typeof RunStatus];
@@ -41,6 +43,37 @@ export interface RunRecord {
   attention?: { message: string; steps: string[] };
   /** The run root its workflow declared (engine/run-root.ts): file tasks may not write outside of it; resume and rollback use it. */
   root?: string;
+  /** While the run is waiting: what each parked step waits for (engine/wait.ts). */
+  waiting?: Waiting[];
+}
+
+/** What a parked step waits for: a person's answer to an approval, or a named message (optionally correlated by a key). */
+export interface Waiting {
+  step: string;
+  kind: 'approval' | 'message';
+  /** The approval's question, or the message's name. */
+  message: string;
+  since: string;
+  assignee?: string;
+  candidateGroups?: string[];
+  /** A message's correlation key (as a string). */
+  key?: string;
+  /** The step's timeout path falls due at this time (ISO): `gravity resume` then takes it. */
+  until?: string;
+  /** The step is a call whose child run is the one waiting (answers go to it). */
+  child?: string;
+}
+
+/** An answer journaled for a parked step (`step.answered`): who gave it and what it says. */
+export interface StepAnswer {
+  kind: 'approve' | 'reject' | 'message';
+  /** Who answered: `user@host` from the CLI, or the API token's name. */
+  by: string;
+  reason?: string;
+  /** A message's name and key, and the data it carried. */
+  name?: string;
+  key?: string;
+  data?: unknown;
 }
 
 const serializedErrorShape = s.object({
@@ -79,6 +112,21 @@ export const runRecordShape = s.object({
   error: s.optional(s.object({ ...serializedErrorShape.fields, step: s.optional(s.string()) })),
   attention: s.optional(s.object({ message: s.string(), steps: s.array(s.string()) })),
   root: s.optional(s.string()),
+  waiting: s.optional(
+    s.array(
+      s.object({
+        step: s.string(),
+        kind: s.enum(['approval', 'message']),
+        message: s.string(),
+        since: s.string(),
+        assignee: s.optional(s.string()),
+        candidateGroups: s.optional(s.array(s.string())),
+        key: s.optional(s.string()),
+        until: s.optional(s.string()),
+        child: s.optional(s.string()),
+      }),
+    ),
+  ),
 });
 // the shape and the interface describe the same record: a field added to one only is a type error here
 true satisfies SameShape<RunRecord, Infer<typeof runRecordShape>>;
@@ -92,6 +140,7 @@ export type JournalType =
   | 'run.cancelled'
   | 'run.detached'
   | 'run.needs-attention'
+  | 'run.waiting'
   | 'run.rolled-back'
   | 'task.started'
   | 'task.process'
@@ -100,7 +149,9 @@ export type JournalType =
   | 'task.failed'
   | 'task.cancelled'
   | 'task.compensated'
-  | 'task.compensate-failed';
+  | 'task.compensate-failed'
+  | 'step.waiting'
+  | 'step.answered';
 
 /** One journal line. */
 export interface JournalEntry {
@@ -123,6 +174,8 @@ export interface JournalEntry {
   message?: string;
   /** On task.compensated: the `at` of the task.finished entry that was undone (identifies that execution). */
   finishedAt?: string;
+  /** On step.answered: the answer to a parked step. */
+  answer?: StepAnswer;
 }
 
 /** Every kind of journal entry, in the order of JournalType. */
@@ -134,6 +187,7 @@ export const JOURNAL_TYPES = [
   'run.cancelled',
   'run.detached',
   'run.needs-attention',
+  'run.waiting',
   'run.rolled-back',
   'task.started',
   'task.process',
@@ -143,6 +197,8 @@ export const JOURNAL_TYPES = [
   'task.cancelled',
   'task.compensated',
   'task.compensate-failed',
+  'step.waiting',
+  'step.answered',
 ] as const satisfies readonly JournalType[];
 
 /**
@@ -167,6 +223,16 @@ export const journalEntryShape = s.object({
   child: s.optional(s.string()),
   message: s.optional(s.string()),
   finishedAt: s.optional(s.string()),
+  answer: s.optional(
+    s.object({
+      kind: s.enum(['approve', 'reject', 'message']),
+      by: s.string(),
+      reason: s.optional(s.string()),
+      name: s.optional(s.string()),
+      key: s.optional(s.string()),
+      data: s.optional(s.unknown()),
+    }),
+  ),
 });
 true satisfies SameShape<JournalEntry, Infer<typeof journalEntryShape>>;
 

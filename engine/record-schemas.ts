@@ -38,6 +38,21 @@ export const runRecordSchema = z.object({
   error: serializedErrorSchema.extend({ step: z.string().optional() }).optional(),
   attention: z.object({ message: z.string(), steps: z.array(z.string()) }).optional(),
   root: z.string().optional(),
+  waiting: z
+    .array(
+      z.object({
+        step: z.string(),
+        kind: z.enum(['approval', 'message']),
+        message: z.string(),
+        since: z.string(),
+        assignee: z.string().optional(),
+        candidateGroups: z.array(z.string()).optional(),
+        key: z.string().optional(),
+        until: z.string().optional(),
+        child: z.string().optional(),
+      }),
+    )
+    .optional(),
 });
 true satisfies SameShape<RunRecord, z.infer<typeof runRecordSchema>>;
 
@@ -60,6 +75,16 @@ export const journalEntrySchema = z.object({
   child: z.string().optional(),
   message: z.string().optional(),
   finishedAt: z.string().optional(),
+  answer: z
+    .object({
+      kind: z.enum(['approve', 'reject', 'message']),
+      by: z.string(),
+      reason: z.string().optional(),
+      name: z.string().optional(),
+      key: z.string().optional(),
+      data: z.unknown().optional(),
+    })
+    .optional(),
 });
 true satisfies SameShape<JournalEntry, z.infer<typeof journalEntrySchema>>;
 

@@ -94,7 +94,8 @@ export async function prepareResume(
     record.status !== RunStatus.Running &&
     record.status !== RunStatus.Cancelled &&
     record.status !== RunStatus.Detached &&
-    record.status !== RunStatus.NeedsAttention
+    record.status !== RunStatus.NeedsAttention &&
+    record.status !== RunStatus.Waiting
   ) {
     throw new BadInputError(
       `run ${id} has ${record.status === RunStatus.RolledBack ? 'been rolled back' : `already ${record.status}`}: nothing to resume`,
@@ -161,6 +162,7 @@ export async function prepareResume(
     pidStart: startTimeOf(process.pid),
     host: hostname(),
     attention: undefined,
+    waiting: undefined,
   });
   await writer.log({
     type: 'run.resumed',

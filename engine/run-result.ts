@@ -13,5 +13,6 @@ export function resultOf(r: RunRecord, journal: JournalEntry[]): RunResult {
     ...(r.output !== undefined ? { output: r.output } : {}),
     ...(r.error ? { error: r.error } : {}),
     ...(r.attention ? { attention: r.attention } : {}),
+    ...(r.waiting ? { waiting: r.waiting } : {}),
   };
 }

@@ -4,8 +4,9 @@ import type { TaskRequest } from './compile.js';
 import type { TaskRegistry } from './define-task.js';
 import type { Definition } from './definition.js';
 import type { SerializedError } from './errors.js';
-import type { JournalEntry, RunEvent, RunRecord, RunStatus, StepSummary } from './journal.js';
+import type { JournalEntry, RunEvent, RunRecord, RunStatus, StepSummary, Waiting } from './journal.js';
 import type { Store } from './store/types.js';
+import type { AnswerRequest, AskAnswer } from './wait.js';
 
 /** What every run needs. */
 export interface EngineOptions {
@@ -26,6 +27,11 @@ export interface EngineOptions {
    * more than the tail kept in its step output). Absent: only the tail is kept. The CLI sets `<data dir>/files/<run id>`.
    */
   filesDir?: (runId: string) => string;
+  /**
+   * Asks a person at a terminal to answer an approval step at once (y/N) instead of parking the run: the CLI sets it on
+   * a terminal unless `--no-input`. Resolves undefined to park after all.
+   */
+  ask?: (q: { runId: string; step: string; message: string }) => Promise<AskAnswer | undefined>;
 }
 
 /** The result of a run, as printed by `run --json`. */
@@ -37,6 +43,8 @@ export interface RunResult {
   output?: unknown;
   error?: SerializedError & { step?: string };
   attention?: RunRecord['attention'];
+  /** What a waiting run waits for. */
+  waiting?: RunRecord['waiting'];
 }
 
 /** Options of one run. */
@@ -59,6 +67,8 @@ export interface ResumeOptions {
   signal?: AbortSignal;
   /** How long to wait for another process driving the run to let go (default 0: refuse at once). */
   waitMs?: number;
+  /** An answer for a step the run waits at (approve, reject, a message), journaled under the run's lock before it goes on. */
+  answer?: AnswerRequest;
 }
 
 /**
@@ -116,6 +126,14 @@ export interface StepHost {
   scope(): Record<string, unknown>;
   /** Stops the run as *needs attention* (resumable). */
   requestAttention(message: string, step: string): void;
+  /**
+   * Parks `w.step`: once every running step waits (or holds waiting items), the run stops as *waiting* (engine/wait.ts).
+   * The step's signal then aborts; `parked(step)` tells that abort from a cancel.
+   */
+  park(w: Waiting): void;
+  parked(step: string): boolean;
+  /** A step that runs others (a for-each) holds the run open while they run: counted apart when deciding to park. */
+  holdOpen(delta: 1 | -1): void;
   /** Runs a step as the machine's steps run (a finished one a resume replays is not run again): for-each items. */
   runTask(request: TaskRequest, signal: AbortSignal): Promise<unknown>;
 }

@@ -6,6 +6,7 @@ import { definitionHash } from './definition.js';
 import { Execution } from './execution.js';
 import { interruptedAttempt, openSteps, RunStatus, type RunRecord } from './journal.js';
 import { startTimeOf } from './process.js';
+import { deliverAnswer } from './answer.js';
 import { prepareResume } from './resume.js';
 import { lockRun } from './run-lock.js';
 import { engineOfRun, startingRoot } from './run-root.js';
@@ -64,8 +65,10 @@ export async function startRun(engine: EngineOptions, def: Definition, o: StartO
 export async function resumeRun(engine: EngineOptions, runId: string, o: ResumeOptions = {}): Promise<RunResult> {
   const { id } = await loadRun(engine, runId);
   // one process drives a run: everything below reads and decides under the run's lock
-  const lock = await lockRun(engine.store, id, { purpose: 'resume', waitMs: o.waitMs });
+  const lock = await lockRun(engine.store, id, { purpose: o.answer ? o.answer.kind : 'resume', waitMs: o.waitMs });
   try {
+    // an answer is checked and journaled under the lock: two answers at once drive the run once, the second is refused
+    if (o.answer) await deliverAnswer(engine, id, o.answer);
     const point = await prepareResume(engine, id, o);
     if (!('def' in point)) return point;
     // a run with its own root (declared by its workflow) goes on in it, wherever it is resumed from

@@ -16,6 +16,7 @@ import { attemptFolder, onceIn, setAsideAttempt, supervisedExec, supervisedFiles
 import type { StepHost } from './run-types.js';
 import { runCall } from './call.js';
 import { runEach } from './each.js';
+import { isWaitTask, runWait, type ApprovalInput, type MessageInput } from './wait.js';
 
 /** Rebuilds an error from its JSON form (input errors computed inside the machine). */
 function revive(e: SerializedError): GravityError {
@@ -68,7 +69,15 @@ function loggerFor(ex: StepHost, step: string): TaskLogger {
 export async function runTaskStep(ex: StepHost, req: TaskRequest, signal: AbortSignal): Promise<unknown> {
   await ex.checkpoint();
   if (signal.aborted) throw new CancelledError();
-  if (req.meta.each) return runEach(ex, req, signal, (r, s) => ex.runTask(r, s));
+  if (req.meta.each) {
+    // its items run as steps of their own: while they run (or wait), the for-each itself is not a running step
+    ex.holdOpen(1);
+    try {
+      return await runEach(ex, req, signal, (r, s) => ex.runTask(r, s));
+    } finally {
+      ex.holdOpen(-1);
+    }
+  }
   if (calleeOf(req.src) !== undefined) return runCall(ex, req, signal);
   const task = ex.engine.registry.get(req.src);
   const base = { step: req.step, task: task.id };
@@ -88,6 +97,7 @@ export async function runTaskStep(ex: StepHost, req: TaskRequest, signal: AbortS
     throw err;
   }
   const input = parsed.data;
+  if (isWaitTask(task.id)) return runWait(ex, req, task, input as ApprovalInput | MessageInput, signal);
   const idempotent = task.isIdempotent(input);
   // commands under the step supervisor need a folder of the run's that outlives this process
   const filesDir = supervisedFilesDir(ex.engine, ex.record.id);

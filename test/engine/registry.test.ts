@@ -61,9 +61,18 @@ describe('the task registry', () => {
     expect(make(id).id).toBe(id);
   });
 
+  it('registering the same task node twice is a no-op; another node under a taken id is refused', () => {
+    const t = make('a.same');
+    const registry = createRegistry(t, t);
+    expect(registry.get('a.same')).toBe(t);
+    expect(() => registry.register(make('a.same'))).toThrow(/already registered/);
+    expect(() => registry.register(make('gravity.approval'))).toThrow(/already registered/);
+  });
+
   it('lists tasks sorted by id and answers has()', () => {
     const registry = createRegistry(make('z.last'), make('a.first'));
-    expect(registry.list().map((t) => t.id)).toEqual(['a.first', 'z.last']);
+    // every registry also holds the built-in wait tasks (approval, message)
+    expect(registry.list().map((t) => t.id)).toEqual(['a.first', 'gravity.approval', 'gravity.message', 'z.last']);
     expect(registry.has('a.first')).toBe(true);
     expect(registry.has('a.second')).toBe(false);
   });

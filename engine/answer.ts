@@ -1,0 +1,27 @@
+// Answers for waiting runs: an approval, a rejection or a message is journaled on the run (and on the child run a call
+// step waits for), under the run's lock, before the run is resumed to take it (engine/runner.ts).
+import { lockRun } from './run-lock.js';
+import { loadRun, readJournal, RunWriter } from './run-store.js';
+import type { EngineOptions } from './run-types.js';
+import { answerEntry, waitingFor, type AnswerRequest } from './wait.js';
+
+/**
+ * Journals `req` for the step run `runId` waits at (the caller holds the run's lock). Throws BadInputError (exit 2)
+ * when the run does not wait for it (engine/wait.ts waitingFor): nothing is written then.
+ */
+export async function deliverAnswer(engine: EngineOptions, runId: string, req: AnswerRequest): Promise<void> {
+  const record = await loadRun(engine, runId);
+  const w = waitingFor(record, req);
+  if (w.child) {
+    // the call step waits because its child run does: the child takes the answer (its own step is the one it names)
+    const lock = await lockRun(engine.store, w.child, { purpose: req.kind });
+    try {
+      await deliverAnswer(engine, w.child, { ...req, step: undefined });
+    } finally {
+      await lock.release();
+    }
+  }
+  const journal = await readJournal(engine.store, record.id);
+  const task = [...journal].reverse().find((e) => e.step === w.step && e.type === 'task.started')?.task;
+  await new RunWriter(engine, record).log(answerEntry(w, req, task));
+}
