@@ -19,6 +19,8 @@ export function exitCodeOf(status: string): number {
       return Exit.Ok;
     case RunStatus.NeedsAttention:
       return Exit.NeedsAttention;
+    case RunStatus.Waiting:
+      return Exit.Waiting;
     case RunStatus.Cancelled:
     case RunStatus.Detached:
       return Exit.Cancelled;
@@ -37,7 +39,25 @@ const icon: Record<string, string> = {
   'needs-attention': '⚠',
   'rolled-back': '↶',
   detached: '⇥',
+  waiting: '⏸',
 };
+
+/** What a waiting run waits for, one line per parked step, with the command that answers it. */
+export function formatWaiting(runId: string, waiting: RunRecord['waiting'] = []): string[] {
+  return waiting.map((w) => {
+    const who = [
+      w.assignee ? `assignee ${w.assignee}` : '',
+      w.candidateGroups?.length ? `groups ${w.candidateGroups.join(', ')}` : '',
+    ]
+      .filter(Boolean)
+      .join('; ');
+    const due = w.until ? `; its timeout path is due ${w.until} (then: gravity resume ${runId})` : '';
+    const step = waiting.length > 1 ? ` --step ${w.step}` : '';
+    return w.kind === 'approval'
+      ? `  <${w.step}> asks: ${w.message}${who ? ` (${who})` : ''}${due}\n    answer: gravity approve ${runId}${step}  |  gravity reject ${runId}${step} --reason "..."`
+      : `  <${w.step}> waits for message "${w.message}"${w.key === undefined ? '' : ` with key ${w.key}`}${due}\n    deliver: gravity signal ${runId} ${w.message}${step} [--data '{...}']`;
+  });
+}
 
 /** Milliseconds as `850 ms` / `12.3 s` / `4 m 02 s`. */
 export function duration(ms?: number): string {
@@ -121,6 +141,12 @@ export function formatResult(r: RunResult): string {
     case RunStatus.NeedsAttention:
       lines.push(`⚠ ${r.workflow} needs attention — run ${r.runId}`, `  ${r.attention?.message ?? ''}`);
       break;
+    case RunStatus.Waiting:
+      lines.push(
+        `⏸ ${r.workflow} is waiting (parked, no process holds it) — run ${r.runId}`,
+        ...formatWaiting(r.runId, r.waiting),
+      );
+      break;
     case RunStatus.Cancelled:
       // a cancel inside a cleanup() body ran the cleanup and ended the run (its error says so): nothing to resume
       lines.push(
@@ -163,7 +189,8 @@ export function formatSteps(steps: StepSummary[]): string {
 /** `gravity runs` rows (`durationMs` from runDuration). */
 export function formatRuns(runs: Array<RunRecord & { shownStatus: string; durationMs?: number }>): string {
   if (!runs.length) return 'no runs yet (start one with `gravity run <workflow>`)';
-  const rows = [['run', 'workflow', 'status', 'started', 'duration']];
+  const waits = runs.some((r) => r.waiting?.length);
+  const rows = [['run', 'workflow', 'status', 'started', 'duration', ...(waits ? ['waits for'] : [])]];
   for (const r of runs) {
     rows.push([
       r.id,
@@ -171,6 +198,17 @@ export function formatRuns(runs: Array<RunRecord & { shownStatus: string; durati
       `${icon[r.shownStatus] ?? ''} ${r.shownStatus}`,
       r.createdAt.replace('T', ' ').slice(0, 19),
       duration(r.durationMs),
+      ...(waits
+        ? [
+            (r.waiting ?? [])
+              .map((w) =>
+                w.kind === 'approval'
+                  ? `approval <${w.step}>`
+                  : `message "${w.message}"${w.key === undefined ? '' : ` key ${w.key}`}`,
+              )
+              .join(', '),
+          ]
+        : []),
     ]);
   }
   return table(rows);

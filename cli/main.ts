@@ -98,6 +98,7 @@ export function buildProgram(exit: (code: number) => void, dialects?: DialectTex
       collect,
     )
     .option('--dry-run', 'print the plan and change nothing')
+    .option('--no-input', 'never ask at the terminal: an approval parks the run (status waiting, exit 4)')
     .option(
       '--root <dir>',
       'folder file tasks may not write outside of (default: current directory; refused when the workflow declares its own root)',
@@ -111,6 +112,19 @@ export function buildProgram(exit: (code: number) => void, dialects?: DialectTex
     .option('--workflow <id>', 'only runs of this workflow')
     .option('--limit <n>', 'how many', numberOption({ min: 1 }), 20)
     .option('--all', 'include child runs of call steps')
+    .addOption(
+      new Option('--status <status>', 'only runs in this status').choices([
+        'running',
+        'interrupted',
+        'waiting',
+        'succeeded',
+        'failed',
+        'cancelled',
+        'detached',
+        'needs-attention',
+        'rolled-back',
+      ]),
+    )
     .action(withApp(async (app, o) => (await inspect()).runsCommand(app, o)));
   program
     .command('show <run>')
@@ -123,6 +137,7 @@ export function buildProgram(exit: (code: number) => void, dialects?: DialectTex
     .description('resume an interrupted or cancelled run where it stopped')
     .option('--force', 're-run interrupted steps that are not idempotent')
     .option('--allow-changed', 'resume even though the workflow definition changed')
+    .option('--no-input', 'never ask at the terminal: an approval parks the run (status waiting, exit 4)')
     .addOption(
       new Option('--wait [seconds]', 'wait for another process driving the run to let go (default: refuse at once)')
         .preset('600')
@@ -133,6 +148,53 @@ export function buildProgram(exit: (code: number) => void, dialects?: DialectTex
     .action(
       withApp(async (app, id: string, o) =>
         (await execute()).resumeCommand(app, id, { ...o, waitMs: (o.wait ?? 0) * 1000 }),
+      ),
+    );
+  const waitOption = () =>
+    new Option('--wait [seconds]', 'wait for another process driving the run to let go (default: refuse at once)')
+      .preset('600')
+      .argParser(numberOption({ min: 0, max: 86_400, decimals: true, unit: 'seconds' }));
+  program
+    .command('approve <run>')
+    .description('approve the approval step a waiting run waits at, and drive the run on')
+    .option('--step <id>', 'the step, when the run waits at several')
+    .option('--reason <text>', 'why (journaled with who and when)')
+    .option('--no-input', 'never ask at the terminal: a later approval parks the run again')
+    .addOption(waitOption())
+    .addOption(json())
+    .action(
+      withApp(async (app, id: string, o) =>
+        (await execute()).answerCommand(app, id, 'approve', { ...o, waitMs: (o.wait ?? 0) * 1000 }),
+      ),
+    );
+  program
+    .command('reject <run>')
+    .description('reject the approval step a waiting run waits at: its reject path runs, or the run fails')
+    .requiredOption('--reason <text>', 'why (journaled with who and when)')
+    .option('--step <id>', 'the step, when the run waits at several')
+    .option('--no-input', 'never ask at the terminal: a later approval parks the run again')
+    .addOption(waitOption())
+    .addOption(json())
+    .action(
+      withApp(async (app, id: string, o) =>
+        (await execute()).answerCommand(app, id, 'reject', { ...o, waitMs: (o.wait ?? 0) * 1000 }),
+      ),
+    );
+  program
+    .command('signal [run] [message]')
+    .description(
+      'deliver a message to a waiting run (`signal <run> <message>`), or to every waiting run that waits for it with a key (`signal --message <name> --key <k>`)',
+    )
+    .option('--message <name>', 'the message name (instead of the second argument)')
+    .option('--key <key>', 'the correlation key the waiting step expects')
+    .option('--data <json>', 'the data the message carries (in scope as steps.<step>.data)')
+    .option('--step <id>', 'the step, when the run waits at several')
+    .option('--no-input', 'never ask at the terminal: a later approval parks the run again')
+    .addOption(waitOption())
+    .addOption(json())
+    .action(
+      withApp(async (app, id: string | undefined, message: string | undefined, o) =>
+        (await execute()).signalCommand(app, id, message, { ...o, waitMs: (o.wait ?? 0) * 1000 }),
       ),
     );
   program

@@ -52,6 +52,14 @@ export function plainRenderer(
         case 'task.cancelled':
           out.write(`${nested}■ ${e.step} cancelled\n`);
           break;
+        case 'step.waiting':
+          out.write(`${nested}⏸ ${e.step} waits: ${e.message}\n`);
+          break;
+        case 'step.answered':
+          out.write(
+            `${nested}✎ ${e.step}: ${e.answer?.kind === 'approve' ? 'approved' : e.answer?.kind === 'reject' ? 'rejected' : 'message'} by ${e.answer?.by}${e.answer?.reason ? ` (${e.answer.reason})` : ''}\n`,
+          );
+          break;
         case 'task.compensated': {
           const lines = said(e.step!);
           out.write(`${nested}↶ ${e.step}: ${lines.length ? lines.join('; ') : 'compensation done'}\n`);
@@ -76,6 +84,8 @@ interface Pending {
   resolve: (v: Outcome) => void;
   promise: Promise<Outcome>;
   started: boolean;
+  /** It parked the run (an approval or a message wait): shown as waiting if the run stops there. */
+  waiting?: boolean;
   output?: (s: string) => void;
 }
 
@@ -99,6 +109,7 @@ export async function ttyRenderer(def: Definition, rootRunId: () => string | und
         if (r.status === 'skipped') return t.skip(`${t.title} (not taken)`);
         if (r.status === 'failed') throw new Error(r.message ?? 'failed');
         if (r.status === 'cancelled') return t.skip(`${t.title} (cancelled)`);
+        if (r.status === 'waiting') return t.skip(`${t.title} (waiting: ${r.message ?? ''})`);
         t.title = `${t.title} ${ms(r.durationMs)}`;
       },
       rendererOptions: { outputBar: 1 },
@@ -137,6 +148,13 @@ export async function ttyRenderer(def: Definition, rootRunId: () => string | und
         case 'task.cancelled':
           p.resolve({ status: 'cancelled' });
           break;
+        case 'step.waiting':
+          p.waiting = true;
+          p.output?.(`waiting: ${e.message ?? ''}`);
+          break;
+        case 'step.answered':
+          p.waiting = false;
+          break;
         case 'task.retrying':
           p.output?.(`retrying (attempt ${e.attempt}) after: ${e.error?.message}`);
           break;
@@ -146,7 +164,12 @@ export async function ttyRenderer(def: Definition, rootRunId: () => string | und
       }
     },
     async done() {
-      for (const p of pending.values()) p.resolve({ status: 'skipped' });
+      for (const p of pending.values())
+        p.resolve(
+          p.waiting
+            ? { status: 'waiting', message: 'answer with gravity approve|reject|signal' }
+            : { status: 'skipped' },
+        );
       await running;
     },
   };

@@ -1,9 +1,21 @@
 // Commands that execute: run, resume, rollback, cancel. They render progress and return an exit code.
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import type { Definition, EngineOptions, RunEvent, RunRecord, RunResult } from '../../engine/index.js';
+import type {
+  AnswerRequest,
+  AskAnswer,
+  Definition,
+  EngineOptions,
+  RunEvent,
+  RunRecord,
+  RunResult,
+} from '../../engine/index.js';
 import {
   absolutePathParams,
+  APPROVAL_TASK,
+  listSteps,
+  listRuns,
+  waitingFor,
   BadInputError,
   cancelRun,
   declaredRoot,
@@ -24,6 +36,41 @@ import { plainRenderer, ttyRenderer, type Renderer } from '../render.js';
 export interface ExecOptions {
   json?: boolean;
   root?: string;
+  /** false with `--no-input`: an approval parks the run instead of asking at the terminal. */
+  input?: boolean;
+}
+
+/** True when an approval may be asked at this terminal (not with --no-input, --json, in CI or without a terminal). */
+function canAsk(o: ExecOptions): boolean {
+  return o.input !== false && !o.json && !process.env.CI && !!process.stdin.isTTY && !!process.stdout.isTTY;
+}
+
+/**
+ * Asks an approval at the terminal: `y` approves, `n` (the default) rejects, `p` (or end of input) parks the run so that
+ * someone else answers later with `gravity approve|reject`.
+ */
+async function askAtTerminal(q: { runId: string; step: string; message: string }): Promise<AskAnswer | undefined> {
+  const { createInterface } = await import('node:readline/promises');
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  const closed = new Promise<undefined>((r) => rl.once('close', () => r(undefined)));
+  // Ctrl-C at the prompt is the run's cancel, as anywhere else
+  rl.once('SIGINT', () => {
+    rl.close();
+    process.kill(process.pid, 'SIGINT');
+  });
+  try {
+    const line = await Promise.race([
+      rl.question(`\n? <${q.step}> ${q.message} [y = approve, N = reject, p = park for later] `),
+      closed,
+    ]);
+    if (line === undefined) return undefined;
+    const a = line.trim().toLowerCase();
+    if (a === 'p' || a === 'park') return undefined;
+    if (a === 'y' || a === 'yes') return { approved: true, reason: 'approved at the terminal' };
+    return { approved: false, reason: 'answered no at the terminal' };
+  } finally {
+    rl.close();
+  }
 }
 
 /**
@@ -69,7 +116,9 @@ async function rendererFor(
   runId: () => string | undefined,
 ): Promise<Renderer | undefined> {
   if (o.json) return undefined;
-  if (process.stdout.isTTY && def && !process.env.CI) return ttyRenderer(def, runId);
+  // a run that may ask at the terminal prints plain lines: a live display would paint over the question
+  const asks = canAsk(o) && def !== undefined && listSteps(def).some((s) => s.src === APPROVAL_TASK);
+  if (process.stdout.isTTY && def && !process.env.CI && !asks) return ttyRenderer(def, runId);
   return plainRenderer(process.stdout, runId);
 }
 
@@ -89,7 +138,7 @@ async function execute(
       root = e.runId;
     renderer?.onEvent(e);
   };
-  const engine = await app.engine(onEvent, o.root);
+  const engine = { ...(await app.engine(onEvent, o.root)), ...(canAsk(o) ? { ask: askAtTerminal } : {}) };
   const result = await withCancel((signal) => go(engine, signal));
   await renderer?.done();
   print(o.json, formatResult(result), result);
@@ -144,11 +193,11 @@ async function currentDefinition(app: App, r: RunRecord): Promise<Definition | u
   return undefined;
 }
 
-/** `gravity resume <run> [--force] [--allow-changed] [--wait [seconds]]`. */
+/** `gravity resume <run> [--force] [--allow-changed] [--wait [seconds]]`; with `answer`, approve / reject / signal. */
 export async function resumeCommand(
   app: App,
   runId: string,
-  o: ExecOptions & { force?: boolean; allowChanged?: boolean; waitMs?: number },
+  o: ExecOptions & { force?: boolean; allowChanged?: boolean; waitMs?: number; answer?: AnswerRequest },
 ): Promise<number> {
   const record = await loadRun(app, runId);
   refuseRootOption(o.root, `run ${record.id} of ${record.workflow}`, record.root);
@@ -160,8 +209,71 @@ export async function resumeCommand(
       allowChanged: o.allowChanged,
       signal,
       waitMs: o.waitMs,
+      answer: o.answer,
     }),
   );
+}
+
+/** `gravity approve <run> [--step id] [--reason text]` and `gravity reject <run> --reason text [--step id]`. */
+export async function answerCommand(
+  app: App,
+  runId: string,
+  kind: 'approve' | 'reject',
+  o: ExecOptions & { step?: string; reason?: string; waitMs?: number },
+): Promise<number> {
+  if (kind === 'reject' && !o.reason?.trim())
+    throw new BadInputError('gravity reject needs --reason "<why>": it is journaled with the rejection');
+  return resumeCommand(app, runId, { ...o, answer: { kind, step: o.step, reason: o.reason } });
+}
+
+/** The JSON of `--data`, or a BadInputError naming the problem. */
+function parseData(data: string | undefined): unknown {
+  if (data === undefined) return undefined;
+  try {
+    return JSON.parse(data);
+  } catch (e) {
+    throw new BadInputError(`--data is not JSON: ${(e as Error).message} (e.g. --data '{"url":"http://..."}')`);
+  }
+}
+
+/**
+ * `gravity signal <run> <message> [--key k] [--data json] [--step id]` delivers a message to one waiting run;
+ * `gravity signal --message <name> --key <k> [--data json]` to every waiting run whose step waits for it with that key.
+ */
+export async function signalCommand(
+  app: App,
+  runId: string | undefined,
+  message: string | undefined,
+  o: ExecOptions & { message?: string; key?: string; data?: string; step?: string; waitMs?: number },
+): Promise<number> {
+  const name = message ?? o.message;
+  if (name === undefined)
+    throw new BadInputError(
+      'name the message: `gravity signal <run> <message>` or `gravity signal --message <name> --key <k>`',
+    );
+  if (message !== undefined && o.message !== undefined && message !== o.message)
+    throw new BadInputError(`two message names given: "${message}" and --message "${o.message}"`);
+  const answer: AnswerRequest = { kind: 'message', name, key: o.key, data: parseData(o.data), step: o.step };
+  if (runId !== undefined) return resumeCommand(app, runId, { ...o, answer });
+  if (o.key === undefined)
+    throw new BadInputError(
+      'without a run id, `gravity signal --message <name>` needs --key <k> (the correlation key)',
+    );
+  // a child run waits with its caller, which passes the answer on: the callers are the ones answered
+  const targets = (await listRuns(app.store)).runs.filter((r) => {
+    if (r.parent) return false;
+    try {
+      waitingFor(r, answer);
+      return true;
+    } catch {
+      return false;
+    }
+  });
+  if (!targets.length) throw new BadInputError(`no waiting run waits for message "${name}" with key ${o.key}`);
+  let code: number = Exit.Ok;
+  for (const r of targets.sort((a, b) => a.createdAt.localeCompare(b.createdAt)))
+    code = Math.max(code, await resumeCommand(app, r.id, { ...o, answer }));
+  return code;
 }
 
 /** `gravity rollback <run>`. */

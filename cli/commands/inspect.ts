@@ -11,6 +11,7 @@ import {
   formatPlan,
   formatRuns,
   formatSteps,
+  formatWaiting,
   print,
   runDuration,
   table,
@@ -97,11 +98,12 @@ async function noRunsOf(app: App, workflow: string, all: RunRecord[], withAll: b
  */
 export async function runsCommand(
   app: App,
-  o: { json?: boolean; workflow?: string; limit?: number; all?: boolean },
+  o: { json?: boolean; workflow?: string; limit?: number; all?: boolean; status?: string },
 ): Promise<number> {
   const listing = await listRuns(app.store);
   let runs = listing.runs.filter((r) => o.all || !r.parent);
   if (o.workflow !== undefined) runs = runs.filter((r) => r.workflow === o.workflow);
+  if (o.status !== undefined) runs = runs.filter((r) => shownStatus(r) === o.status);
   runs.sort((a, b) => b.createdAt.localeCompare(a.createdAt) || b.id.localeCompare(a.id));
   runs = runs.slice(0, o.limit ?? 20);
   const empty =
@@ -126,10 +128,19 @@ export async function runsCommand(
       finishedAt: r.finishedAt,
       durationMs: r.durationMs,
       parent: r.parent,
+      ...(r.waiting ? { waiting: r.waiting } : {}),
     })),
     unreadable: listing.unreadable.map(({ id, ...rest }) => ({ runId: id, ...rest })),
   });
   return Exit.Ok;
+}
+
+/** An answer to a parked step in words: what, by whom, why (and a message's key and data). */
+function answerText(a: NonNullable<JournalEntry['answer']>): string {
+  const what = a.kind === 'approve' ? 'approved' : a.kind === 'reject' ? 'rejected' : `message "${a.name ?? ''}"`;
+  const key = a.key === undefined ? '' : ` key ${a.key}`;
+  const data = a.data === undefined ? '' : ` data ${JSON.stringify(a.data)}`;
+  return `${what}${key} by ${a.by}${a.reason ? `: ${a.reason}` : ''}${data}`;
 }
 
 /** `gravity show <run>`: record, steps (durations, outputs, errors) and, with --journal, every journal entry. */
@@ -144,6 +155,7 @@ export async function showCommand(app: App, runId: string, o: { json?: boolean; 
     `  params ${JSON.stringify(r.params)}`,
     ...(r.root ? [`  root ${r.root} (declared by ${r.workflow})`] : []),
     ...(r.attention ? [`  ⚠ ${r.attention.message}`] : []),
+    ...formatWaiting(r.id, r.waiting),
     ...(r.error ? [`  ✖ ${r.error.step ? `<${r.error.step}> ` : ''}${r.error.message}`] : []),
     ...(r.output !== undefined ? [`  output ${JSON.stringify(r.output)}`] : []),
     '',
@@ -154,7 +166,7 @@ export async function showCommand(app: App, runId: string, o: { json?: boolean; 
           'journal:',
           ...journal.map(
             (e) =>
-              `  ${e.at} ${e.type}${e.step ? ` <${e.step}>` : ''}${e.attempt ? ` #${e.attempt}` : ''}${e.message ? ` ${e.message}` : ''}${e.error ? ` ${e.error.message}` : ''}`,
+              `  ${e.at} ${e.type}${e.step ? ` <${e.step}>` : ''}${e.attempt ? ` #${e.attempt}` : ''}${e.message ? ` ${e.message}` : ''}${e.error ? ` ${e.error.message}` : ''}${e.answer ? ` ${answerText(e.answer)}` : ''}`,
           ),
         ]
       : []),
