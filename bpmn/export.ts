@@ -1,5 +1,5 @@
 // Definition -> BPMN 2.0 XML with a diagram, in one of the dialects; the diagram is kept when the definition came from BPMN.
-import { BadInputError, parseDelay, type Definition, type StateConfig } from '../engine/index.js';
+import { BadInputError, DefinitionError, parseDelay, type Definition, type StateConfig } from '../engine/index.js';
 import { createModdle, type Moddle, type ModdleElement } from './moddle.js';
 import { definitionToGraph, isMsDelay, type Graph, type GraphNode } from './graph.js';
 import { BOUNDARY_LABEL, conditionLabel, generatedLabel } from './labels.js';
@@ -38,7 +38,14 @@ function build(
     if (s?.meta?.documentation)
       el.documentation = [moddle.create('bpmn:Documentation', { text: s.meta.documentation })];
     switch (n.type) {
+      case 'bpmn:ReceiveTask':
+        // the message it waits for: a root bpmn:Message per name, its correlation written by the dialect
+        el.messageRef = messageNamed(moddle, w, messageName(s!, n.id));
+        dialect.writeTask(n.key!, s!, el, w);
+        writeLoop(moddle, dialect, s!, el, w, n.id);
+        break;
       case 'bpmn:ServiceTask':
+      case 'bpmn:UserTask':
       case 'bpmn:CallActivity':
         dialect.writeTask(n.key!, s!, el, w);
         writeLoop(moddle, dialect, s!, el, w, n.id);
@@ -113,6 +120,8 @@ function writeLoop(moddle: Moddle, dialect: Dialect, s: StateConfig, el: ModdleE
 function nameOf(n: GraphNode): string | undefined {
   switch (n.type) {
     case 'bpmn:ServiceTask':
+    case 'bpmn:UserTask':
+    case 'bpmn:ReceiveTask':
     case 'bpmn:CallActivity':
       return generatedLabel('task', n.id, n.state);
     case 'bpmn:SubProcess':
@@ -141,6 +150,28 @@ function signalNamed(moddle: Moddle, w: WriteContext, name: string): ModdleEleme
   const signal = moddle.create('bpmn:Signal', { id, name });
   w.errors.push(signal);
   return signal;
+}
+
+/** The name of the message a message wait (`gravity.message`) waits for: its input's `name`. */
+function messageName(s: StateConfig, element: string): string {
+  const name = (s.invoke?.input as { name?: unknown } | undefined)?.name;
+  if (typeof name !== 'string' || !name.trim())
+    throw new DefinitionError(`cannot export <${element}>: a message wait needs the name of its message (input name)`, {
+      element,
+    });
+  return name;
+}
+
+/** The root `bpmn:Message` named `name`, created once per file (the receive tasks waiting for it refer to it). */
+function messageNamed(moddle: Moddle, w: WriteContext, name: string): ModdleElement {
+  const known = w.errors.find((e) => e.$type === 'bpmn:Message' && e.name === name);
+  if (known) return known;
+  const base = `Message_${name.replace(/[^A-Za-z0-9_-]/g, '_')}`;
+  let id = base;
+  for (let i = 2; w.errors.some((e) => e.id === id); i++) id = `${base}_${i}`;
+  const message = moddle.create('bpmn:Message', { id, name });
+  w.errors.push(message);
+  return message;
 }
 
 function timerDefinition(moddle: Moddle, dialect: Dialect, delay: string, element: string): ModdleElement {

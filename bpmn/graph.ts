@@ -11,6 +11,7 @@ import {
   type Target,
 } from '../engine/index.js';
 import { readable } from './labels.js';
+import { taskElementOf } from './dialects/wait-tasks.js';
 
 /** A BPMN flow node to create. */
 export interface GraphNode {
@@ -18,6 +19,8 @@ export interface GraphNode {
   type:
     | 'bpmn:StartEvent'
     | 'bpmn:ServiceTask'
+    | 'bpmn:UserTask'
+    | 'bpmn:ReceiveTask'
     | 'bpmn:CallActivity'
     | 'bpmn:ExclusiveGateway'
     | 'bpmn:ParallelGateway'
@@ -258,7 +261,7 @@ export function definitionToGraph(def: Definition, options: GraphOptions = {}): 
         if (kind === StateKind.Task || kind === StateKind.Call) {
           g.nodes.push({
             id: claim(id, key),
-            type: kind === StateKind.Call ? 'bpmn:CallActivity' : 'bpmn:ServiceTask',
+            type: kind === StateKind.Call ? 'bpmn:CallActivity' : taskElementOf(s.invoke?.src),
             key,
             state: s,
           });
@@ -388,7 +391,7 @@ export function definitionToGraph(def: Definition, options: GraphOptions = {}): 
       for (const k of chain) {
         const s = states[k];
         const id = claim(idOf.get(k) ?? bpmnId(s, k), k);
-        const type = stateKind(s) === StateKind.Call ? 'bpmn:CallActivity' : 'bpmn:ServiceTask';
+        const type = stateKind(s) === StateKind.Call ? 'bpmn:CallActivity' : taskElementOf(s.invoke?.src);
         inner.nodes.push({ id, type, key: k, state: s });
         inner.flows.push({ id: flowId(k, prev, id), source: prev, target: id });
         prev = id;

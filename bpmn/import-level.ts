@@ -5,6 +5,8 @@ import type { ImportContext } from './import-context.js';
 import { captureForeign } from './preserve.js';
 import { conditionLabel, generatedLabel, readable, type LabelKind } from './labels.js';
 import { scopeName } from './graph.js';
+import type { TaskData } from './dialect.js';
+import { waitKindOfElement, waitTaskOf } from './dialects/wait-tasks.js';
 
 const TASKLIKE = new Set([
   'bpmn:Task',
@@ -288,11 +290,21 @@ export function convertLevel(
     if (loop && loop.$type !== 'bpmn:MultiInstanceLoopCharacteristics')
       return refuse('standard loops (loop until a condition) are not supported; multi-instance activities are');
 
-    if (el.$type === 'bpmn:ServiceTask' || el.$type === 'bpmn:CallActivity' || (TASKLIKE.has(el.$type) && mapped)) {
+    // a user task is an approval, a receive task or a message catch event a message wait (unless --map says otherwise)
+    const wait = mapped && TASKLIKE.has(el.$type) ? undefined : waitKindOfElement(el);
+    if (
+      el.$type === 'bpmn:ServiceTask' ||
+      el.$type === 'bpmn:CallActivity' ||
+      (TASKLIKE.has(el.$type) && mapped) ||
+      wait
+    ) {
       let data;
       try {
         data =
-          mapped && el.$type !== 'bpmn:ServiceTask' ? { src: mapped, input: {} } : dialect.readTask(el, ctx.r, el.id!);
+          mapped && !wait && el.$type !== 'bpmn:ServiceTask'
+            ? { src: mapped, input: {} }
+            : dialect.readTask(el, ctx.r, el.id!);
+        if (wait === 'approval' && data.src === waitTaskOf('approval')) data = withApprovalMessage(data, el);
       } catch (e) {
         // a service task that names no task node falls back to a mapping of its id or of bpmn:ServiceTask
         if (!mapped || el.$type !== 'bpmn:ServiceTask') return refuse((e as Error).message);
@@ -336,7 +348,7 @@ export function convertLevel(
     }
     if (TASKLIKE.has(el.$type)) {
       return refuse(
-        `gravity runs service tasks only; map this ${el.$type.slice(5)} to a task node with --map ${el.id}=<task id>${el.$type === 'bpmn:ScriptTask' ? ' (its script is never executed)' : ''}`,
+        `gravity runs service tasks only, and user and receive tasks as approvals and message waits; map this ${el.$type.slice(5)} to a task node with --map ${el.id}=<task id>${el.$type === 'bpmn:ScriptTask' ? ' (its script is never executed)' : ''}`,
       );
     }
     switch (el.$type) {
@@ -447,7 +459,10 @@ export function convertLevel(
       case 'bpmn:IntermediateCatchEvent': {
         const def = ((el.eventDefinitions ?? []) as ModdleElement[])[0];
         if (def?.$type !== 'bpmn:TimerEventDefinition')
-          return problem(el, `${def?.$type ?? 'untyped'} catch events are not supported (timer catch events are)`);
+          return problem(
+            el,
+            `${def?.$type ?? 'untyped'} catch events are not supported (timer and message catch events are)`,
+          );
         const state = withMeta({ after: {} });
         scope.states[key] = state;
         state.after = { [readDelay(def, el)]: next(el, scope) };
@@ -611,6 +626,16 @@ export function convertLevel(
       );
   }
   return { initial: renamed.get(initial) ?? initial, states: inDocumentOrder(root.states, order) };
+}
+
+/** An approval's message: its input's, else the element's name, else its id in words. */
+function withApprovalMessage(data: TaskData, el: ModdleElement): TaskData {
+  const input = (
+    data.input && typeof data.input === 'object' && !Array.isArray(data.input) ? data.input : {}
+  ) as Record<string, unknown>;
+  if (input.message !== undefined) return data;
+  const name = typeof el.name === 'string' ? el.name.trim() : '';
+  return { ...data, input: { message: name || readable(el.id!), ...input } };
 }
 
 const NO_LIST =

@@ -3,6 +3,7 @@ import {
   calleeOf,
   callSrc,
   DefinitionError,
+  isExpression,
   shortExpression,
   type EachConfig,
   type StateConfig,
@@ -20,6 +21,16 @@ import {
   restoreSpellings,
 } from './camunda-values.js';
 import { feelOf } from './feel-literal.js';
+import {
+  commaList,
+  messageNameOf,
+  splitList,
+  splitWaitInput,
+  waitKindOf,
+  waitKindOfElement,
+  waitTaskOf,
+  type WaitKind,
+} from './wait-tasks.js';
 import { feelToJuel, isJuelTemplate, juelToFeel } from './juel.js';
 import {
   eachExtras,
@@ -61,6 +72,29 @@ function callInputs(exts: ModdleElement[], element: string): Record<string, unkn
   return out;
 }
 
+/** A user task attribute for a value: a plain string as it is, FEEL as JUEL; undefined when JUEL cannot say it. */
+function camundaAttribute(v: unknown, element: string): string | undefined {
+  if (typeof v !== 'string' || v === '') return undefined;
+  if (isExpression(v)) return juelCan(v, element) ? feelToJuel(v, element) : undefined;
+  return /\$\{|#\{/.test(v) ? undefined : v;
+}
+
+/** A user task attribute read back: `${...}` as FEEL, anything else as written. */
+const fromAttribute = (text: string, element: string): string =>
+  isJuelTemplate(text.trim()) ? `=${juelToFeel(text.trim(), element)}` : text;
+
+/** What a user task's attributes (assignee, candidate groups) or a message wait's message (its name) say. */
+function waitAttributes(wait: WaitKind, el: ModdleElement, element: string): Record<string, unknown> {
+  if (wait === 'message') return { name: messageNameOf(el, element) };
+  const out: Record<string, unknown> = {};
+  const assignee = el.get('camunda:assignee') as string | undefined;
+  if (assignee?.trim()) out.assignee = fromAttribute(assignee, element);
+  const groups = el.get('camunda:candidateGroups') as string | undefined;
+  if (groups?.trim())
+    out.candidateGroups = isJuelTemplate(groups.trim()) ? fromAttribute(groups, element) : splitList(groups);
+  return out;
+}
+
 /** Camunda 7 (camunda-bpmn-moddle): the dialect of the Kytes platform and the reading of plain BPMN files. */
 export const camunda7Dialect = defineDialect({
   name: 'camunda7',
@@ -97,15 +131,33 @@ export const camunda7Dialect = defineDialect({
     const id = el.id!;
     const callee = calleeOf(inv.src);
     const call = callee !== undefined;
+    const wait = waitKindOf(inv.src);
+    // an approval's assignee and candidate groups are the user task's attributes (when JUEL can say them), a message
+    // wait's name is its message's: the rest are input parameters (Camunda 7 correlates by API: the key stays one)
+    let taskInput = inv.input;
+    if (wait) {
+      const { attributes, rest } = splitWaitInput(wait, inv.input);
+      const params: Record<string, unknown> = { ...rest };
+      if (wait === 'message' && attributes.key !== undefined) params.key = attributes.key;
+      if (wait === 'approval') {
+        const assignee = camundaAttribute(attributes.assignee, id);
+        if (assignee !== undefined) el.set('camunda:assignee', assignee);
+        else if (attributes.assignee !== undefined) params.assignee = attributes.assignee;
+        const groups = commaList(attributes.candidateGroups) ?? camundaAttribute(attributes.candidateGroups, id);
+        if (groups !== undefined) el.set('camunda:candidateGroups', groups);
+        else if (attributes.candidateGroups !== undefined) params.candidateGroups = attributes.candidateGroups;
+      }
+      taskInput = Object.keys(params).length ? params : undefined;
+    }
     // engines resolve a call by process id: write the id the workflow's process has (`host:doctor` -> `host_doctor`)
     if (callee !== undefined) el.calledElement = processIdFor(callee);
-    else {
+    else if (!wait) {
       el.set('camunda:type', 'external');
       el.set('camunda:topic', inv.src);
     }
     if (m.retry) el.set('camunda:asyncBefore', true);
-    const inputs = isParamInput(inv.input)
-      ? Object.entries(inv.input).map(([name, v]) =>
+    const inputs = isParamInput(taskInput)
+      ? Object.entries(taskInput).map(([name, v]) =>
           w.moddle.create('camunda:InputParameter', { name, ...encodeValue(w.moddle, v, id) }),
         )
       : [];
@@ -114,11 +166,12 @@ export const camunda7Dialect = defineDialect({
     );
     // a call merges the child's output through <camunda:out variables="all"/>; a task merges unless it has output parameters
     const feel = changedSpellings(
-      { ...(isParamInput(inv.input) ? { input: inv.input } : {}), outputs: m.outputs ?? {} },
+      { ...(isParamInput(taskInput) ? { input: taskInput } : {}), outputs: m.outputs ?? {} },
       id,
     );
+    const propState = wait ? { ...state, invoke: { ...inv, input: taskInput } } : state;
     writeProps(el, w, PROPS, {
-      ...taskProps(state, call ? m.mergeOutput === true : outputs.length === 0, call),
+      ...taskProps(propState, call ? m.mergeOutput === true : outputs.length === 0, call),
       // JUEL has no list literal: a literal list travels here
       each: eachExtras(m.each, true),
       feel: feel.length ? feel : undefined,
@@ -164,11 +217,14 @@ export const camunda7Dialect = defineDialect({
     const exts = r.extensions(el);
     const props = readProps(el, r, PROPS, element);
     const call = el.$type === 'bpmn:CallActivity';
+    const wait = waitKindOfElement(el);
     let src: string;
     if (call) {
       if (!el.calledElement)
         throw new DefinitionError(`<${element}> has no calledElement: which workflow does it call?`, { element });
       src = callSrc(typeof props.call === 'string' ? props.call : el.calledElement);
+    } else if (wait) {
+      src = waitTaskOf(wait);
     } else {
       if (el.get('camunda:type') !== 'external' || !el.get('camunda:topic'))
         throw new DefinitionError(notExternal(el), { element });
@@ -191,6 +247,7 @@ export const camunda7Dialect = defineDialect({
       ]),
     );
     restoreSpellings({ input, outputs }, props.feel, element);
+    if (wait) input = { ...(isParamInput(input) ? input : {}), ...waitAttributes(wait, el, element) };
     const outAll = exts.some((e) => e.$type === 'camunda:Out' && e.variables === 'all');
     const cycle = exts.find((e) => e.$type === 'camunda:FailedJobRetryTimeCycle')?.body as string | undefined;
     const retry = props.retry ?? (cycle ? parseRetryCycle(cycle, element) : undefined);

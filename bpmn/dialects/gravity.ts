@@ -3,6 +3,7 @@ import { calleeOf, DefinitionError, type EachConfig, type ParamSpec, type StateC
 import { defineDialect, processIdFor, type TaskData } from '../dialect.js';
 import type { ModdleElement } from '../moddle.js';
 import descriptor from './gravity-descriptor.json' with { type: 'json' };
+import { messageNameOf, waitKindOf, waitKindOfElement, waitTaskOf } from './wait-tasks.js';
 
 const parseJson = (text: string | undefined, element: string, what: string): unknown => {
   if (text === undefined || text.trim() === '') return undefined;
@@ -101,10 +102,14 @@ export const gravityDialect = defineDialect({
     const callee = calleeOf(inv.src);
     if (callee !== undefined) el.calledElement = processIdFor(callee);
     const m = state.meta ?? {};
-    const input =
+    // a message wait's name is the name of the message its receive task refers to (messageRef)
+    const wait = waitKindOf(inv.src);
+    const plain =
       inv.input && typeof inv.input === 'object' && !Array.isArray(inv.input)
         ? (inv.input as Record<string, unknown>)
         : undefined;
+    const input =
+      plain && wait === 'message' ? Object.fromEntries(Object.entries(plain).filter(([k]) => k !== 'name')) : plain;
     const inputs = input
       ? Object.entries(input).map(([name, v]) => w.moddle.create('gravity:Input', { name, value: JSON.stringify(v) }))
       : inv.input !== undefined
@@ -141,6 +146,10 @@ export const gravityDialect = defineDialect({
 
   readTask(el, r, element): TaskData {
     const t = r.extensions(el).find((e) => e.$type === 'gravity:Task');
+    const wait = waitKindOfElement(el);
+    // a user task or a message wait drawn by another modeler: an approval, or a wait for its message
+    if (wait && !t?.type)
+      return { src: waitTaskOf(wait), input: wait === 'message' ? { name: messageNameOf(el, element) } : {} };
     if (!t?.type)
       throw new DefinitionError(`<${element}> (${el.$type}) has no gravity:task type: which task node should run it?`, {
         element,
@@ -165,6 +174,8 @@ export const gravityDialect = defineDialect({
       ...(t.mergeOutput ? { mergeOutput: true } : {}),
       ...(outs.length ? { outputs: Object.fromEntries(outs.map((o) => [o.name, o.value ?? ''])) } : {}),
     };
+    if (wait === 'message' && t.type === waitTaskOf('message'))
+      input = { ...(input as Record<string, unknown> | undefined), name: messageNameOf(el, element) };
     return { src: t.type, ...(input !== undefined ? { input } : {}), meta };
   },
 

@@ -1,9 +1,21 @@
 // The Zeebe (Camunda 8) dialect: zeebe:taskDefinition jobs, zeebe:ioMapping in FEEL, gravity-only data as zeebe:properties.
 import { calleeOf, callSrc, DefinitionError, type StateConfig } from '../../engine/index.js';
-import { defineDialect, processIdFor, type TaskData } from '../dialect.js';
+import { defineDialect, processIdFor, type ReadContext, type TaskData, type WriteContext } from '../dialect.js';
 import type { ModdleElement } from '../moddle.js';
 import descriptor from 'zeebe-bpmn-moddle/resources/zeebe.json' with { type: 'json' };
 import { decodeFeel, decodeFeelOutput, encodeFeel } from './feel-literal.js';
+import {
+  commaList,
+  messageNameOf,
+  messageOf,
+  splitList,
+  splitWaitInput,
+  waitKindOf,
+  waitKindOfElement,
+  waitTaskOf,
+  type WaitAttributes,
+  type WaitKind,
+} from './wait-tasks.js';
 import {
   eachExtras,
   eachFrom,
@@ -32,6 +44,73 @@ function readRetries(text: string | undefined, element: string): number {
   return Math.max(1, Number(text));
 }
 
+/** An approval's assignee and candidate groups as the user task's zeebe:assignmentDefinition (FEEL as `=expr`). */
+function writeAssignment(a: WaitAttributes, el: ModdleElement, w: WriteContext, element: string): void {
+  w.extend(el, w.moddle.create('zeebe:UserTask'));
+  const assignee =
+    a.assignee === undefined
+      ? undefined
+      : typeof a.assignee === 'string'
+        ? a.assignee
+        : encodeFeel(a.assignee, element);
+  // static groups are a comma-separated list; anything else (an expression, names with commas) a FEEL list
+  const groups =
+    a.candidateGroups === undefined
+      ? undefined
+      : (commaList(a.candidateGroups) ??
+        (typeof a.candidateGroups === 'string' && a.candidateGroups.startsWith('=')
+          ? a.candidateGroups
+          : encodeFeel(a.candidateGroups, element)));
+  if (assignee !== undefined || groups !== undefined)
+    w.extend(
+      el,
+      w.moddle.create('zeebe:AssignmentDefinition', {
+        ...(assignee !== undefined ? { assignee } : {}),
+        ...(groups !== undefined ? { candidateGroups: groups } : {}),
+      }),
+    );
+}
+
+/** A message wait's correlation key as its message's zeebe:subscription (one key per message: Zeebe has no other place). */
+function subscribe(message: ModdleElement, key: unknown, w: WriteContext, element: string): void {
+  const correlationKey = encodeFeel(key, element);
+  const values = (message.extensionElements?.values ?? []) as ModdleElement[];
+  const known = values.find((e) => e.$type === 'zeebe:Subscription');
+  if (known && known.correlationKey !== correlationKey)
+    throw new DefinitionError(
+      `cannot export <${element}> to Zeebe: message "${message.name}" is already correlated by ${known.correlationKey}, and Zeebe keeps one correlation key per message (give the message another name)`,
+      { element },
+    );
+  if (!known) w.extend(message, w.moddle.create('zeebe:Subscription', { correlationKey }));
+}
+
+/** What a user task's assignment, or a message wait's message (its name and subscription), say. */
+function waitAttributes(
+  wait: WaitKind,
+  el: ModdleElement,
+  exts: ModdleElement[],
+  r: ReadContext,
+  element: string,
+): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  if (wait === 'message') {
+    out.name = messageNameOf(el, element);
+    const sub = find(r.extensions(messageOf(el)!), 'zeebe:Subscription');
+    const key = typeof sub?.correlationKey === 'string' ? sub.correlationKey.trim() : '';
+    if (key) out.key = decodeFeel(key.startsWith('=') ? key : `=${key}`);
+    return out;
+  }
+  const a = find(exts, 'zeebe:AssignmentDefinition');
+  const assignee = typeof a?.assignee === 'string' ? a.assignee.trim() : '';
+  if (assignee) out.assignee = assignee;
+  const groups = typeof a?.candidateGroups === 'string' ? a.candidateGroups.trim() : '';
+  if (groups) {
+    const decoded = groups.startsWith('=') ? decodeFeel(groups) : undefined;
+    out.candidateGroups = Array.isArray(decoded) ? decoded : groups.startsWith('=') ? groups : splitList(groups);
+  }
+  return out;
+}
+
 /** Zeebe (zeebe-bpmn-moddle): Camunda 8's dialect. Every mapping source is FEEL, so literals are written as FEEL literals. */
 export const zeebeDialect = defineDialect({
   name: 'zeebe',
@@ -46,6 +125,8 @@ export const zeebeDialect = defineDialect({
     'zeebe:Properties',
     'zeebe:CalledElement',
     'zeebe:VersionTag',
+    'zeebe:UserTask',
+    'zeebe:AssignmentDefinition',
   ],
 
   writeProcess(def, process, w) {
@@ -64,11 +145,21 @@ export const zeebeDialect = defineDialect({
     const id = el.id!;
     const callee = calleeOf(inv.src);
     const call = callee !== undefined;
+    const wait = waitKindOf(inv.src);
+    // an approval is a Camunda user task (zeebe:userTask) whose assignment says who answers; a message wait's name and
+    // key are its message's (name, zeebe:subscription correlationKey): the rest are input mappings
+    let taskInput = inv.input;
+    if (wait) {
+      const { attributes, rest } = splitWaitInput(wait, inv.input);
+      taskInput = rest;
+      if (wait === 'approval') writeAssignment(attributes, el, w, id);
+      else if (attributes.key !== undefined) subscribe(el.messageRef as ModdleElement, attributes.key, w, id);
+    }
     const outputs = Object.entries(m.outputs ?? {}).map(([target, v]) =>
       w.moddle.create('zeebe:Output', { source: encodeFeel(v, id), target }),
     );
-    const inputs = isParamInput(inv.input)
-      ? Object.entries(inv.input).map(([target, v]) =>
+    const inputs = isParamInput(taskInput)
+      ? Object.entries(taskInput).map(([target, v]) =>
           w.moddle.create('zeebe:Input', { source: encodeFeel(v, id), target }),
         )
       : [];
@@ -83,13 +174,14 @@ export const zeebeDialect = defineDialect({
           ...(noMergeCall ? { propagateAllChildVariables: false } : {}),
         }),
       );
-    } else {
+    } else if (!wait) {
       w.extend(el, w.moddle.create('zeebe:TaskDefinition', { type: inv.src, retries: String(m.retry?.max ?? 1) }));
     }
     if (inputs.length || outputs.length)
       w.extend(el, w.moddle.create('zeebe:IoMapping', { inputParameters: inputs, outputParameters: outputs }));
+    const propState = wait ? { ...state, invoke: { ...inv, input: taskInput } } : state;
     writeProps(el, w, PROPS, {
-      ...taskProps(state, !outputs.length && !noMergeCall, call),
+      ...taskProps(propState, !outputs.length && !noMergeCall, call),
       call: callee !== undefined && callee !== processIdFor(callee) ? callee : undefined,
     });
   },
@@ -120,6 +212,7 @@ export const zeebeDialect = defineDialect({
     const exts = r.extensions(el);
     const props = readProps(el, r, PROPS, element);
     const call = el.$type === 'bpmn:CallActivity';
+    const wait = waitKindOfElement(el);
     let src: string;
     let impliedMerge = true;
     let retry = props.retry;
@@ -132,6 +225,8 @@ export const zeebeDialect = defineDialect({
         );
       src = callSrc(typeof props.call === 'string' ? props.call : ce.processId);
       impliedMerge = ce.propagateAllChildVariables !== false;
+    } else if (wait) {
+      src = waitTaskOf(wait);
     } else {
       const td = find(exts, 'zeebe:TaskDefinition');
       if (!td?.type)
@@ -150,9 +245,10 @@ export const zeebeDialect = defineDialect({
     const io = find(exts, 'zeebe:IoMapping');
     const ins = (io?.inputParameters ?? []) as ModdleElement[];
     const outs = (io?.outputParameters ?? []) as ModdleElement[];
-    const input = ins.length
+    let input: unknown = ins.length
       ? Object.fromEntries(ins.map((p) => [p.target, decodeFeel(p.source)]))
       : (props.input ?? (call ? {} : undefined));
+    if (wait) input = { ...(isParamInput(input) ? input : {}), ...waitAttributes(wait, el, exts, r, element) };
     const meta: StateConfig['meta'] = {
       ...readTaskMeta({ ...props, retry }, impliedMerge && outs.length === 0),
       ...(outs.length ? { outputs: Object.fromEntries(outs.map((p) => [p.target, decodeFeelOutput(p.source)])) } : {}),
