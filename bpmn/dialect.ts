@@ -49,6 +49,8 @@ export interface DialectDeclaration<N extends string = string> {
   keepsForeign?: boolean;
   /** Extension elements of the dialect's own namespace that it reads; any other one is reported as ignored on import. */
   understands?: readonly string[];
+  /** Extension elements the dialect's export writes for other tools only (nothing to read back): never reported. */
+  writesOnly?: (x: ModdleElement) => boolean;
 }
 
 /** How a dialect writes a definition's data into BPMN elements and reads it back. */

@@ -258,7 +258,7 @@ export function convertLevel(
     if (dialect.understands) {
       const prefix = `${dialect.prefix}:`;
       for (const x of ctx.r.extensions(el)) {
-        if (x.$type.startsWith(prefix) && !dialect.understands.includes(x.$type))
+        if (x.$type.startsWith(prefix) && !dialect.understands.includes(x.$type) && !dialect.writesOnly?.(x))
           ctx.warnings.push({
             element: el.id!,
             type: el.$type,

@@ -44,9 +44,15 @@ function readRetries(text: string | undefined, element: string): number {
   return Math.max(1, Number(text));
 }
 
+/** The external form reference of an exported approval: answered with `gravity approve|reject`. */
+const GRAVITY_FORM = 'gravity:approve';
+
 /** An approval's assignee and candidate groups as the user task's zeebe:assignmentDefinition (FEEL as `=expr`). */
 function writeAssignment(a: WaitAttributes, el: ModdleElement, w: WriteContext, element: string): void {
   w.extend(el, w.moddle.create('zeebe:UserTask'));
+  // Camunda 8 wants a form on a user task (bpmnlint's user-task-definition): the answer is given outside, with
+  // `gravity approve|reject`, which this external reference names; import ignores it
+  w.extend(el, w.moddle.create('zeebe:FormDefinition', { externalReference: GRAVITY_FORM }));
   const assignee =
     a.assignee === undefined
       ? undefined
@@ -128,6 +134,7 @@ export const zeebeDialect = defineDialect({
     'zeebe:UserTask',
     'zeebe:AssignmentDefinition',
   ],
+  writesOnly: (x) => x.$type === 'zeebe:FormDefinition' && x.externalReference === GRAVITY_FORM,
 
   writeProcess(def, process, w) {
     if (def.version) w.extend(process, w.moddle.create('zeebe:VersionTag', { value: def.version }));
