@@ -398,6 +398,8 @@ async function awaitEnd(
 ): Promise<{ status: CommandStatus; aborted: boolean }> {
   const signal = o.signal;
   let aborted = false;
+  /** The command's own group was signalled (a pid that now names another process never is). */
+  let signalled = false;
   let hardKill: NodeJS.Timeout | undefined;
   let onAbort: (() => void) | undefined;
   const detached = new Promise<never>((_, reject) => {
@@ -406,6 +408,7 @@ async function awaitEnd(
       aborted = true;
       const { pid, pidStart } = pidOf();
       if (pid === undefined || !isSameLiveProcess(pid, pidStart)) return;
+      signalled = true;
       killGroup(pid, 'SIGTERM');
       hardKill = setTimeout(() => killGroup(pid, 'SIGKILL'), o.killGraceMs ?? 2000);
       hardKill.unref();
@@ -420,7 +423,7 @@ async function awaitEnd(
     const status = await Promise.race([ended, detached]);
     // the leader may end before the rest of its group: nothing of a cancelled command may survive it
     const { pid } = pidOf();
-    if (aborted && pid !== undefined) killGroup(pid, 'SIGKILL');
+    if (aborted && signalled && pid !== undefined) killGroup(pid, 'SIGKILL');
     return { status, aborted };
   } finally {
     if (hardKill) clearTimeout(hardKill);
