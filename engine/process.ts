@@ -357,7 +357,8 @@ export const exec: Exec = async (command, args = [], o = {}) => {
     });
   } finally {
     if (timer) clearTimeout(timer);
-    if (hardKill && !aborted && !timedOut) clearTimeout(hardKill);
+    // the group was killed above once the leader ended: a later SIGKILL could only reach a group that reused its id
+    if (hardKill) clearTimeout(hardKill);
     o.signal?.removeEventListener('abort', onAbort);
   }
 };
