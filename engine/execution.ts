@@ -48,8 +48,6 @@ export class Execution implements Runtime, StepHost {
   /** Step outcomes handed to the machine so far, and as of the last state: a state reached without one is forced. */
   private delivered = 0;
   private seenDelivered = 0;
-  /** Set when the machine stopped a running step (a transition out of its state). */
-  private stoppedByMachine = false;
   /** The definition has timers (`after`): only then can the pending timers change. */
   private readonly usesTimers: boolean;
   /** A snapshot the next step must wait for. */
@@ -143,19 +141,16 @@ export class Execution implements Runtime, StepHost {
    * After each machine state: a snapshot is a checkpoint, written every SNAPSHOT_EVERY states or SNAPSHOT_MS, since
    * resume replays the journaled step outcomes that came after it. It is written at once, and waited for before the
    * next step starts (`checkpoint`), when what happened cannot be replayed from the journal: a transition no step
-   * outcome caused (the start, a timer, a cancel handed to a cleanup), a step the machine stopped, timers armed or
-   * disarmed (their deadlines live in the snapshot), and the end.
+   * outcome caused (the start, a timer, a cancel handed to a cleanup: a step the machine stops by a timer is one),
+   * timers armed or disarmed (their deadlines live in the snapshot), and the end. A step stopped by a transition that a
+   * step outcome caused (a failure leaving a parallel state) is stopped again when resume replays that outcome.
    */
   private onState(s: Snapshot<unknown>): void {
     if (!this.writer.persists) return;
     const fromOutcome = this.delivered !== this.seenDelivered;
     this.seenDelivered = this.delivered;
     const force =
-      !fromOutcome ||
-      this.stoppedByMachine ||
-      s.status === 'done' ||
-      (this.usesTimers && timerKey(this.timers()) !== this.lastTimers);
-    this.stoppedByMachine = false;
+      !fromOutcome || s.status === 'done' || (this.usesTimers && timerKey(this.timers()) !== this.lastTimers);
     if (force) this.forced = this.persistSnapshot();
     else if (++this.sinceSnapshot >= SNAPSHOT_EVERY || Date.now() - this.lastSnapshotAt >= SNAPSHOT_MS)
       void this.persistSnapshot();
