@@ -360,17 +360,22 @@ export function convertLevel(
           return void (state.always = [{ target: follow(outs[0], el.id!, scope) }]);
         const def = el.default as ModdleElement | undefined;
         for (const f of outs.filter((x) => x !== def)) {
-          if (!f.conditionExpression) {
-            problem(f, `flow out of exclusive gateway ${el.id} has no condition and is not the default flow`);
-            continue;
-          }
           let expr: string;
-          try {
-            expr = dialect.readCondition(f.conditionExpression, f.id!);
-          } catch (e) {
-            problem(f, (e as Error).message);
-            continue;
-          }
+          if (!f.conditionExpression) {
+            // as in Camunda 7 and bpmn-engine: a flow without a condition holds, so the first one is taken when reached
+            ctx.warnings.push({
+              element: f.id!,
+              type: f.$type,
+              message: `flow out of exclusive gateway ${el.id} has no condition: it counts as true (as in Camunda 7 and bpmn-engine), so it is taken whenever no flow before it is`,
+            });
+            expr = 'true';
+          } else
+            try {
+              expr = dialect.readCondition(f.conditionExpression, f.id!);
+            } catch (e) {
+              problem(f, (e as Error).message);
+              continue;
+            }
           // a flow's name says what its condition means, unless it is the condition itself (what an export writes)
           const name = typeof f.name === 'string' ? f.name.trim() : '';
           state.always!.push({

@@ -49,12 +49,14 @@ describe('the MIWG corpus', () => {
  */
 const EXECUTABLE = [
   'A.1.0.bpmn',
+  'A.2.0.bpmn',
   'A.4.0.bpmn',
   'A.4.1.bpmn',
   'B.1.0.bpmn',
   'C.8.0.bpmn',
   'C.8.1.bpmn',
   'bpmn.io-roundtrip/A.1.0-roundtrip.bpmn',
+  'bpmn.io-roundtrip/A.2.0-roundtrip.bpmn',
   'bpmn.io-roundtrip/A.4.0-roundtrip.bpmn',
   'bpmn.io-roundtrip/A.4.1-roundtrip.bpmn',
   'bpmn.io-roundtrip/B.1.0-roundtrip.bpmn',
