@@ -17,6 +17,8 @@ export interface WriteContext {
   extend(el: ModdleElement, ext: ModdleElement): void;
   /** Root elements to add next to the process (bpmn:Error...). */
   errors: ModdleElement[];
+  /** The process starts on a message (an imported message start event): its name, '' for none. */
+  startMessage?: string;
 }
 
 /** Import-side helpers handed to a dialect. */

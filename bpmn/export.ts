@@ -37,6 +37,13 @@ function build(
     el.$parent = container;
     if (s?.meta?.documentation)
       el.documentation = [moddle.create('bpmn:Documentation', { text: s.meta.documentation })];
+    if (n.type === 'bpmn:StartEvent' && container.$type === 'bpmn:Process' && w.startMessage !== undefined)
+      el.eventDefinitions = [
+        moddle.create(
+          'bpmn:MessageEventDefinition',
+          w.startMessage ? { messageRef: messageNamed(moddle, w, w.startMessage) } : {},
+        ),
+      ];
     switch (n.type) {
       case 'bpmn:ReceiveTask':
         // the message it waits for: a root bpmn:Message per name, its correlation written by the dialect
@@ -195,6 +202,8 @@ export async function exportBpmn(def: Definition, o: ExportOptions = {}): Promis
   const moddle = createModdle(dialect.packages);
   const bpmnMeta = (def.meta?.bpmn ?? {}) as {
     definitionsId?: string;
+    /** The process had a message start event: its message's name ('' for none). */
+    startMessage?: string;
     diagram?: StoredDiagram;
     namespaces?: Record<string, string>;
   };
@@ -210,6 +219,7 @@ export async function exportBpmn(def: Definition, o: ExportOptions = {}): Promis
   const w: WriteContext & { errors: ModdleElement[] } = {
     moddle,
     errors,
+    ...(bpmnMeta.startMessage !== undefined ? { startMessage: bpmnMeta.startMessage } : {}),
     extend(el, ext) {
       el.extensionElements ??= moddle.create('bpmn:ExtensionElements', { values: [] });
       el.extensionElements.get('values').push(ext);

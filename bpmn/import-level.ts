@@ -582,8 +582,21 @@ export function convertLevel(
     return { initial: '__missing', states: {} };
   }
   const start = starts[0];
-  if ((start.eventDefinitions ?? []).length)
-    problem(start, `${start.eventDefinitions[0].$type} start events are not supported (a plain start event is)`);
+  const startDefs = (start.eventDefinitions ?? []) as ModdleElement[];
+  // a process started by a message is started by whoever delivers it: with gravity, `gravity run` (or a hook)
+  if (
+    startDefs.length === 1 &&
+    startDefs[0].$type === 'bpmn:MessageEventDefinition' &&
+    container.$type === 'bpmn:Process'
+  )
+    ctx.warnings.push({
+      element: start.id!,
+      type: start.$type,
+      message:
+        'message start event: the run starts when it is started (gravity run, or a hook delivering the message); the message is kept on export',
+    });
+  else if (startDefs.length)
+    problem(start, `${startDefs[0].$type} start events are not supported (a plain start event is)`);
   const root: Scope = { states: {}, done: new Set() };
   const initial = next(start, root);
   drain();

@@ -164,6 +164,14 @@ export async function importBpmn(xml: string, o: ImportOptions = {}): Promise<Im
   const bpmn: Record<string, unknown> = { processId: process.id, definitionsId: defs.id, flows: flowIds };
   const start = ((process.flowElements ?? []) as ModdleElement[]).find((e) => e.$type === 'bpmn:StartEvent');
   if (start) bpmn.start = start.id;
+  // a message start event's message (its name, or '' for none), written back by export
+  const startMessage = ((start?.eventDefinitions ?? []) as ModdleElement[]).find(
+    (d) => d.$type === 'bpmn:MessageEventDefinition',
+  );
+  if (startMessage) {
+    const ref = startMessage.messageRef as ModdleElement | undefined;
+    bpmn.startMessage = typeof ref?.name === 'string' ? ref.name : '';
+  }
   const diagram = captureDiagram(defs);
   if (diagram) bpmn.diagram = diagram;
   const foreign = captureForeign(process);

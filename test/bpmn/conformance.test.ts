@@ -53,6 +53,7 @@ const EXECUTABLE = [
   'A.4.0.bpmn',
   'A.4.1.bpmn',
   'B.1.0.bpmn',
+  'C.1.0.bpmn',
   'C.8.0.bpmn',
   'C.8.1.bpmn',
   'bpmn.io-roundtrip/A.1.0-roundtrip.bpmn',
@@ -60,6 +61,7 @@ const EXECUTABLE = [
   'bpmn.io-roundtrip/A.4.0-roundtrip.bpmn',
   'bpmn.io-roundtrip/A.4.1-roundtrip.bpmn',
   'bpmn.io-roundtrip/B.1.0-roundtrip.bpmn',
+  'bpmn.io-roundtrip/C.1.0-roundtrip.bpmn',
   'bpmn.io-roundtrip/C.8.0-roundtrip.bpmn',
   'bpmn.io-roundtrip/C.8.1-roundtrip.bpmn',
 ];

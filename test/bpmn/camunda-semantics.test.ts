@@ -1,0 +1,115 @@
+// Where BPMN files of other modelers rely on what Camunda 7 and bpmn-engine do: a flow out of an exclusive gateway
+// without a condition counts as true (the first such flow in document order is taken), and a message start event
+// starts the run like a plain one; both with a warning naming the element, and the message start kept on export.
+import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { dialectNames, exportBpmn, importBpmn } from '../../bpmn/index.js';
+import { createMemoryStore, createRegistry, defineTask, startRun, RunStatus } from '../../engine/index.js';
+
+const file = (gateway: string, start = '<bpmn:startEvent id="start" />') => `<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" xmlns:camunda="http://camunda.org/schema/1.0/bpmn" id="defs" targetNamespace="x">
+  <bpmn:message id="m1" name="order-in" />
+  <bpmn:process id="p" isExecutable="true">
+    ${start}
+    <bpmn:sequenceFlow id="f0" sourceRef="start" targetRef="gw" />
+    ${gateway}
+    <bpmn:serviceTask id="a" camunda:type="external" camunda:topic="test.mark"><bpmn:extensionElements><camunda:inputOutput><camunda:inputParameter name="value">a</camunda:inputParameter></camunda:inputOutput></bpmn:extensionElements></bpmn:serviceTask>
+    <bpmn:serviceTask id="b" camunda:type="external" camunda:topic="test.mark"><bpmn:extensionElements><camunda:inputOutput><camunda:inputParameter name="value">b</camunda:inputParameter></camunda:inputOutput></bpmn:extensionElements></bpmn:serviceTask>
+    <bpmn:serviceTask id="c" camunda:type="external" camunda:topic="test.mark"><bpmn:extensionElements><camunda:inputOutput><camunda:inputParameter name="value">c</camunda:inputParameter></camunda:inputOutput></bpmn:extensionElements></bpmn:serviceTask>
+    <bpmn:endEvent id="end" />
+    <bpmn:sequenceFlow id="ea" sourceRef="a" targetRef="end" />
+    <bpmn:sequenceFlow id="eb" sourceRef="b" targetRef="end2" />
+    <bpmn:endEvent id="end2" />
+    <bpmn:sequenceFlow id="ec" sourceRef="c" targetRef="end3" />
+    <bpmn:endEvent id="end3" />
+  </bpmn:process>
+</bpmn:definitions>`;
+
+async function run(xml: string, params: Record<string, unknown> = {}) {
+  const marks: unknown[] = [];
+  const mark = defineTask({
+    id: 'test.mark',
+    input: z.object({ value: z.string() }),
+    output: z.object({}),
+    async run({ input }) {
+      marks.push(input.value);
+      return {};
+    },
+  });
+  const { definition, warnings } = await importBpmn(xml);
+  const r = await startRun({ store: createMemoryStore(), registry: createRegistry(mark), persist: false }, definition, {
+    params,
+  });
+  return { r, marks, warnings, definition };
+}
+
+describe('a flow out of an exclusive gateway without a condition', () => {
+  const gateway = (flows: string) => `<bpmn:exclusiveGateway id="gw" default="fc" />${flows}
+    <bpmn:sequenceFlow id="fc" sourceRef="gw" targetRef="c" />`;
+
+  it('counts as true: the first such flow in document order is taken, and the import says so', async () => {
+    const xml = file(
+      gateway(`<bpmn:sequenceFlow id="f1" name="yes" sourceRef="gw" targetRef="a" />
+    <bpmn:sequenceFlow id="f2" name="no" sourceRef="gw" targetRef="b" />`),
+    );
+    const { r, marks, warnings } = await run(xml);
+    expect(r.status).toBe(RunStatus.Succeeded);
+    expect(marks).toEqual(['a']);
+    expect(warnings.filter((w) => /has no condition/.test(w.message)).map((w) => w.element)).toEqual(['f1', 'f2']);
+    expect(warnings[0].message).toMatch(/counts as true \(as in Camunda 7 and bpmn-engine\)/);
+  });
+
+  it('is taken only when no conditional flow before it holds', async () => {
+    const xml = file(
+      gateway(`<bpmn:sequenceFlow id="f1" sourceRef="gw" targetRef="a"><bpmn:conditionExpression xsi:type="bpmn:tFormalExpression" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">\${n &gt; 1}</bpmn:conditionExpression></bpmn:sequenceFlow>
+    <bpmn:sequenceFlow id="f2" sourceRef="gw" targetRef="b" />`),
+    );
+    expect((await run(xml, { n: 5 })).marks).toEqual(['a']);
+    expect((await run(xml, { n: 0 })).marks).toEqual(['b']);
+  });
+});
+
+describe('a message start event', () => {
+  const cond = (id: string, target: string, n: number) =>
+    `<bpmn:sequenceFlow id="${id}" sourceRef="gw" targetRef="${target}"><bpmn:conditionExpression xsi:type="bpmn:tFormalExpression" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">\${n == ${n}}</bpmn:conditionExpression></bpmn:sequenceFlow>`;
+  const plain = `<bpmn:exclusiveGateway id="gw" default="fc" />${cond('f1', 'a', 1)}${cond('f2', 'b', 2)}
+    <bpmn:sequenceFlow id="fc" sourceRef="gw" targetRef="c" />`;
+  const messageStart = '<bpmn:startEvent id="start"><bpmn:messageEventDefinition messageRef="m1" /></bpmn:startEvent>';
+
+  it('starts the run like a plain start event, with a warning naming it', async () => {
+    const { r, marks, warnings } = await run(file(plain, messageStart), { n: 2 });
+    expect(r.status).toBe(RunStatus.Succeeded);
+    expect(marks).toEqual(['b']);
+    expect(warnings).toContainEqual(
+      expect.objectContaining({ element: 'start', message: expect.stringMatching(/^message start event/) }),
+    );
+  });
+
+  it.each(dialectNames)(
+    'is written back with its message on export (%s), and imports to the same definition',
+    async (dialect) => {
+      const { definition } = await importBpmn(file(plain, messageStart));
+      const xml = await exportBpmn(definition, { dialect });
+      expect(xml).toMatch(
+        /<bpmn:startEvent id="start"[^>]*>[\s\S]*?<bpmn:messageEventDefinition [^>]*messageRef="Message_order-in"/,
+      );
+      expect(xml).toMatch(/<bpmn:message id="Message_order-in" name="order-in" \/>/);
+      const back = (await importBpmn(xml, { dialect })).definition;
+      expect(back.meta?.bpmn).toMatchObject({ startMessage: 'order-in' });
+      expect(await exportBpmn(back, { dialect })).toBe(xml);
+    },
+  );
+
+  it('a plain start event stays plain on export', async () => {
+    const { definition } = await importBpmn(file(plain));
+    expect(await exportBpmn(definition, { dialect: 'camunda7' })).not.toContain('messageEventDefinition');
+  });
+
+  it('other kinds of start event are still refused, naming the element', async () => {
+    const timerStart =
+      '<bpmn:startEvent id="start"><bpmn:timerEventDefinition><bpmn:timeDuration>PT1S</bpmn:timeDuration></bpmn:timerEventDefinition></bpmn:startEvent>';
+    await expect(importBpmn(file(plain, timerStart))).rejects.toThrow(
+      /<start> \(bpmn:StartEvent\): bpmn:TimerEventDefinition start events are not supported/,
+    );
+  });
+});
