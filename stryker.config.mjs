@@ -28,10 +28,10 @@ export const parts = {
   // the engine in three: its store, its language (definitions, FEEL, params, validation, plans) and its runs
   'engine-store': ['engine/store/**/*.ts'],
   'engine-lang': [
-    'engine/{builder,definition,define-task,duration,errors,expressions,limits,params,plan,same-shape,schema-keys,validate}.ts',
+    'engine/{builder,definition,define-task,duration,errors,expressions,limits,params,plan,registry,same-shape,schema-keys,validate}.ts',
   ],
   'engine-run': [
-    'engine/{answer,call,cancel,compile,each,execution,journal,liveness,process,resume,rollback,run-lock,run-result,run-root,run-store,runner,shape,step,supervisor,wait}.ts',
+    'engine/{answer,call,cancel,compile,each,execution,journal,liveness,process,resume,rollback,run-lock,run-result,run-root,run-store,runner,shape,step,supervisor,wait,wait-tasks}.ts',
   ],
   'bpmn-dialects': ['bpmn/dialects/**/*.ts'],
   'bpmn-import': ['bpmn/import*.ts'],

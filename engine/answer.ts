@@ -2,8 +2,8 @@
 // step waits for), under the run's lock, before the run is resumed to take it (engine/runner.ts).
 import { lockRun } from './run-lock.js';
 import { loadRun, readJournal, RunWriter } from './run-store.js';
-import type { EngineOptions } from './run-types.js';
-import { answerEntry, waitingFor, type AnswerRequest } from './wait.js';
+import type { AnswerRequest, EngineOptions } from './run-types.js';
+import { answerEntry, waitingFor } from './wait.js';
 
 /**
  * Journals `req` for the step run `runId` waits at (the caller holds the run's lock). Throws BadInputError (exit 2)

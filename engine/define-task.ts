@@ -1,9 +1,8 @@
 // The task-node contract: a typed, reusable unit of side-effecting work, and the registry that names them.
 import type { z } from 'zod';
-import { DefinitionError, DuplicateTaskError, UnknownTaskError } from './errors.js';
+import { DefinitionError } from './errors.js';
 import type { Exec } from './process.js';
 import type { Store } from './store/types.js';
-import { waitTasks } from './wait.js';
 
 /** Where a task writes its log lines; they reach the run log, the journal and the live renderer. */
 export interface TaskLogger {
@@ -120,36 +119,4 @@ export function defineTask<IS extends z.ZodType, OS extends z.ZodType>(
     run: (ctx) => spec.run(ctx),
     compensate: spec.compensate ? (ctx) => spec.compensate!(ctx) : undefined,
   };
-}
-
-/** Task nodes by id. Registering an id twice throws. Every registry holds the built-in wait tasks (engine/wait.ts). */
-export class TaskRegistry {
-  readonly #tasks = new Map<string, TaskDefinition>(waitTasks().map((t) => [t.id, t]));
-
-  /** Adds task nodes; throws DuplicateTaskError on an id already present (the same task node again is a no-op). */
-  register(...tasks: TaskDefinition[]): this {
-    for (const t of tasks) {
-      if (this.#tasks.get(t.id) === t) continue;
-      if (this.#tasks.has(t.id)) throw new DuplicateTaskError(t.id);
-      this.#tasks.set(t.id, t);
-    }
-    return this;
-  }
-  has(id: string): boolean {
-    return this.#tasks.has(id);
-  }
-  /** The task node registered under `id`; throws UnknownTaskError naming the closest ids. */
-  get(id: string): TaskDefinition {
-    const t = this.#tasks.get(id);
-    if (!t) throw new UnknownTaskError(id, [...this.#tasks.keys()]);
-    return t;
-  }
-  list(): TaskDefinition[] {
-    return [...this.#tasks.values()].sort((a, b) => a.id.localeCompare(b.id));
-  }
-}
-
-/** Shorthand for `new TaskRegistry().register(...tasks)`. */
-export function createRegistry(...tasks: TaskDefinition[]): TaskRegistry {
-  return new TaskRegistry().register(...tasks);
 }

@@ -23,10 +23,9 @@ export {
   ValidationError,
   type SerializedError,
 } from './errors.js';
+export { createRegistry, TaskRegistry } from './registry.js';
 export {
-  createRegistry,
   defineTask,
-  TaskRegistry,
   type CompensateContext,
   type TaskContext,
   type TaskDefinition,
@@ -125,6 +124,8 @@ export type {
   PersistedRunSnapshot,
   PersistedTimer,
   ResumeOptions,
+  AnswerRequest,
+  AskAnswer,
   RunResult,
   StartOptions,
   StepHost,
@@ -176,13 +177,6 @@ export {
   type UnreadableEntry,
 } from './store/index.js';
 export { FOR_EACH, MAX_CONCURRENCY, MAX_ITEMS } from './each.js';
-export {
-  APPROVAL_TASK,
-  MESSAGE_TASK,
-  isWaitTask,
-  localUser,
-  waitingFor,
-  type AnswerRequest,
-  type AskAnswer,
-} from './wait.js';
+export { APPROVAL_TASK, MESSAGE_TASK, isWaitTask } from './wait-tasks.js';
+export { localUser, waitingFor } from './wait.js';
 export { deliverAnswer } from './answer.js';

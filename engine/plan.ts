@@ -1,7 +1,7 @@
 // Dry-run plans and describe trees: what a workflow would do, computed from the definition without running it.
 import type { Definition, StateConfig } from './definition.js';
 import { CANCEL_EVENT, calleeOf, RETHROW, stateKind, StateKind, targetOf } from './definition.js';
-import type { TaskRegistry } from './define-task.js';
+import type { TaskRegistry } from './registry.js';
 import { evaluateCondition, evaluateExpression, expressionSource, isExpression } from './expressions.js';
 
 /** One line of a plan or tree. */

@@ -1,12 +1,11 @@
 // The shapes a run is made of, shared by the runner, resume, steps, calls and rollback (types only: no circle).
 import type { Snapshot } from 'xstate';
 import type { TaskRequest } from './compile.js';
-import type { TaskRegistry } from './define-task.js';
+import type { TaskRegistry } from './registry.js';
 import type { Definition } from './definition.js';
 import type { SerializedError } from './errors.js';
-import type { JournalEntry, RunEvent, RunRecord, RunStatus, StepSummary, Waiting } from './journal.js';
+import type { JournalEntry, RunEvent, RunRecord, RunStatus, StepAnswer, StepSummary, Waiting } from './journal.js';
 import type { Store } from './store/types.js';
-import type { AnswerRequest, AskAnswer } from './wait.js';
 
 /** What every run needs. */
 export interface EngineOptions {
@@ -140,3 +139,23 @@ export interface StepHost {
 
 /** A step request as the step runner receives it (re-exported for hosts). */
 export type { TaskRequest };
+
+/** The answer a person gives at a terminal (engine option `ask`), or undefined to park the run instead. */
+export interface AskAnswer {
+  approved: boolean;
+  reason?: string;
+}
+
+/** What `gravity approve`, `reject` and `signal` deliver to a waiting run. */
+export interface AnswerRequest {
+  kind: StepAnswer['kind'];
+  /** The step answered; optional when the run waits at one step of that kind only. */
+  step?: string;
+  /** A message's name (`signal`), and the key it is correlated by. */
+  name?: string;
+  key?: string;
+  reason?: string;
+  data?: unknown;
+  /** Who answers (default: `user@host` of this process). */
+  by?: string;
+}

@@ -16,7 +16,8 @@ import { attemptFolder, onceIn, setAsideAttempt, supervisedExec, supervisedFiles
 import type { StepHost } from './run-types.js';
 import { runCall } from './call.js';
 import { runEach } from './each.js';
-import { isWaitTask, runWait, type ApprovalInput, type MessageInput } from './wait.js';
+import { runWait } from './wait.js';
+import { isWaitTask, type ApprovalInput, type MessageInput } from './wait-tasks.js';
 
 /** Rebuilds an error from its JSON form (input errors computed inside the machine). */
 function revive(e: SerializedError): GravityError {

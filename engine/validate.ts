@@ -2,7 +2,7 @@
 import { eachProblems } from './each.js';
 import type { Definition, StateConfig, Target } from './definition.js';
 import { CANCEL_EVENT, calleeOf, stateKind, StateKind, targetOf } from './definition.js';
-import type { TaskRegistry } from './define-task.js';
+import type { TaskRegistry } from './registry.js';
 import { DefinitionError, closest, shortExpression } from './errors.js';
 import { knownInputIssues, unknownKeys } from './schema-keys.js';
 import { checkExpression, expressionSource, expressionsIn, isExpression } from './expressions.js';

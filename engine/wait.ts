@@ -2,88 +2,13 @@
 // recorded `waiting` with what it waits for, its process lets go of it, and an answer journaled later (`gravity approve`,
 // `reject`, `signal`) is what the step finds when the run is resumed.
 import { hostname, userInfo } from 'node:os';
-import { z } from 'zod';
-import { defineTask, type TaskDefinition } from './define-task.js';
+import type { TaskDefinition } from './define-task.js';
 import { BadInputError, CancelledError, ErrorCode, GravityError } from './errors.js';
 import type { JournalEntry, RunRecord, StepAnswer, Waiting } from './journal.js';
 import { RunStatus } from './journal.js';
 import type { TaskRequest } from './compile.js';
-import type { StepHost } from './run-types.js';
-
-/** The task id of an approval step: it waits for a person to approve or reject. */
-export const APPROVAL_TASK = 'gravity.approval';
-/** The task id of a message wait: it waits for a named message (optionally correlated by a key). */
-export const MESSAGE_TASK = 'gravity.message';
-
-const approvalInput = z.strictObject({
-  message: z.string().min(1).describe('What the person is asked, shown where they answer (e.g. "Destroy env 1161?")'),
-  assignee: z.string().min(1).optional().describe('Who is expected to answer (kept as BPMN camunda:assignee)'),
-  candidateGroups: z
-    .array(z.string().min(1))
-    .optional()
-    .describe('Groups whose members may answer (kept as BPMN camunda:candidateGroups)'),
-  skip: z
-    .boolean()
-    .optional()
-    .describe('When true the step approves at once without asking (e.g. "=params.yes" for a `--param yes=true`)'),
-});
-const approvalOutput = z.object({
-  approved: z.literal(true),
-  by: z.string(),
-  at: z.string(),
-  reason: z.string().optional(),
-  skipped: z.boolean().optional(),
-});
-const messageInput = z.strictObject({
-  name: z.string().min(1).describe('The message waited for (e.g. "deploy-done")'),
-  key: z
-    .union([z.string().min(1), z.number()])
-    .optional()
-    .describe('Correlation key: only a message delivered with this key (e.g. "=params.ticket") is taken'),
-});
-const messageOutput = z.object({
-  name: z.string(),
-  key: z.string().optional(),
-  data: z.unknown(),
-  by: z.string(),
-  at: z.string(),
-});
-export type ApprovalInput = z.output<typeof approvalInput>;
-export type MessageInput = z.output<typeof messageInput>;
-
-let built: TaskDefinition[] | undefined;
-
-/** The built-in wait tasks (every registry has them). Their work is the engine's (runWait): `run` is never called. */
-export function waitTasks(): TaskDefinition[] {
-  built ??= [
-    defineTask({
-      id: APPROVAL_TASK,
-      title: 'Approval',
-      description:
-        'Waits for a person: the run parks as `waiting` until `gravity approve <run>` (the step succeeds) or `gravity reject <run> --reason` (the step fails with code REJECTED: its onError path runs, or the run fails). On a terminal, `gravity run` asks inline (y/N) unless --no-input.',
-      input: approvalInput,
-      output: approvalOutput,
-      idempotent: true,
-      plan: (i) => [i.skip ? `approval skipped: ${i.message}` : `wait for a person to approve: ${i.message}`],
-      run: () => Promise.reject(new Error(`${APPROVAL_TASK} runs in the engine`)),
-    }),
-    defineTask({
-      id: MESSAGE_TASK,
-      title: 'Wait for a message',
-      description:
-        'Waits for a named message: the run parks as `waiting` until `gravity signal <run> <name> [--data json]` (or `gravity signal --message <name> --key <k>`) delivers it; the step outputs the delivered data. A `timeout` on the step is the path taken when nothing comes in time.',
-      input: messageInput,
-      output: messageOutput,
-      idempotent: true,
-      plan: (i) => [`wait for message "${i.name}"${i.key === undefined ? '' : ` with key ${String(i.key)}`}`],
-      run: () => Promise.reject(new Error(`${MESSAGE_TASK} runs in the engine`)),
-    }),
-  ];
-  return built;
-}
-
-/** True for the task ids whose steps wait (approval, message). */
-export const isWaitTask = (id: string) => id === APPROVAL_TASK || id === MESSAGE_TASK;
+import type { AnswerRequest, StepHost } from './run-types.js';
+import { APPROVAL_TASK, type ApprovalInput, type MessageInput } from './wait-tasks.js';
 
 /** Who answers from this process: `user@host`. */
 export function localUser(): string {
@@ -115,12 +40,6 @@ export function pendingAnswer(journal: readonly JournalEntry[], step: string): J
     }
   }
   return answer;
-}
-
-/** The answer a person gives at a terminal (engine option `ask`), or undefined to park the run instead. */
-export interface AskAnswer {
-  approved: boolean;
-  reason?: string;
 }
 
 /** What a parked step waits for, as recorded on the run. */
@@ -223,20 +142,6 @@ export async function runWait(
         };
   await ex.log({ type: 'task.finished', ...base, attempt, output });
   return output;
-}
-
-/** What `gravity approve`, `reject` and `signal` deliver to a waiting run. */
-export interface AnswerRequest {
-  kind: StepAnswer['kind'];
-  /** The step answered; optional when the run waits at one step of that kind only. */
-  step?: string;
-  /** A message's name (`signal`), and the key it is correlated by. */
-  name?: string;
-  key?: string;
-  reason?: string;
-  data?: unknown;
-  /** Who answers (default: `user@host` of this process). */
-  by?: string;
 }
 
 /**

@@ -29,6 +29,7 @@ async function run(xml: string, params: Record<string, unknown> = {}) {
   const marks: unknown[] = [];
   const mark = defineTask({
     id: 'test.mark',
+    title: 'Mark',
     input: z.object({ value: z.string() }),
     output: z.object({}),
     async run({ input }) {

@@ -54,6 +54,9 @@ describe('default task registry', () => {
       'git.reset',
       'git.status',
       'git.tag',
+      // the engine's built-in wait tasks, in every registry
+      'gravity.approval',
+      'gravity.message',
       'host.check-tool',
       'host.report',
       'log.info',
