@@ -119,7 +119,10 @@ function writeLoop(moddle: Moddle, dialect: Dialect, s: StateConfig, el: ModdleE
   const each = s.meta?.each;
   if (!each) return;
   const mi = moddle.create('bpmn:MultiInstanceLoopCharacteristics', { isSequential: (each.concurrency ?? 1) === 1 });
-  dialect.writeLoop(each, mi, el, w, id);
+  // a loop imported from a count (loopCardinality) is written back as that count
+  const cardinality = (s.meta?.bpmn as { cardinality?: string } | undefined)?.cardinality;
+  if (cardinality !== undefined) mi.loopCardinality = moddle.create('bpmn:FormalExpression', { body: cardinality });
+  else dialect.writeLoop(each, mi, el, w, id);
   el.loopCharacteristics = mi;
 }
 

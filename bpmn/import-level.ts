@@ -1,11 +1,11 @@
 // One container level (process or sub-process) of BPMN -> states: tasks, gateways, timers, ends; structured joins only.
-import { CANCEL_EVENT, parseDelay, type StateConfig, type StateMeta } from '../engine/index.js';
+import { CANCEL_EVENT, MAX_CONCURRENCY, MAX_ITEMS, parseDelay, type EachConfig, type StateConfig, type StateMeta } from '../engine/index.js';
 import type { ModdleElement } from './moddle.js';
 import type { ImportContext } from './import-context.js';
 import { captureForeign } from './preserve.js';
 import { conditionLabel, generatedLabel, readable, type LabelKind } from './labels.js';
 import { scopeName } from './graph.js';
-import type { TaskData } from './dialect.js';
+import type { Dialect, TaskData } from './dialect.js';
 import { waitKindOfElement, waitTaskOf } from './dialects/wait-tasks.js';
 
 const TASKLIKE = new Set([
@@ -318,7 +318,7 @@ export function convertLevel(
         // a for-each: the list and item name as the dialect writes them
         let each;
         try {
-          each = dialect.readLoop(loop, el, ctx.r, data.meta, el.id!);
+          each = dialect.readLoop(loop, el, ctx.r, data.meta, el.id!) ?? cardinalityEach(loop, dialect, el.id!, bpmn);
         } catch (e) {
           return refuse((e as Error).message);
         }
@@ -516,7 +516,7 @@ export function convertLevel(
           // a for-each over the sub-process's steps (each item runs them as a child run)
           let each;
           try {
-            each = dialect.readLoop(loop, el, ctx.r, undefined, el.id!);
+            each = dialect.readLoop(loop, el, ctx.r, undefined, el.id!) ?? cardinalityEach(loop, dialect, el.id!, bpmn);
           } catch (e) {
             return problem(el, (e as Error).message);
           }
@@ -657,7 +657,33 @@ function withApprovalMessage(data: TaskData, el: ModdleElement): TaskData {
 }
 
 const NO_LIST =
-  'a multi-instance activity runs once per item of a list: give it one (camunda:collection, zeebe:loopCharacteristics inputCollection); a loopCardinality alone is not supported';
+  'a multi-instance activity runs once per item of a list: give it one (camunda:collection, zeebe:loopCharacteristics inputCollection, or a loopCardinality)';
+
+/**
+ * A multi-instance activity that only says how many times it runs (`loopCardinality`: a number or an expression): a
+ * for-each over the indices 0..n-1, each in `loopCounter` (Camunda's name for it) and `item`. The cardinality is kept
+ * in `meta.bpmn.cardinality` so that export writes it back as it was.
+ */
+function cardinalityEach(
+  loop: ModdleElement,
+  dialect: Dialect,
+  element: string,
+  bpmn: Record<string, unknown>,
+): EachConfig | undefined {
+  const body = typeof loop.loopCardinality?.body === 'string' ? loop.loopCardinality.body.trim() : '';
+  if (!body) return undefined;
+  const n = /^\d+$/.test(body)
+    ? body
+    : dialect.readCondition({ body, language: loop.loopCardinality?.language as string | undefined }, element);
+  bpmn.cardinality = body;
+  return {
+    items: /^\d+$/.test(body)
+      ? Array.from({ length: Math.min(Number(body), MAX_ITEMS + 1) }, (_, i) => i)
+      : `=if (${n}) > 0 then for i in 1..(${n}) return i - 1 else []`,
+    index: 'loopCounter',
+    ...(loop.isSequential === true ? {} : { concurrency: MAX_CONCURRENCY }),
+  };
+}
 const NO_COMPLETION = 'a multi-instance completionCondition is not supported (every item runs)';
 
 const LABEL_KIND: Record<string, LabelKind> = {

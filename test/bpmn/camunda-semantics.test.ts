@@ -114,3 +114,41 @@ describe('a message start event', () => {
     );
   });
 });
+
+describe('a multi-instance activity with a loopCardinality alone', () => {
+  const counted = (cardinality: string, sequential = true) =>
+    `<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" xmlns:camunda="http://camunda.org/schema/1.0/bpmn" id="defs" targetNamespace="x">
+  <bpmn:process id="p" isExecutable="true">
+    <bpmn:startEvent id="start" />
+    <bpmn:sequenceFlow id="f0" sourceRef="start" targetRef="each" />
+    <bpmn:serviceTask id="each" camunda:type="external" camunda:topic="test.mark">
+      <bpmn:extensionElements><camunda:inputOutput><camunda:inputParameter name="value">\${loopCounter}</camunda:inputParameter></camunda:inputOutput></bpmn:extensionElements>
+      <bpmn:multiInstanceLoopCharacteristics isSequential="${sequential}"><bpmn:loopCardinality>${cardinality}</bpmn:loopCardinality></bpmn:multiInstanceLoopCharacteristics>
+    </bpmn:serviceTask>
+    <bpmn:sequenceFlow id="f1" sourceRef="each" targetRef="end" />
+    <bpmn:endEvent id="end" />
+  </bpmn:process>
+</bpmn:definitions>`;
+
+  it('runs as many times as the count says, with loopCounter 0..n-1', async () => {
+    const { r, marks } = await run(counted('3').replace('${loopCounter}', 'x${loopCounter}'));
+    expect(r.status).toBe(RunStatus.Succeeded);
+    expect(marks).toEqual(['x0', 'x1', 'x2']);
+  });
+
+  it('takes the count from an expression, zero included', async () => {
+    const xml = counted('${n}').replace('${loopCounter}', 'i${loopCounter}');
+    expect((await run(xml, { n: 2 })).marks).toEqual(['i0', 'i1']);
+    expect((await run(xml, { n: 0 })).marks).toEqual([]);
+  });
+
+  it.each(dialectNames)('is written back as the same loopCardinality (%s)', async (dialect) => {
+    const { definition } = await importBpmn(counted('${n}'));
+    const xml = await exportBpmn(definition, { dialect });
+    expect(xml).toMatch(
+      /<bpmn:multiInstanceLoopCharacteristics isSequential="true">\s*<bpmn:loopCardinality[^>]*>\$\{n\}<\/bpmn:loopCardinality>/,
+    );
+    expect(xml).not.toMatch(/camunda:collection|inputCollection/);
+  });
+});
