@@ -105,6 +105,17 @@ export function convertLevel(
   };
   const next = (el: ModdleElement, scope: Scope): string => {
     const outs = outgoing(el.id!);
+    // an activity no flow leaves ends its (sub-)process, as if an end event followed it (BPMN's implicit end)
+    if (outs.length === 0 && !scope.join && el.$type !== 'bpmn:StartEvent' && !boundaries(el.id!).length) {
+      ctx.warnings.push({
+        element: el.id!,
+        type: el.$type,
+        message: 'no flow leaves it: it ends its process or sub-process (export writes an end event after it)',
+      });
+      const end = ctx.keyOf(el) + '_end';
+      scope.states[end] ??= { type: 'final' };
+      return end;
+    }
     if (outs.length !== 1) {
       problem(
         el,
@@ -574,14 +585,29 @@ export function convertLevel(
       !e.$type.startsWith('bpmn:')
     )
       problem(e, 'unknown element');
-  if (starts.length !== 1) {
+  // a sub-process without a start event begins with its elements that no flow enters (BPMN): one is a sequence
+  const entries =
+    starts.length === 0 && container.$type === 'bpmn:SubProcess'
+      ? all.filter((e) => !IGNORED.has(e.$type) && e.$type !== 'bpmn:BoundaryEvent' && !incoming(e.id!).length)
+      : [];
+  if (starts.length !== 1 && entries.length !== 1) {
     problem(
       container,
-      starts.length ? `has ${starts.length} start events; gravity needs exactly one` : 'has no start event',
+      starts.length
+        ? `has ${starts.length} start events; gravity needs exactly one`
+        : entries.length > 1
+          ? `has no start event and ${entries.length} elements no flow enters (${entries.map((e) => e.id).join(', ')}): they would start at once; give it a start event`
+          : 'has no start event',
     );
     return { initial: '__missing', states: {} };
   }
-  const start = starts[0];
+  if (!starts.length)
+    ctx.warnings.push({
+      element: container.id!,
+      type: container.$type,
+      message: `has no start event: it begins with <${entries[0].id}>, the one element no flow enters (export writes a start event)`,
+    });
+  const start = starts[0] ?? entries[0];
   const startDefs = (start.eventDefinitions ?? []) as ModdleElement[];
   // a process started by a message is started by whoever delivers it: with gravity, `gravity run` (or a hook)
   if (
@@ -598,7 +624,7 @@ export function convertLevel(
   else if (startDefs.length)
     problem(start, `${startDefs[0].$type} start events are not supported (a plain start event is)`);
   const root: Scope = { states: {}, done: new Set() };
-  const initial = next(start, root);
+  const initial = starts.length ? next(start, root) : go(start, root);
   drain();
   if (renamed.size) {
     const to = (t: string | undefined) => (t !== undefined ? (renamed.get(t) ?? t) : t);

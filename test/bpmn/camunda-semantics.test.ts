@@ -152,3 +152,50 @@ describe('a multi-instance activity with a loopCardinality alone', () => {
     expect(xml).not.toMatch(/camunda:collection|inputCollection/);
   });
 });
+
+describe('implicit starts and ends (BPMN)', () => {
+  const task = (id: string) =>
+    `<bpmn:serviceTask id="${id}" camunda:type="external" camunda:topic="test.mark"><bpmn:extensionElements><camunda:inputOutput><camunda:inputParameter name="value">${id}</camunda:inputParameter></camunda:inputOutput></bpmn:extensionElements></bpmn:serviceTask>`;
+  const process = (body: string) => `<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" xmlns:camunda="http://camunda.org/schema/1.0/bpmn" id="defs" targetNamespace="x">
+  <bpmn:process id="p" isExecutable="true">${body}</bpmn:process>
+</bpmn:definitions>`;
+
+  it('a sub-process without a start event begins with the one element no flow enters; an activity no flow leaves ends it', async () => {
+    const xml = process(`
+      <bpmn:startEvent id="start" />
+      <bpmn:sequenceFlow id="f0" sourceRef="start" targetRef="sub" />
+      <bpmn:subProcess id="sub">
+        ${task('a')}
+        <bpmn:sequenceFlow id="s1" sourceRef="a" targetRef="b" />
+        ${task('b')}
+      </bpmn:subProcess>
+      <bpmn:sequenceFlow id="f1" sourceRef="sub" targetRef="c" />
+      ${task('c')}`);
+    const { r, marks, warnings, definition } = await run(xml);
+    expect(r.status).toBe(RunStatus.Succeeded);
+    expect(marks).toEqual(['a', 'b', 'c']);
+    expect(warnings.map((w) => [w.element, w.message])).toEqual(
+      expect.arrayContaining([
+        ['sub', expect.stringMatching(/has no start event: it begins with <a>/)],
+        ['b', expect.stringMatching(/no flow leaves it: it ends its process or sub-process/)],
+        ['c', expect.stringMatching(/no flow leaves it/)],
+      ]),
+    );
+    // export writes the start and the ends it implied; that file imports without warnings about them
+    const again = await importBpmn(await exportBpmn(definition, { dialect: 'camunda7' }));
+    expect(again.warnings.filter((w) => /start event|no flow leaves/.test(w.message))).toEqual([]);
+  });
+
+  it('a sub-process whose elements several flows could start from is refused, naming them', async () => {
+    const xml = process(`
+      <bpmn:startEvent id="start" />
+      <bpmn:sequenceFlow id="f0" sourceRef="start" targetRef="sub" />
+      <bpmn:subProcess id="sub">${task('a')}${task('b')}</bpmn:subProcess>
+      <bpmn:sequenceFlow id="f1" sourceRef="sub" targetRef="end" />
+      <bpmn:endEvent id="end" />`);
+    await expect(importBpmn(xml)).rejects.toThrow(
+      /<sub> \(bpmn:SubProcess\): has no start event and 2 elements no flow enters \(a, b\): they would start at once/,
+    );
+  });
+});
