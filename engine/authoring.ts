@@ -42,6 +42,7 @@ export {
   wait,
   approval,
   receive,
+  send,
   workflow,
   type AttentionNode,
   type CleanupNode,

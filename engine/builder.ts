@@ -355,6 +355,42 @@ export function receive(id: string, name: string, options: ReceiveOptions = {}):
   return task(id, 'gravity.message', { name, ...(key !== undefined ? { key } : {}) }, rest);
 }
 
+/** Options of a send (see {@link send}). */
+export interface SendOptions {
+  title?: string;
+  documentation?: string;
+  /** Correlation key (FEEL or a value): only waits for this key (or for none) receive it. */
+  key?: string | number;
+  /** What the message carries (FEEL or a value): the receiving step outputs it as `data`. */
+  data?: unknown;
+  /** A signal: every waiting run receives it (default: a message, to the oldest waiting run). */
+  signal?: boolean;
+  outputs?: Record<string, string>;
+  onError?: TaskOptions['onError'];
+}
+
+const SEND_OPTIONS = ['title', 'documentation', 'key', 'data', 'signal', 'outputs', 'onError'];
+
+/**
+ * A step that sends message `name` to the runs of this store waiting for it (`receive()` steps), as `gravity signal`
+ * does, and drives each receiver on in this process; it outputs `{ delivered: [{ runId, step, status }] }`.
+ */
+export function send(id: string, name: string, options: SendOptions = {}): TaskNode {
+  refuseUnknownOptions(`send <${id}>`, options, SEND_OPTIONS);
+  const { key, data, signal, ...rest } = options;
+  return task(
+    id,
+    'gravity.send',
+    {
+      name,
+      ...(key !== undefined ? { key } : {}),
+      ...(data !== undefined ? { data } : {}),
+      ...(signal !== undefined ? { signal } : {}),
+    },
+    rest,
+  );
+}
+
 /** An end that leaves the run in *needs attention* (exit 3): work is done but a person must look (message may be `=FEEL`). */
 export function attention(id: string, message: string, output?: unknown): AttentionNode {
   return { kind: 'attention', id, message, output };

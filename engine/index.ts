@@ -72,6 +72,7 @@ export {
   wait,
   approval,
   receive,
+  send,
   workflow,
   type AttentionNode,
   type CleanupNode,
@@ -177,6 +178,6 @@ export {
   type UnreadableEntry,
 } from './store/index.js';
 export { FOR_EACH, MAX_CONCURRENCY, MAX_ITEMS } from './each.js';
-export { APPROVAL_TASK, MESSAGE_TASK, isWaitTask } from './wait-tasks.js';
+export { APPROVAL_TASK, MESSAGE_TASK, SEND_TASK, isWaitTask } from './wait-tasks.js';
 export { localUser, waitingFor } from './wait.js';
 export { deliverAnswer } from './answer.js';

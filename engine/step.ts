@@ -17,7 +17,8 @@ import type { StepHost } from './run-types.js';
 import { runCall } from './call.js';
 import { runEach } from './each.js';
 import { runWait } from './wait.js';
-import { isWaitTask, type ApprovalInput, type MessageInput } from './wait-tasks.js';
+import { runSend } from './send.js';
+import { isWaitTask, SEND_TASK, type ApprovalInput, type MessageInput, type SendInput } from './wait-tasks.js';
 
 /** Rebuilds an error from its JSON form (input errors computed inside the machine). */
 function revive(e: SerializedError): GravityError {
@@ -99,6 +100,7 @@ export async function runTaskStep(ex: StepHost, req: TaskRequest, signal: AbortS
   }
   const input = parsed.data;
   if (isWaitTask(task.id)) return runWait(ex, req, task, input as ApprovalInput | MessageInput, signal);
+  if (task.id === SEND_TASK) return runSend(ex, req, task, input as SendInput, signal);
   const idempotent = task.isIdempotent(input);
   // commands under the step supervisor need a folder of the run's that outlives this process
   const filesDir = supervisedFilesDir(ex.engine, ex.record.id);

@@ -7,6 +7,8 @@ import { defineTask, type TaskDefinition } from './define-task.js';
 export const APPROVAL_TASK = 'gravity.approval';
 /** The task id of a message wait: it waits for a named message (optionally correlated by a key). */
 export const MESSAGE_TASK = 'gravity.message';
+/** The task id of a send: it delivers a message (or a signal) to the runs waiting for it, and drives them on. */
+export const SEND_TASK = 'gravity.send';
 
 const approvalInput = z.strictObject({
   message: z.string().min(1).describe('What the person is asked, shown where they answer (e.g. "Destroy env 1161?")'),
@@ -41,12 +43,30 @@ const messageOutput = z.object({
   by: z.string().describe('Who delivered it: user@host'),
   at: z.string().describe('When (ISO time of the delivery)'),
 });
+const sendInput = z.strictObject({
+  name: z.string().min(1).describe('The message (or signal) sent (e.g. "deploy-done")'),
+  key: z
+    .union([z.string().min(1), z.number()])
+    .optional()
+    .describe('Correlation key: only waits for this key (or for no key) receive it (e.g. "=params.ticket")'),
+  data: z.unknown().optional().describe('What the message carries: the receiving step outputs it as `data`'),
+  signal: z
+    .boolean()
+    .optional()
+    .describe('A signal (broadcast): every run waiting for it receives it; else a message goes to the oldest one'),
+});
+const sendOutput = z.object({
+  delivered: z
+    .array(z.object({ runId: z.string(), step: z.string(), status: z.string() }))
+    .describe('The runs that received it, the step that waited, and where each run stands after going on'),
+});
+export type SendInput = z.output<typeof sendInput>;
 export type ApprovalInput = z.output<typeof approvalInput>;
 export type MessageInput = z.output<typeof messageInput>;
 
 let built: TaskDefinition[] | undefined;
 
-/** The built-in wait tasks (every registry has them). Their work is the engine's (runWait): `run` is never called. */
+/** The built-in tasks (every registry has them). Their work is the engine's (runWait, runSend): `run` is never called. */
 export function waitTasks(): TaskDefinition[] {
   built ??= [
     defineTask({
@@ -70,6 +90,19 @@ export function waitTasks(): TaskDefinition[] {
       idempotent: true,
       plan: (i) => [`wait for message "${i.name}"${i.key === undefined ? '' : ` with key ${String(i.key)}`}`],
       run: () => Promise.reject(new Error(`${MESSAGE_TASK} runs in the engine`)),
+    }),
+    defineTask({
+      id: SEND_TASK,
+      title: 'Send a message',
+      description:
+        'Delivers a message to the run of this store that waits for it (the oldest, when several do; a signal goes to every one), with its key and data, as `gravity signal` does, then drives each receiver on in this process until it ends or waits again. Nobody waiting is not an error: the output lists who received it.',
+      input: sendInput,
+      output: sendOutput,
+      idempotent: true,
+      plan: (i) => [
+        `send ${i.signal ? 'signal' : 'message'} "${i.name}"${i.key === undefined ? '' : ` with key ${String(i.key)}`} to the runs waiting for it`,
+      ],
+      run: () => Promise.reject(new Error(`${SEND_TASK} runs in the engine`)),
     }),
   ];
   return built;

@@ -9,6 +9,7 @@ import {
   loadRun,
   parallel,
   receive,
+  send,
   resumeRun,
   RunStatus,
   sequence,
@@ -301,5 +302,60 @@ describe('messages', () => {
     const done = await resumeRun(engine, r.runId);
     expect(done.status).toBe(RunStatus.Succeeded);
     expect(calls).toEqual(['too late']);
+  });
+});
+
+describe('send', () => {
+  const waiter = workflow({
+    id: 'test:waiter',
+    params: { ticket: { type: 'string' } },
+    steps: sequence(
+      receive('deployed', 'deploy-done', { key: '=params.ticket' }),
+      task('after', 'test.echo', { value: '="got " + steps.deployed.data.url + " for " + params.ticket' }),
+    ),
+  });
+  const sender = (o: { key?: string; signal?: boolean } = {}) =>
+    workflow({
+      id: 'test:sender',
+      steps: sequence(send('tell', 'deploy-done', { ...o, data: { url: 'http://v5' } })),
+      output: '=steps.tell.delivered',
+    });
+
+  it('delivers a message to the run waiting for its key and drives it on; other keys keep waiting', async () => {
+    const { engine, calls, store } = await setup();
+    const a = await startRun(engine, waiter, { params: { ticket: '1161' } });
+    const b = await startRun(engine, waiter, { params: { ticket: '1170' } });
+    const r = await startRun(engine, sender({ key: '1161' }), { params: {} });
+    expect(r.status).toBe(RunStatus.Succeeded);
+    expect(r.output).toEqual([{ runId: a.runId, step: 'deployed', status: 'succeeded' }]);
+    expect(calls).toEqual(['got http://v5 for 1161']);
+    expect((await loadRun(engine, b.runId)).status).toBe('waiting');
+    const answered = (await journalOf(store, a.runId)).find((e) => e.type === 'step.answered');
+    expect(answered?.answer).toMatchObject({ kind: 'message', key: '1161', by: `run ${r.runId} (test:sender)` });
+  });
+
+  it('a message goes to the oldest waiting run only; a signal to every one', async () => {
+    const { engine, calls } = await setup();
+    const anyKey = workflow({
+      id: 'test:any',
+      params: { n: { type: 'string' } },
+      steps: sequence(receive('got', 'deploy-done'), task('after', 'test.echo', { value: '=params.n' })),
+    });
+    const first = await startRun(engine, anyKey, { params: { n: 'first' } });
+    await startRun(engine, anyKey, { params: { n: 'second' } });
+    const one = await startRun(engine, sender(), { params: {} });
+    expect((one.output as Array<{ runId: string }>).map((d) => d.runId)).toEqual([first.runId]);
+    expect(calls).toEqual(['first']);
+    await startRun(engine, anyKey, { params: { n: 'third' } });
+    const all = await startRun(engine, sender({ signal: true }), { params: {} });
+    expect((all.output as unknown[]).length).toBe(2);
+    expect(calls).toEqual(['first', 'second', 'third']);
+  });
+
+  it('with nobody waiting, delivers to nobody and succeeds', async () => {
+    const { engine } = await setup();
+    const r = await startRun(engine, sender({ key: 'x' }), { params: {} });
+    expect(r.status).toBe(RunStatus.Succeeded);
+    expect(r.output).toEqual([]);
   });
 });
