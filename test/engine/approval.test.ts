@@ -5,6 +5,7 @@ import {
   approval,
   call,
   decide,
+  deliverAnswer,
   forEach,
   loadRun,
   parallel,
@@ -185,6 +186,18 @@ describe('approval', () => {
     expect(calls.filter((c) => c === 'report 2')).toHaveLength(1);
     const j = await journalOf(engine.store, r.runId);
     expect(j.filter((e) => e.type === 'step.answered')).toHaveLength(1);
+  });
+
+  it('an answer journaled by a process that died before driving the run on is taken by the next resume', async () => {
+    const { engine, calls } = await setup();
+    const r = await startRun(engine, destroy, { params: { env: '4', yes: false } });
+    // what `gravity approve` does first, under the lock; then it is killed before resuming
+    await deliverAnswer(engine, r.runId, { kind: 'approve', by: 'dan', reason: 'ok' });
+    expect((await loadRun(engine, r.runId)).status).toBe('waiting');
+    const done = await resumeRun(engine, r.runId);
+    expect(done.status).toBe(RunStatus.Succeeded);
+    expect(done.steps.find((s) => s.id === 'confirm')?.output).toMatchObject({ by: 'dan', reason: 'ok' });
+    expect(calls).toEqual(['checked', 'report 4']);
   });
 
   it('resume without an answer parks again at the same step', async () => {
