@@ -4,7 +4,6 @@ import { afterEach, describe, expect, it } from 'vitest';
 import {
   approval,
   call,
-  decide,
   deliverAnswer,
   forEach,
   loadRun,
