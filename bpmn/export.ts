@@ -1,5 +1,12 @@
 // Definition -> BPMN 2.0 XML with a diagram, in one of the dialects; the diagram is kept when the definition came from BPMN.
-import { BadInputError, DefinitionError, parseDelay, type Definition, type StateConfig } from '../engine/index.js';
+import {
+  BadInputError,
+  DefinitionError,
+  parseDelay,
+  SEND_TASK,
+  type Definition,
+  type StateConfig,
+} from '../engine/index.js';
 import { createModdle, type Moddle, type ModdleElement } from './moddle.js';
 import { definitionToGraph, isMsDelay, type Graph, type GraphNode } from './graph.js';
 import { BOUNDARY_LABEL, conditionLabel, generatedLabel } from './labels.js';
@@ -46,7 +53,8 @@ function build(
       ];
     switch (n.type) {
       case 'bpmn:ReceiveTask':
-        // the message it waits for: a root bpmn:Message per name, its correlation written by the dialect
+      case 'bpmn:SendTask':
+        // the message it waits for (or sends): a root bpmn:Message per name, its correlation written by the dialect
         el.messageRef = messageNamed(moddle, w, messageName(s!, n.id));
         dialect.writeTask(n.key!, s!, el, w);
         writeLoop(moddle, dialect, s!, el, w, n.id);
@@ -69,6 +77,9 @@ function build(
         break;
       case 'bpmn:IntermediateCatchEvent':
         el.eventDefinitions = [timerDefinition(moddle, dialect, n.delay!, n.id)];
+        break;
+      case 'bpmn:IntermediateThrowEvent':
+        // a milestone (a none throw event of the file): the run goes on through it
         break;
       case 'bpmn:EndEvent':
         if (s?.meta?.fail) {
@@ -132,11 +143,13 @@ function nameOf(n: GraphNode): string | undefined {
     case 'bpmn:ServiceTask':
     case 'bpmn:UserTask':
     case 'bpmn:ReceiveTask':
+    case 'bpmn:SendTask':
     case 'bpmn:CallActivity':
       return generatedLabel('task', n.id, n.state);
     case 'bpmn:SubProcess':
       return n.state ? generatedLabel('scope', n.id, n.state) : n.name;
     case 'bpmn:IntermediateCatchEvent':
+    case 'bpmn:IntermediateThrowEvent':
       return generatedLabel('wait', n.id, n.state);
     case 'bpmn:StartEvent':
       return generatedLabel('start', n.id);
@@ -162,13 +175,14 @@ function signalNamed(moddle: Moddle, w: WriteContext, name: string): ModdleEleme
   return signal;
 }
 
-/** The name of the message a message wait (`gravity.message`) waits for: its input's `name`. */
+/** The name of the message a message wait (`gravity.message`) waits for, or a send (`gravity.send`) sends: its input's `name`. */
 function messageName(s: StateConfig, element: string): string {
   const name = (s.invoke?.input as { name?: unknown } | undefined)?.name;
   if (typeof name !== 'string' || !name.trim())
-    throw new DefinitionError(`cannot export <${element}>: a message wait needs the name of its message (input name)`, {
-      element,
-    });
+    throw new DefinitionError(
+      `cannot export <${element}>: a ${s.invoke?.src === SEND_TASK ? 'send' : 'message wait'} needs the name of its message (input name)`,
+      { element },
+    );
   return name;
 }
 

@@ -21,10 +21,12 @@ export interface GraphNode {
     | 'bpmn:ServiceTask'
     | 'bpmn:UserTask'
     | 'bpmn:ReceiveTask'
+    | 'bpmn:SendTask'
     | 'bpmn:CallActivity'
     | 'bpmn:ExclusiveGateway'
     | 'bpmn:ParallelGateway'
     | 'bpmn:IntermediateCatchEvent'
+    | 'bpmn:IntermediateThrowEvent'
     | 'bpmn:EndEvent'
     | 'bpmn:SubProcess'
     | 'bpmn:BoundaryEvent';
@@ -283,7 +285,13 @@ export function definitionToGraph(def: Definition, options: GraphOptions = {}): 
             link(key, id, b, target, 'timer>');
           }
         } else if (kind === StateKind.Decision && s.always) {
-          const node: GraphNode = { id: claim(id, key), type: 'bpmn:ExclusiveGateway', key, state: s };
+          // a milestone (a none throw event of an imported file) is one unguarded flow on: drawn as it was
+          const milestone = (s.meta?.bpmn as { milestone?: boolean } | undefined)?.milestone === true;
+          const type =
+            milestone && s.always.length === 1 && !s.always[0].guard
+              ? 'bpmn:IntermediateThrowEvent'
+              : 'bpmn:ExclusiveGateway';
+          const node: GraphNode = { id: claim(id, key), type, key, state: s };
           g.nodes.push(node);
           for (const b of s.always) {
             const t = resolve(b.target, key);

@@ -1,12 +1,20 @@
 // One container level (process or sub-process) of BPMN -> states: tasks, gateways, timers, ends; structured joins only.
-import { CANCEL_EVENT, MAX_CONCURRENCY, MAX_ITEMS, parseDelay, type EachConfig, type StateConfig, type StateMeta } from '../engine/index.js';
+import {
+  CANCEL_EVENT,
+  MAX_CONCURRENCY,
+  MAX_ITEMS,
+  parseDelay,
+  type EachConfig,
+  type StateConfig,
+  type StateMeta,
+} from '../engine/index.js';
 import type { ModdleElement } from './moddle.js';
 import type { ImportContext } from './import-context.js';
 import { captureForeign } from './preserve.js';
 import { conditionLabel, generatedLabel, readable, type LabelKind } from './labels.js';
 import { scopeName } from './graph.js';
 import type { Dialect, TaskData } from './dialect.js';
-import { waitKindOfElement, waitTaskOf } from './dialects/wait-tasks.js';
+import { sendKindOfElement, waitKindOfElement, waitTaskOf } from './dialects/wait-tasks.js';
 
 const TASKLIKE = new Set([
   'bpmn:Task',
@@ -256,6 +264,41 @@ export function convertLevel(
     return undefined;
   };
 
+  /**
+   * The plain end after the send a message or signal end event stands for (the end's result and meta on it), under a
+   * key no element of the process has; warned, since export writes a send task followed by a plain end event.
+   */
+  const throwingEnd = (el: ModdleElement, key: string, scope: Scope): string => {
+    const taken = processKeys();
+    let end = `${key}_end`;
+    for (let n = 2; taken.has(end) || scope.states[end]; n++) end = `${key}_end_${n}`;
+    taken.add(end);
+    const output = dialect.readResult(el, ctx.r);
+    const meta = dialect.readEndMeta(el, ctx.r);
+    scope.states[end] = {
+      type: 'final',
+      ...(output !== undefined ? { output } : {}),
+      ...(meta && Object.keys(meta).length ? { meta } : {}),
+    };
+    ctx.warnings.push({
+      element: el.id!,
+      type: el.$type,
+      message: `a ${sendKindOfElement(el)} end event: it sends, then the run ends (<${end}>); export writes a send task followed by a plain end event`,
+    });
+    return end;
+  };
+  /** The keys of every element of the process (all levels): the keys made up for ends step aside from them. */
+  let keys: Set<string> | undefined;
+  const processKeys = (): Set<string> => {
+    if (keys) return keys;
+    let root: ModdleElement = container;
+    while (root.$type !== 'bpmn:Process' && root.$parent) root = root.$parent as ModdleElement;
+    const walk = (c: ModdleElement): ModdleElement[] =>
+      ((c.flowElements ?? []) as ModdleElement[]).flatMap((e) => [e, ...walk(e)]);
+    keys = new Set(walk(root).map((e) => ctx.keyOf(e)));
+    return keys;
+  };
+
   const convert = (el: ModdleElement, key: string, scope: Scope): void => {
     const meta: StateMeta = {};
     // the name an export makes up for an untitled step is not a title
@@ -301,18 +344,21 @@ export function convertLevel(
     if (loop && loop.$type !== 'bpmn:MultiInstanceLoopCharacteristics')
       return refuse('standard loops (loop until a condition) are not supported; multi-instance activities are');
 
-    // a user task is an approval, a receive task or a message catch event a message wait (unless --map says otherwise)
+    // a user task is an approval, a receive task or a message catch event a message wait, a send task or a message or
+    // signal throw (intermediate or end) event a send (unless --map says otherwise)
     const wait = mapped && TASKLIKE.has(el.$type) ? undefined : waitKindOfElement(el);
+    const send = mapped && TASKLIKE.has(el.$type) ? undefined : sendKindOfElement(el);
     if (
       el.$type === 'bpmn:ServiceTask' ||
       el.$type === 'bpmn:CallActivity' ||
       (TASKLIKE.has(el.$type) && mapped) ||
-      wait
+      wait ||
+      send
     ) {
       let data;
       try {
         data =
-          mapped && !wait && el.$type !== 'bpmn:ServiceTask'
+          mapped && !wait && !send && el.$type !== 'bpmn:ServiceTask'
             ? { src: mapped, input: {} }
             : dialect.readTask(el, ctx.r, el.id!);
         if (wait === 'approval' && data.src === waitTaskOf('approval')) data = withApprovalMessage(data, el);
@@ -338,7 +384,7 @@ export function convertLevel(
         data = { ...data, meta: { ...data.meta, each } };
       }
       scope.states[key] = withMeta(state, data.meta);
-      state.onDone = next(el, scope);
+      state.onDone = el.$type === 'bpmn:EndEvent' ? throwingEnd(el, key, scope) : next(el, scope);
       for (const { b, def, outs } of boundaryFlows(el.id!)) {
         if (def?.$type === 'bpmn:ErrorEventDefinition' && b.cancelActivity !== false) {
           bpmn.errorBoundary = b.id;
@@ -359,10 +405,25 @@ export function convertLevel(
     }
     if (TASKLIKE.has(el.$type)) {
       return refuse(
-        `gravity runs service tasks only, and user and receive tasks as approvals and message waits; map this ${el.$type.slice(5)} to a task node with --map ${el.id}=<task id>${el.$type === 'bpmn:ScriptTask' ? ' (its script is never executed)' : ''}`,
+        `gravity runs service tasks only, and user, receive and send tasks as approvals, message waits and sends; map this ${el.$type.slice(5)} to a task node with --map ${el.id}=<task id>${el.$type === 'bpmn:ScriptTask' ? ' (its script is never executed)' : ''}`,
       );
     }
     switch (el.$type) {
+      case 'bpmn:IntermediateThrowEvent': {
+        const defs = (el.eventDefinitions ?? []) as ModdleElement[];
+        if (defs.length)
+          return refuse(
+            defs.length > 1
+              ? 'a throw event with several event definitions is not supported'
+              : `${defs[0].$type} throw events are not supported (message, signal and none throw events are)`,
+          );
+        // a none throw event is a milestone: the run goes on through it (export draws it again)
+        bpmn.milestone = true;
+        const state = withMeta({ always: [] });
+        scope.states[key] = state;
+        state.always = [{ target: next(el, scope) }];
+        return;
+      }
       case 'bpmn:ExclusiveGateway': {
         const outs = outgoing(el.id!);
         const state: StateConfig = withMeta({ always: [] });
@@ -485,7 +546,9 @@ export function convertLevel(
         return;
       }
       case 'bpmn:EndEvent': {
-        const def = ((el.eventDefinitions ?? []) as ModdleElement[])[0];
+        const defs = (el.eventDefinitions ?? []) as ModdleElement[];
+        if (defs.length > 1) return problem(el, 'an end event with several event definitions is not supported');
+        const def = defs[0];
         const extra: StateMeta = {};
         if (def?.$type === 'bpmn:ErrorEventDefinition') extra.fail = { message: errorMessage(def, el) };
         else if (def && def.$type !== 'bpmn:TerminateEventDefinition')
@@ -718,6 +781,7 @@ const LABEL_KIND: Record<string, LabelKind> = {
   'bpmn:SubProcess': 'scope',
   'bpmn:ExclusiveGateway': 'decision',
   'bpmn:IntermediateCatchEvent': 'wait',
+  'bpmn:IntermediateThrowEvent': 'wait',
   'bpmn:EndEvent': 'end',
 };
 

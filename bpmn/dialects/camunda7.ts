@@ -4,6 +4,7 @@ import {
   callSrc,
   DefinitionError,
   isExpression,
+  SEND_TASK,
   shortExpression,
   type EachConfig,
   type StateConfig,
@@ -24,11 +25,14 @@ import { feelOf } from './feel-literal.js';
 import {
   commaList,
   messageNameOf,
+  sendInputOf,
+  sendKindOfElement,
   splitList,
   splitWaitInput,
   waitKindOf,
   waitKindOfElement,
   waitTaskOf,
+  withoutName,
   type WaitKind,
 } from './wait-tasks.js';
 import { feelToJuel, isJuelTemplate, juelToFeel } from './juel.js';
@@ -149,6 +153,9 @@ export const camunda7Dialect = defineDialect({
       }
       taskInput = Object.keys(params).length ? params : undefined;
     }
+    // a send is an external task of topic gravity.send; its name is its message's (key, data, signal: input parameters)
+    const send = inv.src === SEND_TASK;
+    if (send) taskInput = withoutName(inv.input);
     // engines resolve a call by process id: write the id the workflow's process has (`host:doctor` -> `host_doctor`)
     if (callee !== undefined) el.calledElement = processIdFor(callee);
     else if (!wait) {
@@ -169,7 +176,7 @@ export const camunda7Dialect = defineDialect({
       { ...(isParamInput(taskInput) ? { input: taskInput } : {}), outputs: m.outputs ?? {} },
       id,
     );
-    const propState = wait ? { ...state, invoke: { ...inv, input: taskInput } } : state;
+    const propState = wait || send ? { ...state, invoke: { ...inv, input: taskInput } } : state;
     writeProps(el, w, PROPS, {
       ...taskProps(propState, call ? m.mergeOutput === true : outputs.length === 0, call),
       // JUEL has no list literal: a literal list travels here
@@ -218,6 +225,7 @@ export const camunda7Dialect = defineDialect({
     const props = readProps(el, r, PROPS, element);
     const call = el.$type === 'bpmn:CallActivity';
     const wait = waitKindOfElement(el);
+    const send = sendKindOfElement(el);
     let src: string;
     if (call) {
       if (!el.calledElement)
@@ -225,6 +233,14 @@ export const camunda7Dialect = defineDialect({
       src = callSrc(typeof props.call === 'string' ? props.call : el.calledElement);
     } else if (wait) {
       src = waitTaskOf(wait);
+    } else if (
+      send &&
+      !(el.get('camunda:type') === 'external' && el.get('camunda:topic')) &&
+      !['class', 'delegateExpression', 'expression'].some((a) => el.get(`camunda:${a}`))
+    ) {
+      // a send (task, message or signal throw) is gravity's send unless an external topic names another task node (a
+      // Java delegate is refused as on any task: gravity would not run it)
+      src = SEND_TASK;
     } else {
       if (el.get('camunda:type') !== 'external' || !el.get('camunda:topic'))
         throw new DefinitionError(notExternal(el), { element });
@@ -248,6 +264,7 @@ export const camunda7Dialect = defineDialect({
     );
     restoreSpellings({ input, outputs }, props.feel, element);
     if (wait) input = { ...(isParamInput(input) ? input : {}), ...waitAttributes(wait, el, element) };
+    if (send && src === SEND_TASK) input = sendInputOf(el, element, input);
     const outAll = exts.some((e) => e.$type === 'camunda:Out' && e.variables === 'all');
     const cycle = exts.find((e) => e.$type === 'camunda:FailedJobRetryTimeCycle')?.body as string | undefined;
     const retry = props.retry ?? (cycle ? parseRetryCycle(cycle, element) : undefined);

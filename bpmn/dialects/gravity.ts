@@ -1,9 +1,23 @@
 // The gravity dialect: our own namespace holds task ids, JSON inputs, retries and FEEL expressions exactly.
-import { calleeOf, DefinitionError, type EachConfig, type ParamSpec, type StateConfig } from '../../engine/index.js';
+import {
+  calleeOf,
+  DefinitionError,
+  SEND_TASK,
+  type EachConfig,
+  type ParamSpec,
+  type StateConfig,
+} from '../../engine/index.js';
 import { defineDialect, processIdFor, type TaskData } from '../dialect.js';
 import type { ModdleElement } from '../moddle.js';
 import descriptor from './gravity-descriptor.json' with { type: 'json' };
-import { messageNameOf, waitKindOf, waitKindOfElement, waitTaskOf } from './wait-tasks.js';
+import {
+  messageNameOf,
+  sendInputOf,
+  sendKindOfElement,
+  waitKindOf,
+  waitKindOfElement,
+  waitTaskOf,
+} from './wait-tasks.js';
 
 const parseJson = (text: string | undefined, element: string, what: string): unknown => {
   if (text === undefined || text.trim() === '') return undefined;
@@ -102,14 +116,14 @@ export const gravityDialect = defineDialect({
     const callee = calleeOf(inv.src);
     if (callee !== undefined) el.calledElement = processIdFor(callee);
     const m = state.meta ?? {};
-    // a message wait's name is the name of the message its receive task refers to (messageRef)
+    // a message wait's (or a send's) name is the name of the message its receive (send) task refers to (messageRef)
     const wait = waitKindOf(inv.src);
+    const named = wait === 'message' || inv.src === SEND_TASK;
     const plain =
       inv.input && typeof inv.input === 'object' && !Array.isArray(inv.input)
         ? (inv.input as Record<string, unknown>)
         : undefined;
-    const input =
-      plain && wait === 'message' ? Object.fromEntries(Object.entries(plain).filter(([k]) => k !== 'name')) : plain;
+    const input = plain && named ? Object.fromEntries(Object.entries(plain).filter(([k]) => k !== 'name')) : plain;
     const inputs = input
       ? Object.entries(input).map(([name, v]) => w.moddle.create('gravity:Input', { name, value: JSON.stringify(v) }))
       : inv.input !== undefined
@@ -147,9 +161,12 @@ export const gravityDialect = defineDialect({
   readTask(el, r, element): TaskData {
     const t = r.extensions(el).find((e) => e.$type === 'gravity:Task');
     const wait = waitKindOfElement(el);
+    const send = sendKindOfElement(el);
     // a user task or a message wait drawn by another modeler: an approval, or a wait for its message
     if (wait && !t?.type)
       return { src: waitTaskOf(wait), input: wait === 'message' ? { name: messageNameOf(el, element) } : {} };
+    // a send task, or a message or signal throw, drawn by another modeler: a send of its message (signal)
+    if (send && !t?.type) return { src: SEND_TASK, input: sendInputOf(el, element, undefined) };
     if (!t?.type)
       throw new DefinitionError(`<${element}> (${el.$type}) has no gravity:task type: which task node should run it?`, {
         element,
@@ -176,6 +193,7 @@ export const gravityDialect = defineDialect({
     };
     if (wait === 'message' && t.type === waitTaskOf('message'))
       input = { ...(input as Record<string, unknown> | undefined), name: messageNameOf(el, element) };
+    if (send && t.type === SEND_TASK) input = sendInputOf(el, element, input);
     return { src: t.type, ...(input !== undefined ? { input } : {}), meta };
   },
 

@@ -1,5 +1,5 @@
 // The Zeebe (Camunda 8) dialect: zeebe:taskDefinition jobs, zeebe:ioMapping in FEEL, gravity-only data as zeebe:properties.
-import { calleeOf, callSrc, DefinitionError, type StateConfig } from '../../engine/index.js';
+import { calleeOf, callSrc, DefinitionError, SEND_TASK, type StateConfig } from '../../engine/index.js';
 import { defineDialect, processIdFor, type ReadContext, type TaskData, type WriteContext } from '../dialect.js';
 import type { ModdleElement } from '../moddle.js';
 import descriptor from 'zeebe-bpmn-moddle/resources/zeebe.json' with { type: 'json' };
@@ -8,11 +8,14 @@ import {
   commaList,
   messageNameOf,
   messageOf,
+  sendInputOf,
+  sendKindOfElement,
   splitList,
   splitWaitInput,
   waitKindOf,
   waitKindOfElement,
   waitTaskOf,
+  withoutName,
   type WaitAttributes,
   type WaitKind,
 } from './wait-tasks.js';
@@ -162,6 +165,10 @@ export const zeebeDialect = defineDialect({
       if (wait === 'approval') writeAssignment(attributes, el, w, id);
       else if (attributes.key !== undefined) subscribe(el.messageRef as ModdleElement, attributes.key, w, id);
     }
+    // a send is a job of type gravity.send; its name is its message's (key, data, signal: input mappings; the key is
+    // not the message's subscription, which says how a catching element correlates)
+    const send = inv.src === SEND_TASK;
+    if (send) taskInput = withoutName(inv.input);
     const outputs = Object.entries(m.outputs ?? {}).map(([target, v]) =>
       w.moddle.create('zeebe:Output', { source: encodeFeel(v, id), target }),
     );
@@ -186,7 +193,7 @@ export const zeebeDialect = defineDialect({
     }
     if (inputs.length || outputs.length)
       w.extend(el, w.moddle.create('zeebe:IoMapping', { inputParameters: inputs, outputParameters: outputs }));
-    const propState = wait ? { ...state, invoke: { ...inv, input: taskInput } } : state;
+    const propState = wait || send ? { ...state, invoke: { ...inv, input: taskInput } } : state;
     writeProps(el, w, PROPS, {
       ...taskProps(propState, !outputs.length && !noMergeCall, call),
       call: callee !== undefined && callee !== processIdFor(callee) ? callee : undefined,
@@ -220,6 +227,7 @@ export const zeebeDialect = defineDialect({
     const props = readProps(el, r, PROPS, element);
     const call = el.$type === 'bpmn:CallActivity';
     const wait = waitKindOfElement(el);
+    const send = sendKindOfElement(el);
     let src: string;
     let impliedMerge = true;
     let retry = props.retry;
@@ -234,6 +242,9 @@ export const zeebeDialect = defineDialect({
       impliedMerge = ce.propagateAllChildVariables !== false;
     } else if (wait) {
       src = waitTaskOf(wait);
+    } else if (send && !find(exts, 'zeebe:TaskDefinition')?.type) {
+      // a send (task, message or signal throw) without a job type is gravity's send
+      src = SEND_TASK;
     } else {
       const td = find(exts, 'zeebe:TaskDefinition');
       if (!td?.type)
@@ -256,6 +267,7 @@ export const zeebeDialect = defineDialect({
       ? Object.fromEntries(ins.map((p) => [p.target, decodeFeel(p.source)]))
       : (props.input ?? (call ? {} : undefined));
     if (wait) input = { ...(isParamInput(input) ? input : {}), ...waitAttributes(wait, el, exts, r, element) };
+    if (send && src === SEND_TASK) input = sendInputOf(el, element, input);
     const meta: StateConfig['meta'] = {
       ...readTaskMeta({ ...props, retry }, impliedMerge && outs.length === 0),
       ...(outs.length ? { outputs: Object.fromEntries(outs.map((p) => [p.target, decodeFeelOutput(p.source)])) } : {}),

@@ -27,6 +27,7 @@ const EXECUTABLE = [
   'bpmn-engine/call-activity.bpmn',
   'bpmn-engine/issue-139.bpmn',
   'bpmn-engine/messaging.bpmn',
+  'bpmn-engine/send-signal.bpmn',
   'bpmn-engine/service-task-io.bpmn',
   'bpmn-engine/service-task.bpmn',
   'bpmn-engine/sub-process.bpmn',
@@ -50,6 +51,9 @@ const NOT_COMPARED: Record<string, RegExp> = {
     /^<scriptTask> \(bpmn:ScriptTask\): its JavaScript decides the outcome and gravity never runs scripts$/,
   'bpmn-engine/call-activity.bpmn':
     /^<call-activity> \(bpmn:CallActivity\): calls called-process, which gravity looks up in its workflow catalog, not in the file$/,
+  // its signal carries ${environment.output.spotPrice}, which reads bpmn-engine's own state
+  'bpmn-engine/send-signal.bpmn':
+    /^an imported input or condition reads bpmn-elements' environment\/content: environment\./,
   'bpmn-engine/sub-process.bpmn':
     /^<subScriptTask> \(bpmn:ScriptTask\): its JavaScript decides the outcome and gravity never runs scripts$/,
 };

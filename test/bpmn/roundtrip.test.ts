@@ -318,7 +318,7 @@ describe('BPMN import refusals', () => {
       `<bpmn:startEvent id="S"/><bpmn:scriptTask id="Script" scriptFormat="javascript"><bpmn:script>require('fs').writeFileSync('/tmp/pwned','x')</bpmn:script></bpmn:scriptTask><bpmn:endEvent id="E"/>${flow('f1', 'S', 'Script')}${flow('f2', 'Script', 'E')}`,
     );
     await expect(importBpmn(xml)).rejects.toThrow(
-      /<Script> \(bpmn:ScriptTask\): gravity runs service tasks only, and user and receive tasks as approvals and message waits; map this ScriptTask to a task node with --map Script=<task id> \(its script is never executed\)/,
+      /<Script> \(bpmn:ScriptTask\): gravity runs service tasks only, and user, receive and send tasks as approvals, message waits and sends; map this ScriptTask to a task node with --map Script=<task id> \(its script is never executed\)/,
     );
     const { definition } = await importBpmn(xml, { mappings: { Script: 'log.info' } });
     expect(definition.machine.states.Script.invoke).toEqual({ src: 'log.info', input: {} });

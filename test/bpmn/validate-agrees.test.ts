@@ -17,7 +17,6 @@ import {
   startRun,
   type Definition,
   type StateConfig,
-  isWaitTask,
   type TaskDefinition,
 } from '../../engine/index.js';
 import { createDefaultRegistry } from '../../tasks/index.js';
@@ -26,11 +25,13 @@ import { tempDir } from '../support/git-fixtures.js';
 
 const registry = createDefaultRegistry().register(conformanceNoop);
 // the same task ids and input schemas, doing nothing: the run goes through import, mapping and input validation only
-// (the built-in wait tasks are in every registry already, and do nothing until answered)
+// (the built-in tasks, approval, message wait and send, are in every registry already: the waits do nothing until
+// answered, a send delivers to the runs of this memory store, none)
+const builtIn = createRegistry();
 const hollow = createRegistry(
   ...registry
     .list()
-    .filter((t) => !isWaitTask(t.id))
+    .filter((t) => !builtIn.has(t.id))
     .map((t): TaskDefinition => ({
       ...t,
       output: z.unknown(),
