@@ -133,8 +133,11 @@ export function buildProgram(exit: (code: number) => void, dialects?: DialectTex
     .option('--journal', 'also print every journal entry')
     .action(withApp(async (app, id: string, o) => (await inspect()).showCommand(app, id, o)));
   program
-    .command('resume <run>')
-    .description('resume an interrupted or cancelled run where it stopped')
+    .command('resume [run]')
+    .description(
+      'resume an interrupted, cancelled or waiting run where it stopped; --due: every waiting run whose timeout has passed',
+    )
+    .option('--due', 'resume every waiting run whose timeout path has fallen due (run it from cron)')
     .option('--force', 're-run interrupted steps that are not idempotent')
     .option('--allow-changed', 'resume even though the workflow definition changed')
     .option('--no-input', 'never ask at the terminal: an approval parks the run (status waiting, exit 4)')
@@ -146,9 +149,15 @@ export function buildProgram(exit: (code: number) => void, dialects?: DialectTex
     .option('--root <dir>', 'folder file tasks may not write outside of (refused when the run has its own root)')
     .addOption(json())
     .action(
-      withApp(async (app, id: string, o) =>
-        (await execute()).resumeCommand(app, id, { ...o, waitMs: (o.wait ?? 0) * 1000 }),
-      ),
+      withApp(async (app, id: string | undefined, o) => {
+        const x = await execute();
+        const opts = { ...o, waitMs: (o.wait ?? 0) * 1000 };
+        if (o.due && id !== undefined)
+          throw new BadInputError('give a run id or --due, not both (--due resumes every waiting run that is due)');
+        if (o.due) return x.resumeDueCommand(app, opts);
+        if (id === undefined) throw new BadInputError("missing argument 'run': the run to resume (or --due)");
+        return x.resumeCommand(app, id, opts);
+      }),
     );
   const waitOption = () =>
     new Option('--wait [seconds]', 'wait for another process driving the run to let go (default: refuse at once)')

@@ -38,6 +38,8 @@ export interface ExecOptions {
   root?: string;
   /** false with `--no-input`: an approval parks the run instead of asking at the terminal. */
   input?: boolean;
+  /** Set by commands that drive several runs: each result is added here instead of printed (they print one document). */
+  results?: RunResult[];
 }
 
 /** True when an approval may be asked at this terminal (not with --no-input, --json, in CI or without a terminal). */
@@ -141,8 +143,47 @@ async function execute(
   const engine = { ...(await app.engine(onEvent, o.root)), ...(canAsk(o) ? { ask: askAtTerminal } : {}) };
   const result = await withCancel((signal) => go(engine, signal));
   await renderer?.done();
-  print(o.json, formatResult(result), result);
+  if (o.results) o.results.push(result);
+  else print(o.json, formatResult(result), result);
   return exitCodeOf(result.status);
+}
+
+/** Drives `ids` one after the other (resumeCommand with `o`), then prints their results as one document. */
+async function driveEach(
+  app: App,
+  ids: string[],
+  o: ExecOptions & { answer?: AnswerRequest; waitMs?: number },
+): Promise<number> {
+  const results: RunResult[] = [];
+  let code: number = Exit.Ok;
+  for (const id of ids) code = Math.max(code, await resumeCommand(app, id, { ...o, results }));
+  print(o.json, results.map(formatResult).join('\n'), { runs: results });
+  return code;
+}
+
+/** `gravity resume --due`: every waiting run whose timeout path has fallen due, oldest first (for cron). */
+export async function resumeDueCommand(
+  app: App,
+  o: ExecOptions & { force?: boolean; allowChanged?: boolean; waitMs?: number },
+): Promise<number> {
+  const now = Date.now();
+  const due = (await listRuns(app.store)).runs
+    .filter(
+      (r) =>
+        !r.parent &&
+        r.status === 'waiting' &&
+        (r.waiting ?? []).some((w) => w.until !== undefined && Date.parse(w.until) <= now),
+    )
+    .sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id));
+  if (!due.length) {
+    print(o.json, 'no waiting run is due (none has a timeout that has passed)', { runs: [] });
+    return Exit.Ok;
+  }
+  return driveEach(
+    app,
+    due.map((r) => r.id),
+    o,
+  );
 }
 
 /**
@@ -270,10 +311,11 @@ export async function signalCommand(
     }
   });
   if (!targets.length) throw new BadInputError(`no waiting run waits for message "${name}" with key ${o.key}`);
-  let code: number = Exit.Ok;
-  for (const r of targets.sort((a, b) => a.createdAt.localeCompare(b.createdAt)))
-    code = Math.max(code, await resumeCommand(app, r.id, { ...o, answer }));
-  return code;
+  return driveEach(
+    app,
+    targets.sort((a, b) => a.createdAt.localeCompare(b.createdAt)).map((r) => r.id),
+    { ...o, answer },
+  );
 }
 
 /** `gravity rollback <run>`. */

@@ -132,3 +132,41 @@ describe('approvals and messages from the CLI', () => {
     expect(out2).toMatch(/<confirm> asks: Destroy environment 5\?/);
   });
 });
+
+describe('gravity resume --due', () => {
+  const late = workflow({
+    id: 'test:late',
+    steps: sequence(
+      receive('deployed', 'deploy-done', {
+        timeout: { ms: 1500, then: task('late', 'fs.write', { path: 'late.txt', content: 'too late' }) },
+      }),
+    ),
+  });
+
+  it('resumes the waiting runs whose timeout has passed, and only those, printing one document', async () => {
+    const sb = sandbox();
+    const file = sb.writeDefinition('late', late);
+    const first = await sb.run('run', file, '--json');
+    expect(first.code).toBe(4);
+    const { runId, waiting } = JSON.parse(first.stdout) as { runId: string; waiting: Array<{ until: string }> };
+    const early = await sb.run('resume', '--due', '--json');
+    expect(early.code).toBe(0);
+    expect(JSON.parse(early.stdout)).toEqual({ runs: [] });
+    await new Promise((r) => setTimeout(r, Math.max(0, Date.parse(waiting[0].until) - Date.now()) + 100));
+    const due = await sb.run('resume', '--due', '--json');
+    expect(due.code).toBe(0);
+    const runs = JSON.parse(due.stdout).runs as Array<{ runId: string; status: string; steps: Array<{ id: string }> }>;
+    expect(runs.map((r) => [r.runId, r.status])).toEqual([[runId, 'succeeded']]);
+    expect(runs[0].steps.map((s) => s.id)).toContain('late');
+  });
+
+  it('needs a run id or --due, not both', async () => {
+    const sb = sandbox();
+    const none = await sb.run('resume');
+    expect(none.code).toBe(2);
+    expect(none.stderr).toMatch(/missing argument 'run'/);
+    const both = await sb.run('resume', '261205-000000-000000', '--due');
+    expect(both.code).toBe(2);
+    expect(both.stderr).toMatch(/give a run id or --due, not both/);
+  });
+});
