@@ -31,7 +31,7 @@ export const parts = {
     'engine/{builder,definition,define-task,duration,errors,expressions,limits,params,plan,registry,same-shape,schema-keys,validate}.ts',
   ],
   'engine-run': [
-    'engine/{answer,call,cancel,compile,each,execution,journal,liveness,process,resume,rollback,run-lock,run-result,run-root,run-store,runner,shape,step,supervisor,wait,wait-tasks}.ts',
+    'engine/{answer,call,cancel,compile,each,execution,journal,liveness,process,resume,rollback,run-lock,run-result,run-root,run-store,runner,send,shape,step,supervisor,wait,wait-tasks}.ts',
   ],
   'bpmn-dialects': ['bpmn/dialects/**/*.ts'],
   'bpmn-import': ['bpmn/import*.ts'],

@@ -3,7 +3,17 @@ import { EventEmitter } from 'node:events';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Engine } from 'bpmn-engine';
-import { createMemoryStore, startRun, type Definition, type StateConfig } from '../engine/index.js';
+import {
+  APPROVAL_TASK,
+  createMemoryStore,
+  MESSAGE_TASK,
+  resumeRun,
+  SEND_TASK,
+  startRun,
+  type AnswerRequest,
+  type Definition,
+  type StateConfig,
+} from '../engine/index.js';
 import { createModdle } from '../bpmn/moddle.js';
 import { importBpmn } from '../bpmn/import.js';
 import { exportBpmn } from '../bpmn/export.js';
@@ -83,12 +93,30 @@ export function gravityRunner(def: Definition): () => Promise<InstanceTrace & { 
     store: createMemoryStore(),
     registry,
     persist: false,
-    onEvent: (e: { type: string; step?: string }) =>
-      e.type === 'task.finished' && trace.tasks.push(ids[e.step!] ?? e.step!),
+    // a message catch or throw event is a built-in step of gravity's, but no task to bpmn-engine: not traced
+    onEvent: (e: { type: string; step?: string; task?: string }) =>
+      e.type === 'task.finished' &&
+      e.task !== MESSAGE_TASK &&
+      e.task !== SEND_TASK &&
+      trace.tasks.push(ids[e.step!] ?? e.step!),
   };
+  // a definition that waits (approvals, message waits) is answered at once, as bpmn-engine's runner signals its waits:
+  // each answer resumes the parked run, which needs it persisted (in memory)
+  const waits =
+    JSON.stringify(def.machine).includes(`"${APPROVAL_TASK}"`) ||
+    JSON.stringify(def.machine).includes(`"${MESSAGE_TASK}"`);
+  const driven = waits ? { ...engine, persist: true } : engine;
   return async () => {
     trace = { tasks: [], ran: [] };
-    const r = await startRun(engine, def, { params: {} });
+    let r = await startRun(driven, def, { params: {} });
+    for (let i = 0; r.status === 'waiting' && i < 10_000; i++) {
+      const w = r.waiting![0];
+      const answer: AnswerRequest =
+        w.kind === 'approval'
+          ? { kind: 'approve', step: w.step }
+          : { kind: 'message', step: w.step, name: w.message, ...(w.key === undefined ? {} : { key: w.key }) };
+      r = await resumeRun(driven, r.runId, { answer });
+    }
     return { status: r.status, ...trace };
   };
 }

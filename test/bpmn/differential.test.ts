@@ -3,7 +3,15 @@ import { describe, it, expect } from 'vitest';
 import { existsSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { conformanceOf, corpusDir, findBpmnFiles, subsetVerdict, type SubsetVerdict } from '../../bpmn/conformance.js';
+import {
+  conformanceMappings,
+  conformanceOf,
+  corpusDir,
+  findBpmnFiles,
+  subsetVerdict,
+  type SubsetVerdict,
+} from '../../bpmn/conformance.js';
+import { importBpmn } from '../../bpmn/import.js';
 import { bpmnEngineRunner, gravityRunner } from '../../bench/bpmn.js';
 
 const FIXTURES = join(corpusDir(fileURLToPath(new URL('../..', import.meta.url))), 'engine-fixtures');
@@ -156,5 +164,28 @@ describe.runIf(refused.length > 0)('fixtures gravity refuses', () => {
       row.reason?.startsWith(v.reason!.replace(/ \(\+\d+ more\)$/, '')),
       `conformance gives another reason: ${row.reason}`,
     ).toBe(true);
+  });
+});
+
+describe('a model that waits', () => {
+  it('completes the same tasks in both engines, each wait answered at once (bpmn-engine signals it, gravity answers the parked run)', async () => {
+    const xml = `<?xml version="1.0" encoding="UTF-8"?>
+<definitions xmlns="http://www.omg.org/spec/BPMN/20100524/MODEL" id="d" targetNamespace="x">
+  <message id="m1" name="approved" />
+  <process id="p" isExecutable="true">
+    <startEvent id="s" /><sequenceFlow id="f1" sourceRef="s" targetRef="a" />
+    <task id="a" /><sequenceFlow id="f2" sourceRef="a" targetRef="c" />
+    <intermediateCatchEvent id="c"><messageEventDefinition messageRef="m1" /></intermediateCatchEvent>
+    <sequenceFlow id="f3" sourceRef="c" targetRef="b" />
+    <task id="b" /><sequenceFlow id="f4" sourceRef="b" targetRef="e" /><endEvent id="e" />
+  </process>
+</definitions>`;
+    const { definition } = await importBpmn(xml, { mappings: conformanceMappings() });
+    expect(JSON.stringify(definition.machine)).toContain('"gravity.message"');
+    const expected = await (await bpmnEngineRunner(xml, 'p'))();
+    const actual = await gravityRunner(definition)();
+    expect(expected).toMatchObject({ status: 'succeeded', tasks: ['a', 'b'] });
+    expect(actual.status).toBe('succeeded');
+    expect(actual.tasks).toEqual(expected.tasks);
   });
 });
