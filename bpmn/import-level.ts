@@ -87,6 +87,17 @@ export function convertLevel(
       ctx.flowIds[`${t.id}>${split.id}`] = outgoing(t.id!)[0].id!;
       return go(split, scope);
     }
+    const race = raceOf(t);
+    if (race) {
+      if (race.timer) raceTimers.set(race.message.id!, race.timer);
+      ctx.flowIds[`${t.id}>${race.message.id}`] = outgoing(t.id!).find((f) => f.targetRef === race.message)!.id!;
+      ctx.warnings.push({
+        element: t.id!,
+        type: t.$type,
+        message: `event-based gateway: runs as the message wait <${race.message.id}>${race.timer ? ` with the timer <${race.timer.id}> as its timeout` : ''} (export writes a receive task${race.timer ? ' with a timer boundary' : ''})`,
+      });
+      return go(race.message, scope);
+    }
     const into = mergeInto(t);
     if (into) {
       ctx.flowIds[`${t.id}>${into.id}`] = outgoing(t.id!)[0].id!;
@@ -170,6 +181,29 @@ export function convertLevel(
     if (!into || into.$type === 'bpmn:ParallelGateway' || incoming(into.id!).length !== 1) return undefined;
     if (t.name || (t.documentation ?? []).length || t.extensionElements || captureForeign(t)) return undefined;
     return into;
+  };
+
+  // an event-based gateway between one message and at most one timer is that message wait with the timer as its
+  // timeout (the export writes a receive task with a timer boundary): it folds into the message wait
+  const raceTimers = new Map<string, ModdleElement>();
+  const firstDefinition = (t: ModdleElement | undefined) => ((t?.eventDefinitions ?? []) as ModdleElement[])[0];
+  const raceOf = (t: ModdleElement): { message: ModdleElement; timer?: ModdleElement } | undefined => {
+    if (t.$type !== 'bpmn:EventBasedGateway') return undefined;
+    const targets = outgoing(t.id!).map((f) => f.targetRef as ModdleElement | undefined);
+    const timers = targets.filter(
+      (x) => x?.$type === 'bpmn:IntermediateCatchEvent' && firstDefinition(x)?.$type === 'bpmn:TimerEventDefinition',
+    );
+    const isMessage = (x: ModdleElement | undefined) => !!x && waitKindOfElement(x) === 'message';
+    const onlyFromHere = (x: ModdleElement) => incoming(x.id!).length === 1;
+    if (
+      targets.filter(isMessage).length !== 1 ||
+      timers.length > 1 ||
+      targets.length !== 1 + timers.length ||
+      !targets.filter(isMessage).every((x) => onlyFromHere(x!)) ||
+      !timers.every((x) => onlyFromHere(x!))
+    )
+      return undefined;
+    return { message: targets.find(isMessage)!, ...(timers[0] ? { timer: timers[0] } : {}) };
   };
 
   /**
@@ -400,6 +434,8 @@ export function convertLevel(
             `${b.cancelActivity === false ? 'non-interrupting ' : ''}${def?.$type ?? 'untyped'} boundary events are not supported (error and interrupting timer boundaries are)`,
           );
       }
+      const timer = raceTimers.get(el.id!);
+      if (timer) state.after = { [readDelay(firstDefinition(timer)!, timer)]: next(timer, scope) };
       Object.assign(scope.states[key], withMeta(state, data.meta));
       return;
     }
@@ -409,6 +445,11 @@ export function convertLevel(
       );
     }
     switch (el.$type) {
+      case 'bpmn:EventBasedGateway':
+        // what raceOf did not fold into a message wait
+        return refuse(
+          "an event-based gateway runs here between one message wait (a receive task or message catch event) and at most one timer catch event, each entered only from it: the timer is the wait's timeout",
+        );
       case 'bpmn:IntermediateThrowEvent': {
         const defs = (el.eventDefinitions ?? []) as ModdleElement[];
         if (defs.length)

@@ -431,13 +431,20 @@ describe('user tasks, receive tasks and message catch events of other modelers',
     ]);
   });
 
-  it('still refuses an event-based gateway and a non-interrupting timer on a user task', async () => {
+  it('still refuses an event-based gateway that is not one message and at most one timer, and a non-interrupting timer on a user task', async () => {
+    // the gateway leads to the message wait and to a task: not a race of events
     const gateway = zeebeFile.replace(
       '<bpmn:sequenceFlow id="f2" sourceRef="sign_off" targetRef="closed" />',
-      '<bpmn:eventBasedGateway id="pick" /><bpmn:sequenceFlow id="f2" sourceRef="sign_off" targetRef="pick" /><bpmn:sequenceFlow id="f2b" sourceRef="pick" targetRef="closed" />',
+      '<bpmn:eventBasedGateway id="pick" /><bpmn:sequenceFlow id="f2" sourceRef="sign_off" targetRef="pick" /><bpmn:sequenceFlow id="f2b" sourceRef="pick" targetRef="closed" /><bpmn:sequenceFlow id="f2c" sourceRef="pick" targetRef="ship" />',
     );
     expect(await refused(gateway)).toContainEqual(
-      expect.objectContaining({ element: 'pick', type: 'bpmn:EventBasedGateway' }),
+      expect.objectContaining({
+        element: 'pick',
+        type: 'bpmn:EventBasedGateway',
+        message: expect.stringMatching(
+          /runs here between one message wait \(a receive task or message catch event\) and at most one timer/,
+        ),
+      }),
     );
     const timer = camundaFile.replace(
       '<bpmn:endEvent id="end" />',

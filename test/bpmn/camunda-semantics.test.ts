@@ -1,10 +1,21 @@
 // Where BPMN files of other modelers rely on what Camunda 7 and bpmn-engine do: a flow out of an exclusive gateway
 // without a condition counts as true (the first such flow in document order is taken), and a message start event
 // starts the run like a plain one; both with a warning naming the element, and the message start kept on export.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { dialectNames, exportBpmn, importBpmn } from '../../bpmn/index.js';
-import { createMemoryStore, createRegistry, defineTask, startRun, RunStatus } from '../../engine/index.js';
+import {
+  createJsonStore,
+  createMemoryStore,
+  createRegistry,
+  defineTask,
+  resumeRun,
+  RunStatus,
+  startRun,
+} from '../../engine/index.js';
 
 const file = (gateway: string, start = '<bpmn:startEvent id="start" />') => `<?xml version="1.0" encoding="UTF-8"?>
 <bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" xmlns:camunda="http://camunda.org/schema/1.0/bpmn" id="defs" targetNamespace="x">
@@ -198,4 +209,100 @@ describe('implicit starts and ends (BPMN)', () => {
       /<sub> \(bpmn:SubProcess\): has no start event and 2 elements no flow enters \(a, b\): they would start at once/,
     );
   });
+});
+
+describe('an event-based gateway between a message and a timer', () => {
+  const raced = (extra = '') => `<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" xmlns:camunda="http://camunda.org/schema/1.0/bpmn" id="defs" targetNamespace="x">
+  <bpmn:message id="m1" name="deploy-done" />
+  <bpmn:process id="p" isExecutable="true">
+    <bpmn:startEvent id="start" /><bpmn:sequenceFlow id="f0" sourceRef="start" targetRef="gw" />
+    <bpmn:eventBasedGateway id="gw" />
+    <bpmn:sequenceFlow id="g1" sourceRef="gw" targetRef="got" />
+    <bpmn:intermediateCatchEvent id="got"><bpmn:messageEventDefinition messageRef="m1" /></bpmn:intermediateCatchEvent>
+    <bpmn:sequenceFlow id="g2" sourceRef="gw" targetRef="late" />
+    <bpmn:intermediateCatchEvent id="late"><bpmn:timerEventDefinition><bpmn:timeDuration>PT1.5S</bpmn:timeDuration></bpmn:timerEventDefinition></bpmn:intermediateCatchEvent>
+    <bpmn:sequenceFlow id="ga" sourceRef="got" targetRef="a" />
+    <bpmn:sequenceFlow id="gb" sourceRef="late" targetRef="b" />
+    <bpmn:serviceTask id="a" camunda:type="external" camunda:topic="test.mark"><bpmn:extensionElements><camunda:inputOutput><camunda:inputParameter name="value">a</camunda:inputParameter></camunda:inputOutput></bpmn:extensionElements></bpmn:serviceTask>
+    <bpmn:serviceTask id="b" camunda:type="external" camunda:topic="test.mark"><bpmn:extensionElements><camunda:inputOutput><camunda:inputParameter name="value">b</camunda:inputParameter></camunda:inputOutput></bpmn:extensionElements></bpmn:serviceTask>
+    <bpmn:sequenceFlow id="ea" sourceRef="a" targetRef="end" /><bpmn:sequenceFlow id="eb" sourceRef="b" targetRef="end" />
+    <bpmn:endEvent id="end" />${extra}
+  </bpmn:process>
+</bpmn:definitions>`;
+
+  async function persistent() {
+    const dir = await mkdtemp(join(tmpdir(), 'gravity-race-'));
+    const store = await createJsonStore(dir);
+    const marks: unknown[] = [];
+    const mark = defineTask({
+      id: 'test.mark',
+      title: 'Mark',
+      input: z.object({ value: z.string() }),
+      output: z.object({}),
+      async run({ input }) {
+        marks.push(input.value);
+        return {};
+      },
+    });
+    return {
+      engine: { store, registry: createRegistry(mark) },
+      marks,
+      done: async () => {
+        await store.close();
+        await rm(dir, { recursive: true, force: true });
+      },
+    };
+  }
+
+  it('is the message wait with the timer as its timeout: the message takes its path', async () => {
+    const { definition, warnings } = await importBpmn(raced());
+    expect(warnings).toContainEqual(
+      expect.objectContaining({
+        element: 'gw',
+        message: expect.stringMatching(/runs as the message wait <got> with the timer <late> as its timeout/),
+      }),
+    );
+    expect(definition.machine.states.got).toMatchObject({
+      invoke: { src: 'gravity.message', input: { name: 'deploy-done' } },
+      after: { 1500: 'b' },
+    });
+    const p = await persistent();
+    try {
+      const r = await startRun(p.engine, definition, { params: {} });
+      expect(r.status).toBe(RunStatus.Waiting);
+      const done = await resumeRun(p.engine, r.runId, { answer: { kind: 'message', name: 'deploy-done' } });
+      expect(done.status).toBe(RunStatus.Succeeded);
+      expect(p.marks).toEqual(['a']);
+    } finally {
+      await p.done();
+    }
+  });
+
+  it('takes the timer path when nothing came in time', async () => {
+    const { definition } = await importBpmn(raced());
+    const p = await persistent();
+    try {
+      const r = await startRun(p.engine, definition, { params: {} });
+      await new Promise((res) => setTimeout(res, Math.max(0, Date.parse(r.waiting![0].until!) - Date.now()) + 50));
+      const done = await resumeRun(p.engine, r.runId);
+      expect(done.status).toBe(RunStatus.Succeeded);
+      expect(p.marks).toEqual(['b']);
+    } finally {
+      await p.done();
+    }
+  });
+
+  it.each(dialectNames)(
+    'exports as a receive task with a timer boundary that imports to the same definition (%s)',
+    async (dialect) => {
+      const { definition } = await importBpmn(raced());
+      const xml = await exportBpmn(definition, { dialect });
+      expect(xml).toMatch(/<bpmn:receiveTask id="got"/);
+      expect(xml).toMatch(/<bpmn:boundaryEvent id="[^"]*" [^>]*attachedToRef="got"/);
+      const back = (await importBpmn(xml, { dialect })).definition;
+      expect(back.machine.states.got.after).toEqual(definition.machine.states.got.after);
+      expect(back.machine.states.got.invoke).toEqual(definition.machine.states.got.invoke);
+    },
+  );
 });
