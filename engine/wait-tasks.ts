@@ -57,7 +57,13 @@ const sendInput = z.strictObject({
 });
 const sendOutput = z.object({
   delivered: z
-    .array(z.object({ runId: z.string(), step: z.string(), status: z.string() }))
+    .array(
+      z.object({
+        runId: z.string().describe('The run that received it'),
+        step: z.string().describe('Its step that waited'),
+        status: z.string().describe('Its status once driven on, or why it was not delivered'),
+      }),
+    )
     .describe('The runs that received it, the step that waited, and where each run stands after going on'),
 });
 export type SendInput = z.output<typeof sendInput>;

@@ -54,9 +54,10 @@ describe('default task registry', () => {
       'git.reset',
       'git.status',
       'git.tag',
-      // the engine's built-in wait tasks, in every registry
+      // the engine's built-in tasks, in every registry
       'gravity.approval',
       'gravity.message',
+      'gravity.send',
       'host.check-tool',
       'host.report',
       'log.info',
