@@ -68,7 +68,13 @@ describe('the task registry', () => {
   it('lists tasks sorted by id and answers has()', () => {
     const registry = createRegistry(make('z.last'), make('a.first'));
     // every registry also holds the built-in tasks (approval, message wait, send)
-    expect(registry.list().map((t) => t.id)).toEqual(['a.first', 'gravity.approval', 'gravity.message', 'gravity.send', 'z.last']);
+    expect(registry.list().map((t) => t.id)).toEqual([
+      'a.first',
+      'gravity.approval',
+      'gravity.message',
+      'gravity.send',
+      'z.last',
+    ]);
     expect(registry.has('a.first')).toBe(true);
     expect(registry.has('a.second')).toBe(false);
   });
