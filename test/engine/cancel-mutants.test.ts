@@ -237,6 +237,8 @@ describe('cancelRun of a run whose process is gone', () => {
 
     expect(report).toEqual({ runId: 'r-sup', status: RunStatus.Cancelled, signalled: false });
     expect(await waitFor(() => !isAlive(command), 3000)).toBe(true);
+    // and its supervisor recorded how it ended (before the test's folder goes)
+    expect(await waitFor(() => existsSync(join(attempt, 'c1', 'status.json')), 5000)).toBe(true);
     const journal = await journalOf(store, 'r-sup');
     expect(journal.slice(2).map(({ at: _at, ...e }) => e)).toEqual([
       { type: 'task.cancelled', step: 'sh', task: 'exec.run', attempt: 2 },

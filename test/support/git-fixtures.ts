@@ -15,7 +15,7 @@ export interface Identity {
 const fileDirs: string[] = [];
 // vitest evaluates this module again for each test file (isolated workers), so the hook belongs to that file
 afterAll(() => {
-  for (const dir of fileDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+  for (const dir of fileDirs.splice(0)) rmSync(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 50 });
 });
 
 /**
@@ -28,7 +28,9 @@ export function tempDir(
   lifetime: 'test' | 'file' = TestRunner.getCurrentTest() ? 'test' : 'file',
 ): string {
   const dir = mkdtempSync(join(tmpdir(), prefix));
-  if (lifetime === 'test') onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+  // retried: a process a test stopped (a supervised command's supervisor) may still be writing its last file there
+  if (lifetime === 'test')
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 50 }));
   else fileDirs.push(dir);
   return dir;
 }
