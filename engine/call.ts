@@ -6,6 +6,7 @@ import { RunStatus } from './journal.js';
 import { resolveParams } from './params.js';
 import { getRun } from './run-store.js';
 import type { RunResult, StepHost } from './run-types.js';
+import { untilAborted } from './wait.js';
 
 /** Runs the child workflow of a call step and returns its output (or throws its error). */
 export async function runCall(ex: StepHost, req: TaskRequest, signal: AbortSignal): Promise<unknown> {
@@ -106,10 +107,7 @@ export async function runCall(ex: StepHost, req: TaskRequest, signal: AbortSigna
         ...(w?.until ? { until: w.until } : {}),
         child: childId,
       });
-      await new Promise<never>((_, reject) => {
-        if (signal.aborted) reject(signal.reason);
-        else signal.addEventListener('abort', () => reject(signal.reason), { once: true });
-      }).catch(async (e: unknown) => {
+      await untilAborted(signal).catch(async (e: unknown) => {
         if (ex.parked(req.step)) throw new CancelledError(`step <${req.step}> waits for its child run ${childId}`);
         await ex.log({ type: 'task.cancelled', ...base, attempt: 1 });
         throw e;

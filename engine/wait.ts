@@ -60,8 +60,8 @@ function waitingOf(task: string, step: string, input: ApprovalInput | MessageInp
   return { step, kind: 'message', message: m.name, since, ...(m.key === undefined ? {} : { key: String(m.key) }) };
 }
 
-/** Resolves never; rejects with the signal's reason when it aborts. */
-function untilAborted(signal: AbortSignal): Promise<never> {
+/** Resolves never; rejects with the signal's reason when it aborts (a parked step's wait). */
+export function untilAborted(signal: AbortSignal): Promise<never> {
   return new Promise((_, reject) => {
     if (signal.aborted) return reject(signal.reason);
     signal.addEventListener('abort', () => reject(signal.reason), { once: true });

@@ -2,31 +2,13 @@
 // candidateGroups, Zeebe zeebe:userTask + zeebe:assignmentDefinition), a message wait (gravity.message) a
 // bpmn:ReceiveTask referring to a root bpmn:Message (Zeebe: zeebe:subscription correlationKey); both round trip in every
 // dialect, export lint-clean, and user tasks, receive tasks and message catch events of other modelers run as waits.
-import { afterEach, describe, expect, it } from 'vitest';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { z } from 'zod';
-import { dialectNames, exportBpmn, importBpmn, NotExecutableError, type DialectName } from '../../bpmn/index.js';
-import { createModdle, type ModdleElement } from '../../bpmn/moddle.js';
-import { dialectNamed } from '../../bpmn/dialects/index.js';
-import {
-  approval,
-  createJsonStore,
-  createRegistry,
-  defineTask,
-  receive,
-  resumeRun,
-  RunStatus,
-  sequence,
-  startRun,
-  task,
-  workflow,
-  type Definition,
-  type EngineOptions,
-} from '../../engine/index.js';
+import { describe, expect, it } from 'vitest';
+import { dialectNames, exportBpmn, importBpmn, NotExecutableError } from '../../bpmn/index.js';
+import type { ModdleElement } from '../../bpmn/moddle.js';
+import { approval, receive, resumeRun, RunStatus, sequence, startRun, task, workflow } from '../../engine/index.js';
 import { lintBpmn } from '../support/bpmnlint.js';
 import { normalized } from './normalize.js';
+import { elementsOf, engine, extensions, stateOf } from './waits-support.js';
 
 const destroy = workflow({
   id: 'test:destroy-env',
@@ -48,44 +30,6 @@ const destroy = workflow({
     task('report', 'test.echo', { value: '="report " + params.env' }),
   ),
 });
-
-// an engine over a JSON store in a temp folder (a parked run is resumed from its store), with one echo task
-const cleanups: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0)) await c();
-});
-async function engine(): Promise<{ engine: EngineOptions; calls: unknown[] }> {
-  const dir = await mkdtemp(join(tmpdir(), 'gravity-bpmn-approval-'));
-  const store = await createJsonStore(dir);
-  cleanups.push(async () => {
-    await store.close();
-    await rm(dir, { recursive: true, force: true });
-  });
-  const calls: unknown[] = [];
-  const echo = defineTask({
-    id: 'test.echo',
-    title: 'Echo',
-    input: z.object({ value: z.unknown() }),
-    output: z.object({ value: z.unknown() }),
-    idempotent: true,
-    async run({ input }) {
-      calls.push(input.value);
-      return { value: input.value };
-    },
-  });
-  return { engine: { store, registry: createRegistry(echo) }, calls };
-}
-
-/** The elements of an exported or hand-written file, by id, read in `dialect`. */
-async function elementsOf(xml: string, dialect: DialectName): Promise<Record<string, ModdleElement>> {
-  return (await createModdle(dialectNamed(dialect).packages).fromXML(xml)).elementsById as Record<
-    string,
-    ModdleElement
-  >;
-}
-const extensions = (el: ModdleElement, type: string) =>
-  ((el.extensionElements?.values ?? []) as ModdleElement[]).filter((e) => e.$type === type);
-const stateOf = (def: Definition, key: string) => def.machine.states[key];
 
 describe.each(dialectNames)('approvals and message waits in the %s dialect', (dialect) => {
   it('export a user task and a receive task with their boundaries, lint-clean, that import back to the same definition', async () => {

@@ -36,7 +36,8 @@ const file = (gateway: string, start = '<bpmn:startEvent id="start" />') => `<?x
   </bpmn:process>
 </bpmn:definitions>`;
 
-async function run(xml: string, params: Record<string, unknown> = {}) {
+/** The task the files' service tasks run: it records the value it is given. */
+function markTask() {
   const marks: unknown[] = [];
   const mark = defineTask({
     id: 'test.mark',
@@ -48,6 +49,11 @@ async function run(xml: string, params: Record<string, unknown> = {}) {
       return {};
     },
   });
+  return { mark, marks };
+}
+
+async function run(xml: string, params: Record<string, unknown> = {}) {
+  const { mark, marks } = markTask();
   const { definition, warnings } = await importBpmn(xml);
   const r = await startRun({ store: createMemoryStore(), registry: createRegistry(mark), persist: false }, definition, {
     params,
@@ -234,17 +240,7 @@ describe('an event-based gateway between a message and a timer', () => {
   async function persistent() {
     const dir = await mkdtemp(join(tmpdir(), 'gravity-race-'));
     const store = await createJsonStore(dir);
-    const marks: unknown[] = [];
-    const mark = defineTask({
-      id: 'test.mark',
-      title: 'Mark',
-      input: z.object({ value: z.string() }),
-      output: z.object({}),
-      async run({ input }) {
-        marks.push(input.value);
-        return {};
-      },
-    });
+    const { mark, marks } = markTask();
     return {
       engine: { store, registry: createRegistry(mark) },
       marks,

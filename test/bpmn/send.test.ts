@@ -2,31 +2,13 @@
 // of topic gravity.send, Zeebe: a job of type gravity.send, gravity: its gravity:task), its key, data and signal the
 // task's inputs; it round trips in every dialect and exports lint-clean. Send tasks, message and signal throw events
 // and message and signal end events of other modelers import as sends and deliver to the waiting runs of the store.
-import { afterEach, describe, expect, it } from 'vitest';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { z } from 'zod';
-import { dialectNames, exportBpmn, importBpmn, NotExecutableError, type DialectName } from '../../bpmn/index.js';
-import { createModdle, type ModdleElement } from '../../bpmn/moddle.js';
-import { dialectNamed } from '../../bpmn/dialects/index.js';
-import {
-  createJsonStore,
-  createRegistry,
-  defineTask,
-  loadRun,
-  receive,
-  RunStatus,
-  send,
-  sequence,
-  startRun,
-  task,
-  workflow,
-  type Definition,
-  type EngineOptions,
-} from '../../engine/index.js';
+import { describe, expect, it } from 'vitest';
+import { dialectNames, exportBpmn, importBpmn, NotExecutableError } from '../../bpmn/index.js';
+import type { ModdleElement } from '../../bpmn/moddle.js';
+import { loadRun, receive, RunStatus, send, sequence, startRun, task, workflow } from '../../engine/index.js';
 import { lintBpmn } from '../support/bpmnlint.js';
 import { normalized } from './normalize.js';
+import { elementsOf, engine, extensions, stateOf } from './waits-support.js';
 
 /** Tells the run waiting for its ticket that the deploy is done (what it carries computed), then everyone. */
 const notify = workflow({
@@ -60,44 +42,6 @@ const listener = workflow({
   params: { n: { type: 'string' } },
   steps: sequence(receive('heard', 'released'), task('after', 'test.echo', { value: '="heard " + params.n' })),
 });
-
-// an engine over a JSON store in a temp folder (the sender finds the waiting runs there), with one echo task
-const cleanups: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0)) await c();
-});
-async function engine(): Promise<{ engine: EngineOptions; calls: unknown[] }> {
-  const dir = await mkdtemp(join(tmpdir(), 'gravity-bpmn-send-'));
-  const store = await createJsonStore(dir);
-  cleanups.push(async () => {
-    await store.close();
-    await rm(dir, { recursive: true, force: true });
-  });
-  const calls: unknown[] = [];
-  const echo = defineTask({
-    id: 'test.echo',
-    title: 'Echo',
-    input: z.object({ value: z.unknown() }),
-    output: z.object({ value: z.unknown() }),
-    idempotent: true,
-    async run({ input }) {
-      calls.push(input.value);
-      return { value: input.value };
-    },
-  });
-  return { engine: { store, registry: createRegistry(echo) }, calls };
-}
-
-/** The elements of an exported or hand-written file, by id, read in `dialect`. */
-async function elementsOf(xml: string, dialect: DialectName): Promise<Record<string, ModdleElement>> {
-  return (await createModdle(dialectNamed(dialect).packages).fromXML(xml)).elementsById as Record<
-    string,
-    ModdleElement
-  >;
-}
-const extensions = (el: ModdleElement, type: string) =>
-  ((el.extensionElements?.values ?? []) as ModdleElement[]).filter((e) => e.$type === type);
-const stateOf = (def: Definition, key: string) => def.machine.states[key];
 
 describe.each(dialectNames)('sends in the %s dialect', (dialect) => {
   it('export a send task referring to a root message, with its error boundary, lint-clean, that imports back to the same definition', async () => {
