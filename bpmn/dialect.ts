@@ -91,6 +91,12 @@ export interface DialectCodec {
   readResult(el: ModdleElement, r: ReadContext): unknown;
   /** Meta of an end event beyond its output (an attention() end's message). */
   readEndMeta(el: ModdleElement, r: ReadContext): StateConfig['meta'];
+  /**
+   * A message boundary's correlation key, where the dialect keeps one on the root message (Zeebe's subscription), and
+   * back; dialects without such a place keep `meta.messageKeys` in the task's own properties.
+   */
+  writeMessageKey?(message: ModdleElement, key: unknown, w: WriteContext, element: string): void;
+  readMessageKey?(message: ModdleElement, r: ReadContext): unknown;
 }
 
 /** One BPMN flavour: its declaration, its codec, and the moddle packages (prefix -> descriptor) that read and write it. */

@@ -2,6 +2,7 @@
 import {
   BadInputError,
   DefinitionError,
+  expressionSource,
   parseDelay,
   SEND_TASK,
   type Definition,
@@ -66,14 +67,18 @@ function build(
         writeLoop(moddle, dialect, s!, el, w, n.id);
         break;
       case 'bpmn:BoundaryEvent':
-        el.cancelActivity = true;
+        el.cancelActivity = n.interrupting !== false;
         el.eventDefinitions = [
           n.catches === 'error'
             ? moddle.create('bpmn:ErrorEventDefinition')
             : n.catches === 'signal'
               ? moddle.create('bpmn:SignalEventDefinition', { signalRef: signalNamed(moddle, w, n.signal!) })
-              : timerDefinition(moddle, dialect, n.delay!, n.id),
+              : n.catches === 'message'
+                ? moddle.create('bpmn:MessageEventDefinition', { messageRef: messageNamed(moddle, w, n.message!) })
+                : timerDefinition(moddle, dialect, n.delay!, n.id, n.times),
         ];
+        if (n.catches === 'message' && n.messageKey !== undefined)
+          dialect.writeMessageKey?.(el.eventDefinitions[0].messageRef as ModdleElement, n.messageKey, w, n.id);
         break;
       case 'bpmn:IntermediateCatchEvent':
         el.eventDefinitions = [timerDefinition(moddle, dialect, n.delay!, n.id)];
@@ -134,6 +139,12 @@ function writeLoop(moddle: Moddle, dialect: Dialect, s: StateConfig, el: ModdleE
   const cardinality = (s.meta?.bpmn as { cardinality?: string } | undefined)?.cardinality;
   if (cardinality !== undefined) mi.loopCardinality = moddle.create('bpmn:FormalExpression', { body: cardinality });
   else dialect.writeLoop(each, mi, el, w, id);
+  // a completion condition (until) is the multi-instance's completionCondition, written as the dialect writes conditions
+  if (each.until !== undefined)
+    mi.completionCondition = moddle.create(
+      'bpmn:FormalExpression',
+      dialect.writeCondition(expressionSource(each.until), id),
+    );
   el.loopCharacteristics = mi;
 }
 
@@ -156,7 +167,7 @@ function nameOf(n: GraphNode): string | undefined {
     case 'bpmn:EndEvent':
       return n.state ? generatedLabel('end', n.id, n.state) : n.name;
     case 'bpmn:BoundaryEvent':
-      return BOUNDARY_LABEL[n.catches!];
+      return n.name ?? BOUNDARY_LABEL[n.interrupting === false ? 'reminder' : n.catches!];
     case 'bpmn:ExclusiveGateway':
       // a decision says what it decides; the merges gravity adds only join
       return n.state ? generatedLabel('decision', n.id, n.state) : undefined;
@@ -198,12 +209,17 @@ function messageNamed(moddle: Moddle, w: WriteContext, name: string): ModdleElem
   return message;
 }
 
-function timerDefinition(moddle: Moddle, dialect: Dialect, delay: string, element: string): ModdleElement {
+/** A timer: its duration, or with `times` other than 1 (a reminder that fires again) an ISO-8601 cycle `R<n>/<duration>`. */
+function timerDefinition(moddle: Moddle, dialect: Dialect, delay: string, element: string, times = 1): ModdleElement {
   const body = isMsDelay(delay)
     ? msToIso(Number(delay))
     : /^P/.test(delay)
       ? msToIso(parseDelay(delay, element))
       : dialect.writeDelay(delay, element);
+  if (times !== 1)
+    return moddle.create('bpmn:TimerEventDefinition', {
+      timeCycle: moddle.create('bpmn:FormalExpression', { body: `R${times || ''}/${body}` }),
+    });
   return moddle.create('bpmn:TimerEventDefinition', { timeDuration: moddle.create('bpmn:FormalExpression', { body }) });
 }
 

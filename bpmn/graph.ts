@@ -34,9 +34,16 @@ export interface GraphNode {
   state?: StateConfig;
   /** Boundary events: the activity they sit on, and what they catch. */
   attachedTo?: string;
-  catches?: 'error' | 'timer' | 'signal';
+  catches?: 'error' | 'timer' | 'signal' | 'message';
+  /** Boundary events: false for one that lets its activity go on (a reminder: a non-interrupting timer). */
+  interrupting?: boolean;
+  /** Reminders: how many times the timer fires (0: as long as the activity runs), written as a timeCycle unless 1. */
+  times?: number;
   /** Signal boundaries: the signal's name (the event the state handles, e.g. the run's cancel). */
   signal?: string;
+  /** Message boundaries: the message's name, and its correlation key (`meta.messageKeys` of the step), if any. */
+  message?: string;
+  messageKey?: unknown;
   /** Timers: the delay key of the definition. */
   delay?: string;
   /** Sub-processes: their own nodes and flows. */
@@ -56,6 +63,9 @@ export interface KeptScope {
   /** How many steps it held. */
   steps?: number;
 }
+
+/** The prefix of a message event a step handles (`on: { 'message:<name>': target }`): a message boundary. */
+export const MESSAGE_EVENT = 'message:';
 
 /** The name of a scope around the steps `first` to `last` (titles, else ids in words). */
 export const scopeName = (first: string, last: string) => `${first} … ${last}`;
@@ -284,6 +294,47 @@ export function definitionToGraph(def: Definition, options: GraphOptions = {}): 
             g.nodes.push({ id: b, type: 'bpmn:BoundaryEvent', attachedTo: id, catches: 'timer', delay, key });
             link(key, id, b, target, 'timer>');
           }
+          // a reminder: a non-interrupting timer whose path, drawn beside the step, ends in end events of its own
+          for (const r of s.meta?.reminders ?? []) {
+            const b = claim((r.meta?.id as string | undefined) ?? r.id, key);
+            const title = r.meta?.title as string | undefined;
+            g.nodes.push({
+              id: b,
+              type: 'bpmn:BoundaryEvent',
+              attachedTo: id,
+              catches: 'timer',
+              interrupting: false,
+              times: r.times ?? 1,
+              delay: String(r.after),
+              key,
+              ...(title ? { name: title } : {}),
+            });
+            for (const [k, rs] of Object.entries(r.states)) idOf.set(k, bpmnId(rs, k));
+            link(key, b, b, resolve(r.initial, key));
+            walk(r.states, undefined);
+          }
+          // a message that interrupts the step: an interrupting message boundary, named after the message
+          const kept = (meta as { messageBoundaries?: Record<string, string> }).messageBoundaries ?? {};
+          for (const [event, t] of Object.entries(s.on ?? {})) {
+            if (!event.startsWith(MESSAGE_EVENT))
+              throw new DefinitionError(`cannot export <${key}>: a step handles only message events (not ${event})`, {
+                element: key,
+              });
+            const name = event.slice(MESSAGE_EVENT.length);
+            const b = own(kept[name], `${id}_${name.replace(/[^A-Za-z0-9_-]/g, '_')}`, key);
+            const messageKey = s.meta?.messageKeys?.[name];
+            g.nodes.push({
+              id: b,
+              type: 'bpmn:BoundaryEvent',
+              attachedTo: id,
+              catches: 'message',
+              message: name,
+              ...(messageKey !== undefined ? { messageKey } : {}),
+              name,
+              key,
+            });
+            link(key, b, b, resolve(t, key));
+          }
         } else if (kind === StateKind.Decision && s.always) {
           // a milestone (a none throw event of an imported file) is one unguarded flow on: drawn as it was
           const milestone = (s.meta?.bpmn as { milestone?: boolean } | undefined)?.milestone === true;
@@ -470,6 +521,7 @@ function allStates(
   for (const [k, s] of Object.entries(states)) {
     out[k] = s;
     if (s.states) allStates(s.states, out);
+    for (const r of s.meta?.reminders ?? []) allStates(r.states, out);
   }
   return out;
 }
@@ -487,6 +539,7 @@ function references(def: Definition): Map<string, number> {
   for (const s of Object.values(allStates(def.machine.states))) {
     // a container's initial state (a region's, a sub-process's) is entered once, from its start
     count(s.initial);
+    for (const r of s.meta?.reminders ?? []) count(r.initial);
     for (const t of [
       s.onDone,
       s.onError,

@@ -5,16 +5,18 @@ import {
   MAX_ITEMS,
   parseDelay,
   type EachConfig,
+  type ReminderConfig,
   type StateConfig,
   type StateMeta,
 } from '../engine/index.js';
 import type { ModdleElement } from './moddle.js';
 import type { ImportContext } from './import-context.js';
 import { captureForeign } from './preserve.js';
-import { conditionLabel, generatedLabel, readable, type LabelKind } from './labels.js';
-import { scopeName } from './graph.js';
+import { BOUNDARY_LABEL, conditionLabel, generatedLabel, readable, type LabelKind } from './labels.js';
+import { MESSAGE_EVENT, scopeName } from './graph.js';
 import type { Dialect, TaskData } from './dialect.js';
-import { sendKindOfElement, waitKindOfElement, waitTaskOf } from './dialects/wait-tasks.js';
+import { sendKindOfElement, unnamedMessage, waitKindOfElement, waitTaskOf } from './dialects/wait-tasks.js';
+import { xpathCondition } from './xpath-condition.js';
 
 const TASKLIKE = new Set([
   'bpmn:Task',
@@ -107,10 +109,15 @@ export function convertLevel(
     const key = ctx.keyOf(t);
     if (!scope.done.has(t.id!)) {
       scope.done.add(t.id!);
+      convertedIn.set(t.id!, (convertedIn.get(t.id!) ?? 0) + 1);
       pending.push(() => convert(t, key, scope));
     }
     return key;
   };
+  /** How many scopes converted each element (a reminder's side path is a scope of its own). */
+  const convertedIn = new Map<string, number>();
+  /** The side paths of the reminders (non-interrupting timers) of this level. */
+  const sidePaths: Array<{ boundary: ModdleElement; scope: Scope }> = [];
   // conversions wait in a queue instead of recursing: a long sequence must not exhaust the stack
   const pending: Array<() => void> = [];
   const sortLater: Array<{ holder: StateConfig; scope: Scope }> = [];
@@ -396,6 +403,14 @@ export function convertLevel(
             ? { src: mapped, input: {} }
             : dialect.readTask(el, ctx.r, el.id!);
         if (wait === 'approval' && data.src === waitTaskOf('approval')) data = withApprovalMessage(data, el);
+        // a message wait that names no (named) message waits for a message named by its id, as bpmn-engine signals it
+        const unnamed = wait === 'message' && data.src === waitTaskOf('message') ? unnamedMessage(el) : undefined;
+        if (unnamed)
+          ctx.warnings.push({
+            element: el.id!,
+            type: el.$type,
+            message: `waits for message "${el.id}": ${unnamed} (bpmn-engine signals such an element by its id); export writes a bpmn:Message of that name`,
+          });
       } catch (e) {
         // a service task that names no task node falls back to a mapping of its id or of bpmn:ServiceTask
         if (!mapped || el.$type !== 'bpmn:ServiceTask') return refuse((e as Error).message);
@@ -410,15 +425,17 @@ export function convertLevel(
         let each;
         try {
           each = dialect.readLoop(loop, el, ctx.r, data.meta, el.id!) ?? cardinalityEach(loop, dialect, el.id!, bpmn);
+          if (each) each = withCompletion(each, loop, dialect, el.id!);
         } catch (e) {
           return refuse((e as Error).message);
         }
         if (!each) return refuse(NO_LIST);
-        if (loop.completionCondition) return refuse(NO_COMPLETION);
         data = { ...data, meta: { ...data.meta, each } };
       }
       scope.states[key] = withMeta(state, data.meta);
       state.onDone = el.$type === 'bpmn:EndEvent' ? throwingEnd(el, key, scope) : next(el, scope);
+      const reminders: ReminderConfig[] = [];
+      const messageKeys: Record<string, string> = {};
       for (const { b, def, outs } of boundaryFlows(el.id!)) {
         if (def?.$type === 'bpmn:ErrorEventDefinition' && b.cancelActivity !== false) {
           bpmn.errorBoundary = b.id;
@@ -428,6 +445,42 @@ export function convertLevel(
           bpmn.timerBoundary = b.id;
           scope.states[key] = withMeta(state, data.meta);
           state.after = { [readDelay(def, b)]: follow(outs[0], el.id!, scope, 'timer>') };
+        } else if (def?.$type === 'bpmn:TimerEventDefinition') {
+          // non-interrupting: a reminder, whose path runs beside the step (a side path ending in its own end events)
+          const side: Scope = { states: {}, done: new Set() };
+          const { after, times } = readCycle(def, b);
+          const id = ctx.keyOf(b);
+          const title = b.name && b.name !== BOUNDARY_LABEL.reminder ? b.name : undefined;
+          const r: ReminderConfig = {
+            id,
+            after,
+            ...(times !== 1 ? { times } : {}),
+            initial: '',
+            states: side.states,
+            ...(title || id !== b.id
+              ? { meta: { ...(title ? { title } : {}), ...(id !== b.id ? { id: b.id } : {}) } }
+              : {}),
+          };
+          r.initial = follow(outs[0], b.id!, side);
+          reminders.push(r);
+          sidePaths.push({ boundary: b, scope: side });
+        } else if (def?.$type === 'bpmn:MessageEventDefinition' && b.cancelActivity !== false) {
+          // a message that interrupts the step: `gravity signal <run> <name>` while it runs (or waits)
+          const message = def.messageRef as ModdleElement | undefined;
+          const name = typeof message?.name === 'string' && message.name.trim() ? message.name.trim() : b.id!;
+          if (name === b.id)
+            ctx.warnings.push({
+              element: b.id!,
+              type: b.$type,
+              message: `the message boundary names no message: it listens for message "${name}" (its id)`,
+            });
+          if (state.on?.[`${MESSAGE_EVENT}${name}`] !== undefined)
+            problem(b, `<${el.id}> has two boundaries for message "${name}"`);
+          state.on = { ...state.on, [`${MESSAGE_EVENT}${name}`]: follow(outs[0], b.id!, scope) };
+          bpmn.messageBoundaries = { ...(bpmn.messageBoundaries as object | undefined), [name]: b.id };
+          const correlation = message ? dialect.readMessageKey?.(message, ctx.r) : undefined;
+          if (correlation !== undefined) messageKeys[name] = String(correlation);
+          scope.states[key] = withMeta(state, data.meta);
         } else
           problem(
             b,
@@ -436,6 +489,9 @@ export function convertLevel(
       }
       const timer = raceTimers.get(el.id!);
       if (timer) state.after = { [readDelay(firstDefinition(timer)!, timer)]: next(timer, scope) };
+      if (reminders.length) data = { ...data, meta: { ...data.meta, reminders } };
+      if (Object.keys(messageKeys).length)
+        data = { ...data, meta: { ...data.meta, messageKeys: { ...messageKeys, ...data.meta?.messageKeys } } };
       Object.assign(scope.states[key], withMeta(state, data.meta));
       return;
     }
@@ -474,6 +530,7 @@ export function convertLevel(
         const def = el.default as ModdleElement | undefined;
         for (const f of outs.filter((x) => x !== def)) {
           let expr: string;
+          let xpath: string | undefined;
           if (!f.conditionExpression) {
             // as in Camunda 7 and bpmn-engine: a flow without a condition holds, so the first one is taken when reached
             ctx.warnings.push({
@@ -482,6 +539,14 @@ export function convertLevel(
               message: `flow out of exclusive gateway ${el.id} has no condition: it counts as true (as in Camunda 7 and bpmn-engine), so it is taken whenever no flow before it is`,
             });
             expr = 'true';
+          } else if ((xpath = xpathCondition(f.conditionExpression)) !== undefined) {
+            // BPMN's default language (XPath) reading data objects: the same test in FEEL over variables of their names
+            ctx.warnings.push({
+              element: f.id!,
+              type: f.$type,
+              message: `condition "${String(f.conditionExpression.body).trim()}" is XPath (BPMN's default expression language): it runs as the FEEL condition \`${xpath}\` (each data object read by bpmn:getDataObject is the variable of its name); export writes that`,
+            });
+            expr = xpath;
           } else
             try {
               expr = dialect.readCondition(f.conditionExpression, f.id!);
@@ -632,11 +697,11 @@ export function convertLevel(
           let each;
           try {
             each = dialect.readLoop(loop, el, ctx.r, undefined, el.id!) ?? cardinalityEach(loop, dialect, el.id!, bpmn);
+            if (each) each = withCompletion(each, loop, dialect, el.id!);
           } catch (e) {
             return problem(el, (e as Error).message);
           }
           if (!each) return problem(el, NO_LIST);
-          if (loop.completionCondition) return problem(el, NO_COMPLETION);
           if (state.on) return problem(el, 'a multi-instance sub-process cannot have a cancel (signal) boundary');
           scope.states[key] = withMeta(state, { each });
           return;
@@ -649,6 +714,25 @@ export function convertLevel(
         return problem(el, 'a flow leads back into the start event');
       default:
         return refuse('this element is not supported by gravity');
+    }
+    /** A reminder's timer: a duration (fires once) or an ISO-8601 cycle `R<n>/<duration>` (`R/...`: while the step runs). */
+    function readCycle(def: ModdleElement, at: ModdleElement): { after: string; times: number } {
+      const cycle = String(def.timeCycle?.body ?? '').trim();
+      if (!cycle) return { after: readDelay(def, at), times: 1 };
+      const m = /^R(\d*)\/(P[^/]+)$/.exec(cycle);
+      if (!m) {
+        problem(
+          at,
+          `timeCycle "${cycle}" is not supported: write R<n>/<duration> (e.g. R6/P1D), or R/<duration> to repeat while the task runs`,
+        );
+        return { after: '0', times: 1 };
+      }
+      try {
+        return { after: String(parseDelay(m[2], at.id!)), times: m[1] === '' ? 0 : Number(m[1]) };
+      } catch (e) {
+        problem(at, (e as Error).message);
+        return { after: '0', times: 1 };
+      }
     }
     function readDelay(def: ModdleElement, at: ModdleElement): string {
       const body = String(def.timeDuration?.body ?? '').trim();
@@ -681,6 +765,8 @@ export function convertLevel(
   };
 
   const starts = all.filter((e) => e.$type === 'bpmn:StartEvent');
+  // an error event sub-process is the error path of the rest of its level (see watchedBy); others are refused
+  const handler = all.find((e) => e.$type === 'bpmn:SubProcess' && e.triggeredByEvent && isErrorHandler(e));
   for (const e of all)
     if (
       !IGNORED.has(e.$type) &&
@@ -692,7 +778,10 @@ export function convertLevel(
   // a sub-process without a start event begins with its elements that no flow enters (BPMN): one is a sequence
   const entries =
     starts.length === 0 && container.$type === 'bpmn:SubProcess'
-      ? all.filter((e) => !IGNORED.has(e.$type) && e.$type !== 'bpmn:BoundaryEvent' && !incoming(e.id!).length)
+      ? all.filter(
+          (e) =>
+            !IGNORED.has(e.$type) && e.$type !== 'bpmn:BoundaryEvent' && !e.triggeredByEvent && !incoming(e.id!).length,
+        )
       : [];
   if (starts.length !== 1 && entries.length !== 1) {
     problem(
@@ -725,11 +814,19 @@ export function convertLevel(
       message:
         'message start event: the run starts when it is started (gravity run, or a hook delivering the message); the message is kept on export',
     });
-  else if (startDefs.length)
+  else if (startDefs.length && !(container.triggeredByEvent && isErrorHandler(container)))
     problem(start, `${startDefs[0].$type} start events are not supported (a plain start event is)`);
   const root: Scope = { states: {}, done: new Set() };
   const initial = starts.length ? next(start, root) : go(start, root);
   drain();
+  // a reminder's path runs as a child run: it cannot lead into the elements the process runs otherwise
+  for (const { boundary, scope } of sidePaths)
+    for (const id of scope.done)
+      if ((convertedIn.get(id) ?? 0) > 1)
+        problem(
+          boundary,
+          `the path of this non-interrupting timer leads into <${id}>, which the process reaches otherwise too: a reminder's path must end in end events of its own (gravity runs it beside the task, as a side path)`,
+        );
   if (renamed.size) {
     const to = (t: string | undefined) => (t !== undefined ? (renamed.get(t) ?? t) : t);
     const retarget = (states: Record<string, StateConfig>) => {
@@ -767,13 +864,74 @@ export function convertLevel(
   }
   for (const e of all) {
     if (IGNORED.has(e.$type) || e.$type === 'bpmn:StartEvent' || e.$type === 'bpmn:BoundaryEvent') continue;
-    if (!reached.has(e.id!))
+    if (!reached.has(e.id!) && e !== handler)
       problem(
         e,
-        e.triggeredByEvent ? 'event sub-processes are not supported' : 'is not reachable from the start event',
+        e.triggeredByEvent
+          ? 'event sub-processes are not supported, except one started by an interrupting error start event (the error path of its process or sub-process)'
+          : 'is not reachable from the start event',
       );
   }
-  return { initial: renamed.get(initial) ?? initial, states: inDocumentOrder(root.states, order) };
+  const level = { initial: renamed.get(initial) ?? initial, states: inDocumentOrder(root.states, order) };
+  return handler ? watchedBy(level, handler) : level;
+
+  /**
+   * The level with its error event sub-process `esp`: what BPMN runs when a failure inside the level is not handled
+   * there, interrupting it, the level then ending when the event sub-process ends. Its other states become one compound
+   * state (`<level>_body`) whose onError is the event sub-process, a compound state of its own; both end the level.
+   * Export writes a sub-process with an error boundary leading to the handler (warned).
+   */
+  function watchedBy(
+    inner: { initial: string; states: Record<string, StateConfig> },
+    esp: ModdleElement,
+  ): { initial: string; states: Record<string, StateConfig> } {
+    const taken = processKeys();
+    const fresh = (base: string) => {
+      let k = base;
+      for (let n = 2; taken.has(k) || k in inner.states; n++) k = `${base}_${n}`;
+      taken.add(k);
+      return k;
+    };
+    const espKey = ctx.keyOf(esp);
+    const body = fresh(`${ctx.keyOf(container)}_body`);
+    const bodyEnd = fresh(`${body}_end`);
+    const handled = fresh(`${espKey}_end`);
+    const caught = convertLevel(esp, ctx);
+    const meta: StateMeta = {};
+    if (esp.name && esp.name !== readable(espKey)) meta.title = esp.name;
+    const docs = (esp.documentation ?? []) as ModdleElement[];
+    if (docs.length) meta.documentation = docs.map((d) => d.text).join('\n');
+    const espStart = ((esp.flowElements ?? []) as ModdleElement[]).find((e) => e.$type === 'bpmn:StartEvent');
+    const bpmn = { ...(espKey !== esp.id ? { id: esp.id } : {}), eventSubProcess: true, start: espStart?.id };
+    const title =
+      typeof container.name === 'string' && container.name.trim() ? container.name.trim() : readable(container.id!);
+    ctx.warnings.push({
+      element: esp.id!,
+      type: esp.$type,
+      message: `an error event sub-process: a failure inside <${container.id}> that nothing there handles (whatever its error) interrupts it and runs <${esp.id}>, then <${container.id}> ends; export writes the rest of <${container.id}> as the sub-process <${body}> with an error boundary leading to <${espKey}>`,
+    });
+    return {
+      initial: body,
+      states: {
+        [body]: { initial: inner.initial, states: inner.states, onDone: bodyEnd, onError: espKey, meta: { title } },
+        [espKey]: { initial: caught.initial, states: caught.states, onDone: handled, meta: { ...meta, bpmn } },
+        [bodyEnd]: { type: 'final' },
+        [handled]: { type: 'final' },
+      },
+    };
+  }
+}
+
+/** Whether an event sub-process is started by an interrupting error start event (its one start event). */
+function isErrorHandler(esp: ModdleElement): boolean {
+  const starts = ((esp.flowElements ?? []) as ModdleElement[]).filter((e) => e.$type === 'bpmn:StartEvent');
+  const defs = (starts[0]?.eventDefinitions ?? []) as ModdleElement[];
+  return (
+    starts.length === 1 &&
+    starts[0].isInterrupting !== false &&
+    defs.length === 1 &&
+    defs[0].$type === 'bpmn:ErrorEventDefinition'
+  );
 }
 
 /** An approval's message: its input's, else the element's name, else its id in words. */
@@ -814,7 +972,23 @@ function cardinalityEach(
     ...(loop.isSequential === true ? {} : { concurrency: MAX_CONCURRENCY }),
   };
 }
-const NO_COMPLETION = 'a multi-instance completionCondition is not supported (every item runs)';
+
+/**
+ * The for-each with the multi-instance's `completionCondition` as its `until` (`=FEEL`), read as the dialect reads a
+ * flow's condition (Camunda 7 `${...}` JUEL, Zeebe `=FEEL`, gravity FEEL): once it holds no further instance starts
+ * and those still running are cancelled, as in Camunda. The element is what the file says: a for-each whose
+ * multi-instance has no completionCondition has no `until`, whatever gravity's own meta kept.
+ */
+function withCompletion(each: EachConfig, loop: ModdleElement, dialect: Dialect, element: string): EachConfig {
+  const { until: _kept, ...rest } = each;
+  const cond = loop.completionCondition as ModdleElement | undefined;
+  if (!cond) return rest;
+  const body = typeof cond.body === 'string' ? cond.body : '';
+  return {
+    ...rest,
+    until: `=${dialect.readCondition({ body, language: cond.language as string | undefined }, element)}`,
+  };
+}
 
 const LABEL_KIND: Record<string, LabelKind> = {
   'bpmn:ServiceTask': 'task',

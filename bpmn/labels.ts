@@ -47,4 +47,10 @@ export function generatedLabel(kind: LabelKind, id: string, state?: StateConfig)
 }
 
 /** The labels of boundary events, by what they catch. */
-export const BOUNDARY_LABEL = { error: 'Failed', timer: 'Timed out', signal: 'Cancelled' } as const;
+export const BOUNDARY_LABEL = {
+  error: 'Failed',
+  timer: 'Timed out',
+  signal: 'Cancelled',
+  reminder: 'Reminder',
+  message: 'Message',
+} as const;

@@ -51,12 +51,22 @@ export function formatWaiting(runId: string, waiting: RunRecord['waiting'] = [])
     ]
       .filter(Boolean)
       .join('; ');
-    const due = w.until ? `; its timeout path is due ${w.until} (then: gravity resume ${runId})` : '';
+    const due = w.until
+      ? `; a timer of the run (a timeout or a reminder) is due ${w.until} (then: gravity resume ${runId}, or resume --due)`
+      : '';
     const step = waiting.length > 1 ? ` --step ${w.step}` : '';
     return w.kind === 'approval'
       ? `  <${w.step}> asks: ${w.message}${who ? ` (${who})` : ''}${due}\n    answer: gravity approve ${runId}${step}  |  gravity reject ${runId}${step} --reason "..."`
       : `  <${w.step}> waits for message "${w.message}"${w.key === undefined ? '' : ` with key ${w.key}`}${due}\n    deliver: gravity signal ${runId} ${w.message}${step} [--data '{...}']`;
   });
+}
+
+/** What the steps of a run listen for (message boundaries), one line per message, with the command that sends it. */
+export function formatListening(runId: string, listening: RunRecord['listening'] = []): string[] {
+  return listening.map(
+    (l) =>
+      `  <${l.step}> listens for message "${l.message}"${l.key === undefined ? '' : ` with key ${l.key}`}: it leaves the step\n    interrupt: gravity signal ${runId} ${l.message}${l.key === undefined ? '' : ` --key ${l.key}`} [--data '{...}']`,
+  );
 }
 
 /** Milliseconds as `850 ms` / `12.3 s` / `4 m 02 s`. */
@@ -145,6 +155,7 @@ export function formatResult(r: RunResult): string {
       lines.push(
         `⏸ ${r.workflow} is waiting (parked, no process holds it) — run ${r.runId}`,
         ...formatWaiting(r.runId, r.waiting),
+        ...formatListening(r.runId, r.listening),
       );
       break;
     case RunStatus.Cancelled:
@@ -169,6 +180,14 @@ export function formatResult(r: RunResult): string {
         `  details: gravity show ${r.runId}`,
       );
   }
+  if (r.rollback) {
+    const rb = r.rollback;
+    lines.push(
+      rb.failed
+        ? `↶ rollback stopped: the compensation of <${rb.failed.step}> failed: ${rb.failed.error.message}`
+        : `↶ rolled back: ${rb.compensated.length ? `undid ${rb.compensated.map((x) => `<${x}>`).join(', ')}` : 'nothing to undo'}${rb.skipped.length ? `; nothing to undo for ${rb.skipped.map((x) => `<${x}>`).join(', ')}` : ''}`,
+    );
+  }
   return lines.join('\n');
 }
 
@@ -190,7 +209,25 @@ export function formatSteps(steps: StepSummary[]): string {
 export function formatRuns(runs: Array<RunRecord & { shownStatus: string; durationMs?: number }>): string {
   if (!runs.length) return 'no runs yet (start one with `gravity run <workflow>`)';
   const waits = runs.some((r) => r.waiting?.length);
-  const rows = [['run', 'workflow', 'status', 'started', 'duration', ...(waits ? ['waits for'] : [])]];
+  // what a running or parked run's steps listen for (message boundaries); a finished run listens for nothing
+  const listensFor = (r: RunRecord & { shownStatus: string }) =>
+    r.shownStatus === RunStatus.Running || r.shownStatus === RunStatus.Waiting
+      ? (r.listening ?? [])
+          .map((l) => `message "${l.message}"${l.key === undefined ? '' : ` key ${l.key}`} <${l.step}>`)
+          .join(', ')
+      : '';
+  const listens = runs.some((r) => listensFor(r) !== '');
+  const rows = [
+    [
+      'run',
+      'workflow',
+      'status',
+      'started',
+      'duration',
+      ...(waits ? ['waits for'] : []),
+      ...(listens ? ['listens for'] : []),
+    ],
+  ];
   for (const r of runs) {
     rows.push([
       r.id,
@@ -209,6 +246,7 @@ export function formatRuns(runs: Array<RunRecord & { shownStatus: string; durati
               .join(', '),
           ]
         : []),
+      ...(listens ? [listensFor(r)] : []),
     ]);
   }
   return table(rows);

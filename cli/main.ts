@@ -192,10 +192,10 @@ export function buildProgram(exit: (code: number) => void, dialects?: DialectTex
   program
     .command('signal [run] [message]')
     .description(
-      'deliver a message to a waiting run (`signal <run> <message>`), or to every waiting run that waits for it with a key (`signal --message <name> --key <k>`)',
+      'deliver a message to a run that waits for it, or whose running (or parked) step listens for it and is interrupted by it (`signal <run> <message>`), or to every such run with a key (`signal --message <name> --key <k>`)',
     )
     .option('--message <name>', 'the message name (instead of the second argument)')
-    .option('--key <key>', 'the correlation key the waiting step expects')
+    .option('--key <key>', 'the correlation key the waiting (or listening) step expects')
     .option('--data <json>', 'the data the message carries (in scope as steps.<step>.data)')
     .option('--step <id>', 'the step, when the run waits at several')
     .option('--no-input', 'never ask at the terminal: a later approval parks the run again')

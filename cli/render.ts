@@ -50,7 +50,17 @@ export function plainRenderer(
           out.write(`${nested}✖ ${e.step}: ${e.error?.message}\n`);
           break;
         case 'task.cancelled':
-          out.write(`${nested}■ ${e.step} cancelled\n`);
+          out.write(`${nested}■ ${e.step} cancelled${e.message ? `: ${e.message}` : ''}\n`);
+          break;
+        case 'step.interrupted':
+          out.write(
+            `${nested}✉ ${e.step}: message "${e.answer?.name}" by ${e.answer?.by}: ${(e.message ?? '').replace(/ on$/, '')}\n`,
+          );
+          break;
+        case 'message.dropped':
+          out.write(
+            `${nested}✉ message "${e.answer?.name ?? '?'}" by ${e.answer?.by ?? '?'}: ${(e.message ?? 'dropped').replace(/:$/, '')}\n`,
+          );
           break;
         case 'step.waiting':
           out.write(`${nested}⏸ ${e.step} waits: ${e.message}\n`);

@@ -1,8 +1,17 @@
 // The authoring builder: sequence / task / decide / parallel / retry / call / wait / cleanup, emitting the gravity subset.
 import type { TaskDefinition } from './define-task.js';
-import type { Definition, EachConfig, ParamSpec, RetryPolicy, StateConfig, StateMeta } from './definition.js';
+import type {
+  Definition,
+  EachConfig,
+  ParamSpec,
+  ReminderConfig,
+  RetryPolicy,
+  StateConfig,
+  StateMeta,
+} from './definition.js';
 import { callSrc, CANCEL_EVENT, RETHROW } from './definition.js';
 import { closest, DefinitionError } from './errors.js';
+import { messageEvent, messageNameProblem } from './message-boundaries.js';
 
 /** A piece of a workflow under construction. */
 export type Node =
@@ -22,6 +31,51 @@ export interface TaskOptions {
   timeout?: { ms: number; then?: Node };
   /** Run the step once per item of a list (see {@link forEach}). */
   each?: EachConfig;
+  /** Side paths that timers start while the step runs or waits, the step going on (see {@link reminder}). */
+  reminders?: ReminderNode[];
+  /**
+   * Interrupting message boundaries: message name -> where the run goes when that message is delivered while the step
+   * runs or waits (`gravity signal <run> <name>`): a step id (a step emitted elsewhere, as `{ goto }` says too), or a
+   * node to run instead (then carry on). The step is stopped as on a cancel; the message's data, an object, joins the
+   * variables.
+   */
+  onMessage?: Record<string, MessageHandler>;
+  /** Correlation keys of `onMessage`'s messages: message name -> the key (`=FEEL` or a literal) it must be sent with. */
+  messageKeys?: Record<string, string>;
+}
+
+/** Where a message boundary leads: a step id, `{ goto: <step id> }`, or a node to run instead (then carry on). */
+export type MessageHandler = Node | string | { goto: string };
+
+/** A reminder of a step: see {@link reminder}. */
+export interface ReminderNode {
+  kind: 'reminder';
+  id: string;
+  after: number | string;
+  body: Node;
+  times?: number;
+  title?: string;
+}
+
+/**
+ * A reminder (BPMN's non-interrupting timer boundary), given to a step's `reminders` option: `after` the step started
+ * (milliseconds, an ISO-8601 duration, or `=FEEL`), while the step still runs or waits, `body` runs as a child run
+ * `<run>.<id>` with the run's variables, and the step goes on. `times` (default 1) fires it again `after` apart, 0 as
+ * long as the step runs. The step's outcome is taken once its side paths have ended; one that fails fails the step.
+ *
+ * @example task('wait-doc', 'gravity.message', { name: 'document' }, { reminders: [reminder('nudge', 'P1D', task('mail', 'mail.send', {...}), { times: 6 })] })
+ */
+export function reminder(
+  id: string,
+  after: number | string,
+  body: Node,
+  options: { times?: number; title?: string } = {},
+): ReminderNode {
+  if (typeof id !== 'string' || id === '')
+    throw new DefinitionError(`reminder(): the id must be a non-empty string, got ${JSON.stringify(id)}`);
+  refuseUnknownOptions(`reminder <${id}>`, options, ['times', 'title']);
+  assertNodes([body], `reminder <${id}>`);
+  return { kind: 'reminder', id, after, body, ...options };
 }
 
 export interface TaskNode {
@@ -113,7 +167,51 @@ export function task(id: string, src: string | TaskDefinition, input?: unknown, 
       element: id,
     });
   refuseUnknownOptions(`step <${id}>`, options, TASK_OPTIONS);
+  checkMessageOptions(`step <${id}>`, options);
   return { kind: 'task', id, src: taskId, input, options };
+}
+
+/**
+ * Throws a DefinitionError naming `where` when `onMessage` or `messageKeys` is malformed: a bad message name, a handler
+ * that is neither a step id nor a node, a key for a message `onMessage` does not name (with the closest), an empty key.
+ */
+function checkMessageOptions(where: string, o: Pick<TaskOptions, 'onMessage' | 'messageKeys'>): void {
+  const fail = (message: string, option: string) => {
+    throw new DefinitionError(`${where}: ${message}`, { element: where, option });
+  };
+  const { onMessage, messageKeys } = o;
+  if (onMessage !== undefined) {
+    if (!onMessage || typeof onMessage !== 'object' || Array.isArray(onMessage))
+      fail('onMessage must be an object: message name -> step id or node', 'onMessage');
+    for (const [name, h] of Object.entries(onMessage)) {
+      const bad = messageNameProblem(name);
+      if (bad) fail(`onMessage: ${bad}`, 'onMessage');
+      if (typeof h === 'string') {
+        if (h === '') fail(`onMessage "${name}": the step id is empty`, 'onMessage');
+      } else if (h && typeof h === 'object' && !('kind' in h) && 'goto' in h) {
+        if (typeof h.goto !== 'string' || h.goto === '')
+          fail(`onMessage "${name}": goto needs a step id, got ${JSON.stringify(h.goto)}`, 'onMessage');
+      } else assertNodes([h], `${where}: onMessage "${name}"`);
+    }
+  }
+  if (messageKeys === undefined) return;
+  if (!messageKeys || typeof messageKeys !== 'object' || Array.isArray(messageKeys))
+    fail('messageKeys must be an object: message name -> correlation key', 'messageKeys');
+  const names = Object.keys(onMessage ?? {});
+  for (const [name, k] of Object.entries(messageKeys)) {
+    if (!names.includes(name)) {
+      const near = closest(name, names);
+      fail(
+        `messageKeys "${name}": no onMessage for message "${name}"${near.length ? `; did you mean "${near[0]}"?` : names.length ? ` (onMessage names ${names.map((n) => `"${n}"`).join(', ')})` : ''}`,
+        'messageKeys',
+      );
+    }
+    if (typeof k !== 'string' || k.trim() === '')
+      fail(
+        `messageKeys "${name}" must be a non-empty string (a key, or =FEEL), got ${JSON.stringify(k)}`,
+        'messageKeys',
+      );
+  }
 }
 
 /** The keys of TaskOptions (a JavaScript author's misspelt option is an error, not silently ignored). */
@@ -126,6 +224,9 @@ export const TASK_OPTIONS: readonly string[] = [
   'onError',
   'timeout',
   'each',
+  'reminders',
+  'onMessage',
+  'messageKeys',
 ];
 
 /** Throws a DefinitionError naming `where`, the first key of `options` not in `known`, and the closest known key. */
@@ -148,6 +249,7 @@ export function call(
   options: TaskOptions = {},
 ): TaskNode {
   refuseUnknownOptions(`step <${id}>`, options, TASK_OPTIONS);
+  checkMessageOptions(`step <${id}>`, options);
   return { kind: 'task', id, src: callSrc(workflowId), input: params ?? {}, options };
 }
 
@@ -163,13 +265,15 @@ export interface EachNode {
 /** Options of {@link forEach}: the list's item and index names, concurrency, failure policy, and the step's own options. */
 export interface ForEachOptions extends Omit<EachConfig, 'items'>, Omit<TaskOptions, 'each' | 'timeout'> {}
 
-const EACH_OPTIONS = ['as', 'index', 'concurrency', 'onFailure'] as const;
+const EACH_OPTIONS = ['as', 'index', 'concurrency', 'onFailure', 'until'] as const;
 
 /**
  * Runs `body` (a task or a call of a workflow, made with task() or call()) once per item of `items` (a FEEL expression
  * giving a list, or a list), with the item and its index in scope (`item` and `index` unless renamed with `as` /
  * `index`); one at a time unless `concurrency` says more. The step's output is the list of the items' outputs, in item
  * order. `body`'s retry and timeoutMs apply to each item; title, onError and outputs are the for-each's own options.
+ * `until` (a FEEL condition, see {@link EachConfig.until}) ends it early: once it holds after an item, no further item
+ * starts, the running ones are cancelled, and the items that did not finish give null.
  *
  * @example forEach('backups', '=instances', task('backup', 'gitlab.backup', { instance: '=item' }), { concurrency: 2 })
  */
@@ -186,9 +290,10 @@ export function forEach(
     ...EACH_OPTIONS,
   ]);
   assertNodes([body], `forEach <${id}>`);
-  const { as: asName, index: indexName, concurrency: c, onFailure: policy, ...mine } = options;
+  checkMessageOptions(`forEach <${id}>`, options);
+  const { as: asName, index: indexName, concurrency: c, onFailure: policy, until: done, ...mine } = options;
   if (body.kind !== 'task') {
-    for (const k of ['retry', 'timeoutMs'] as const)
+    for (const k of ['retry', 'timeoutMs', 'onMessage', 'messageKeys'] as const)
       if (mine[k] !== undefined)
         throw new DefinitionError(
           `forEach <${id}>: "${k}" applies to a task: give it to the body's steps (a sub-sequence's items are child runs)`,
@@ -200,22 +305,24 @@ export function forEach(
       ...(indexName !== undefined ? { index: indexName } : {}),
       ...(c !== undefined ? { concurrency: c } : {}),
       ...(policy !== undefined ? { onFailure: policy } : {}),
+      ...(done !== undefined ? { until: done } : {}),
     };
     return { kind: 'each', id, body, each, options: mine };
   }
-  for (const k of ['onError', 'timeout', 'outputs', 'each'] as const)
+  for (const k of ['onError', 'timeout', 'outputs', 'each', 'onMessage', 'messageKeys'] as const)
     if (body.options[k] !== undefined)
       throw new DefinitionError(
         `forEach <${id}>: the body's "${k}" is not supported; give it to forEach (it applies to the whole for-each)`,
         { element: id },
       );
-  const { as, index, concurrency, onFailure, ...own } = options;
+  const { as, index, concurrency, onFailure, until, ...own } = options;
   const each: EachConfig = {
     items,
     ...(as !== undefined ? { as } : {}),
     ...(index !== undefined ? { index } : {}),
     ...(concurrency !== undefined ? { concurrency } : {}),
     ...(onFailure !== undefined ? { onFailure } : {}),
+    ...(until !== undefined ? { until } : {}),
   };
   return {
     kind: 'task',
@@ -297,6 +404,11 @@ export interface ApprovalOptions {
   /** After this many ms without an answer, take `timeout.then` (or carry on). */
   timeout?: TaskOptions['timeout'];
   outputs?: Record<string, string>;
+  /** Side paths started while it waits (see {@link reminder}): a nudge to the approvers. */
+  reminders?: TaskOptions['reminders'];
+  /** Messages that interrupt the wait for another path (see {@link TaskOptions.onMessage}), and their keys. */
+  onMessage?: TaskOptions['onMessage'];
+  messageKeys?: TaskOptions['messageKeys'];
 }
 
 const APPROVAL_OPTIONS = [
@@ -308,6 +420,9 @@ const APPROVAL_OPTIONS = [
   'onReject',
   'timeout',
   'outputs',
+  'reminders',
+  'onMessage',
+  'messageKeys',
 ];
 
 /**
@@ -341,9 +456,24 @@ export interface ReceiveOptions {
   timeout?: TaskOptions['timeout'];
   outputs?: Record<string, string>;
   onError?: TaskOptions['onError'];
+  /** Side paths started while it waits (see {@link reminder}): a nudge to whoever should send the message. */
+  reminders?: TaskOptions['reminders'];
+  /** Other messages that interrupt the wait for another path (see {@link TaskOptions.onMessage}), and their keys. */
+  onMessage?: TaskOptions['onMessage'];
+  messageKeys?: TaskOptions['messageKeys'];
 }
 
-const RECEIVE_OPTIONS = ['title', 'documentation', 'key', 'timeout', 'outputs', 'onError'];
+const RECEIVE_OPTIONS = [
+  'title',
+  'documentation',
+  'key',
+  'timeout',
+  'outputs',
+  'onError',
+  'reminders',
+  'onMessage',
+  'messageKeys',
+];
 
 /**
  * A step that waits for message `name`: the run parks as *waiting* until `gravity signal <run> <name> [--data json]` (or
@@ -438,6 +568,7 @@ function idsOf(n: Node, out = new Set<string>()): Set<string> {
       if (n.options.onError && typeof n.options.onError === 'object' && !('goto' in n.options.onError))
         idsOf(n.options.onError, out);
       if (n.options.timeout?.then) idsOf(n.options.timeout.then, out);
+      for (const h of messageNodes(n.options)) idsOf(h, out);
       break;
     case 'decide':
       out.add(n.id);
@@ -499,6 +630,14 @@ function renamed(n: Node, suffix: string, own: Set<string>): Node {
         ...(onError !== undefined ? { onError } : {}),
       };
       if (o.timeout?.then) options.timeout = { ...o.timeout, then: r(o.timeout.then) };
+      if (o.reminders) options.reminders = o.reminders.map((x) => ({ ...x, id: `${x.id}${suffix}`, body: r(x.body) }));
+      if (o.onMessage)
+        options.onMessage = Object.fromEntries(
+          Object.entries(o.onMessage).map(([name, h]) => {
+            const to = handlerTarget(h);
+            return [name, to === undefined ? r(h as Node) : own.has(to) ? `${to}${suffix}` : to];
+          }),
+        );
       return { ...n, id: `${n.id}${suffix}`, options };
     }
     case 'decide':
@@ -531,6 +670,17 @@ function renamed(n: Node, suffix: string, own: Set<string>): Node {
   }
 }
 
+/** The step id a message handler names (a string or `{ goto }`), or undefined when it is a node to run. */
+function handlerTarget(h: MessageHandler): string | undefined {
+  if (typeof h === 'string') return h;
+  return !('kind' in h) && 'goto' in h ? h.goto : undefined;
+}
+
+/** The handlers of a step's `onMessage` that are nodes (emitted after the step, as an onError node is). */
+function messageNodes(o: TaskOptions): Node[] {
+  return Object.values(o.onMessage ?? {}).flatMap((h) => (handlerTarget(h) === undefined ? [h as Node] : []));
+}
+
 /** The first cleanup() inside `n`, if any. */
 function cleanupIn(n: Node): CleanupNode | undefined {
   switch (n.kind) {
@@ -547,6 +697,7 @@ function cleanupIn(n: Node): CleanupNode | undefined {
       return [
         ...(o.onError && typeof o.onError === 'object' && !('goto' in o.onError) ? [o.onError] : []),
         ...(o.timeout?.then ? [o.timeout.then] : []),
+        ...messageNodes(o),
       ]
         .map(cleanupIn)
         .find(Boolean);
@@ -574,6 +725,8 @@ function emit(n: Node, next: string, states: Record<string, StateConfig>): void 
       if (o.timeoutMs) meta.timeoutMs = o.timeoutMs;
       if (o.outputs) meta.outputs = o.outputs;
       if (o.each) meta.each = o.each;
+      if (o.reminders?.length) meta.reminders = o.reminders.map(emitReminder);
+      if (o.messageKeys && Object.keys(o.messageKeys).length) meta.messageKeys = o.messageKeys;
       const s: StateConfig = {
         invoke: { src: n.src, ...(n.input !== undefined ? { input: n.input } : {}) },
         onDone: next,
@@ -581,10 +734,15 @@ function emit(n: Node, next: string, states: Record<string, StateConfig>): void 
       const onError = errorTarget(o.onError, next);
       if (onError !== undefined) s.onError = onError;
       if (o.timeout) s.after = { [String(o.timeout.ms)]: o.timeout.then ? entryOf(o.timeout.then) : next };
+      if (o.onMessage && Object.keys(o.onMessage).length)
+        s.on = Object.fromEntries(
+          Object.entries(o.onMessage).map(([name, h]) => [messageEvent(name), handlerTarget(h) ?? entryOf(h as Node)]),
+        );
       if (Object.keys(meta).length) s.meta = meta;
       add(n.id, s);
       emitHandler(o.onError, next, states);
       if (o.timeout?.then) emit(o.timeout.then, next, states);
+      for (const h of messageNodes(o)) emit(h, next, states);
       return;
     }
     case 'decide':
@@ -684,6 +842,28 @@ function emit(n: Node, next: string, states: Record<string, StateConfig>): void 
   }
 }
 
+/** A reminder as the definition holds it: its body is a level of its own (its child runs run it). */
+function emitReminder(r: ReminderNode): ReminderConfig {
+  if (r?.kind !== 'reminder')
+    throw new DefinitionError(`reminders: expected reminder() nodes, got ${JSON.stringify(r) ?? String(r)}`);
+  const inner: Record<string, StateConfig> = {};
+  const end = `${r.id}_end`;
+  emit(r.body, end, inner);
+  if (end in inner)
+    throw new DefinitionError(`step id <${end}> is reserved (it names the end of reminder <${r.id}>'s path)`, {
+      element: end,
+    });
+  inner[end] = { type: 'final' };
+  return {
+    id: r.id,
+    after: r.after,
+    ...(r.times !== undefined ? { times: r.times } : {}),
+    initial: entryOf(r.body),
+    states: inner,
+    ...(r.title ? { meta: { title: r.title } } : {}),
+  };
+}
+
 /** Throws when a state key is used twice at any level (the engine and BPMN name steps by key alone). */
 function assertUniqueKeys(states: Record<string, StateConfig>, seen = new Set<string>()): void {
   for (const [k, s] of Object.entries(states)) {
@@ -705,6 +885,11 @@ export interface WorkflowSpec {
   steps: Node;
   /** Run output: a template of literals and `=FEEL` strings. */
   output?: unknown;
+  /**
+   * A failed run is rolled back at once: the compensations of its finished steps run, newest first (what `gravity
+   * rollback` does), so that a failure leaves nothing half made. The run still ends failed, saying what was undone.
+   */
+  rollbackOnFailure?: boolean;
 }
 
 /** Builds a definition from a tree of nodes. Step ids must be unique in the workflow. */
@@ -721,5 +906,6 @@ export function workflow(spec: WorkflowSpec): Definition {
   if (spec.version) def.version = spec.version;
   if (spec.params) def.params = spec.params;
   if (spec.root !== undefined) def.root = spec.root;
+  if (spec.rollbackOnFailure) def.meta = { ...def.meta, rollbackOnFailure: true };
   return def;
 }

@@ -70,7 +70,7 @@ export async function runCall(ex: StepHost, req: TaskRequest, signal: AbortSigna
       // the child was let go of with this run: the step stays open, a resume of this run resumes the child
       throw new DetachedError(`step <${req.step}> detached`);
     case RunStatus.Cancelled:
-      await ex.log({ type: 'task.cancelled', ...base, attempt: 1 });
+      await ex.log({ type: 'task.cancelled', ...base, attempt: 1, ...(ex.leftByMachine() ? { left: true } : {}) });
       throw new CancelledError(`step <${req.step}> cancelled`);
     case RunStatus.NeedsAttention: {
       // a child that ended on an attention() end has a result for its caller to act on
@@ -109,7 +109,7 @@ export async function runCall(ex: StepHost, req: TaskRequest, signal: AbortSigna
       });
       await untilAborted(signal).catch(async (e: unknown) => {
         if (ex.parked(req.step)) throw new CancelledError(`step <${req.step}> waits for its child run ${childId}`);
-        await ex.log({ type: 'task.cancelled', ...base, attempt: 1 });
+        await ex.log({ type: 'task.cancelled', ...base, attempt: 1, ...(ex.leftByMachine() ? { left: true } : {}) });
         throw e;
       });
       throw new CancelledError(`step <${req.step}> cancelled`);

@@ -68,7 +68,7 @@ export async function cancelRun(
       type: 'run.cancelled',
       message: `${now.status === RunStatus.Detached ? 'detached' : now.status === RunStatus.Waiting ? 'waiting' : 'its process is gone'}: marked cancelled; resume with \`gravity resume\``,
     });
-    await writer.saveRecord({ status: RunStatus.Cancelled, pid: undefined, waiting: undefined });
+    await writer.saveRecord({ status: RunStatus.Cancelled, pid: undefined, waiting: undefined, listening: undefined });
     return { runId: r.id, status: RunStatus.Cancelled, signalled: false };
   } finally {
     await lock.release();

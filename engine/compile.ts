@@ -5,6 +5,7 @@ import { CANCEL_EVENT, RETHROW, stateKind, StateKind } from './definition.js';
 import { evaluateCondition, evaluateExpression, isExpression, resolveTemplate } from './expressions.js';
 import { CancelledError, ErrorCode, GravityError, serializeError, type SerializedError } from './errors.js';
 import { parseDelay } from './duration.js';
+import { messageOfEvent, type MessageListener } from './message-boundaries.js';
 
 /** One task invocation as the runner receives it. */
 export interface TaskRequest {
@@ -19,10 +20,40 @@ export interface TaskRequest {
   vars?: Record<string, unknown>;
   /** A for-each over a sub-sequence: the body, a workflow of its own that each item runs as a child run. */
   body?: Definition;
+  /** The messages that interrupt the step while it runs (its message boundaries), keys evaluated as it starts. */
+  listen?: MessageListener[];
+  /** Set when a correlation key of its message boundaries (meta.messageKeys) could not be evaluated: the step fails. */
+  listenError?: SerializedError;
 }
 
 /** What the machine hands to a step's actor (persisted with the snapshot, so kept small). */
-type StepInput = Pick<TaskRequest, 'input' | 'inputError'>;
+type StepInput = Pick<TaskRequest, 'input' | 'inputError' | 'listen' | 'listenError'>;
+
+/**
+ * The message boundaries a step listens for, with their correlation keys evaluated over `context` (when the step
+ * starts): a key is a string or a number (kept as a string); one that evaluates to anything else fails the step.
+ */
+function listenersOf(key: string, messages: string[], meta: StateMeta, context: RunContext): Omit<StepInput, 'input'> {
+  if (!messages.length) return {};
+  try {
+    let scope: Record<string, unknown> | undefined;
+    const listen = messages.map((message): MessageListener => {
+      const k = meta.messageKeys?.[message];
+      if (k === undefined) return { message };
+      const v = resolveTemplate(k, (scope ??= scopeOf(context)), `${key}.messageKeys.${message}`);
+      if ((typeof v !== 'string' || v === '') && typeof v !== 'number')
+        throw new GravityError(
+          ErrorCode.Validation,
+          `step <${key}>: the correlation key of message "${message}" (meta.messageKeys: ${k}) gave ${JSON.stringify(v) ?? 'nothing'}; expected a non-empty string or a number`,
+          { step: key, message },
+        );
+      return { message, key: String(v) };
+    });
+    return { listen };
+  } catch (e) {
+    return { listenError: serializeError(e) };
+  }
+}
 
 /** What the compiled machine calls out to: the runner implements it. */
 export interface Runtime {
@@ -143,21 +174,34 @@ function compileMachine(def: Definition): AnyStateMachine {
       const template = s.invoke.input;
       const src = s.invoke.src;
       const each = meta.each !== undefined;
+      // its message boundaries (on: { 'message:<name>': ... }): what it listens for while it runs
+      const messages = Object.keys(s.on ?? {}).flatMap((e) => messageOfEvent(e) ?? []);
       actors[`step:${key}`] = fromPromise<unknown, StepInput>(({ input, signal, system }) => {
         const runtime = runtimes.get(system);
         if (!runtime) throw new Error(`step <${key}> started by an actor with no runtime bound (bindRuntime)`);
         // a for-each resolves its input once per item (engine/each.ts): it gets the template
-        return runtime.runTask({ step: key, src, meta, ...(each ? { input: template ?? {} } : input) }, signal);
+        const { input: resolved, inputError, ...listening } = input;
+        return runtime.runTask(
+          {
+            step: key,
+            src,
+            meta,
+            ...(each ? { input: template ?? {} } : { input: resolved, ...(inputError ? { inputError } : {}) }),
+            ...listening,
+          },
+          signal,
+        );
       });
       out.invoke = {
         id: key,
         src: `step:${key}`,
         input: ({ context }: { context: RunContext }): StepInput => {
-          if (each) return { input: null };
+          const listening = listenersOf(key, messages, meta, context);
+          if (each) return { input: null, ...listening };
           try {
-            return { input: resolveTemplate(template ?? {}, scopeOf(context), key) };
+            return { input: resolveTemplate(template ?? {}, scopeOf(context), key), ...listening };
           } catch (e) {
-            return { input: null, inputError: serializeError(e) };
+            return { input: null, inputError: serializeError(e), ...listening };
           }
         },
         onDone: transition(s.onDone, {
@@ -189,8 +233,17 @@ function compileMachine(def: Definition): AnyStateMachine {
       out.after = after;
     }
     const on: Record<string, unknown> = {};
-    for (const [e, t] of Object.entries(s.on ?? {}))
-      on[e] = e === CANCEL_EVENT ? transition(t, { type: 'saveCancel', params: { element: key } }) : transition(t);
+    for (const [e, t] of Object.entries(s.on ?? {})) {
+      if (e === CANCEL_EVENT) on[e] = transition(t, { type: 'saveCancel', params: { element: key } });
+      else if (s.invoke && messageOfEvent(e) !== undefined)
+        // a message boundary: the execution sends the event with the step it is for (two steps of parallel branches may
+        // listen for one name: only the one the message was sent to is left), and the message's data
+        on[e] = {
+          ...transition(t, { type: 'saveMessage', params: { step: key } }),
+          guard: { type: 'forStep', params: { step: key } },
+        };
+      else on[e] = transition(t);
+    }
     if (catches) {
       // an unhandled failure of any step inside (xstate's partial wildcard), or a failing end inside
       on[`${STEP_ERROR}*`] = transition(s.onError, { type: 'saveCaughtError', params: {} });
@@ -249,6 +302,7 @@ function compileMachine(def: Definition): AnyStateMachine {
     guards: {
       expr: ({ context }, params: { expr: string; element: string }) =>
         evaluateCondition(params.expr, scopeOf(context), params.element),
+      forStep: ({ event }, params: { step: string }) => (event as { step?: unknown }).step === params.step,
     },
     actions: {
       saveOutput: assign(
@@ -290,6 +344,12 @@ function compileMachine(def: Definition): AnyStateMachine {
       saveRaisedError: assign(({ event }) => {
         const error = (event as unknown as { error: RunContext['error'] }).error;
         return { error, rethrow: error };
+      }),
+      // a message boundary taken: the message's data, when it is an object, joins the variables (Camunda's
+      // correlate-with-variables); the step left has no outcome (it was cancelled)
+      saveMessage: assign(({ context, event }) => {
+        const data = (event as { data?: unknown }).data;
+        return data && typeof data === 'object' && !Array.isArray(data) ? { vars: { ...context.vars, ...data } } : {};
       }),
       saveCancel: assign((_, params: { element: string }) => {
         const error = { ...new CancelledError(`run cancelled in <${params.element}>`).toJSON() };

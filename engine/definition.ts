@@ -64,6 +64,14 @@ export interface StateMeta {
   attention?: { message: string };
   /** On a task or call: run it once per item of a list (a for-each), see {@link EachConfig}. */
   each?: EachConfig;
+  /** On a task or call: side paths that a timer starts while the step goes on (reminders), see {@link ReminderConfig}. */
+  reminders?: ReminderConfig[];
+  /**
+   * On a task or call with message boundaries (`on: { 'message:<name>': ... }`): message name -> correlation key, a
+   * FEEL expression (`=params.env`) evaluated when the step starts, or a literal. A message with a key interrupts the
+   * step only when it is sent with that key (`gravity signal --key`).
+   */
+  messageKeys?: Record<string, string>;
   bpmn?: Record<string, unknown>;
   [key: string]: unknown;
 }
@@ -90,6 +98,50 @@ export interface EachConfig {
    * `all`: every item runs, then the step fails naming every failed item.
    */
   onFailure?: EachFailure;
+  /**
+   * A completion condition (BPMN's `completionCondition`): a FEEL condition starting with `=`, evaluated after each item
+   * that finishes, over the scope plus that item and its index, `outputs` (the outputs so far, in item order, null for
+   * the others), `loopCounter` (its index) and the counts Camunda and Zeebe name: `nrOfInstances`,
+   * `nrOfCompletedInstances`, `nrOfActiveInstances` (and `numberOfInstances`, `numberOfCompletedInstances`,
+   * `numberOfActiveInstances`). Once it holds, no further item starts, the items still running are cancelled, and the
+   * step succeeds with the outputs of the items that finished (null for the others).
+   */
+  until?: string;
+}
+
+/**
+ * A reminder (BPMN's non-interrupting timer boundary): `after` the step started, while it still runs (or waits), its side
+ * path runs as a child run of its own (`<run>.<id>`), with the run's variables; the step goes on meanwhile, and its
+ * outcome is taken once every side path it started has ended. A side path that fails fails the step (its `onError`
+ * catches that); a step that fails or is cancelled cancels the side paths still running.
+ */
+export interface ReminderConfig {
+  /** The step id its side path runs under (unique among the workflow's state keys); the BPMN boundary event's id. */
+  id: string;
+  /** When it fires, from the step's start: milliseconds or an ISO-8601 duration (`PT1H`), or `=FEEL` giving one. */
+  after: string | number;
+  /** How many times it fires while the step runs, `after` apart (default 1; 0: as long as the step runs). */
+  times?: number;
+  /** The side path: a sub-sequence (its own states, ending in a final state). */
+  initial: string;
+  states: Record<string, StateConfig>;
+  /** What the BPMN export needs to write it back (the boundary event's name, its end event's id...). */
+  meta?: Record<string, unknown>;
+}
+
+const bodies = new WeakMap<ReminderConfig, Definition>();
+
+/**
+ * The workflow a reminder's side path runs as (its child runs' definition, `<workflow>:<id>`): the same object for the
+ * same reminder, so that it compiles once.
+ */
+export function reminderBody(workflow: string, r: ReminderConfig): Definition {
+  let body = bodies.get(r);
+  if (!body || body.id !== `${workflow}:${r.id}`) {
+    body = { id: `${workflow}:${r.id}`, machine: { initial: r.initial, states: r.states } };
+    bodies.set(r, body);
+  }
+  return body;
 }
 
 /** A state node of the subset (see docs/architecture.md: "The definition is the hub"). */
@@ -107,7 +159,13 @@ export interface StateConfig {
   /** Taken in order: the first whose guard holds (one without a guard always holds); `description` says what it means. */
   always?: Array<{ target: string; guard?: ExprGuard; description?: string }>;
   after?: Record<string, Target>;
-  /** Events: only {@link CANCEL_EVENT} on a compound state (the run was cancelled inside it) is in the subset today. */
+  /**
+   * Events. {@link CANCEL_EVENT} on a compound state: the run was cancelled inside it (a cleanup). `message:<name>` on a
+   * task or call state (one with `invoke`, wait tasks included): an interrupting message boundary; when message `<name>`
+   * is delivered while the step runs or waits (`gravity signal <run> <name>`, correlated by `meta.messageKeys` when it
+   * has a key), the step is stopped (as on a cancel), the message's data, when it is an object, is merged into the
+   * variables, and the run goes to the target, a sibling state key. Several names may be given.
+   */
   on?: Record<string, Target>;
   /** On final states: the output (a template of literals and `=expr`). */
   output?: unknown;

@@ -3,7 +3,7 @@
 import type { TaskRequest } from './compile.js';
 import { callSrc, type EachConfig } from './definition.js';
 import { CancelledError, DetachedError, ErrorCode, GravityError, serializeError } from './errors.js';
-import { evaluateExpression, isExpression, resolveTemplate } from './expressions.js';
+import { evaluateCondition, evaluateExpression, isExpression, resolveTemplate } from './expressions.js';
 import type { StepHost } from './run-types.js';
 
 /** The most items a for-each takes (a list this long is a mistake, or a job for several runs). */
@@ -33,6 +33,10 @@ export function eachProblems(each: unknown): string[] {
     out.push(`meta.each.concurrency must be an integer from 1 to ${MAX_CONCURRENCY}`);
   if (e.onFailure !== undefined && e.onFailure !== 'stop' && e.onFailure !== 'all')
     out.push('meta.each.onFailure must be "stop" or "all"');
+  if (e.until !== undefined && !(isExpression(e.until) && e.until.slice(1).trim()))
+    out.push(
+      'meta.each.until must be a FEEL condition starting with "=" (e.g. "=nrOfCompletedInstances >= 2"): once it holds, no further item starts',
+    );
   return out;
 }
 
@@ -109,7 +113,7 @@ export async function runEach(
   const as = each.as ?? 'item';
   const indexName = each.index ?? 'index';
   const stopOnFailure = (each.onFailure ?? 'stop') === 'stop';
-  const outputs = new Array<unknown>(items.length);
+  const outputs = new Array<unknown>(items.length).fill(null);
   const failed: Failed[] = [];
   const scope = ex.scope();
   const { each: _each, ...meta } = req.meta;
@@ -117,8 +121,42 @@ export async function runEach(
   const { params: _p, vars: _v, steps: _s, error: _e, ...seed } = scope;
   const body = req.body;
   let next = 0;
+  // the completion condition (until): once it holds, no further item starts and the items still running are stopped
+  const held = new AbortController();
+  const itemSignal = each.until ? AbortSignal.any([signal, held.signal]) : signal;
+  let completed = 0;
+  let active = 0;
+  let conditionError: Error | undefined;
+  /** The outputs when the condition held: the step's output, journaled at once (a resume never runs an item again). */
+  let final: unknown[] | undefined;
+  const checkUntil = (index: number, item: unknown) => {
+    const counts = { Instances: items.length, CompletedInstances: completed, ActiveInstances: active };
+    const vars = {
+      ...ex.scope(),
+      outputs: [...outputs],
+      ...Object.fromEntries(
+        Object.entries(counts).flatMap(([k, n]) => [
+          [`nrOf${k}`, n],
+          [`numberOf${k}`, n],
+        ]),
+      ),
+      loopCounter: index,
+      [as]: item,
+      [indexName]: index,
+    };
+    try {
+      if (!evaluateCondition(each.until!, vars, req.step)) return;
+    } catch (e) {
+      conditionError = e as Error;
+      return;
+    }
+    final = [...outputs];
+    if (!failed.length)
+      ex.log({ type: 'task.finished', ...base, attempt: 1, output: final }, { sync: false }).catch(() => undefined);
+    held.abort(new CancelledError(`for-each <${req.step}>: its completion condition holds`));
+  };
   const worker = async () => {
-    while (next < items.length && !(stopOnFailure && failed.length) && !signal.aborted) {
+    while (next < items.length && !(stopOnFailure && failed.length) && !conditionError && !itemSignal.aborted) {
       const i = next++;
       const item = items[i];
       const step = itemStep(req.step, execution, i);
@@ -136,12 +174,23 @@ export async function runEach(
         }
         request = { step, src: req.src, meta, input, vars, ...(inputError ? { inputError } : {}) };
       }
+      let ok = false;
+      active++;
       try {
-        outputs[i] = await run(request, signal);
+        outputs[i] = await run(request, itemSignal);
+        ok = true;
       } catch (e) {
-        if (signal.aborted || e instanceof CancelledError || e instanceof DetachedError) throw e;
-        failed.push({ index: i, item, error: e as Error });
+        if (signal.aborted || e instanceof DetachedError) throw e;
+        // an item stopped because the completion condition held is no failure: its output stays null
+        if (!held.signal.aborted) {
+          if (e instanceof CancelledError) throw e;
+          failed.push({ index: i, item, error: e as Error });
+        }
+      } finally {
+        active--;
       }
+      if (ok) completed++;
+      if (ok && each.until && !held.signal.aborted) checkUntil(i, item);
     }
   };
   const workers = Array.from({ length: Math.min(each.concurrency ?? 1, Math.max(1, items.length)) }, worker);
@@ -150,7 +199,9 @@ export async function runEach(
   if (thrown || signal.aborted) {
     const reason = thrown ? (thrown as PromiseRejectedResult).reason : signal.reason;
     if (reason instanceof DetachedError) throw reason;
-    await ex.log({ type: 'task.cancelled', ...base, attempt: 1 });
+    // a for-each whose condition held has ended in the journal already: a resume takes that
+    if (!final || failed.length)
+      await ex.log({ type: 'task.cancelled', ...base, attempt: 1, ...(ex.leftByMachine() ? { left: true } : {}) });
     throw reason instanceof CancelledError ? reason : new CancelledError(`step <${req.step}> cancelled`);
   }
   if (failed.length) {
@@ -172,6 +223,11 @@ export async function runEach(
     await ex.log({ type: 'task.failed', ...base, attempt: 1, error: err.toJSON() });
     throw err;
   }
+  if (conditionError) {
+    await ex.log({ type: 'task.failed', ...base, attempt: 1, error: serializeError(conditionError) });
+    throw conditionError;
+  }
+  if (final) return final;
   ex.log({ type: 'task.finished', ...base, attempt: 1, output: outputs }, { sync: false }).catch(() => undefined);
   return outputs;
 }

@@ -1,6 +1,6 @@
 // One execution (fresh or resumed) of a definition as an xstate actor: snapshots after every state, the end recorded.
 import { createActor, type AnyActorRef, type Snapshot } from 'xstate';
-import { CANCEL_EVENT, RETHROW, type Definition, type StateConfig } from './definition.js';
+import { CANCEL_EVENT, listSteps, RETHROW, type Definition, type StateConfig } from './definition.js';
 import { bindRuntime, compile, scopeOf, type RunContext, type Runtime, type TaskRequest } from './compile.js';
 import {
   CancelledError,
@@ -11,7 +11,18 @@ import {
   type SerializedError,
 } from './errors.js';
 import { resolveTemplate } from './expressions.js';
-import { openSteps, RunStatus, type JournalEntry, type RunRecord, type Waiting } from './journal.js';
+import {
+  interruptedAttempt,
+  openSteps,
+  RunStatus,
+  type JournalEntry,
+  type Listening,
+  type RunRecord,
+  type StepAnswer,
+  type Waiting,
+} from './journal.js';
+import { readInbox, type InboxMessage } from './inbox.js';
+import { keyMatches, messageBoundaries, messageEvent, type MessageListener } from './message-boundaries.js';
 import { resultOf } from './run-result.js';
 import { RunWriter } from './run-store.js';
 import type { ChildRuns, EngineOptions, LogLevel, PersistedTimer, RunResult, StepHost } from './run-types.js';
@@ -25,6 +36,44 @@ const SNAPSHOT_MS = 1000;
 /** True when a state, at any depth, has `after` timers. */
 function hasTimers(states: Record<string, StateConfig> | undefined): boolean {
   return Object.values(states ?? {}).some((s) => s.after !== undefined || hasTimers(s.states));
+}
+
+/** How often a run reads its inbox while a step listens for messages (message boundaries, engine/inbox.ts), ms. */
+export const INBOX_POLL_MS = 200;
+
+/** The message boundaries of each definition, by step (computed once per definition: for-each items share theirs). */
+const boundaryCache = new WeakMap<Definition['machine'], Map<string, Map<string, string | undefined>>>();
+
+/** Per step with message boundaries: each message it listens for and the state it leads to. */
+function boundariesOf(def: Definition): Map<string, Map<string, string | undefined>> {
+  const known = boundaryCache.get(def.machine);
+  if (known) return known;
+  const out = new Map<string, Map<string, string | undefined>>();
+  for (const s of listSteps(def)) {
+    const list = messageBoundaries(s.state);
+    if (list.length) out.set(s.id, new Map(list.map((b) => [b.message, b.target])));
+  }
+  boundaryCache.set(def.machine, out);
+  return out;
+}
+
+/** A step that listens for messages: what for, the link that stops it, and whether a message left it. */
+interface Listener {
+  listen: MessageListener[];
+  link: AbortController;
+  left?: boolean;
+}
+
+/** A message of the inbox as the journal tells it: who sent it, its name, key, data and inbox id. */
+function answerOf(m: InboxMessage): StepAnswer {
+  return {
+    kind: 'message',
+    by: m.by,
+    name: m.message,
+    ...(m.key === undefined ? {} : { key: m.key }),
+    ...(m.data === undefined ? {} : { data: m.data }),
+    id: m.id,
+  };
 }
 
 /** The identity of a set of pending timers, to notice when it changes. */
@@ -75,8 +124,24 @@ export class Execution implements Runtime, StepHost {
   private readonly waits = new Map<string, Waiting>();
   /** Steps running other steps (for-each): not counted as running when deciding to park. */
   private holding = 0;
+  /** Reminders' side paths running (engine/reminders.ts): the run does not park meanwhile. */
+  private sidePaths = 0;
+  /** When each step's next reminder fires: a parked run is due then. */
+  private readonly reminders = new Map<string, number>();
   /** Set when the run stops because every running step waits. */
   private parking = false;
+  /** Per step with message boundaries: the messages it listens for and where each leads (engine/message-boundaries.ts). */
+  private readonly boundaries: Map<string, Map<string, string | undefined>>;
+  /** The steps listening now (running, or parked), by step id: what each listens for, and the link that stops it. */
+  private readonly listeners = new Map<string, Listener>();
+  /** Steps a message is leaving, with its name: their cancel says so in the journal. */
+  private readonly interrupting = new Map<string, string>();
+  /** The inbox poller (only while a step listens), the inbox read under way, and how many reads are queued. */
+  private poller: NodeJS.Timeout | undefined;
+  private polling: Promise<void> = Promise.resolve();
+  private polls = 0;
+  /** Set while a message is handed to the machine: the snapshot of the state it leads to is synced. */
+  private durableSnapshot = false;
 
   constructor(
     readonly engine: EngineOptions,
@@ -89,6 +154,7 @@ export class Execution implements Runtime, StepHost {
     this.writer = new RunWriter(engine, record);
     this.writer.journal.push(...journal);
     this.usesTimers = hasTimers(def.machine.states);
+    this.boundaries = boundariesOf(def);
   }
 
   /** The journal so far (what was read on resume, then every entry logged). */
@@ -97,6 +163,11 @@ export class Execution implements Runtime, StepHost {
   }
 
   log(entry: Omit<JournalEntry, 'at'>, o?: { sync?: boolean }): Promise<void> {
+    // the cancel of a step that a message leaves says which message
+    const by =
+      entry.type === 'task.cancelled' && entry.step !== undefined ? this.interrupting.get(entry.step) : undefined;
+    if (by !== undefined && entry.message === undefined)
+      entry = { ...entry, message: `interrupted by message "${by}"` };
     return this.writer.log(entry, o);
   }
 
@@ -129,12 +200,15 @@ export class Execution implements Runtime, StepHost {
     } as unknown as Snapshot<unknown>;
     const timers = this.timers();
     this.lastTimers = timerKey(timers);
-    return this.writer.saveSnapshot({
-      definitionHash: this.record.definitionHash,
-      snapshot: slim,
-      stepsInJournal: true,
-      timers,
-    });
+    return this.writer.saveSnapshot(
+      {
+        definitionHash: this.record.definitionHash,
+        snapshot: slim,
+        stepsInJournal: true,
+        timers,
+      },
+      { durable: this.durableSnapshot },
+    );
   }
 
   /**
@@ -184,6 +258,16 @@ export class Execution implements Runtime, StepHost {
   }
 
   park(w: Waiting): void {
+    const listener = this.listeners.get(w.step);
+    if (listener) {
+      // a step that listens for messages reads the inbox before the run parks: a message that came meanwhile is taken
+      void this.poll().then(() => {
+        if (listener.link.signal.aborted || this.listeners.get(w.step) !== listener) return;
+        this.waits.set(w.step, w);
+        this.parkWhenIdle();
+      });
+      return;
+    }
     this.waits.set(w.step, w);
     this.parkWhenIdle();
   }
@@ -196,6 +280,20 @@ export class Execution implements Runtime, StepHost {
     this.holding += delta;
   }
 
+  leftByMachine(): boolean {
+    return !this.signal.aborted && !this.pause.signal.aborted && !this.halt.signal.aborted && !this.cleaningUp;
+  }
+
+  sidePath(delta: 1 | -1): void {
+    this.sidePaths += delta;
+    if (this.sidePaths === 0) this.parkWhenIdle();
+  }
+
+  remindAt(step: string, at: number | undefined): void {
+    if (at === undefined) this.reminders.delete(step);
+    else this.reminders.set(step, at);
+  }
+
   /**
    * Stops the run as waiting once every step still running is parked (a step of another branch that runs is waited
    * for). A timer due within a second (a wait's timeout) is let fire first: its path may be taken at once.
@@ -204,8 +302,8 @@ export class Execution implements Runtime, StepHost {
     if (!this.waits.size || this.parking) return;
     setImmediate(() => {
       if (this.parking || this.pause.signal.aborted || this.actor.getSnapshot().status !== 'active') return;
-      if (this.inflight.size - this.waits.size - this.holding > 0) return;
-      const due = Math.min(...this.timers().map((t) => t.startedAt + t.delay));
+      if (this.inflight.size - this.waits.size - this.holding > 0 || this.sidePaths > 0) return;
+      const due = Math.min(...this.timers().map((t) => t.startedAt + t.delay), ...this.reminders.values());
       if (due - Date.now() < 1000) {
         setTimeout(() => this.parkWhenIdle(), Math.max(0, due - Date.now()) + 20);
         return;
@@ -250,7 +348,21 @@ export class Execution implements Runtime, StepHost {
       if (s.aborted) link.abort(s.reason);
       else s.addEventListener('abort', onAbort, { once: true });
     }
-    const p = runTaskStep(this, request, link.signal);
+    // a step with message boundaries listens while it runs (or is parked), and reads the inbox before it starts: a
+    // message that came for it (a resumed run's) stops it before it does anything
+    const listens = !!request.listen?.length && this.writer.persists;
+    const listener: Listener | undefined = listens ? { listen: request.listen!, link } : undefined;
+    if (listener) this.listen(request.step, listener);
+    const p = request.listenError
+      ? this.failListening(request)
+      : listens
+        ? this.poll()
+            .then(() => {
+              if (link.signal.aborted) throw new CancelledError(`step <${request.step}> cancelled`);
+              return runTaskStep(this, request, link.signal);
+            })
+            .finally(() => this.closeInterrupted(request.step))
+        : runTaskStep(this, request, link.signal);
     this.inflight.add(p);
     p.finally(() => {
       this.inflight.delete(p);
@@ -263,12 +375,16 @@ export class Execution implements Runtime, StepHost {
     // a step halted after the machine errored reports to nobody (its parent actor is already stopped)
     return p.then(
       (v) => {
-        this.delivered++;
+        // it listens no more before the machine leaves its state (a parked step listens on, for the record)
+        if (listens && !this.parking) this.unlisten(request.step);
+        if (!listener?.left) this.delivered++;
         return v;
       },
       (e: unknown) => {
+        if (listens && !this.parking) this.unlisten(request.step);
         if (this.halt.signal.aborted) return new Promise<never>(() => undefined);
-        this.delivered++;
+        // a step a message left reports to nobody either: the machine stopped its actor (no outcome to count)
+        if (!listener?.left) this.delivered++;
         return Promise.reject(e);
       },
     );
@@ -343,8 +459,183 @@ export class Execution implements Runtime, StepHost {
     stop.removeEventListener('abort', onAbort);
     if (stopped.status === 'error') this.halt.abort(new CancelledError('run failed'));
     await Promise.allSettled([...this.inflight]);
+    // the inbox is read no more (the read under way ends first); a run that is over drops what it still holds,
+    // journaled; a stopped or parked one keeps it for its resume
+    if (this.poller) clearInterval(this.poller);
+    this.poller = undefined;
+    await this.polling;
+    if (this.boundaries.size && stopped.status !== 'active' && !(stop.aborted && !this.cleaningUp))
+      await this.drainInbox();
     await this.writer.flushed();
     return this.finish(stop.aborted && !this.cleaningUp ? undefined : stopped);
+  }
+
+  /** Step `step` listens for `listen` (its message boundaries) from now on: recorded, and the inbox read while it does. */
+  private listen(step: string, listener: Listener): void {
+    this.listeners.set(step, listener);
+    this.saveListening();
+    if (!this.poller) {
+      this.poller = setInterval(() => {
+        if (!this.polls) void this.poll();
+      }, INBOX_POLL_MS);
+      // the steps keep the process alive, not this
+      this.poller.unref();
+    }
+  }
+
+  /** Step `step` listens no more; when none does, the inbox is read a last time (what came too late is dropped). */
+  private unlisten(step: string): void {
+    if (!this.listeners.delete(step)) return;
+    this.saveListening();
+    if (this.listeners.size) return;
+    clearInterval(this.poller);
+    this.poller = undefined;
+    void this.poll();
+  }
+
+  /** Records what the run listens for (`listening`): `gravity signal` reads it. */
+  private saveListening(): void {
+    const listening: Listening[] = [...this.listeners].flatMap(([step, l]) => l.listen.map((m) => ({ step, ...m })));
+    this.saveRecord({ listening: listening.length ? listening : undefined }).catch(() => undefined);
+  }
+
+  /** Reads the inbox (after the read under way, if any); resolves once done. A read that fails is retried by the next. */
+  private poll(): Promise<void> {
+    this.polls++;
+    this.polling = this.polling
+      .then(() => this.pollOnce())
+      .catch((e: unknown) =>
+        this.emitLog('inbox', 'warn', `cannot read the inbox of run ${this.record.id}: ${(e as Error).message}`),
+      )
+      .finally(() => this.polls--);
+    return this.polling;
+  }
+
+  /** True while a message may be handed to the machine: it runs, and is neither stopping nor parking. */
+  private accepting(): boolean {
+    return (
+      !this.parking &&
+      !this.pause.signal.aborted &&
+      !this.signal.aborted &&
+      this.actor?.getSnapshot().status === 'active'
+    );
+  }
+
+  /** One read of the inbox: each message, oldest first, is taken by the step it is for, or dropped. */
+  private async pollOnce(): Promise<void> {
+    if (!this.accepting()) return;
+    for (const item of await readInbox(this.engine.store, this.record.id)) {
+      if (!this.accepting()) return;
+      if (item.message) await this.takeMessage(item.key, item.message);
+      else await this.dropMessage(item.key, undefined, `an unreadable message (${item.problem}) was dropped`);
+    }
+  }
+
+  /** The listener of `m`'s step when it listens for `m` (its name, and its key if it has one) and can be left now. */
+  private listenerFor(m: InboxMessage): Listener | undefined {
+    const l = this.listeners.get(m.step);
+    if (!l || l.link.signal.aborted || !l.listen.some((x) => x.message === m.message && keyMatches(x.key, m.key)))
+      return undefined;
+    return this.actor.getSnapshot().can({ type: messageEvent(m.message), step: m.step }) ? l : undefined;
+  }
+
+  /**
+   * Takes message `m` (at store key `key`): journaled first (synced), then handed to the machine, which leaves the step
+   * (its actor stopped, its signal aborted) for the boundary's target, merging the data into the variables; the message
+   * is deleted once the snapshot of that state is durable. A crash before then delivers it again on resume (at least
+   * once). A message its step no longer listens for is dropped, journaled.
+   */
+  private async takeMessage(key: string, m: InboxMessage): Promise<void> {
+    const target = this.boundaries.get(m.step)?.get(m.message);
+    const gone = `<${m.step}> no longer listens for it: the step had ended (or was left) before the message was taken; dropped:`;
+    if (!this.listenerFor(m)) return this.dropMessage(key, m, gone);
+    const task = [...this.journal].reverse().find((e) => e.step === m.step && e.type === 'task.started')?.task;
+    await this.log({
+      type: 'step.interrupted',
+      step: m.step,
+      ...(task ? { task } : {}),
+      message: `left for <${target}> on`,
+      answer: answerOf(m),
+    });
+    // the step may have ended while the line was written: then the message came too late after all
+    const listener = this.accepting() ? this.listenerFor(m) : undefined;
+    if (!listener) return this.dropMessage(key, m, gone);
+    listener.left = true;
+    this.listeners.delete(m.step);
+    this.interrupting.set(m.step, m.message);
+    // the state the message leads to is snapshotted at once, synced (and the next step waits for it): it cannot be
+    // replayed from the journal, and once the message is deleted nothing would bring it back
+    this.durableSnapshot = true;
+    let written: Promise<unknown>;
+    try {
+      this.actor.send({ type: messageEvent(m.message), step: m.step, data: m.data });
+      written = this.forced = this.persistSnapshot();
+    } finally {
+      this.durableSnapshot = false;
+    }
+    this.saveListening();
+    if (!this.listeners.size) {
+      clearInterval(this.poller);
+      this.poller = undefined;
+    }
+    await written;
+    await this.engine.store.delete(key);
+  }
+
+  /** Drops message `m` (or an unreadable entry) at `key`, journaled with why. */
+  private async dropMessage(key: string, m: InboxMessage | undefined, why: string): Promise<void> {
+    await this.log({
+      type: 'message.dropped',
+      ...(m ? { step: m.step, answer: answerOf(m) } : {}),
+      message: why,
+    });
+    await this.engine.store.delete(key);
+  }
+
+  /** The run is over: what its inbox still holds came too late, and is dropped, journaled. */
+  private async drainInbox(): Promise<void> {
+    try {
+      for (const item of await readInbox(this.engine.store, this.record.id))
+        await this.dropMessage(
+          item.key,
+          item.message,
+          item.message
+            ? `the run ended before <${item.message.step}> took it; dropped:`
+            : `an unreadable message (${item.problem}) was dropped`,
+        );
+    } catch (e) {
+      this.emitLog('inbox', 'warn', `cannot read the inbox of run ${this.record.id}: ${(e as Error).message}`);
+    }
+  }
+
+  /**
+   * After a step a message left has settled: its journal says it was cancelled, by which message (a step left before it
+   * journaled its start in this execution, a parked one resumed for instance, is closed here).
+   */
+  private async closeInterrupted(step: string): Promise<void> {
+    if (!this.interrupting.has(step)) return;
+    try {
+      const open = openSteps(this.journal).find((s) => s.step === step);
+      if (open && !open.cancelled)
+        await this.log({
+          type: 'task.cancelled',
+          step,
+          task: open.task,
+          attempt: Math.max(1, interruptedAttempt(this.journal, step)),
+        });
+    } finally {
+      this.interrupting.delete(step);
+    }
+  }
+
+  /** A step whose correlation keys (meta.messageKeys) could not be evaluated fails, as one with a bad input does. */
+  private async failListening(req: TaskRequest): Promise<never> {
+    await this.checkpoint();
+    const e = req.listenError!;
+    const base = { step: req.step, task: req.src };
+    await this.log({ type: 'task.started', ...base, attempt: 1, idempotent: true });
+    await this.log({ type: 'task.failed', ...base, attempt: 1, error: e });
+    throw new GravityError(e.code as never, e.message, e.details);
   }
 
   /** Stops the run as *needs attention* (resumable): a step found something a person must decide (e.g. its child run). */

@@ -41,6 +41,7 @@ export {
   definitionHash,
   listSteps,
   ParamType,
+  reminderBody,
   RETHROW,
   StateKind,
   stateKind,
@@ -50,6 +51,7 @@ export {
   type EachFailure,
   type ExprGuard,
   type ParamSpec,
+  type ReminderConfig,
   type RetryPolicy,
   type StateConfig,
   type StateMeta,
@@ -71,6 +73,7 @@ export {
   TASK_OPTIONS,
   wait,
   approval,
+  reminder,
   receive,
   send,
   workflow,
@@ -82,6 +85,7 @@ export {
   type ForEachOptions,
   type Node,
   type ParallelNode,
+  type ReminderNode,
   type SequenceNode,
   type TaskNode,
   type TaskOptions,
@@ -111,6 +115,7 @@ export {
   stepsFromJournal,
   summarizeSteps,
   type JournalEntry,
+  type Listening,
   type StepAnswer,
   type Waiting,
   type JournalType,
@@ -181,3 +186,24 @@ export { FOR_EACH, MAX_CONCURRENCY, MAX_ITEMS } from './each.js';
 export { APPROVAL_TASK, MESSAGE_TASK, SEND_TASK, isWaitTask } from './wait-tasks.js';
 export { localUser, waitingFor } from './wait.js';
 export { deliverAnswer } from './answer.js';
+export {
+  keyMatches,
+  MESSAGE_EVENT_PREFIX,
+  messageBoundaries,
+  messageEvent,
+  messageNameProblem,
+  messageOfEvent,
+  type MessageListener,
+} from './message-boundaries.js';
+export {
+  listeningText,
+  messageRoute,
+  postMessage,
+  readInbox,
+  signalRunningRun,
+  type InboxItem,
+  type InboxMessage,
+  type MessageDelivery,
+  type MessageRoute,
+} from './inbox.js';
+export { INBOX_POLL_MS } from './execution.js';

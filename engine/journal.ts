@@ -45,6 +45,19 @@ export interface RunRecord {
   root?: string;
   /** While the run is waiting: what each parked step waits for (engine/wait.ts). */
   waiting?: Waiting[];
+  /**
+   * While the run runs or waits: the steps with message boundaries that a message would interrupt now, each message
+   * they listen for and its correlation key (engine/message-boundaries.ts); absent when none does.
+   */
+  listening?: Listening[];
+}
+
+/** A message a running (or parked) step listens for: `gravity signal <run> <message> [--key k]` interrupts it. */
+export interface Listening {
+  step: string;
+  message: string;
+  /** The correlation key (as a string): only a message sent with it interrupts the step. */
+  key?: string;
 }
 
 /** What a parked step waits for: a person's answer to an approval, or a named message (optionally correlated by a key). */
@@ -74,6 +87,8 @@ export interface StepAnswer {
   name?: string;
   key?: string;
   data?: unknown;
+  /** A message taken from the run's inbox (a message boundary's): the inbox entry's id. */
+  id?: string;
 }
 
 const serializedErrorShape = s.object({
@@ -127,6 +142,7 @@ export const runRecordShape = s.object({
       }),
     ),
   ),
+  listening: s.optional(s.array(s.object({ step: s.string(), message: s.string(), key: s.optional(s.string()) }))),
 });
 // the shape and the interface describe the same record: a field added to one only is a type error here
 true satisfies SameShape<RunRecord, Infer<typeof runRecordShape>>;
@@ -151,7 +167,9 @@ export type JournalType =
   | 'task.compensated'
   | 'task.compensate-failed'
   | 'step.waiting'
-  | 'step.answered';
+  | 'step.answered'
+  | 'step.interrupted'
+  | 'message.dropped';
 
 /** One journal line. */
 export interface JournalEntry {
@@ -174,7 +192,15 @@ export interface JournalEntry {
   message?: string;
   /** On task.compensated: the `at` of the task.finished entry that was undone (identifies that execution). */
   finishedAt?: string;
-  /** On step.answered: the answer to a parked step. */
+  /**
+   * On task.cancelled: the machine left the step's state (a timer, a message, a failure elsewhere in a parallel state),
+   * the run itself was not stopped: the step is over, on purpose (resume neither adopts it nor asks a person about it).
+   */
+  left?: boolean;
+  /**
+   * On step.answered: the answer to a parked step. On step.interrupted (a message boundary left the step) and
+   * message.dropped (a message no step listened for any more): the message, who sent it, its key and data.
+   */
   answer?: StepAnswer;
 }
 
@@ -199,6 +225,8 @@ export const JOURNAL_TYPES = [
   'task.compensate-failed',
   'step.waiting',
   'step.answered',
+  'step.interrupted',
+  'message.dropped',
 ] as const satisfies readonly JournalType[];
 
 /**
@@ -223,6 +251,7 @@ export const journalEntryShape = s.object({
   child: s.optional(s.string()),
   message: s.optional(s.string()),
   finishedAt: s.optional(s.string()),
+  left: s.optional(s.boolean()),
   answer: s.optional(
     s.object({
       kind: s.enum(['approve', 'reject', 'message']),
@@ -231,6 +260,7 @@ export const journalEntryShape = s.object({
       name: s.optional(s.string()),
       key: s.optional(s.string()),
       data: s.optional(s.unknown()),
+      id: s.optional(s.string()),
     }),
   ),
 });
@@ -362,6 +392,10 @@ export interface OpenStep {
   commands: string[][];
 }
 
+/** Whether `step` is an item of the for-each `forEach` (`<forEach>:<i>`, or `<forEach>.<n>:<i>` in its n-th run). */
+const isItemOf = (step: string, forEach: string): boolean =>
+  step.startsWith(forEach) && /^(\.\d+)?:\d+$/.test(step.slice(forEach.length));
+
 /** Steps started and never finished (crash) or cancelled: what resume must decide about. */
 export function openSteps(journal: JournalEntry[]): OpenStep[] {
   const open = new Map<string, OpenStep>();
@@ -386,7 +420,12 @@ export function openSteps(journal: JournalEntry[]): OpenStep[] {
     } else if (e.type === 'task.retrying') {
       const s = open.get(e.step);
       if (s) s.cancelled = false;
-    } else if (e.type === 'task.finished' || e.type === 'task.failed') open.delete(e.step);
+    } else if (e.type === 'task.finished' || e.type === 'task.failed') {
+      open.delete(e.step);
+      // a for-each (engine/each.ts FOR_EACH) that ended leaves none of its items open: those it stopped when its
+      // completion condition held are over (cancelled), and no resume runs them again
+      if (e.task === 'for-each') for (const k of open.keys()) if (isItemOf(k, e.step)) open.delete(k);
+    }
   }
   return [...open.values()];
 }

@@ -3,6 +3,7 @@ import type { Definition, StateConfig } from './definition.js';
 import { CANCEL_EVENT, calleeOf, RETHROW, stateKind, StateKind, targetOf } from './definition.js';
 import type { TaskRegistry } from './registry.js';
 import { evaluateCondition, evaluateExpression, expressionSource, isExpression } from './expressions.js';
+import { messageBoundaries } from './message-boundaries.js';
 
 /** One line of a plan or tree. */
 export interface PlanItem {
@@ -78,7 +79,7 @@ export function planDefinition(def: Definition, registry: TaskRegistry, params?:
         if (each) {
           const c = each.concurrency ?? 1;
           notes.push(
-            `for each ${each.as ?? 'item'} of ${Array.isArray(each.items) ? JSON.stringify(each.items) : each.items} (${c > 1 ? `${c} at a time` : 'one at a time'}; ${each.onFailure === 'all' ? 'every item runs, then it fails if one failed' : 'stops at the first failure'})`,
+            `for each ${each.as ?? 'item'} of ${Array.isArray(each.items) ? JSON.stringify(each.items) : each.items} (${c > 1 ? `${c} at a time` : 'one at a time'}; ${each.onFailure === 'all' ? 'every item runs, then it fails if one failed' : 'stops at the first failure'}${each.until ? `; done once ${each.until} holds` : ''})`,
           );
         }
         if (scope && each) {
@@ -97,6 +98,12 @@ export function planDefinition(def: Definition, registry: TaskRegistry, params?:
         if (s.onError !== undefined) notes.push(`on error -> ${targetOf(s.onError)}`);
         for (const [d, t] of Object.entries(s.after ?? {}))
           notes.push(`after ${d} -> ${targetOf(t)} (cancels the step)`);
+        for (const b of messageBoundaries(s)) {
+          const key = s.meta?.messageKeys?.[b.message];
+          notes.push(
+            `on message "${b.message}"${key === undefined ? '' : ` with key ${key}`} -> ${b.target} (cancels the step)`,
+          );
+        }
         items.push({
           id,
           kind: callee !== undefined ? 'call' : 'task',

@@ -53,6 +53,7 @@ export const runRecordSchema = z.object({
       }),
     )
     .optional(),
+  listening: z.array(z.object({ step: z.string(), message: z.string(), key: z.string().optional() })).optional(),
 });
 true satisfies SameShape<RunRecord, z.infer<typeof runRecordSchema>>;
 
@@ -75,6 +76,7 @@ export const journalEntrySchema = z.object({
   child: z.string().optional(),
   message: z.string().optional(),
   finishedAt: z.string().optional(),
+  left: z.boolean().optional(),
   answer: z
     .object({
       kind: z.enum(['approve', 'reject', 'message']),
@@ -83,6 +85,7 @@ export const journalEntrySchema = z.object({
       name: z.string().optional(),
       key: z.string().optional(),
       data: z.unknown().optional(),
+      id: z.string().optional(),
     })
     .optional(),
 });

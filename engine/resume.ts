@@ -64,6 +64,29 @@ function outcomesTaken(journal: JournalEntry[], snap: PersistedRunSnapshot | und
   return taken;
 }
 
+/**
+ * The steps a message left (a message boundary: `step.interrupted` after the step's last start, and no line since that
+ * says the message came too late), or the machine left otherwise (`task.cancelled` with `left`): their work was stopped
+ * on purpose, so they are neither adopted nor a reason to ask
+ * a person; one the snapshot still shows running runs again, and the message, still in the inbox, leaves it again.
+ */
+function leftByMessage(journal: JournalEntry[]): Set<string> {
+  const left = new Set<string>();
+  for (const e of journal) {
+    if (!e.step) continue;
+    // likewise a step the machine left otherwise (a timer, a failure in a parallel state): its cancel says so
+    if (e.type === 'step.interrupted' || (e.type === 'task.cancelled' && e.left === true)) left.add(e.step);
+    else if (
+      e.type === 'task.started' ||
+      e.type === 'task.finished' ||
+      e.type === 'task.failed' ||
+      e.type === 'message.dropped'
+    )
+      left.delete(e.step);
+  }
+  return left;
+}
+
 /** Kills what an interrupted step left running (its recorded process groups, if they are still the same command). */
 function killLeftovers(steps: OpenStep[]): void {
   for (const s of steps) {
@@ -127,14 +150,19 @@ export async function prepareResume(
   // a supervised step interrupted by the end of its process (not cancelled) is adopted when each of its commands either
   // ended with its status recorded or still runs under a live supervisor; one whose supervisor died too is lost
   const adopt = new Set<string>();
+  const left = leftByMessage(journal);
   for (const { step, commands } of interruptedCommands(engine, id, journal, open)) {
-    if (commands.every((c) => c.state.state !== 'lost')) adopt.add(step.step);
+    // a step a message left is over: what it still runs is stopped, never adopted
+    if (left.has(step.step)) {
+      for (const c of commands)
+        if (c.state.state === 'running' || c.state.state === 'lost') killCommand(c.state.record, 'SIGKILL');
+    } else if (commands.every((c) => c.state.state !== 'lost')) adopt.add(step.step);
     else for (const c of commands) if (c.state.state === 'lost') killCommand(c.state.record, 'SIGKILL');
   }
   // what an interrupted step left running is stopped first, whatever is decided next: a leftover that finished later
   // would make its step's work happen twice once a person forces it again
   killLeftovers(open.filter((s) => !adopt.has(s.step)));
-  const unsafe = open.filter((s) => !s.idempotent && !adopt.has(s.step));
+  const unsafe = open.filter((s) => !s.idempotent && !adopt.has(s.step) && !left.has(s.step));
   const writer = new RunWriter(engine, record);
   writer.journal.push(...journal);
   if (unsafe.length && !o.force) {
@@ -163,6 +191,8 @@ export async function prepareResume(
     host: hostname(),
     attention: undefined,
     waiting: undefined,
+    // its steps listen again as they start (engine/execution.ts)
+    listening: undefined,
   });
   await writer.log({
     type: 'run.resumed',
@@ -172,12 +202,20 @@ export async function prepareResume(
         : open.length
           ? [
               ...(adopt.size ? [`adopting ${[...adopt].map((s) => `<${s}>`).join(', ')} (its commands ran on)`] : []),
-              ...(open.length > adopt.size
+              ...(open.some((s) => !adopt.has(s.step) && !left.has(s.step))
                 ? [
                     `re-running ${open
-                      .filter((s) => !adopt.has(s.step))
+                      .filter((s) => !adopt.has(s.step) && !left.has(s.step))
                       .map((s) => `<${s.step}>`)
                       .join(', ')}${o.force ? ' (forced)' : ''}`,
+                  ]
+                : []),
+              ...(open.some((s) => left.has(s.step))
+                ? [
+                    `${open
+                      .filter((s) => left.has(s.step))
+                      .map((s) => `<${s.step}>`)
+                      .join(', ')} left by a message (its commands stopped)`,
                   ]
                 : []),
             ].join('; ')

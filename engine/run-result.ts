@@ -14,5 +14,6 @@ export function resultOf(r: RunRecord, journal: JournalEntry[]): RunResult {
     ...(r.error ? { error: r.error } : {}),
     ...(r.attention ? { attention: r.attention } : {}),
     ...(r.waiting ? { waiting: r.waiting } : {}),
+    ...(r.listening && r.status === RunStatus.Waiting ? { listening: r.listening } : {}),
   };
 }

@@ -18,6 +18,9 @@ export const keys = {
   lock: (id: string) => `run-locks/${id}`,
   /** Definitions are kept by hash, once, so `show` and resume need no source. */
   definition: (hash: string) => `definitions/${hash}`,
+  /** Messages for the message boundaries of a run (engine/inbox.ts), by `<sortable time>-<random>`. */
+  inbox: (id: string) => `inbox/${id}/`,
+  inboxEntry: (id: string, entry: string) => `inbox/${id}/${entry}`,
 };
 
 /** A stored run record that cannot be used: its id (from its key), where it is kept (its file) and what is wrong. */
@@ -242,14 +245,16 @@ export class RunWriter {
   /**
    * Queues a snapshot write: when its turn comes, the journal is made durable (everything the snapshot was taken after,
    * and more), then the snapshot is written atomically, not synced: it is a checkpoint that makes resume fast; the
-   * journal is what a resume trusts, and it replays what came after the snapshot (engine/resume.ts).
+   * journal is what a resume trusts, and it replays what came after the snapshot (engine/resume.ts). With `durable`,
+   * synced too: for a state that cannot be rebuilt from the journal once what led to it is gone (a message taken from
+   * the inbox, engine/inbox.ts).
    */
-  saveSnapshot(value: PersistedRunSnapshot): Promise<unknown> {
+  saveSnapshot(value: PersistedRunSnapshot, o: { durable?: boolean } = {}): Promise<unknown> {
     if (!this.persists) return Promise.resolve();
     const key = keys.journal(this.record.id);
     return this.enqueue(async () => {
       await this.engine.store.syncLog(key);
-      await this.engine.store.put(keys.snapshot(this.record.id), value, { durable: false });
+      await this.engine.store.put(keys.snapshot(this.record.id), value, { durable: o.durable === true });
     });
   }
 }

@@ -44,6 +44,10 @@ export interface RunResult {
   attention?: RunRecord['attention'];
   /** What a waiting run waits for. */
   waiting?: RunRecord['waiting'];
+  /** What the steps of a waiting run listen for (message boundaries: `gravity signal` interrupts them). */
+  listening?: RunRecord['listening'];
+  /** A failed run of a workflow with `meta.rollbackOnFailure`: what its rollback undid (engine/runner.ts). */
+  rollback?: { compensated: string[]; skipped: string[]; failed?: { step: string; error: SerializedError } };
 }
 
 /** Options of one run. */
@@ -133,6 +137,15 @@ export interface StepHost {
   parked(step: string): boolean;
   /** A step that runs others (a for-each) holds the run open while they run: counted apart when deciding to park. */
   holdOpen(delta: 1 | -1): void;
+  /**
+   * True when the step's signal aborted because the machine left the step's state (a timer, a message, a failure in a
+   * parallel state), not because the run stops: its `task.cancelled` is journaled with `left: true`.
+   */
+  leftByMachine(): boolean;
+  /** A reminder's side path runs (or ended): the run does not park while one runs (engine/reminders.ts). */
+  sidePath(delta: 1 | -1): void;
+  /** When the next reminder of `step` fires (epoch ms), or undefined: a parked run is due to be resumed then. */
+  remindAt(step: string, at: number | undefined): void;
   /** Runs a step as the machine's steps run (a finished one a resume replays is not run again): for-each items. */
   runTask(request: TaskRequest, signal: AbortSignal): Promise<unknown>;
 }

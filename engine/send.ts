@@ -71,7 +71,7 @@ export async function runSend(
     }
   }
   if (signal.aborted) {
-    await ex.log({ type: 'task.cancelled', ...base, attempt });
+    await ex.log({ type: 'task.cancelled', ...base, attempt, ...(ex.leftByMachine() ? { left: true } : {}) });
     throw new CancelledError(`step <${req.step}> cancelled`);
   }
   const output = { delivered };

@@ -18,6 +18,7 @@ import { runCall } from './call.js';
 import { runEach } from './each.js';
 import { runWait } from './wait.js';
 import { runSend } from './send.js';
+import { runWithReminders } from './reminders.js';
 import { isWaitTask, SEND_TASK, type ApprovalInput, type MessageInput, type SendInput } from './wait-tasks.js';
 
 /** Rebuilds an error from its JSON form (input errors computed inside the machine). */
@@ -71,6 +72,12 @@ function loggerFor(ex: StepHost, step: string): TaskLogger {
 export async function runTaskStep(ex: StepHost, req: TaskRequest, signal: AbortSignal): Promise<unknown> {
   await ex.checkpoint();
   if (signal.aborted) throw new CancelledError();
+  if (req.meta.reminders?.length) return runWithReminders(ex, req, signal, (host) => runStep(host, req, signal));
+  return runStep(ex, req, signal);
+}
+
+/** A step, its reminders aside. */
+async function runStep(ex: StepHost, req: TaskRequest, signal: AbortSignal): Promise<unknown> {
   if (req.meta.each) {
     // its items run as steps of their own: while they run (or wait), the for-each itself is not a running step
     ex.holdOpen(1);
@@ -149,7 +156,13 @@ export async function runTaskStep(ex: StepHost, req: TaskRequest, signal: AbortS
       // let go of (SIGHUP): a supervised step goes on running, open in the journal, for resume to re-attach
       if (signal.aborted && signal.reason instanceof DetachedError && supervised) throw signal.reason;
       if (signal.aborted) {
-        await ex.log({ type: 'task.cancelled', ...base, attempt, durationMs: Math.round(performance.now() - started) });
+        await ex.log({
+          type: 'task.cancelled',
+          ...base,
+          attempt,
+          durationMs: Math.round(performance.now() - started),
+          ...(ex.leftByMachine() ? { left: true } : {}),
+        });
         throw new CancelledError(`step <${req.step}> cancelled`);
       }
       const err = e instanceof GravityError || e instanceof Error ? e : new Error(String(e));

@@ -1,13 +1,15 @@
 // Static checks of a definition before it compiles: every problem found, each naming its element id.
 import { eachProblems } from './each.js';
-import type { Definition, StateConfig, Target } from './definition.js';
-import { CANCEL_EVENT, calleeOf, stateKind, StateKind, targetOf } from './definition.js';
+import type { Definition, ReminderConfig, StateConfig, Target } from './definition.js';
+import { CANCEL_EVENT, calleeOf, reminderBody, stateKind, StateKind, targetOf } from './definition.js';
 import type { TaskRegistry } from './registry.js';
 import { DefinitionError, closest, shortExpression } from './errors.js';
 import { knownInputIssues, unknownKeys } from './schema-keys.js';
 import { checkExpression, expressionSource, expressionsIn, isExpression } from './expressions.js';
 import { parseDelay } from './duration.js';
 import { LIMITS, limitOf } from './limits.js';
+import { isWaitTask } from './wait-tasks.js';
+import { messageNameProblem, messageOfEvent } from './message-boundaries.js';
 
 /** One problem of a definition. */
 export interface Problem {
@@ -46,8 +48,22 @@ const KNOWN = {
   // the machine is a state that may also carry xstate's id
   machine: ['id', ...STATE_KEYS],
   invoke: ['src', 'input', 'id'],
-  meta: ['title', 'documentation', 'retry', 'timeoutMs', 'outputs', 'mergeOutput', 'fail', 'attention', 'each', 'bpmn'],
-  each: ['items', 'as', 'index', 'concurrency', 'onFailure'],
+  meta: [
+    'title',
+    'documentation',
+    'retry',
+    'timeoutMs',
+    'outputs',
+    'mergeOutput',
+    'fail',
+    'attention',
+    'each',
+    'reminders',
+    'messageKeys',
+    'bpmn',
+  ],
+  reminder: ['id', 'after', 'times', 'initial', 'states', 'meta'],
+  each: ['items', 'as', 'index', 'concurrency', 'onFailure', 'until'],
   retry: ['max', 'backoffMs', 'factor', 'maxBackoffMs'],
   branch: ['target', 'guard', 'description'],
   target: ['target', 'meta'],
@@ -87,6 +103,9 @@ export function checkDefinition(def: Definition, registry: TaskRegistry, options
     if (spec?.path !== undefined && (typeof spec.path !== 'boolean' || (spec.path && spec.type !== 'string')))
       add(`param ${name}`, `path must be true or false, on a string param; got ${JSON.stringify(spec.path)}`);
   }
+  const rollback = (def.meta as { rollbackOnFailure?: unknown } | undefined)?.rollbackOnFailure;
+  if (rollback !== undefined && typeof rollback !== 'boolean')
+    add('definition', `meta.rollbackOnFailure must be true or false, got ${JSON.stringify(rollback)}`);
   if (def.root !== undefined) {
     if (typeof def.root !== 'string' || def.root.trim() === '' || def.root.trim() === '=')
       add(
@@ -117,6 +136,19 @@ export function checkDefinition(def: Definition, registry: TaskRegistry, options
     }
   };
   collect(def.machine.states, 'root');
+  // every state key of the workflow, its reminders' side paths included (one BPMN process draws them all: ids are unique)
+  const allKeys = new Map<string, number>();
+  const countKeys = (states: Record<string, StateConfig> | undefined) => {
+    for (const [k, s] of Object.entries(states ?? {})) {
+      allKeys.set(k, (allKeys.get(k) ?? 0) + 1);
+      countKeys(s?.states);
+      for (const r of Array.isArray(s?.meta?.reminders) ? s.meta.reminders : []) {
+        if (r && typeof r.id === 'string') allKeys.set(r.id, (allKeys.get(r.id) ?? 0) + 1);
+        countKeys(r?.states);
+      }
+    }
+  };
+  countKeys(def.machine.states);
 
   const checkTarget = (element: string, siblings: Record<string, StateConfig>, t: Target | undefined, what: string) => {
     const target = targetOf(t);
@@ -162,7 +194,11 @@ export function checkDefinition(def: Definition, registry: TaskRegistry, options
         if (s.states && s.on) add(key, 'a for-each over a sub-sequence cannot handle events (on)');
         problems.push(...unknownKeyProblems(key, 'meta.each', s.meta.each, KNOWN.each));
         for (const m of eachProblems(s.meta.each)) add(key, m);
+        const until = (s.meta.each as { until?: unknown }).until;
+        if (isExpression(until) && until.slice(1).trim()) checkExprs(key, until, 'meta.each.until');
       }
+      if (s.meta?.reminders !== undefined)
+        problems.push(...reminderProblems(def, key, s, registry, options, (k) => allKeys.get(k) ?? 0));
       (Array.isArray(s.always) ? s.always : []).forEach((b, i) => {
         if (b && typeof b === 'object' && b.description !== undefined && typeof b.description !== 'string')
           add(key, `always[${i}].description must be a string (what the branch means, in words)`);
@@ -241,6 +277,7 @@ export function checkDefinition(def: Definition, registry: TaskRegistry, options
             'a cleanup cannot sit inside a parallel branch: a cancel would leave the other branches running while it cleans up; put the parallel inside its body',
           );
       }
+      problems.push(...messageBoundaryProblems(key, s));
       for (const [i, b] of (s.always ?? []).entries()) {
         checkTarget(key, states, b.target, `always[${i}]`);
         if (b.guard) {
@@ -273,6 +310,84 @@ export function checkDefinition(def: Definition, registry: TaskRegistry, options
   walk(def.machine.states);
   const cycle = eventlessCycle(def);
   if (cycle) problems.push(cycle);
+  return problems;
+}
+
+/** The shortest time between two firings of a reminder that fires more than once. */
+export const MIN_REPEAT_MS = 1000;
+
+/**
+ * The problems of the reminders of state `key`: each well formed (an id, a delay, a count), on a task or call, and its
+ * side path a valid sub-sequence (checked as the workflow its child runs run), with keys unique in the whole workflow.
+ */
+function reminderProblems(
+  def: Definition,
+  key: string,
+  s: StateConfig,
+  registry: TaskRegistry,
+  options: ValidateOptions,
+  uses: (k: string) => number,
+): Problem[] {
+  const problems: Problem[] = [];
+  const add = (message: string) => problems.push({ element: key, message });
+  const list = s.meta!.reminders as unknown;
+  if (!Array.isArray(list)) return [{ element: key, message: 'meta.reminders must be a list of reminders' }];
+  if (!s.invoke) add('meta.reminders (timers that start side paths) belong on a task or call state');
+  list.forEach((r: unknown, i) => {
+    const at = `meta.reminders[${i}]`;
+    if (!r || typeof r !== 'object' || Array.isArray(r)) return add(`${at} must be an object`);
+    const rem = r as Record<string, unknown>;
+    problems.push(...unknownKeyProblems(key, at, rem, KNOWN.reminder));
+    const id = rem.id;
+    if (typeof id !== 'string' || !KEY.test(id))
+      return add(`${at}.id must be a step id (letters, digits, _ and -), got ${JSON.stringify(id)}`);
+    if (uses(id) > 1) add(`reminder id "${id}" is used twice in the workflow (ids of states and reminders are unique)`);
+    let ms: number | undefined;
+    if (typeof rem.after === 'string' && isExpression(rem.after)) {
+      const err = checkExpression(expressionSource(rem.after));
+      if (err) add(`bad expression in reminder <${id}> after: ${err}`);
+    } else {
+      try {
+        ms = parseDelay(rem.after, id);
+      } catch (e) {
+        add(`reminder <${id}>: ${(e as Error).message}`);
+      }
+    }
+    const times = rem.times ?? 1;
+    if (typeof times !== 'number' || !Number.isInteger(times) || times < 0)
+      add(
+        `reminder <${id}>: times must be an integer >= 0 (0: as long as the step runs), got ${JSON.stringify(times)}`,
+      );
+    else if (times !== 1 && ms !== undefined && ms < MIN_REPEAT_MS)
+      add(
+        `reminder <${id}> fires ${times === 0 ? 'repeatedly' : `${times} times`}: its delay must be at least ${MIN_REPEAT_MS} ms, got ${ms}`,
+      );
+    if (!rem.states || typeof rem.states !== 'object' || typeof rem.initial !== 'string')
+      return add(`reminder <${id}> needs its side path: initial and states`);
+    const states = rem.states as Record<string, StateConfig>;
+    for (const k of Object.keys(states))
+      if (uses(k) > 1)
+        problems.push({
+          element: k,
+          message: `state key "${k}" of reminder <${id}> is used twice in the workflow (ids of states and reminders are unique)`,
+        });
+    const waits = (ss: Record<string, StateConfig>): string[] =>
+      Object.entries(ss).flatMap(([k, x]) => [
+        ...(typeof x?.invoke?.src === 'string' && isWaitTask(x.invoke.src) ? [k] : []),
+        ...(x?.states ? waits(x.states) : []),
+      ]);
+    for (const k of waits(states))
+      problems.push({
+        element: k,
+        message: `reminder <${id}> of <${key}> cannot wait for an approval or a message: its side path runs while its step goes on`,
+      });
+    const body = reminderBody(def.id, rem as unknown as ReminderConfig);
+    for (const p of checkDefinition(body, registry, options))
+      problems.push({
+        element: p.element === 'machine' ? id : p.element,
+        message: `in reminder <${id}> of <${key}>: ${p.message}`,
+      });
+  });
   return problems;
 }
 
@@ -421,6 +536,63 @@ function eventlessCycle(def: Definition): Problem | undefined {
     }
   }
   return undefined;
+}
+
+/**
+ * The problems of the message boundaries of state `key` (`on: { 'message:<name>': target }`, engine/message-boundaries.ts)
+ * and of their correlation keys (`meta.messageKeys`): a boundary needs a message name and a step (a state that invokes)
+ * to interrupt, and leads to a sibling state; a key names a message the state listens for and is a literal or FEEL.
+ */
+function messageBoundaryProblems(key: string, s: StateConfig): Problem[] {
+  const out: Problem[] = [];
+  const add = (message: string) => out.push({ element: key, message });
+  const names: string[] = [];
+  for (const [event, t] of Object.entries(s.on ?? {})) {
+    const name = messageOfEvent(event);
+    if (name === undefined) continue;
+    const bad = messageNameProblem(name);
+    if (bad) add(`bad message boundary on."${event}": ${bad} (on."message:<name>")`);
+    if (!s.invoke)
+      add(
+        `on."${event}": a message boundary interrupts a step: it belongs on a task or call state (one with invoke), and <${key}> invokes nothing`,
+      );
+    const target = targetOf(t);
+    if (typeof target !== 'string' || target.startsWith('#'))
+      add(`on."${event}": the target of a message boundary must be a sibling state key, got ${JSON.stringify(target)}`);
+    names.push(name);
+  }
+  const messageKeys = s.meta?.messageKeys as unknown;
+  if (messageKeys === undefined) return out;
+  if (!messageKeys || typeof messageKeys !== 'object' || Array.isArray(messageKeys)) {
+    add(`meta.messageKeys must be an object (message name -> correlation key), got ${JSON.stringify(messageKeys)}`);
+    return out;
+  }
+  for (const [name, k] of Object.entries(messageKeys)) {
+    if (!names.includes(name)) {
+      const near = closest(name, names);
+      add(
+        `meta.messageKeys."${name}": <${key}> listens for no message "${name}" (no on."message:${name}")${
+          near.length
+            ? `; did you mean "${near[0]}"?`
+            : names.length
+              ? ` (it listens for ${names.map((n) => `"${n}"`).join(', ')})`
+              : ''
+        }`,
+      );
+    }
+    if (typeof k !== 'string' || k.trim() === '' || k.trim() === '=')
+      add(
+        `meta.messageKeys."${name}" must be a non-empty string (a key, or =FEEL giving one), got ${JSON.stringify(k)}`,
+      );
+    else if (isExpression(k)) {
+      const err = checkExpression(expressionSource(k));
+      if (err)
+        add(
+          `bad expression in meta.messageKeys."${name}": ${err} (expression: ${shortExpression(expressionSource(k))})`,
+        );
+    }
+  }
+  return out;
 }
 
 /** Throws a DefinitionError listing every problem. */

@@ -116,7 +116,7 @@ export async function runWait(
       return await untilAborted(signal);
     } catch (e) {
       if (ex.parked(req.step)) throw new CancelledError(`step <${req.step}> waits (the run is parked)`);
-      await ex.log({ type: 'task.cancelled', ...base, attempt });
+      await ex.log({ type: 'task.cancelled', ...base, attempt, ...(ex.leftByMachine() ? { left: true } : {}) });
       throw e instanceof GravityError ? e : new CancelledError(`step <${req.step}> cancelled`);
     }
   }

@@ -29,7 +29,18 @@ const parseJson = (text: string | undefined, element: string, what: string): unk
 };
 
 /** Meta keys written as attributes or elements of their own; the rest travels in gravity:meta. */
-const OWN_META = new Set(['title', 'documentation', 'retry', 'timeoutMs', 'outputs', 'mergeOutput', 'fail', 'bpmn']);
+const OWN_META = new Set([
+  'title',
+  'documentation',
+  'retry',
+  'timeoutMs',
+  'outputs',
+  'mergeOutput',
+  'fail',
+  // drawn: boundary events and their paths (bpmn/graph.ts)
+  'reminders',
+  'bpmn',
+]);
 
 function restMeta(meta: StateConfig['meta'] | undefined): Record<string, unknown> | undefined {
   if (!meta) return undefined;
@@ -124,11 +135,13 @@ export const gravityDialect = defineDialect({
         ? (inv.input as Record<string, unknown>)
         : undefined;
     const input = plain && named ? Object.fromEntries(Object.entries(plain).filter(([k]) => k !== 'name')) : plain;
-    const inputs = input
-      ? Object.entries(input).map(([name, v]) => w.moddle.create('gravity:Input', { name, value: JSON.stringify(v) }))
-      : inv.input !== undefined
-        ? [w.moddle.create('gravity:Input', { value: JSON.stringify(inv.input) })]
-        : [];
+    // an empty input object of a plain task is written whole (`{}`): none at all would come back as no input
+    const inputs =
+      input && (Object.keys(input).length || named)
+        ? Object.entries(input).map(([name, v]) => w.moddle.create('gravity:Input', { name, value: JSON.stringify(v) }))
+        : inv.input !== undefined
+          ? [w.moddle.create('gravity:Input', { value: JSON.stringify(inv.input) })]
+          : [];
     const outputs = Object.entries(m.outputs ?? {}).map(([name, v]) =>
       w.moddle.create('gravity:Output', { name, value: v }),
     );

@@ -70,6 +70,8 @@ const OWN_META = new Set([
   'mergeOutput',
   'fail',
   'each',
+  // drawn: boundary events and their paths (bpmn/graph.ts)
+  'reminders',
   'bpmn',
 ]);
 

@@ -42,18 +42,25 @@ export function messageOf(el: ModdleElement): ModdleElement | undefined {
     ModdleElement | undefined;
 }
 
-/** The name of the message `el` waits for; throws, naming the element, when it has none. */
-export function messageNameOf(el: ModdleElement, element: string): string {
+/**
+ * Why `el` waits for a message named by its own id (bpmn-engine's reading: such an element is signalled by its id), or
+ * undefined when it names a message that has a name.
+ */
+export function unnamedMessage(el: ModdleElement): string | undefined {
   const message = messageOf(el);
-  if (!message)
-    throw new DefinitionError(
-      `<${element}> waits for a message but names none: give it a messageRef to a bpmn:Message with a name${el.$type === 'bpmn:ReceiveTask' ? ' (or map it to a task node with --map)' : ''}`,
-      { element },
-    );
+  const what = el.$type === 'bpmn:ReceiveTask' ? 'the task' : 'the event';
+  if (!message) return `${what} names no message`;
   const name = typeof message.name === 'string' ? message.name.trim() : '';
-  if (!name)
-    throw new DefinitionError(`<${element}>: the message it waits for (<${message.id}>) has no name`, { element });
-  return name;
+  return name ? undefined : `the message it names (<${message.id}>) has no name`;
+}
+
+/**
+ * The name of the message `el` waits for: its bpmn:Message's name, else (it names no message, or one without a name)
+ * the element's id, as bpmn-engine signals such an element by its id (the import warns: {@link unnamedMessage}).
+ */
+export function messageNameOf(el: ModdleElement, element: string): string {
+  if (unnamedMessage(el) === undefined) return (messageOf(el)!.name as string).trim();
+  return el.id ?? element;
 }
 
 /** What a send element throws: a message (a send task, a message throw or end event) or a signal. */

@@ -104,7 +104,9 @@ function waitAttributes(
   const out: Record<string, unknown> = {};
   if (wait === 'message') {
     out.name = messageNameOf(el, element);
-    const sub = find(r.extensions(messageOf(el)!), 'zeebe:Subscription');
+    // a wait that names no message (read by its id) has no subscription either
+    const message = messageOf(el);
+    const sub = message ? find(r.extensions(message), 'zeebe:Subscription') : undefined;
     const key = typeof sub?.correlationKey === 'string' ? sub.correlationKey.trim() : '';
     if (key) out.key = decodeFeel(key.startsWith('=') ? key : `=${key}`);
     return out;
@@ -118,6 +120,13 @@ function waitAttributes(
     out.candidateGroups = Array.isArray(decoded) ? decoded : groups.startsWith('=') ? groups : splitList(groups);
   }
   return out;
+}
+
+/** A message's correlation key, from its zeebe:subscription (FEEL), or undefined. */
+function subscriptionKey(message: ModdleElement | undefined, r: ReadContext): unknown {
+  const sub = message ? find(r.extensions(message), 'zeebe:Subscription') : undefined;
+  const key = typeof sub?.correlationKey === 'string' ? sub.correlationKey.trim() : '';
+  return key ? decodeFeel(key.startsWith('=') ? key : `=${key}`) : undefined;
 }
 
 /** Zeebe (zeebe-bpmn-moddle): Camunda 8's dialect. Every mapping source is FEEL, so literals are written as FEEL literals. */
@@ -300,4 +309,6 @@ export const zeebeDialect = defineDialect({
     const attention = readProps(el, r, PROPS, el.id!).attention as { message: string } | undefined;
     return attention ? { attention } : {};
   },
+  writeMessageKey: (message, key, w, element) => subscribe(message, key, w, element),
+  readMessageKey: (message, r) => subscriptionKey(message, r),
 });

@@ -15,17 +15,20 @@ import {
   APPROVAL_TASK,
   listSteps,
   listRuns,
-  waitingFor,
   BadInputError,
   cancelRun,
   declaredRoot,
   DetachedError,
   loadRun,
+  messageRoute,
   parseParamPairs,
   planDefinition,
+  readJournal,
   resolveParams,
+  resultOf,
   resumeRun,
   rollbackRun,
+  signalRunningRun,
   startRun,
 } from '../../engine/index.js';
 import type { App } from '../app.js';
@@ -278,8 +281,62 @@ function parseData(data: string | undefined): unknown {
 }
 
 /**
- * `gravity signal <run> <message> [--key k] [--data json] [--step id]` delivers a message to one waiting run;
- * `gravity signal --message <name> --key <k> [--data json]` to every waiting run whose step waits for it with that key.
+ * Delivers message `o.answer` to run `runId`: to the message wait it is parked at (journaled, then the run is driven on
+ * here), or to the step that listens for it (a message boundary). A parked run's listening step takes it from the run's
+ * inbox when this process resumes the run; a run another process drives takes it there (engine/inbox.ts): this waits
+ * until it did and says what became of it (exit 0), or, when the run parked first, resumes it here. A message the step
+ * no longer listened for when it came is dropped (exit 2). Neither a wait nor a listener: exit 2, with what the run
+ * waits for and listens for.
+ */
+async function signalRun(
+  app: App,
+  runId: string,
+  o: ExecOptions & { answer: AnswerRequest; waitMs?: number; lines?: string[] },
+): Promise<number> {
+  const record = await loadRun(app, runId);
+  const route = messageRoute(record, o.answer);
+  if (route.kind === 'wait' || record.status !== 'running') {
+    const code = await resumeCommand(app, record.id, o);
+    if (o.results?.length) o.lines?.push(formatResult(o.results[o.results.length - 1]));
+    return code;
+  }
+  const d = await signalRunningRun(app, record.id, o.answer);
+  if (d.outcome === 'parked') {
+    // it parked before it took the message: it takes it when resumed, here (its process may still be letting go)
+    const code = await resumeCommand(app, record.id, {
+      ...o,
+      answer: undefined,
+      waitMs: Math.max(o.waitMs ?? 0, 30_000),
+    });
+    if (o.results?.length) o.lines?.push(formatResult(o.results[o.results.length - 1]));
+    return code;
+  }
+  if (d.outcome === 'dropped')
+    throw new BadInputError(
+      `message "${d.message}" came too late for run ${d.runId}: <${d.step}> had ended before the run took it (dropped, journaled)`,
+      { run: d.runId, step: d.step },
+    );
+  const key = d.key === undefined ? '' : ` (key ${d.key})`;
+  const to = /<([^>]+)>/.exec(d.entry?.message ?? '')?.[1];
+  const human =
+    d.outcome === 'interrupted'
+      ? `✉ message "${d.message}"${key} delivered to run ${d.runId}, running in process ${record.pid ?? '?'}: <${d.step}> was interrupted${to ? `, the run goes on at <${to}>` : ''}`
+      : `✉ message "${d.message}"${key} is in the inbox of run ${d.runId} (${d.record.status}): <${d.step}> takes it when it listens again${d.record.status === 'running' ? '' : ` (gravity resume ${d.runId})`}`;
+  const result = {
+    ...resultOf(d.record, await readJournal(app.store, d.runId)),
+    delivered: { step: d.step, message: d.message, ...(d.key === undefined ? {} : { key: d.key }), outcome: d.outcome },
+  };
+  if (o.results) {
+    o.results.push(result);
+    o.lines?.push(human);
+  } else print(o.json, human, result);
+  return Exit.Ok;
+}
+
+/**
+ * `gravity signal <run> <message> [--key k] [--data json] [--step id]` delivers a message to one run, which waits for
+ * it or has a step that listens for it (a message boundary); `gravity signal --message <name> --key <k> [--data json]`
+ * to every run whose step waits or listens for it with that key.
  */
 export async function signalCommand(
   app: App,
@@ -295,7 +352,7 @@ export async function signalCommand(
   if (message !== undefined && o.message !== undefined && message !== o.message)
     throw new BadInputError(`two message names given: "${message}" and --message "${o.message}"`);
   const answer: AnswerRequest = { kind: 'message', name, key: o.key, data: parseData(o.data), step: o.step };
-  if (runId !== undefined) return resumeCommand(app, runId, { ...o, answer });
+  if (runId !== undefined) return signalRun(app, runId, { ...o, answer });
   if (o.key === undefined)
     throw new BadInputError(
       'without a run id, `gravity signal --message <name>` needs --key <k> (the correlation key)',
@@ -304,18 +361,23 @@ export async function signalCommand(
   const targets = (await listRuns(app.store)).runs.filter((r) => {
     if (r.parent) return false;
     try {
-      waitingFor(r, answer);
+      messageRoute(r, answer);
       return true;
     } catch {
       return false;
     }
   });
-  if (!targets.length) throw new BadInputError(`no waiting run waits for message "${name}" with key ${o.key}`);
-  return driveEach(
-    app,
-    targets.sort((a, b) => a.createdAt.localeCompare(b.createdAt)).map((r) => r.id),
-    { ...o, answer },
-  );
+  if (!targets.length)
+    throw new BadInputError(
+      `no waiting run waits for message "${name}" with key ${o.key}, and no run listens for it with that key`,
+    );
+  const results: RunResult[] = [];
+  const lines: string[] = [];
+  let code: number = Exit.Ok;
+  for (const r of targets.sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id)))
+    code = Math.max(code, await signalRun(app, r.id, { ...o, answer, results, lines }));
+  print(o.json, lines.join('\n'), { runs: results });
+  return code;
 }
 
 /** `gravity rollback <run>`. */

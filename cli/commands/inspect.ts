@@ -11,6 +11,7 @@ import {
   formatPlan,
   formatRuns,
   formatSteps,
+  formatListening,
   formatWaiting,
   print,
   runDuration,
@@ -129,6 +130,9 @@ export async function runsCommand(
       durationMs: r.durationMs,
       parent: r.parent,
       ...(r.waiting ? { waiting: r.waiting } : {}),
+      ...(r.listening && (r.shownStatus === RunStatus.Running || r.shownStatus === RunStatus.Waiting)
+        ? { listening: r.listening }
+        : {}),
     })),
     unreadable: listing.unreadable.map(({ id, ...rest }) => ({ runId: id, ...rest })),
   });
@@ -156,6 +160,9 @@ export async function showCommand(app: App, runId: string, o: { json?: boolean; 
     ...(r.root ? [`  root ${r.root} (declared by ${r.workflow})`] : []),
     ...(r.attention ? [`  ⚠ ${r.attention.message}`] : []),
     ...formatWaiting(r.id, r.waiting),
+    ...(shownStatus(r) === RunStatus.Running || r.status === RunStatus.Waiting
+      ? formatListening(r.id, r.listening)
+      : []),
     ...(r.error ? [`  ✖ ${r.error.step ? `<${r.error.step}> ` : ''}${r.error.message}`] : []),
     ...(r.output !== undefined ? [`  output ${JSON.stringify(r.output)}`] : []),
     '',

@@ -353,7 +353,7 @@ describe('user tasks, receive tasks and message catch events of other modelers',
     return (err as NotExecutableError).problems;
   };
 
-  it('refuses a receive task or a message catch event that names no message, naming the element', async () => {
+  it('reads a receive task or a message catch event that names no message as a wait for a message named by its id, warning', async () => {
     const xml = camundaFile
       .replace(' messageRef="Message_1"', '')
       .replace(
@@ -361,21 +361,25 @@ describe('user tasks, receive tasks and message catch events of other modelers',
         '<bpmn:intermediateCatchEvent id="c"><bpmn:messageEventDefinition /></bpmn:intermediateCatchEvent><bpmn:endEvent id="end" />',
       )
       .replace('targetRef="end" />', 'targetRef="c" /><bpmn:sequenceFlow id="f5" sourceRef="c" targetRef="end" />');
-    expect(await refused(xml)).toEqual([
+    const { definition, warnings } = await importBpmn(xml);
+    expect(stateOf(definition, 'wait_deploy').invoke).toEqual({
+      src: 'gravity.message',
+      input: { name: 'wait_deploy', key: '=ticket' },
+    });
+    expect(stateOf(definition, 'c').invoke).toEqual({ src: 'gravity.message', input: { name: 'c' } });
+    expect(warnings.filter((w) => /waits for message/.test(w.message))).toEqual([
       expect.objectContaining({
         element: 'wait_deploy',
-        type: 'bpmn:ReceiveTask',
-        message: expect.stringMatching(/waits for a message but names none: give it a messageRef .*--map/),
+        message: expect.stringMatching(/^waits for message "wait_deploy": the task names no message/),
       }),
       expect.objectContaining({
         element: 'c',
-        type: 'bpmn:IntermediateCatchEvent',
-        message: expect.stringMatching(/waits for a message but names none/),
+        message: expect.stringMatching(/^waits for message "c": the event names no message/),
       }),
     ]);
   });
 
-  it('still refuses an event-based gateway that is not one message and at most one timer, and a non-interrupting timer on a user task', async () => {
+  it('still refuses an event-based gateway that is not one message and at most one timer, and a reminder whose path leads back into the process', async () => {
     // the gateway leads to the message wait and to a task: not a race of events
     const gateway = zeebeFile.replace(
       '<bpmn:sequenceFlow id="f2" sourceRef="sign_off" targetRef="closed" />',
@@ -397,7 +401,9 @@ describe('user tasks, receive tasks and message catch events of other modelers',
     expect(await refused(timer)).toEqual([
       expect.objectContaining({
         element: 'remind',
-        message: expect.stringMatching(/^non-interrupting bpmn:TimerEventDefinition boundary events are not supported/),
+        message: expect.stringMatching(
+          /^the path of this non-interrupting timer leads into <end>, which the process reaches/,
+        ),
       }),
     ]);
   });

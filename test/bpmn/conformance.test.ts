@@ -54,16 +54,22 @@ const EXECUTABLE = [
   'A.4.1.bpmn',
   'B.1.0.bpmn',
   'C.1.0.bpmn',
+  'C.1.1.bpmn',
+  'C.4.0.bpmn',
   'C.8.0.bpmn',
   'C.8.1.bpmn',
+  'C.9.1.bpmn',
   'bpmn.io-roundtrip/A.1.0-roundtrip.bpmn',
   'bpmn.io-roundtrip/A.2.0-roundtrip.bpmn',
   'bpmn.io-roundtrip/A.4.0-roundtrip.bpmn',
   'bpmn.io-roundtrip/A.4.1-roundtrip.bpmn',
   'bpmn.io-roundtrip/B.1.0-roundtrip.bpmn',
   'bpmn.io-roundtrip/C.1.0-roundtrip.bpmn',
+  'bpmn.io-roundtrip/C.1.1-roundtrip.bpmn',
+  'bpmn.io-roundtrip/C.4.0-roundtrip.bpmn',
   'bpmn.io-roundtrip/C.8.0-roundtrip.bpmn',
   'bpmn.io-roundtrip/C.8.1-roundtrip.bpmn',
+  'bpmn.io-roundtrip/C.9.1-roundtrip.bpmn',
 ];
 const ADD_IT = 'add it to EXECUTABLE in test/bpmn/conformance.test.ts (npm run conformance lists the executable files)';
 const named = files.map((f) => [f.slice(MIWG.length + 1), f] as const);

@@ -173,9 +173,9 @@ describe('multi-instance activities from other modelers', () => {
       /<t> \(bpmn:ServiceTask\): a multi-instance activity runs once per item of a list: give it one \(camunda:collection, zeebe:loopCharacteristics inputCollection, or a loopCardinality\)/,
     ],
     [
-      'a completion condition',
-      `<bpmn:multiInstanceLoopCharacteristics camunda:collection="docs"><bpmn:completionCondition xsi:type="bpmn:tFormalExpression">\${nrOfCompletedInstances > 1}</bpmn:completionCondition></bpmn:multiInstanceLoopCharacteristics>`,
-      /<t> \(bpmn:ServiceTask\): a multi-instance completionCondition is not supported/,
+      'a completion condition that is no expression',
+      `<bpmn:multiInstanceLoopCharacteristics camunda:collection="docs"><bpmn:completionCondition xsi:type="bpmn:tFormalExpression">enough</bpmn:completionCondition></bpmn:multiInstanceLoopCharacteristics>`,
+      /<t> \(bpmn:ServiceTask\): <t>: condition "enough" is not an expression \(write it as \$\{\.\.\.\}\)/,
     ],
     [
       'a standard loop',

@@ -14,6 +14,9 @@ function walk(v: unknown, parentKey?: string): unknown {
         Object.entries(val).map(([d, t]) => [isExpression(d) ? d : String(parseDelay(d, 'normalize')), t]),
       );
     }
+    // a reminder's delay (a string or a number, not a map of delays like a state's `after`)
+    if (k === 'after' && (typeof val === 'string' || typeof val === 'number') && !isExpression(String(val)))
+      val = String(parseDelay(val, 'normalize'));
     out[k] = val;
   }
   void parentKey;

@@ -69,6 +69,9 @@ function hostFor(
     park: () => undefined,
     parked: () => false,
     holdOpen: () => undefined,
+    leftByMachine: () => false,
+    sidePath: () => undefined,
+    remindAt: () => undefined,
     runTask: () => Promise.reject(new Error('no for-each here')),
   };
   return {

@@ -151,7 +151,7 @@ describe('a definition with a misspelt key', () => {
 describe('builder options are strict', () => {
   it('refuses a task option it does not know, naming the step, the option and the closest', () => {
     expect(() => task('a', 'exec.run', {}, { timeoutMS: 5 } as never)).toThrow(
-      'step <a>: unknown option "timeoutMS"; did you mean "timeoutMs"? (options: title, documentation, retry, timeoutMs, outputs, onError, timeout, each)',
+      'step <a>: unknown option "timeoutMS"; did you mean "timeoutMs"? (options: title, documentation, retry, timeoutMs, outputs, onError, timeout, each, reminders, onMessage, messageKeys)',
     );
     expect(() => task('a', 'exec.run', {}, { titel: 'x' } as never)).toThrow(
       /unknown option "titel"; did you mean "title"\?/,
