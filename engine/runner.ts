@@ -8,6 +8,7 @@ import { interruptedAttempt, openSteps, RunStatus, type RunRecord } from './jour
 import { startTimeOf } from './process.js';
 import { deliverAnswer } from './answer.js';
 import { prepareResume } from './resume.js';
+import { rollbackRun } from './rollback.js';
 import { lockRun } from './run-lock.js';
 import { engineOfRun, startingRoot } from './run-root.js';
 import { createRun, loadRun } from './run-store.js';
@@ -50,15 +51,38 @@ export async function startRun(engine: EngineOptions, def: Definition, o: StartO
   };
   // the run is driven by this process from before its record exists to its end (a resume waits or is refused)
   const lock = engine.persist === false ? undefined : await lockRun(engine.store, record.id, { purpose: 'run' });
+  let result: RunResult;
   try {
     if (engine.persist !== false) await createRun(engine.store, record, def);
     const run = start.engine;
     const ex = new Execution(run, def, record, o.signal ?? new AbortController().signal, childRunsOf(run));
     await ex.log({ type: 'run.started', input: start.params, message: def.title ?? def.id });
-    return await ex.execute();
+    result = await ex.execute();
   } finally {
     await lock?.release();
   }
+  return rollbackIfAsked(engine, def, result);
+}
+
+/**
+ * A failed run of a workflow that asks for it (`meta.rollbackOnFailure`) is rolled back at once (engine/rollback.ts):
+ * its finished steps' compensations run, newest first. The result stays failed (with what was undone); a compensation
+ * that fails leaves the run needing attention, as `gravity rollback` does.
+ */
+async function rollbackIfAsked(engine: EngineOptions, def: Definition, result: RunResult): Promise<RunResult> {
+  if (result.status !== RunStatus.Failed || def.meta?.rollbackOnFailure !== true || engine.persist === false)
+    return result;
+  const report = await rollbackRun(engine, result.runId);
+  return {
+    ...result,
+    status: report.failed ? RunStatus.NeedsAttention : RunStatus.Failed,
+    ...(report.failed ? { attention: report.attention } : {}),
+    rollback: {
+      compensated: report.compensated,
+      skipped: report.skipped,
+      ...(report.failed ? { failed: report.failed } : {}),
+    },
+  };
 }
 
 /** Resumes an interrupted, cancelled or needs-attention run from its last snapshot, and waits for its end. */
@@ -66,6 +90,8 @@ export async function resumeRun(engine: EngineOptions, runId: string, o: ResumeO
   const { id } = await loadRun(engine, runId);
   // one process drives a run: everything below reads and decides under the run's lock
   const lock = await lockRun(engine.store, id, { purpose: o.answer ? o.answer.kind : 'resume', waitMs: o.waitMs });
+  let def: Definition;
+  let result: RunResult;
   try {
     // an answer is checked and journaled under the lock: two answers at once drive the run once, the second is refused
     if (o.answer) await deliverAnswer(engine, id, o.answer);
@@ -85,8 +111,10 @@ export async function resumeRun(engine: EngineOptions, runId: string, o: ResumeO
     for (const [step, outcomes] of point.replay) ex.replay.set(step, outcomes);
     for (const step of point.adopt) ex.adopt.add(step);
     for (const s of openSteps(point.journal)) ex.interrupted.set(s.step, interruptedAttempt(point.journal, s.step));
-    return await ex.execute(point.snapshot, point.timers);
+    def = point.def;
+    result = await ex.execute(point.snapshot, point.timers);
   } finally {
     await lock.release();
   }
+  return rollbackIfAsked(engine, def, result);
 }

@@ -1,6 +1,8 @@
 // The default catalog of task nodes: each domain's list (tasks/<domain>/index.ts) concatenated, and the registry the CLI and runner start from.
 import { TaskRegistry, type TaskDefinition } from '../engine/index.js';
 import { assertTasks } from './assert/index.js';
+import { dockerTasks } from './docker/index.js';
+import { gitlabTasks } from './gitlab/index.js';
 import { execTasks } from './exec/index.js';
 import { fsTasks } from './fs/index.js';
 import { galaxyTasks } from './galaxy/index.js';
@@ -18,6 +20,8 @@ export * from './host/index.js';
 export * from './git/index.js';
 export * from './assert/index.js';
 export * from './galaxy/index.js';
+export * from './docker/index.js';
+export * from './gitlab/index.js';
 export { formatCommand, quoteArg } from './support/format.js';
 export { formatReport } from './host/report.js';
 export type { CheckToolOutput } from './host/check-tool.js';
@@ -32,6 +36,8 @@ export const allTasks: readonly TaskDefinition[] = [
   ...gitTasks,
   ...assertTasks,
   ...galaxyTasks,
+  ...dockerTasks,
+  ...gitlabTasks,
 ];
 
 /** A fresh registry holding every built-in task node. */

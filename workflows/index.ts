@@ -4,9 +4,11 @@ import type { Definition } from '../engine/authoring.js';
 import { closest } from '../engine/authoring.js';
 import { girofleSync } from './girofle/sync.js';
 import { hostDoctor } from './host/doctor.js';
+import { gitlabCommission } from './gitlab/commission.js';
+import { gitlabListWorkflow } from './gitlab/list.js';
 
 /** Every catalog workflow, by family. */
-export const catalog: Definition[] = [hostDoctor, girofleSync];
+export const catalog: Definition[] = [hostDoctor, girofleSync, gitlabCommission, gitlabListWorkflow];
 
 /** The catalog workflow with this id, if any. */
 export function findWorkflow(id: string): Definition | undefined {

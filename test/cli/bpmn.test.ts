@@ -59,7 +59,7 @@ describe('gravity BPMN commands', () => {
     expect(r.code, r.stderr).toBe(0);
     const res = JSON.parse(r.stdout);
     expect(res).toMatchObject({ workflow: 'host:doctor', status: 'succeeded' });
-    expect(res.output.tools).toHaveLength(9);
+    expect(res.output.tools).toHaveLength(10);
   });
 
   it('types --param values like JSON for a BPMN process without declared params', async () => {

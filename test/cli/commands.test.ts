@@ -207,13 +207,14 @@ describe('gravity CLI', () => {
       'apache2',
       'crontab',
       'rsync',
+      'rclone',
       'ssh',
       'etcd',
     ]);
     expect(res.output.tools[0]).toMatchObject({ found: true, ok: true, version: expect.stringMatching(/^\d+\.\d+/) });
     const human = await sb.run('run', 'host:doctor');
     expect(human.stdout).toMatch(/git\s+✔\s+\d+\.\d+/);
-    expect(human.stdout).toMatch(/\d of 9 tools available/);
+    expect(human.stdout).toMatch(/\d of 10 tools available/);
   });
 
   it('reports an unknown run id with exit 2', async () => {

@@ -101,7 +101,7 @@ describe('what the schemas and the spec say of every task', () => {
     const dependent = docs.filter(
       (d) => d.idempotent === 'depends on the input' || d.supervised === 'depends on the input',
     );
-    expect(dependent.map((d) => d.task)).toEqual(['exec.run', 'git.reset']);
+    expect(dependent.map((d) => d.task)).toEqual(['docker.exec', 'exec.run', 'git.reset']);
     for (const d of dependent) {
       if (d.idempotent === 'depends on the input') expect(d.idempotentWhen, d.task).toBeTruthy();
       if (d.supervised === 'depends on the input') expect(d.supervisedWhen, d.task).toBeTruthy();

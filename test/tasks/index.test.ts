@@ -27,6 +27,14 @@ describe('default task registry', () => {
       'assert.push-rejected',
       'assert.tag',
       'assert.tree-clean',
+      'docker.build',
+      'docker.exec',
+      'docker.inspect',
+      'docker.rm',
+      'docker.run',
+      'docker.start',
+      'docker.stop',
+      'docker.wait-healthy',
       'exec.run',
       'fs.copy',
       'fs.copy-files',
@@ -54,6 +62,11 @@ describe('default task registry', () => {
       'git.reset',
       'git.status',
       'git.tag',
+      'gitlab.allocate',
+      'gitlab.configure',
+      'gitlab.list',
+      'gitlab.prepare-dir',
+      'gitlab.update',
       // the engine's built-in tasks, in every registry
       'gravity.approval',
       'gravity.message',
@@ -282,6 +295,49 @@ const PLAN_INPUTS: Record<string, (d: string) => PlanCase> = {
     mentions: `kill -TERM -${server.pid}`,
     check: async () => expect(await stillRunning(server), 'galaxy.stop killed its server while planning').toBe(true),
   }),
+  // docker: no engine is asked while planning (DOCKER_HOST points nowhere here): the plan is the command line
+  'docker.build': (d) => ({
+    input: { context: join(d, 'ctx'), tag: 'gravity/plan:1' },
+    mentions: `docker build --quiet --tag gravity/plan:1 -- ${join(d, 'ctx')}`,
+  }),
+  'docker.run': () => ({
+    input: { image: 'gravity/plan:1', name: 'plan-probe', network: 'host' },
+    mentions: 'docker run --detach --name plan-probe --network host',
+  }),
+  'docker.inspect': () => ({ input: { name: 'plan-probe' }, mentions: 'docker container inspect -- plan-probe' }),
+  'docker.wait-healthy': () => ({
+    input: { name: 'plan-probe', timeoutMs: 5000 },
+    mentions: 'wait until container plan-probe is healthy (at most 5 s)',
+  }),
+  'docker.exec': () => ({
+    input: { name: 'plan-probe', command: ['gitlab-ctl', 'reconfigure'] },
+    mentions: 'docker container exec -- plan-probe gitlab-ctl reconfigure',
+  }),
+  'docker.stop': () => ({
+    input: { name: 'plan-probe' },
+    mentions: 'docker container stop --time 10 -- plan-probe',
+  }),
+  'docker.start': () => ({ input: { name: 'plan-probe' }, mentions: 'docker container start -- plan-probe' }),
+  'docker.rm': () => ({
+    input: { name: 'plan-probe', force: true },
+    mentions: 'docker container rm --force -- plan-probe',
+  }),
+  'gitlab.allocate': (d) => ({
+    input: { name: 'alpha', root: d, pool: '127.0.0.61-127.0.0.62', image: 'gitlab/gitlab-ce:17.5.1-ce.0' },
+    mentions: `allocate GitLab instance alpha (an address of 127.0.0.61-127.0.0.62) under ${d}`,
+  }),
+  'gitlab.prepare-dir': (d) => ({
+    input: { dir: join(d, 'noeud-gitlab-1') },
+    mentions: `${join(d, 'noeud-gitlab-1')}/mapping-volumes/{data,config,log}`,
+    trace: join(d, 'noeud-gitlab-1'),
+  }),
+  'gitlab.configure': (d) => ({
+    input: { config: join(d, 'config'), url: 'http://127.0.0.61' },
+    mentions: `set external_url 'http://127.0.0.61' in ${join(d, 'config')}/gitlab.rb`,
+    trace: join(d, 'config', 'gitlab.rb'),
+  }),
+  'gitlab.update': () => ({ input: { name: 'alpha', state: 'active' }, mentions: 'set instance alpha state active' }),
+  'gitlab.list': () => ({ input: {}, mentions: 'list the GitLab inventory' }),
 };
 
 /** Every path under `dir` with the content of each file, to compare before and after a plan. */

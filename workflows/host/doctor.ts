@@ -51,6 +51,13 @@ export const doctorTools: Array<{
     versionPattern: 'version (\\S+)',
   },
   {
+    step: 'check_rclone',
+    tool: 'rclone',
+    command: 'rclone',
+    versionArgs: ['version'],
+    versionPattern: 'rclone v(\\S+)',
+  },
+  {
     step: 'check_ssh',
     tool: 'ssh (openssh-client)',
     command: 'ssh',
@@ -71,7 +78,7 @@ export const hostDoctor: Definition = workflow({
   id: 'host:doctor',
   title: 'Check the host tools gravity workflows need',
   description:
-    'Looks for git, docker (and a reachable daemon), vagrant, named-checkzone, apache2, crontab, rsync, ssh and etcd; prints their versions. Missing tools are reported, not failures.',
+    'Looks for git, docker (and a reachable daemon), vagrant, named-checkzone, apache2, crontab, rsync, rclone, ssh and etcd; prints their versions. Missing tools are reported, not failures.',
   steps: sequence(
     parallel(
       'checks',
