@@ -116,7 +116,8 @@ export async function runEach(
   const outputs = new Array<unknown>(items.length).fill(null);
   const failed: Failed[] = [];
   const scope = ex.scope();
-  const { each: _each, ...meta } = req.meta;
+  // the for-each's reminders are its own (counted from its start), not each item's
+  const { each: _each, reminders: _reminders, ...meta } = req.meta;
   // a sub-sequence's items are child runs of the body: they start with the run's params and variables, plus the item
   const { params: _p, vars: _v, steps: _s, error: _e, ...seed } = scope;
   const body = req.body;

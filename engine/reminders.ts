@@ -2,7 +2,7 @@
 import type { TaskRequest } from './compile.js';
 import { callSrc, reminderBody, type ReminderConfig } from './definition.js';
 import { parseDelay } from './duration.js';
-import { CancelledError, ErrorCode, GravityError } from './errors.js';
+import { CancelledError, ErrorCode, GravityError, serializeError } from './errors.js';
 import { evaluateExpression, isExpression } from './expressions.js';
 import type { JournalEntry } from './journal.js';
 import { runCall } from './call.js';
@@ -140,8 +140,12 @@ export async function runWithReminders(
       arm(r, ms, fired);
     }
   } catch (e) {
+    // a delay that cannot be evaluated fails the step before it starts, journaled as an input error is
     disarm();
     signal.removeEventListener('abort', onAbort);
+    const base = { step: req.step, task: req.src };
+    await ex.log({ type: 'task.started', ...base, attempt: 1, idempotent: true });
+    await ex.log({ type: 'task.failed', ...base, attempt: 1, error: serializeError(e) });
     throw e;
   }
 

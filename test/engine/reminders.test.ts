@@ -3,6 +3,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   checkDefinition,
+  forEach,
   createRegistry,
   getRun,
   loadRun,
@@ -272,5 +273,44 @@ describe('reminders', () => {
       expect.stringMatching(/^n: in reminder <r> of <a>: unknown task "test.ecko"; did you mean "test.echo"/),
     ]);
     expect(problems([{ id: 'r', after: 100, ...body }])).toEqual([]);
+  });
+});
+
+describe('reminders of a for-each', () => {
+  it('fire once for the whole for-each, not once per item', async () => {
+    const { engine, calls } = await setup();
+    const def = workflow({
+      id: 'test:each-reminded',
+      steps: forEach('items', ['a', 'b', 'c'], task('one', 'test.sleep', { ms: 150, label: '=item' }), {
+        concurrency: 3,
+        reminders: [reminder('nudge', 50, task('notify', 'test.echo', { value: 'slow' }))],
+      }),
+    });
+    const r = await startRun(engine, def, { params: {} });
+    expect(r.status).toBe(RunStatus.Succeeded);
+    expect(calls).toEqual(['slow']);
+  });
+});
+
+describe('a reminder whose delay cannot be evaluated', () => {
+  it('fails its step before it starts, journaled, and the step onError catches it', async () => {
+    const { engine, calls, store } = await setup();
+    const def = workflow({
+      id: 'test:bad-delay',
+      steps: task(
+        'work',
+        'test.echo',
+        { value: 'worked' },
+        {
+          reminders: [reminder('nudge', '="soon"', task('notify', 'test.echo', { value: 'x' }))],
+          onError: task('handled', 'test.echo', { value: '=error.message' }),
+        },
+      ),
+    });
+    const r = await startRun(engine, def, { params: {} });
+    expect(r.status).toBe(RunStatus.Succeeded);
+    expect(calls).toEqual([expect.stringContaining('bad delay in <nudge>: "soon"')]);
+    const trail = taskTrail(await journalOf(store, r.runId));
+    expect(trail.slice(0, 2)).toEqual(['task.started:work', 'task.failed:work']);
   });
 });
