@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createJsonStore } from '../../engine/index.js';
 import { listInstances } from '../../tasks/gitlab/inventory.js';
-import { sandbox } from '../support/cli.js';
+import { sandbox, waitFor } from '../support/cli.js';
 import { startDocker, type TestDocker } from '../support/docker.js';
 import { buildGitlabStandIn } from '../support/gitlab-image.js';
 import { tempDir } from '../support/git-fixtures.js';
@@ -138,6 +138,45 @@ describe('gitlab:commission', () => {
     const store = await createJsonStore(sb.dataDir);
     expect(await listInstances(store)).toEqual([]);
     await store.close();
+  }, 120_000);
+
+  it('killed (SIGKILL) while it waits for the instance, resumes to one healthy instance, recorded once', async () => {
+    const sb = sandbox();
+    const root = tempDir('gravity-gitlab-root-');
+    const child = sb.spawn([
+      'run',
+      'gitlab:commission',
+      '--param',
+      'name=delta',
+      '--param',
+      `root=${root}`,
+      '--param',
+      'ip=127.0.0.69',
+      '--param',
+      'network=host',
+      '--param',
+      `image=${image}`,
+      '--param',
+      'healthTimeoutMs=60000',
+    ]);
+    const runId = await waitFor(() => {
+      const id = sb.runIds()[0];
+      return id && sb.journal(id).some((e) => e.type === 'task.started' && e.step === 'healthy') ? id : undefined;
+    }, 60_000);
+    child.kill('SIGKILL');
+    await new Promise((res) => child.on('close', res));
+    const resumed = await sb.run('resume', runId, '--json');
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(JSON.parse(resumed.stdout).status).toBe('succeeded');
+    // one container (the step adopted its own), one record, active, serving
+    expect(d.docker(['ps', '-a', '--filter', 'name=gitlab-delta', '--format', '{{.Names}}']).trim()).toBe(
+      'gitlab-delta',
+    );
+    const store = await createJsonStore(sb.dataDir);
+    expect((await listInstances(store)).map((r) => [r.name, r.state, r.number])).toEqual([['delta', 'active', 1]]);
+    await store.close();
+    expect(await (await fetch('http://127.0.0.69/-/health')).text()).toMatch(/GitLab OK/);
+    d.docker(['rm', '-f', 'gitlab-delta']);
   }, 120_000);
 
   it('refuses a bad name before anything runs', async () => {
