@@ -256,6 +256,8 @@ export function evaluateExpression(
 ): unknown {
   const src = expressionSource(source).trim();
   if (src === '') throw new ExpressionError(element, source, 'empty expression');
+  const direct = plainPathValue(src, scope);
+  if (direct !== undefined) return direct;
   const check = inspect(src);
   if (check.overLimit) throw new ExpressionBudgetError(element, src, check.error!);
   if (check.error) throw new ExpressionError(element, src, check.error);
@@ -283,6 +285,51 @@ export function evaluateExpression(
     if (missing) throw new ExpressionError(element, src, missing.message);
   }
   return value;
+}
+
+/** A name, or a path of names (`item`, `steps.allocate.url`), that FEEL would look up as it is. */
+const PLAIN_PATH = /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$/;
+/** Words FEEL reads as keywords or literals, never as a variable. */
+const FEEL_WORDS = new Set([
+  'true',
+  'false',
+  'null',
+  'not',
+  'for',
+  'in',
+  'return',
+  'if',
+  'then',
+  'else',
+  'some',
+  'every',
+  'satisfies',
+  'and',
+  'or',
+  'between',
+  'instance',
+  'of',
+  'function',
+  'external',
+]);
+
+/**
+ * The value of an expression that is only a name or a path of names (`=item`, `=params.env`) whose value in `scope` is
+ * a string, a finite number or a boolean: what FEEL gives for it, without parsing nor converting the scope (a for-each
+ * item's `=item` is evaluated once per item). Undefined for anything else, which FEEL then evaluates: objects and
+ * lists (FEEL's budget applies to them), missing names (FEEL's message says which), keywords.
+ */
+function plainPathValue(src: string, scope: Record<string, unknown>): string | number | boolean | undefined {
+  if (src.length > 200 || !PLAIN_PATH.test(src)) return undefined;
+  let value: unknown = scope;
+  for (const name of src.split('.')) {
+    if (FEEL_WORDS.has(name) || value === null || typeof value !== 'object' || Array.isArray(value)) return undefined;
+    if (!Object.prototype.hasOwnProperty.call(value, name)) return undefined;
+    value = (value as Record<string, unknown>)[name];
+  }
+  if (typeof value === 'string' || typeof value === 'boolean') return value;
+  if (typeof value === 'number' && Number.isFinite(value)) return value;
+  return undefined;
 }
 
 /** Evaluates a guard: must yield a boolean. */

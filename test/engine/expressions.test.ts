@@ -202,3 +202,32 @@ describe('FEEL expressions: errors and nulls', () => {
     expect(checkExpression('(1 + ) + (2 + )')).toBe('syntax error at 5');
   });
 });
+
+describe('a name or a path of names (read without parsing)', () => {
+  const scope = {
+    item: 'a',
+    index: 3,
+    on: true,
+    big: 1e400,
+    params: { env: '1161', deep: { n: 2 } },
+    list: [1, 2],
+    obj: { k: 'v' },
+  };
+  it('gives what FEEL gives for strings, numbers and booleans', () => {
+    expect(evaluateExpression('=item', scope, 'e')).toBe('a');
+    expect(evaluateExpression('=index', scope, 'e')).toBe(3);
+    expect(evaluateExpression('=on', scope, 'e')).toBe(true);
+    expect(evaluateExpression('=params.env', scope, 'e')).toBe('1161');
+    expect(evaluateExpression('= params.deep.n ', scope, 'e')).toBe(2);
+  });
+
+  it('leaves lists, contexts, keywords and missing names to FEEL', () => {
+    expect(evaluateExpression('=list', scope, 'e')).toEqual([1, 2]);
+    expect(evaluateExpression('=obj', scope, 'e')).toEqual({ k: 'v' });
+    expect(evaluateExpression('=null', scope, 'e')).toBeNull();
+    expect(() => evaluateExpression('=missing', scope, 'e')).toThrow(/missing/);
+    expect(() => evaluateExpression('=params.nope', scope, 'e')).toThrow(/nope/);
+    // a property every object has is no variable
+    expect(() => evaluateExpression('=constructor', scope, 'e')).toThrow(/constructor/);
+  });
+});
