@@ -13,6 +13,7 @@ export const benchmarks: Benchmark[] = [
   { name: 'galaxy', run: async () => (await import('./galaxy.js')).galaxyBench() },
   { name: 'supervisor', run: async () => (await import('./supervisor.js')).supervisorBench() },
   { name: 'startup', run: async () => (await import('./startup.js')).startupBench() },
+  { name: 'gitlab', run: async () => (await import('./gitlab.js')).gitlabBench() },
 ];
 
 const USAGE = `usage: npm run bench [-- [--list] [name ...]]

@@ -1,6 +1,7 @@
 // The default catalog of task nodes: each domain's list (tasks/<domain>/index.ts) concatenated, and the registry the CLI and runner start from.
 import { TaskRegistry, type TaskDefinition } from '../engine/index.js';
 import { assertTasks } from './assert/index.js';
+import { cronTasks } from './cron/index.js';
 import { dockerTasks } from './docker/index.js';
 import { gitlabTasks } from './gitlab/index.js';
 import { execTasks } from './exec/index.js';
@@ -22,6 +23,7 @@ export * from './assert/index.js';
 export * from './galaxy/index.js';
 export * from './docker/index.js';
 export * from './gitlab/index.js';
+export * from './cron/index.js';
 export { formatCommand, quoteArg } from './support/format.js';
 export { formatReport } from './host/report.js';
 export type { CheckToolOutput } from './host/check-tool.js';
@@ -38,6 +40,7 @@ export const allTasks: readonly TaskDefinition[] = [
   ...galaxyTasks,
   ...dockerTasks,
   ...gitlabTasks,
+  ...cronTasks,
 ];
 
 /** A fresh registry holding every built-in task node. */

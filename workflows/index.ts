@@ -4,11 +4,28 @@ import type { Definition } from '../engine/authoring.js';
 import { closest } from '../engine/authoring.js';
 import { girofleSync } from './girofle/sync.js';
 import { hostDoctor } from './host/doctor.js';
+import { gitlabAdoptWorkflow } from './gitlab/adopt.js';
+import { gitlabBackup } from './gitlab/backup.js';
+import { gitlabBackupRemote } from './gitlab/backup-remote.js';
 import { gitlabCommission } from './gitlab/commission.js';
+import { gitlabDecommission } from './gitlab/decommission.js';
 import { gitlabListWorkflow } from './gitlab/list.js';
+import { gitlabRestore } from './gitlab/restore.js';
+import { gitlabSchedule } from './gitlab/schedule.js';
 
 /** Every catalog workflow, by family. */
-export const catalog: Definition[] = [hostDoctor, girofleSync, gitlabCommission, gitlabListWorkflow];
+export const catalog: Definition[] = [
+  hostDoctor,
+  girofleSync,
+  gitlabCommission,
+  gitlabListWorkflow,
+  gitlabAdoptWorkflow,
+  gitlabDecommission,
+  gitlabBackup,
+  gitlabBackupRemote,
+  gitlabSchedule,
+  gitlabRestore,
+];
 
 /** The catalog workflow with this id, if any. */
 export function findWorkflow(id: string): Definition | undefined {

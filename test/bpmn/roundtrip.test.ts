@@ -129,7 +129,7 @@ describe('BPMN export and import', () => {
       expect(warnings).toEqual([]);
       const all = Object.values(elementsById);
       const nodes = all.filter((e) =>
-        /^bpmn:(StartEvent|EndEvent|ServiceTask|CallActivity|ExclusiveGateway|ParallelGateway|IntermediateCatchEvent|BoundaryEvent|SubProcess)$/.test(
+        /^bpmn:(StartEvent|EndEvent|ServiceTask|UserTask|ReceiveTask|SendTask|CallActivity|ExclusiveGateway|ParallelGateway|IntermediateCatchEvent|BoundaryEvent|SubProcess)$/.test(
           e.$type,
         ),
       );

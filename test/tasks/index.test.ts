@@ -27,6 +27,9 @@ describe('default task registry', () => {
       'assert.push-rejected',
       'assert.tag',
       'assert.tree-clean',
+      'cron.install-block',
+      'cron.list',
+      'cron.remove-block',
       'docker.build',
       'docker.exec',
       'docker.inspect',
@@ -62,11 +65,24 @@ describe('default task registry', () => {
       'git.reset',
       'git.status',
       'git.tag',
+      'gitlab.adopt',
       'gitlab.allocate',
+      'gitlab.backup-copy',
+      'gitlab.backup-create',
+      'gitlab.check-instance',
       'gitlab.configure',
+      'gitlab.drop-aside',
+      'gitlab.get',
       'gitlab.list',
       'gitlab.prepare-dir',
+      'gitlab.prune-backups',
+      'gitlab.purge',
+      'gitlab.push-backup',
+      'gitlab.schedule-line',
+      'gitlab.select',
+      'gitlab.swap-volumes',
       'gitlab.update',
+      'gitlab.verify-backup',
       // the engine's built-in tasks, in every registry
       'gravity.approval',
       'gravity.message',
@@ -338,6 +354,88 @@ const PLAN_INPUTS: Record<string, (d: string) => PlanCase> = {
   }),
   'gitlab.update': () => ({ input: { name: 'alpha', state: 'active' }, mentions: 'set instance alpha state active' }),
   'gitlab.list': () => ({ input: {}, mentions: 'list the GitLab inventory' }),
+  'gitlab.schedule-line': (d) => ({
+    input: { name: 'alpha', cron: '15 */6 * * *', keep: 3, root: d },
+    mentions: '15 */6 * * * gravity run gitlab:backup --param instance=alpha --param mode=online --param keep=3',
+  }),
+  // planning reads no crontab: the plan is the block
+  'cron.install-block': () => ({
+    input: { user: 'nobody', marker: 'gitlab:backup alpha', lines: ['0 */4 * * * /bin/true'] },
+    mentions:
+      'install in the crontab of nobody (checked with crontab -n first), replacing its block "gitlab:backup alpha" if any:\n# BEGIN gravity gitlab:backup alpha\n0 */4 * * * /bin/true\n# END gravity gitlab:backup alpha',
+  }),
+  'cron.remove-block': () => ({
+    input: { user: 'nobody', marker: 'gitlab:backup alpha' },
+    mentions: 'remove the block "gitlab:backup alpha" from the crontab of nobody',
+  }),
+  'cron.list': () => ({
+    input: { prefix: 'gitlab:backup ' },
+    mentions: 'list the blocks "gitlab:backup ..." of the crontab of',
+  }),
+  'gitlab.select': () => ({ input: { instance: 'all' }, mentions: 'read every active instance of the inventory' }),
+  'gitlab.backup-create': () => ({
+    input: { container: 'plan-probe' },
+    mentions: 'docker container exec -- plan-probe gitlab-backup create',
+  }),
+  'gitlab.backup-copy': (d) => ({
+    input: {
+      dir: join(d, 'noeud-gitlab-1'),
+      mode: 'cold',
+      instance: { name: 'alpha' },
+      image: 'gitlab/gitlab-ce:17.5.1-ce.0',
+      version: '17.5.1',
+    },
+    given: { 'noeud-gitlab-1/mapping-volumes/data/x': 'data', 'noeud-gitlab-1/bckups/.keep': '' },
+    mentions: `copy ${join(d, 'noeud-gitlab-1')}/mapping-volumes/{data,config,log}`,
+    check: () => expect(readdirSync(join(d, 'noeud-gitlab-1/bckups'))).toEqual(['.keep']),
+  }),
+  'gitlab.prune-backups': (d) => ({
+    input: { dir: join(d, 'bckups'), keep: 1 },
+    given: Object.fromEntries(
+      ['20260101T000000Z', '20260102T000000Z'].map((id, i) => [
+        `bckups/${id}/manifest.json`,
+        JSON.stringify({ format: 1, id, createdAt: `2026-01-0${i + 1}T00:00:00.000Z`, files: [] }),
+      ]),
+    ),
+    mentions: `rm -rf ${join(d, 'bckups', '20260101T000000Z')}`,
+  }),
+  'gitlab.verify-backup': () => ({
+    input: { instance: 'alpha', backup: '20261205T120000Z' },
+    mentions: 'verify backup 20261205T120000Z of alpha: manifest, sizes and sha256 of every file',
+  }),
+  'gitlab.check-instance': () => ({
+    input: { name: 'alpha' },
+    mentions: 'check instance alpha: record, mapping-volumes/{data,config,log}',
+  }),
+  'gitlab.swap-volumes': (d) => ({
+    input: { dir: join(d, 'noeud-gitlab-1'), backup: join(d, 'b'), mode: 'cold', stamp: '20261205T120000Z' },
+    given: { 'noeud-gitlab-1/mapping-volumes/data/x': 'old', 'b/data/x': 'new' },
+    mentions: `mv ${join(d, 'noeud-gitlab-1/mapping-volumes')} ${join(d, 'noeud-gitlab-1/mapping-volumes.aside-20261205T120000Z')}`,
+    trace: join(d, 'noeud-gitlab-1/mapping-volumes.aside-20261205T120000Z'),
+  }),
+  'gitlab.drop-aside': (d) => ({
+    input: { aside: join(d, 'mapping-volumes.aside-20261205T120000Z') },
+    given: { 'mapping-volumes.aside-20261205T120000Z/data/x': 'old' },
+    mentions: `rm -rf ${join(d, 'mapping-volumes.aside-20261205T120000Z')}`,
+  }),
+  'gitlab.adopt': (d) => ({
+    input: { name: 'alpha', container: 'gitlab-alpha', dir: join(d, 'noeud-gitlab-5') },
+    mentions: `adopt container gitlab-alpha (folder ${join(d, 'noeud-gitlab-5')}) as GitLab instance alpha`,
+  }),
+  'gitlab.get': () => ({
+    input: { name: 'alpha', expect: ['active'] },
+    mentions: 'read the record of instance alpha (active)',
+  }),
+  // no inventory, no backup folder, no remote is read while planning: the plan is the commands
+  'gitlab.push-backup': (d) => ({
+    input: { instance: 'alpha', to: join(d, 'remote'), backup: '20261204T020000Z' },
+    mentions: `--checksum --dry-run --itemize-changes --delete -- '<folder of alpha>/bckups/20261204T020000Z/' ${join(d, 'remote')}/alpha/20261204T020000Z/`,
+    trace: join(d, 'remote'),
+  }),
+  'gitlab.purge': () => ({
+    input: { name: 'alpha' },
+    mentions: 'delete the record of decommissioned instance alpha (nothing on disk)',
+  }),
 };
 
 /** Every path under `dir` with the content of each file, to compare before and after a plan. */

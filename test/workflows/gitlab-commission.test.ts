@@ -47,6 +47,8 @@ describe('gitlab:commission', () => {
         `image=${image}`,
         '--param',
         'healthTimeoutMs=60000',
+        '--param',
+        'schedule=', // no crontab block: a test never touches the crontab of the user running it
         '--json',
       );
     const [a, b] = await Promise.all([commission('alpha'), commission('beta')]);
@@ -158,6 +160,8 @@ describe('gitlab:commission', () => {
       `image=${image}`,
       '--param',
       'healthTimeoutMs=60000',
+      '--param',
+      'schedule=',
     ]);
     const runId = await waitFor(() => {
       const id = sb.runIds()[0];

@@ -1,7 +1,7 @@
 // gitlab:commission — a GitLab instance on Docker, one per address of the host: allocated in the inventory, its folder,
 // its container (host network or published ports), healthy, its external_url set and reconfigured, recorded active.
 // Any failure rolls back what was made: container removed, folder removed, number and address released.
-import { sequence, task, workflow, type Definition } from '../../engine/authoring.js';
+import { call, decide, sequence, task, workflow, type Definition } from '../../engine/authoring.js';
 
 /** The GitLab image commission uses unless told otherwise (pinned: a restore needs the same version). */
 export const DEFAULT_GITLAB_IMAGE = 'gitlab/gitlab-ce:17.5.1-ce.0';
@@ -46,6 +46,12 @@ export const gitlabCommission: Definition = workflow({
       type: 'integer',
       default: 600_000,
       description: 'How long to wait for the instance to be healthy (GitLab takes minutes to start).',
+    },
+    schedule: {
+      type: 'string',
+      default: '0 */4 * * *',
+      pattern: '^$|^@[a-z]+$|^\\S+ \\S+ \\S+ \\S+ \\S+$',
+      description: 'When its online backups run (gitlab:schedule: a block in the crontab); empty: no schedule.',
     },
   },
   // the run root is the folder above the instances' (which a first commission creates): writes stay under it
@@ -120,6 +126,13 @@ export const gitlabCommission: Definition = workflow({
       { title: 'wait until it is healthy again' },
     ),
     task('activate', 'gitlab.update', { name: '=name', state: 'active' }, { title: 'record it active' }),
+    decide('scheduled', [
+      {
+        when: 'schedule != ""',
+        label: 'a schedule',
+        then: call('schedule', 'gitlab:schedule', { instance: '=name', cron: '=schedule', root: '=root' }),
+      },
+    ]),
   ),
   output:
     '={name: name, url: steps.allocate.url, ip: steps.allocate.ip, dir: steps.allocate.dir, container: steps.allocate.container, version: steps.allocate.version}',
