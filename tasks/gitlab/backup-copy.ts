@@ -2,28 +2,14 @@
 // new backup folder `<dir>/bckups/<UTC timestamp>/`, streaming each file through sha256, keeping owner, mode and times,
 // and writes manifest.json last (atomically): a folder without it is incomplete. A failed copy removes its folder.
 import { createHash } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
-import {
-  chmod,
-  lchown,
-  lstat,
-  lutimes,
-  mkdir,
-  readdir,
-  readFile,
-  readlink,
-  rm,
-  stat,
-  symlink,
-  utimes,
-} from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { pipeline } from 'node:stream/promises';
 import { z } from 'zod';
 import { defineTask, TaskError } from '../../engine/index.js';
 import { errnoCode, writeFileAtomic } from '../support/files.js';
 import { confineToRoot } from '../support/paths.js';
 import { layoutOf } from './prepare-dir.js';
+import { copyTreeInto } from './support-copy.js';
 import {
   backupIdAt,
   IN_PROGRESS,
@@ -91,50 +77,14 @@ export class TreeCopy {
     private readonly signal: AbortSignal,
   ) {}
 
-  /** Copies `from` (a folder or a file) to `<dest>/<rel>`. */
+  /** Copies `from` (a folder or a file) to `<dest>/<rel>` (tasks/gitlab/support-copy.ts: several files at a time). */
   async copy(from: string, rel: string): Promise<void> {
     this.signal.throwIfAborted();
-    const st = await lstat(from);
-    const to = join(this.dest, rel);
-    const owner = { uid: st.uid, gid: st.gid, mode: st.mode & 0o7777, mtime: st.mtime.toISOString() };
-    if (st.isDirectory()) {
-      await mkdir(to, { mode: 0o700 });
-      for (const name of (await readdir(from)).sort()) await this.copy(join(from, name), `${rel}/${name}`);
-      // its owner, mode and times last: writing its entries changed its mtime
-      await lchown(to, st.uid, st.gid);
-      await chmod(to, owner.mode);
-      await utimes(to, st.atime, st.mtime);
-      this.dirs.push({ path: rel, ...owner });
-    } else if (st.isFile()) {
-      const hash = createHash('sha256');
-      let size = 0;
-      await pipeline(
-        createReadStream(from),
-        async function* (source: AsyncIterable<Buffer>) {
-          for await (const chunk of source) {
-            hash.update(chunk);
-            size += chunk.length;
-            yield chunk;
-          }
-        },
-        createWriteStream(to, { flags: 'wx', mode: 0o600 }),
-        { signal: this.signal },
-      );
-      await lchown(to, st.uid, st.gid);
-      await chmod(to, owner.mode);
-      await utimes(to, st.atime, st.mtime);
-      this.files.push({ path: rel, size, sha256: hash.digest('hex'), ...owner });
-    } else if (st.isSymbolicLink()) {
-      const target = await readlink(from);
-      await symlink(target, to);
-      await lchown(to, st.uid, st.gid);
-      await lutimes(to, st.atime, st.mtime);
-      this.symlinks.push({ path: rel, target, mtime: owner.mtime, uid: st.uid, gid: st.gid });
-    } else {
-      // sockets, fifos, devices: GitLab's run-time files, nothing a restore needs
-      const type = st.isSocket() ? 'socket' : st.isFIFO() ? 'fifo' : 'device';
-      this.skipped.push({ path: rel, type });
-    }
+    const r = await copyTreeInto(from, join(this.dest, rel), rel, { hash: true, signal: this.signal });
+    this.files.push(...(r.files as ManifestFile[]));
+    this.dirs.push(...r.dirs);
+    this.symlinks.push(...r.symlinks);
+    this.skipped.push(...r.skipped);
   }
 }
 

@@ -2,27 +2,15 @@
 // (`<dir>/bckups/<id>/`, complete once manifest.json is written: see the README, gitlab:backup), a backup checked
 // against its manifest (sizes, then sha256, streamed), and a tree copied with owner, mode and timestamps kept (streamed).
 import { createHash } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
-import {
-  chmod,
-  lchown,
-  lstat,
-  lutimes,
-  mkdir,
-  readdir,
-  readFile,
-  readlink,
-  rename,
-  stat,
-  symlink,
-  utimes,
-} from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import { lstat, readdir, readFile, rename, stat } from 'node:fs/promises';
 import { isAbsolute, join, normalize, sep } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { z } from 'zod';
 import { TaskError } from '../../engine/index.js';
 import { errnoCode } from '../support/files.js';
 import { layoutOf } from './prepare-dir.js';
+import { copyTreeInto } from './support-copy.js';
 
 /** The manifest's file name: a backup folder without it is incomplete. */
 export const MANIFEST_FILE = 'manifest.json';
@@ -219,17 +207,6 @@ async function regularFiles(dir: string, sub = ''): Promise<string[]> {
   return out;
 }
 
-/** Sets owner, mode and times of `to` as `st` says (a symlink: owner and times). */
-async function keepAttributes(to: string, st: Awaited<ReturnType<typeof lstat>>): Promise<void> {
-  await lchown(to, Number(st.uid), Number(st.gid));
-  if (st.isSymbolicLink()) {
-    await lutimes(to, st.atime, st.mtime);
-    return;
-  }
-  await chmod(to, Number(st.mode) & 0o7777);
-  await utimes(to, st.atime, st.mtime);
-}
-
 /**
  * Copies the tree `from` to `to` (which must not exist): files streamed, symlinks as links, owner, mode and
  * timestamps kept (a folder's once its entries are in). Returns the files and bytes copied.
@@ -239,29 +216,9 @@ export async function copyTree(
   to: string,
   signal?: AbortSignal,
 ): Promise<{ files: number; bytes: number }> {
-  const st = await lstat(from);
-  let files = 0;
-  let bytes = 0;
-  if (st.isDirectory()) {
-    await mkdir(to, { mode: 0o700 });
-    for (const name of await readdir(from)) {
-      signal?.throwIfAborted();
-      const r = await copyTree(join(from, name), join(to, name), signal);
-      files += r.files;
-      bytes += r.bytes;
-    }
-  } else if (st.isFile()) {
-    await pipeline(createReadStream(from), createWriteStream(to, { flags: 'wx', mode: 0o600 }), { signal });
-    files = 1;
-    bytes = st.size;
-  } else if (st.isSymbolicLink()) {
-    await symlink(await readlink(from), to);
-  } else {
-    // sockets, fifos, devices: GitLab's volumes hold none worth restoring (sockets are remade at start)
-    return { files, bytes };
-  }
-  await keepAttributes(to, st);
-  return { files, bytes };
+  // tasks/gitlab/support-copy.ts: several files at a time, each by copy_file_range where the kernel has it
+  const r = await copyTreeInto(from, to, '.', { hash: false, signal });
+  return { files: r.files.length, bytes: r.files.reduce((n, f) => n + f.size, 0) };
 }
 
 /** A rename that says what it moved when it fails. */
