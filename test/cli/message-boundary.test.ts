@@ -109,7 +109,9 @@ describe('gravity signal interrupts a running step', () => {
   it('refuses a key that does not match (exit 2) and changes nothing; the correlated form finds the listener', async () => {
     const sb = sandbox();
     const { done, runId, pid } = await startBackup(sb);
-    const journalBefore = sb.journal(runId).length;
+    // what the refused signals may not write (the run itself still journals its command's pid meanwhile)
+    const messageLines = () =>
+      sb.journal(runId).filter((e) => ['step.interrupted', 'message.dropped', 'step.answered'].includes(e.type));
     const wrong = await sb.run('signal', runId, 'abort-backup', '--key', '8');
     expect(wrong.code).toBe(2);
     expect(wrong.stderr).toMatch(
@@ -121,7 +123,7 @@ describe('gravity signal interrupts a running step', () => {
       /no waiting run waits for message "abort-backup" with key 8, and no run listens for it/,
     );
     expect(inbox(sb, runId)).toEqual([]);
-    expect(sb.journal(runId)).toHaveLength(journalBefore);
+    expect(messageLines()).toEqual([]);
     expect(record(sb, runId).status).toBe('running');
     expect(isAlive(pid)).toBe(true);
 
