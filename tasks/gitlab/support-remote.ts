@@ -2,12 +2,12 @@
 // argument), whether the local folder still matches its manifest (streamed sha256 of every file), and the rsync and
 // rclone command lines that push it, check it and read the differences they report.
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { lstat, readdir, readFile, readlink } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import { BadInputError, CancelledError, TaskError } from '../../engine/index.js';
 import { resolvePath } from '../support/paths.js';
 import { MANIFEST } from './support-backup.js';
+import { sha256OfFile } from './support-restore.js';
 
 /** Where a backup goes: a local folder, a folder over ssh (rsync), or an rclone remote. */
 export type Target =
@@ -164,13 +164,6 @@ export async function readPushManifest(dir: string, id: string, instance: string
   return { id, files, symlinks, text, sha256: createHash('sha256').update(text).digest('hex') };
 }
 
-/** The sha256 of a file, read as a stream (never whole in memory); stops when `signal` aborts. */
-export async function sha256File(path: string, signal?: AbortSignal): Promise<string> {
-  const h = createHash('sha256');
-  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20, signal })) h.update(chunk as Buffer);
-  return h.digest('hex');
-}
-
 /** Every path under `dir` (relative, `/`-separated) with its kind, the manifest left out. */
 async function walk(
   dir: string,
@@ -209,7 +202,7 @@ export async function verifyLocal(
     else if (!st.isFile()) problems.push(`${f.path}: not a regular file`);
     else if (st.size !== f.size) problems.push(`${f.path}: ${st.size} bytes, the manifest says ${f.size}`);
     else {
-      const sum = await sha256File(p, signal);
+      const sum = await sha256OfFile(p, signal);
       if (sum !== f.sha256) problems.push(`${f.path}: sha256 ${sum}, the manifest says ${f.sha256}`);
       bytes += st.size;
     }
