@@ -11,6 +11,7 @@ import { gitlabList } from './list.js';
 import { gitlabPrepareDir } from './prepare-dir.js';
 import { gitlabPruneBackups } from './prune-backups.js';
 import { gitlabPurge } from './purge.js';
+import { gitlabPullBackup } from './pull-backup.js';
 import { gitlabPushBackup } from './push-backup.js';
 import { gitlabScheduleLine } from './schedule-line.js';
 import { gitlabSelect } from './select.js';
@@ -31,6 +32,7 @@ export {
   gitlabPrepareDir,
   gitlabPurge,
   gitlabPushBackup,
+  gitlabPullBackup,
   gitlabScheduleLine,
   gitlabUpdate,
   gitlabVerifyBackup,
@@ -59,4 +61,5 @@ export const gitlabTasks = [
   gitlabSwapVolumes,
   gitlabDropAside,
   gitlabPushBackup,
+  gitlabPullBackup,
 ] as const;

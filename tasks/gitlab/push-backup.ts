@@ -18,12 +18,13 @@ import {
   rcloneBase,
   rcloneExpected,
   readPushManifest,
+  remoteAccess,
   rsyncCheckArgs,
   rsyncManifestArgs,
   rsyncPushArgs,
   showTarget,
+  sshOptionsOf,
   verifyLocal,
-  type SshOptions,
   type Target,
 } from './support-remote.js';
 
@@ -33,11 +34,6 @@ const RCLONE = 'rclone';
 const CHECK_OUTPUT_LIMIT = 256 * 1024 * 1024;
 /** rclone's exit code for "directory not found": the copy does not exist yet. */
 const RCLONE_DIR_NOT_FOUND = 3;
-
-const filePath = z
-  .string()
-  .min(1)
-  .refine((p) => !p.startsWith('-') && !/[\n\0]/.test(p), 'a path (not starting with -, no newline)');
 
 const input = z.strictObject({
   instance: instanceName.describe('The instance whose backup is pushed (its folder comes from the inventory).'),
@@ -52,15 +48,7 @@ const input = z.strictObject({
     .refine((b) => b === 'latest' || BACKUP_ID.test(b), 'a backup id (YYYYMMDDTHHMMSSZ) or latest')
     .default('latest')
     .describe('The backup id (its folder under bckups/), or latest: the newest complete backup.'),
-  port: z.number().int().min(1).max(65535).nullable().optional().describe('The ssh port (ssh targets; null: 22).'),
-  identity: filePath.nullable().optional().describe('The ssh private key file (ssh targets).'),
-  knownHosts: filePath
-    .nullable()
-    .optional()
-    .describe(
-      "The known_hosts file holding the host's key (ssh targets; default: ssh's own). Host keys are always checked strictly.",
-    ),
-  rcloneConfig: filePath.nullable().optional().describe('The rclone config file defining the remote (rclone targets).'),
+  ...remoteAccess,
 });
 type Input = z.output<typeof input>;
 
@@ -78,12 +66,6 @@ const output = z.object({
   summary: z.string().describe('One line saying what was done.'),
 });
 
-const sshOf = (i: Input): SshOptions => ({
-  port: i.port ?? undefined,
-  identity: i.identity ?? undefined,
-  knownHosts: i.knownHosts ?? undefined,
-});
-
 /** The commands of a push, for the plan and the run (src/dest as given). */
 function commands(i: Input, t: Target, src: string, dest: string) {
   if (t.kind === 'rclone') {
@@ -97,9 +79,9 @@ function commands(i: Input, t: Target, src: string, dest: string) {
     };
   }
   return {
-    check: [RSYNC, ...rsyncCheckArgs(t, sshOf(i), src, dest)],
-    push: [RSYNC, ...rsyncPushArgs(t, sshOf(i), src, dest)],
-    manifest: [RSYNC, ...rsyncManifestArgs(t, sshOf(i), src, dest)],
+    check: [RSYNC, ...rsyncCheckArgs(t, sshOptionsOf(i), src, dest)],
+    push: [RSYNC, ...rsyncPushArgs(t, sshOptionsOf(i), src, dest)],
+    manifest: [RSYNC, ...rsyncManifestArgs(t, sshOptionsOf(i), src, dest)],
   };
 }
 

@@ -4,6 +4,7 @@
 import { createHash } from 'node:crypto';
 import { lstat, readdir, readFile, readlink } from 'node:fs/promises';
 import { join, posix } from 'node:path';
+import { z } from 'zod';
 import { BadInputError, CancelledError, TaskError } from '../../engine/index.js';
 import { resolvePath } from '../support/paths.js';
 import { MANIFEST } from './support-backup.js';
@@ -21,6 +22,32 @@ export interface SshOptions {
   identity?: string;
   knownHosts?: string;
 }
+
+/** A file given to ssh or rclone: not an option, no newline (relative: from the run root). */
+const filePath = z
+  .string()
+  .min(1)
+  .refine((p) => !p.startsWith('-') && !/[\n\0]/.test(p), 'a path (not starting with -, no newline)');
+
+/** How a remote is reached: the input fields gitlab.push-backup and gitlab.pull-backup share. */
+export const remoteAccess = {
+  port: z.number().int().min(1).max(65535).nullable().optional().describe('The ssh port (ssh targets; null: 22).'),
+  identity: filePath.nullable().optional().describe('The ssh private key file (ssh targets).'),
+  knownHosts: filePath
+    .nullable()
+    .optional()
+    .describe(
+      "The known_hosts file holding the host's key (ssh targets; default: ssh's own). Host keys are always checked strictly.",
+    ),
+  rcloneConfig: filePath.nullable().optional().describe('The rclone config file defining the remote (rclone targets).'),
+};
+
+/** The ssh options of a task input holding the remoteAccess fields. */
+export const sshOptionsOf = (i: { port?: number | null; identity?: string | null; knownHosts?: string | null }) => ({
+  port: i.port ?? undefined,
+  identity: i.identity ?? undefined,
+  knownHosts: i.knownHosts ?? undefined,
+});
 
 const USER = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,63}$/;
 const HOST = /^[A-Za-z0-9_][A-Za-z0-9.-]{0,252}$|^\[[0-9A-Fa-f:.]+\]$/;

@@ -2,17 +2,19 @@
 // the backup (complete, every file's size and sha256 as its manifest says), and that the image runs the backup's
 // GitLab version. Read only.
 import { stat } from 'node:fs/promises';
+import { basename, dirname } from 'node:path';
 import { z } from 'zod';
 import { defineTask, TaskError } from '../../engine/index.js';
 import { errnoCode } from '../support/files.js';
 import { versionOfImage } from './allocate.js';
-import { getInstance, instanceName, storeOf } from './inventory.js';
+import { getInstance, instanceName, storeOf, type Instance } from './inventory.js';
 import { layoutOf } from './prepare-dir.js';
 import {
   BACKUP_ID_PATTERN,
   backupPath,
   checkInstanceDir,
   listBackups,
+  readBackupManifest,
   utcStamp,
   verifyFiles,
   type BackupManifest,
@@ -35,6 +37,14 @@ export const gitlabVerifyBackup = defineTask({
       .nullable()
       .optional()
       .describe('The new instance the backup goes into (its folder is not checked: it does not exist yet).'),
+    dir: z
+      .string()
+      .min(1)
+      .nullable()
+      .optional()
+      .describe(
+        "A backup folder outside the instance's bckups/ (one gitlab.pull-backup brought back): the one checked, `backup` being its id or latest. With it, an instance this host's inventory lacks can be restored into a new one (`into`): its image and network come from the backup's manifest.",
+      ),
   }),
   output: z.object({
     id: z.string().describe('The backup id.'),
@@ -55,31 +65,47 @@ export const gitlabVerifyBackup = defineTask({
     `verify backup ${i.backup} of ${i.instance}: manifest, sizes and sha256 of every file, GitLab version`,
   ],
   async run(ctx) {
-    const { instance, backup, into } = ctx.input;
+    const { instance, backup, into, dir } = ctx.input;
     const rec = await getInstance(storeOf(ctx), instance);
-    if (!rec) throw new TaskError(`no instance ${instance} in the inventory`, { instance });
-    const l = layoutOf(rec.dir);
-    if (!into) await checkInstanceDir(rec.dir, instance);
-    else
+    if (!rec && !(dir && into))
+      throw new TaskError(
+        `no instance ${instance} in the inventory${dir ? ': its backup can only be restored into a new instance (into=<name>)' : ''}`,
+        { instance },
+      );
+    if (rec && !into) await checkInstanceDir(rec.dir, instance);
+    else if (rec && !dir)
       try {
-        await stat(l.backups);
+        await stat(layoutOf(rec.dir).backups);
       } catch (e) {
         if (errnoCode(e) !== 'ENOENT') throw e;
-        throw new TaskError(`instance ${instance} has no backup folder ${l.backups}`, { instance });
+        throw new TaskError(`instance ${instance} has no backup folder ${layoutOf(rec.dir).backups}`, { instance });
       }
-    const all = await listBackups(l.backups);
-    let chosen: (typeof all)[number] | undefined;
-    if (backup === 'latest') {
+    const backupsDir = dir ? dirname(dir) : layoutOf((rec as Instance).dir).backups;
+    let chosen: Awaited<ReturnType<typeof listBackups>>[number] | undefined;
+    if (dir) {
+      const id = basename(dir);
+      if (!BACKUP_ID_PATTERN.test(id))
+        throw new TaskError(`dir: ${dir} is not a backup folder (<id>: YYYYMMDDTHHMMSSZ)`);
+      if (backup !== 'latest' && backup !== id)
+        throw new TaskError(`dir: ${dir} holds backup ${id}, not ${backup}`, { backup, dir });
+      chosen = { id, dir, ...(await readBackupManifest(dir, id)) };
+      if (!chosen.manifest)
+        throw new TaskError(`backup ${id} of ${instance} at ${dir} is ${chosen.problem}: it cannot be restored`, {
+          instance,
+          backup: id,
+        });
+    } else if (backup === 'latest') {
+      const all = await listBackups(backupsDir);
       chosen = all.find((b) => b.manifest);
       if (!chosen)
         throw new TaskError(
-          `instance ${instance} has no complete backup in ${l.backups}${all.length ? ` (${all.length} incomplete: ${all.map((b) => b.id).join(', ')})` : ''}`,
+          `instance ${instance} has no complete backup in ${backupsDir}${all.length ? ` (${all.length} incomplete: ${all.map((b) => b.id).join(', ')})` : ''}`,
           { instance },
         );
     } else {
-      chosen = all.find((b) => b.id === backup);
+      chosen = (await listBackups(backupsDir)).find((b) => b.id === backup);
       if (!chosen)
-        throw new TaskError(`instance ${instance} has no backup ${backup} in ${l.backups}`, { instance, backup });
+        throw new TaskError(`instance ${instance} has no backup ${backup} in ${backupsDir}`, { instance, backup });
       if (!chosen.manifest)
         throw new TaskError(`backup ${backup} of ${instance} is ${chosen.problem}: it cannot be restored`, {
           instance,
@@ -89,10 +115,12 @@ export const gitlabVerifyBackup = defineTask({
     const m = chosen.manifest as BackupManifest;
     if (!BACKUP_ID_PATTERN.test(m.id)) throw new TaskError(`backup ${chosen.id}: its manifest names id ${m.id}`);
     // the version first: a mismatch is refused without reading gigabytes
-    const imageVersion = versionOfImage(rec.image) ?? rec.version;
+    // an instance this host does not know (a pulled backup into a new one) runs the image the backup names
+    const image = rec?.image ?? m.image;
+    const imageVersion = versionOfImage(image) ?? rec?.version ?? m.version;
     if (m.version !== imageVersion)
       throw new TaskError(
-        `backup ${m.id} was made by GitLab ${m.version}, but instance ${instance} runs ${rec.image} (GitLab ${imageVersion}): a restore needs the same version (restore it with a ${m.version} image, then upgrade)`,
+        `backup ${m.id} was made by GitLab ${m.version}, but instance ${instance} runs ${image} (GitLab ${imageVersion}): a restore needs the same version (restore it with a ${m.version} image, then upgrade)`,
         { backup: m.id, backupVersion: m.version, imageVersion },
       );
     const needed =
@@ -118,9 +146,9 @@ export const gitlabVerifyBackup = defineTask({
       ...(m.gitlabBackupId ? { gitlabBackupId: m.gitlabBackupId } : {}),
       files,
       bytes,
-      source: rec.name,
-      image: rec.image,
-      network: rec.network,
+      source: instance,
+      image,
+      network: rec?.network ?? (m.instance.network === 'publish' ? 'publish' : 'host'),
       stamp: utcStamp(),
     };
   },

@@ -292,4 +292,44 @@ describe('gitlab:restore', () => {
     expect(await (await fetch(`${beta.url}/-/health`)).text()).toMatch(/GitLab OK/);
     expect(health(alpha.container)).toBe('healthy');
   }, 60_000);
+
+  it('on another host (its own store and root), pulls a pushed backup from the remote and restores it into a new instance', async () => {
+    const remote = tempDir('gravity-gitlab-restore-remote-');
+    const pushed = await sb.run(
+      'run',
+      'gitlab:backup-remote',
+      ...['--param', 'instance=alpha', '--param', `backup=${b1.id}`, '--param', `to=${remote}`, '--json'],
+    );
+    expect(pushed.code, pushed.stdout + pushed.stderr).toBe(0);
+    // the other host: a store without alpha, a root of its own
+    const host2 = sandbox();
+    const root3 = tempDir('gravity-gitlab-restore-host2-');
+    const r = await host2.run(
+      'run',
+      'gitlab:restore',
+      ...['--param', `root=${root3}`, '--param', 'instance=alpha', '--param', `from=${remote}`],
+      ...['--param', 'into=gamma', '--param', `pool=${POOL}`, '--param', 'healthTimeoutMs=60000', '--json'],
+    );
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    const store = await createJsonStore(host2.dataDir);
+    const gamma = await getInstance(store, 'gamma').finally(() => store.close());
+    expect(gamma?.state).toBe('active');
+    expect(gamma!.image).toBe(alpha.image);
+    expect(JSON.parse(r.stdout).output).toMatchObject({ instance: 'gamma', backup: b1.id, from: 'alpha' });
+    expect(headOf(gamma!.dir)).toBe('v1\n');
+    // the pulled backup stays, complete, where a backup of an unknown instance goes
+    expect(existsSync(join(root3, 'pulled', 'alpha', b1.id, 'manifest.json'))).toBe(true);
+    expect(health(gamma!.container)).toBe('healthy');
+
+    // without `into`, an instance this host does not know is refused before anything is touched
+    const refused = await host2.run(
+      'run',
+      'gitlab:restore',
+      ...['--param', `root=${root3}`, '--param', 'instance=alpha', '--param', `from=${remote}`, '--json'],
+    );
+    expect(refused.code).toBe(1);
+    expect(refused.stdout + refused.stderr).toMatch(
+      /no instance alpha in the inventory: its backup can only be restored into a new instance \(into=<name>\)/,
+    );
+  }, 90_000);
 });

@@ -2,6 +2,32 @@
 // remote), checked against its manifest before and after, the manifest last; a copy already complete is left alone.
 import { task, workflow, type Definition } from '../../engine/authoring.js';
 
+/** How a remote is reached: the params gitlab:backup-remote and gitlab:restore (`from`) share. */
+export const remoteAccessParams = {
+  port: { type: 'integer', required: false, description: 'The ssh port.' },
+  identity: { type: 'string', path: true, required: false, description: 'The ssh private key file.' },
+  knownHosts: {
+    type: 'string',
+    path: true,
+    required: false,
+    description: "A known_hosts file with the host's key (default: ssh's own; host keys are always checked).",
+  },
+  rcloneConfig: {
+    type: 'string',
+    path: true,
+    required: false,
+    description: 'The rclone config file defining the remote.',
+  },
+} as const;
+
+/** Those params as a step's input (each absent unless given). */
+export const remoteAccessInput = {
+  port: '=get value(params, "port")',
+  identity: '=get value(params, "identity")',
+  knownHosts: '=get value(params, "knownHosts")',
+  rcloneConfig: '=get value(params, "rcloneConfig")',
+};
+
 /** The `gitlab:backup-remote` workflow. */
 export const gitlabBackupRemote: Definition = workflow({
   id: 'gitlab:backup-remote',
@@ -19,21 +45,12 @@ export const gitlabBackupRemote: Definition = workflow({
       description:
         'Where to: a local folder, [user@]host:<path> (rsync over ssh) or rclone:<remote>:<path>; the backup goes to <path>/<instance>/<id>/.',
     },
-    backup: { type: 'string', default: 'latest', description: 'The backup id, or latest (the newest complete one).' },
-    port: { type: 'integer', required: false, description: 'The ssh port.' },
-    identity: { type: 'string', path: true, required: false, description: 'The ssh private key file.' },
-    knownHosts: {
+    backup: {
       type: 'string',
-      path: true,
-      required: false,
-      description: "A known_hosts file with the host's key (default: ssh's own; host keys are always checked).",
+      default: 'latest',
+      description: 'The backup id, or latest (the newest complete one).',
     },
-    rcloneConfig: {
-      type: 'string',
-      path: true,
-      required: false,
-      description: 'The rclone config file defining the remote.',
-    },
+    ...remoteAccessParams,
   },
   steps: task(
     'push',
@@ -42,10 +59,7 @@ export const gitlabBackupRemote: Definition = workflow({
       instance: '=get value(params, "instance")',
       to: '=to',
       backup: '=backup',
-      port: '=get value(params, "port")',
-      identity: '=get value(params, "identity")',
-      knownHosts: '=get value(params, "knownHosts")',
-      rcloneConfig: '=get value(params, "rcloneConfig")',
+      ...remoteAccessInput,
     },
     { title: 'check, push and verify the backup' },
   ),

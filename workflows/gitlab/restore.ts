@@ -3,6 +3,7 @@
 // version are checked; the old volumes stay aside until the restored instance is healthy, and any failure puts them
 // back and restarts the instance (rollbackOnFailure: each step's compensation, newest first).
 import { call, decide, sequence, task, workflow, type Definition } from '../../engine/authoring.js';
+import { remoteAccessInput, remoteAccessParams } from './backup-remote.js';
 import { gitlabRootParam } from './commission.js';
 
 const NAME = '^[a-z0-9][a-z0-9-]{0,39}$';
@@ -17,12 +18,13 @@ export const gitlabRestore: Definition = workflow({
   id: 'gitlab:restore',
   title: 'Restore a GitLab instance from a backup',
   description:
-    "Checks the instance (as gitlab:adopt does), the backup (complete, every file's size and sha256 as its manifest says) and that the image runs the backup's GitLab version; with `into`, commissions a new instance with the same image; stops the container, swaps the backup's volumes in (the old ones moved aside), for an online backup runs gitlab-backup restore, starts it, waits until it is healthy, and only then deletes the old volumes. Any failure puts the old volumes back and restarts the instance.",
+    "With `from`, first pulls the backup back from where gitlab:backup-remote pushed it (checked against its manifest). Checks the instance (as gitlab:adopt does), the backup (complete, every file's size and sha256 as its manifest says) and that the image runs the backup's GitLab version; with `into`, commissions a new instance with the same image; stops the container, swaps the backup's volumes in (the old ones moved aside), for an online backup runs gitlab-backup restore, starts it, waits until it is healthy, and only then deletes the old volumes. Any failure puts the old volumes back and restarts the instance.",
   params: {
     instance: {
       type: 'string',
       pattern: NAME,
       description: 'The instance whose backup is restored (into itself, unless `into` is given).',
+      // asked at a terminal when not given: the inventory's instances, then (below) the chosen one's backups
     },
     backup: {
       type: 'string',
@@ -36,6 +38,13 @@ export const gitlabRestore: Definition = workflow({
       pattern: NAME,
       description: 'A new instance to restore into (commissioned with the same image, on another address).',
     },
+    from: {
+      type: 'string',
+      required: false,
+      description:
+        'Where the backup is pulled from first (a folder, [user@]host:<path> over ssh, rclone:<remote>:<path>: where gitlab:backup-remote pushed it). An instance this host does not know is restored into a new one (`into`).',
+    },
+    ...remoteAccessParams,
     root: gitlabRootParam,
     ip: { type: 'string', required: false, description: "The new instance's address (with `into`)." },
     pool: {
@@ -53,10 +62,38 @@ export const gitlabRestore: Definition = workflow({
   root: '=root + "/.."',
   rollbackOnFailure: true,
   steps: sequence(
+    decide(
+      'remote',
+      [
+        {
+          when: 'params.from != null',
+          label: 'from a remote',
+          then: task(
+            'pull',
+            'gitlab.pull-backup',
+            {
+              instance: '=get value(params, "instance")',
+              from: '=from',
+              backup: '=backup',
+              root: '=root',
+              ...remoteAccessInput,
+            },
+            { title: 'pull the backup back, checked against its manifest' },
+          ),
+        },
+      ],
+      undefined,
+      'from a remote?',
+    ),
     task(
       'verify',
       'gitlab.verify-backup',
-      { instance: '=get value(params, "instance")', backup: '=backup', into: '=get value(params, "into")' },
+      {
+        instance: '=get value(params, "instance")',
+        backup: '=backup',
+        into: '=get value(params, "into")',
+        dir: '=get value(get value(steps, "pull"), "dir")',
+      },
       { title: 'check the instance, the backup and the version' },
     ),
     decide(
