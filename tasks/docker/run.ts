@@ -2,7 +2,7 @@
 // run again after a crash adopts its own container instead of failing on the name; rollback removes it.
 import { z } from 'zod';
 import { defineTask, TaskError } from '../../engine/index.js';
-import { formatCommand } from '../support/format.js';
+import { formatCommand, quoteArg } from '../support/format.js';
 import { resolvePath } from '../support/paths.js';
 import { containerName, docker, dockerCommand, hostPath, imageRef, inspectContainer } from './support.js';
 
@@ -55,8 +55,52 @@ const input = z.strictObject({
     .describe('--shm-size (GitLab wants 256m).'),
   labels: z.record(z.string().min(1), z.string()).optional().describe('Labels set on the container.'),
   command: z.array(z.string()).optional().describe('The command and its arguments, instead of the image default.'),
+  health: z
+    .strictObject({
+      command: z
+        .array(z.string().refine((a) => !/[\n\0]/.test(a), 'an argument without newline'))
+        .min(1)
+        .describe(
+          "The check and its arguments, each quoted for the container's sh (Docker runs it as CMD-SHELL); exit 0 is healthy.",
+        ),
+      intervalMs: z.number().int().min(1000).optional().describe('Time between checks (--health-interval).'),
+      timeoutMs: z.number().int().min(1000).optional().describe('How long one check may take (--health-timeout).'),
+      startPeriodMs: z
+        .number()
+        .int()
+        .min(0)
+        .optional()
+        .describe('Time to start during which failures do not count (--health-start-period).'),
+      retries: z
+        .number()
+        .int()
+        .min(1)
+        .optional()
+        .describe('Failures in a row that make it unhealthy (--health-retries).'),
+    })
+    .nullable()
+    .optional()
+    .describe(
+      "A health check instead of the image's own (e.g. GitLab's checks localhost, which a host-network instance listening on its own address does not answer).",
+    ),
 });
 type Input = z.output<typeof input>;
+
+/**
+ * docker run's health options. The docker CLI hands `--health-cmd` to the container's shell (CMD-SHELL), so the check,
+ * given as arguments, is joined with each one quoted for sh: no argument can become shell syntax.
+ */
+function healthArgs(h: NonNullable<Input['health']>): string[] {
+  const ms = (n: number) => `${n}ms`;
+  return [
+    '--health-cmd',
+    h.command.map(quoteArg).join(' '),
+    ...(h.intervalMs !== undefined ? ['--health-interval', ms(h.intervalMs)] : []),
+    ...(h.timeoutMs !== undefined ? ['--health-timeout', ms(h.timeoutMs)] : []),
+    ...(h.startPeriodMs !== undefined ? ['--health-start-period', ms(h.startPeriodMs)] : []),
+    ...(h.retries !== undefined ? ['--health-retries', String(h.retries)] : []),
+  ];
+}
 
 const args = (i: Input, root: string, labels: Record<string, string>) => {
   if (i.network === 'host' && i.publish?.length)
@@ -79,6 +123,7 @@ const args = (i: Input, root: string, labels: Record<string, string>) => {
     ...(i.restart ? ['--restart', i.restart] : []),
     ...(i.shmSize ? ['--shm-size', i.shmSize] : []),
     ...Object.entries({ ...i.labels, ...labels }).flatMap(([k, v]) => ['--label', `${k}=${v}`]),
+    ...(i.health ? healthArgs(i.health) : []),
     '--',
     i.image,
     ...(i.command ?? []),
@@ -90,7 +135,7 @@ export const dockerRun = defineTask({
   id: 'docker.run',
   title: 'Run a container',
   description:
-    'Creates and starts a container, detached (docker run --detach): image, name, host name, network (host, none, a network) or published ports (IP:host:container), bind mounts, environment, restart policy, labels, command. It is labelled with the run and step that made it: run again after a crash, the step adopts that container (starting it if it stopped) instead of failing on the name; a container of that name made otherwise is refused. Rollback removes it (docker rm -f), if it is still the one the step made.',
+    'Creates and starts a container, detached (docker run --detach): image, name, host name, network (host, none, a network) or published ports (IP:host:container), bind mounts, environment, restart policy, labels, command, a health check of its own. It is labelled with the run and step that made it: run again after a crash, the step adopts that container (starting it if it stopped) instead of failing on the name; a container of that name made otherwise is refused. Rollback removes it (docker rm -f), if it is still the one the step made.',
   input,
   output: z.object({
     containerId: z.string().describe('The container id.'),

@@ -183,6 +183,24 @@ describe('gitlab:commission', () => {
     d.docker(['rm', '-f', 'gitlab-delta']);
   }, 120_000);
 
+  it("takes a health check of its own instead of the image's, and waits on it", async () => {
+    const sb = sandbox();
+    const root = tempDir('gravity-gitlab-root-');
+    const check = ['wget', '-q', '-O', '/dev/null', 'http://127.0.0.69/-/health'];
+    const r = await sb.run(
+      'run',
+      'gitlab:commission',
+      ...['--param', 'name=gamma', '--param', `root=${root}`, '--param', 'ip=127.0.0.69', '--param', 'network=host'],
+      ...['--param', `image=${image}`, '--param', 'healthTimeoutMs=60000', '--param', 'schedule='],
+      ...['--param', `healthCheck=${JSON.stringify(check)}`, '--json'],
+    );
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    const test = JSON.parse(d.docker(['inspect', '--format', '{{json .Config.Healthcheck.Test}}', 'gitlab-gamma']));
+    expect(test).toEqual(['CMD-SHELL', check.join(' ')]);
+    expect(d.docker(['inspect', '--format', '{{.State.Health.Status}}', 'gitlab-gamma']).trim()).toBe('healthy');
+    d.docker(['rm', '-f', 'gitlab-gamma']);
+  }, 90_000);
+
   it('refuses a bad name before anything runs', async () => {
     const sb = sandbox();
     const r = await sb.run('run', 'gitlab:commission', '--param', 'name=../etc', '--param', `root=${tempDir()}`);

@@ -47,6 +47,12 @@ export const gitlabCommission: Definition = workflow({
       default: 600_000,
       description: 'How long to wait for the instance to be healthy (GitLab takes minutes to start).',
     },
+    healthCheck: {
+      type: 'array',
+      required: false,
+      description:
+        'A health check instead of the image\'s own, as a JSON list of arguments run in the container (e.g. ["curl","-fsS","http://10.0.0.5/help"]): GitLab\'s own asks localhost, which a host-network instance listening on its own address does not answer.',
+    },
     schedule: {
       type: 'string',
       default: '0 */4 * * *',
@@ -94,6 +100,8 @@ export const gitlabCommission: Definition = workflow({
         restart: 'always',
         shmSize: '256m',
         labels: { 'org.gravity.gitlab-instance': '=name' },
+        health:
+          '=if get value(params, "healthCheck") != null then {command: get value(params, "healthCheck")} else null',
       },
       { title: 'run its container' },
     ),

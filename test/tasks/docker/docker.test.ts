@@ -275,6 +275,31 @@ describe('bad input', () => {
     expect(JSON.stringify(r.error?.issues)).toContain(message);
   });
 
+  it("a health check of its own replaces the image's: run by the container's sh, each argument quoted", async () => {
+    const name = fresh('health');
+    const data = root();
+    // the image's check asks 127.0.0.35:8080, where nothing listens (the server is told another address): it would fail;
+    // ours asks the right one, and its argument holding ; and $() stays one argument, never shell syntax
+    await runWeb(name, '127.0.0.36', {
+      command: ['httpd', '-f', '-p', '127.0.0.36:8080', '-h', '/www'],
+      env: { ADDR: '127.0.0.35' },
+      health: {
+        command: ['wget', '-q', '-O', '/dev/null', 'http://127.0.0.36:8080/index.html', '-U', 'x; touch /pwned $(id)'],
+        intervalMs: 1000,
+        retries: 2,
+      },
+    });
+    const healthy = await runTask(dockerWaitHealthy, { name, intervalMs: 200, timeoutMs: 30_000 }, { root: data });
+    expect(healthy).toMatchObject({ health: 'healthy' });
+    const test = JSON.parse(d.docker(['inspect', '--format', '{{json .Config.Healthcheck.Test}}', name]));
+    expect(test).toEqual([
+      'CMD-SHELL',
+      "wget -q -O /dev/null http://127.0.0.36:8080/index.html -U 'x; touch /pwned $(id)'",
+    ]);
+    expect(d.docker(['exec', name, 'ls', '/']).split('\n')).not.toContain('pwned');
+    d.docker(['rm', '-f', name]);
+  });
+
   it('refuses published ports with network host', async () => {
     const e = await rejection(
       runTask(
