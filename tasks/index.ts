@@ -1,8 +1,11 @@
 // The default catalog of task nodes: each domain's list (tasks/<domain>/index.ts) concatenated, and the registry the CLI and runner start from.
 import { TaskRegistry, type TaskDefinition } from '../engine/index.js';
+import { apacheTasks } from './apache/index.js';
 import { assertTasks } from './assert/index.js';
+import { bindTasks } from './bind/index.js';
 import { cronTasks } from './cron/index.js';
 import { dockerTasks } from './docker/index.js';
+import { envTasks } from './env/index.js';
 import { gitlabTasks } from './gitlab/index.js';
 import { execTasks } from './exec/index.js';
 import { fsTasks } from './fs/index.js';
@@ -10,6 +13,7 @@ import { galaxyTasks } from './galaxy/index.js';
 import { gitTasks } from './git/index.js';
 import { hostTasks } from './host/index.js';
 import { logTasks } from './log/index.js';
+import { platformTasks } from './platform/index.js';
 import { timeTasks } from './time/index.js';
 
 // each domain index exports its task nodes and its list, nothing else: re-exported whole, never named again here
@@ -24,6 +28,10 @@ export * from './galaxy/index.js';
 export * from './docker/index.js';
 export * from './gitlab/index.js';
 export * from './cron/index.js';
+export * from './bind/index.js';
+export * from './apache/index.js';
+export * from './env/index.js';
+export * from './platform/index.js';
 export { formatCommand, quoteArg } from './support/format.js';
 export { formatReport } from './host/report.js';
 export type { CheckToolOutput } from './host/check-tool.js';
@@ -41,6 +49,10 @@ export const allTasks: readonly TaskDefinition[] = [
   ...dockerTasks,
   ...gitlabTasks,
   ...cronTasks,
+  ...bindTasks,
+  ...apacheTasks,
+  ...envTasks,
+  ...platformTasks,
 ];
 
 /** A fresh registry holding every built-in task node. */

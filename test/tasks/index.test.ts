@@ -17,6 +17,9 @@ describe('default task registry', () => {
         .list()
         .map((t) => t.id),
     ).toEqual([
+      'apache.reload',
+      'apache.remove-vhosts',
+      'apache.vhosts',
       'assert.ahead-behind',
       'assert.branch-exists',
       'assert.branch-head',
@@ -27,6 +30,10 @@ describe('default task registry', () => {
       'assert.push-rejected',
       'assert.tag',
       'assert.tree-clean',
+      'bind.include',
+      'bind.reload',
+      'bind.remove-zone',
+      'bind.zone',
       'cron.install-block',
       'cron.list',
       'cron.remove-block',
@@ -38,6 +45,8 @@ describe('default task registry', () => {
       'docker.start',
       'docker.stop',
       'docker.wait-healthy',
+      'env.homepage',
+      'env.vagrantfile',
       'exec.run',
       'fs.copy',
       'fs.copy-files',
@@ -76,6 +85,7 @@ describe('default task registry', () => {
       'gitlab.list',
       'gitlab.prepare-dir',
       'gitlab.prune-backups',
+      'gitlab.pull-backup',
       'gitlab.purge',
       'gitlab.push-backup',
       'gitlab.schedule-line',
@@ -90,6 +100,11 @@ describe('default task registry', () => {
       'host.check-tool',
       'host.report',
       'log.info',
+      'platform.activate',
+      'platform.add-project',
+      'platform.allocate',
+      'platform.init',
+      'platform.release',
       'time.wait',
     ]);
   });
@@ -131,6 +146,14 @@ async function stillRunning(p: ChildProcess, ms = 300): Promise<boolean> {
 }
 const galaxyName = `plan-probe-${process.pid}`;
 const galaxies = () => readdirSync(tmpdir()).filter((n) => n.startsWith(`gravity-galaxy-${galaxyName}-`));
+
+// an environment of the environments family (tasks/env/model.ts), for the bind.* and apache.* inputs
+const PLAN_NAMES = { platform: 'paas', env: '1161', domain: 'example.test' };
+const PLAN_MODEL = {
+  ...PLAN_NAMES,
+  machines: [{ name: 'web1', kind: 'site', ip: '10.42.0.11' }],
+  sites: [{ name: 'v5', machine: 'web1', port: 8081 }],
+};
 
 /** One valid input per task id; `d` is a fresh, empty sandbox every path points into. A task without an entry fails below. */
 const PLAN_INPUTS: Record<string, (d: string) => PlanCase> = {
@@ -372,6 +395,52 @@ const PLAN_INPUTS: Record<string, (d: string) => PlanCase> = {
     input: { prefix: 'gitlab:backup ' },
     mentions: 'list the blocks "gitlab:backup ..." of the crontab of',
   }),
+  'bind.zone': (d) => ({
+    input: { model: PLAN_MODEL, proxy: '192.0.2.80', zonesDir: join(d, 'zones') },
+    mentions: `write the zone 1161.paas.example.test (apex and 1 site(s) at 192.0.2.80, 1 machine(s) at their addresses) to ${join(d, 'zones/1161.paas.example.test.zone')}`,
+    trace: join(d, 'zones'),
+  }),
+  'bind.include': (d) => ({
+    input: { ...PLAN_NAMES, include: join(d, 'named.conf.gravity'), zonesDir: join(d, 'zones') },
+    mentions: `zone "1161.paas.example.test" { type master; file "${join(d, 'zones/1161.paas.example.test.zone')}"; };`,
+    trace: join(d, 'named.conf.gravity'),
+  }),
+  'bind.remove-zone': (d) => ({
+    input: { ...PLAN_NAMES, include: join(d, 'named.conf.gravity'), zonesDir: join(d, 'zones') },
+    given: {
+      'named.conf.gravity':
+        '// BEGIN gravity zone 1161.paas.example.test\n// END gravity zone 1161.paas.example.test\n',
+    },
+    mentions: `take the stanza of zone 1161.paas.example.test out of ${join(d, 'named.conf.gravity')}`,
+  }),
+  'bind.reload': (d) => ({
+    input: { pidFile: join(d, 'named.pid') },
+    mentions: `kill -HUP $(cat ${join(d, 'named.pid')})`,
+  }),
+  'apache.vhosts': (d) => ({
+    input: { model: PLAN_MODEL, address: '192.0.2.80', homepageDir: join(d, 'home'), sitesDir: join(d, 'sites') },
+    mentions: `on 192.0.2.80:80 to ${join(d, 'sites/paas-1161.conf')}, checked with apache2 -t first`,
+    trace: join(d, 'sites'),
+  }),
+  'apache.remove-vhosts': (d) => ({
+    input: { platform: 'paas', env: '1161', sitesDir: join(d, 'sites') },
+    given: { 'sites/paas-1161.conf': '# kept\n' },
+    mentions: `remove ${join(d, 'sites/paas-1161.conf')}`,
+  }),
+  'env.vagrantfile': (d) => ({
+    input: { model: PLAN_MODEL, provider: 'libvirt', path: join(d, 'Vagrantfile'), shell: { script: 'up.sh' } },
+    mentions: `write ${join(d, 'Vagrantfile')} for 1161.paas.example.test: 1 machine(s) on libvirt, provisioned by shell (up.sh), checked with vagrant validate first`,
+    trace: join(d, 'Vagrantfile'),
+  }),
+  'env.homepage': (d) => ({
+    input: { model: PLAN_MODEL, path: join(d, 'www/index.html') },
+    mentions: `write the homepage of 1161.paas.example.test to ${join(d, 'www/index.html')}: 1 site(s), 1 machine(s), 0 tool(s)`,
+    trace: join(d, 'www'),
+  }),
+  'apache.reload': (d) => ({
+    input: { conf: join(d, 'apache2.conf') },
+    mentions: `apache2 -k graceful -f ${join(d, 'apache2.conf')}`,
+  }),
   'gitlab.select': () => ({ input: { instance: 'all' }, mentions: 'read every active instance of the inventory' }),
   'gitlab.backup-create': () => ({
     input: { container: 'plan-probe' },
@@ -431,6 +500,35 @@ const PLAN_INPUTS: Record<string, (d: string) => PlanCase> = {
     input: { instance: 'alpha', to: join(d, 'remote'), backup: '20261204T020000Z' },
     mentions: `--checksum --dry-run --itemize-changes --delete -- '<folder of alpha>/bckups/20261204T020000Z/' ${join(d, 'remote')}/alpha/20261204T020000Z/`,
     trace: join(d, 'remote'),
+  }),
+  'gitlab.pull-backup': (d) => ({
+    input: { instance: 'alpha', from: join(d, 'remote'), root: join(d, 'gitlab') },
+    mentions: `${join(d, 'remote')}/alpha/<the newest complete one>/manifest.json, then its files by rsync --checksum`,
+    trace: join(d, 'gitlab'),
+  }),
+  // the platform tasks read platform.json and the store only when they run: the plan is what they would do
+  'platform.init': (d) => ({
+    input: { home: d, platform: 'paas', domain: 'example.test', ipRange: '10.10.0.0/24' },
+    mentions: `write ${join(d, 'platforms/paas/platform.json')}: domain example.test, range 10.10.0.0/24`,
+    trace: join(d, 'platforms'),
+  }),
+  'platform.add-project': (d) => ({
+    input: { home: d, platform: 'paas', repo: '/git/web.git' },
+    mentions: `add project <repository name> (/git/web.git) to ${join(d, 'platforms/paas/platform.json')}`,
+    trace: join(d, 'platforms'),
+  }),
+  'platform.allocate': (d) => ({
+    input: { home: d, platform: 'paas', env: '1161', machines: ['v5', 'db'] },
+    mentions: 'allocate addresses for v5, db of paas/1161',
+  }),
+  'platform.release': () => ({
+    input: { platform: 'paas', env: '1161' },
+    mentions: 'release the addresses of paas/1161',
+  }),
+  'platform.activate': (d) => ({
+    input: { home: d, platform: 'paas', env: '1161', sites: ['v5'] },
+    mentions: 'activate v5 and their dependencies as links in srv/build-enabled/',
+    trace: join(d, 'platforms'),
   }),
   'gitlab.purge': () => ({
     input: { name: 'alpha' },
