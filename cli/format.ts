@@ -275,7 +275,10 @@ export function formatParams(def: Definition): string {
   for (const [name, p] of params)
     rows.push([
       name,
-      p.type + (p.enum ? ` (${p.enum.join('|')})` : '') + (p.path ? ' (path)' : ''),
+      p.type +
+        (p.enum ? ` (${p.enum.join('|')})` : '') +
+        (p.path ? ' (path)' : '') +
+        (p.choices ? ` (from ${p.choices})` : ''),
       p.default !== undefined ? JSON.stringify(p.default) : p.required === false ? '(optional)' : '(required)',
       p.description ?? '',
     ]);

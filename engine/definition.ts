@@ -28,6 +28,11 @@ export interface ParamSpec {
    * starts in (`--root`, default the current directory), and recorded so; the declared `root` and resume see it absolute.
    */
   path?: boolean;
+  /**
+   * The id of a registered choice list (engine/choices.ts, e.g. `gitlab.instances`): where the values offered come from
+   * when the CLI asks for this param at a terminal. An offer only: the value is validated as any `--param`.
+   */
+  choices?: string;
 }
 
 /** A transition target: a sibling state key or `#id` / `#root.x`. */

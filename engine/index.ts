@@ -23,7 +23,8 @@ export {
   ValidationError,
   type SerializedError,
 } from './errors.js';
-export { createRegistry, TaskRegistry } from './registry.js';
+export { createRegistry, TaskRegistry, unknownChoicesMessage } from './registry.js';
+export { defineChoices, type Choice, type ChoiceContext, type ChoiceProvider } from './choices.js';
 export {
   defineTask,
   type CompensateContext,
@@ -105,7 +106,7 @@ export {
 } from './expressions.js';
 export { LIMITS, limitOf, type LimitName, type LimitSpec } from './limits.js';
 export { parseDelay } from './duration.js';
-export { jsonLike, parseParamPairs, resolveParams } from './params.js';
+export { jsonLike, paramsToAsk, parseParamPairs, resolveParam, resolveParams } from './params.js';
 export { assertValidDefinition, checkDefinition, type Problem, type ValidateOptions } from './validate.js';
 export { bindRuntime, compile, scopeOf, type RunContext, type Runtime, type TaskRequest } from './compile.js';
 export {

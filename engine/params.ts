@@ -91,11 +91,45 @@ function coerce(name: string, spec: ParamSpec, raw: unknown): unknown {
   }
 }
 
+/** One declared param's value (a string from the CLI or the terminal, or a typed value) coerced and validated. */
+export function resolveParam(def: Definition, name: string, raw: unknown): unknown {
+  const spec = def.params?.[name];
+  if (!spec) return typeof raw === 'string' ? jsonLike(raw) : raw;
+  const value = coerce(name, spec, raw);
+  const r = schemaOf(name, spec).safeParse(value);
+  if (!r.success)
+    throw new BadInputError(
+      `param ${name}: ${r.error.issues.map((i) => i.message).join('; ')} (got ${JSON.stringify(value)})`,
+      { param: name },
+    );
+  return r.data;
+}
+
+/**
+ * The declared params a terminal may ask for when `given` lacks them, in declaration order: those required without a
+ * default (else the run is refused), and those that declare a choice list (picking beats typing an id, so a default
+ * is offered rather than taken silently).
+ */
+export function paramsToAsk(def: Definition, given: Record<string, unknown>): string[] {
+  return Object.entries(def.params ?? {})
+    .filter(
+      ([name, spec]) =>
+        given[name] === undefined &&
+        (spec.choices !== undefined || (spec.default === undefined && spec.required !== false)),
+    )
+    .map(([name]) => name);
+}
+
 /**
  * Coerces and validates raw params (strings from the CLI, or typed values) against the definition.
  * Without declared params: a BPMN process (`meta.bpmn`) takes every value, typed like JSON; any other workflow takes none.
+ * With `partial`, a missing param is left out instead of refused (what is known before the terminal asks the rest).
  */
-export function resolveParams(def: Definition, raw: Record<string, unknown>): Record<string, unknown> {
+export function resolveParams(
+  def: Definition,
+  raw: Record<string, unknown>,
+  o: { partial?: boolean } = {},
+): Record<string, unknown> {
   const specs = def.params;
   if (!specs) {
     // a BPMN process declares its variables nowhere (Camunda takes any): its params are whatever is given, typed like
@@ -123,21 +157,14 @@ export function resolveParams(def: Definition, raw: Record<string, unknown>): Re
     let v = raw[name];
     if (v === undefined) {
       if (spec.default !== undefined) v = structuredClone(spec.default);
-      else if (spec.required === false) continue;
+      else if (spec.required === false || o.partial) continue;
       else
         throw new BadInputError(
           `missing param "${name}" for ${def.id}: ${spec.description ?? `expected ${spec.type}`} (use --param ${name}=...)`,
           { param: name },
         );
     }
-    const value = coerce(name, spec, v);
-    const r = schemaOf(name, spec).safeParse(value);
-    if (!r.success)
-      throw new BadInputError(
-        `param ${name}: ${r.error.issues.map((i) => i.message).join('; ')} (got ${JSON.stringify(value)})`,
-        { param: name },
-      );
-    out[name] = r.data;
+    out[name] = resolveParam(def, name, v);
   }
   return out;
 }

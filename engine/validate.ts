@@ -2,7 +2,7 @@
 import { eachProblems } from './each.js';
 import type { Definition, ReminderConfig, StateConfig, Target } from './definition.js';
 import { CANCEL_EVENT, calleeOf, reminderBody, stateKind, StateKind, targetOf } from './definition.js';
-import type { TaskRegistry } from './registry.js';
+import { unknownChoicesMessage, type TaskRegistry } from './registry.js';
 import { DefinitionError, closest, shortExpression } from './errors.js';
 import { knownInputIssues, unknownKeys } from './schema-keys.js';
 import { checkExpression, expressionSource, expressionsIn, isExpression } from './expressions.js';
@@ -43,7 +43,7 @@ const STATE_KEYS = [
 
 const KNOWN = {
   definition: ['id', 'version', 'title', 'description', 'params', 'root', 'machine', 'meta'],
-  param: ['type', 'description', 'default', 'required', 'enum', 'pattern', 'path'],
+  param: ['type', 'description', 'default', 'required', 'enum', 'pattern', 'path', 'choices'],
   state: STATE_KEYS,
   // the machine is a state that may also carry xstate's id
   machine: ['id', ...STATE_KEYS],
@@ -102,6 +102,13 @@ export function checkDefinition(def: Definition, registry: TaskRegistry, options
       );
     if (spec?.path !== undefined && (typeof spec.path !== 'boolean' || (spec.path && spec.type !== 'string')))
       add(`param ${name}`, `path must be true or false, on a string param; got ${JSON.stringify(spec.path)}`);
+    if (spec?.choices !== undefined) {
+      if (typeof spec.choices !== 'string' || !spec.choices)
+        add(`param ${name}`, `choices must be the id of a choice list, got ${JSON.stringify(spec.choices)}`);
+      // a registry given no choice lists (a test's, the BPMN conformance one) cannot tell a misspelt id from a real one
+      else if (registry.knowsChoices && !registry.hasChoices(spec.choices))
+        add(`param ${name}`, `param "${name}": ${unknownChoicesMessage(spec.choices, registry.listChoices())}`);
+    }
   }
   const rollback = (def.meta as { rollbackOnFailure?: unknown } | undefined)?.rollbackOnFailure;
   if (rollback !== undefined && typeof rollback !== 'boolean')

@@ -1,12 +1,12 @@
 // The default catalog of task nodes: each domain's list (tasks/<domain>/index.ts) concatenated, and the registry the CLI and runner start from.
-import { TaskRegistry, type TaskDefinition } from '../engine/index.js';
+import { TaskRegistry, type ChoiceProvider, type TaskDefinition } from '../engine/index.js';
 import { apacheTasks } from './apache/index.js';
 import { assertTasks } from './assert/index.js';
 import { bindTasks } from './bind/index.js';
 import { cronTasks } from './cron/index.js';
 import { dockerTasks } from './docker/index.js';
 import { envTasks } from './env/index.js';
-import { gitlabTasks } from './gitlab/index.js';
+import { gitlabChoices, gitlabTasks } from './gitlab/index.js';
 import { execTasks } from './exec/index.js';
 import { fsTasks } from './fs/index.js';
 import { galaxyTasks } from './galaxy/index.js';
@@ -55,7 +55,10 @@ export const allTasks: readonly TaskDefinition[] = [
   ...platformTasks,
 ];
 
-/** A fresh registry holding every built-in task node. */
+/** Every built-in choice list (what a param's `choices` names: the values the CLI offers at a terminal). */
+export const allChoices: readonly ChoiceProvider[] = [...gitlabChoices];
+
+/** A fresh registry holding every built-in task node and choice list. */
 export function createDefaultRegistry(): TaskRegistry {
-  return new TaskRegistry().register(...allTasks);
+  return new TaskRegistry().register(...allTasks).registerChoices(...allChoices);
 }

@@ -72,6 +72,7 @@ export const gravityDialect = defineDialect({
         ...(p.required !== undefined ? { required: p.required } : {}),
         ...(p.pattern ? { pattern: p.pattern } : {}),
         ...(p.path !== undefined ? { path: p.path } : {}),
+        ...(p.choices !== undefined ? { choices: p.choices } : {}),
         ...(p.default !== undefined ? { default: JSON.stringify(p.default) } : {}),
         ...(p.enum ? { enum: JSON.stringify(p.enum) } : {}),
         ...(p.description ? { description: p.description } : {}),
@@ -105,6 +106,7 @@ export const gravityDialect = defineDialect({
         ...(p.required !== undefined ? { required: p.required } : {}),
         ...(p.pattern ? { pattern: p.pattern } : {}),
         ...(p.path !== undefined ? { path: p.path } : {}),
+        ...(p.choices !== undefined ? { choices: p.choices } : {}),
         ...(p.default !== undefined
           ? { default: parseJson(p.default, process.id!, `default of param ${p.name}`) }
           : {}),

@@ -16,11 +16,13 @@ import {
   listSteps,
   listRuns,
   BadInputError,
+  CancelledError,
   cancelRun,
   declaredRoot,
   DetachedError,
   loadRun,
   messageRoute,
+  paramsToAsk,
   parseParamPairs,
   planDefinition,
   readJournal,
@@ -32,6 +34,7 @@ import {
   startRun,
 } from '../../engine/index.js';
 import type { App } from '../app.js';
+import { askParams, openParamTerminal } from '../ask-params.js';
 import { exitCodeOf, Exit, formatPlan, formatResult, print } from '../format.js';
 import { plainRenderer, ttyRenderer, type Renderer } from '../render.js';
 
@@ -201,6 +204,28 @@ function refuseRootOption(root: string | undefined, what: string, own: string | 
     );
 }
 
+/**
+ * The params `given` completed at the terminal (cli/ask-params.ts): undefined when Ctrl-C cancelled the questions.
+ * @throws BadInputError as resolveParams does, when an answer stays bad or a required param gets none.
+ */
+async function askMissingParams(
+  app: App,
+  def: Definition,
+  given: Record<string, string>,
+): Promise<Record<string, unknown> | undefined> {
+  const ac = new AbortController();
+  const terminal = await openParamTerminal(ac);
+  try {
+    const registry = await app.registry();
+    return await askParams({ def, given, registry, store: app.store, terminal, signal: ac.signal });
+  } catch (e) {
+    if (e instanceof CancelledError) return undefined;
+    throw e;
+  } finally {
+    terminal.close();
+  }
+}
+
 /** `gravity run <workflow | file.json> [--param k=v] [--dry-run]`. */
 export async function runCommand(
   app: App,
@@ -208,7 +233,20 @@ export async function runCommand(
   o: ExecOptions & { param?: string[]; dryRun?: boolean; map?: string[] },
 ): Promise<number> {
   const { def, source } = await app.load(ref, parseParamPairs(o.map ?? []));
-  const params = resolveParams(def, parseParamPairs(o.param ?? []));
+  const given = parseParamPairs(o.param ?? []);
+  let raw: Record<string, unknown> = given;
+  // on a terminal, what the run lacks (or may pick from a list) is asked rather than refused; never for a dry run,
+  // which only shows, nor without a terminal (CI, pipes, --json, --no-input): there a missing param stays exit 2
+  if (!o.dryRun && canAsk(o) && paramsToAsk(def, given).length) {
+    refuseRootOption(o.root, def.id, def.root);
+    const answered = await askMissingParams(app, def, given);
+    if (answered === undefined) {
+      process.stderr.write('cancelled: no run was started\n');
+      return Exit.Cancelled;
+    }
+    raw = answered;
+  }
+  const params = resolveParams(def, raw);
   refuseRootOption(o.root, def.id, def.root);
   if (o.dryRun) {
     // what the run would start with: path params made absolute, the declared root evaluated (engine/run-root.ts)

@@ -1,8 +1,10 @@
-// The gitlab.* task nodes (one per task file of this folder), listed so tasks/index.ts registers the whole domain by one name.
+// The gitlab.* task nodes (one per task file of this folder), listed so tasks/index.ts registers the whole domain by one name;
+// and the domain's choice lists (choices.ts), registered beside them.
 import { gitlabAdopt } from './adopt.js';
 import { gitlabAllocate } from './allocate.js';
 import { gitlabBackupCopy } from './backup-copy.js';
 import { gitlabBackupCreate } from './backup-create.js';
+import { gitlabBackupsChoices, gitlabBackupTargetsChoices, gitlabChoices, gitlabInstancesChoices } from './choices.js';
 import { gitlabCheckInstance } from './check-instance.js';
 import { gitlabConfigure } from './configure.js';
 import { gitlabDropAside } from './drop-aside.js';
@@ -39,6 +41,10 @@ export {
   gitlabCheckInstance,
   gitlabSwapVolumes,
   gitlabDropAside,
+  gitlabChoices,
+  gitlabInstancesChoices,
+  gitlabBackupTargetsChoices,
+  gitlabBackupsChoices,
 };
 
 /** Every gitlab.* task node, in catalog order. */

@@ -39,6 +39,7 @@ export const gitlabBackupRemote: Definition = workflow({
       type: 'string',
       pattern: '^[a-z0-9][a-z0-9-]{0,39}$',
       description: 'The instance (from the inventory) whose backup is pushed.',
+      choices: 'gitlab.instances',
     },
     to: {
       type: 'string',
@@ -48,6 +49,7 @@ export const gitlabBackupRemote: Definition = workflow({
     backup: {
       type: 'string',
       default: 'latest',
+      choices: 'gitlab.backups',
       description: 'The backup id, or latest (the newest complete one).',
     },
     ...remoteAccessParams,

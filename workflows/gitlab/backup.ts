@@ -81,6 +81,7 @@ export const gitlabBackup: Definition = workflow({
       type: 'string',
       pattern: '^(all|[a-z0-9][a-z0-9-]{0,39})$',
       description: 'The instance to back up (its inventory name), or all: every active instance.',
+      choices: 'gitlab.instances-or-all',
     },
     mode: {
       type: 'string',

@@ -20,6 +20,7 @@ export const gitlabDecommission: Definition = workflow({
       type: 'string',
       pattern: '^[a-z0-9][a-z0-9-]{0,39}$',
       description: 'The instance to decommission (its inventory name).',
+      choices: 'gitlab.instances',
     },
     yes: {
       type: 'boolean',

@@ -25,11 +25,13 @@ export const gitlabRestore: Definition = workflow({
       pattern: NAME,
       description: 'The instance whose backup is restored (into itself, unless `into` is given).',
       // asked at a terminal when not given: the inventory's instances, then (below) the chosen one's backups
+      choices: 'gitlab.instances',
     },
     backup: {
       type: 'string',
       default: 'latest',
       pattern: '^(latest|\\d{8}T\\d{6}Z(-\\d+)?)$',
+      choices: 'gitlab.backups',
       description: 'The backup id (YYYYMMDDTHHMMSSZ, its folder under bckups/), or latest: the newest complete one.',
     },
     into: {
