@@ -15,6 +15,7 @@ import { hostTasks } from './host/index.js';
 import { logTasks } from './log/index.js';
 import { platformTasks } from './platform/index.js';
 import { timeTasks } from './time/index.js';
+import { vagrantTasks } from './vagrant/index.js';
 
 // each domain index exports its task nodes and its list, nothing else: re-exported whole, never named again here
 export * from './exec/index.js';
@@ -32,6 +33,7 @@ export * from './bind/index.js';
 export * from './apache/index.js';
 export * from './env/index.js';
 export * from './platform/index.js';
+export * from './vagrant/index.js';
 export { formatCommand, quoteArg } from './support/format.js';
 export { formatReport } from './host/report.js';
 export type { CheckToolOutput } from './host/check-tool.js';
@@ -53,6 +55,7 @@ export const allTasks: readonly TaskDefinition[] = [
   ...apacheTasks,
   ...envTasks,
   ...platformTasks,
+  ...vagrantTasks,
 ];
 
 /** Every built-in choice list (what a param's `choices` names: the values the CLI offers at a terminal). */
