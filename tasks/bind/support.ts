@@ -37,7 +37,9 @@ export const zoneFields = {
  * addresses: the proxy's and the machine's), or either named `ns` (the name server's). Each issue names its field.
  */
 export function checkZoneNames(m: EnvModel, ctx: z.RefinementCtx, at: (string | number)[] = ['model']): void {
-  const sites = new Set(m.sites.map((s) => s.name));
+  // a site's name may be its own machine's (env:init names each site's machine after it): the name is the site's,
+  // at the proxy; any other machine of that name would give it two addresses
+  const sites = new Map(m.sites.map((s) => [s.name, s.machine]));
   for (const [i, s] of m.sites.entries())
     if (s.name === NS_LABEL)
       ctx.addIssue({
@@ -52,7 +54,7 @@ export function checkZoneNames(m: EnvModel, ctx: z.RefinementCtx, at: (string | 
         path: [...at, 'machines', i, 'name'],
         message: `machine ${mc.name}: the name server's name`,
       });
-    else if (sites.has(mc.name))
+    else if (sites.has(mc.name) && sites.get(mc.name) !== mc.name)
       ctx.addIssue({
         code: 'custom',
         path: [...at, 'machines', i, 'name'],
@@ -95,8 +97,11 @@ export function renderZone(
     '; the homepage and the sites: the reverse proxy (Apache) serves them by name',
     rr('@', 'A', o.proxy),
     ...byName(m.sites).map((s) => rr(s.name, 'A', o.proxy)),
+    // (a machine named after the site it serves has the site's record, at the proxy)
     '; the machines, at their own addresses',
-    ...byName(m.machines).map((mc) => rr(mc.name, 'A', mc.ip)),
+    ...byName(m.machines)
+      .filter((mc) => !m.sites.some((s) => s.name === mc.name))
+      .map((mc) => rr(mc.name, 'A', mc.ip)),
     '',
   ].join('\n');
 }

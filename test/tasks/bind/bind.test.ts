@@ -136,6 +136,20 @@ describe('the serial', () => {
 });
 
 describe('bind.zone', () => {
+  it("gives a machine named after the site it serves the site's record only (at the proxy)", () => {
+    const model = {
+      ...MODEL,
+      machines: [{ name: 'v5', kind: 'site', ip: '10.42.0.11' }, MODEL.machines[2]],
+      sites: [{ name: 'v5', machine: 'v5', port: 8080 }],
+    };
+    const i = bindZone.input.parse({ model, proxy: '192.0.2.80', zonesDir: '/tmp/z' });
+    const text = renderZone(i.model, { proxy: '192.0.2.80', ttl: 300, serial: 1 });
+    expect(text.split('\n').filter((l) => /^(v5|db)\s/.test(l))).toEqual([
+      'v5              IN A    192.0.2.80',
+      'db              IN A    10.42.0.20',
+    ]);
+  });
+
   it('refuses a broken input, naming the field', () => {
     const issue = (input: object) => {
       const r = bindZone.input.safeParse({ model: MODEL, proxy: '192.0.2.80', zonesDir: '/tmp/z', ...input });
