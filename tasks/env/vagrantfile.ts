@@ -101,8 +101,16 @@ export const envVagrantfileInput = z
       .default(1024)
       .describe('MB of memory per VM (virtualbox, libvirt).'),
     cpus: z.number().int().min(1).max(256).default(1).describe('CPUs per VM (virtualbox, libvirt).'),
-    salt: saltInput.optional(),
-    shell: shellInput.optional(),
+    salt: saltInput
+      .nullable()
+      .optional()
+      .describe(
+        'Provision with masterless Salt (salt-call --local state.highstate, failing on a failed state), the environment in the pillar under `gravity`.',
+      ),
+    shell: shellInput
+      .nullable()
+      .optional()
+      .describe('Provision with a shell script, given the environment in GRAVITY_* variables.'),
   })
   .superRefine((i, ctx) => {
     if (!i.salt === !i.shell)
@@ -198,6 +206,12 @@ export function renderVagrantfile(i: EnvVagrantfileInput): string {
         `      l.cpus = ${i.cpus}`,
         '    end',
       );
+    // the shell provisioner's variables, and the container's own environment on docker (where no provisioner runs:
+    // the image's command reads GRAVITY_IP to bind its own address)
+    const facts = machineFacts(i, machine).map(([k, v]): [string, string] => [
+      `GRAVITY_${k.toUpperCase()}`,
+      typeof v === 'string' ? v : v.join(' '),
+    ]);
     if (i.provider === 'docker')
       out.push(
         '    m.vm.provider "docker" do |d|',
@@ -205,6 +219,7 @@ export function renderVagrantfile(i: EnvVagrantfileInput): string {
         `      d.name = ${q(prefix + machine.name)}`,
         '      d.has_ssh = false',
         '      d.create_args = ["--network", "host"]',
+        `      d.env = ${rubyHash(facts, '      ')}`,
         '    end',
       );
     const sync = vm ? ', type: "rsync"' : '';
@@ -228,15 +243,11 @@ export function renderVagrantfile(i: EnvVagrantfileInput): string {
       );
     } else {
       const sh = i.shell!;
-      // the sites a space-separated list, as a shell reads it
-      const env = machineFacts(i, machine).map(([k, v]): [string, string] => [
-        `GRAVITY_${k.toUpperCase()}`,
-        typeof v === 'string' ? v : v.join(' '),
-      ]);
+      // (the sites a space-separated list, as a shell reads it)
       out.push(
         `    m.vm.provision "shell", path: ${q(sh.script)},`,
         `      args: [${sh.args.map(q).join(', ')}],`,
-        `      env: ${rubyHash(env, '      ')}`,
+        `      env: ${rubyHash(facts, '      ')}`,
       );
     }
     out.push('  end');
