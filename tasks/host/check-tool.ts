@@ -1,9 +1,7 @@
 // Looks for one command-line tool on the host as a task node: where it is, its version, whether it works.
-import { constants } from 'node:fs';
-import { access, stat } from 'node:fs/promises';
-import { delimiter, isAbsolute, join, resolve } from 'node:path';
 import { z } from 'zod';
 import { defineTask, type ExecResult } from '../../engine/index.js';
+import { findExecutable, searchDirs } from './support.js';
 
 /** Input of `host.check-tool`. */
 export const checkToolInput = z.strictObject({
@@ -41,23 +39,6 @@ export type CheckToolOutput = z.output<typeof checkToolOutput>;
 const TIMEOUT_MS = 10_000;
 const DEFAULT_VERSION = '(\\d+\\.\\d+(?:\\.\\d+)?)';
 
-/** First executable regular file named `command` in `dirs`, or undefined. */
-export async function findExecutable(command: string, dirs: readonly string[]): Promise<string | undefined> {
-  const candidates = command.includes('/')
-    ? [resolve(command)]
-    : dirs.filter((d) => isAbsolute(d)).map((d) => join(d, command));
-  for (const c of candidates) {
-    try {
-      if (!(await stat(c)).isFile()) continue;
-      await access(c, constants.X_OK);
-      return c;
-    } catch {
-      // not there or not executable: keep looking
-    }
-  }
-  return undefined;
-}
-
 /** First non-empty line of a command's stderr (or stdout), for one-line details. */
 function firstLine(r: ExecResult): string {
   const line = `${r.stderr}\n${r.stdout}`.split(/\r?\n/).find((l) => l.trim() !== '');
@@ -78,8 +59,7 @@ export const hostCheckTool = defineTask({
   ],
   async run(ctx) {
     const { tool, command, versionArgs, versionPattern, alsoSearch = [], probe } = ctx.input;
-    const dirs = [...(process.env.PATH ?? '').split(delimiter).filter(Boolean), ...alsoSearch];
-    const path = await findExecutable(command, dirs);
+    const path = await findExecutable(command, searchDirs(alsoSearch));
     if (!path)
       return {
         tool,
