@@ -3,6 +3,8 @@
 import type { Definition } from '../engine/authoring.js';
 import { closest } from '../engine/authoring.js';
 import { girofleSync } from './girofle/sync.js';
+import { hostBootstrap } from './host/bootstrap.js';
+import { hostBindProxy, hostUnbindProxy } from './host/bind-proxy.js';
 import { hostDoctor } from './host/doctor.js';
 import { gitlabAdoptWorkflow } from './gitlab/adopt.js';
 import { gitlabBackup } from './gitlab/backup.js';
@@ -12,10 +14,23 @@ import { gitlabDecommission } from './gitlab/decommission.js';
 import { gitlabListWorkflow } from './gitlab/list.js';
 import { gitlabRestore } from './gitlab/restore.js';
 import { gitlabSchedule } from './gitlab/schedule.js';
+import { envInit } from './env/init.js';
+import {
+  envDestroy,
+  envHalt,
+  envStatus,
+  envUp,
+  platformDestroy,
+  platformHalt,
+  platformStatusWorkflow,
+  platformUp,
+} from './env/manage.js';
+import { platformAddProjectWorkflow, platformInitWorkflow } from './platform/init.js';
 
 /** Every catalog workflow, by family. */
 export const catalog: Definition[] = [
   hostDoctor,
+  hostBootstrap,
   girofleSync,
   gitlabCommission,
   gitlabListWorkflow,
@@ -25,6 +40,19 @@ export const catalog: Definition[] = [
   gitlabBackupRemote,
   gitlabSchedule,
   gitlabRestore,
+  platformInitWorkflow,
+  platformAddProjectWorkflow,
+  envInit,
+  envUp,
+  envHalt,
+  envStatus,
+  envDestroy,
+  platformUp,
+  platformHalt,
+  platformStatusWorkflow,
+  platformDestroy,
+  hostBindProxy,
+  hostUnbindProxy,
 ];
 
 /** The catalog workflow with this id, if any. */

@@ -2,7 +2,7 @@
 // (halting a stopped machine, destroying one that is not created are no-ops). Neither is undone on rollback: a halted
 // machine is brought up by vagrant.up, a destroyed one cannot come back.
 import { z } from 'zod';
-import { defineTask } from '../../engine/index.js';
+import { defineTask, ErrorCode, TaskError } from '../../engine/index.js';
 import {
   exists,
   machineName,
@@ -59,7 +59,12 @@ export const vagrantDestroy = defineTask({
   title: 'Destroy Vagrant machines',
   description:
     "Destroys one machine of a Vagrantfile, or all of them (vagrant destroy -f [<machine>]): its container or VM and its disks are removed, the Vagrantfile stays. Runs in the Vagrantfile's folder, its output streamed to the log and killed past `timeoutMs` or on cancel. A machine not created is fine (idempotent): when none of them is, vagrant destroy does not even run. Outputs the machines it destroyed and every machine's state after (vagrant status --machine-readable). Cannot be undone.",
-  input,
+  input: input.extend({
+    ifPresent: z
+      .boolean()
+      .default(false)
+      .describe('true: a folder without a Vagrantfile (or no folder) has nothing to destroy, instead of an error.'),
+  }),
   output: z.object({
     destroyed: z.array(z.string()).describe('The machines that existed before the step and do not now.'),
     machines: machineRows,
@@ -72,7 +77,14 @@ export const vagrantDestroy = defineTask({
   ],
   async run(ctx) {
     const i = ctx.input;
-    const t = await vagrantTarget(ctx, 'vagrant.destroy', i.dir, i.timeoutMs);
+    let t;
+    try {
+      t = await vagrantTarget(ctx, 'vagrant.destroy', i.dir, i.timeoutMs);
+    } catch (e) {
+      if (!(i.ifPresent && e instanceof TaskError && e.code === ErrorCode.NotFound)) throw e;
+      ctx.log.info(`${i.dir} has no Vagrantfile: nothing to destroy`);
+      return { destroyed: [], machines: [] };
+    }
     const all = await readStatus(ctx, t);
     const before = selected(t, all, i.machine);
     if (!before.some(exists)) {

@@ -21,6 +21,7 @@ const input = z.strictObject({
   machine: machineName,
   provider: z
     .enum(['virtualbox', 'libvirt', 'docker'])
+    .nullable()
     .optional()
     .describe("--provider: the provider of the machines it creates (absent: vagrant's default one)."),
   provision: z

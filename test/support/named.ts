@@ -36,7 +36,15 @@ const alive = (pid: number) => {
 };
 
 /** Starts named in `dir`, reading the zone statements of `include`; resolves once it is serving. */
-export async function startNamed(dir: string, include: string): Promise<TestNamed> {
+export async function startNamed(
+  dir: string,
+  include: string,
+  at: { address?: string; port?: number; controlAddress?: string; controlPort?: number } = {},
+): Promise<TestNamed> {
+  const address = at.address ?? NAMED_ADDRESS;
+  const port = at.port ?? NAMED_PORT;
+  const controlAddress = at.controlAddress ?? CONTROL_ADDRESS;
+  const controlPort = at.controlPort ?? CONTROL_PORT;
   for (const tool of [NAMED, '/usr/bin/dig', '/usr/sbin/rndc'])
     if (!existsSync(tool))
       throw new Error(`${tool} is missing: install bind9, bind9-utils and bind9-dnsutils (.ci/run does)`);
@@ -49,7 +57,7 @@ export async function startNamed(dir: string, include: string): Promise<TestName
     [
       'options {',
       `  directory "${dir}";`,
-      `  listen-on port ${NAMED_PORT} { ${NAMED_ADDRESS}; };`,
+      `  listen-on port ${port} { ${address}; };`,
       '  listen-on-v6 { none; };',
       `  pid-file "${pidFile}";`,
       `  session-keyfile "${join(dir, 'session.key')}";`,
@@ -60,7 +68,7 @@ export async function startNamed(dir: string, include: string): Promise<TestName
       '};',
       key,
       // an explicit control channel: without one, named opens 127.0.0.1:953 and ::1:953 with Debian's rndc.key
-      `controls { inet ${CONTROL_ADDRESS} port ${CONTROL_PORT} allow { 127.0.0.1; ${CONTROL_ADDRESS}; } keys { "gravity-test"; }; };`,
+      `controls { inet ${controlAddress} port ${controlPort} allow { 127.0.0.1; ${controlAddress}; } keys { "gravity-test"; }; };`,
       `include "${include}";`,
       '',
     ].join('\n'),
@@ -68,7 +76,7 @@ export async function startNamed(dir: string, include: string): Promise<TestName
   const rndcConf = join(dir, 'rndc.conf');
   writeFileSync(
     rndcConf,
-    `${key}\noptions { default-key "gravity-test"; default-server ${CONTROL_ADDRESS}; default-port ${CONTROL_PORT}; };\n`,
+    `${key}\noptions { default-key "gravity-test"; default-server ${controlAddress}; default-port ${controlPort}; };\n`,
   );
   const child = spawn(NAMED, ['-g', '-c', conf], { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
   let log = '';
@@ -87,16 +95,16 @@ export async function startNamed(dir: string, include: string): Promise<TestName
   }
   if (!/\brunning\b/.test(log)) {
     await stop();
-    throw new Error(`named did not start on ${NAMED_ADDRESS}#${NAMED_PORT}:\n${log.trim()}`);
+    throw new Error(`named did not start on ${address}#${port}:\n${log.trim()}`);
   }
   return { pid, pidFile, rndcConf, log: () => log, stop };
 }
 
 /** What the test named answers for `name` (dig +short), one record a line. */
-export function dig(name: string, type = 'A'): string {
+export function dig(name: string, type = 'A', server = { address: NAMED_ADDRESS, port: NAMED_PORT }): string {
   return execFileSync(
     'dig',
-    [`@${NAMED_ADDRESS}`, '-p', String(NAMED_PORT), '+short', '+time=1', '+tries=2', name, type],
+    [`@${server.address}`, '-p', String(server.port), '+short', '+time=1', '+tries=2', name, type],
     { encoding: 'utf8' },
   ).trim();
 }

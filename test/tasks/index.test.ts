@@ -1,6 +1,6 @@
 // The default registry: every built-in task node registered once under its id, each planning a valid input without running it.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -97,15 +97,27 @@ describe('default task registry', () => {
       'gravity.approval',
       'gravity.message',
       'gravity.send',
+      'host.apache-modules',
+      'host.apt-install',
+      'host.apt-plan',
       'host.check-tool',
       'host.report',
+      'host.requirements',
       'log.info',
       'platform.activate',
       'platform.add-project',
       'platform.allocate',
+      'platform.environment',
+      'platform.get',
       'platform.init',
       'platform.release',
+      'platform.status',
+      'platform.sync-project',
       'time.wait',
+      'vagrant.destroy',
+      'vagrant.halt',
+      'vagrant.status',
+      'vagrant.up',
     ]);
   });
 
@@ -115,6 +127,12 @@ describe('default task registry', () => {
     expect(() => createDefaultRegistry().register(allTasks[0])).toThrow(/task "exec.run" is already registered/);
   });
 });
+
+/** Whether dpkg says `pkg` is installed (the apt plans must leave it as it was). */
+function dpkgInstalled(pkg: string): boolean {
+  const r = spawnSync('dpkg-query', ['-W', '-f', '${db:Status-Status}', '--', pkg], { encoding: 'utf8' });
+  return r.status === 0 && r.stdout === 'installed';
+}
 
 /** A valid input of one task, the text of it its plan must show, and what its run would leave behind. */
 interface PlanCase {
@@ -211,6 +229,29 @@ const PLAN_INPUTS: Record<string, (d: string) => PlanCase> = {
   'host.report': () => ({
     input: { checks: [{ tool: 'git', found: true, ok: true, version: '2.43.0', path: '/usr/bin/git' }] },
     mentions: 'report on 1 tool(s)',
+  }),
+  'host.apache-modules': (d) => ({
+    input: { modules: ['proxy'], modulesDir: join(d, 'modules'), enabledDir: join(d, 'mods-enabled') },
+    mentions: `test -f ${join(d, 'modules/mod_proxy.so')}`,
+  }),
+  'host.requirements': () => ({
+    input: {
+      requirements: [
+        { name: 'git', options: [{ checks: [{ tool: 'git', found: false, ok: false }], packages: ['git'] }] },
+      ],
+    },
+    mentions: 'git (git)',
+  }),
+  // a package this host does not have: its plan must not install it (nor simulate anything: plans run nothing)
+  'host.apt-plan': () => ({
+    input: { packages: ['sl'] },
+    mentions: 'apt-get install -s --no-install-recommends -- sl',
+    check: () => expect(dpkgInstalled('sl')).toBe(false),
+  }),
+  'host.apt-install': () => ({
+    input: { packages: ['sl'] },
+    mentions: 'DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends -- sl',
+    check: () => expect(dpkgInstalled('sl')).toBe(false),
   }),
   'git.init': (d) => ({ input: { dir: join(d, 'repo') }, mentions: join(d, 'repo'), trace: join(d, 'repo') }),
   'git.clone': (d) => ({
@@ -432,6 +473,29 @@ const PLAN_INPUTS: Record<string, (d: string) => PlanCase> = {
     mentions: `write ${join(d, 'Vagrantfile')} for 1161.paas.example.test: 1 machine(s) on libvirt, provisioned by shell (up.sh), checked with vagrant validate first`,
     trace: join(d, 'Vagrantfile'),
   }),
+  // vagrant: planning runs no vagrant (it would look for the Vagrantfile): the plan is the command lines
+  'vagrant.status': (d) => ({
+    input: { dir: join(d, 'env') },
+    mentions: `cd ${join(d, 'env')} && vagrant status --machine-readable`,
+  }),
+  'vagrant.up': (d) => ({
+    input: { dir: join(d, 'env'), machine: 'web1', provider: 'docker', provision: false },
+    given: { 'env/Vagrantfile': 'Vagrant.configure("2") { |c| c.vm.define "web1" }\n' },
+    mentions: `cd ${join(d, 'env')} && vagrant up web1 --provider=docker --no-provision`,
+    trace: join(d, 'env/.vagrant'),
+  }),
+  'vagrant.halt': (d) => ({
+    input: { dir: join(d, 'env'), machine: 'web1' },
+    given: { 'env/Vagrantfile': 'Vagrant.configure("2") { |c| c.vm.define "web1" }\n' },
+    mentions: `cd ${join(d, 'env')} && vagrant halt web1`,
+    trace: join(d, 'env/.vagrant'),
+  }),
+  'vagrant.destroy': (d) => ({
+    input: { dir: join(d, 'env') },
+    given: { 'env/Vagrantfile': 'Vagrant.configure("2") { |c| c.vm.define "web1" }\n' },
+    mentions: `cd ${join(d, 'env')} && vagrant destroy -f`,
+    trace: join(d, 'env/.vagrant'),
+  }),
   'env.homepage': (d) => ({
     input: { model: PLAN_MODEL, path: join(d, 'www/index.html') },
     mentions: `write the homepage of 1161.paas.example.test to ${join(d, 'www/index.html')}: 1 site(s), 1 machine(s), 0 tool(s)`,
@@ -520,6 +584,30 @@ const PLAN_INPUTS: Record<string, (d: string) => PlanCase> = {
   'platform.allocate': (d) => ({
     input: { home: d, platform: 'paas', env: '1161', machines: ['v5', 'db'] },
     mentions: 'allocate addresses for v5, db of paas/1161',
+  }),
+  'platform.get': (d) => ({
+    input: { home: d, platform: 'paas', env: '1161' },
+    mentions: `read ${join(d, 'platforms/paas/platform.json')}`,
+  }),
+  'platform.sync-project': (d) => ({
+    input: { home: d, platform: 'paas', env: '1161', project: 'web' },
+    mentions: `git clone <repository of web> ${join(d, 'platforms/paas/1161/srv/web')}`,
+    trace: join(d, 'platforms'),
+  }),
+  'platform.environment': (d) => ({
+    input: {
+      home: d,
+      platform: 'paas',
+      env: '1161',
+      active: [{ name: 'v5', kind: 'site' }],
+      addresses: { v5: '10.10.0.1' },
+    },
+    mentions: `write ${join(d, 'platforms/paas/1161/etc/gravity/env.json')} and etc/gravity/env: 1 machines`,
+    trace: join(d, 'platforms'),
+  }),
+  'platform.status': (d) => ({
+    input: { home: d, platform: 'paas', include: join(d, 'inc'), zonesDir: join(d, 'z'), sitesDir: join(d, 's') },
+    mentions: 'report every environment of paas: sites, machines (vagrant status), DNS and Apache',
   }),
   'platform.release': () => ({
     input: { platform: 'paas', env: '1161' },

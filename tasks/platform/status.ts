@@ -1,0 +1,145 @@
+// platform.status: a platform's environments as a table — each one's sites with their URLs, its machines' states (vagrant
+// status --machine-readable in the environment's folder), its homepage, and whether the host's Bind (its stanza in the
+// zone include file and its zone file) and Apache (its virtual hosts file) serve it.
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { defineTask } from '../../engine/index.js';
+import { envHost, envModel, siteHost } from '../env/model.js';
+import { errnoCode } from '../support/files.js';
+import { readStatus, vagrantTarget } from '../vagrant/support.js';
+import { environmentsOf } from './environment.js';
+import { envName, homeOf, loadPlatform, platformName } from './support.js';
+
+const row = z.object({
+  env: z.string().describe('The environment.'),
+  url: z.string().describe('Its homepage.'),
+  sites: z
+    .array(z.object({ name: z.string().describe('The site.'), url: z.string().describe('Its URL.') }))
+    .describe('Its sites.'),
+  machines: z
+    .array(
+      z.object({
+        name: z.string().describe('The machine.'),
+        ip: z.string().describe('Its address.'),
+        state: z.string().describe('Its state (vagrant status), or unknown.'),
+      }),
+    )
+    .describe('Its machines.'),
+  dns: z.boolean().describe("Whether the host's Bind serves its zone (stanza and zone file there)."),
+  apache: z.boolean().describe("Whether the host's Apache has its virtual hosts file."),
+  problem: z.string().optional().describe('What could not be read.'),
+});
+type Row = z.infer<typeof row>;
+
+/** Columns padded to their widest cell. */
+function table(rows: string[][]): string {
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
+  return rows
+    .map((r) =>
+      r
+        .map((c, i) => c.padEnd(widths[i]))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
+}
+
+/** The rows as a table: one line per environment. */
+export function formatStatus(platform: string, rows: Row[]): string {
+  if (!rows.length)
+    return `platform ${platform} has no environment (gravity run env:init --param platform=${platform} --param env=<ticket> makes one)`;
+  return table([
+    ['ENV', 'URL', 'SITES', 'MACHINES', 'DNS', 'APACHE'],
+    ...rows.map((r) => [
+      r.env,
+      r.url,
+      r.sites.map((s) => s.name).join(',') || '-',
+      r.problem ?? (r.machines.map((m) => `${m.name}:${m.state}`).join(' ') || '-'),
+      r.dns ? 'bound' : '-',
+      r.apache ? 'bound' : '-',
+    ]),
+  ]);
+}
+
+const readOr = async (p: string): Promise<string | undefined> => {
+  try {
+    return await readFile(p, 'utf8');
+  } catch (e) {
+    if (errnoCode(e) === 'ENOENT') return undefined;
+    throw e;
+  }
+};
+
+/** Reports a platform's environments. */
+export const platformStatus = defineTask({
+  id: 'platform.status',
+  title: "Report a platform's environments",
+  description:
+    "For each environment of the platform (or those given): its homepage and sites' URLs, its machines with their address and state (vagrant status --machine-readable; unknown when there is no Vagrantfile or vagrant fails), and whether the host's Bind (its stanza in the include file and its zone file in zonesDir) and Apache (<platform>-<env>.conf in sitesDir) serve it. Outputs the rows and the table. Read only.",
+  input: z.strictObject({
+    home: z.string().min(1).describe('The folder holding platforms/ (relative: from the run root).'),
+    platform: platformName,
+    envs: z.array(envName).max(256).default([]).describe('The environments (none: every one of the platform).'),
+    include: z.string().min(1).describe('The zone include file of the host (host:bind-proxy writes it).'),
+    zonesDir: z.string().min(1).describe('The folder of the zone files.'),
+    sitesDir: z.string().min(1).describe('The folder of the virtual hosts files.'),
+  }),
+  output: z.object({
+    rows: z.array(row).describe('One row per environment.'),
+    report: z.string().describe('The rows as a table.'),
+  }),
+  idempotent: true,
+  plan: (i) => [
+    `report ${i.envs.length ? i.envs.join(', ') : 'every environment'} of ${i.platform}: sites, machines (vagrant status), DNS and Apache`,
+  ],
+  async run(ctx) {
+    const i = ctx.input;
+    const h = homeOf(ctx.root, i.home);
+    const p = await loadPlatform(h, i.platform);
+    const pdir = join(h, 'platforms', p.name);
+    const envs = i.envs.length ? i.envs : await environmentsOf(pdir);
+    const include = (await readOr(homeOf(ctx.root, i.include))) ?? '';
+    const rows: Row[] = [];
+    for (const env of envs) {
+      const dir = join(pdir, env);
+      const names = { env, platform: p.name, domain: p.domain };
+      const base = {
+        env,
+        url: `http://${envHost(names)}/`,
+        dns:
+          include.includes(`// BEGIN gravity zone ${envHost(names)}\n`) &&
+          (await readOr(join(homeOf(ctx.root, i.zonesDir), `${envHost(names)}.zone`))) !== undefined,
+        apache: (await readOr(join(homeOf(ctx.root, i.sitesDir), `${p.name}-${env}.conf`))) !== undefined,
+      };
+      const text = await readOr(join(dir, 'etc', 'gravity', 'env.json'));
+      const parsed = text ? envModel.safeParse((JSON.parse(text) as { model?: unknown }).model) : undefined;
+      if (!parsed?.success) {
+        rows.push({
+          ...base,
+          sites: [],
+          machines: [],
+          problem: text ? 'etc/gravity/env.json unreadable' : 'not initialised (no etc/gravity/env.json)',
+        });
+        continue;
+      }
+      const m = parsed.data;
+      let states = new Map<string, string>();
+      let problem: string | undefined;
+      if ((await readOr(join(dir, 'Vagrantfile'))) !== undefined)
+        try {
+          const t = await vagrantTarget(ctx, 'platform.status', dir, 120_000);
+          states = new Map((await readStatus(ctx, t)).map((r) => [r.name, r.state]));
+        } catch (e) {
+          problem = `vagrant status: ${(e as Error).message.split('\n')[0]}`;
+        }
+      rows.push({
+        ...base,
+        sites: m.sites.map((s) => ({ name: s.name, url: `http://${siteHost(m, s.name)}/` })),
+        machines: m.machines.map((x) => ({ name: x.name, ip: x.ip, state: states.get(x.name) ?? 'unknown' })),
+        ...(problem ? { problem } : {}),
+      });
+    }
+    return { rows, report: formatStatus(p.name, rows) };
+  },
+});
