@@ -6,10 +6,19 @@ import { defineTask } from '../../engine/index.js';
 import { checkToolOutput, type CheckToolOutput } from './check-tool.js';
 import { debianPackage, installLine } from './support-apt.js';
 
+/** A check as host.check-tool (or host.apache-modules) outputs it, strict as every input. */
+const checkResult = z.strictObject({
+  ...checkToolOutput.shape,
+  modules: z
+    .array(z.unknown())
+    .optional()
+    .describe("host.apache-modules' own field: each module with whether it is available and enabled."),
+});
+
 const option = z.strictObject({
   name: z.string().min(1).optional().describe('The option, e.g. "docker"; default: the requirement\'s name.'),
   checks: z
-    .array(checkToolOutput)
+    .array(checkResult)
     .min(1)
     .describe('Checks that must all pass for this option to meet the requirement (host.check-tool results).'),
   packages: z.array(debianPackage).min(1).describe('The Debian packages that provide this option.'),
@@ -18,7 +27,7 @@ const option = z.strictObject({
     .optional()
     .describe('Why gravity does not install this option (e.g. not in Debian main): it is reported, never installed.'),
   notes: z
-    .array(checkToolOutput)
+    .array(checkResult)
     .optional()
     .describe('Checks reported but not required (e.g. whether the docker daemon answers).'),
 });

@@ -119,9 +119,11 @@ export const platformGet = defineTask({
   },
 });
 
-const activeItem = z.object({
+const activeItem = z.strictObject({
   name: z.string().describe('The site or service.'),
   kind: z.enum(['site', 'service']).describe('site or service.'),
+  project: z.string().optional().describe('The project declaring it.'),
+  depends: z.array(z.string()).optional().describe('What it depends on directly.'),
   port: z.number().int().optional().describe('Its port.'),
   title: z.string().optional().describe('Its title.'),
 });
@@ -177,7 +179,7 @@ export const platformEnvironment = defineTask({
     addresses: z.record(z.string(), z.string()).describe("machine -> address (platform.allocate's addresses)."),
     tools: z
       .array(
-        z.object({
+        z.strictObject({
           name: z.string().describe('The tool.'),
           machine: z.string().describe('Its machine.'),
           port: z.number().int().describe('Its port.'),
@@ -189,7 +191,7 @@ export const platformEnvironment = defineTask({
     provisioning: z
       .record(
         z.string(),
-        z.object({
+        z.strictObject({
           salt: z.string().optional().describe('Its Salt states folder.'),
           shell: z.string().optional().describe('Its shell script.'),
         }),

@@ -5,6 +5,7 @@
 // `vagrant status --machine-readable`.
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
 import { ErrorCode, TaskError, type TaskContext } from '../../engine/index.js';
 import { execCommand } from '../support/command.js';
@@ -178,6 +179,27 @@ export async function vagrant(
   t: VagrantTarget,
   args: string[],
   o: { stream?: boolean } = {},
+): Promise<string> {
+  // a machine another vagrant holds (one a killed gravity left running, which goes on to its end) is waited for, within
+  // the step's budget: vagrant refuses at once instead of waiting itself
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await vagrantOnce(ctx, t, args, o);
+    } catch (e) {
+      const locked = e instanceof TaskError && /because it is locked/.test(e.message);
+      if (!locked || ctx.signal.aborted || performance.now() + 2000 > t.deadline || attempt >= 300) throw e;
+      if (attempt === 1) ctx.log.warn(`${t.task}: another vagrant process holds a machine in ${t.dir}: waiting for it`);
+      await sleep(2000, undefined, { signal: ctx.signal }).catch(() => undefined);
+    }
+  }
+}
+
+/** Runs vagrant once (see `vagrant`). */
+async function vagrantOnce(
+  ctx: Pick<TaskContext<unknown>, 'exec' | 'signal' | 'log'>,
+  t: VagrantTarget,
+  args: string[],
+  o: { stream?: boolean },
 ): Promise<string> {
   const shown = formatCommand('vagrant', args);
   const left = Math.floor(t.deadline - performance.now());

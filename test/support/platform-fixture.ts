@@ -73,7 +73,10 @@ export function buildMachineImage(d: TestDocker): void {
     'case "$GRAVITY_MACHINE" in v5) port=8080 ;; api) port=8081 ;; *) port=3306 ;; esac',
     'mkdir -p /tmp/www',
     'echo "site $GRAVITY_MACHINE of $GRAVITY_ENV" > /tmp/www/index.html',
-    'exec httpd -f -p "$GRAVITY_IP:$port" -h /tmp/www',
+    '# (as pid 1, a process without a handler ignores SIGTERM: the trap lets docker stop end it at once)',
+    'httpd -f -p "$GRAVITY_IP:$port" -h /tmp/www &',
+    "trap 'kill $!; exit 0' TERM INT",
+    'wait',
     '',
   ].join('\n');
   buildBusyboxImage(d, MACHINE_IMAGE, { '/usr/local/bin/serve': serve }, 'CMD ["/usr/local/bin/serve"]');

@@ -228,11 +228,13 @@ describe('env:init', () => {
   }, 60_000);
 
   it('env:status shows each environment with its sites, machine states and bindings; env:halt and env:up stop and start the machines', async () => {
-    const statusOf = async () => {
+    // every environment (platform:status), or those named (env:status: vagrant status costs seconds per environment)
+    const statusOf = async (envs?: string) => {
       const r = await sb.run(
         'run',
-        'platform:status',
+        envs ? 'env:status' : 'platform:status',
         ...['--param', 'platform=paas', '--param', `home=${home}`, ...hostParams.slice(0, 6), '--json'],
+        ...(envs ? ['--param', `envs=${envs}`] : []),
       );
       expect(r.code, r.stdout + r.stderr).toBe(0);
       return JSON.parse(r.stdout).output as {
@@ -281,7 +283,7 @@ describe('env:init', () => {
       `home=${home}`,
     );
     expect(halt.code, halt.stdout + halt.stderr).toBe(0);
-    expect((await statusOf()).rows[0].machines.every((m) => m.state !== 'running')).toBe(true);
+    expect((await statusOf('1161')).rows[0].machines.every((m) => m.state !== 'running')).toBe(true);
     const up = await sb.run(
       'run',
       'env:up',
@@ -293,7 +295,7 @@ describe('env:init', () => {
       `home=${home}`,
     );
     expect(up.code, up.stdout + up.stderr).toBe(0);
-    expect((await statusOf()).rows[0].machines.every((m) => m.state === 'running')).toBe(true);
+    expect((await statusOf('1161')).rows[0].machines.every((m) => m.state === 'running')).toBe(true);
   }, 180_000);
 
   it('env:destroy asks first (parks without a terminal, goes on when approved), and leaves nothing behind', async () => {
