@@ -14,7 +14,8 @@ export const providerParam = {
     'The Vagrant provider: virtualbox or libvirt (a VM per machine from `box`), docker (a container per machine from `image`, on the host network).',
 };
 
-const ENV_DIR = '=steps.platform.envDir';
+// the environment's folder from the params alone (platform.get checks the names): --dry-run shows the real paths
+const ENV_DIR = '=home + "/platforms/" + platform + "/" + env';
 const MODEL = '=steps.describe.model';
 
 /** The `env:init` workflow. */
@@ -55,7 +56,12 @@ export const envInit: Definition = workflow({
     forEach(
       'workspace',
       ['etc', 'srv', 'var'],
-      task('folder', 'fs.mkdir', { path: '=steps.platform.envDir + "/" + folder' }, { title: 'make the folder' }),
+      task(
+        'folder',
+        'fs.mkdir',
+        { path: '=home + "/platforms/" + platform + "/" + env + "/" + folder' },
+        { title: 'make the folder' },
+      ),
       { as: 'folder', title: 'make the workspace: etc, srv, var' },
     ),
     forEach(
@@ -103,7 +109,7 @@ export const envInit: Definition = workflow({
     task(
       'render',
       'fs.render',
-      { dir: '=steps.platform.envDir + "/srv"', vars: '=steps.describe.variables' },
+      { dir: '=home + "/platforms/" + platform + "/" + env + "/srv"', vars: '=steps.describe.variables' },
       { title: 'render the *-dist files' },
     ),
     task(
@@ -112,7 +118,7 @@ export const envInit: Definition = workflow({
       {
         model: MODEL,
         provider: '=provider',
-        path: '=steps.platform.envDir + "/Vagrantfile"',
+        path: '=home + "/platforms/" + platform + "/" + env + "/Vagrantfile"',
         box: '=box',
         image: '=image',
         salt: '=get value(steps.describe.provisioner, "salt")',
@@ -145,7 +151,7 @@ export const envInit: Definition = workflow({
     task(
       'zone',
       'bind.zone',
-      { model: MODEL, proxy: '=proxy', zonesDir: '=steps.platform.envDir + "/etc/bind"' },
+      { model: MODEL, proxy: '=proxy', zonesDir: '=home + "/platforms/" + platform + "/" + env + "/etc/bind"' },
       { title: 'generate the Bind zone' },
     ),
     task(
@@ -155,8 +161,8 @@ export const envInit: Definition = workflow({
         model: MODEL,
         address: '=proxy',
         port: '=proxyPort',
-        homepageDir: '=steps.platform.envDir + "/var/www"',
-        sitesDir: '=steps.platform.envDir + "/etc/apache"',
+        homepageDir: '=home + "/platforms/" + platform + "/" + env + "/var/www"',
+        sitesDir: '=home + "/platforms/" + platform + "/" + env + "/etc/apache"',
       },
       { title: 'generate the Apache virtual hosts' },
     ),
@@ -167,11 +173,11 @@ export const envInit: Definition = workflow({
       {
         model:
           '=context put(steps.describe.model, "machines", for m in steps.describe.model.machines return context put(m, "state", (for s in steps.status.machines return if s.name = m.name then s.state else null)[item != null][1]))',
-        path: '=steps.platform.envDir + "/var/www/index.html"',
+        path: '=home + "/platforms/" + platform + "/" + env + "/var/www/index.html"',
       },
       { title: 'generate the homepage' },
     ),
   ),
   output:
-    '={platform: platform, env: env, dir: steps.platform.envDir, url: steps.describe.variables.ENV_URL, sites: steps.activate.sites, machines: steps.addresses.addresses}',
+    '={platform: platform, env: env, dir: home + "/platforms/" + platform + "/" + env, url: steps.describe.variables.ENV_URL, sites: steps.activate.sites, machines: steps.addresses.addresses}',
 });
