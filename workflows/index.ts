@@ -15,16 +15,8 @@ import { gitlabListWorkflow } from './gitlab/list.js';
 import { gitlabRestore } from './gitlab/restore.js';
 import { gitlabSchedule } from './gitlab/schedule.js';
 import { envInit } from './env/init.js';
-import {
-  envDestroy,
-  envHalt,
-  envStatus,
-  envUp,
-  platformDestroy,
-  platformHalt,
-  platformStatusWorkflow,
-  platformUp,
-} from './env/manage.js';
+import { envDestroy, envHalt, envStatus, envUp } from './env/manage.js';
+import { platformDestroy, platformHalt, platformStatusWorkflow, platformUp } from './platform/manage.js';
 import { platformAddProjectWorkflow, platformInitWorkflow } from './platform/init.js';
 
 /** Every catalog workflow, by family. */

@@ -1,6 +1,7 @@
-// env:up / env:halt / env:destroy / env:status over the environments named in `envs`, and platform:up / halt /
-// destroy / status over every environment of the platform: the same steps, through the engine's for-each (one
-// environment failing does not stop the others; every failure is named at the end).
+// env:up / env:halt / env:destroy / env:status over the environments named in `envs`; through `manage`, also the
+// platform:up / halt / destroy / status of workflows/platform/manage.ts, over every environment of the platform. The
+// same steps, through the engine's for-each (one environment failing does not stop the others; every failure is named
+// at the end).
 import {
   approval,
   call,
@@ -80,8 +81,8 @@ const DESCRIPTIONS: Record<Verb, string> = {
     "A table of the environments: each one's homepage and sites' URLs, its machines with their address and state (vagrant status), and whether the host's Bind and Apache serve it. --json gives the rows.",
 };
 
-/** One workflow of the family: `scope` env (envs required) or platform (every environment). */
-function manage(scope: 'env' | 'platform', verb: Verb): Definition {
+/** One workflow of the family: `scope` env (envs required) or platform (every environment: workflows/platform/manage.ts). */
+export function manage(scope: 'env' | 'platform', verb: Verb): Definition {
   const params: Record<string, ParamSpec> = {
     platform: platformParam,
     ...(scope === 'env' ? { envs: envsParam } : {}),
@@ -189,7 +190,3 @@ export const envUp = manage('env', 'up');
 export const envHalt = manage('env', 'halt');
 export const envDestroy = manage('env', 'destroy');
 export const envStatus = manage('env', 'status');
-export const platformUp = manage('platform', 'up');
-export const platformHalt = manage('platform', 'halt');
-export const platformDestroy = manage('platform', 'destroy');
-export const platformStatusWorkflow = manage('platform', 'status');
