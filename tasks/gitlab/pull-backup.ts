@@ -14,7 +14,7 @@ import { formatCommand, lastLines } from '../support/format.js';
 import { resolvePath } from '../support/paths.js';
 import { getInstance, instanceName, storeOf } from './inventory.js';
 import { BACKUP_ID, MANIFEST } from './support-backup.js';
-import { exists } from './support-restore.js';
+import { compareIds, exists } from './support-restore.js';
 import {
   destinationOf,
   parseTarget,
@@ -143,13 +143,6 @@ async function remoteComplete(ctx: TaskContext<Input>, t: Target, i: Input): Pro
     .map((n) => n.slice(0, -MANIFEST.length - 1))
     .filter((id) => BACKUP_ID.test(id));
   return ids.sort(compareIds);
-}
-
-/** Orders backup ids by time, then by their `-<n>`. */
-function compareIds(a: string, b: string): number {
-  const [ta, na = '0'] = a.split('-');
-  const [tb, nb = '0'] = b.split('-');
-  return ta < tb ? -1 : ta > tb ? 1 : Number(na) - Number(nb);
 }
 
 /** The attributes manifest.json records (gitlab.backup-copy's): put back on files rclone could not keep them for. */

@@ -132,7 +132,7 @@ export async function listBackups(
 }
 
 /** Orders ids by time, then by their `-<n>`. */
-function compareIds(a: string, b: string): number {
+export function compareIds(a: string, b: string): number {
   const [ta, na = '0'] = a.split('-');
   const [tb, nb = '0'] = b.split('-');
   return ta < tb ? -1 : ta > tb ? 1 : Number(na) - Number(nb);

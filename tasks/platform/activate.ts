@@ -11,6 +11,7 @@ import { errnoCode } from '../support/files.js';
 import {
   envDir,
   envName,
+  homeInput,
   homeOf,
   loadPlatform,
   platformName,
@@ -28,7 +29,7 @@ export const platformActivate = defineTask({
   title: "Activate an environment's sites",
   description: `Reads each project's ${PROJECT_FILE} (in srv/<project>/), resolves the chosen sites (none: each project's defaultSites, else all its sites) with everything they depend on, transitively, and makes srv/${BUILD_ENABLED}/ hold one link per active site or service, to its folder in its project (links of sites no longer active are removed; anything there that is not a link is refused). Returns them in dependency order, with their ports, tools and provisioning.`,
   input: z.strictObject({
-    home: z.string().min(1).describe('The folder holding platforms/ (relative: from the run root).'),
+    home: homeInput,
     platform: platformName,
     env: envName,
     sites: z.array(dnsLabel('site')).max(64).default([]).describe('The sites chosen (none: the defaults).'),

@@ -9,6 +9,7 @@ import {
   addressesKey,
   envName,
   homeOf,
+  homeInput,
   loadPlatform,
   platformName,
   readAddresses,
@@ -17,7 +18,7 @@ import {
   type AddressBook,
 } from './support.js';
 
-const home = z.string().min(1).describe('The folder holding platforms/ (relative: from the run root).');
+const home = homeInput;
 
 /** Gives each machine of an environment an address of the platform's range. */
 export const platformAllocate = defineTask({

@@ -8,9 +8,9 @@ import { z } from 'zod';
 import { defineTask, TaskError } from '../../engine/index.js';
 import { DNS_LABEL, envHost, envModel, siteHost, type EnvModel } from '../env/model.js';
 import { errnoCode, writeFileAtomic } from '../support/files.js';
-import { envDir, envName, homeOf, loadPlatform, platformName } from './support.js';
+import { envDir, envName, homeOf, homeInput, loadPlatform, platformName } from './support.js';
 
-const home = z.string().min(1).describe('The folder holding platforms/ (relative: from the run root).');
+const home = homeInput;
 
 /** The model in an environment's env.json, checked; undefined when the file is not there. */
 async function readModel(file: string): Promise<EnvModel | undefined> {

@@ -8,6 +8,7 @@ import { defineTask, TaskError } from '../../engine/index.js';
 import { dnsLabel, domainName } from '../env/model.js';
 import {
   homeOf,
+  homeInput,
   ipRange,
   loadPlatform,
   PLATFORM_FILE,
@@ -22,7 +23,7 @@ import {
   type ProjectRef,
 } from './support.js';
 
-const home = z.string().min(1).describe('The folder holding platforms/ (relative: from the run root).');
+const home = homeInput;
 
 /** A project's name from its repository: the last path part without `.git`. */
 export function projectNameOf(repo: string): string {

@@ -7,9 +7,10 @@ import { z } from 'zod';
 import { defineTask } from '../../engine/index.js';
 import { envHost, envModel, siteHost } from '../env/model.js';
 import { errnoCode } from '../support/files.js';
+import { table } from '../support/format.js';
 import { readStatus, vagrantTarget } from '../vagrant/support.js';
 import { environmentsOf } from './environment.js';
-import { envName, homeOf, loadPlatform, platformName } from './support.js';
+import { envName, homeInput, homeOf, loadPlatform, platformName } from './support.js';
 
 const row = z.object({
   env: z.string().describe('The environment.'),
@@ -31,19 +32,6 @@ const row = z.object({
   problem: z.string().optional().describe('What could not be read.'),
 });
 type Row = z.infer<typeof row>;
-
-/** Columns padded to their widest cell. */
-function table(rows: string[][]): string {
-  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
-  return rows
-    .map((r) =>
-      r
-        .map((c, i) => c.padEnd(widths[i]))
-        .join('  ')
-        .trimEnd(),
-    )
-    .join('\n');
-}
 
 /** The rows as a table: one line per environment. */
 export function formatStatus(platform: string, rows: Row[]): string {
@@ -78,7 +66,7 @@ export const platformStatus = defineTask({
   description:
     "For each environment of the platform (or those given): its homepage and sites' URLs, its machines with their address and state (vagrant status --machine-readable; unknown when there is no Vagrantfile or vagrant fails), and whether the host's Bind (its stanza in the include file and its zone file in zonesDir) and Apache (<platform>-<env>.conf in sitesDir) serve it. Outputs the rows and the table. Read only.",
   input: z.strictObject({
-    home: z.string().min(1).describe('The folder holding platforms/ (relative: from the run root).'),
+    home: homeInput,
     platform: platformName,
     envs: z.array(envName).max(256).default([]).describe('The environments (none: every one of the platform).'),
     include: z.string().min(1).describe('The zone include file of the host (host:bind-proxy writes it).'),

@@ -66,6 +66,9 @@ export const platformFile = z.strictObject({
 });
 export type Platform = z.output<typeof platformFile>;
 
+/** The `home` input of every platform task. */
+export const homeInput = z.string().min(1).describe('The folder holding platforms/ (relative: from the run root).');
+
 /** The `home` input of a platform task, absolute (a relative one is from the run root). */
 export const homeOf = (root: string, home: string) => (isAbsolute(home) ? home : join(root, home));
 

@@ -9,7 +9,7 @@ import { defineTask, TaskError } from '../../engine/index.js';
 import { errnoCode } from '../support/files.js';
 import { git } from '../support/git.js';
 import { dnsLabel } from '../env/model.js';
-import { envDir, envName, homeOf, loadPlatform, platformName } from './support.js';
+import { envDir, envName, homeInput, homeOf, loadPlatform, platformName } from './support.js';
 
 /** Clones or updates a project in an environment. */
 export const platformSyncProject = defineTask({
@@ -18,7 +18,7 @@ export const platformSyncProject = defineTask({
   description:
     "Clones a project of the platform (platform.json: its repository and branch) into the environment's srv/<project>/, or, when it is there, fetches it and fast-forwards its branch. A clone with uncommitted changes, local commits or another branch checked out is left as it is (updated: false, and why); a folder that is not a clone of that repository is refused.",
   input: z.strictObject({
-    home: z.string().min(1).describe('The folder holding platforms/ (relative: from the run root).'),
+    home: homeInput,
     platform: platformName,
     env: envName,
     project: dnsLabel('project').describe('The project (its name in platform.json).'),

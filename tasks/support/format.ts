@@ -21,3 +21,16 @@ export function lastLines(text: string, n = 5): string {
     .slice(-n)
     .join('\n');
 }
+
+/** Rows as a plain-text table: columns padded to their widest cell, trailing spaces cut. */
+export function table(rows: string[][]): string {
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
+  return rows
+    .map((r) =>
+      r
+        .map((c, i) => c.padEnd(widths[i]))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
+}

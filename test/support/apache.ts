@@ -7,6 +7,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { isAlive } from '../../engine/process.js';
 
 export const APACHE = '/usr/sbin/apache2';
 export const MODULES_DIR = '/usr/lib/apache2/modules';
@@ -20,15 +21,6 @@ export interface TestApache {
   log(): string;
   stop(): Promise<void>;
 }
-
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 const listening = (address: string, port: number) =>
   new Promise<boolean>((res) => {
@@ -73,10 +65,10 @@ export async function startApache(dir: string, sitesDir: string, address: string
   child.unref();
   const log = () => `${stderr}${existsSync(errorLog) ? readFileSync(errorLog, 'utf8') : ''}`;
   const stop = async () => {
-    if (!alive(pid)) return;
+    if (!isAlive(pid)) return;
     process.kill(pid, 'SIGTERM');
-    for (let i = 0; i < 100 && alive(pid); i++) await sleep(50);
-    if (alive(pid)) process.kill(pid, 'SIGKILL');
+    for (let i = 0; i < 100 && isAlive(pid); i++) await sleep(50);
+    if (isAlive(pid)) process.kill(pid, 'SIGKILL');
   };
   let up = false;
   for (let i = 0; i < 200 && !up; i++) {

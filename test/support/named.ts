@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { isAlive } from '../../engine/process.js';
 
 export const NAMED = '/usr/sbin/named';
 export const NAMED_ADDRESS = '127.0.0.1';
@@ -25,15 +26,6 @@ export interface TestNamed {
   log(): string;
   stop(): Promise<void>;
 }
-
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 /** Starts named in `dir`, reading the zone statements of `include`; resolves once it is serving. */
 export async function startNamed(
@@ -84,10 +76,10 @@ export async function startNamed(
   const pid = child.pid!;
   child.unref();
   const stop = async () => {
-    if (!alive(pid)) return;
+    if (!isAlive(pid)) return;
     process.kill(pid, 'SIGTERM');
-    for (let i = 0; i < 100 && alive(pid); i++) await sleep(50);
-    if (alive(pid)) process.kill(pid, 'SIGKILL');
+    for (let i = 0; i < 100 && isAlive(pid); i++) await sleep(50);
+    if (isAlive(pid)) process.kill(pid, 'SIGKILL');
   };
   for (let i = 0; i < 200 && !/\brunning\b/.test(log); i++) {
     if (child.exitCode !== null) break;
