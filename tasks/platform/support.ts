@@ -6,6 +6,7 @@ import { readFile } from 'node:fs/promises';
 import { isAbsolute, join } from 'node:path';
 import { z } from 'zod';
 import { BadInputError, TaskError, type Store } from '../../engine/index.js';
+import { describeIssue } from '../../engine/schema-keys.js';
 import { poolAddresses } from '../support/addresses.js';
 import { errnoCode, writeFileAtomic } from '../support/files.js';
 import { DNS_LABEL, dnsLabel, domainName } from '../env/model.js';
@@ -96,9 +97,9 @@ async function readJson<T extends z.ZodType>(file: string, schema: T, what: stri
   const r = schema.safeParse(json);
   if (!r.success) {
     const issue = r.error.issues[0];
-    const unknownKeys = issue?.code === 'unrecognized_keys' ? ` (unknown: ${issue.keys.join(', ')})` : '';
     throw new TaskError(
-      `${file} is not a ${what}: ${issue?.path.join('.') || '(top)'}: ${issue?.message}${unknownKeys}`,
+      // (an unknown key names the closest known one there)
+      `${file} is not a ${what}: ${describeIssue(schema, issue!)}`,
       { file, path: issue?.path.join('.') },
     );
   }
