@@ -5,8 +5,7 @@
 import { readFile } from 'node:fs/promises';
 import { isAbsolute, join } from 'node:path';
 import { z } from 'zod';
-import { BadInputError, TaskError, type Store } from '../../engine/index.js';
-import { describeIssue } from '../../engine/schema-keys.js';
+import { BadInputError, describeIssue, TaskError, type Store } from '../../engine/index.js';
 import { poolAddresses } from '../support/addresses.js';
 import { errnoCode, writeFileAtomic } from '../support/files.js';
 import { DNS_LABEL, dnsLabel, domainName } from '../env/model.js';
