@@ -248,6 +248,14 @@ export function buildProgram(exit: (code: number) => void, dialects?: DialectTex
     .addOption(json())
     .action(withApp(async (app, file: string, o) => (await bpmn()).validateCommand(app, file, o)));
   program
+    .command('serve')
+    .description('serve the API, the webhooks and the web view of runs over HTTP (until SIGINT or SIGTERM)')
+    .option('--listen <host:port>', 'where to listen (default 127.0.0.1:7420; port 0: any free one)')
+    .option('--token-file <file>', 'the tokens (default <data dir>/tokens.json; created with one operate token)')
+    .option('--hooks <file>', 'the webhooks (default <data dir>/hooks.json, when it exists)')
+    .option('--root <dir>', 'root folder of the runs it starts (default: the current directory), as run --root')
+    .action(withApp(async (app, o) => (await import('./commands/serve.js')).serveCommand(app, o)));
+  program
     .command('test [paths...]')
     .description(
       'run git-workflow scenarios (*.scenario.ts, .json, .bpmn) as a test suite; default: the shipped examples',

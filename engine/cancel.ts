@@ -4,7 +4,7 @@ import { BadInputError } from './errors.js';
 import { RunStatus } from './journal.js';
 import { isRunLive } from './liveness.js';
 import { lockRun } from './run-lock.js';
-import { loadRun, readJournal, RunWriter } from './run-store.js';
+import { keys, loadRun, readJournal, RunWriter } from './run-store.js';
 import type { EngineOptions } from './run-types.js';
 import { interruptedCommands, stopCommands } from './supervisor.js';
 
@@ -34,7 +34,15 @@ export async function cancelRun(
     });
   const waitMs = o.waitMs ?? 15_000;
   if (r.status === RunStatus.Running && isRunLive(r)) {
-    process.kill(r.pid!, 'SIGINT');
+    if (r.pid === process.pid)
+      throw new BadInputError(`run ${r.id} is driven by this process: cancel it through what started it`, {
+        run: r.id,
+      });
+    // a gravity serve process drives many runs: it takes the request from the store and cancels that one run; a CLI
+    // process drives one, and SIGINT is its Ctrl-C
+    if (r.driver === 'serve')
+      await engine.store.put(keys.cancelRequest(r.id), { at: new Date().toISOString(), pid: process.pid });
+    else process.kill(r.pid!, 'SIGINT');
     const deadline = Date.now() + waitMs;
     while (Date.now() < deadline) {
       const now = await loadRun(engine, r.id);

@@ -50,6 +50,14 @@ export interface RunRecord {
    * they listen for and its correlation key (engine/message-boundaries.ts); absent when none does.
    */
   listening?: Listening[];
+  /**
+   * The kind of process driving the run now, when it drives many runs at once: `serve` (gravity serve). A cancel from
+   * another process then asks it through the store (`cancel-requests/<run>`, engine/cancel.ts) instead of sending it
+   * SIGINT, which would stop every run it drives. Absent for a CLI process.
+   */
+  driver?: 'serve';
+  /** Who started the run when not the CLI: `api:<token name>` or `hook:<hook name>` (gravity serve). */
+  startedBy?: string;
 }
 
 /** A message a running (or parked) step listens for: `gravity signal <run> <message> [--key k]` interrupts it. */
@@ -143,6 +151,8 @@ export const runRecordShape = s.object({
     ),
   ),
   listening: s.optional(s.array(s.object({ step: s.string(), message: s.string(), key: s.optional(s.string()) }))),
+  driver: s.optional(s.enum(['serve'])),
+  startedBy: s.optional(s.string()),
 });
 // the shape and the interface describe the same record: a field added to one only is a type error here
 true satisfies SameShape<RunRecord, Infer<typeof runRecordShape>>;

@@ -54,6 +54,8 @@ export const runRecordSchema = z.object({
     )
     .optional(),
   listening: z.array(z.object({ step: z.string(), message: z.string(), key: z.string().optional() })).optional(),
+  driver: z.literal('serve').optional(),
+  startedBy: z.string().optional(),
 });
 true satisfies SameShape<RunRecord, z.infer<typeof runRecordSchema>>;
 

@@ -189,6 +189,7 @@ export async function prepareResume(
     pid: process.pid,
     pidStart: startTimeOf(process.pid),
     host: hostname(),
+    driver: engine.driver,
     attention: undefined,
     waiting: undefined,
     // its steps listen again as they start (engine/execution.ts)

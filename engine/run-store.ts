@@ -21,6 +21,9 @@ export const keys = {
   /** Messages for the message boundaries of a run (engine/inbox.ts), by `<sortable time>-<random>`. */
   inbox: (id: string) => `inbox/${id}/`,
   inboxEntry: (id: string, entry: string) => `inbox/${id}/${entry}`,
+  /** A cancel asked of a run that a `gravity serve` process drives (engine/cancel.ts); that process takes it. */
+  cancelRequests: 'cancel-requests/',
+  cancelRequest: (id: string) => `cancel-requests/${id}`,
 };
 
 /** A stored run record that cannot be used: its id (from its key), where it is kept (its file) and what is wrong. */

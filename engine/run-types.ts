@@ -31,6 +31,11 @@ export interface EngineOptions {
    * a terminal unless `--no-input`. Resolves undefined to park after all.
    */
   ask?: (q: { runId: string; step: string; message: string }) => Promise<AskAnswer | undefined>;
+  /**
+   * `serve` when this process drives many runs at once (gravity serve): recorded with each run it starts or resumes
+   * (`RunRecord.driver`), so that a cancel from another process asks through the store rather than by SIGINT.
+   */
+  driver?: 'serve';
 }
 
 /** The result of a run, as printed by `run --json`. */
@@ -57,6 +62,8 @@ export interface StartOptions {
   source?: RunRecord['source'];
   parent?: string;
   signal?: AbortSignal;
+  /** Who starts it, when not the CLI (`api:<token name>`, `hook:<name>`): kept in the record. */
+  startedBy?: string;
 }
 
 /** Options of resume. */

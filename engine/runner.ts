@@ -45,6 +45,8 @@ export async function startRun(engine: EngineOptions, def: Definition, o: StartO
     pidStart: startTimeOf(process.pid),
     host: hostname(),
     ...(o.parent ? { parent: o.parent } : {}),
+    ...(engine.driver ? { driver: engine.driver } : {}),
+    ...(o.startedBy ? { startedBy: o.startedBy } : {}),
     ...(start.root ? { root: start.root } : {}),
     createdAt: now,
     updatedAt: now,
