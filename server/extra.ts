@@ -1,9 +1,14 @@
 // Routes beyond runs and workflows: the inventories (platforms, environments, GitLab instances) and the webhooks.
 import type { FastifyInstance } from 'fastify';
 import type { ServerContext } from './context.js';
+import { registerHookRoutes } from './hooks.js';
+import { registerInventoryRoutes } from './inventory.js';
 
 export async function registerExtraRoutes(
-  _fastify: FastifyInstance,
-  _ctx: ServerContext,
-  _o: { hooksFile?: string },
-): Promise<void> {}
+  fastify: FastifyInstance,
+  ctx: ServerContext,
+  o: { hooksFile?: string },
+): Promise<void> {
+  await registerInventoryRoutes(fastify, ctx);
+  await registerHookRoutes(fastify, ctx, o);
+}
