@@ -1,6 +1,7 @@
 // What every route module of gravity serve gets: the app (store, registry, catalog), the run manager and the tokens.
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { App } from '../cli/app.js';
+import type { Definition } from '../engine/index.js';
 import type { RunManager } from './runs.js';
 import type { Role, Token, TokenSet } from './tokens.js';
 
@@ -27,6 +28,9 @@ export interface ServerContext {
   app: App;
   runs: RunManager;
   tokens: TokenSet;
+  /** The workflows it serves (the catalog's, and extra ones given to createServer). */
+  workflows: Definition[];
+  findWorkflow(id: string): Definition | undefined;
   /** Lines the server prints on its own (run resumed, hook refused...). */
   log(line: string): void;
   /**

@@ -4,6 +4,7 @@
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import { BadInputError, closest, GravityError, printable, ErrorCode } from '../engine/errors.js';
 import type { App } from '../cli/app.js';
+import type { Definition } from '../engine/index.js';
 import { HttpError, type Access, type ServerContext } from './context.js';
 import { RunManager } from './runs.js';
 import type { TokenSet } from './tokens.js';
@@ -28,6 +29,8 @@ export interface ServerOptions {
   root?: string;
   /** The hooks file (default `<data dir>/hooks.json`; absent file: no hooks). */
   hooksFile?: string;
+  /** Definitions served beside the catalog's (for embedding and tests); an id the catalog has is refused. */
+  extraWorkflows?: Definition[];
 }
 
 /** A started server. */
@@ -89,8 +92,14 @@ function validationMessage(f: FastifyError): string {
 export async function createServer(o: ServerOptions): Promise<Server> {
   const log = o.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const { app, tokens } = o;
-  const { catalog, findWorkflow } = await app.catalog().then((c) => ({ catalog: c, findWorkflow: c.findWorkflow }));
-  const engine = await app.engine(undefined, o.root);
+  const catalog = await app.catalog();
+  const extra = new Map((o.extraWorkflows ?? []).map((d) => [d.id, d]));
+  for (const id of extra.keys())
+    if (catalog.findWorkflow(id))
+      throw new BadInputError(`extra workflow "${id}": the catalog has a workflow of that id`);
+  const findWorkflow = (id: string) => extra.get(id) ?? catalog.findWorkflow(id);
+  const workflows = [...catalog.workflows, ...extra.values()];
+  const engine = { ...(await app.engine(undefined, o.root)), resolveWorkflow: findWorkflow };
   const runs = new RunManager({
     engine,
     log,
@@ -104,10 +113,12 @@ export async function createServer(o: ServerOptions): Promise<Server> {
     runs,
     tokens,
     log,
+    workflows,
+    findWorkflow,
     async startWorkflow(workflow, params, startedBy) {
       const def = findWorkflow(workflow);
       if (!def) {
-        const near = catalog.suggestWorkflows(workflow);
+        const near = catalog.suggestWorkflows(workflow).filter((n) => n !== workflow);
         throw new BadInputError(
           `unknown workflow "${workflow}"${near.length ? `; did you mean ${near.map((n) => `"${n}"`).join(' or ')}?` : ''} (GET /api/workflows lists them)`,
           { workflow },

@@ -7,7 +7,7 @@ import type { ServerContext } from '../context.js';
 export const WORKFLOW_ID = { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$' } as const;
 
 export async function registerWorkflowRoutes(fastify: FastifyInstance, ctx: ServerContext): Promise<void> {
-  const { workflows, findWorkflow } = await ctx.app.catalog();
+  const { workflows, findWorkflow } = ctx;
   const find = (id: string) => {
     const def = findWorkflow(id);
     if (!def) throw new NotFoundError(`no workflow "${id}" in the catalog (GET /api/workflows lists them)`);
