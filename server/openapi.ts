@@ -1,7 +1,7 @@
 // The OpenAPI 3.1 description of the API, made from the routes as they are registered: each route's JSON schemas (the
 // same ones Fastify validates requests with) and its access. GET /api/openapi.json serves it.
 import type { RouteOptions } from 'fastify';
-import { createRequire } from 'node:module';
+import { readFileSync } from 'node:fs';
 
 interface Collected {
   method: string;
@@ -10,11 +10,28 @@ interface Collected {
   access: string;
 }
 
-const routes: Collected[] = [];
-const version = (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
+/** The version in package.json: two folders up from dist/server/, one up from server/ (under tsx). */
+function packageVersion(): string {
+  for (const up of ['../../package.json', '../package.json']) {
+    try {
+      const pkg = JSON.parse(readFileSync(new URL(up, import.meta.url), 'utf8')) as { name?: string; version?: string };
+      if (pkg.name === 'gravity' && pkg.version) return pkg.version;
+    } catch {
+      // not this folder
+    }
+  }
+  return 'unknown';
+}
 
-/** Called by the server's onRoute hook: keeps what the description needs of an /api or /hooks route. */
-export function collectRoute(route: RouteOptions): void {
+/** One server's description: `collect` is its onRoute hook, `document` what GET /api/openapi.json answers. */
+export function createOpenApi(): { collect(route: RouteOptions): void; document(): Record<string, unknown> } {
+  const routes: Collected[] = [];
+  const version = packageVersion();
+  return { collect: (route) => collectRoute(routes, route), document: () => openApiDocument(routes, version) };
+}
+
+/** Keeps what the description needs of an /api or /hooks route. */
+function collectRoute(routes: Collected[], route: RouteOptions): void {
   if (!route.url.startsWith('/api/') && !route.url.startsWith('/hooks/')) return;
   const methods = (Array.isArray(route.method) ? route.method : [route.method]).filter((m) => m !== 'HEAD');
   for (const method of methods) {
@@ -41,7 +58,7 @@ function parameters(schema: unknown, where: 'path' | 'query'): unknown[] {
 }
 
 /** The description of every route registered so far. */
-export function openApiDocument(): Record<string, unknown> {
+function openApiDocument(routes: Collected[], version: string): Record<string, unknown> {
   const paths: Record<string, Record<string, unknown>> = {};
   for (const r of routes) {
     const path = r.url.replace(/:(\w+)/g, '{$1}');

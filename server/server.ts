@@ -10,7 +10,7 @@ import { RunManager } from './runs.js';
 import type { TokenSet } from './tokens.js';
 import { registerRunRoutes } from './routes/runs.js';
 import { registerWorkflowRoutes } from './routes/workflows.js';
-import { openApiDocument, collectRoute } from './openapi.js';
+import { createOpenApi } from './openapi.js';
 import { registerWeb } from './web.js';
 import { registerExtraRoutes } from './extra.js';
 
@@ -118,7 +118,10 @@ export async function createServer(o: ServerOptions): Promise<Server> {
     async startWorkflow(workflow, params, startedBy) {
       const def = findWorkflow(workflow);
       if (!def) {
-        const near = catalog.suggestWorkflows(workflow).filter((n) => n !== workflow);
+        const near = closest(
+          workflow,
+          workflows.map((d) => d.id),
+        ).slice(0, 2);
         throw new BadInputError(
           `unknown workflow "${workflow}"${near.length ? `; did you mean ${near.map((n) => `"${n}"`).join(' or ')}?` : ''} (GET /api/workflows lists them)`,
           { workflow },
@@ -138,7 +141,8 @@ export async function createServer(o: ServerOptions): Promise<Server> {
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false, verbose: true } },
     return503OnClosing: true,
   });
-  fastify.addHook('onRoute', (route) => collectRoute(route));
+  const openapi = createOpenApi();
+  fastify.addHook('onRoute', (route) => openapi.collect(route));
 
   // every request under /api (but the description) needs a token; a route says which role it needs
   fastify.addHook('onRequest', async (req, reply) => {
@@ -172,7 +176,7 @@ export async function createServer(o: ServerOptions): Promise<Server> {
     void reply.status(404).send({ error: 'NOT_FOUND', message: `no route ${req.method} ${req.url.split('?')[0]}` });
   });
 
-  fastify.get('/api/openapi.json', { config: { access: 'public' } }, async () => openApiDocument());
+  fastify.get('/api/openapi.json', { config: { access: 'public' } }, async () => openapi.document());
   fastify.get(
     '/api/me',
     {

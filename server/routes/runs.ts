@@ -39,9 +39,12 @@ const LOG_BYTES = 256 * 1024;
 /** Live event streams open at once, at most; one more is 503. */
 const MAX_STREAMS = 256;
 
-/** The status a person should see: a running run whose process is gone was interrupted (as `gravity runs` says). */
+/**
+ * The status a person should see: a running run whose process is gone was interrupted (as `gravity runs` says). The
+ * runs this process drives are alive (isRunLive is about other processes).
+ */
 export function shownStatus(r: RunRecord): string {
-  return r.status === RunStatus.Running && !isRunLive(r) ? 'interrupted' : r.status;
+  return r.status === RunStatus.Running && r.pid !== process.pid && !isRunLive(r) ? 'interrupted' : r.status;
 }
 
 /** A run as the list shows it. */
@@ -113,11 +116,17 @@ export async function registerRunRoutes(fastify: FastifyInstance, ctx: ServerCon
     if (e.type === 'task.log') keepLog(`${e.runId} ${e.step}`, e.text);
   });
 
-  // a small cache of the listing: many clients polling at once share one read of the store per 250 ms
-  let listing: { at: number; value: ReturnType<typeof listRuns> } | undefined;
+  // a small cache of the listing: many clients polling at once share one read of the store, for up to 250 ms or until
+  // a run driven here changes (each event bumps `changes`): a read started after the change is shared, never an older one
+  let changes = 0;
+  runs.subscribeAll((e) => {
+    if (e.type !== 'task.log') changes++;
+  });
+  let listing: { at: number; changes: number; value: ReturnType<typeof listRuns> } | undefined;
   const cachedListing = () => {
     const now = Date.now();
-    if (!listing || now - listing.at > 250) listing = { at: now, value: listRuns(store) };
+    if (!listing || listing.changes !== changes || now - listing.at > 250)
+      listing = { at: now, changes, value: listRuns(store) };
     return listing.value;
   };
 
@@ -148,7 +157,6 @@ export async function registerRunRoutes(fastify: FastifyInstance, ctx: ServerCon
     },
     async (req, reply) => {
       const runId = await ctx.startWorkflow(req.body.workflow, req.body.params ?? {}, `api:${req.token!.name}`);
-      listing = undefined;
       const r = await record(runId);
       return reply
         .status(202)
@@ -369,7 +377,7 @@ export async function registerRunRoutes(fastify: FastifyInstance, ctx: ServerCon
       },
       async (req, reply) => {
         const out = await handler(req.params.id, (req.body ?? {}) as B, reply, req.token!.name);
-        listing = undefined;
+        changes++;
         return out;
       },
     );
@@ -440,7 +448,8 @@ export async function registerRunRoutes(fastify: FastifyInstance, ctx: ServerCon
         by: `api:${who}`,
       };
       const route = messageRoute(r, a);
-      if (route.kind === 'wait' || r.status !== RunStatus.Running || !isRunLive(r)) return answer(r.id, a, reply);
+      const live = r.status === RunStatus.Running && (r.pid === process.pid || isRunLive(r));
+      if (route.kind === 'wait' || !live) return answer(r.id, a, reply);
       const d = await signalRunningRun(runs.engine, r.id, a);
       if (d.outcome === 'parked') {
         await runs.resume(r.id, { waitMs: 30_000 });
