@@ -254,6 +254,7 @@ export function buildProgram(exit: (code: number) => void, dialects?: DialectTex
     .option('--token-file <file>', 'the tokens (default <data dir>/tokens.json; created with one operate token)')
     .option('--hooks <file>', 'the webhooks (default <data dir>/hooks.json, when it exists)')
     .option('--root <dir>', 'root folder of the runs it starts (default: the current directory), as run --root')
+    .option('--workflow <file>', 'also serve this definition (.json) or BPMN file (repeat for several)', collect)
     .action(withApp(async (app, o) => (await import('./commands/serve.js')).serveCommand(app, o)));
   program
     .command('test [paths...]')

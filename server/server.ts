@@ -4,7 +4,7 @@
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import { BadInputError, closest, GravityError, printable, ErrorCode } from '../engine/errors.js';
 import type { App } from '../cli/app.js';
-import type { Definition } from '../engine/index.js';
+import type { Definition, RunRecord } from '../engine/index.js';
 import { HttpError, type Access, type ServerContext } from './context.js';
 import { RunManager } from './runs.js';
 import type { TokenSet } from './tokens.js';
@@ -29,8 +29,11 @@ export interface ServerOptions {
   root?: string;
   /** The hooks file (default `<data dir>/hooks.json`; absent file: no hooks). */
   hooksFile?: string;
-  /** Definitions served beside the catalog's (for embedding and tests); an id the catalog has is refused. */
-  extraWorkflows?: Definition[];
+  /**
+   * Definitions served beside the catalog's (`gravity serve --workflow <file>`, embedding, tests), each with where it
+   * came from (default inline: resume uses the stored copy); an id the catalog has is refused.
+   */
+  extraWorkflows?: Array<Definition | { def: Definition; source: RunRecord['source'] }>;
 }
 
 /** A started server. */
@@ -93,7 +96,9 @@ export async function createServer(o: ServerOptions): Promise<Server> {
   const log = o.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const { app, tokens } = o;
   const catalog = await app.catalog();
-  const extra = new Map((o.extraWorkflows ?? []).map((d) => [d.id, d]));
+  const given = (o.extraWorkflows ?? []).map((w) => ('def' in w ? w : { def: w, source: { kind: 'inline' as const } }));
+  const extra = new Map(given.map((w) => [w.def.id, w.def]));
+  const sources = new Map(given.map((w) => [w.def.id, w.source]));
   for (const id of extra.keys())
     if (catalog.findWorkflow(id))
       throw new BadInputError(`extra workflow "${id}": the catalog has a workflow of that id`);
@@ -105,7 +110,12 @@ export async function createServer(o: ServerOptions): Promise<Server> {
     log,
     cancelPollMs: o.cancelPollMs,
     duePollMs: o.duePollMs,
-    definitionOf: async (r) => (r.source.kind === 'catalog' && r.source.ref ? findWorkflow(r.source.ref) : undefined),
+    definitionOf: async (r) => {
+      if (r.source.kind === 'catalog' && r.source.ref) return findWorkflow(r.source.ref);
+      // a file served here: the copy loaded at start (another file, or none: the run's stored copy)
+      if (r.source.kind === 'file' && sources.get(r.workflow)?.ref === r.source.ref) return extra.get(r.workflow);
+      return undefined;
+    },
   });
   const { resolveParams } = await import('../engine/index.js');
   const ctx: ServerContext = {
@@ -128,7 +138,7 @@ export async function createServer(o: ServerOptions): Promise<Server> {
         );
       }
       const resolved = resolveParams(def, params);
-      return runs.start(def, resolved, { source: { kind: 'catalog', ref: def.id }, startedBy });
+      return runs.start(def, resolved, { source: sources.get(def.id) ?? { kind: 'catalog', ref: def.id }, startedBy });
     },
   };
 
