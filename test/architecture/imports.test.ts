@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-const SOURCE_DIRS = ['engine', 'bpmn', 'tasks', 'workflows', 'cli', 'bench', 'scripts'];
+const SOURCE_DIRS = ['engine', 'bpmn', 'tasks', 'workflows', 'cli', 'server', 'bench', 'scripts'];
 
 /** Every .ts source file under the source folders, relative to the root. */
 function sourceFiles(): string[] {
@@ -139,6 +139,8 @@ describe('the import graph', () => {
     ['bpmn', ['bpmn', 'engine']],
     ['tasks', ['tasks', 'engine']],
     ['workflows', ['workflows', 'tasks', 'engine']],
+    // the server is a shell like the CLI: it shares the CLI's app (store, registry, catalog), never its commands
+    ['server', ['server', 'cli', 'workflows', 'tasks', 'bpmn', 'engine']],
   ])('lets %s/ import only from %j', (from, allowed) => {
     const wrong = files
       .filter((f) => layer(f) === from)
@@ -155,9 +157,21 @@ describe('the import graph', () => {
     for (const entry of ENTRY_POINTS) expect(readFileSync(join(ROOT, entry), 'utf8'), entry).not.toMatch(/export\s+\*/);
   });
 
-  it('lets cli/, bpmn/, tasks/ and workflows/ import engine/ through its entry points only', () => {
+  it('lets server/ take from cli/ only its app (the store, registry and catalog every command shares)', () => {
     const wrong = files
-      .filter((f) => ['cli', 'bpmn', 'tasks', 'workflows'].includes(layer(f)))
+      .filter((f) => layer(f) === 'server')
+      .flatMap((f) =>
+        graph
+          .get(f)!
+          .filter((d) => layer(d) === 'cli' && d !== 'cli/app.ts' && d !== 'cli/load.ts')
+          .map((d) => `${f} -> ${d}`),
+      );
+    expect(wrong).toEqual([]);
+  });
+
+  it('lets cli/, server/, bpmn/, tasks/ and workflows/ import engine/ through its entry points only', () => {
+    const wrong = files
+      .filter((f) => ['cli', 'server', 'bpmn', 'tasks', 'workflows'].includes(layer(f)))
       .flatMap((f) =>
         graph
           .get(f)!
