@@ -2,7 +2,17 @@
 // token when absent. A request's bearer token is compared with every token in constant time (sha-256 of both, then
 // timingSafeEqual), so neither a match nor its position leaks through timing.
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, statSync, writeSync, mkdirSync } from 'node:fs';
+import {
+  closeSync,
+  fsyncSync,
+  linkSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  statSync,
+  unlinkSync,
+  writeSync,
+} from 'node:fs';
 import { dirname } from 'node:path';
 import { BadInputError, closest } from '../engine/errors.js';
 
@@ -66,8 +76,12 @@ export function parseTokens(file: string, data: unknown): Token[] {
   });
 }
 
-/** Writes `text` to `file` with mode 0600 through a temporary file, synced and renamed. */
-function writePrivate(file: string, text: string): void {
+/**
+ * Creates `file` holding `text` with mode 0600, whole or not at all: written to a temporary file, synced, then linked
+ * to its name, which fails when the file exists (two servers starting at once: one file, the other reads it).
+ * @returns false when the file existed.
+ */
+function createPrivate(file: string, text: string): boolean {
   const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
   const fd = openSync(tmp, 'wx', 0o600);
   try {
@@ -76,7 +90,15 @@ function writePrivate(file: string, text: string): void {
   } finally {
     closeSync(fd);
   }
-  renameSync(tmp, file);
+  try {
+    linkSync(tmp, file);
+    return true;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw e;
+  } finally {
+    unlinkSync(tmp);
+  }
 }
 
 /**
@@ -94,12 +116,18 @@ export function loadTokens(file: string): { set: TokenSet; created?: Token } {
     created = { name: 'admin', role: 'operate', token: newToken() };
     mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
     const body = `${JSON.stringify({ tokens: [created] }, null, 2)}\n`;
+    let made: boolean;
     try {
-      writePrivate(file, body);
+      made = createPrivate(file, body);
     } catch (w) {
       throw new BadInputError(`token file ${file} cannot be created: ${(w as Error).message}`, { file });
     }
-    text = body;
+    if (made) text = body;
+    else {
+      // another process created it first: its token is the one
+      created = undefined;
+      text = readFileSync(file, 'utf8');
+    }
   }
   const mode = statSync(file).mode & 0o777;
   if (mode & 0o077)

@@ -123,6 +123,27 @@ describe('tokens', () => {
     expect(() => loadTokens(file)).toThrow(/may be read by others \(mode 0644\): run chmod 600/);
   });
 
+  it('creates one token file when eight processes start at once: they all read the same token', async () => {
+    const file = join(s.home, 'race', 'tokens.json');
+    const dist = join(BIN, '../../dist/server/tokens.js');
+    const code = `import(${JSON.stringify(dist)}).then((m) => console.log(m.loadTokens(process.argv[1]).set.tokens[0].token))`;
+    const outs = await Promise.all(
+      Array.from(
+        { length: 8 },
+        () =>
+          new Promise<string>((res) => {
+            let out = '';
+            const c = spawn(process.execPath, ['-e', code, file], { stdio: ['ignore', 'pipe', 'inherit'] });
+            c.stdout.on('data', (b) => (out += b));
+            c.on('close', () => res(out.trim()));
+          }),
+      ),
+    );
+    expect(new Set(outs).size).toBe(1);
+    expect(outs[0]).toMatch(/^grv_/);
+    expect(loadTokens(file).set.tokens.map((t) => t.token)).toEqual([outs[0]]);
+  });
+
   it('names the problem of a bad token file: unknown key with the closest one, a bad role, a short token', () => {
     const file = join(s.home, 'bad-tokens.json');
     const write = (data: unknown) => writeFileSync(file, JSON.stringify(data), { mode: 0o600 });
