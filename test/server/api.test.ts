@@ -352,6 +352,23 @@ describe('runs', () => {
   });
 });
 
+describe('gravity serve, the command', () => {
+  it('refuses a bad --listen, an unknown option and a token file others may read (exit 2, naming them)', async () => {
+    const bad = await runCli(['--data-dir', s.home, 'serve', '--listen', 'localhost']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--listen "localhost": expected host:port, e\.g\. 127\.0\.0\.1:7420/);
+    const unknown = await runCli(['--data-dir', s.home, 'serve', '--listn', '127.0.0.174:0']);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toMatch(/unknown option '--listn'/);
+    const file = join(s.home, 'open-tokens.json');
+    writeFileSync(file, JSON.stringify({ tokens: [{ name: 'a', role: 'read', token: 'x'.repeat(30) }] }));
+    chmodSync(file, 0o644);
+    const open = await runCli(['--data-dir', s.home, 'serve', '--listen', '127.0.0.174:0', '--token-file', file]);
+    expect(open.code).toBe(2);
+    expect(open.stderr).toMatch(/may be read by others \(mode 0644\)/);
+  });
+});
+
 describe('the description', () => {
   it('serves OpenAPI 3.1 with every route, its access and its schemas', async () => {
     const r = await s.api('GET', '/api/openapi.json', { token: null });
