@@ -14,6 +14,7 @@ export const benchmarks: Benchmark[] = [
   { name: 'supervisor', run: async () => (await import('./supervisor.js')).supervisorBench() },
   { name: 'startup', run: async () => (await import('./startup.js')).startupBench() },
   { name: 'gitlab', run: async () => (await import('./gitlab.js')).gitlabBench() },
+  { name: 'serve', run: async () => (await import('./serve.js')).serveBench() },
 ];
 
 const USAGE = `usage: npm run bench [-- [--list] [name ...]]

@@ -255,6 +255,7 @@ export function buildProgram(exit: (code: number) => void, dialects?: DialectTex
     .option('--hooks <file>', 'the webhooks (default <data dir>/hooks.json, when it exists)')
     .option('--root <dir>', 'root folder of the runs it starts (default: the current directory), as run --root')
     .option('--workflow <file>', 'also serve this definition (.json) or BPMN file (repeat for several)', collect)
+    .option('--platform-home <dir>', 'where the platforms /api/platforms lists are (default /srv/gravity)')
     .action(withApp(async (app, o) => (await import('./commands/serve.js')).serveCommand(app, o)));
   program
     .command('test [paths...]')

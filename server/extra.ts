@@ -7,8 +7,8 @@ import { registerInventoryRoutes } from './inventory.js';
 export async function registerExtraRoutes(
   fastify: FastifyInstance,
   ctx: ServerContext,
-  o: { hooksFile?: string },
+  o: { hooksFile?: string; platformHome?: string },
 ): Promise<void> {
-  await registerInventoryRoutes(fastify, ctx);
+  await registerInventoryRoutes(fastify, ctx, { platformHome: o.platformHome });
   await registerHookRoutes(fastify, ctx, o);
 }

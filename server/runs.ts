@@ -11,10 +11,13 @@ import type {
   RunRecord,
   RunResult,
   RollbackReport,
+  RunListing,
 } from '../engine/index.js';
 import {
   BadInputError,
+  cancelRun,
   DetachedError,
+  NotFoundError,
   getRun,
   isRunLive,
   keys,
@@ -70,6 +73,10 @@ export class RunManager {
   private readonly timers: NodeJS.Timeout[] = [];
   private closing = false;
   private tickBusy = false;
+  /** The last read of every record, shared by all listings (see `listing`). */
+  private scanned?: { startedAt: number; value: Promise<RunListing> };
+  /** Records this process wrote or read since the scan in progress began: they win over an older scan's copy. */
+  private fresh = new Map<string, { at: number; record: RunRecord }>();
 
   constructor(private readonly o: RunManagerOptions) {
     const base = o.engine.onEvent;
@@ -101,6 +108,40 @@ export class RunManager {
       set.delete(fn);
       if (!set.size) this.listeners.delete(id);
     };
+  }
+
+  /**
+   * Every run record, read from the store at most once per `maxAgeMs` whatever the number of callers (they share the
+   * read), with the records this process knows newer copies of (`noteRecord`: a run it just started) laid over it: a
+   * listing lags behind other processes' writes by at most `maxAgeMs`, never behind a run started here.
+   */
+  async listing(maxAgeMs = 250): Promise<RunListing> {
+    const now = Date.now();
+    if (!this.scanned || now - this.scanned.startedAt > maxAgeMs) {
+      const startedAt = now;
+      const value = listRuns(this.engine.store).then((l) => {
+        // what was noted before this read began is in it (or newer in the store): only later notes stay on top
+        for (const [id, f] of this.fresh) if (f.at < startedAt) this.fresh.delete(id);
+        return l;
+      });
+      this.scanned = { startedAt, value };
+      value.catch(() => {
+        if (this.scanned?.value === value) this.scanned = undefined;
+      });
+    }
+    const l = await this.scanned.value;
+    if (!this.fresh.size) return l;
+    const byId = new Map(l.runs.map((r) => [r.id, r]));
+    for (const { record } of this.fresh.values()) {
+      const old = byId.get(record.id);
+      if (!old || old.updatedAt <= record.updatedAt) byId.set(record.id, record);
+    }
+    return { runs: [...byId.values()], unreadable: l.unreadable };
+  }
+
+  /** A record this process has just written or read: listings show it (or a newer copy) from now on. */
+  noteRecord(record: RunRecord): void {
+    this.fresh.set(record.id, { at: Date.now(), record });
   }
 
   /** Listens to every run's events; returns the function that stops listening. */
@@ -199,22 +240,21 @@ export class RunManager {
     if (record.parent)
       throw new BadInputError(`run ${id} is a child run of ${record.parent}: cancel its parent`, { run: id });
     const here = this.driven.get(id);
-    if (here) {
+    // driven here and running: abort it; anything else (a resume that is still deciding, a run that ended) goes
+    // through the engine's cancel, which refuses a run that is not running, waiting or detached
+    if (here && record.status === RunStatus.Running) {
       here.ac.abort();
       await Promise.race([here.done.catch(() => undefined), new Promise((r) => setTimeout(r, waitMs).unref())]);
       return (await this.record(id)).status;
     }
-    const { cancelRun } = await import('../engine/index.js');
     return (await cancelRun(this.engine, id, { waitMs })).status;
   }
 
-  /** The record of run `id` (exact id), or a NotFound error. */
+  /** The record of run `id` (exact id), or a NotFound error; listings show it from now on. */
   async record(id: string): Promise<RunRecord> {
     const r = await getRun(this.engine.store, id);
-    if (!r) {
-      const { NotFoundError } = await import('../engine/index.js');
-      throw new NotFoundError(`no run "${id}"`, { run: id });
-    }
+    if (!r) throw new NotFoundError(`no run "${id}"`, { run: id });
+    this.noteRecord(r);
     return r;
   }
 
@@ -260,7 +300,7 @@ export class RunManager {
     this.tickBusy = true;
     try {
       const now = Date.now();
-      const { runs } = await listRuns(this.engine.store);
+      const { runs } = recover ? await listRuns(this.engine.store) : await this.listing(1000);
       for (const r of runs) {
         if (r.parent || r.driver !== 'serve' || this.driven.has(r.id)) continue;
         const due =

@@ -1,7 +1,7 @@
 // gravity serve: a Fastify server over the same engine and store as the CLI. It answers JSON under /api (bearer tokens,
 // read or operate), webhooks under /hooks, and the web view's files under /. Nothing sets a cookie, no CORS header is
 // ever sent (a browser on another origin can read nothing), bodies are capped, and every error is `{ error, message }`.
-import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
 import { BadInputError, closest, GravityError, printable, ErrorCode } from '../engine/errors.js';
 import type { App } from '../cli/app.js';
 import type { Definition, RunRecord } from '../engine/index.js';
@@ -29,6 +29,8 @@ export interface ServerOptions {
   root?: string;
   /** The hooks file (default `<data dir>/hooks.json`; absent file: no hooks). */
   hooksFile?: string;
+  /** Where the platforms the inventory routes list are (default: platform:status's `home` default, /srv/gravity). */
+  platformHome?: string;
   /**
    * Definitions served beside the catalog's (`gravity serve --workflow <file>`, embedding, tests), each with where it
    * came from (default inline: resume uses the stored copy); an id the catalog has is refused.
@@ -150,6 +152,15 @@ export async function createServer(o: ServerOptions): Promise<Server> {
     // the strict inputs: an unknown key is an error (naming the closest one), never dropped
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false, verbose: true } },
     return503OnClosing: true,
+    // what the router refuses before any route (a bad %-escape, a segment over 200 characters) is answered like every
+    // other error, without echoing the path
+    frameworkErrors: (e, _req, reply) => {
+      const status = e.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 414 : 400;
+      void (reply as unknown as FastifyReply).status(status).send({
+        error: status === 414 ? 'URI_TOO_LONG' : 'BAD_REQUEST',
+        message: status === 414 ? 'a part of the path is over 200 characters' : 'the path is not a valid URL path',
+      });
+    },
   });
   const openapi = createOpenApi();
   fastify.addHook('onRoute', (route) => openapi.collect(route));
@@ -204,7 +215,7 @@ export async function createServer(o: ServerOptions): Promise<Server> {
   );
   await registerWorkflowRoutes(fastify, ctx);
   await registerRunRoutes(fastify, ctx);
-  await registerExtraRoutes(fastify, ctx, { hooksFile: o.hooksFile });
+  await registerExtraRoutes(fastify, ctx, { hooksFile: o.hooksFile, platformHome: o.platformHome });
   await registerWeb(fastify);
 
   let closed = false;

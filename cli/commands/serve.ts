@@ -21,7 +21,7 @@ const loopback = (host: string) => /^127\.\d+\.\d+\.\d+$/.test(host) || host ===
 
 export async function serveCommand(
   app: App,
-  o: { listen?: string; tokenFile?: string; hooks?: string; root?: string; workflow?: string[] },
+  o: { listen?: string; tokenFile?: string; hooks?: string; root?: string; workflow?: string[]; platformHome?: string },
 ): Promise<number> {
   const { host, port } = parseListen(o.listen ?? '127.0.0.1:7420');
   const tokenFile = o.tokenFile ?? join(app.dataDir, 'tokens.json');
@@ -33,7 +33,14 @@ export async function serveCommand(
   // workflow files served beside the catalog, loaded and checked as `gravity run <file>` loads them
   const extraWorkflows = [];
   for (const file of o.workflow ?? []) extraWorkflows.push(await app.load(file));
-  const server = await createServer({ app, tokens: set, root: o.root, hooksFile: o.hooks, extraWorkflows });
+  const server = await createServer({
+    app,
+    tokens: set,
+    root: o.root,
+    hooksFile: o.hooks,
+    extraWorkflows,
+    platformHome: o.platformHome,
+  });
   const url = await server.listen(host, port);
   const say = (line: string) => process.stderr.write(`${line}\n`);
   if (created)

@@ -116,19 +116,8 @@ export async function registerRunRoutes(fastify: FastifyInstance, ctx: ServerCon
     if (e.type === 'task.log') keepLog(`${e.runId} ${e.step}`, e.text);
   });
 
-  // a small cache of the listing: many clients polling at once share one read of the store, for up to 250 ms or until
-  // a run driven here changes (each event bumps `changes`): a read started after the change is shared, never an older one
-  let changes = 0;
-  runs.subscribeAll((e) => {
-    if (e.type !== 'task.log') changes++;
-  });
-  let listing: { at: number; changes: number; value: ReturnType<typeof listRuns> } | undefined;
-  const cachedListing = () => {
-    const now = Date.now();
-    if (!listing || listing.changes !== changes || now - listing.at > 250)
-      listing = { at: now, changes, value: listRuns(store) };
-    return listing.value;
-  };
+  // listings are shared: the store is read at most every 250 ms whatever the number of clients (server/runs.ts)
+  const cachedListing = () => runs.listing(250);
 
   const record = (id: string) => runs.record(id);
 
@@ -377,7 +366,7 @@ export async function registerRunRoutes(fastify: FastifyInstance, ctx: ServerCon
       },
       async (req, reply) => {
         const out = await handler(req.params.id, (req.body ?? {}) as B, reply, req.token!.name);
-        changes++;
+        await record(req.params.id).catch(() => undefined);
         return out;
       },
     );

@@ -1,11 +1,11 @@
 // gitlab.list: the inventory beside what docker says (container state and health), with drift both ways: a record whose
 // container is gone, a container named like an instance that no record knows.
 import { z } from 'zod';
-import { defineTask } from '../../engine/index.js';
+import { defineTask, type TaskContext } from '../../engine/index.js';
 import { docker } from '../docker/support.js';
-import { stateOf } from '../docker/inspect.js';
+import { stateOf, type ContainerState } from '../docker/inspect.js';
 import { inspectContainer } from '../docker/support.js';
-import { listInstances, storeOf } from './inventory.js';
+import { listInstances, storeOf, type Instance } from './inventory.js';
 
 const row = z.object({
   name: z.string().describe('The instance name.'),
@@ -46,6 +46,66 @@ export function formatInstances(rows: GitlabRow[]): string {
     .join('\n');
 }
 
+/**
+ * One record's row, beside what docker says of its container (`c`); `c` undefined: docker was not asked (or could not
+ * answer): the container's status is `unknown` and no drift is named.
+ */
+export function instanceRow(r: Instance, c: ContainerState | undefined, now: number): GitlabRow {
+  const drift = !c
+    ? undefined
+    : r.state === 'decommissioned'
+      ? c.exists
+        ? 'decommissioned, but its container exists'
+        : undefined
+      : !c.exists
+        ? 'its container is missing'
+        : r.state === 'active' && !c.running
+          ? `active, but its container is ${c.status}`
+          : undefined;
+  return {
+    name: r.name,
+    url: r.url,
+    ip: r.ip,
+    state: r.state,
+    container: r.container,
+    containerStatus: !c ? 'unknown' : c.exists ? c.status! : 'missing',
+    ...(c?.health ? { health: c.health } : {}),
+    ...(r.lastBackup
+      ? { lastBackup: r.lastBackup.id, lastBackupAgeHours: (now - Date.parse(r.lastBackup.at)) / 3_600_000 }
+      : {}),
+    ...(drift ? { drift } : {}),
+  };
+}
+
+/**
+ * The rows of gitlab.list (also what gravity serve answers): each record (by number) beside `docker inspect` of its
+ * container, then each gitlab-<name> container no record knows (`docker container ls --all`). A docker failure throws.
+ */
+export async function listRows(
+  ctx: Pick<TaskContext<unknown>, 'exec' | 'signal' | 'log'>,
+  records: Instance[],
+): Promise<GitlabRow[]> {
+  const now = Date.now();
+  const rows: GitlabRow[] = [];
+  for (const r of [...records].sort((a, b) => a.number - b.number))
+    rows.push(instanceRow(r, stateOf(r.container, await inspectContainer(ctx, r.container)), now));
+  const known = new Set(records.map((r) => r.container));
+  const ps = await docker(ctx, ['container', 'ls', '--all', '--format', '{{json .}}']);
+  for (const line of ps.stdout.split('\n').filter(Boolean)) {
+    const c = JSON.parse(line) as { Names: string; State?: string; Status?: string };
+    for (const name of c.Names.split(','))
+      if (/^gitlab-[a-z0-9][a-z0-9-]{0,39}$/.test(name) && !known.has(name))
+        rows.push({
+          name: name.slice('gitlab-'.length),
+          state: 'unknown',
+          container: name,
+          containerStatus: c.State ?? c.Status ?? 'unknown',
+          drift: 'a container the inventory lacks (gitlab:adopt takes it in)',
+        });
+  }
+  return rows;
+}
+
 /** Lists the instances. */
 export const gitlabList = defineTask({
   id: 'gitlab.list',
@@ -60,49 +120,7 @@ export const gitlabList = defineTask({
   idempotent: true,
   plan: () => ['list the GitLab inventory and inspect each container'],
   async run(ctx) {
-    const records = await listInstances(storeOf(ctx));
-    const now = Date.now();
-    const rows: GitlabRow[] = [];
-    for (const r of records.sort((a, b) => a.number - b.number)) {
-      const c = stateOf(r.container, await inspectContainer(ctx, r.container));
-      const drift =
-        r.state === 'decommissioned'
-          ? c.exists
-            ? 'decommissioned, but its container exists'
-            : undefined
-          : !c.exists
-            ? 'its container is missing'
-            : r.state === 'active' && !c.running
-              ? `active, but its container is ${c.status}`
-              : undefined;
-      rows.push({
-        name: r.name,
-        url: r.url,
-        ip: r.ip,
-        state: r.state,
-        container: r.container,
-        containerStatus: c.exists ? c.status! : 'missing',
-        ...(c.health ? { health: c.health } : {}),
-        ...(r.lastBackup
-          ? { lastBackup: r.lastBackup.id, lastBackupAgeHours: (now - Date.parse(r.lastBackup.at)) / 3_600_000 }
-          : {}),
-        ...(drift ? { drift } : {}),
-      });
-    }
-    const known = new Set(records.map((r) => r.container));
-    const ps = await docker(ctx, ['container', 'ls', '--all', '--format', '{{json .}}']);
-    for (const line of ps.stdout.split('\n').filter(Boolean)) {
-      const c = JSON.parse(line) as { Names: string; State?: string; Status?: string };
-      for (const name of c.Names.split(','))
-        if (/^gitlab-[a-z0-9][a-z0-9-]{0,39}$/.test(name) && !known.has(name))
-          rows.push({
-            name: name.slice('gitlab-'.length),
-            state: 'unknown',
-            container: name,
-            containerStatus: c.State ?? c.Status ?? 'unknown',
-            drift: 'a container the inventory lacks (gitlab:adopt takes it in)',
-          });
-    }
+    const rows = await listRows(ctx, await listInstances(storeOf(ctx)));
     return { rows, report: formatInstances(rows) };
   },
 });

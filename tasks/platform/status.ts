@@ -4,13 +4,13 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { defineTask } from '../../engine/index.js';
+import { defineTask, type TaskContext } from '../../engine/index.js';
 import { envHost, envModel, siteHost } from '../env/model.js';
 import { errnoCode } from '../support/files.js';
 import { table } from '../support/format.js';
 import { readStatus, vagrantTarget } from '../vagrant/support.js';
 import { environmentsOf } from './environment.js';
-import { envName, homeInput, homeOf, loadPlatform, platformName } from './support.js';
+import { envName, homeInput, homeOf, loadPlatform, platformName, type Platform } from './support.js';
 
 const row = z.object({
   env: z.string().describe('The environment.'),
@@ -59,6 +59,93 @@ const readOr = async (p: string): Promise<string | undefined> => {
   }
 };
 
+/** `text` as JSON, or undefined when it is not JSON (an env.json cut halfway is a row's problem, not a failure). */
+function jsonOr<T>(text: string): T | undefined {
+  try {
+    return JSON.parse(text) as T;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Where platform.status reads: the platform, its environments (none: every one) and the host's Bind and Apache files. */
+export interface StatusQuery {
+  home: string;
+  platform: string;
+  envs: string[];
+  include: string;
+  zonesDir: string;
+  sitesDir: string;
+}
+
+/** The machines' states of the environment in `dir` (its Vagrantfile's folder): machine -> vagrant's state id. */
+export type StatesReader = (dir: string) => Promise<Map<string, string>>;
+
+/** The states as platform.status reads them: `vagrant status --machine-readable` in the folder. */
+export const vagrantStates =
+  (ctx: Pick<TaskContext<unknown>, 'exec' | 'signal' | 'log' | 'root' | 'rootOrigin'>, timeoutMs = 120_000) =>
+  async (dir: string): Promise<Map<string, string>> => {
+    const t = await vagrantTarget(ctx, 'platform.status', dir, timeoutMs);
+    return new Map((await readStatus(ctx, t)).map((r) => [r.name, r.state]));
+  };
+
+/**
+ * The rows of platform.status (also what gravity serve answers): each environment's homepage, sites' URLs, machines
+ * with their states (`states`, when its folder has a Vagrantfile: a failure is the row's problem; null: not asked, each
+ * state is `unknown`), and whether the host's Bind and Apache serve it. Read only.
+ */
+export async function statusRows(
+  ctx: Pick<TaskContext<unknown>, 'exec' | 'signal' | 'log' | 'root' | 'rootOrigin'>,
+  i: StatusQuery,
+  states: StatesReader | null = vagrantStates(ctx),
+): Promise<{ platform: Platform; rows: Row[] }> {
+  const h = homeOf(ctx.root, i.home);
+  const p = await loadPlatform(h, i.platform);
+  const pdir = join(h, 'platforms', p.name);
+  const envs = i.envs.length ? i.envs : await environmentsOf(pdir);
+  const include = (await readOr(homeOf(ctx.root, i.include))) ?? '';
+  const rows: Row[] = [];
+  for (const env of envs) {
+    const dir = join(pdir, env);
+    const names = { env, platform: p.name, domain: p.domain };
+    const base = {
+      env,
+      url: `http://${envHost(names)}/`,
+      dns:
+        include.includes(`// BEGIN gravity zone ${envHost(names)}\n`) &&
+        (await readOr(join(homeOf(ctx.root, i.zonesDir), `${envHost(names)}.zone`))) !== undefined,
+      apache: (await readOr(join(homeOf(ctx.root, i.sitesDir), `${p.name}-${env}.conf`))) !== undefined,
+    };
+    const text = await readOr(join(dir, 'etc', 'gravity', 'env.json'));
+    const parsed = text ? envModel.safeParse(jsonOr<{ model?: unknown }>(text)?.model) : undefined;
+    if (!parsed?.success) {
+      rows.push({
+        ...base,
+        sites: [],
+        machines: [],
+        problem: text ? 'etc/gravity/env.json unreadable' : 'not initialised (no etc/gravity/env.json)',
+      });
+      continue;
+    }
+    const m = parsed.data;
+    let known = new Map<string, string>();
+    let problem: string | undefined;
+    if (states && (await readOr(join(dir, 'Vagrantfile'))) !== undefined)
+      try {
+        known = await states(dir);
+      } catch (e) {
+        problem = `vagrant status: ${(e as Error).message.split('\n')[0]}`;
+      }
+    rows.push({
+      ...base,
+      sites: m.sites.map((s) => ({ name: s.name, url: `http://${siteHost(m, s.name)}/` })),
+      machines: m.machines.map((x) => ({ name: x.name, ip: x.ip, state: known.get(x.name) ?? 'unknown' })),
+      ...(problem ? { problem } : {}),
+    });
+  }
+  return { platform: p, rows };
+}
+
 /** Reports a platform's environments. */
 export const platformStatus = defineTask({
   id: 'platform.status',
@@ -82,52 +169,7 @@ export const platformStatus = defineTask({
     `report ${i.envs.length ? i.envs.join(', ') : 'every environment'} of ${i.platform}: sites, machines (vagrant status), DNS and Apache`,
   ],
   async run(ctx) {
-    const i = ctx.input;
-    const h = homeOf(ctx.root, i.home);
-    const p = await loadPlatform(h, i.platform);
-    const pdir = join(h, 'platforms', p.name);
-    const envs = i.envs.length ? i.envs : await environmentsOf(pdir);
-    const include = (await readOr(homeOf(ctx.root, i.include))) ?? '';
-    const rows: Row[] = [];
-    for (const env of envs) {
-      const dir = join(pdir, env);
-      const names = { env, platform: p.name, domain: p.domain };
-      const base = {
-        env,
-        url: `http://${envHost(names)}/`,
-        dns:
-          include.includes(`// BEGIN gravity zone ${envHost(names)}\n`) &&
-          (await readOr(join(homeOf(ctx.root, i.zonesDir), `${envHost(names)}.zone`))) !== undefined,
-        apache: (await readOr(join(homeOf(ctx.root, i.sitesDir), `${p.name}-${env}.conf`))) !== undefined,
-      };
-      const text = await readOr(join(dir, 'etc', 'gravity', 'env.json'));
-      const parsed = text ? envModel.safeParse((JSON.parse(text) as { model?: unknown }).model) : undefined;
-      if (!parsed?.success) {
-        rows.push({
-          ...base,
-          sites: [],
-          machines: [],
-          problem: text ? 'etc/gravity/env.json unreadable' : 'not initialised (no etc/gravity/env.json)',
-        });
-        continue;
-      }
-      const m = parsed.data;
-      let states = new Map<string, string>();
-      let problem: string | undefined;
-      if ((await readOr(join(dir, 'Vagrantfile'))) !== undefined)
-        try {
-          const t = await vagrantTarget(ctx, 'platform.status', dir, 120_000);
-          states = new Map((await readStatus(ctx, t)).map((r) => [r.name, r.state]));
-        } catch (e) {
-          problem = `vagrant status: ${(e as Error).message.split('\n')[0]}`;
-        }
-      rows.push({
-        ...base,
-        sites: m.sites.map((s) => ({ name: s.name, url: `http://${siteHost(m, s.name)}/` })),
-        machines: m.machines.map((x) => ({ name: x.name, ip: x.ip, state: states.get(x.name) ?? 'unknown' })),
-        ...(problem ? { problem } : {}),
-      });
-    }
-    return { rows, report: formatStatus(p.name, rows) };
+    const { platform, rows } = await statusRows(ctx, ctx.input);
+    return { rows, report: formatStatus(platform.name, rows) };
   },
 });
