@@ -264,6 +264,11 @@ export async function registerRunRoutes(fastify: FastifyInstance, ctx: ServerCon
   // live events: the journal from the start (or after Last-Event-ID), then each new line as it is written, the record
   // when its status changes, and the task log lines of runs driven here
   let streams = 0;
+  // the streams open now, ended when the server closes (a browser left on a run page must not hold a shutdown)
+  const open = new Set<() => void>();
+  fastify.addHook('preClose', async () => {
+    for (const end of [...open]) end();
+  });
   fastify.get<{ Params: { id: string } }>(
     '/api/runs/:id/events',
     {
@@ -337,11 +342,17 @@ export async function registerRunRoutes(fastify: FastifyInstance, ctx: ServerCon
         if (closed) return;
         closed = true;
         streams--;
+        open.delete(end);
         off();
         clearInterval(poll);
         clearInterval(beat);
         if (wake) clearTimeout(wake);
       };
+      const end = () => {
+        close();
+        raw.end();
+      };
+      open.add(end);
       req.raw.on('close', close);
       raw.on('error', close);
       await pump();

@@ -352,6 +352,26 @@ describe('runs', () => {
   });
 });
 
+describe('closing', () => {
+  it('ends the open event streams instead of waiting for their clients', async () => {
+    const t = await startTestServer('127.0.0.173', { extraWorkflows });
+    const r = await t.api('POST', '/api/runs', { body: { workflow: 'test:steps', params: { who: 'x' } } });
+    const res = await fetch(`${t.url}/api/runs/${r.body.runId}/events`, {
+      headers: { authorization: `Bearer ${t.read}` },
+    });
+    const reader = res.body!.getReader();
+    await reader.read();
+    const closed = await Promise.race([
+      t.close().then(() => 'closed'),
+      new Promise((x) => setTimeout(() => x('still open after 10 s'), 10_000)),
+    ]);
+    expect(closed).toBe('closed');
+    // the client sees its stream end
+    let done = false;
+    while (!done) done = (await reader.read()).done;
+  });
+});
+
 describe('gravity serve, the command', () => {
   it('refuses a bad --listen, an unknown option and a token file others may read (exit 2, naming them)', async () => {
     const bad = await runCli(['--data-dir', s.home, 'serve', '--listen', 'localhost']);
