@@ -2,7 +2,7 @@
 // read or operate), webhooks under /hooks, and the web view's files under /. Nothing sets a cookie, no CORS header is
 // ever sent (a browser on another origin can read nothing), bodies are capped, and every error is `{ error, message }`.
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
-import { BadInputError, closest, GravityError, printable, ErrorCode } from '../engine/errors.js';
+import { BadInputError, closest, CorruptDataError, GravityError, printable, ErrorCode } from '../engine/errors.js';
 import type { App } from '../cli/app.js';
 import type { Definition, RunRecord } from '../engine/index.js';
 import { HttpError, type Access, type ServerContext } from './context.js';
@@ -57,6 +57,9 @@ const STATUS_OF: Partial<Record<string, number>> = {
 /** Answers with the error's status and `{ error, message }`; a crash of ours is 500 without its stack. */
 function errorBody(e: unknown): { status: number; body: { error: string; message: string; details?: unknown } } {
   if (e instanceof HttpError) return { status: e.status, body: { error: e.code, message: e.message } };
+  // the store's own data is unreadable: not the request's fault; the message names the file and what is wrong
+  if (e instanceof CorruptDataError)
+    return { status: 500, body: { error: 'CORRUPT_DATA', message: printable(e.message) } };
   if (e instanceof GravityError) {
     const status = STATUS_OF[e.code] ?? (e instanceof BadInputError || e.code === ErrorCode.Validation ? 400 : 409);
     return {

@@ -345,6 +345,24 @@ describe('runs', () => {
     expect(r.body.report.skipped).toEqual(expect.arrayContaining(['ok']));
   });
 
+  it('says which file is corrupt when a run record is (500), and still lists the others with it as unreadable', async () => {
+    const id = await start('test:steps', { who: 'corrupt' });
+    await until(id, (r) => r.status === 'succeeded');
+    const file = s.app.store.locate(`runs/${id}`);
+    writeFileSync(file, '{"id": "cut in the mid');
+    const one = await s.api('GET', `/api/runs/${id}`);
+    expect(one.status).toBe(500);
+    expect(one.body.error).toBe('CORRUPT_DATA');
+    expect(one.body.message).toContain(file);
+    await new Promise((x) => setTimeout(x, 300));
+    const list = await s.api('GET', '/api/runs?limit=1000');
+    expect(list.status).toBe(200);
+    expect(list.body.unreadable.map((u: any) => u.runId)).toEqual([id]);
+    expect(list.body.runs.map((r: any) => r.runId)).not.toContain(id);
+    const { rmSync } = await import('node:fs');
+    rmSync(file);
+  });
+
   it('refuses ids that are not run ids (400) and answers 404 for an unknown one', async () => {
     expect((await s.api('GET', '/api/runs/..%2F..%2Ftokens.json')).status).toBe(400);
     expect((await s.api('GET', '/api/runs/261205-000000-abcdef')).status).toBe(404);
