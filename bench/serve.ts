@@ -1,5 +1,5 @@
-// gravity serve under load, in this process: a real server (server/server.ts over cli/app.ts, a temp data dir, an
-// operate and a read token as test/support/serve.ts writes them) on 127.0.0.211. 50 clients poll GET /api/runs?limit=50
+// gravity serve under load, in this process: a real server (test/support/serve.ts: server/server.ts over cli/app.ts, a
+// temp data dir, an operate and a read token) on 127.0.0.211. 50 clients poll GET /api/runs?limit=50
 // (one every 100 ms each, with jitter) and one polls GET /api/me, while 200 runs of a cheap catalog workflow
 // (platform:init into a temp home: files only, no command) are started through POST /api/runs by 8 clients, spread
 // over the load. Checked: no run lost or duplicated (every 202's runId stored exactly once, 200 distinct ids, 200
@@ -7,15 +7,12 @@
 // same load and, idle, against a bare node:http server answering the same JSON bytes (ratios: the numbers compare across
 // machines only as such); the server's RSS and heap before and after; then a burst of abusive requests (bad tokens,
 // bad JSON, oversized bodies, path tricks) with their statuses and the check that they created nothing.
-import { writeFileSync } from 'node:fs';
 import { Agent, createServer as createHttpServer, request, type Server as HttpServer } from 'node:http';
 import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { createApp } from '../cli/app.js';
 import { listRuns } from '../engine/index.js';
-import { createServer } from '../server/server.js';
-import { loadTokens, newToken } from '../server/tokens.js';
+import { startTestServer } from '../test/support/serve.js';
 import { createTempRoot, median, round } from './harness.js';
 import type { BenchResult, Cell } from './report.js';
 
@@ -95,28 +92,20 @@ async function idleLatencies(targets: Array<{ url: string; path: string; token?:
 export async function serveBench(): Promise<BenchResult> {
   const started = performance.now();
   const tmp = await createTempRoot('gravity-bench-serve-');
-  const dataDir = join(tmp.path, 'data');
   const platformHome = join(tmp.path, 'platforms-home');
-  const tokenFile = join(tmp.path, 'tokens.json');
-  const operate = newToken();
-  const read = newToken();
-  writeFileSync(
-    tokenFile,
-    JSON.stringify({
-      tokens: [
-        { name: 'ops', role: 'operate', token: operate },
-        { name: 'viewer', role: 'read', token: read },
-      ],
-    }),
-    { mode: 0o600 },
-  );
-  const app = await createApp({ dataDir });
-  const server = await createServer({ app, tokens: loadTokens(tokenFile).set, log: () => undefined, root: tmp.path });
+  // the server's own polling periods, not the tests' shorter ones
+  const ts = await startTestServer(HOST, {
+    home: join(tmp.path, 'data'),
+    root: tmp.path,
+    cancelPollMs: 250,
+    duePollMs: 1000,
+  });
+  const { server, app, operate, read } = ts;
   let bare: HttpServer | undefined;
   const rows: Array<Record<string, Cell>> = [];
   const notes: string[] = [];
   try {
-    const url = await server.listen(HOST, 0);
+    const url = ts.url;
     const auth = (t: string) => ({ authorization: `Bearer ${t}` });
     const get = (path: string, t = read) => send(url, 'GET', path, { headers: auth(t) });
     // warm-up: the routes compiled, the catalog and the registry loaded, one run through
@@ -253,7 +242,7 @@ export async function serveBench(): Promise<BenchResult> {
       320,
     );
 
-    // what a miss of the listing's cache costs (each POST empties it): the store read the route makes, alone
+    // what a read of the store for the listing costs (the route makes one per 250 ms at most), alone
     const listing: number[] = [];
     for (let i = 0; i < 30; i++) {
       const t0 = performance.now();
@@ -394,8 +383,7 @@ export async function serveBench(): Promise<BenchResult> {
     for (const a of agents.values()) a.destroy();
     agents.clear();
     await new Promise<void>((done) => (bare ? bare.close(() => done()) : done()));
-    await server.close();
-    await app.close();
+    await ts.close();
     await tmp.dispose();
   }
   return {

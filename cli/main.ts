@@ -1,12 +1,12 @@
 // The `gravity` command: parses argv with commander, calls the engine through the commands, maps results to exit codes.
 // Only commander and this file load up front: each command's module (and with it the engine, the BPMN code, the task
 // registry, pino, listr2) is imported when that command runs, so `gravity --help` or `gravity list` start fast.
-import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { BadInputError, ErrorCode, GravityError } from '../engine/errors.js';
 import type { App } from './app.js';
 import { Exit, jsonText } from './output.js';
 import { numberOption } from './options.js';
+import { packageVersion } from './version.js';
 
 const BAD_INPUT = new Set<string>([
   ErrorCode.BadInput,
@@ -22,19 +22,6 @@ const BAD_INPUT = new Set<string>([
 ]);
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
-
-/** The version in package.json: two folders up from dist/cli/main.js, one up from cli/main.ts (under tsx). */
-function packageVersion(): string {
-  for (const up of ['../../package.json', '../package.json']) {
-    try {
-      const pkg = JSON.parse(readFileSync(new URL(up, import.meta.url), 'utf8')) as { name?: string; version?: string };
-      if (pkg.name === 'gravity' && pkg.version) return pkg.version;
-    } catch {
-      // not this folder: try the next one
-    }
-  }
-  return 'unknown';
-}
 
 /** What the `--dialect` options of export and import show and accept; it comes with the BPMN code (cli/commands/bpmn.ts). */
 export type DialectTexts = Pick<

@@ -1,26 +1,13 @@
 // The OpenAPI 3.1 description of the API, made from the routes as they are registered: each route's JSON schemas (the
 // same ones Fastify validates requests with) and its access. GET /api/openapi.json serves it.
 import type { RouteOptions } from 'fastify';
-import { readFileSync } from 'node:fs';
+import { packageVersion } from '../cli/version.js';
 
 interface Collected {
   method: string;
   url: string;
   schema: Record<string, unknown>;
   access: string;
-}
-
-/** The version in package.json: two folders up from dist/server/, one up from server/ (under tsx). */
-function packageVersion(): string {
-  for (const up of ['../../package.json', '../package.json']) {
-    try {
-      const pkg = JSON.parse(readFileSync(new URL(up, import.meta.url), 'utf8')) as { name?: string; version?: string };
-      if (pkg.name === 'gravity' && pkg.version) return pkg.version;
-    } catch {
-      // not this folder
-    }
-  }
-  return 'unknown';
 }
 
 /** One server's description: `collect` is its onRoute hook, `document` what GET /api/openapi.json answers. */

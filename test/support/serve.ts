@@ -1,6 +1,6 @@
 // A gravity serve in the test's process, on a loopback address of the test's own and a free port, over a data dir of
 // its own, with two tokens: `ops` (operate) and `viewer` (read). `api()` calls it with fetch.
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createApp, type App } from '../../cli/app.js';
@@ -29,6 +29,7 @@ export async function startTestServer(
   o: Partial<Omit<ServerOptions, 'app' | 'tokens'>> & { home?: string } = {},
 ): Promise<TestServer> {
   const home = o.home ?? mkdtempSync(join(tmpdir(), 'gravity-serve-'));
+  mkdirSync(home, { recursive: true });
   const tokenFile = join(home, 'tokens.json');
   const operate = newToken();
   const read = newToken();
