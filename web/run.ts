@@ -4,56 +4,22 @@ import { api, ApiError, apiText, followEvents } from './api.js';
 import { Diagram, legend, type ElementState } from './diagram.js';
 import { badge, duration, fill, h, json, link, note, when } from './dom.js';
 import { route, type Page } from './page.js';
+import { summarizeSteps } from '../engine/journal.js';
 import type { JournalEntry, RunDetail, RunRecord, StepSummary } from './types.js';
 
 const LIVE = new Set(['running', 'waiting']);
 
-/** One summary per step execution, folded from the journal as the server does (engine/journal.ts summarizeSteps). */
+/**
+ * One summary per step execution, folded from the journal by the engine's own code (bundled), with each step's input
+ * (its last `task.started`), as the server's GET /api/runs/:id gives them.
+ */
 export function summarize(journal: JournalEntry[], finished: boolean): StepSummary[] {
-  const out: StepSummary[] = [];
-  const open = new Map<string, StepSummary>();
-  for (const e of journal) {
-    if (!e.step) continue;
-    const s = open.get(e.step);
-    switch (e.type) {
-      case 'task.started':
-        if (!s) {
-          const n: StepSummary = {
-            id: e.step,
-            task: e.task ?? '?',
-            status: 'running',
-            attempts: e.attempt ?? 1,
-            startedAt: e.at,
-            ...(e.input !== undefined ? { input: e.input } : {}),
-            ...(e.child ? { child: e.child } : {}),
-          };
-          open.set(e.step, n);
-          out.push(n);
-        } else s.attempts = e.attempt ?? s.attempts + 1;
-        break;
-      case 'task.retrying':
-        if (s) s.attempts = e.attempt ?? s.attempts + 1;
-        break;
-      case 'task.finished':
-      case 'task.failed':
-      case 'task.cancelled':
-        if (!s) break;
-        s.status = e.type === 'task.finished' ? 'succeeded' : e.type === 'task.failed' ? 'failed' : 'cancelled';
-        s.finishedAt = e.at;
-        s.durationMs = Date.parse(e.at) - Date.parse(s.startedAt);
-        if (e.output !== undefined) s.output = e.output;
-        if (e.error) s.error = e.error;
-        open.delete(e.step);
-        break;
-      case 'task.compensated': {
-        const done = [...out].reverse().find((x) => x.id === e.step && x.status === 'succeeded');
-        if (done) done.status = 'compensated';
-        break;
-      }
-    }
-  }
-  if (finished) for (const s of open.values()) s.status = 'interrupted';
-  return out;
+  const inputs = new Map<string, unknown>();
+  for (const e of journal)
+    if (e.type === 'task.started' && e.step && e.input !== undefined) inputs.set(e.step, e.input);
+  return summarizeSteps(journal as Parameters<typeof summarizeSteps>[0], finished).map((s) =>
+    inputs.has(s.id) ? { ...s, input: inputs.get(s.id) } : s,
+  );
 }
 
 /** A step status as a diagram colour. */
