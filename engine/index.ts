@@ -208,5 +208,6 @@ export {
   type MessageRoute,
 } from './inbox.js';
 export { INBOX_POLL_MS } from './execution.js';
+export { stepFolderName } from './supervisor.js';
 // an issue of a strict schema in words (an unknown key with the closest known one): for files tasks read
 export { describeIssue } from './schema-keys.js';

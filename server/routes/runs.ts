@@ -13,6 +13,7 @@ import {
   readJournal,
   RunStatus,
   signalRunningRun,
+  stepFolderName,
   summarizeSteps,
 } from '../../engine/index.js';
 import type { ServerContext } from '../context.js';
@@ -95,9 +96,6 @@ function tail(file: string, bytes: number): { text: string; truncated: boolean }
   }
   return { text: buf.toString('utf8'), truncated: start > 0 };
 }
-
-/** A step's folder name under `<files>/steps/` (engine/supervisor.ts escapes the id the same way). */
-const stepFolder = (step: string) => encodeURIComponent(step);
 
 export async function registerRunRoutes(fastify: FastifyInstance, ctx: ServerContext): Promise<void> {
   const { runs } = ctx;
@@ -240,7 +238,7 @@ export async function registerRunRoutes(fastify: FastifyInstance, ctx: ServerCon
       const step = req.params.step;
       const parts: string[] = [];
       let truncated = false;
-      const dir = runs.engine.filesDir ? join(runs.engine.filesDir(r.id), 'steps', stepFolder(step)) : undefined;
+      const dir = runs.engine.filesDir ? join(runs.engine.filesDir(r.id), 'steps', stepFolderName(step)) : undefined;
       if (dir && existsSync(dir)) {
         for (const attempt of readdirSync(dir).sort()) {
           if (!statSync(join(dir, attempt)).isDirectory()) continue;

@@ -276,6 +276,11 @@ describe('runs', () => {
     expect(broken.status).toBe('failed');
     expect(broken.error.message).toMatch(/exit(ed with)? code 3|exit code 3/);
     expect(broken.error.message).toMatch(/boom/);
+    const log = await s.api('GET', `/api/runs/${id}/steps/broken/log`, { token: s.read });
+    expect(log.status, log.text).toBe(200);
+    expect(log.body.text).toMatch(/attempt-1\/c1 stderr\nboom\n/);
+    expect(log.body.truncated).toBe(false);
+    expect((await s.api('GET', `/api/runs/${id}/steps/..%2Fx/log`)).status).toBe(400);
   });
 
   it('cancels a long run it drives, then resumes it with force; a read token may do neither', async () => {
