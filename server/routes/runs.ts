@@ -37,6 +37,9 @@ const STATUSES = [...Object.values(RunStatus), 'interrupted'];
 
 /** Bytes of a step's log the log route returns at most (its end). */
 const LOG_BYTES = 256 * 1024;
+/** Output lines of the steps driven here kept in memory for the log route: per step, and in all (characters). */
+const MEMORY_LOG_CHARS = 64 * 1024;
+const MEMORY_LOGS_CHARS = 16 * 1024 * 1024;
 /** Live event streams open at once, at most; one more is 503. */
 const MAX_STREAMS = 256;
 
@@ -102,13 +105,19 @@ export async function registerRunRoutes(fastify: FastifyInstance, ctx: ServerCon
   const store = runs.engine.store;
   // recent task log lines of the runs driven here, per `<run> <step>` (the supervised commands' files hold the rest)
   const logs = new Map<string, string>();
+  // each step's last MEMORY_LOG_CHARS characters, MEMORY_LOGS_CHARS in all: the least recently written go first
+  let kept = 0;
   const keepLog = (key: string, text: string) => {
     const was = logs.get(key) ?? '';
-    const now = (was + text).slice(-LOG_BYTES);
+    const now = (was + text).slice(-MEMORY_LOG_CHARS);
     logs.delete(key);
     logs.set(key, now);
-    // at most 2,000 steps' lines are kept: the oldest are forgotten first
-    if (logs.size > 2000) logs.delete(logs.keys().next().value!);
+    kept += now.length - was.length;
+    for (const [k, v] of logs) {
+      if (kept <= MEMORY_LOGS_CHARS || k === key) break;
+      logs.delete(k);
+      kept -= v.length;
+    }
   };
   runs.subscribeAll((e) => {
     if (e.type === 'task.log') keepLog(`${e.runId} ${e.step}`, e.text);
