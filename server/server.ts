@@ -155,6 +155,8 @@ export async function createServer(o: ServerOptions): Promise<Server> {
     // the strict inputs: an unknown key is an error (naming the closest one), never dropped
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false, verbose: true } },
     return503OnClosing: true,
+    // a request must arrive whole within 30 s (a client trickling its headers or body holds nothing for long)
+    requestTimeout: 30_000,
     // what the router refuses before any route (a bad %-escape, a segment over 200 characters) is answered like every
     // other error, without echoing the path
     frameworkErrors: (e, _req, reply) => {
