@@ -34,10 +34,6 @@ export async function cancelRun(
     });
   const waitMs = o.waitMs ?? 15_000;
   if (r.status === RunStatus.Running && isRunLive(r)) {
-    if (r.pid === process.pid)
-      throw new BadInputError(`run ${r.id} is driven by this process: cancel it through what started it`, {
-        run: r.id,
-      });
     // a gravity serve process drives many runs: it takes the request from the store and cancels that one run; a CLI
     // process drives one, and SIGINT is its Ctrl-C
     if (r.driver === 'serve')
