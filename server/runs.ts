@@ -9,7 +9,6 @@ import type {
   EngineOptions,
   RunEvent,
   RunRecord,
-  RunResult,
   RollbackReport,
   RunListing,
 } from '../engine/index.js';
@@ -52,19 +51,8 @@ interface Driven {
 /** A listener of one run's events (the run's own and its child runs'). */
 export type RunListener = (e: RunEvent) => void;
 
-/** Statuses after which a run does not change unless someone resumes or rolls it back. */
-const SETTLED = new Set<string>([
-  RunStatus.Succeeded,
-  RunStatus.Failed,
-  RunStatus.Cancelled,
-  RunStatus.NeedsAttention,
-  RunStatus.RolledBack,
-  RunStatus.Waiting,
-  RunStatus.Detached,
-]);
-
 /** The top-level run of `id` (a child run's id is `<run>.<step>`). */
-export const topRunOf = (id: string) => id.split('.')[0];
+const topRunOf = (id: string) => id.split('.')[0];
 
 export class RunManager {
   readonly engine: EngineOptions;
@@ -88,15 +76,6 @@ export class RunManager {
         this.emit(e);
       },
     };
-  }
-
-  /** Runs driven by this process now. */
-  get drivenIds(): string[] {
-    return [...this.driven.keys()];
-  }
-
-  isDriven(id: string): boolean {
-    return this.driven.has(id);
   }
 
   /** Listens to run `id`'s events (its child runs' too); returns the function that stops listening. */
@@ -332,11 +311,4 @@ export class RunManager {
     for (const d of all) d.ac.abort(new DetachedError('detached: gravity serve is stopping'));
     await Promise.race([Promise.allSettled(all.map((d) => d.done)), new Promise((r) => setTimeout(r, waitMs).unref())]);
   }
-
-  /** True when `status` means the run is over until someone acts. */
-  static settled(status: string): boolean {
-    return SETTLED.has(status);
-  }
 }
-
-export type { RunResult };

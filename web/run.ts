@@ -1,9 +1,9 @@
 // #/runs/<id>: one run. Its diagram with each step coloured by its state, kept live from the run's event stream; a side
 // panel with the selected step's input, output, error and log; what an operate token may do to the run.
-import { api, ApiError, apiText, followEvents } from './api.js';
+import { api, followEvents } from './api.js';
 import { Diagram, legend, type ElementState } from './diagram.js';
 import { badge, duration, fill, h, json, link, note, when } from './dom.js';
-import { route, type Page } from './page.js';
+import { loadWithDiagram, route, type Page } from './page.js';
 import { summarizeSteps } from '../engine/journal.js';
 import type { JournalEntry, RunDetail, RunRecord, StepSummary } from './types.js';
 
@@ -17,9 +17,7 @@ export function summarize(journal: JournalEntry[], finished: boolean): StepSumma
   const inputs = new Map<string, unknown>();
   for (const e of journal)
     if (e.type === 'task.started' && e.step && e.input !== undefined) inputs.set(e.step, e.input);
-  return summarizeSteps(journal as Parameters<typeof summarizeSteps>[0], finished).map((s) =>
-    inputs.has(s.id) ? { ...s, input: inputs.get(s.id) } : s,
-  );
+  return summarizeSteps(journal, finished).map((s) => (inputs.has(s.id) ? { ...s, input: inputs.get(s.id) } : s));
 }
 
 /** A step status as a diagram colour. */
@@ -49,26 +47,14 @@ export async function runPage(page: Page): Promise<void> {
   const operate = page.me.role === 'operate';
   fill(page.main, h('p', { class: 'empty' }, 'Loading run…'));
 
-  let detail: RunDetail;
-  let xml: string | undefined;
-  let xmlError: string | undefined;
-  try {
-    [detail, xml] = await Promise.all([
-      api<RunDetail>('GET', `/api/runs/${encodeURIComponent(id)}`, undefined, page.signal),
-      apiText(`/api/runs/${encodeURIComponent(id)}/bpmn`, page.signal).catch((e: Error) => {
-        xmlError = e.message;
-        return undefined;
-      }),
-    ]);
-  } catch (e) {
-    if (page.signal.aborted || (e instanceof ApiError && e.status === 401)) return;
-    fill(
-      page.main,
-      h('div', { class: 'crumbs' }, link('/runs', 'Runs'), ' / ', h('span', { class: 'mono' }, id)),
-      note('error', (e as Error).message),
-    );
-    return;
-  }
+  const loaded = await loadWithDiagram<RunDetail>(
+    page,
+    `/api/runs/${encodeURIComponent(id)}`,
+    `/api/runs/${encodeURIComponent(id)}/bpmn`,
+    [link('/runs', 'Runs'), ' / ', h('span', { class: 'mono' }, id)],
+  );
+  if (!loaded) return;
+  const { data: detail, xml, xmlError } = loaded;
 
   let run: RunRecord = detail.run;
   let journal: JournalEntry[] | undefined;

@@ -1,38 +1,11 @@
-// The shapes of gravity serve's answers the web view reads (server/routes/*.ts, server/inventory.ts).
+// The shapes of gravity serve's answers the web view reads (server/routes/*.ts, server/inventory-types.ts): the
+// engine's and the server's own types where they are the answer as it is (type imports: nothing of them is bundled).
+import type { RunRecord as StoredRecord, StepSummary as EngineStep, Waiting } from '../engine/journal.js';
 
-export interface SerializedError {
-  name: string;
-  code: string;
-  message: string;
-  details?: Record<string, unknown>;
-}
+export type { JournalEntry, Waiting } from '../engine/journal.js';
 
-export interface Waiting {
-  step: string;
-  kind: 'approval' | 'message';
-  message: string;
-  since?: string;
-  until?: string;
-  key?: string;
-  child?: string;
-}
-
-export interface RunRecord {
-  id: string;
-  workflow: string;
-  title?: string;
-  status: string;
-  params?: Record<string, unknown>;
-  parent?: string;
-  createdAt: string;
-  updatedAt: string;
-  finishedAt?: string;
-  output?: unknown;
-  error?: SerializedError & { step?: string };
-  attention?: { message: string; steps: string[] };
-  waiting?: Waiting[];
-  startedBy?: string;
-}
+/** A run record as the server shows it: its status may also be `interrupted` (running, its process gone). */
+export type RunRecord = Omit<StoredRecord, 'status'> & { status: string };
 
 export interface RunSummary {
   runId: string;
@@ -48,37 +21,13 @@ export interface RunSummary {
   waiting?: Waiting[];
 }
 
-export interface StepSummary {
-  id: string;
-  task: string;
-  status: string;
-  attempts: number;
-  startedAt: string;
-  finishedAt?: string;
-  durationMs?: number;
-  input?: unknown;
-  output?: unknown;
-  error?: SerializedError;
-  child?: string;
-}
+/** A step as GET /api/runs/:id gives it: the engine's summary with its input, and `waiting` as a status too. */
+export type StepSummary = Omit<EngineStep, 'status'> & { status: string; input?: unknown };
 
 export interface RunDetail {
   run: RunRecord;
   steps: StepSummary[];
   children: RunSummary[];
-}
-
-export interface JournalEntry {
-  type: string;
-  at: string;
-  step?: string;
-  task?: string;
-  attempt?: number;
-  input?: unknown;
-  output?: unknown;
-  error?: SerializedError;
-  child?: string;
-  message?: string;
 }
 
 export interface ParamSpec {
@@ -98,33 +47,9 @@ export interface WorkflowSummary {
   params: Record<string, ParamSpec>;
 }
 
-export interface Platform {
-  name: string;
-  domain: string;
-  ipRange: string;
-  projects: Array<{ name: string; repo: string; branch?: string }>;
-  environments: string[];
-}
-
-export interface PlatformsResponse {
-  home: string;
-  platforms: Platform[];
-  unreadable: Array<{ name: string; problem: string }>;
-}
-
-export interface Environment {
-  env: string;
-  url: string;
-  sites: Array<{ name: string; url: string }>;
-  machines: Array<{ name: string; ip: string; state?: string }>;
-  dns: boolean;
-  apache: boolean;
-  problem?: string;
-}
-
-export interface EnvironmentsResponse {
-  platform: string;
-  domain: string;
-  environments: Environment[];
-  machines: { asked: boolean; readAt?: string };
-}
+export type {
+  EnvironmentsResponse,
+  InventoryEnvironment as Environment,
+  InventoryPlatform as Platform,
+  PlatformsResponse,
+} from '../server/inventory-types.js';

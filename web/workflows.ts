@@ -1,9 +1,9 @@
 // #/workflows: the catalog. #/workflows/<id>: one workflow's diagram, a form made from its params that starts a run
 // (then shows the run's page), and its recent runs.
-import { api, ApiError, apiText } from './api.js';
+import { api, ApiError } from './api.js';
 import { Diagram } from './diagram.js';
 import { fill, h, link, note } from './dom.js';
-import { route, type Page } from './page.js';
+import { loadWithDiagram, route, type Page } from './page.js';
 import { runsTable } from './runs.js';
 import type { ParamSpec, RunSummary, WorkflowSummary } from './types.js';
 
@@ -120,26 +120,14 @@ export async function workflowPage(page: Page): Promise<void> {
   const id = page.args[0] ?? '';
   page.title(id);
   fill(page.main, h('p', { class: 'empty' }, 'Loading workflow…'));
-  let wf: WorkflowSummary;
-  let xml: string | undefined;
-  let xmlError: string | undefined;
-  try {
-    [wf, xml] = await Promise.all([
-      api<WorkflowSummary>('GET', `/api/workflows/${encodeURIComponent(id)}`, undefined, page.signal),
-      apiText(`/api/workflows/${encodeURIComponent(id)}/bpmn`, page.signal).catch((e: Error) => {
-        xmlError = e.message;
-        return undefined;
-      }),
-    ]);
-  } catch (e) {
-    if (page.signal.aborted || (e instanceof ApiError && e.status === 401)) return;
-    fill(
-      page.main,
-      h('div', { class: 'crumbs' }, link('/workflows', 'Workflows'), ' / ', h('span', { class: 'mono' }, id)),
-      note('error', (e as Error).message),
-    );
-    return;
-  }
+  const loaded = await loadWithDiagram<WorkflowSummary>(
+    page,
+    `/api/workflows/${encodeURIComponent(id)}`,
+    `/api/workflows/${encodeURIComponent(id)}/bpmn`,
+    [link('/workflows', 'Workflows'), ' / ', h('span', { class: 'mono' }, id)],
+  );
+  if (!loaded) return;
+  const { data: wf, xml, xmlError } = loaded;
 
   const operate = page.me.role === 'operate';
   const fields = Object.entries(wf.params ?? {}).map(([name, p]) => ({ name, ...field(name, p) }));

@@ -6,8 +6,8 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { AnswerRequest, JournalEntry, RunRecord, StepSummary } from '../../engine/index.js';
 import {
   BadInputError,
+  getRun,
   isRunLive,
-  listRuns,
   messageRoute,
   readDefinition,
   readJournal,
@@ -317,8 +317,8 @@ export async function registerRunRoutes(fastify: FastifyInstance, ctx: ServerCon
             again = false;
             const journal = await readJournal(store, r.id);
             for (; sent < journal.length; sent++) write('journal', { index: sent, entry: journal[sent] }, sent);
-            const now = await store.get<RunRecord>(`runs/${r.id}`).catch(() => undefined);
-            const rec = now?.value;
+            // an unreadable record is skipped here (the journal goes on); GET /api/runs/:id names the problem
+            const rec = await getRun(store, r.id).catch(() => undefined);
             const shown = rec ? JSON.stringify({ ...rec, status: shownStatus(rec) }) : '';
             if (shown && shown !== lastRecord) {
               lastRecord = shown;
